@@ -1,0 +1,1 @@
+"""The command line: xdrconf.cli.main.run(argv)."""

@@ -1,0 +1,528 @@
+"""The command-line twin of the window, over the same core.
+
+Exit status: 0 success, 1 a requested check did not pass, 2 a usage or configuration
+error (one line on stderr). Secrets never come from the command line itself: only from
+`FIELD=@file` or `--secret FIELD` (standard input, or a prompt without echo)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, NoReturn
+
+from .. import __version__
+from ..core import catalog
+from ..core.errors import XdrconfError
+from ..core.workspace import IntegrationEdit, Workspace
+
+# Sub-command groups contributed by integration modules: xdrconf.cli.<name>.register(sub, common)
+EXTENSIONS = ("kata", "tip", "kasap", "alerts", "command", "custom")
+
+
+class UsageError(XdrconfError):
+    """Bad arguments: exit status 2."""
+
+
+class CheckFailed(Exception):
+    """A requested check did not pass: exit status 1 (the output already said why)."""
+
+
+def fail(message: str) -> NoReturn:
+    raise UsageError(message)
+
+
+# ---- helpers shared by command modules -----------------------------------------------------
+def open_ws(args: argparse.Namespace, *, write: bool) -> Workspace:
+    """Open the settings; changes refuse when another instance holds the folder."""
+    ws = Workspace.open(getattr(args, "config_dir", None), readonly_if_locked=not write)
+    if ws.notice is not None:
+        print(f"xdrconf: {ws.notice.message}"
+              + (" Run 'xdrconf config restore-backup' to use it." if ws.notice.backup else ""),
+              file=sys.stderr)
+    return ws
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+class SecretReader:
+    """Reads the values of `--secret FIELD` options: one line per secret from standard
+    input in the order given, or a prompt without echo on a terminal."""
+
+    def __init__(self, stdin: Any = None) -> None:
+        self.stdin = stdin or sys.stdin
+
+    def read(self, label: str) -> str:
+        if self.stdin.isatty():
+            value = getpass.getpass(f"{label}: ")
+        else:
+            line = self.stdin.readline()
+            if not line:
+                fail(f"{label}: expected its value on standard input (one line per --secret), got nothing")
+            value = line.rstrip("\r\n")
+        if not value.strip():
+            fail(f"{label}: the value read is empty")
+        return value
+
+
+def read_value_file(field_label: str, path_text: str) -> str:
+    path = Path(path_text).expanduser()
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(f"{field_label}: file '{path}' does not exist")
+    except UnicodeDecodeError:
+        fail(f"{field_label}: file '{path}' is not UTF-8 text")
+    except OSError as exc:
+        fail(f"{field_label}: cannot read '{path}' ({exc.strerror})")
+
+
+def parse_assignments(
+    spec: catalog.IntegrationSpec, pairs: list[str], secret_names: list[str], reader: SecretReader
+) -> tuple[dict[str, Any], dict[str, str | None]]:
+    """FIELD=VALUE / FIELD=@file / FIELD= (clear) plus --secret FIELD into an edit."""
+    values: dict[str, Any] = {}
+    secrets: dict[str, str | None] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            fail(f"'{pair}' is not FIELD=VALUE")
+        name, raw = pair.split("=", 1)
+        name = name.strip()
+        f = spec.field(name)
+        if raw.startswith("@"):
+            raw = read_value_file(f.label, raw[1:])
+        elif f.secret and raw:
+            fail(
+                f"{f.label}: a secret on the command line would land in the process list and the "
+                f"shell history; use --secret {name} (standard input or a prompt) or {name}=@FILE"
+            )
+        if f.secret:
+            secrets[name] = raw if raw else None
+        else:
+            values[name] = raw if raw != "" else None
+    for name in secret_names:
+        f = spec.field(name)
+        if not f.secret:
+            fail(f"{f.label}: is not a secret; set it as {name}=VALUE")
+        if name in secrets:
+            fail(f"{f.label}: given twice")
+        secrets[name] = reader.read(f.label)
+    return values, secrets
+
+
+# ---- tenant commands ---------------------------------------------------------------------
+def cmd_tenant_list(args: argparse.Namespace) -> int:
+    with open_ws(args, write=False) as ws:
+        rows = []
+        for tenant in ws.tree.walk_all():
+            enabled = [k for k in catalog.KINDS if k in tenant.integrations and tenant.integrations[k].enabled]
+            rows.append({
+                "id": tenant.id,
+                "name": tenant.name,
+                "path": ws.tree.path(tenant.id),
+                "parent": tenant.parent_id,
+                "role": tenant.role,
+                "enabled_integrations": enabled,
+                "flags": [f"{k}: {fl.message}" for k, fl in ws.flags(tenant)],
+            })
+        if args.json:
+            print_json(rows)
+            return 0
+        for row, tenant in zip(rows, ws.tree.walk_all()):
+            indent = "  " * ws.tree.depth(tenant.id)
+            extra = f"  [{', '.join(row['enabled_integrations'])}]" if row["enabled_integrations"] else ""
+            warn = "  (!)" if row["flags"] else ""
+            print(f"{indent}{tenant.name}{extra}{warn}")
+    return 0
+
+
+def cmd_tenant_add(args: argparse.Namespace) -> int:
+    with open_ws(args, write=True) as ws:
+        tenant = ws.add_tenant(args.name, args.parent)
+        copied = [k for k in tenant.integrations]
+        note = f"; copied from its parent: {', '.join(copied)}" if copied else ""
+        print(f"Added '{ws.tree.path(tenant.id)}'{note}.")
+    return 0
+
+
+def cmd_tenant_rename(args: argparse.Namespace) -> int:
+    with open_ws(args, write=True) as ws:
+        tenant = ws.tenant(args.name)
+        ws.rename_tenant(tenant.id, args.new_name)
+        print(f"Renamed to '{ws.tree.path(tenant.id)}'.")
+    return 0
+
+
+def cmd_tenant_move(args: argparse.Namespace) -> int:
+    with open_ws(args, write=True) as ws:
+        tenant = ws.tenant(args.name)
+        ws.move_tenant(tenant.id, args.new_parent)
+        print(f"Moved to '{ws.tree.path(tenant.id)}'.")
+    return 0
+
+
+def cmd_tenant_remove(args: argparse.Namespace) -> int:
+    with open_ws(args, write=True) as ws:
+        tenant = ws.tenant(args.name)
+        lines = ws.removal_summary(tenant.id)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                fail("removing a tenant needs confirmation: add --yes (it removes: " + "; ".join(lines) + ")")
+            print("This removes:")
+            for line in lines:
+                print(f"  - {line}")
+            answer = input("Remove? [y/N] ").strip().lower()
+            if answer not in ("y", "yes"):
+                print("Nothing was removed.")
+                return 0
+        ws.remove_tenant(tenant.id)
+        print(f"Removed: {'; '.join(lines)}.")
+    return 0
+
+
+# ---- integration commands ------------------------------------------------------------------
+def describe_state(ws: Workspace, tenant: Any, kind: str) -> dict[str, Any]:
+    spec = catalog.spec_for(kind)
+    state = ws.integration(tenant, kind)
+    settings = {}
+    for f in spec.plain_fields:
+        if f.name in state.settings:
+            settings[f.name] = state.settings[f.name]
+    secrets = {f.name: ("set" if f.name in state.secrets else "not set") for f in spec.secret_fields}
+    extra_secrets = {k: "set" for k in state.secrets if k not in secrets}
+    last = state.results[-1] if state.results else None
+    return {
+        "tenant": ws.tree.path(tenant.id),
+        "integration": kind,
+        "title": spec.title,
+        "supported": spec.supported,
+        "enabled": state.enabled,
+        "configured": state.configured and not ws.missing(tenant, kind, state),
+        "missing": ws.missing(tenant, kind, state) if spec.supported else [],
+        "settings": settings,
+        "secrets": {**secrets, **extra_secrets},
+        "managed": {k: state.settings[k] for k in spec.structured_keys if k in state.settings},
+        "last_check": last,
+        "flags": [fl.message for k, fl in ws.flags(tenant) if k == kind],
+    }
+
+
+def cmd_integration_list(args: argparse.Namespace) -> int:
+    with open_ws(args, write=False) as ws:
+        tenant = ws.tenant(args.tenant)
+        rows = [describe_state(ws, tenant, k) for k in catalog.KINDS]
+        if args.json:
+            print_json([{k: r[k] for k in ("integration", "title", "supported", "enabled", "configured", "last_check", "flags")} for r in rows])
+            return 0
+        if tenant.is_shared:
+            print("The Shared tenant needs no integration settings.")
+            return 0
+        for r in rows:
+            if not r["supported"]:
+                state = "not yet supported"
+            else:
+                state = ("on" if r["enabled"] else "off") + (", configured" if r["configured"] else ", not configured")
+            last = r["last_check"]
+            check = f"  last check: {last['category']} ({last['checked_at']})" if last else ""
+            print(f"{r['integration']:<11} {r['title']:<50} {state}{check}")
+    return 0
+
+
+def cmd_integration_show(args: argparse.Namespace) -> int:
+    with open_ws(args, write=False) as ws:
+        tenant = ws.tenant(args.tenant)
+        data = describe_state(ws, tenant, args.kind)
+        if args.json:
+            print_json(data)
+            return 0
+        spec = catalog.spec_for(args.kind)
+        print(f"{data['title']} — {data['tenant']}")
+        if not spec.supported:
+            print("  not yet supported")
+            return 0
+        print(f"  enabled: {'yes' if data['enabled'] else 'no'}")
+        for f in spec.fields:
+            if f.secret:
+                print(f"  {f.name}: {data['secrets'][f.name]}")
+            else:
+                value = f.format(data["settings"].get(f.name))
+                if f.kind == "pem" and value:
+                    value = f"({value.count('BEGIN CERTIFICATE')} certificate(s))"
+                print(f"  {f.name}: {value}")
+        if data["missing"]:
+            print(f"  missing: {', '.join(data['missing'])}")
+        if data["last_check"]:
+            lc = data["last_check"]
+            print(f"  last check: {lc['category']} at {lc['checked_at']}: {lc['message']}")
+        for flag in data["flags"]:
+            print(f"  warning: {flag}")
+    return 0
+
+
+def cmd_integration_set(args: argparse.Namespace) -> int:
+    spec = catalog.spec_for(args.kind)
+    if not spec.supported:
+        fail(f"{spec.title} is not yet supported")
+    values, secrets = parse_assignments(spec, args.assignments, args.secret or [], SecretReader())
+    if not values and not secrets:
+        fail("nothing to set: give FIELD=VALUE pairs or --secret FIELD")
+    with open_ws(args, write=True) as ws:
+        tenant = ws.tenant(args.tenant)
+        ws.update_integration(tenant.id, IntegrationEdit(args.kind, values=values, secrets=secrets))
+        changed = sorted(list(values) + list(secrets))
+        print(f"{spec.title} of '{ws.tree.path(tenant.id)}': set {', '.join(changed)}.")
+    return 0
+
+
+def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
+    with open_ws(args, write=True) as ws:
+        tenant = ws.tenant(args.tenant)
+        ws.set_enabled(tenant.id, args.kind, enabled)
+        print(f"{catalog.title_of(args.kind)} of '{ws.tree.path(tenant.id)}' is turned {'on' if enabled else 'off'}.")
+    return 0
+
+
+# ---- export / import -------------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    from ..core import exchange
+
+    with open_ws(args, write=False) as ws:
+        text = exchange.dumps(exchange.export_document(ws, args.tenant))
+    if args.output and args.output != "-":
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Exported to {args.output} (no secrets included).", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from ..core import exchange
+
+    text = read_value_file("Import file", args.file)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"Import file: not valid JSON ({exc.msg} at line {exc.lineno})")
+    with open_ws(args, write=True) as ws:
+        needed = exchange.import_document(ws, doc)
+    print("Imported.")
+    if needed:
+        print("These secrets were not in the file (exports never hold secrets); enter them again "
+              "with 'xdrconf integration set TENANT KIND --secret FIELD', then turn the integration on:")
+        for item in needed:
+            print(f"  - {item.line()}")
+    return 0
+
+
+# ---- checks ----------------------------------------------------------------------------------
+def cmd_check(args: argparse.Namespace) -> int:
+    from ..core import checks
+
+    if args.timeout is not None and not 0 < args.timeout <= 600:
+        fail("--timeout: give seconds between 0 and 600")
+    if args.kind is not None and args.tenant is None:
+        fail("KIND needs a TENANT")
+    with open_ws(args, write=False) as ws:
+        if args.kind is not None:
+            spec = catalog.spec_for(args.kind)
+            if spec.check_notice and not args.json:
+                print(f"Note: {spec.check_notice}", file=sys.stderr)
+        pairs = checks.targets(ws, args.tenant, args.kind)
+        results: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+        def keep(tid: str, kind: str, found: list[Any]) -> None:
+            results[(tid, kind)] = [r.to_dict() for r in found]
+
+        found = checks.run_many(ws, pairs, timeout=args.timeout, on_result=keep)
+        if not ws.readonly:
+            ws.record_results(results)
+    if args.json:
+        print_json([r.public() for r in found])
+    else:
+        if not found:
+            print("Nothing to check: no integration is turned on.")
+        for r in found:
+            mark = "ok " if r.ok else "FAIL"
+            latency = f" {r.latency_ms:.0f} ms" if r.latency_ms is not None else ""
+            print(f"{mark} {r.tenant} / {r.integration} [{r.target}] {r.category.value}{latency}: {r.message}")
+    if any(not r.ok for r in found):
+        raise CheckFailed
+    return 0
+
+
+# ---- application settings ------------------------------------------------------------------
+def cmd_config_show(args: argparse.Namespace) -> int:
+    with open_ws(args, write=False) as ws:
+        data = {
+            "config_dir": str(ws.config_dir),
+            "settings_file": str(ws.file.path),
+            "keyring": ws.secrets.backend_name,
+            "timeout": ws.app.get("timeout", 10.0),
+            "proxy": ws.app.get("proxy", {"mode": "none"}),
+            "read_only": ws.readonly_reason or None,
+        }
+    if args.json:
+        print_json(data)
+    else:
+        for k, v in data.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+def cmd_config_set(args: argparse.Namespace) -> int:
+    from ..core.fields import parse_url
+
+    changes: dict[str, Any] = {}
+    with open_ws(args, write=True) as ws:
+        proxy = dict(ws.app.get("proxy", {"mode": "none"}))
+        for pair in args.assignments:
+            if "=" not in pair:
+                fail(f"'{pair}' is not KEY=VALUE")
+            key, value = (p.strip() for p in pair.split("=", 1))
+            if key == "timeout":
+                try:
+                    t = float(value)
+                except ValueError:
+                    fail("timeout: give a number of seconds")
+                if not 0 < t <= 600:
+                    fail("timeout: give seconds between 0 and 600")
+                changes["timeout"] = t
+            elif key == "proxy_mode":
+                if value not in ("none", "manual", "system"):
+                    fail("proxy_mode: one of none, manual, system")
+                proxy["mode"] = value
+            elif key == "proxy_url":
+                proxy["url"] = parse_url(value, "proxy_url", schemes=("http", "https")) if value else ""
+            elif key == "no_proxy":
+                proxy["no_proxy"] = [h.strip() for h in value.split(",") if h.strip()]
+            else:
+                fail(f"unknown setting '{key}' (timeout, proxy_mode, proxy_url, no_proxy)")
+        if proxy.get("mode") == "manual" and not proxy.get("url"):
+            fail("proxy_mode=manual needs proxy_url")
+        changes["proxy"] = proxy
+        ws.set_app(**changes)
+    print("Saved.")
+    return 0
+
+
+def cmd_config_restore(args: argparse.Namespace) -> int:
+    with open_ws(args, write=True) as ws:
+        ws.restore_backup()
+    print("The backup of the settings is in use again.")
+    return 0
+
+
+# ---- parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config-dir", metavar="DIR", default=argparse.SUPPRESS,
+                        help="settings folder (default: XDRCONF_CONFIG_DIR or the user's config folder)")
+    parser = argparse.ArgumentParser(
+        prog="xdrconf",
+        description="Configure and verify Kaspersky Next XDR Expert and KUMA integrations per tenant. "
+        "Without a command, the window opens.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"xdrconf {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(parent: Any, name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_, parents=[common], description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    tenant = sub.add_parser("tenant", help="list and change tenants", parents=[common])
+    tsub = tenant.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = add(tsub, "list", cmd_tenant_list, "list tenants as a tree")
+    p.add_argument("--json", action="store_true")
+    p = add(tsub, "add", cmd_tenant_add, "add a child tenant (it gets a copy of its parent's integrations)")
+    p.add_argument("name")
+    p.add_argument("--parent", help="parent tenant (default: Root)")
+    p = add(tsub, "rename", cmd_tenant_rename, "rename a tenant")
+    p.add_argument("name")
+    p.add_argument("new_name")
+    p = add(tsub, "move", cmd_tenant_move, "move a tenant under another parent")
+    p.add_argument("name")
+    p.add_argument("new_parent")
+    p = add(tsub, "remove", cmd_tenant_remove, "remove a tenant, its integrations and their secrets")
+    p.add_argument("name")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    integ = sub.add_parser("integration", help="show and change a tenant's integrations", parents=[common])
+    isub = integ.add_subparsers(dest="action", metavar="ACTION", required=True)
+    kinds = list(catalog.KINDS)
+    p = add(isub, "list", cmd_integration_list, "list a tenant's integrations")
+    p.add_argument("tenant")
+    p.add_argument("--json", action="store_true")
+    p = add(isub, "show", cmd_integration_show, "show one integration (secrets only as set / not set)")
+    p.add_argument("tenant")
+    p.add_argument("kind", choices=kinds, metavar="KIND")
+    p.add_argument("--json", action="store_true")
+    p = add(isub, "set", cmd_integration_set,
+            "set fields: FIELD=VALUE, FIELD=@FILE, FIELD= to clear; secrets with --secret FIELD")
+    p.add_argument("tenant")
+    p.add_argument("kind", choices=kinds, metavar="KIND")
+    p.add_argument("assignments", nargs="*", metavar="FIELD=VALUE")
+    p.add_argument("--secret", action="append", metavar="FIELD",
+                   help="read this secret from standard input (one line each) or a prompt")
+    p = add(isub, "enable", lambda a: _set_enabled(a, True), "turn an integration on")
+    p.add_argument("tenant")
+    p.add_argument("kind", choices=kinds, metavar="KIND")
+    p = add(isub, "disable", lambda a: _set_enabled(a, False), "turn an integration off")
+    p.add_argument("tenant")
+    p.add_argument("kind", choices=kinds, metavar="KIND")
+
+    p = add(sub, "check", cmd_check, "check connections (all enabled integrations by default)")
+    p.add_argument("tenant", nargs="?")
+    p.add_argument("kind", nargs="?", choices=kinds, metavar="KIND")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--timeout", type=float, metavar="SECONDS")
+
+    p = add(sub, "export", cmd_export, "export tenants and settings (never secrets)")
+    p.add_argument("--tenant", help="export this tenant and its subtree only")
+    p.add_argument("-o", "--output", metavar="FILE")
+    p = add(sub, "import", cmd_import, "import an export; lists the secrets to enter again")
+    p.add_argument("file")
+
+    config = sub.add_parser("config", help="application settings: timeout and proxy", parents=[common])
+    csub = config.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = add(csub, "show", cmd_config_show, "show application settings, the keyring and the config folder")
+    p.add_argument("--json", action="store_true")
+    p = add(csub, "set", cmd_config_set, "set timeout=SECONDS, proxy_mode=none|manual|system, proxy_url=URL, no_proxy=HOSTS")
+    p.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    add(csub, "restore-backup", cmd_config_restore, "use the backup of the settings (after a corrupt file)")
+
+    for name in EXTENSIONS:
+        try:
+            module = importlib.import_module(f"xdrconf.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"xdrconf.cli.{name}":
+                continue
+            raise
+        module.register(sub, common, add)
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except CheckFailed:
+        return 1
+    except XdrconfError as exc:
+        print(f"xdrconf: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("xdrconf: interrupted; nothing more was changed.", file=sys.stderr)
+        return 2

@@ -1,0 +1,47 @@
+"""Errors the core raises. Every message is one sentence a user can act on and never
+contains a secret value."""
+
+from __future__ import annotations
+
+
+class XdrconfError(Exception):
+    """Base of every error that is meant to be shown to the user as it is."""
+
+
+class ValidationError(XdrconfError):
+    """A value entered for a named field is not acceptable."""
+
+    def __init__(self, label: str, problem: str, *, field: str | None = None) -> None:
+        self.label = label
+        self.problem = problem
+        self.field = field or label
+        super().__init__(f"{label}: {problem}")
+
+
+class NotFoundError(XdrconfError):
+    pass
+
+
+class TenantError(XdrconfError):
+    """A tenant operation that the tree's rules do not allow."""
+
+
+class KeyringUnavailable(XdrconfError):
+    """No usable OS keyring: no backend, a locked one, or one that does not answer."""
+
+
+class SettingsUnreadable(XdrconfError):
+    """The settings file is corrupt or of an unknown schema version; it was moved aside."""
+
+    def __init__(self, message: str, *, moved_to: str, backup: str | None) -> None:
+        self.moved_to = moved_to
+        self.backup = backup
+        super().__init__(message)
+
+
+class SettingsLocked(XdrconfError):
+    """Another xdrconf holds the settings folder's lock."""
+
+
+class ReadOnlyError(XdrconfError):
+    """A change was attempted on settings that were opened read-only."""

@@ -1,0 +1,283 @@
+"""Typed settings fields. One description of a field drives validation in the core, the
+wizard's form widgets and the command line's `integration set FIELD=VALUE`.
+
+Every parser takes the text a person typed and returns the canonical value stored in the
+settings document, or raises ValidationError naming the field and what is wrong."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from .errors import ValidationError
+
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def parse_host(text: str, label: str = "Host") -> str:
+    """A DNS host name, an IPv4 or an IPv6 address (brackets allowed around IPv6)."""
+    value = text.strip()
+    if not value:
+        raise ValidationError(label, "enter a host name or an IP address")
+    if value.startswith("[") and value.endswith("]"):
+        value = value[1:-1]
+        try:
+            return str(ipaddress.IPv6Address(value))
+        except ValueError:
+            raise ValidationError(label, f"'{text.strip()}' is not a valid IPv6 address") from None
+    if ":" in value:
+        try:
+            return str(ipaddress.IPv6Address(value))
+        except ValueError:
+            raise ValidationError(
+                label, f"'{value}' is not a valid IPv6 address (a port goes in its own field)"
+            ) from None
+    if re.fullmatch(r"[0-9.]+", value):
+        try:
+            return str(ipaddress.IPv4Address(value))
+        except ValueError:
+            raise ValidationError(label, f"'{value}' is not a valid IPv4 address") from None
+    host = value.rstrip(".")
+    if len(host) > 253:
+        raise ValidationError(label, "a host name is at most 253 characters long")
+    labels = host.split(".")
+    for part in labels:
+        if not _HOST_LABEL.match(part):
+            raise ValidationError(
+                label,
+                f"'{value}' is not a valid host name (letters, digits and hyphens, "
+                "labels separated by dots)",
+            )
+    if labels[-1].isdigit():
+        raise ValidationError(label, f"'{value}' is not a valid host name or IPv4 address")
+    return host.lower()
+
+
+def host_for_url(host: str) -> str:
+    """Host as written inside a URL: IPv6 addresses in brackets."""
+    try:
+        if isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address):
+            return f"[{host}]"
+    except ValueError:
+        pass
+    return host
+
+
+def host_port(host: str, port: int) -> str:
+    return f"{host_for_url(host)}:{port}"
+
+
+def parse_port(text: str, label: str = "Port") -> int:
+    value = str(text).strip()
+    if not value:
+        raise ValidationError(label, "enter a port number from 1 to 65535")
+    if not value.isdigit():
+        raise ValidationError(label, f"'{value}' is not a number; enter 1 to 65535")
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise ValidationError(label, f"{port} is out of range; enter 1 to 65535")
+    return port
+
+
+def parse_ports(text: str, label: str = "Ports") -> list[int]:
+    parts = [p.strip() for p in str(text).replace(";", ",").split(",")]
+    parts = [p for p in parts if p]
+    if not parts:
+        raise ValidationError(label, "enter at least one port, e.g. 22 or 22,2222")
+    ports: list[int] = []
+    for part in parts:
+        port = parse_port(part, label)
+        if port in ports:
+            raise ValidationError(label, f"port {port} is listed twice")
+        ports.append(port)
+    return ports
+
+
+def normalise_fingerprint(text: str, label: str = "Pinned SHA-256 fingerprint") -> str:
+    value = re.sub(r"[\s:]", "", text.strip()).lower()
+    if value.startswith("sha256"):
+        value = value[6:].lstrip("=")
+    if not _HEX64.match(value):
+        raise ValidationError(
+            label,
+            "expected 64 hexadecimal digits (colons allowed), e.g. as shown by "
+            "'Fetch certificate'",
+        )
+    return value
+
+
+def format_fingerprint(hex_digest: str) -> str:
+    return ":".join(hex_digest[i : i + 2] for i in range(0, len(hex_digest), 2)).upper()
+
+
+def parse_ca_pem(text: str, label: str = "CA certificate") -> str:
+    """One or more PEM certificates; private keys are refused so they never land in a file."""
+    from cryptography import x509
+
+    value = text.strip()
+    if not value:
+        return ""
+    if "PRIVATE KEY" in value:
+        raise ValidationError(label, "this is a private key, not a certificate; paste the CA certificate (PEM)")
+    if "-----BEGIN CERTIFICATE-----" not in value:
+        raise ValidationError(label, "expected a PEM certificate starting with -----BEGIN CERTIFICATE-----")
+    try:
+        certs = x509.load_pem_x509_certificates(value.encode())
+    except ValueError as exc:
+        raise ValidationError(label, f"the PEM text could not be read as certificates ({exc})") from None
+    if not certs:
+        raise ValidationError(label, "no certificate found in the PEM text")
+    return value + "\n"
+
+
+def parse_url(text: str, label: str = "URL", *, schemes: tuple[str, ...] = ("https",)) -> str:
+    value = text.strip()
+    if not value:
+        raise ValidationError(label, "enter a URL")
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in schemes:
+        want = " or ".join(f"{s}://" for s in schemes)
+        raise ValidationError(label, f"must start with {want}")
+    if not parts.hostname:
+        raise ValidationError(label, "the URL has no host name")
+    parse_host(parts.hostname, label)
+    try:
+        parts.port
+    except ValueError:
+        raise ValidationError(label, "the port in the URL is not valid") from None
+    if parts.username or parts.password:
+        raise ValidationError(label, "must not contain a user name or password")
+    return value.rstrip("/")
+
+
+def parse_bool(text: Any, label: str) -> bool:
+    if isinstance(text, bool):
+        return text
+    value = str(text).strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValidationError(label, f"'{text}' is not true or false")
+
+
+def parse_date(text: str, label: str) -> str:
+    value = text.strip()
+    try:
+        return _dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValidationError(label, f"'{value}' is not a date in the form YYYY-MM-DD") from None
+
+
+FieldParser = Callable[[str, str], Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A setting of an integration.
+
+    kind: text, host, port, ports, choice, bool, secret, secret_text (multi-line secret),
+    pem, fingerprint, url, int, date, or custom (parser given)."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    required: bool = False
+    default: Any = None
+    help: str = ""
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label)
+    parser: FieldParser | None = None
+    placeholder: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+    visible_when: tuple[str, Any] | None = None  # (other field, value)
+    multiline: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def secret(self) -> bool:
+        return self.kind in ("secret", "secret_text")
+
+    def visible(self, values: dict[str, Any]) -> bool:
+        if self.visible_when is None:
+            return True
+        other, wanted = self.visible_when
+        return values.get(other) == wanted
+
+    def parse(self, raw: Any) -> Any:
+        """Text (or a bool for toggles) to the stored value. Empty optional text → None."""
+        label = self.label
+        if self.kind == "bool":
+            return parse_bool(raw, label)
+        text = "" if raw is None else str(raw)
+        if self.parser is not None:
+            return self.parser(text, label)
+        if not text.strip():
+            if self.required:
+                raise ValidationError(label, "is required", field=self.name)
+            return None if self.kind not in ("pem",) else ""
+        match self.kind:
+            case "text":
+                value = text.strip()
+                if "\n" in value and not self.multiline:
+                    raise ValidationError(label, "must be a single line", field=self.name)
+                return value
+            case "host":
+                return parse_host(text, label)
+            case "port":
+                return parse_port(text, label)
+            case "ports":
+                return parse_ports(text, label)
+            case "int":
+                value = text.strip()
+                if not re.fullmatch(r"-?\d+", value):
+                    raise ValidationError(label, f"'{value}' is not a whole number", field=self.name)
+                number = int(value)
+                if self.minimum is not None and number < self.minimum:
+                    raise ValidationError(label, f"must be at least {self.minimum}", field=self.name)
+                if self.maximum is not None and number > self.maximum:
+                    raise ValidationError(label, f"must be at most {self.maximum}", field=self.name)
+                return number
+            case "choice":
+                value = text.strip()
+                allowed = [c[0] for c in self.choices]
+                if value not in allowed:
+                    raise ValidationError(
+                        label, f"'{value}' is not one of: {', '.join(allowed)}", field=self.name
+                    )
+                return value
+            case "pem":
+                return parse_ca_pem(text, label)
+            case "fingerprint":
+                return normalise_fingerprint(text, label)
+            case "url":
+                return parse_url(text, label)
+            case "date":
+                return parse_date(text, label)
+            case "secret":
+                value = text.strip()
+                if "\n" in value:
+                    raise ValidationError(label, "must be a single line", field=self.name)
+                return value
+            case "secret_text":
+                return text.strip() + "\n"
+        raise ValueError(f"unknown field kind {self.kind}")
+
+    def format(self, value: Any) -> str:
+        """Stored value to the text shown in a form or by `integration show`."""
+        if value is None:
+            return ""
+        if self.kind == "bool":
+            return "true" if value else "false"
+        if self.kind == "ports":
+            return ",".join(str(p) for p in value)
+        if self.kind == "fingerprint":
+            return format_fingerprint(value)
+        if "format" in self.extra:
+            return self.extra["format"](value)
+        return str(value)

@@ -1,0 +1,1 @@
+"""One module per integration; each exposes SPEC (see xdrconf.core.catalog)."""

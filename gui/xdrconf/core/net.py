@@ -1,0 +1,511 @@
+"""The network layer every HTTP integration goes through: timeouts, TLS trust (system CAs,
+a CA the user supplied, a pinned SHA-256 fingerprint of the server certificate), client
+certificates, the application-wide proxy, no redirects, and the translation of whatever
+went wrong into one outcome category with a message an analyst can act on."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import hashlib
+import logging
+import os
+import socket
+import ssl
+import tempfile
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from .fields import format_fingerprint, host_port
+from .outcome import Category
+
+# httpx logs every request line (with its full URL) at INFO: keep it out of our logs.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+DEFAULT_TIMEOUT = 10.0
+USER_AGENT = "xdrconf/0.1"
+
+
+class PinMismatch(Exception):
+    def __init__(self, expected: str, actual: str) -> None:
+        self.expected, self.actual = expected, actual
+        super().__init__("server certificate fingerprint does not match the pin")
+
+
+class PinnedCertExpired(Exception):
+    def __init__(self, not_after: _dt.datetime) -> None:
+        self.not_after = not_after
+        super().__init__(f"pinned certificate expired on {not_after:%Y-%m-%d}")
+
+
+@dataclass(frozen=True)
+class Trust:
+    """How the peer's TLS certificate is trusted."""
+
+    ca_pem: str = ""
+    pin_sha256: str = ""  # 64 lower-case hex digits
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> "Trust":
+        return cls(settings.get("tls_ca") or "", settings.get("tls_pin_sha256") or "")
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    mode: str = "none"  # none | manual | system
+    url: str = ""
+    no_proxy: tuple[str, ...] = ()
+
+    @classmethod
+    def from_app(cls, app: dict[str, Any]) -> "ProxyConfig":
+        p = app.get("proxy") or {}
+        return cls(p.get("mode", "none"), p.get("url", ""), tuple(p.get("no_proxy", ())))
+
+    def for_host(self, host: str) -> str | None:
+        """The proxy URL to use for a host, or None to connect directly."""
+        if self.mode == "manual" and self.url:
+            if _bypassed(host, self.no_proxy):
+                return None
+            return self.url
+        if self.mode == "system":
+            proxies = urllib.request.getproxies()
+            if urllib.request.proxy_bypass_environment(host, proxies):
+                return None
+            return proxies.get("https") or proxies.get("all")
+        return None
+
+
+def _bypassed(host: str, no_proxy: tuple[str, ...]) -> bool:
+    host = host.lower().strip("[]")
+    for entry in no_proxy:
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        entry = entry.lstrip("*")
+        if host == entry.lstrip(".") or (entry.startswith(".") and host.endswith(entry)):
+            return True
+        if not entry.startswith(".") and host.endswith("." + entry):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    timeout: float = DEFAULT_TIMEOUT
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)
+
+    @classmethod
+    def from_app(cls, app: dict[str, Any], timeout: float | None = None) -> "NetConfig":
+        t = timeout if timeout is not None else float(app.get("timeout", DEFAULT_TIMEOUT))
+        return cls(t, ProxyConfig.from_app(app))
+
+
+def sha256_hex(der: bytes) -> str:
+    return hashlib.sha256(der).hexdigest()
+
+
+def make_ssl_context(trust: Trust, client_cert: "ClientCert | None" = None) -> ssl.SSLContext:
+    """System trust, or the user's CA; with a pin only, the chain is not verified by CAs
+    but the leaf's fingerprint must match before anything is sent (see _PinningBackend)."""
+    if trust.ca_pem:
+        ctx = ssl.create_default_context(cadata=trust.ca_pem)
+    elif trust.pin_sha256:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    else:
+        ctx = ssl.create_default_context()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if client_cert is not None:
+        client_cert.load_into(ctx)
+    return ctx
+
+
+class ClientCert:
+    """A client certificate and key for mutual TLS. OpenSSL loads keys only from files, so
+    the key is written to a private temporary file encrypted with a one-time passphrase
+    that never leaves memory; the file is removed right after loading."""
+
+    def __init__(self, cert_pem: str, key_pem: str) -> None:
+        self.cert_pem = cert_pem
+        self._key_pem = key_pem
+
+    def load_into(self, ctx: ssl.SSLContext) -> None:
+        from cryptography.hazmat.primitives import serialization
+
+        key = serialization.load_pem_private_key(self._key_pem.encode(), password=None)
+        passphrase = os.urandom(24).hex().encode()
+        sealed = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase),
+        )
+        with tempfile.TemporaryDirectory(prefix="xdrconf-mtls-") as tmp:
+            cert_path = os.path.join(tmp, "cert.pem")
+            key_path = os.path.join(tmp, "key.pem")
+            for path, data in ((cert_path, self.cert_pem.encode()), (key_path, sealed)):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+            ctx.load_cert_chain(cert_path, key_path, password=passphrase)
+
+
+class _PinnedStream:
+    """Wraps httpcore's network stream so that the TLS upgrade to the target host checks
+    the pinned fingerprint before a single request byte is written."""
+
+    def __init__(self, inner: Any, backend: "_PinningBackend") -> None:
+        self._inner = inner
+        self._backend = backend
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> Any:
+        upgraded = self._inner.start_tls(ssl_context, server_hostname, timeout)
+        if server_hostname is not None and server_hostname.strip("[]") == self._backend.host:
+            self._backend.verify(upgraded)
+        return upgraded
+
+
+class _PinningBackend:
+    def __init__(self, inner: Any, host: str, pin: str) -> None:
+        self._inner = inner
+        self.host = host.strip("[]")
+        self.pin = pin
+        self.seen_fingerprint = ""
+
+    def verify(self, stream: Any) -> None:
+        ssl_object = stream.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        if not der:
+            stream.close()
+            raise PinMismatch(self.pin, "")
+        actual = sha256_hex(der)
+        self.seen_fingerprint = actual
+        if actual != self.pin:
+            stream.close()
+            raise PinMismatch(self.pin, actual)
+        from cryptography import x509
+
+        not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
+        if not_after < _dt.datetime.now(_dt.timezone.utc):
+            stream.close()
+            raise PinnedCertExpired(not_after)
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
+        return _PinnedStream(self._inner.connect_tcp(*args, **kwargs), self)
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:
+        return _PinnedStream(self._inner.connect_unix_socket(*args, **kwargs), self)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def make_client(
+    host: str,
+    trust: Trust,
+    net: NetConfig,
+    *,
+    client_cert: ClientCert | None = None,
+    timeout: float | None = None,
+    use_proxy: bool = True,
+) -> Any:
+    """An httpx.Client for one peer: verification on, redirects off, proxy applied."""
+    import httpx
+
+    t = timeout if timeout is not None else net.timeout
+    ctx = make_ssl_context(trust, client_cert)
+    proxy = net.proxy.for_host(host) if use_proxy else None
+    transport = httpx.HTTPTransport(verify=ctx, proxy=proxy, retries=0)
+    if trust.pin_sha256:
+        pool = transport._pool  # httpcore pool: our backend checks the pin after the handshake
+        pool._network_backend = _PinningBackend(pool._network_backend, host, trust.pin_sha256)
+    return httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(t),
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+# ---- certificate inspection ------------------------------------------------------------------
+@dataclass
+class CertInfo:
+    subject: str
+    issuer: str
+    not_before: str
+    not_after: str
+    sha256: str
+    pem: str
+    self_signed: bool
+    expired: bool
+
+    @property
+    def fingerprint_display(self) -> str:
+        return format_fingerprint(self.sha256)
+
+    def lines(self) -> list[str]:
+        return [
+            f"Subject: {self.subject}",
+            f"Issuer: {self.issuer}" + (" (self-signed)" if self.self_signed else ""),
+            f"Valid: {self.not_before} to {self.not_after}" + (" — EXPIRED" if self.expired else ""),
+            f"SHA-256: {self.fingerprint_display}",
+        ]
+
+
+def describe_certificate(der: bytes) -> CertInfo:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert = x509.load_der_x509_certificate(der)
+    now = _dt.datetime.now(_dt.timezone.utc)
+    return CertInfo(
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        not_before=cert.not_valid_before_utc.strftime("%Y-%m-%d %H:%M UTC"),
+        not_after=cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC"),
+        sha256=sha256_hex(der),
+        pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
+        self_signed=cert.subject == cert.issuer,
+        expired=cert.not_valid_after_utc < now,
+    )
+
+
+def fetch_certificate(host: str, port: int, timeout: float = DEFAULT_TIMEOUT) -> CertInfo:
+    """Handshake only: connect, complete TLS without verifying, read the server certificate
+    and close. Nothing is sent over the encrypted channel."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    sni = None if _is_ip(host) else host
+    with socket.create_connection((host, port), timeout=timeout) as raw:
+        with ctx.wrap_socket(raw, server_hostname=sni) as tls:
+            der = tls.getpeercert(binary_form=True)
+    if not der:
+        raise ssl.SSLError("the server sent no certificate")
+    return describe_certificate(der)
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return False
+
+
+# ---- classification ----------------------------------------------------------------------------
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        for nxt in (e.__cause__, e.__context__):
+            if nxt is not None:
+                stack.append(nxt)
+        for arg in getattr(e, "args", ()):
+            if isinstance(arg, BaseException):
+                stack.append(arg)
+
+
+_CLIENT_CERT_ALERTS = (
+    "CERTIFICATE_REQUIRED",
+    "BAD_CERTIFICATE",
+    "UNKNOWN_CA",
+    "CERTIFICATE_UNKNOWN",
+    "UNSUPPORTED_CERTIFICATE",
+    "ACCESS_DENIED",
+    "HANDSHAKE_FAILURE",
+    "CERTIFICATE_REVOKED",
+    "CERTIFICATE_EXPIRED",
+)
+
+
+def classify_exception(
+    exc: BaseException, target: str, timeout: float, *, client_cert: bool = False
+) -> tuple[Category, str]:
+    """One category and one actionable sentence for a failed request."""
+    import httpx
+
+    chain = list(_chain(exc))
+    for e in chain:
+        if isinstance(e, PinMismatch):
+            got = format_fingerprint(e.actual) if e.actual else "none"
+            return (
+                Category.TLS_PIN_MISMATCH,
+                f"The certificate of {target} does not match the pinned SHA-256 fingerprint "
+                f"(it presents {got}); nothing was sent. If the server's certificate was "
+                "renewed, fetch and pin it again; otherwise treat this as an attack.",
+            )
+        if isinstance(e, PinnedCertExpired):
+            return (
+                Category.TLS_EXPIRED,
+                f"The pinned certificate of {target} expired on {e.not_after:%Y-%m-%d}; "
+                "renew it on the server, then fetch and pin the new one.",
+            )
+    for e in chain:
+        if isinstance(e, ssl.SSLCertVerificationError):
+            code = getattr(e, "verify_code", None)
+            reason = getattr(e, "verify_message", "") or str(e)
+            if code == 10 or "expired" in reason.lower():
+                return (
+                    Category.TLS_EXPIRED,
+                    f"The certificate of {target} has expired ({reason}); renew it on the "
+                    "server or ask its administrator to.",
+                )
+            if code == 62 or "hostname mismatch" in reason.lower() or "ip address mismatch" in reason.lower():
+                return (
+                    Category.TLS_HOSTNAME,
+                    f"The certificate of {target} is not issued for this host name ({reason}); "
+                    "connect by the name the certificate was issued for, or pin its fingerprint.",
+                )
+            return (
+                Category.TLS_UNTRUSTED,
+                f"The certificate of {target} is not trusted ({reason}); add the CA certificate "
+                "that issued it (e.g. KUMA's own CA) or fetch and pin its SHA-256 fingerprint.",
+            )
+    for e in chain:
+        if isinstance(e, socket.gaierror):
+            return (
+                Category.DNS,
+                f"The host name in {target} could not be resolved ({e.strerror or e}); check "
+                "the spelling and the DNS settings of this computer.",
+            )
+    for e in chain:
+        if isinstance(e, ssl.SSLError) and not isinstance(e, ssl.SSLCertVerificationError):
+            text = f"{getattr(e, 'reason', '') or ''} {e}".upper()
+            if client_cert and any(a in text for a in _CLIENT_CERT_ALERTS):
+                return (
+                    Category.CLIENT_CERT_REJECTED,
+                    f"{target} refused this client certificate during the TLS handshake "
+                    f"({getattr(e, 'reason', None) or e}); make sure the server accepts it, or "
+                    "generate a new one and have it approved.",
+                )
+            if not client_cert and "CERTIFICATE_REQUIRED" in text:
+                return (
+                    Category.CLIENT_CERT_REJECTED,
+                    f"{target} requires a client certificate, and this integration has none.",
+                )
+    for e in chain:
+        if isinstance(e, httpx.TimeoutException) or isinstance(e, (socket.timeout, TimeoutError)):
+            if isinstance(e, httpx.ConnectTimeout):
+                what = "did not accept the connection (or the TLS handshake)"
+            elif isinstance(e, httpx.PoolTimeout):
+                what = "could not be reached in time"
+            else:
+                what = "accepted the connection but did not answer"
+            return (
+                Category.TIMEOUT,
+                f"{target} {what} within {timeout:g} s; check that the service runs and "
+                "that no firewall drops the traffic, or raise the timeout.",
+            )
+    for e in chain:
+        if isinstance(e, httpx.ProxyError):
+            return (
+                Category.UNREACHABLE,
+                f"The proxy refused or failed to reach {target} ({e}); check the proxy "
+                "settings or add the host to the no-proxy list.",
+            )
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError):
+            return (
+                Category.UNREACHABLE,
+                f"{target} refused the connection: nothing listens on that port; check the "
+                "host, the port and that the service is running.",
+            )
+        if isinstance(e, OSError) and e.errno in (
+            errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.ECONNRESET,
+            errno.ECONNABORTED,
+        ):
+            return (
+                Category.UNREACHABLE,
+                f"{target} cannot be reached ({e.strerror or e}); check the network path "
+                "and any firewall between here and the host.",
+            )
+    for e in chain:
+        if isinstance(e, ssl.SSLError):
+            return (
+                Category.PROTOCOL_ERROR,
+                f"The TLS handshake with {target} failed ({getattr(e, 'reason', None) or e}); "
+                "check that the port speaks HTTPS.",
+            )
+    for e in chain:
+        if isinstance(e, (httpx.RemoteProtocolError, httpx.LocalProtocolError, httpx.DecodingError)):
+            return (
+                Category.PROTOCOL_ERROR,
+                f"{target} did not answer with valid HTTP ({e}); check the port and that "
+                "it is the right service.",
+            )
+        if isinstance(e, httpx.ReadError | httpx.WriteError | httpx.ConnectError):
+            return (
+                Category.UNREACHABLE,
+                f"The connection to {target} failed ({e or type(e).__name__}); check the "
+                "host, port and network.",
+            )
+    return (
+        Category.PROTOCOL_ERROR,
+        f"The request to {target} failed unexpectedly ({type(exc).__name__}: {exc}).",
+    )
+
+
+def classify_status(status: int, target: str, body_message: str = "") -> tuple[Category, str]:
+    """A category for an HTTP answer that was not success. Probes handle their own
+    documented special cases first (e.g. KUMA's 403 for an unknown token)."""
+    said = f' The server said: "{body_message}".' if body_message else ""
+    if status == 401:
+        return Category.AUTH_FAILED, f"{target} rejected the credentials (HTTP 401); enter a valid token or password.{said}"
+    if status == 403:
+        return Category.FORBIDDEN, f"{target} refused access (HTTP 403); check the account's rights.{said}"
+    if status == 429:
+        return Category.RATE_LIMITED, f"{target} is limiting the request rate (HTTP 429); wait and try again later.{said}"
+    if status >= 500:
+        return Category.SERVER_ERROR, f"{target} had an internal error (HTTP {status}); check the service's logs or try later.{said}"
+    if 300 <= status < 400:
+        return Category.PROTOCOL_ERROR, f"{target} answered with a redirect (HTTP {status}), which is not followed; check the address and port.{said}"
+    if status == 404:
+        return Category.PROTOCOL_ERROR, f"{target} has no such API path (HTTP 404); check the address, port and API version.{said}"
+    return Category.PROTOCOL_ERROR, f"{target} answered HTTP {status}, which was not expected.{said}"
+
+
+def error_message_of(response: Any) -> str:
+    """The 'message' a JSON error body carries, shortened; never echoes request headers."""
+    try:
+        data = response.json()
+    except Exception:  # noqa: BLE001
+        return ""
+    if isinstance(data, dict):
+        for key in ("message", "error", "detail", "details"):
+            value = data.get(key)
+            if isinstance(value, str) and value:
+                return value[:200]
+    return ""
+
+
+__all__ = [
+    "ClientCert",
+    "CertInfo",
+    "NetConfig",
+    "ProxyConfig",
+    "Trust",
+    "classify_exception",
+    "classify_status",
+    "describe_certificate",
+    "error_message_of",
+    "fetch_certificate",
+    "host_port",
+    "make_client",
+]

@@ -1,0 +1,328 @@
+"""The tenant tree and each tenant's integration states. Pure data and the tree's rules;
+secrets are only referenced here (by keyring reference), never held."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from .errors import NotFoundError, TenantError, ValidationError
+
+ROOT = "root"
+SHARED = "shared"
+TENANT = "tenant"
+MAX_NAME = 128
+
+
+@dataclass
+class IntegrationState:
+    """One integration of one tenant as stored in the settings document.
+
+    settings: plain values (never secrets). secrets: secret name -> keyring reference.
+    results: the last check results (one per connection), as dictionaries."""
+
+    kind: str
+    enabled: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "enabled": self.enabled,
+            "settings": copy.deepcopy(self.settings),
+            "secrets": dict(self.secrets),
+            "results": copy.deepcopy(self.results),
+        }
+
+    @classmethod
+    def from_dict(cls, kind: str, data: dict[str, Any]) -> "IntegrationState":
+        return cls(
+            kind=kind,
+            enabled=bool(data.get("enabled", False)),
+            settings=dict(data.get("settings", {})),
+            secrets={str(k): str(v) for k, v in dict(data.get("secrets", {})).items()},
+            results=list(data.get("results", [])),
+        )
+
+    def clone_without_secrets(self) -> "IntegrationState":
+        return IntegrationState(self.kind, self.enabled, copy.deepcopy(self.settings), {}, [])
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.settings) or bool(self.secrets)
+
+
+@dataclass
+class Tenant:
+    id: str
+    name: str
+    parent_id: str | None
+    role: str = TENANT
+    children: list[str] = field(default_factory=list)
+    integrations: dict[str, IntegrationState] = field(default_factory=dict)
+
+    @property
+    def is_root(self) -> bool:
+        return self.role == ROOT
+
+    @property
+    def is_shared(self) -> bool:
+        return self.role == SHARED
+
+
+def validate_name(raw: str) -> str:
+    name = " ".join(str(raw).split())
+    if not name:
+        raise ValidationError("Tenant name", "must not be empty")
+    if "/" in name:
+        raise ValidationError("Tenant name", "must not contain '/' (it separates tenants in a path)")
+    if len(name) > MAX_NAME:
+        raise ValidationError("Tenant name", f"must be at most {MAX_NAME} characters")
+    return name
+
+
+class TenantTree:
+    """Root at the top, the Shared tenant beside it, child tenants at any depth below Root."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Tenant] = {}
+        self.root_id = ""
+        self.shared_id = ""
+
+    # ---- construction -------------------------------------------------------------
+    @classmethod
+    def new(cls) -> "TenantTree":
+        tree = cls()
+        root = Tenant(id=str(uuid.uuid4()), name="Root tenant", parent_id=None, role=ROOT)
+        shared = Tenant(id=str(uuid.uuid4()), name="Shared", parent_id=None, role=SHARED)
+        tree._by_id = {root.id: root, shared.id: shared}
+        tree.root_id, tree.shared_id = root.id, shared.id
+        return tree
+
+    @classmethod
+    def from_list(cls, items: list[dict[str, Any]]) -> "TenantTree":
+        tree = cls()
+        for item in items:
+            tid = str(item["id"])
+            if tid in tree._by_id:
+                raise ValueError(f"duplicate tenant id {tid}")
+            role = item.get("role", TENANT)
+            if role not in (ROOT, SHARED, TENANT):
+                raise ValueError(f"tenant {tid} has unknown role {role!r}")
+            tenant = Tenant(
+                id=tid,
+                name=validate_name(item["name"]),
+                parent_id=item.get("parent"),
+                role=role,
+                integrations={
+                    k: IntegrationState.from_dict(k, v)
+                    for k, v in dict(item.get("integrations", {})).items()
+                },
+            )
+            tree._by_id[tid] = tenant
+            if role == ROOT:
+                if tree.root_id:
+                    raise ValueError("more than one Root tenant")
+                tree.root_id = tid
+            elif role == SHARED:
+                if tree.shared_id:
+                    raise ValueError("more than one Shared tenant")
+                tree.shared_id = tid
+        if not tree.root_id or not tree.shared_id:
+            raise ValueError("the Root or the Shared tenant is missing")
+        for tenant in tree._by_id.values():
+            if tenant.role != TENANT:
+                if tenant.parent_id is not None:
+                    raise ValueError(f"{tenant.name} must not have a parent")
+                continue
+            parent = tree._by_id.get(tenant.parent_id or "")
+            if parent is None or parent.is_shared:
+                raise ValueError(f"tenant {tenant.name} has no valid parent")
+            parent.children.append(tenant.id)
+        # Every tenant must reach Root: no cycles.
+        seen = {tree.root_id}
+        stack = [tree.root_id]
+        while stack:
+            for child in tree._by_id[stack.pop()].children:
+                seen.add(child)
+                stack.append(child)
+        if len(seen) + 1 != len(tree._by_id):
+            raise ValueError("the tenant tree contains a cycle")
+        return tree
+
+    def to_list(self) -> list[dict[str, Any]]:
+        out = []
+        for tenant in self.walk_all():
+            out.append(
+                {
+                    "id": tenant.id,
+                    "name": tenant.name,
+                    "parent": tenant.parent_id,
+                    "role": tenant.role,
+                    "integrations": {k: v.to_dict() for k, v in tenant.integrations.items()},
+                }
+            )
+        return out
+
+    # ---- queries ------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, tenant_id: str) -> bool:
+        return tenant_id in self._by_id
+
+    def get(self, tenant_id: str) -> Tenant:
+        try:
+            return self._by_id[tenant_id]
+        except KeyError:
+            raise NotFoundError(f"No tenant with id {tenant_id}.") from None
+
+    @property
+    def root(self) -> Tenant:
+        return self._by_id[self.root_id]
+
+    @property
+    def shared(self) -> Tenant:
+        return self._by_id[self.shared_id]
+
+    def top_level(self) -> list[Tenant]:
+        return [self.root, self.shared]
+
+    def children(self, tenant_id: str) -> list[Tenant]:
+        return [self._by_id[c] for c in self._by_id[tenant_id].children]
+
+    def walk(self, tenant_id: str) -> Iterator[Tenant]:
+        """The tenant and its whole subtree, parents before children, in display order."""
+        stack = [tenant_id]
+        while stack:
+            tenant = self._by_id[stack.pop()]
+            yield tenant
+            stack.extend(reversed(tenant.children))
+
+    def walk_all(self) -> Iterator[Tenant]:
+        yield from self.walk(self.root_id)
+        yield self.shared
+
+    def path(self, tenant_id: str) -> str:
+        parts = []
+        tenant: Tenant | None = self._by_id[tenant_id]
+        while tenant is not None:
+            parts.append(tenant.name)
+            tenant = self._by_id.get(tenant.parent_id) if tenant.parent_id else None
+        return "/".join(reversed(parts))
+
+    def depth(self, tenant_id: str) -> int:
+        depth = 0
+        tenant = self._by_id[tenant_id]
+        while tenant.parent_id:
+            depth += 1
+            tenant = self._by_id[tenant.parent_id]
+        return depth
+
+    def find(self, ref: str) -> Tenant:
+        """A tenant by path ('Root tenant/EU/Acme'), by a name unique in the tree, or by id.
+        The Root tenant is also found as 'Root' and the Shared tenant as 'Shared'."""
+        ref = ref.strip()
+        if ref in self._by_id:
+            return self._by_id[ref]
+        lowered = ref.lower()
+        if lowered in ("root", self.root.name.lower()):
+            return self.root
+        if lowered == "shared" or lowered == self.shared.name.lower():
+            return self.shared
+        if "/" in ref:
+            parts = [p for p in ref.split("/") if p]
+            if parts and parts[0].lower() in ("root", self.root.name.lower()):
+                parts = parts[1:]
+            node = self.root
+            for part in parts:
+                match = [c for c in self.children(node.id) if c.name == part]
+                if not match:
+                    raise NotFoundError(f"No tenant '{part}' under '{self.path(node.id)}'.")
+                node = match[0]
+            return node
+        matches = [t for t in self._by_id.values() if t.name == ref]
+        if not matches:
+            matches = [t for t in self._by_id.values() if t.name.lower() == lowered]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise NotFoundError(f"No tenant named '{ref}' (see 'xdrconf tenant list').")
+        paths = ", ".join(sorted(self.path(t.id) for t in matches))
+        raise NotFoundError(f"'{ref}' names several tenants; give the path: {paths}.")
+
+    def is_ancestor(self, ancestor_id: str, tenant_id: str) -> bool:
+        tenant = self._by_id[tenant_id]
+        while tenant.parent_id:
+            if tenant.parent_id == ancestor_id:
+                return True
+            tenant = self._by_id[tenant.parent_id]
+        return False
+
+    # ---- changes (no secrets here: the workspace handles them) --------------------
+    def _check_sibling_name(self, parent_id: str, name: str, exclude: str | None = None) -> None:
+        for sibling in self.children(parent_id):
+            if sibling.id != exclude and sibling.name.lower() == name.lower():
+                raise TenantError(
+                    f"A tenant named '{sibling.name}' already exists under "
+                    f"'{self._by_id[parent_id].name}'; sibling names must be unique."
+                )
+
+    def add(self, name: str, parent_id: str, integrations: dict[str, IntegrationState]) -> Tenant:
+        name = validate_name(name)
+        parent = self.get(parent_id)
+        if parent.is_shared:
+            raise TenantError("The Shared tenant cannot have child tenants.")
+        self._check_sibling_name(parent_id, name)
+        tenant = Tenant(id=str(uuid.uuid4()), name=name, parent_id=parent_id,
+                        integrations=integrations)
+        self._by_id[tenant.id] = tenant
+        parent.children.append(tenant.id)
+        return tenant
+
+    def rename(self, tenant_id: str, new_name: str) -> None:
+        tenant = self.get(tenant_id)
+        new_name = validate_name(new_name)
+        if tenant.is_shared:
+            raise TenantError("The Shared tenant cannot be renamed.")
+        if tenant.parent_id:
+            self._check_sibling_name(tenant.parent_id, new_name, exclude=tenant_id)
+        tenant.name = new_name
+
+    def move(self, tenant_id: str, new_parent_id: str) -> None:
+        tenant = self.get(tenant_id)
+        new_parent = self.get(new_parent_id)
+        if tenant.is_root or tenant.is_shared:
+            raise TenantError(f"The {tenant.name} cannot be moved.")
+        if new_parent.is_shared:
+            raise TenantError("The Shared tenant cannot have child tenants.")
+        if new_parent_id == tenant_id or self.is_ancestor(tenant_id, new_parent_id):
+            raise TenantError(f"'{tenant.name}' cannot be moved under itself or its own subtree.")
+        if tenant.parent_id == new_parent_id:
+            return
+        self._check_sibling_name(new_parent_id, tenant.name, exclude=tenant_id)
+        old_parent = self._by_id[tenant.parent_id or ""]
+        old_parent.children.remove(tenant_id)
+        new_parent.children.append(tenant_id)
+        tenant.parent_id = new_parent_id
+
+    def check_removable(self, tenant_id: str) -> Tenant:
+        tenant = self.get(tenant_id)
+        if tenant.is_root or tenant.is_shared:
+            raise TenantError(f"The {tenant.name} cannot be removed.")
+        if tenant.children:
+            names = ", ".join(c.name for c in self.children(tenant_id)[:5])
+            raise TenantError(
+                f"'{tenant.name}' has {len(tenant.children)} child tenant(s) ({names}); "
+                "remove or move them first."
+            )
+        return tenant
+
+    def remove(self, tenant_id: str) -> Tenant:
+        tenant = self.check_removable(tenant_id)
+        self._by_id[tenant.parent_id or ""].children.remove(tenant_id)
+        del self._by_id[tenant_id]
+        return tenant

@@ -1,0 +1,408 @@
+"""The workspace: one settings folder opened for use. Every change to tenants, integrations
+and their secrets goes through here, as a transaction: new secrets are written first, the
+settings document is saved atomically, and only then are replaced secrets deleted. If any
+step fails, the settings and the secrets in force stay as they were.
+
+Used by the command line directly and by the GUI from worker threads (keyring calls may
+block); a lock serialises changes."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as _dt
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import catalog
+from .catalog import IntegrationSpec, ValidationContext
+from .errors import (
+    ReadOnlyError,
+    SettingsLocked,
+    SettingsUnreadable,
+    TenantError,
+    ValidationError,
+)
+from .secrets import SecretStore
+from .storage import FolderLock, SettingsFile, resolve_config_dir
+from .tenants import IntegrationState, Tenant, TenantTree
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IntegrationEdit:
+    """A change to one integration. values: field -> typed text (None clears the field);
+    secrets: secret name -> new value, or None to delete it; structured: replaces
+    integration-managed keys (e.g. KATA connections) as given."""
+
+    kind: str
+    values: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str | None] = field(default_factory=dict)
+    enabled: bool | None = None
+    structured: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OpenNotice:
+    """Something the user must be told when the settings were opened."""
+
+    message: str
+    moved_to: str = ""
+    backup: str | None = None
+
+
+class Workspace:
+    def __init__(
+        self,
+        config_dir: Path,
+        document: dict[str, Any],
+        *,
+        lock: FolderLock | None,
+        readonly_reason: str = "",
+        notice: OpenNotice | None = None,
+        keyring_backend: Any | None = None,
+        keyring_timeout: float | None = None,
+    ) -> None:
+        self.config_dir = config_dir
+        self.file = SettingsFile(config_dir)
+        self._lock = lock
+        self.readonly_reason = readonly_reason
+        self.notice = notice
+        self.namespace: str = document["namespace"]
+        self.app: dict[str, Any] = dict(document.get("app", {}))
+        self.tree = TenantTree.from_list(document["tenants"])
+        kwargs: dict[str, Any] = {}
+        if keyring_timeout is not None:
+            kwargs["timeout"] = keyring_timeout
+        self.secrets = SecretStore(
+            self.namespace, config_dir / "secrets", backend=keyring_backend, **kwargs
+        )
+        self._mutex = threading.RLock()
+        self._saved_once = False
+
+    # ---- opening ------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        config_dir: str | Path | None = None,
+        *,
+        readonly_if_locked: bool = False,
+        readonly: bool = False,
+        keyring_backend: Any | None = None,
+        keyring_timeout: float | None = None,
+    ) -> "Workspace":
+        """Open a settings folder. With readonly_if_locked, a folder locked by another
+        instance opens read-only (readonly_reason says why); otherwise SettingsLocked."""
+        path = resolve_config_dir(config_dir)
+        sfile = SettingsFile(path)
+        sfile.ensure_dir()
+        lock: FolderLock | None = None
+        reason = ""
+        if readonly:
+            reason = "opened read-only"
+        else:
+            lock = FolderLock(path)
+            try:
+                lock.acquire()
+            except SettingsLocked as exc:
+                if not readonly_if_locked:
+                    raise
+                lock = None
+                reason = str(exc)
+        notice = None
+        try:
+            loaded = sfile.load()
+            document = loaded.document
+        except SettingsUnreadable as exc:
+            if lock is None:
+                raise
+            notice = OpenNotice(str(exc), exc.moved_to, exc.backup)
+            from .storage import new_document
+
+            document = new_document()
+        return cls(
+            path,
+            document,
+            lock=lock,
+            readonly_reason=reason,
+            notice=notice,
+            keyring_backend=keyring_backend,
+            keyring_timeout=keyring_timeout,
+        )
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def readonly(self) -> bool:
+        return self._lock is None
+
+    def restore_backup(self) -> None:
+        """Replace the current settings with the backup and reload (after a corrupt file)."""
+        self._require_writable()
+        with self._mutex:
+            self.file.restore_backup()
+            document = self.file.load().document
+            self.namespace = document["namespace"]
+            self.app = dict(document.get("app", {}))
+            self.tree = TenantTree.from_list(document["tenants"])
+            self.secrets = SecretStore(
+                self.namespace,
+                self.config_dir / "secrets",
+                backend=self.secrets._backend,
+                timeout=self.secrets.timeout,
+            )
+            self.notice = None
+
+    # ---- persistence --------------------------------------------------------------------
+    def document(self) -> dict[str, Any]:
+        from .storage import SCHEMA, VERSION
+
+        return {
+            "schema": SCHEMA,
+            "version": VERSION,
+            "namespace": self.namespace,
+            "app": copy.deepcopy(self.app),
+            "tenants": self.tree.to_list(),
+        }
+
+    def _require_writable(self) -> None:
+        if self.readonly:
+            raise ReadOnlyError(
+                f"The settings are read-only here ({self.readonly_reason}); nothing was changed."
+            )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["_Txn"]:
+        """Run changes; on success save once and drop replaced secrets, on failure restore
+        the previous tree and app settings and delete the secrets written meanwhile."""
+        self._require_writable()
+        with self._mutex:
+            before_tree = self.tree.to_list()
+            before_app = copy.deepcopy(self.app)
+            txn = _Txn(self)
+            try:
+                yield txn
+                self.file.save(self.document())
+            except BaseException:
+                self.tree = TenantTree.from_list(before_tree)
+                self.app = before_app
+                for ref in txn.created:
+                    try:
+                        self.secrets.delete(ref)
+                    except Exception:  # noqa: BLE001 - best effort clean-up
+                        log.warning("could not delete an unused keyring entry after a failed save")
+                raise
+            for ref in txn.obsolete:
+                try:
+                    self.secrets.delete(ref)
+                except Exception:  # noqa: BLE001
+                    log.warning("could not delete a replaced keyring entry; it is left unused")
+
+    def save(self) -> None:
+        with self.transaction():
+            pass
+
+    # ---- tenants ------------------------------------------------------------------------
+    def tenant(self, ref: str) -> Tenant:
+        return self.tree.find(ref)
+
+    def add_tenant(self, name: str, parent: str | None = None) -> Tenant:
+        """A new child tenant with a copy of its parent's integration settings, secrets
+        included as new keyring entries."""
+        parent_t = self.tree.find(parent) if parent else self.tree.root
+        with self.transaction() as txn:
+            copies: dict[str, IntegrationState] = {}
+            for kind, state in parent_t.integrations.items():
+                clone = state.clone_without_secrets()
+                for name_, ref in state.secrets.items():
+                    new_ref = self.secrets.copy(ref)
+                    if new_ref is not None:
+                        txn.created.append(new_ref)
+                        clone.secrets[name_] = new_ref
+                copies[kind] = clone
+            return self.tree.add(name, parent_t.id, copies)
+
+    def rename_tenant(self, ref: str, new_name: str) -> None:
+        tenant = self.tree.find(ref)
+        with self.transaction():
+            self.tree.rename(tenant.id, new_name)
+
+    def move_tenant(self, ref: str, new_parent: str) -> None:
+        tenant = self.tree.find(ref)
+        parent = self.tree.find(new_parent)
+        with self.transaction():
+            self.tree.move(tenant.id, parent.id)
+
+    def removal_summary(self, ref: str) -> list[str]:
+        """What removing the tenant takes away, one line each (for the confirmation)."""
+        tenant = self.tree.check_removable(self.tree.find(ref).id)
+        lines = [f"Tenant '{self.tree.path(tenant.id)}'"]
+        for kind, state in tenant.integrations.items():
+            n = len(state.secrets)
+            secrets = f", {n} secret(s) deleted from the keyring" if n else ""
+            status = "on" if state.enabled else "off"
+            lines.append(f"{catalog.title_of(kind)} integration ({status}){secrets}")
+        return lines
+
+    def remove_tenant(self, ref: str) -> None:
+        tenant = self.tree.check_removable(self.tree.find(ref).id)
+        with self.transaction() as txn:
+            for state in tenant.integrations.values():
+                txn.obsolete.extend(state.secrets.values())
+            self.tree.remove(tenant.id)
+
+    # ---- integrations ---------------------------------------------------------------------
+    def integration(self, tenant: Tenant, kind: str) -> IntegrationState:
+        catalog.spec_for(kind)
+        return tenant.integrations.get(kind) or IntegrationState(kind)
+
+    def missing(self, tenant: Tenant, kind: str, state: IntegrationState | None = None) -> list[str]:
+        """Labels of required fields and secrets not set yet."""
+        spec = catalog.spec_for(kind)
+        state = state or self.integration(tenant, kind)
+        out = []
+        for f in spec.fields:
+            if not f.required or not f.visible(state.settings):
+                continue
+            present = f.name in state.secrets if f.secret else state.settings.get(f.name) not in (None, "", [])
+            if not present:
+                out.append(f.label)
+        return out
+
+    def update_integrations(self, tenant_ref: str, edits: list[IntegrationEdit]) -> None:
+        """Apply several integration edits to one tenant at once (the wizard's Finish)."""
+        tenant = self.tree.find(tenant_ref)
+        if tenant.is_shared:
+            raise TenantError("The Shared tenant needs no integration settings.")
+        with self.transaction() as txn:
+            for edit in edits:
+                self._apply_edit(tenant, edit, txn)
+
+    def update_integration(self, tenant_ref: str, edit: IntegrationEdit) -> None:
+        self.update_integrations(tenant_ref, [edit])
+
+    def set_enabled(self, tenant_ref: str, kind: str, enabled: bool) -> None:
+        self.update_integration(tenant_ref, IntegrationEdit(kind, enabled=enabled))
+
+    def _apply_edit(self, tenant: Tenant, edit: IntegrationEdit, txn: "_Txn") -> None:
+        spec = catalog.spec_for(edit.kind)
+        if not spec.supported:
+            raise ValidationError(spec.title, "is not yet supported and cannot be configured")
+        state = tenant.integrations.get(edit.kind) or IntegrationState(
+            edit.kind, settings=spec.defaults()
+        )
+        state = IntegrationState.from_dict(edit.kind, state.to_dict())
+        for name, raw in edit.values.items():
+            f = spec.field(name)
+            if f.secret:
+                raise ValidationError(f.label, "is a secret and goes in through the keyring", field=name)
+            if name in spec.root_only and not tenant.is_root:
+                raise ValidationError(f.label, "can be set for the Root tenant only", field=name)
+            value = None if raw is None else f.parse(raw)
+            if value is None or value == "":
+                state.settings.pop(name, None)
+            else:
+                state.settings[name] = value
+        for key, value in edit.structured.items():
+            if key not in spec.structured_keys:
+                raise ValidationError(spec.title, f"'{key}' is not a managed setting")
+            state.settings[key] = copy.deepcopy(value)
+        for name, secret in edit.secrets.items():
+            field_names = {f.name for f in spec.secret_fields}
+            if name in field_names:
+                label = spec.field(name).label
+                if secret is not None:
+                    secret = spec.field(name).parse(secret)
+                    if not secret or not str(secret).strip():
+                        raise ValidationError(label, "is empty; enter the value or leave it unchanged", field=name)
+            old = state.secrets.get(name)
+            if secret is None:
+                state.secrets.pop(name, None)
+            else:
+                ref = self.secrets.put(secret)
+                txn.created.append(ref)
+                state.secrets[name] = ref
+            if old:
+                txn.obsolete.append(old)
+            state.results = []  # a new secret makes the last check result stale
+        if edit.values or edit.structured:
+            state.results = []
+        if edit.enabled is not None:
+            state.enabled = edit.enabled
+        if spec.validate is not None:
+            spec.validate(
+                state.settings,
+                ValidationContext(tenant.is_root, frozenset(state.secrets)),
+            )
+        if state.enabled:
+            missing = self.missing(tenant, edit.kind, state)
+            if missing:
+                raise ValidationError(
+                    spec.title,
+                    "cannot be turned on until these are set: " + ", ".join(missing),
+                )
+        tenant.integrations[edit.kind] = state
+
+    def secret(self, tenant: Tenant, kind: str, name: str) -> str | None:
+        ref = self.integration(tenant, kind).secrets.get(name)
+        if ref is None:
+            return None
+        return self.secrets.get(ref)
+
+    def record_results(self, results: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
+        """Keep the last check results of each (tenant id, kind), saved at once. Read-only
+        workspaces keep them in memory only."""
+        with self._mutex:
+            def put() -> None:
+                for (tenant_id, kind), items in results.items():
+                    if tenant_id not in self.tree:
+                        continue
+                    state = self.tree.get(tenant_id).integrations.get(kind)
+                    if state is not None:
+                        state.results = items
+
+            if self.readonly:
+                put()
+                return
+            with self.transaction():
+                put()
+
+    # ---- application settings --------------------------------------------------------------
+    def set_app(self, **values: Any) -> None:
+        with self.transaction():
+            for key, value in values.items():
+                if value is None:
+                    self.app.pop(key, None)
+                else:
+                    self.app[key] = value
+
+    def flags(self, tenant: Tenant, now: _dt.datetime | None = None) -> list[tuple[str, catalog.Flag]]:
+        """Warnings of the tenant's enabled integrations: (kind, flag)."""
+        now = now or _dt.datetime.now(_dt.timezone.utc)
+        out = []
+        for kind, state in tenant.integrations.items():
+            spec = catalog.spec_for(kind)
+            if state.enabled and spec.flags is not None:
+                out.extend((kind, flag) for flag in spec.flags(state, now))
+        return out
+
+
+class _Txn:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.created: list[str] = []
+        self.obsolete: list[str] = []
+

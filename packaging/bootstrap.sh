@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# One entry point for the two set-up commands named in README.md:
+#   bash packaging/bootstrap.sh app    install what is needed, then start xdrconf
+#   bash packaging/bootstrap.sh test   install what is needed, then run the whole test suite
+# Works on a fresh Debian machine as root; repeated runs skip what is already there.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+mode=${1:-}
+shift || true
+
+runtime_pkgs="python3 python3-venv libgl1 libegl1 libfontconfig1 libfreetype6 libglib2.0-0
+  libdbus-1-3 libxkbcommon0 fonts-dejavu-core libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0
+  libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
+  libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 dbus gnome-keyring xvfb xauth"
+test_pkgs="openssh-server openssh-client slapd ldap-utils openssl procps"
+
+need_apt() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "xdrconf: these Debian packages are missing: ${missing[*]} (run as root or install them with apt-get)" >&2
+    exit 2
+  fi
+  echo "xdrconf: installing Debian packages: ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+make_venv() {
+  local extra=$1
+  local py=python3
+  if [ ! -x .venv/bin/python ]; then
+    "$py" -m venv .venv 2>/dev/null || /usr/bin/python3 -m venv .venv
+  fi
+  local stamp=".venv/.installed-$extra"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extra"
+    touch "$stamp"
+  fi
+}
+
+case "$mode" in
+  app)
+    # shellcheck disable=SC2086
+    need_apt $runtime_pkgs
+    make_venv ""
+    if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+      echo "xdrconf: no display found (DISPLAY is not set); starting on a virtual screen with xvfb-run." >&2
+      exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/xdrconf "$@"
+    fi
+    exec .venv/bin/xdrconf "$@"
+    ;;
+  test)
+    # shellcheck disable=SC2086
+    need_apt $runtime_pkgs $test_pkgs
+    make_venv "[test]"
+    exec bash packaging/run-tests.sh "$@"
+    ;;
+  *)
+    echo "usage: bash packaging/bootstrap.sh app|test [ARGS...]" >&2
+    exit 2
+    ;;
+esac

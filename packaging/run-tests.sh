@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the whole suite against real peers: a private D-Bus session with an unlocked
+# gnome-keyring (the real Secret Service), offscreen Qt for most GUI tests, and one
+# Xvfb session for the tests marked xvfb. Called by bootstrap.sh after installation.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+[ "$(id -u)" -eq 0 ] && mkdir -p -m0755 /run/sshd
+scratch=$(mktemp -d /tmp/xdrconf-tests.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+# A throwaway HOME so the keyring, caches and config of the tests never touch the user's.
+export HOME="$scratch/home" XDG_DATA_HOME="$scratch/home/.local/share" \
+       XDG_CONFIG_HOME="$scratch/home/.config" XDG_CACHE_HOME="$scratch/home/.cache"
+export XDG_RUNTIME_DIR="$scratch/run"
+mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+unset DISPLAY WAYLAND_DISPLAY
+export PYTHONDONTWRITEBYTECODE=1
+py="$here/.venv/bin/python"
+
+dbus-run-session -- bash -c '
+  set -e
+  printf "%s" "xdrconf-test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  export XDRCONF_TEST_KEYRING=secret-service
+  status=0
+  QT_QPA_PLATFORM=offscreen "$0" -m pytest -m "not xvfb" "$@" || status=$?
+  QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" "$0" -m pytest -m xvfb "$@" || status=$?
+  exit $status
+' "$py" "$@"
