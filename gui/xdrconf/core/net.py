@@ -182,7 +182,7 @@ class _PinningBackend:
 
     def verify(self, stream: Any) -> None:
         ssl_object = stream.get_extra_info("ssl_object")
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        der = ssl_object.getpeercert(True) if ssl_object is not None else None
         if not der:
             stream.close()
             raise PinMismatch(self.pin, "")

@@ -1,0 +1,181 @@
+"""The KUMA check through the real stack: httpx, ssl and a real HTTPS peer on loopback."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from support.https_peer import HttpsPeer, SilentPeer, closed_port
+from support.kuma_peer import GOOD_TOKEN, KumaApi
+from xdrconf.core.checks import run_check
+from xdrconf.core.outcome import Category
+from xdrconf.core.workspace import IntegrationEdit
+
+
+def configure(ws, port, *, host="127.0.0.1", token=GOOD_TOKEN, ca=None, pin=None, tenant="Acme"):
+    if tenant not in [t.name for t in ws.tree.walk_all()]:
+        ws.add_tenant(tenant)
+    values = {"host": host, "port": str(port)}
+    if ca is not None:
+        values["tls_ca"] = ca
+    if pin is not None:
+        values["tls_pin_sha256"] = pin
+    secrets = {"token": token} if token else {}
+    ws.update_integration(tenant, IntegrationEdit("kuma", values=values, secrets=secrets,
+                                                  enabled=bool(token)))
+    return ws.tenant(tenant).id
+
+
+def check(ws, tid, **kw):
+    [result] = run_check(ws, tid, "kuma", **kw)
+    return result
+
+
+@pytest.fixture
+def kuma(server_cert):
+    api = KumaApi()
+    with HttpsPeer(api, cert=server_cert) as peer:
+        peer.api = api
+        yield peer
+
+
+def test_ok_shows_login_and_tenants(ws, kuma, test_ca):
+    tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
+    r = check(ws, tid)
+    assert r.category is Category.OK, r.message
+    assert "soar" in r.message and "Main" in r.message and "Branch" in r.message
+    assert r.details["login"] == "soar"
+    assert r.target == f"127.0.0.1:{kuma.port}"
+    assert kuma.requests[-1].path == "/api/v1/users/whoami"
+    assert kuma.requests[-1].headers["Authorization"] == f"Bearer {GOOD_TOKEN}"
+
+
+def test_api_version_is_used_in_path(ws, kuma, test_ca):
+    tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
+    ws.update_integration("Acme", IntegrationEdit("kuma", values={"api_version": "v2.1"}))
+    assert check(ws, tid).ok
+    assert kuma.requests[-1].path == "/api/v2.1/users/whoami"
+
+
+def test_ipv6_loopback(ws, server_cert, test_ca):
+    with HttpsPeer(KumaApi(), cert=server_cert, host="::1") as peer:
+        tid = configure(ws, peer.port, host="::1", ca=test_ca.cert_pem)
+        r = check(ws, tid)
+    assert r.ok, r.message
+    assert r.target == f"[::1]:{peer.port}"
+
+
+def test_unknown_token_is_auth_failed(ws, kuma, test_ca):
+    tid = configure(ws, kuma.port, ca=test_ca.cert_pem, token="wrong-token")
+    r = check(ws, tid)
+    assert r.category is Category.AUTH_FAILED
+    assert "403" in r.message and "wrong-token" not in r.message
+
+
+def test_missing_secret(ws, kuma, test_ca):
+    tid = configure(ws, kuma.port, ca=test_ca.cert_pem, token=None)
+    assert check(ws, tid).category is Category.MISSING_SECRET
+
+
+def test_dns_failure(ws, test_ca):
+    tid = configure(ws, 7223, host="kuma.does-not-exist.invalid", ca=test_ca.cert_pem)
+    r = check(ws, tid)
+    assert r.category is Category.DNS, r.message
+
+
+def test_closed_port_is_unreachable(ws, test_ca):
+    tid = configure(ws, closed_port(), ca=test_ca.cert_pem)
+    assert check(ws, tid).category is Category.UNREACHABLE
+
+
+def test_silent_server_times_out_within_timeout(ws, test_ca):
+    with SilentPeer() as silent:
+        tid = configure(ws, silent.port, ca=test_ca.cert_pem)
+        started = time.monotonic()
+        r = check(ws, tid, timeout=0.5)
+        elapsed = time.monotonic() - started
+    assert r.category is Category.TIMEOUT, r.message
+    assert elapsed < 2.5
+
+
+def test_hanging_http_answer_times_out(ws, kuma, test_ca):
+    kuma.api.mode = "hang"
+    tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
+    r = check(ws, tid, timeout=0.5)
+    assert r.category is Category.TIMEOUT, r.message
+
+
+def test_untrusted_without_ca(ws, kuma):
+    tid = configure(ws, kuma.port)
+    r = check(ws, tid)
+    assert r.category is Category.TLS_UNTRUSTED, r.message
+
+
+def test_hostname_mismatch(ws, test_ca):
+    other = test_ca.issue(("other.example.org",))
+    with HttpsPeer(KumaApi(), cert=other) as peer:
+        tid = configure(ws, peer.port, ca=test_ca.cert_pem)
+        r = check(ws, tid)
+    assert r.category is Category.TLS_HOSTNAME, r.message
+
+
+def test_expired_certificate(ws, test_ca):
+    expired = test_ca.issue(expired=True)
+    with HttpsPeer(KumaApi(), cert=expired) as peer:
+        tid = configure(ws, peer.port, ca=test_ca.cert_pem)
+        r = check(ws, tid)
+    assert r.category is Category.TLS_EXPIRED, r.message
+
+
+def test_pin_of_self_signed_server_is_ok(ws, test_ca):
+    own = test_ca.issue(("kuma.local",), self_signed=True)
+    with HttpsPeer(KumaApi(), cert=own) as peer:
+        tid = configure(ws, peer.port, pin=own.sha256)
+        r = check(ws, tid)
+    assert r.ok, r.message
+
+
+def test_pin_mismatch_sends_no_token(ws, kuma, test_ca):
+    tid = configure(ws, kuma.port, pin="ab" * 32)
+    r = check(ws, tid)
+    assert r.category is Category.TLS_PIN_MISMATCH, r.message
+    assert kuma.requests == []  # not a single request line, let alone the token
+
+
+def test_pin_with_ca_both_must_hold(ws, kuma, test_ca, server_cert):
+    tid = configure(ws, kuma.port, ca=test_ca.cert_pem, pin=server_cert.sha256)
+    assert check(ws, tid).ok
+    configure(ws, kuma.port, ca=test_ca.cert_pem, pin="cd" * 32)
+    assert check(ws, tid).category is Category.TLS_PIN_MISMATCH
+
+
+def test_server_error(ws, kuma, test_ca):
+    kuma.api.mode = "error500"
+    tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
+    assert check(ws, tid).category is Category.SERVER_ERROR
+
+
+def test_not_json_is_protocol_error(ws, kuma, test_ca):
+    kuma.api.mode = "notjson"
+    tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
+    assert check(ws, tid).category is Category.PROTOCOL_ERROR
+
+
+def test_cancel_ends_check_at_once(ws, kuma, test_ca):
+    kuma.api.mode = "hang"
+    tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
+    cancel = threading.Event()
+    threading.Timer(0.2, cancel.set).start()
+    started = time.monotonic()
+    r = check(ws, tid, timeout=20, cancel=cancel)
+    assert r.category is Category.CANCELLED
+    assert time.monotonic() - started < 2
+
+
+def test_plain_http_port_is_protocol_error(ws, test_ca):
+    with HttpsPeer(KumaApi(), cert=None) as plain:
+        tid = configure(ws, plain.port, ca=test_ca.cert_pem)
+        r = check(ws, tid)
+    assert r.category is Category.PROTOCOL_ERROR, r.message
