@@ -73,7 +73,7 @@ def failure(exc: BaseException, target: str, ctx: CheckContext, *, client_cert: 
     return CheckResult(category, message, target)
 
 
-def _precheck(ws: Any, tenant: Tenant, kind: str) -> CheckResult | None:
+def _precheck(ws: Any, tenant: Tenant, kind: str, typed: frozenset[str] = frozenset()) -> CheckResult | None:
     spec = catalog.spec_for(kind)
     if not spec.supported or spec.check is None:
         return CheckResult(Category.INVALID_CONFIG, f"{spec.title} has no connection check yet.")
@@ -85,7 +85,7 @@ def _precheck(ws: Any, tenant: Tenant, kind: str) -> CheckResult | None:
         if not f.required or not f.visible(state.settings):
             continue
         if f.secret:
-            if f.name not in state.secrets:
+            if f.name not in state.secrets and f.name not in typed:
                 return missing_secret_result(f.label, spec.title)
         elif state.settings.get(f.name) in (None, "", []):
             missing_plain.append(f.label)
@@ -105,9 +105,19 @@ def run_check(
     timeout: float | None = None,
     cancel: threading.Event | None = None,
     extra: dict[str, Any] | None = None,
+    draft: Any | None = None,
+    draft_secrets: dict[str, str] | None = None,
 ) -> list[CheckResult]:
-    """Check one integration of one tenant; one result per connection."""
+    """Check one integration of one tenant; one result per connection.
+
+    draft: an IntegrationState with settings not saved yet (the wizard's "Check connection");
+    draft_secrets: secret values typed but not stored yet, used instead of the keyring's."""
     tenant = ws.tree.get(tenant_id)
+    if draft is not None:
+        import copy as _copy
+
+        tenant = _copy.copy(tenant)
+        tenant.integrations = {**tenant.integrations, kind: draft}
     spec = catalog.spec_for(kind)
     path = ws.tree.path(tenant_id)
     cancel = cancel or threading.Event()
@@ -121,21 +131,28 @@ def run_check(
                 r.latency_ms = elapsed
         return results
 
-    pre = _precheck(ws, tenant, kind)
+    pre = _precheck(ws, tenant, kind, frozenset(draft_secrets or {}))
     if pre is not None:
         return stamp([pre])
     state = tenant.integrations[kind]
     net = NetConfig.from_app(ws.app, timeout)
     secrets = dict(state.secrets)
+    typed = dict(draft_secrets or {})
+
+    def get_secret(name: str) -> str | None:
+        if name in typed:
+            return typed[name]
+        return ws.secrets.get(secrets[name]) if name in secrets else None
+
     ctx = CheckContext(
         tenant=path,
         is_root=tenant.is_root,
         kind=kind,
         settings=dict(state.settings),
         net=net,
-        secret_getter=lambda name: ws.secrets.get(secrets[name]) if name in secrets else None,
+        secret_getter=get_secret,
         cancel=cancel,
-        secret_names=frozenset(secrets),
+        secret_names=frozenset(secrets) | frozenset(typed),
         extra=dict(extra or {}),
     )
     assert spec.check is not None
