@@ -1,0 +1,82 @@
+"""Questions and messages to the user, behind one object so tests can answer them.
+
+The window never calls QInputDialog/QMessageBox directly: it asks `self.prompts`, an
+instance of Prompts (real dialogs). Tests replace it with scripted answers, which drives
+the real actions without modal loops."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+
+from ..core.errors import XdrconfError
+
+log = logging.getLogger(__name__)
+
+
+def error_text(error: BaseException | str) -> str:
+    """A user-facing sentence. Core errors are written for users; others get a prefix."""
+    if isinstance(error, str):
+        return error
+    if isinstance(error, XdrconfError):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{error.strerror}{where}."
+    return f"Unexpected error ({type(error).__name__}): {error}"
+
+
+def show_error(parent: QWidget | None, error: BaseException | str, title: str = "xdrconf") -> QMessageBox:
+    """A non-blocking (window-modal) error box; returns it so tests can read and close it."""
+    text = error_text(error)
+    if isinstance(error, BaseException) and not isinstance(error, XdrconfError):
+        log.error("unexpected error: %s", type(error).__name__, exc_info=error)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("errorBox")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    box.open()
+    return box
+
+
+class Prompts:
+    """Real dialogs. Every method returns None (or False) when the user cancels."""
+
+    def __init__(self, parent: QWidget | None) -> None:
+        self.parent = parent
+
+    def text(self, title: str, label: str, default: str = "") -> str | None:
+        value, ok = QInputDialog.getText(self.parent, title, label, QLineEdit.EchoMode.Normal, default)
+        return value if ok else None
+
+    def choose(self, title: str, label: str, items: list[str], current: int = 0) -> str | None:
+        value, ok = QInputDialog.getItem(self.parent, title, label, items, current, False)
+        return value if ok else None
+
+    def confirm(self, title: str, text: str, details: list[str] | None = None) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self.parent)
+        if details:
+            box.setInformativeText("\n".join(f"• {line}" for line in details))
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Ok
+
+    def info(self, title: str, text: str, details: list[str] | None = None) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self.parent)
+        if details:
+            box.setInformativeText("\n".join(details))
+        box.exec()
+
+    def open_file(self, title: str, filter_: str = "All files (*)") -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, title, "", filter_)
+        return path or None
+
+    def save_file(self, title: str, name: str, filter_: str = "All files (*)") -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, name, filter_)
+        return path or None
+
+    def dialog(self, dialog: Any) -> bool:
+        """Run a custom dialog (settings, move); True when accepted."""
+        return bool(dialog.exec())

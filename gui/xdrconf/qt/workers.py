@@ -1,0 +1,183 @@
+"""Background work for the window: plain functions run on a QThreadPool and report back
+through queued signals, so the GUI thread never waits on the network or the keyring.
+
+    task = run_in_background(lambda: ws.add_tenant("Acme"), on_done, on_error)
+
+`fn` runs on a pool thread. `on_done(result)`, `on_error(exc)` and `on_progress(value)`
+run on the GUI thread. With `on_progress`, `fn` is called with one argument, `report`,
+which it may call from the pool thread as often as it likes. Cancellation is
+cooperative: `task.cancel()` sets `task.cancel_event` (a threading.Event), which the
+function passes on, e.g. to `core.checks.run_check(cancel=...)`.
+
+Two pools: `general_pool()` for keyring and settings work (few threads; the keyring is
+serialised in the core anyway) and `check_pool()` for connection checks (up to 32 at once).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+CHECK_CONCURRENCY = 32
+
+_general: QThreadPool | None = None
+_checks: QThreadPool | None = None
+_live: set["Task"] = set()  # keeps running tasks (and their callbacks) alive
+
+
+def general_pool() -> QThreadPool:
+    global _general
+    if _general is None:
+        _general = QThreadPool()
+        _general.setObjectName("xdrconf-general")
+        _general.setMaxThreadCount(4)
+    return _general
+
+
+def check_pool() -> QThreadPool:
+    global _checks
+    if _checks is None:
+        _checks = QThreadPool()
+        _checks.setObjectName("xdrconf-checks")
+        _checks.setMaxThreadCount(CHECK_CONCURRENCY)
+    return _checks
+
+
+class WorkerSignals(QObject):
+    """Emitted from the pool thread; the receivers live on the GUI thread (queued)."""
+
+    started = Signal()
+    result = Signal(object)
+    error = Signal(object)
+    progress = Signal(object)
+    finished = Signal()
+
+
+class Worker(QRunnable):
+    """A QRunnable that calls a plain function and reports through `signals`."""
+
+    def __init__(self, fn: Callable[..., Any], *, with_progress: bool = False) -> None:
+        super().__init__()
+        self.fn = fn
+        self.with_progress = with_progress
+        self.signals = WorkerSignals()
+        self.setAutoDelete(False)  # the Task owns it until `finished` was delivered
+
+    def run(self) -> None:
+        signals = self.signals
+        signals.started.emit()
+        try:
+            if self.with_progress:
+                value = self.fn(signals.progress.emit)
+            else:
+                value = self.fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread
+            signals.error.emit(exc)
+        else:
+            signals.result.emit(value)
+        finally:
+            signals.finished.emit()
+
+
+class Task(QObject):
+    """One background call: owns its Worker, delivers callbacks on the GUI thread."""
+
+    done = Signal()  # after on_done / on_error ran
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        *,
+        on_progress: Callable[[Any], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        super().__init__()
+        self.cancel_event = cancel or threading.Event()
+        self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
+        self.worker = Worker(fn, with_progress=on_progress is not None)
+        s = self.worker.signals
+        s.result.connect(self._result)
+        s.error.connect(self._error)
+        s.progress.connect(self._progress)
+        s.finished.connect(self._finished)
+        self.running = False
+        self.result: Any = None
+        self.exception: BaseException | None = None
+
+    def start(self, pool: QThreadPool | None = None) -> "Task":
+        self.running = True
+        _live.add(self)
+        (pool or general_pool()).start(self.worker)
+        return self
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    @Slot(object)
+    def _result(self, value: Any) -> None:
+        self.result = value
+        if self._on_done is not None:
+            self._call(self._on_done, value)
+
+    @Slot(object)
+    def _error(self, exc: BaseException) -> None:
+        self.exception = exc
+        if self._on_error is not None:
+            self._call(self._on_error, exc)
+        else:
+            log.error("background task failed: %s", exc, exc_info=exc)
+
+    @Slot(object)
+    def _progress(self, value: Any) -> None:
+        if self._on_progress is not None:
+            self._call(self._on_progress, value)
+
+    @Slot()
+    def _finished(self) -> None:
+        self.running = False
+        _live.discard(self)
+        self.done.emit()
+
+    @staticmethod
+    def _call(fn: Callable[[Any], None], value: Any) -> None:
+        try:
+            fn(value)
+        except Exception:  # noqa: BLE001 - a callback bug must not kill the event loop
+            log.exception("a background task's callback failed")
+
+
+def run_in_background(
+    fn: Callable[..., Any],
+    on_done: Callable[[Any], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    *,
+    on_progress: Callable[[Any], None] | None = None,
+    cancel: threading.Event | None = None,
+    pool: QThreadPool | None = None,
+) -> Task:
+    """Run `fn` off the GUI thread; see the module docstring."""
+    return Task(fn, on_done, on_error, on_progress=on_progress, cancel=cancel).start(pool)
+
+
+def running_tasks() -> int:
+    return len(_live)
+
+
+def wait_all(timeout_ms: int = 30000) -> bool:
+    """Wait for both pools to drain (tests and shutdown); callbacks still need the event loop."""
+    ok = True
+    for pool in (_general, _checks):
+        if pool is not None:
+            ok = pool.waitForDone(timeout_ms) and ok
+    return ok
