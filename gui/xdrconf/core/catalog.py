@@ -51,6 +51,9 @@ class IntegrationSpec:
     validate: Callable[[dict[str, Any], "ValidationContext"], None] | None = None
     # Said to the user before a check runs (e.g. "may consume quota").
     check_notice: str = ""
+    # Settings the integration fills in itself after an edit and before validation
+    # (e.g. KASAP's token issue date when a new token is stored); changes settings in place.
+    adjust: Callable[[dict[str, Any], "ValidationContext"], None] | None = None
     # Flags computed from the stored state (token or certificate expiry).
     flags: Callable[["IntegrationState", _dt.datetime], list[Flag]] | None = None
     # Field names that only the Root tenant may set.
@@ -88,6 +91,10 @@ class ValidationContext:
 
     is_root: bool
     secrets_present: frozenset[str] = frozenset()
+    # What the edit being applied gives: plain fields and secrets with new values.
+    values_set: frozenset[str] = frozenset()
+    secrets_set: frozenset[str] = frozenset()
+    today: _dt.date | None = None
 
 
 # kind -> (title, module name or None). Order is the product's order.

@@ -39,6 +39,9 @@ class CheckContext:
     secret_names: frozenset[str] = frozenset()
     now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.timezone.utc)
     extra: dict[str, Any] = field(default_factory=dict)
+    # The Root tenant's settings of the same integration, for settings only Root may set
+    # (spec.root_only) that apply to every tenant, e.g. Kaspersky TIP's Proxy toggle.
+    root_settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def timeout(self) -> float:
@@ -135,26 +138,9 @@ def run_check(
     if pre is not None:
         return stamp([pre])
     state = tenant.integrations[kind]
-    net = NetConfig.from_app(ws.app, timeout)
-    secrets = dict(state.secrets)
-    typed = dict(draft_secrets or {})
-
-    def get_secret(name: str) -> str | None:
-        if name in typed:
-            return typed[name]
-        return ws.secrets.get(secrets[name]) if name in secrets else None
-
-    ctx = CheckContext(
-        tenant=path,
-        is_root=tenant.is_root,
-        kind=kind,
-        settings=dict(state.settings),
-        net=net,
-        secret_getter=get_secret,
-        cancel=cancel,
-        secret_names=frozenset(secrets) | frozenset(typed),
-        extra=dict(extra or {}),
-    )
+    ctx = context_for(ws, tenant, kind, state, timeout=timeout, cancel=cancel, extra=extra,
+                      draft_secrets=draft_secrets)
+    net = ctx.net
     assert spec.check is not None
     box: dict[str, Any] = {}
     done = threading.Event()
@@ -196,6 +182,44 @@ def run_check(
     if not results:
         results = [CheckResult(Category.INVALID_CONFIG, f"{spec.title} has nothing to check.")]
     return stamp(results)
+
+
+def context_for(
+    ws: Any,
+    tenant: Tenant,
+    kind: str,
+    state: Any | None = None,
+    *,
+    timeout: float | None = None,
+    cancel: threading.Event | None = None,
+    extra: dict[str, Any] | None = None,
+    draft_secrets: dict[str, str] | None = None,
+) -> CheckContext:
+    """The context a probe (or another request of an integration, e.g. a TIP lookup)
+    runs with: the tenant's settings, its secrets read on demand, the network settings."""
+    state = state if state is not None else tenant.integrations[kind]
+    secrets = dict(state.secrets)
+    typed = dict(draft_secrets or {})
+
+    def get_secret(name: str) -> str | None:
+        if name in typed:
+            return typed[name]
+        return ws.secrets.get(secrets[name]) if name in secrets else None
+
+    root_state = ws.tree.root.integrations.get(kind)
+    root_settings = state.settings if tenant.is_root else (root_state.settings if root_state else {})
+    return CheckContext(
+        tenant=ws.tree.path(tenant.id),
+        is_root=tenant.is_root,
+        kind=kind,
+        settings=dict(state.settings),
+        net=NetConfig.from_app(ws.app, timeout),
+        secret_getter=get_secret,
+        cancel=cancel or threading.Event(),
+        secret_names=frozenset(secrets) | frozenset(typed),
+        extra=dict(extra or {}),
+        root_settings=dict(root_settings),
+    )
 
 
 def _target_of(settings: dict[str, Any]) -> str:

@@ -342,11 +342,17 @@ class Workspace:
             state.results = []
         if edit.enabled is not None:
             state.enabled = edit.enabled
+        vctx = ValidationContext(
+            tenant.is_root,
+            frozenset(state.secrets),
+            values_set=frozenset(n for n, v in edit.values.items() if v not in (None, "")),
+            secrets_set=frozenset(n for n, v in edit.secrets.items() if v is not None),
+            today=_dt.date.today(),
+        )
+        if spec.adjust is not None:
+            spec.adjust(state.settings, vctx)
         if spec.validate is not None:
-            spec.validate(
-                state.settings,
-                ValidationContext(tenant.is_root, frozenset(state.secrets)),
-            )
+            spec.validate(state.settings, vctx)
         if state.enabled:
             missing = self.missing(tenant, edit.kind, state)
             if missing:
