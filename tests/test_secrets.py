@@ -1,0 +1,123 @@
+"""Secrets through the real Secret Service: namespacing, large values, no keyring, a
+locked keyring."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from xdrconf.core.errors import KeyringUnavailable
+from xdrconf.core.secrets import INLINE_LIMIT, SecretStore
+from xdrconf.core.workspace import IntegrationEdit, Workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_two_config_folders_never_share_secrets(tmp_path, keyring_backend):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with Workspace.open(tmp_path / "a", keyring_backend=keyring_backend) as a, \
+         Workspace.open(tmp_path / "b", keyring_backend=keyring_backend) as b:
+        assert a.secrets.service != b.secrets.service
+        for ws, token in ((a, "token-a"), (b, "token-b")):
+            ws.add_tenant("Same name")
+            ws.update_integration("Same name", IntegrationEdit(
+                "kuma", values={"host": "k.example.com"}, secrets={"token": token}))
+        ref_a = a.tenant("Same name").integrations["kuma"].secrets["token"]
+        assert keyring_backend.get_password(b.secrets.service, ref_a) is None
+        a.remove_tenant("Same name")
+        assert b.secret(b.tenant("Same name"), "kuma", "token") == "token-b"
+
+
+def test_large_secret_is_encrypted_on_disk_with_key_in_keyring(tmp_path, keyring_backend):
+    store = SecretStore("ns-large", tmp_path / "secrets", backend=keyring_backend)
+    value = "-----BEGIN PRIVATE KEY-----\n" + ("QUJD" * 700) + "\n-----END PRIVATE KEY-----\n"
+    assert len(value) > INLINE_LIMIT
+    ref = store.put(value)
+    assert ref.startswith("blob:")
+    name = ref[5:]
+    in_keyring = keyring_backend.get_password(store.service, name)
+    assert len(in_keyring) == 44  # only the base64 AES-256 key
+    on_disk = (tmp_path / "secrets" / f"{name}.bin").read_bytes()
+    assert b"QUJD" not in on_disk and b"PRIVATE KEY" not in on_disk
+    assert store.get(ref) == value
+    store.delete(ref)
+    assert not (tmp_path / "secrets" / f"{name}.bin").exists()
+    assert keyring_backend.get_password(store.service, name) is None
+
+
+def test_tampered_blob_is_refused(tmp_path, keyring_backend):
+    store = SecretStore("ns-tamper", tmp_path / "secrets", backend=keyring_backend)
+    one, two = store.put("x" * 2000), store.put("y" * 2000)
+    f1 = tmp_path / "secrets" / f"{one[5:]}.bin"
+    f2 = tmp_path / "secrets" / f"{two[5:]}.bin"
+    f1.write_bytes(f2.read_bytes())  # swap in another secret's ciphertext
+    with pytest.raises(KeyringUnavailable, match="does not match its key"):
+        store.get(one)
+    store.delete(one)
+    store.delete(two)
+
+
+def test_no_keyring_app_still_works_and_secret_fails_clearly(config_dir):
+    from keyring.backends import fail
+
+    with Workspace.open(config_dir, keyring_backend=fail.Keyring()) as ws:
+        ws.add_tenant("Works")  # no secret involved: fine
+        status = ws.secrets.status()
+        assert not status.usable and "No OS keyring is available" in status.reason
+        with pytest.raises(KeyringUnavailable, match="No OS keyring is available"):
+            ws.update_integration("Works", IntegrationEdit(
+                "kuma", values={"host": "k.example.com"}, secrets={"token": "t"}))
+        assert "kuma" not in ws.tenant("Works").integrations  # nothing half-saved
+    with Workspace.open(config_dir, keyring_backend=fail.Keyring()) as ws:
+        assert "kuma" not in ws.tenant("Works").integrations
+
+
+def test_status_of_real_keyring(ws):
+    status = ws.secrets.status()
+    assert status.usable, status.reason
+    assert "SecretService" in status.name or "Secret" in status.name
+
+
+@pytest.fixture
+def locked_keyring_env():
+    """A second D-Bus session whose gnome-keyring was started without unlocking."""
+    if not shutil.which("dbus-daemon") or not shutil.which("gnome-keyring-daemon"):
+        pytest.skip("dbus-daemon and gnome-keyring-daemon are not installed")
+    home = tempfile.mkdtemp(prefix="xdrconf-locked-")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(HOME=home, XDG_DATA_HOME=f"{home}/data", XDG_RUNTIME_DIR=f"{home}/run")
+    os.makedirs(f"{home}/run", mode=0o700)
+    out = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1", "--nosyslog"],
+                         capture_output=True, text=True, check=True, env=env).stdout.split()
+    env["DBUS_SESSION_BUS_ADDRESS"], pid = out[0], int(out[1])
+    subprocess.run(["gnome-keyring-daemon", "--start", "--components=secrets", "--daemonize"],
+                   capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=True)
+    yield env
+    os.kill(pid, 15)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_locked_keyring_fails_clearly_and_quickly(locked_keyring_env, tmp_path):
+    env = dict(locked_keyring_env)
+    cfg = tmp_path / "cfg"
+    base = [sys.executable, "-m", "xdrconf", "--config-dir", str(cfg)]
+    subprocess.run(base + ["tenant", "add", "T"], env=env, check=True, capture_output=True, timeout=60)
+    started = time.monotonic()
+    proc = subprocess.run(base + ["integration", "set", "T", "kuma", "host=k.example.com", "--secret", "token"],
+                          env=env, input="a-token\n", capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 2, proc
+    assert "keyring" in proc.stderr.lower()
+    assert "a-token" not in proc.stderr + proc.stdout
+    assert elapsed < 30
+    show = subprocess.run(base + ["integration", "show", "T", "kuma", "--json"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert '"host"' not in show.stdout  # nothing half-saved
