@@ -23,6 +23,10 @@ dbus-run-session -- bash -c '
   export XDRCONF_TEST_KEYRING=secret-service
   status=0
   QT_QPA_PLATFORM=offscreen "$0" -m pytest -m "not xvfb" "$@" || status=$?
-  QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" "$0" -m pytest -m xvfb "$@" || status=$?
+  # Exit 5 means the selection held no xvfb test (e.g. one file was asked for): not a failure.
+  xs=0
+  QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" "$0" -m pytest -m xvfb "$@" || xs=$?
+  [ "$xs" -eq 5 ] && xs=0
+  [ "$xs" -ne 0 ] && status=$xs
   exit $status
 ' "$py" "$@"
