@@ -24,7 +24,7 @@ dbus-run-session -- bash -c '
   status=0
   # The tests marked xvfb first, on a real X server; exit 5 means the selection held none of
   # them (e.g. one file was asked for), which is no failure. Then everything else offscreen,
-  # so the run's last summary line is the big one.
+  # so the last summary line of the run is the big one.
   QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" "$0" -m pytest -m xvfb "$@" || status=$?
   [ "$status" -eq 5 ] && status=0
   rest=0
