@@ -1,0 +1,119 @@
+"""The network layer: certificate fetching, proxy rules, redirects, timeouts — through real
+sockets, a real CONNECT proxy and real TLS."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.connect_proxy import ConnectProxy
+from support.https_peer import HttpsPeer, Reply
+from support.kuma_peer import GOOD_TOKEN, KumaApi
+from xdrconf.core.checks import run_check
+from xdrconf.core.net import NetConfig, ProxyConfig, Trust, fetch_certificate, make_client
+from xdrconf.core.outcome import Category
+from xdrconf.core.workspace import IntegrationEdit
+
+
+def test_fetch_certificate_reads_without_sending(server_cert):
+    with HttpsPeer(KumaApi(), cert=server_cert) as peer:
+        info = fetch_certificate("127.0.0.1", peer.port, timeout=5)
+    assert info.sha256 == server_cert.sha256
+    assert "CN=localhost" in info.subject and "xdrconf Test CA" in info.issuer
+    assert not info.self_signed and not info.expired
+    assert info.fingerprint_display.count(":") == 31
+    assert peer.requests == []
+
+
+def test_fetch_certificate_of_expired_self_signed(test_ca):
+    own = test_ca.issue(("old.local",), self_signed=True, expired=True)
+    with HttpsPeer(KumaApi(), cert=own) as peer:
+        info = fetch_certificate("127.0.0.1", peer.port, timeout=5)
+    assert info.self_signed and info.expired
+    assert any("EXPIRED" in line for line in info.lines())
+
+
+def _kuma(ws, peer, test_ca, tenant="T"):
+    ws.add_tenant(tenant)
+    ws.update_integration(tenant, IntegrationEdit("kuma", values={
+        "host": "localhost", "port": str(peer.port), "tls_ca": test_ca.cert_pem},
+        secrets={"token": GOOD_TOKEN}, enabled=True))
+    return ws.tenant(tenant).id
+
+
+def test_manual_proxy_is_used(ws, server_cert, test_ca):
+    with HttpsPeer(KumaApi(), cert=server_cert) as peer, ConnectProxy() as proxy:
+        tid = _kuma(ws, peer, test_ca)
+        ws.set_app(proxy={"mode": "manual", "url": proxy.url, "no_proxy": []})
+        [r] = run_check(ws, tid, "kuma")
+    assert r.ok, r.message
+    assert proxy.requests == [f"CONNECT localhost:{peer.port} HTTP/1.1"]
+
+
+def test_no_proxy_list_bypasses_proxy(ws, server_cert, test_ca):
+    with HttpsPeer(KumaApi(), cert=server_cert) as peer, ConnectProxy() as proxy:
+        tid = _kuma(ws, peer, test_ca)
+        ws.set_app(proxy={"mode": "manual", "url": proxy.url, "no_proxy": ["localhost"]})
+        [r] = run_check(ws, tid, "kuma")
+    assert r.ok, r.message
+    assert proxy.requests == []
+
+
+def test_system_proxy_variables_only_when_chosen(ws, server_cert, test_ca, monkeypatch):
+    with HttpsPeer(KumaApi(), cert=server_cert) as peer, ConnectProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        tid = _kuma(ws, peer, test_ca)
+        [r] = run_check(ws, tid, "kuma")  # mode none: the variable is ignored
+        assert r.ok and proxy.requests == []
+        ws.set_app(proxy={"mode": "system"})
+        [r] = run_check(ws, tid, "kuma")
+        assert r.ok, r.message
+        assert len(proxy.requests) == 1
+
+
+def test_dead_proxy_is_reported(ws, server_cert, test_ca):
+    from support.https_peer import closed_port
+
+    with HttpsPeer(KumaApi(), cert=server_cert) as peer:
+        tid = _kuma(ws, peer, test_ca)
+        ws.set_app(proxy={"mode": "manual", "url": f"http://127.0.0.1:{closed_port()}", "no_proxy": []})
+        [r] = run_check(ws, tid, "kuma")
+    assert r.category is Category.UNREACHABLE
+
+
+def test_redirect_to_other_host_is_not_followed(server_cert, test_ca):
+    other_hits = []
+
+    def other(req):
+        other_hits.append(req)
+        return Reply(200, {"login": "x"})
+
+    with HttpsPeer(other, cert=server_cert) as target:
+        def redirect(req):
+            return Reply(302, b"", {"Location": f"https://127.0.0.1:{target.port}/steal"})
+
+        with HttpsPeer(redirect, cert=server_cert) as peer:
+            with make_client("localhost", Trust(ca_pem=test_ca.cert_pem), NetConfig(5.0)) as client:
+                resp = client.get(f"https://localhost:{peer.port}/", headers={"X-API-KEY": "k"})
+    assert resp.status_code == 302
+    assert other_hits == []
+
+
+def test_redirect_gives_protocol_error_in_check(ws, server_cert, test_ca):
+    def redirect(req):
+        return Reply(301, b"", {"Location": "https://elsewhere.example/"})
+
+    with HttpsPeer(redirect, cert=server_cert) as peer:
+        tid = _kuma(ws, peer, test_ca)
+        [r] = run_check(ws, tid, "kuma")
+    assert r.category is Category.PROTOCOL_ERROR and "redirect" in r.message
+
+
+@pytest.mark.parametrize("host,no_proxy,bypass", [
+    ("kuma.corp", [".corp"], True), ("corp", [".corp"], True), ("kuma.corp", ["corp"], True),
+    ("kuma.example", [".corp"], False), ("10.0.0.1", ["10.0.0.1"], True), ("any", ["*"], True),
+])
+def test_no_proxy_matching(host, no_proxy, bypass):
+    cfg = ProxyConfig("manual", "http://p:3128", tuple(no_proxy))
+    assert (cfg.for_host(host) is None) is bypass
