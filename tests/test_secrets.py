@@ -87,12 +87,15 @@ def test_status_of_real_keyring(ws):
 
 
 @pytest.fixture
-def locked_keyring_env():
-    """A second D-Bus session whose gnome-keyring was started without unlocking."""
+def locked_keyring_env(request):
+    """A second D-Bus session whose gnome-keyring was started without unlocking. Under Xvfb
+    (tests marked xvfb) DISPLAY is kept, so the keyring may put up a password prompt."""
     if not shutil.which("dbus-daemon") or not shutil.which("gnome-keyring-daemon"):
         pytest.skip("dbus-daemon and gnome-keyring-daemon are not installed")
     home = tempfile.mkdtemp(prefix="xdrconf-locked-")
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    keep_display = request.node.get_closest_marker("xvfb") is not None
+    env = {k: v for k, v in os.environ.items()
+           if keep_display or k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(HOME=home, XDG_DATA_HOME=f"{home}/data", XDG_RUNTIME_DIR=f"{home}/run")
     os.makedirs(f"{home}/run", mode=0o700)
     out = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1", "--nosyslog"],
@@ -121,3 +124,26 @@ def test_locked_keyring_fails_clearly_and_quickly(locked_keyring_env, tmp_path):
     show = subprocess.run(base + ["integration", "show", "T", "kuma", "--json"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert '"host"' not in show.stdout  # nothing half-saved
+
+
+@pytest.mark.xvfb
+def test_locked_keyring_with_a_display_never_hangs(locked_keyring_env, tmp_path):
+    """With a display, a locked keyring may open a password prompt that nobody answers; the
+    keyring call must still come back within its timeout with a clear message."""
+    code = (
+        "import sys, time\n"
+        "from xdrconf.core.secrets import SecretStore\n"
+        "from xdrconf.core.errors import KeyringUnavailable\n"
+        f"store = SecretStore('ns-locked', __import__('pathlib').Path({str(tmp_path)!r}), timeout=2.0)\n"
+        "t = time.monotonic()\n"
+        "try:\n"
+        "    store.put('value')\n"
+        "    print('STORED')\n"
+        "except KeyringUnavailable as exc:\n"
+        "    print('REFUSED', round(time.monotonic() - t, 1), exc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=locked_keyring_env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.stdout.startswith("REFUSED"), proc
+    assert float(proc.stdout.split()[1]) <= 3.0
+    assert "keyring" in proc.stdout.lower()
