@@ -95,3 +95,24 @@ def test_worker_cancel_event_reaches_function(qtbot):
     with qtbot.waitSignal(task.done, timeout=5000):
         pass
     assert results == [True]
+
+
+def test_many_slot_calls_and_emits_do_not_exhaust_none(qtbot):
+    """PySide6 6.12 on Python 3.11 drops a reference to None per slot returning None and
+    to True per emit(); xdrconf.qt pins them, so a long session cannot abort."""
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QLineEdit
+
+    class Emitter(QObject):
+        ping = Signal(object)
+
+    edit = QLineEdit()
+    qtbot.addWidget(edit)
+    seen = []
+    edit.textChanged.connect(lambda text: None)
+    e = Emitter()
+    e.ping.connect(seen.append)
+    for i in range(30000):
+        edit.setText(str(i))
+        e.ping.emit(None)
+    assert len(seen) == 30000

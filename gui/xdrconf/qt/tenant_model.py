@@ -1,0 +1,206 @@
+"""The tenant tree as a Qt item model, built for large trees (10,000 tenants and more).
+
+The model keeps a flat snapshot of the core TenantTree (ids, names in lower case, parent
+and child numbers) taken on `reload()`, so painting never walks the core objects and a
+filter keystroke is one pass over a precomputed list of lower-case names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
+
+from ..core.tenants import TenantTree
+
+_NONE = -1  # the invisible root
+Index = QModelIndex | QPersistentModelIndex
+
+
+class TenantTreeModel(QAbstractItemModel):
+    MARK_ROLE = Qt.ItemDataRole.UserRole + 1  # "warning" / "error" / None
+    ID_ROLE = Qt.ItemDataRole.UserRole
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._ids: list[str] = []
+        self._names: list[str] = []
+        self._lower: list[str] = []
+        self._parent: list[int] = []
+        self._kids: dict[int, list[int]] = {}
+        self._num: dict[str, int] = {}
+        self._shared = _NONE
+        self._marks: dict[str, str] = {}
+        self._tree: TenantTree | None = None
+        self.filter_text = ""
+        self.match_count = 0
+        # What is visible: children per node and each node's row among them.
+        self._vis: dict[int, list[int]] = {}
+        self._row: list[int] = []
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._italic = QFont()
+        self._italic.setItalic(True)
+
+    # ---- snapshot -------------------------------------------------------------------------
+    def reload(self, tree: TenantTree, marks: dict[str, str] | None = None) -> None:
+        """Take a new snapshot of the tree (after any change) and re-apply the filter."""
+        self.beginResetModel()
+        self._tree = tree
+        ids: list[str] = []
+        names: list[str] = []
+        parent: list[int] = []
+        num: dict[str, int] = {}
+        kids: dict[int, list[int]] = {_NONE: []}
+        for tenant in tree.walk_all():  # parents before children, display order
+            n = len(ids)
+            num[tenant.id] = n
+            ids.append(tenant.id)
+            names.append(tenant.name)
+            p = num[tenant.parent_id] if tenant.parent_id else _NONE
+            parent.append(p)
+            kids.setdefault(p, []).append(n)
+        self._ids, self._names, self._parent, self._num, self._kids = ids, names, parent, num, kids
+        self._lower = [name.lower() for name in names]
+        self._shared = num[tree.shared_id]
+        self._root_num = num[tree.root_id]
+        self._marks = dict(marks or {})
+        self._apply_filter()
+        self.endResetModel()
+
+    def set_marks(self, marks: dict[str, str]) -> None:
+        """Per-tenant warning marks (failed check, expiry flag); repaints only."""
+        self._marks = dict(marks)
+        if self._ids:
+            self.dataChanged.emit(QModelIndex(), QModelIndex())
+            self.layoutChanged.emit()
+
+    # ---- filter ---------------------------------------------------------------------------
+    def set_filter(self, text: str) -> None:
+        text = text.strip().lower()
+        if text == self.filter_text:
+            return
+        self.beginResetModel()
+        self.filter_text = text
+        self._apply_filter()
+        self.endResetModel()
+
+    def _apply_filter(self) -> None:
+        text = self.filter_text
+        row = [0] * len(self._ids)
+        if not text:
+            self._vis = self._kids
+            self.match_count = len(self._ids)
+        else:
+            keep = bytearray(len(self._ids))
+            parent = self._parent
+            matches = 0
+            for n, name in enumerate(self._lower):
+                if text in name:
+                    matches += 1
+                    while n != _NONE and not keep[n]:
+                        keep[n] = 1
+                        n = parent[n]
+            self.match_count = matches
+            self._vis = {p: [c for c in cs if keep[c]] for p, cs in self._kids.items() if p == _NONE or keep[p]}
+        for cs in self._vis.values():
+            for r, c in enumerate(cs):
+                row[c] = r
+        self._row = row
+
+    def matches(self, n: int) -> bool:
+        return bool(self.filter_text) and self.filter_text in self._lower[n]
+
+    # ---- lookups --------------------------------------------------------------------------
+    def index_of(self, tenant_id: str) -> QModelIndex:
+        n = self._num.get(tenant_id)
+        if n is None:
+            return QModelIndex()
+        p = self._parent[n]
+        siblings = self._vis.get(p, [])
+        r = self._row[n]
+        if r >= len(siblings) or siblings[r] != n:
+            return QModelIndex()  # filtered out
+        return self.createIndex(r, 0, n)
+
+    def tenant_id(self, index: Index) -> str | None:
+        if not index.isValid():
+            return None
+        return self._ids[index.internalId()]
+
+    def visible_parents(self) -> list[QModelIndex]:
+        """Indexes of every visible node that has visible children (to expand them)."""
+        out = []
+        for p, cs in self._vis.items():
+            if p != _NONE and cs:
+                out.append(self.createIndex(self._row[p], 0, p))
+        return out
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    # ---- QAbstractItemModel ---------------------------------------------------------------
+    def index(self, row: int, column: int = 0, parent: Index = QModelIndex()) -> QModelIndex:
+        p = parent.internalId() if parent.isValid() else _NONE
+        kids = self._vis.get(p)
+        if column != 0 or kids is None or not 0 <= row < len(kids):
+            return QModelIndex()
+        return self.createIndex(row, 0, kids[row])
+
+    def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        p = self._parent[index.internalId()]
+        if p == _NONE:
+            return QModelIndex()
+        return self.createIndex(self._row[p], 0, p)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        if parent.column() > 0:
+            return 0
+        p = parent.internalId() if parent.isValid() else _NONE
+        return len(self._vis.get(p, ()))
+
+    def hasChildren(self, parent: Index = QModelIndex()) -> bool:
+        return self.rowCount(parent) > 0
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 1
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        n = index.internalId()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._names[n]
+        if role == self.ID_ROLE:
+            return self._ids[n]
+        if role == self.MARK_ROLE:
+            return self._marks.get(self._ids[n])
+        if role == Qt.ItemDataRole.FontRole:
+            if n == self._shared:
+                return self._italic
+            if self.matches(n):
+                return self._bold
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole and self._tree is not None:
+            tid = self._ids[n]
+            if tid in self._tree:
+                tip = self._tree.path(tid)
+                if self._marks.get(tid) == "error":
+                    tip += "\nA connection check failed."
+                elif self._marks.get(tid) == "warning":
+                    tip += "\nA warning is pending (see the integrations)."
+                return tip
+        if role == Qt.ItemDataRole.DecorationRole:
+            mark = self._marks.get(self._ids[n])
+            if mark:
+                from .icons import mark_icon
+
+                return mark_icon(mark)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return "Tenants"
+        return None
