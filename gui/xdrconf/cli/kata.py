@@ -1,0 +1,153 @@
+"""`xdrconf kata …`: the KATA/KEDR connections of a tenant (XDR ID, key, certificate).
+
+The trust settings of the KATA server are generic (`xdrconf integration set TENANT kata
+tls_ca=@FILE`), and so is the check (`xdrconf check TENANT kata`, one line per connection)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from ..core.fields import format_fingerprint
+from ..core.integrations import kata, kata_certs
+from .main import fail, open_ws, print_json
+
+
+def _row(state: Any, conn: dict[str, Any]) -> dict[str, Any]:
+    status = kata.status_of(state, conn)
+    return {
+        "id": conn["id"],
+        "host": conn["host"],
+        "port": conn["port"],
+        "target": kata.target_of(conn),
+        "key_type": conn.get("key_type", ""),
+        "fingerprint_sha256": conn.get("fingerprint", ""),
+        "not_before": conn.get("not_before", ""),
+        "not_after": conn.get("not_after", ""),
+        "created": conn.get("created", ""),
+        "status": None if status is None else {"category": status.category, "message": status.message,
+                                                "checked_at": status.checked_at},
+    }
+
+
+def _describe(conn: dict[str, Any]) -> list[str]:
+    return [
+        f"  XDR ID:      {conn['id']}",
+        f"  Connection:  {kata.target_of(conn)}",
+        f"  Key type:    {conn.get('key_type', '')}",
+        *(f"  {line}" for line in kata.certificate_lines(conn)),
+    ]
+
+
+def _print_identity(headline: str, tenant_path: str, conn: dict[str, Any]) -> None:
+    print(headline)
+    print("\n".join(_describe(conn)))
+    print(f"Run 'xdrconf check \"{tenant_path}\" kata': the first request creates a pending request in "
+          f"KATA (External systems); ask the KATA administrator to accept the one with fingerprint "
+          f"{format_fingerprint(conn['fingerprint'])}.")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with open_ws(args, write=False) as ws:
+        tenant = ws.tenant(args.tenant)
+        state = tenant.integrations.get(kata.KIND)
+        rows = [_row(state, c) for c in kata.connections(state)]
+        if args.json:
+            print_json(rows)
+            return 0
+        path = ws.tree.path(tenant.id)
+        if not rows:
+            print(f"'{path}' has no KATA connection; add one with 'xdrconf kata add \"{path}\" HOST'.")
+            return 0
+        enabled = bool(state and state.enabled)
+        print(f"KATA/KEDR of '{path}' ({'on' if enabled else 'off'}):")
+        for r in rows:
+            status = r["status"]["category"] if r["status"] else "not checked"
+            print(f"{r['id']}  {r['target']:<28} {r['key_type']:<8} expires {r['not_after'][:10]}  "
+                  f"{status}  SHA-256 {format_fingerprint(r['fingerprint_sha256'])}")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    with open_ws(args, write=True) as ws:
+        tenant = ws.tenant(args.tenant)
+        conn = kata.add_connection(ws, tenant.id, args.host, args.port, args.key)
+        path = ws.tree.path(tenant.id)
+        _print_identity(f"Added a KATA connection to '{path}':", path, conn)
+        state = ws.tenant(tenant.id).integrations[kata.KIND]
+        if not state.enabled:
+            print(f"The KATA integration is off; turn it on with 'xdrconf integration enable \"{path}\" kata'.")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    with open_ws(args, write=True) as ws:
+        tenant = ws.tenant(args.tenant)
+        conn = kata.remove_connection(ws, tenant.id, args.connection)
+        print(f"Removed the KATA connection {conn['id']} ({kata.target_of(conn)}) from "
+              f"'{ws.tree.path(tenant.id)}'; its private key was deleted.")
+    return 0
+
+
+def cmd_regenerate(args: argparse.Namespace) -> int:
+    with open_ws(args, write=True) as ws:
+        tenant = ws.tenant(args.tenant)
+        conn = kata.regenerate(ws, tenant.id, args.connection)
+        _print_identity(f"Generated a new private key and certificate for the KATA connection {conn['id']}; "
+                        "the old key was deleted. The KATA administrator must accept the connection again.",
+                        ws.tree.path(tenant.id), conn)
+    return 0
+
+
+def cmd_export_cert(args: argparse.Namespace) -> int:
+    with open_ws(args, write=False) as ws:
+        tenant = ws.tenant(args.tenant)
+        conn = kata.find(tenant.integrations.get(kata.KIND), args.connection)
+    data = kata.export_certificate(conn, der=args.der)
+    if not args.output or args.output == "-":
+        if args.der:
+            fail("--der: DER is binary; give -o FILE")
+        sys.stdout.write(data.decode())
+        return 0
+    out = Path(args.output).expanduser()
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        fail(f"-o: cannot write '{out}' ({exc.strerror})")
+    print(f"Wrote the certificate of {conn['id']} ({'DER' if args.der else 'PEM'}) to {out}; "
+          f"SHA-256 {format_fingerprint(conn['fingerprint'])}.", file=sys.stderr)
+    return 0
+
+
+def register(sub: Any, common: argparse.ArgumentParser,
+             add: Callable[..., argparse.ArgumentParser]) -> None:
+    group = sub.add_parser("kata", help="KATA/KEDR connections: XDR ID, client certificate and key",
+                           parents=[common])
+    ksub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    conn_help = "XDR ID or HOST:PORT (IPv6 as [ADDRESS]:PORT)"
+    p = add(ksub, "list", cmd_list, "list a tenant's KATA connections")
+    p.add_argument("tenant")
+    p.add_argument("--json", action="store_true")
+    p = add(ksub, "add", cmd_add,
+            "add a connection: generates an XDR ID, a private key (kept in the keyring) and a "
+            "self-signed client certificate")
+    p.add_argument("tenant")
+    p.add_argument("host", help="IP address or host name of the KATA Central Node")
+    p.add_argument("--port", default=str(kata.DEFAULT_PORT), help=f"1-65535 (default {kata.DEFAULT_PORT})")
+    p.add_argument("--key", default=kata_certs.DEFAULT_KEY_TYPE, choices=[k for k, _ in kata_certs.KEY_TYPES],
+                   help="key type (default rsa2048)")
+    p = add(ksub, "remove", cmd_remove, "remove a connection and delete its private key")
+    p.add_argument("tenant")
+    p.add_argument("connection", help=conn_help)
+    p = add(ksub, "regenerate", cmd_regenerate,
+            "new private key and certificate (same XDR ID); KATA must accept the connection again")
+    p.add_argument("tenant")
+    p.add_argument("connection", help=conn_help)
+    p = add(ksub, "export-cert", cmd_export_cert,
+            "write the client certificate (PEM by default) for the KATA administrator")
+    p.add_argument("tenant")
+    p.add_argument("connection", help=conn_help)
+    p.add_argument("-o", "--output", metavar="FILE", help="file to write (default: PEM on standard output)")
+    p.add_argument("--der", action="store_true", help="DER instead of PEM (needs -o)")
