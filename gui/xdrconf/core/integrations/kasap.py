@@ -1,0 +1,268 @@
+"""Kaspersky Automated Security Awareness Platform (KASAP) OpenAPI: the URL and token from
+KASAP (Dashboard → Import and sync → OpenAPI), the token's issue date and the rights it
+was created with. The token is valid for 12 months: from 30 days before its expiry the
+integration and its tenant are flagged. Wire facts: shared/INTEGRATIONS.md."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..catalog import Flag, IntegrationSpec, Page, ValidationContext
+from ..checks import CheckContext, failure, missing_secret_result
+from ..errors import ValidationError
+from ..fields import Field, parse_url
+from ..net import classify_status, error_message_of
+from ..outcome import Category, CheckResult
+from ..tenants import IntegrationState
+from .common import TRUST_FIELDS, trust_page
+
+TITLE = "Kaspersky Automated Security Awareness Platform"
+GROUPS_PATH = "/openapi/v1/groups"
+VALID_MONTHS = 12
+WARN_DAYS = 30
+
+# The rights chosen when the token is created in KASAP: (short name, as KASAP shows it).
+RIGHTS: tuple[tuple[str, str], ...] = (
+    ("groups", "GET /openapi/v1/groups"),
+    ("report", "POST /openapi/v1/report"),
+    ("user", "PATCH /openapi/v1/user/:userid"),
+)
+_RIGHT_NAMES = {name for name, _ in RIGHTS}
+
+
+def parse_openapi_url(text: str, label: str) -> str:
+    """The OpenAPI URL as KASAP shows it; a pasted '/openapi/v1' suffix is dropped because
+    requests add it themselves."""
+    value = parse_url(text, label)
+    return re.sub(r"/openapi(/v1)?/*$", "", value, flags=re.IGNORECASE)
+
+
+def parse_rights(text: str, label: str) -> list[str] | None:
+    """Confirmed rights: 'all', or a comma-separated list of groups, report, user (or the
+    rights as KASAP writes them, e.g. 'GET /openapi/v1/groups'). Empty: none confirmed."""
+    value = str(text).strip()
+    if not value or value.lower() == "none":
+        return None
+    if value.lower() == "all":
+        return [name for name, _ in RIGHTS]
+    chosen: set[str] = set()
+    for part in value.split(","):
+        item = " ".join(part.split()).lower()
+        if not item:
+            continue
+        match = [name for name, shown in RIGHTS if item in (name, shown.lower())]
+        if not match:
+            known = ", ".join(name for name, _ in RIGHTS)
+            raise ValidationError(label, f"'{part.strip()}' is not one of the token's rights "
+                                  f"({known}, or all)", field="rights_confirmed")
+        chosen.add(match[0])
+    return [name for name, _ in RIGHTS if name in chosen] or None
+
+
+def _format_rights(value: Any) -> str:
+    return ",".join(value) if isinstance(value, list) else str(value or "")
+
+
+FIELDS = (
+    Field("url", "OpenAPI URL", kind="url", required=True, parser=parse_openapi_url,
+          help="The OpenAPI URL shown in KASAP under Dashboard → Import and sync → OpenAPI.",
+          placeholder="https://…"),
+    Field("token", "Token", kind="secret", required=True,
+          help="The token generated in KASAP (New token / Reissue token on the OpenAPI tab). "
+          "KASAP shows it once; it is kept here in the OS keyring only."),
+    Field("token_issued", "Token issued on", kind="date",
+          help="The day the token was generated (YYYY-MM-DD). Set to today when a new token is "
+          "stored; correct it if the token is older. The token is valid for 12 months."),
+    Field("rights_confirmed", "Token rights confirmed", kind="text", parser=parse_rights,
+          help="The rights selected when the token was created; all three are needed: "
+          + "; ".join(shown for _, shown in RIGHTS) + ". Only the first can be verified by a check.",
+          extra={"format": _format_rights, "rights": RIGHTS}),
+) + TRUST_FIELDS
+
+
+# ---- expiry ------------------------------------------------------------------------------------
+def add_months(day: _dt.date, months: int) -> _dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return _dt.date(year, month, min(day.day, d))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def expiry_of(settings: dict[str, Any]) -> _dt.date | None:
+    issued = settings.get("token_issued")
+    if not issued:
+        return None
+    return add_months(_dt.date.fromisoformat(issued), VALID_MONTHS)
+
+
+def expiry_text(settings: dict[str, Any], today: _dt.date) -> str:
+    """'expires on 2027-03-01 (in 99 days)' / 'expired on …' / '' when the date is unknown."""
+    expiry = expiry_of(settings)
+    if expiry is None:
+        return ""
+    left = (expiry - today).days
+    if left <= 0:
+        return f"expired on {expiry.isoformat()}"
+    return f"expires on {expiry.isoformat()} (in {left} day{'s' if left != 1 else ''})"
+
+
+def flags(state: IntegrationState, now: _dt.datetime) -> list[Flag]:
+    if "token" not in state.secrets:
+        return []
+    expiry = expiry_of(state.settings)
+    if expiry is None:
+        return [Flag("warning", "The KASAP token's issue date is not known, so its expiry (12 "
+                     "months after issue) cannot be tracked; enter the date it was generated.")]
+    left = (expiry - now.date()).days
+    if left <= 0:
+        return [Flag("error", f"The KASAP token expired on {expiry.isoformat()}; reissue it in "
+                     "KASAP (Import and sync → OpenAPI) and replace it here.")]
+    if left <= WARN_DAYS:
+        return [Flag("warning", f"The KASAP token expires on {expiry.isoformat()} (in {left} "
+                     f"day{'s' if left != 1 else ''}); reissue it in KASAP and replace it here "
+                     "before then.")]
+    return []
+
+
+def adjust(settings: dict[str, Any], vctx: ValidationContext) -> None:
+    if "token" in vctx.secrets_set and "token_issued" not in vctx.values_set and vctx.today:
+        settings["token_issued"] = vctx.today.isoformat()
+
+
+def validate(settings: dict[str, Any], vctx: ValidationContext) -> None:
+    issued = settings.get("token_issued")
+    today = vctx.today or _dt.date.today()
+    if issued and _dt.date.fromisoformat(issued) > today:
+        raise ValidationError("Token issued on", f"{issued} is in the future", field="token_issued")
+
+
+# ---- requests ------------------------------------------------------------------------------------
+def target(settings: dict[str, Any]) -> str:
+    return urlsplit(settings.get("url") or "").netloc
+
+
+def _groups_of(data: Any) -> list[dict[str, Any]] | None:
+    items = data
+    if isinstance(data, dict):
+        for key in ("groups", "items", "data", "result", "results"):
+            if isinstance(data.get(key), list):
+                items = data[key]
+                break
+    if not isinstance(items, list):
+        return None
+    groups = []
+    for item in items:
+        if isinstance(item, dict):
+            gid = item.get("id", item.get("groupId", ""))
+            name = item.get("name", item.get("title", ""))
+            groups.append({"id": "" if gid is None else str(gid), "name": str(name or gid or "")})
+        elif isinstance(item, (str, int)):
+            groups.append({"id": str(item), "name": str(item)})
+        else:
+            return None
+    return groups
+
+
+def fetch_groups(ctx: CheckContext) -> tuple[CheckResult, list[dict[str, Any]]]:
+    """GET <url>/openapi/v1/groups: the result of the call and the learning groups."""
+    s = ctx.settings
+    where = target(s)
+    token = ctx.secret("token")
+    if not token:
+        return missing_secret_result("Token", "KASAP"), []
+    if not token.isascii() or any(c in token for c in "\r\n"):
+        return CheckResult(Category.INVALID_CONFIG, "Token: contains characters that cannot be "
+                           "sent in an HTTP header; paste it exactly as KASAP showed it.", where), []
+    url = s["url"] + GROUPS_PATH
+    started = time.monotonic()
+    try:
+        with ctx.client(urlsplit(url).hostname or "") as client:
+            response = client.get(url, headers={"Authorization": f"Bearer {token}",
+                                                "Accept": "application/json"})
+    except Exception as exc:  # noqa: BLE001 - classified into one category
+        return failure(exc, where, ctx), []
+    latency = (time.monotonic() - started) * 1000
+    status = response.status_code
+    said = error_message_of(response)
+    quote = f' ("{said}")' if said else ""
+    if status == 200:
+        try:
+            groups = _groups_of(response.json())
+        except ValueError:
+            groups = None
+        if groups is None:
+            return CheckResult(Category.PROTOCOL_ERROR, f"{where} answered 200 but not with a list "
+                               "of learning groups; check that the OpenAPI URL is the one KASAP "
+                               "shows.", where, latency), []
+        names = ", ".join(g["name"] for g in groups[:5]) + (", …" if len(groups) > 5 else "")
+        message = (f"Connected: KASAP accepted the token; {len(groups)} learning group"
+                   f"{'s' if len(groups) != 1 else ''} exist{'s' if len(groups) == 1 else ''}"
+                   + (f": {names}." if groups else "."))
+        return CheckResult(Category.OK, message, where, latency,
+                           details={"groups": len(groups)}), groups
+    if status in (401, 403):
+        expiry = expiry_text(s, ctx.now().date())
+        known = f" By its issue date the token {expiry}." if expiry else ""
+        return CheckResult(Category.AUTH_FAILED, f"KASAP refused the token (HTTP {status}){quote}: "
+                           "it is wrong, expired (valid 12 months), revoked after 6 months unused, "
+                           f"or lacks the right GET {GROUPS_PATH}.{known} Reissue it in KASAP "
+                           "(Import and sync → OpenAPI) and replace it here.", where, latency), []
+    if status == 429:
+        return CheckResult(Category.RATE_LIMITED, f"KASAP is limiting the request rate (HTTP 429; "
+                           "it allows 10 requests per second per method); try again in a moment.",
+                           where, latency), []
+    if status == 404:
+        return CheckResult(Category.PROTOCOL_ERROR, f"{where} has no {GROUPS_PATH} (HTTP 404); "
+                           "check that the OpenAPI URL is the one KASAP shows.", where, latency), []
+    category, message = classify_status(status, where, said)
+    return CheckResult(category, message, where, latency), []
+
+
+def check(ctx: CheckContext) -> list[CheckResult]:
+    result, _ = fetch_groups(ctx)
+    if not result.ok:
+        return [result]
+    notes = []
+    confirmed = set(ctx.settings.get("rights_confirmed") or [])
+    missing = [shown for name, shown in RIGHTS if name not in confirmed]
+    if missing:
+        notes.append("Warning: confirm in the settings that the token has these rights too, "
+                     "which a check cannot test without side effects: " + "; ".join(missing) + ".")
+    expiry = expiry_text(ctx.settings, ctx.now().date())
+    if expiry:
+        notes.append(f"The token {expiry}.")
+    else:
+        notes.append("Enter the token's issue date so its expiry can be tracked.")
+    result.message = " ".join([result.message, *notes])
+    result.details["rights_missing"] = missing
+    return [result]
+
+
+SPEC = IntegrationSpec(
+    kind="kasap",
+    title=TITLE,
+    description="KASAP's OpenAPI: assign learning courses to users of alerts and incidents, "
+    "change their learning groups, and see their courses and certificates.",
+    fields=FIELDS,
+    pages=(
+        Page("KASAP — OpenAPI",
+             "The OpenAPI URL and token from KASAP: Dashboard → Import and sync → OpenAPI tab.",
+             ("url", "token", "token_issued")),
+        Page("KASAP — token rights",
+             "Confirm that the token was created with the three rights the integration needs.",
+             ("rights_confirmed",)),
+        trust_page("KASAP"),
+    ),
+    check=check,
+    adjust=adjust,
+    validate=validate,
+    flags=flags,
+)
