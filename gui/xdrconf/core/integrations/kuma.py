@@ -94,6 +94,15 @@ def check(ctx: CheckContext) -> list[CheckResult]:
     return [CheckResult(category, message, where, latency)]
 
 
+def validate_commands(settings: dict[str, Any], _ctx: Any) -> None:
+    """The connector commands (receive, close per reason, custom) kept under "commands";
+    their model and rules live in core.kuma_api."""
+    if "commands" in settings:
+        from ..kuma_api import parse_commands
+
+        parse_commands(settings["commands"])
+
+
 SPEC = IntegrationSpec(
     kind="kuma",
     title="KUMA REST API",
@@ -110,4 +119,6 @@ SPEC = IntegrationSpec(
         trust_page("the KUMA Core server (KUMA signs it with its own CA)"),
     ),
     check=check,
+    validate=validate_commands,
+    structured_keys=("commands",),
 )
