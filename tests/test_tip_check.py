@@ -361,8 +361,8 @@ def test_children_follow_roots_proxy_toggle(ws, portal, test_ca, root_proxy):
         assert check(ws, root).ok
         assert check(ws, child).ok
         assert lookup(ws, "Acme", "8.8.8.8", clock=Clock()).ok
-        expected = [f"127.0.0.1:{portal.port}"] * 3 if root_proxy else []
-        assert proxy.tunnels == expected
+        expected = [f"CONNECT 127.0.0.1:{portal.port} HTTP/1.1"] * 3 if root_proxy else []
+        assert proxy.requests == expected
     assert len(portal.requests) == 3
 
 
