@@ -79,3 +79,39 @@ def test_password_on_the_command_line_is_refused(cli):
     r = cli("integration", "set", "Acme", "custom", "password=hunter2")
     assert r.code == 2
     assert "--secret password" in r.err
+
+
+def test_key_info_prints_like_ssh_keygen(cli, setup, tmp_path):
+    server, key_file, pub_file = setup
+    import shutil
+    import subprocess
+
+    r = cli("custom", "key-info", str(pub_file))
+    assert r.code == 0, r
+    if shutil.which("ssh-keygen"):
+        want = subprocess.run(["ssh-keygen", "-lf", str(pub_file)], capture_output=True, text=True).stdout
+        assert r.out.strip() == want.strip()
+    r = cli("custom", "key-info", str(key_file))
+    assert r.code == 2 and "private key" in r.err
+
+
+def test_verification_off_then_pin_the_seen_key(cli, setup):
+    server, key_file, pub_file = setup
+    cli("tenant", "add", "Acme")
+    r = cli("integration", "set", "Acme", "custom", "host=127.0.0.1", f"ports={server.port}",
+            "verify_host=false", "auth=key", f"username={getpass.getuser()}",
+            f"private_key=@{key_file}", "--secret", "key_passphrase", stdin=PASSPHRASE + "\n")
+    assert r.code == 0, r
+    cli("integration", "enable", "Acme", "custom")
+    r = cli("check", "Acme", "custom")
+    assert r.code == 0, r
+    assert "NOT verified" in r.out
+    r = cli("custom", "pin", "Acme")
+    assert r.code == 2 and "--yes" in r.err and "SHA256:" in r.out
+    r = cli("custom", "pin", "Acme", "--yes")
+    assert r.code == 0, r
+    data = json.loads(cli("integration", "show", "Acme", "custom", "--json").out)
+    assert data["settings"]["verify_host"] is True
+    assert data["settings"]["host_public_key"] in {server.public_line("ed25519"), server.public_line("rsa")}
+    r = cli("check", "Acme", "custom")
+    assert r.code == 0 and "host key verified" in r.out

@@ -214,8 +214,7 @@ def _disabled_host_key_algorithms(pinned_type: str) -> list[str]:
 
     allowed = set(HOST_KEY_ALGORITHMS[pinned_type])
     offered = set(paramiko.Transport._preferred_keys) | set(paramiko.Transport._key_info)
-    return sorted(a for a in offered if a not in allowed and not a.startswith(tuple(
-        f"{x}-cert" for x in allowed)))
+    return sorted(a for a in offered if a not in allowed)
 
 
 def _classify_ssh_failure(exc: BaseException, where: str, ctx: CheckContext, watch: _Watch,
@@ -371,7 +370,14 @@ def check(ctx: CheckContext) -> list[CheckResult]:
         try:
             sock, port, failed = _connect_first(host, ports, ctx, watch)
         except _Stopped:
-            return [_classify_ssh_failure(TimeoutError(), where, ctx, watch, pinned)]
+            if watch.reason == "cancelled":
+                return [CheckResult(Category.CANCELLED, "The check was cancelled; nothing was concluded.", where)]
+            return [CheckResult(
+                Category.TIMEOUT,
+                f"No port of {where} accepted a connection within the check's time limit; check "
+                "that sshd runs and that no firewall drops the traffic, or raise the timeout.",
+                where,
+            )]
         if failed is not None:
             return [failed]
         assert sock is not None and port is not None
