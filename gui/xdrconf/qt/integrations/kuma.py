@@ -1,0 +1,639 @@
+"""KUMA: the Incidents view (the SOAR connector's commands, proven from here) and the
+connector commands editor. Widgets only: every request, keyring read and cache write runs
+in xdrconf.core.kuma_api on a worker thread."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Callable
+
+import shiboken6
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.errors import ValidationError
+from ...core.kuma_api import (
+    ALERT_STATUSES,
+    CLOSE_REASONS,
+    EVENT_COLUMNS,
+    METHODS,
+    Command,
+    IncidentStore,
+    KumaConnection,
+    alert_row,
+    close_alert,
+    commands_of,
+    default_commands,
+    event_row,
+    events_of,
+    parse_command,
+    parse_commands,
+    placeholder_key,
+    receive_alerts,
+    run_command,
+    save_commands,
+)
+
+if TYPE_CHECKING:
+    from . import IntegrationUiContext
+
+ALERT_COLUMNS = (("id", "ID"), ("name", "Name"), ("severity", "Severity"), ("status", "Status"),
+                 ("first_seen", "First seen"), ("last_seen", "Last seen"), ("events", "Events"))
+_SEVERITY_COLOURS = {"Critical": "#b00020", "High": "#d35400", "Medium": "#9a7d0a", "Low": "#2e7d32"}
+_ALERT_ID = "alert id"
+
+# One store per settings folder and tenant for the whole session: the panel is rebuilt each
+# time the integration is selected, the received alerts stay.
+_stores: dict[tuple[str, str], IncidentStore] = {}
+_stores_lock = threading.Lock()
+
+
+def store_for(ws: Any, tenant_id: str) -> IncidentStore:
+    """The session's store of the tenant (reads the cache file the first time: call it in a worker)."""
+    key = (str(ws.config_dir), tenant_id)
+    with _stores_lock:
+        if key not in _stores:
+            _stores[key] = IncidentStore.for_tenant(ws, tenant_id)
+        return _stores[key]
+
+
+def _cached_store(ws: Any, tenant_id: str) -> IncidentStore | None:
+    with _stores_lock:
+        return _stores.get((str(ws.config_dir), tenant_id))
+
+
+class _RowsModel(QAbstractTableModel):
+    """A read-only table of dict rows."""
+
+    def __init__(self, columns: tuple[tuple[str, str], ...], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.columns = columns
+        self.rows: list[dict[str, Any]] = []
+        self.payload: list[Any] = []
+
+    def set_rows(self, rows: list[dict[str, Any]], payload: list[Any] | None = None) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.payload = payload if payload is not None else rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section][1]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        key = self.columns[index.column()][0]
+        value = row.get(key, "")
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return str(value)
+        if role == Qt.ItemDataRole.ForegroundRole and key == "severity" and value in _SEVERITY_COLOURS:
+            return QColor(_SEVERITY_COLOURS[value])
+        if role == Qt.ItemDataRole.TextAlignmentRole and key == "events":
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+def _table(model: QAbstractTableModel) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    view.setWordWrap(False)
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    return view
+
+
+class IncidentsPanel(QWidget):
+    """Receive incidents, look at their events, close them with a reason, run commands."""
+
+    received = Signal(object)  # MergeSummary, after a receive was merged
+    closed = Signal(str)       # the alert id, after KUMA closed it
+    command_done = Signal(object)  # CommandResponse
+
+    def __init__(self, ctx: "IntegrationUiContext") -> None:
+        super().__init__(ctx.parent)
+        self.setObjectName("kumaIncidents")
+        self.ctx = ctx
+        self.task: Any = None
+        self._cancel: threading.Event | None = None
+        # Asked for placeholder values other than <Alert ID>; tests replace it.
+        self.ask_params: Callable[[Command, dict[str, str]], dict[str, str] | None] = self._ask_params
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 6, 4, 4)
+        box = QGroupBox("Incidents — KUMA alerts received the way the SOAR connector receives them")
+        outer.addWidget(box)
+        lay = QVBoxLayout(box)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Status:"))
+        self.status_combo = QComboBox()
+        self.status_combo.addItems(list(ALERT_STATUSES))
+        self.status_combo.setToolTip("Which alerts to receive and show (the connector receives 'new').")
+        top.addWidget(self.status_combo)
+        self.receive_button = QPushButton("Receive incidents")
+        self.receive_button.setToolTip("GET api/<version>/alerts/?withEvents&status=… — every page")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        top.addWidget(self.receive_button)
+        top.addWidget(self.cancel_button)
+        self.info = QLabel("Nothing received yet in this session.")
+        self.info.setObjectName("kumaInfo")
+        self.info.setWordWrap(True)
+        top.addWidget(self.info, 1)
+        lay.addLayout(top)
+
+        self.alerts_model = _RowsModel(ALERT_COLUMNS, self)
+        self.alerts_view = _table(self.alerts_model)
+        self.events_model = _RowsModel(tuple((label, label) for _, label in EVENT_COLUMNS), self)
+        self.events_view = _table(self.events_model)
+        self.events_view.horizontalHeader().setStretchLastSection(True)
+        self.events_label = QLabel("Events of the selected alert")
+        events_box = QWidget()
+        ev_lay = QVBoxLayout(events_box)
+        ev_lay.setContentsMargins(0, 0, 0, 0)
+        ev_lay.addWidget(self.events_label)
+        ev_lay.addWidget(self.events_view)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.alerts_view)
+        split.addWidget(events_box)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        lay.addWidget(split, 1)
+
+        actions = QHBoxLayout()
+        actions.addWidget(QLabel("Close with reason:"))
+        self.reason_combo = QComboBox()
+        self.reason_combo.addItems(list(CLOSE_REASONS))
+        actions.addWidget(self.reason_combo)
+        self.close_button = QPushButton("Close incident")
+        self.close_button.setToolTip('POST api/<version>/alerts/close {"id": …, "reason": …}')
+        actions.addWidget(self.close_button)
+        actions.addSpacing(18)
+        actions.addWidget(QLabel("Command:"))
+        self.command_combo = QComboBox()
+        self.command_combo.setMinimumContentsLength(22)
+        self.command_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        actions.addWidget(self.command_combo, 1)
+        self.run_button = QPushButton("Run")
+        actions.addWidget(self.run_button)
+        self.edit_button = QPushButton("Edit commands…")
+        actions.addWidget(self.edit_button)
+        lay.addLayout(actions)
+
+        self.response = QPlainTextEdit()
+        self.response.setObjectName("kumaResponse")
+        self.response.setReadOnly(True)
+        self.response.setPlaceholderText("The answer of the last command run appears here.")
+        self.response.setFont(QFont("monospace"))
+        self.response.setMaximumHeight(110)
+        lay.addWidget(self.response)
+
+        self.receive_button.clicked.connect(self.receive)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.close_selected)
+        self.run_button.clicked.connect(self.run_selected_command)
+        self.edit_button.clicked.connect(self.edit_commands)
+        self.status_combo.currentTextChanged.connect(lambda _: self.show_alerts())
+        self.alerts_view.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self.reload_commands()
+        self.show_alerts()
+
+    # ---- state ------------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        return self.status_combo.currentText()
+
+    def selected_alert(self) -> dict[str, Any] | None:
+        rows = self.alerts_view.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.alerts_model.payload[rows[0].row()]
+
+    def _busy(self, busy: bool) -> None:
+        self.receive_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        self.run_button.setEnabled(not busy and self.command_combo.count() > 0)
+        self.close_button.setEnabled(not busy and self.selected_alert() is not None)
+        self.edit_button.setEnabled(not busy and not self.ctx.workspace.readonly)
+
+    def _selection_changed(self) -> None:
+        alert = self.selected_alert()
+        if alert is None:
+            self.events_model.set_rows([])
+            self.events_label.setText("Events of the selected alert")
+        else:
+            events = events_of(alert)
+            self.events_model.set_rows([event_row(e) for e in events], events)
+            self.events_label.setText(f"Events of alert {alert.get('id')} ({len(events)})")
+            self.events_view.resizeColumnsToContents()
+        self._busy(self.task is not None)
+
+    def show_alerts(self, keep: str | None = None) -> None:
+        store = _cached_store(self.ctx.workspace, self.ctx.tenant_id)
+        alerts = store.visible(self.status) if store is not None else []
+        current = keep or (self.selected_alert() or {}).get("id")
+        self.alerts_model.set_rows([alert_row(a) for a in alerts], alerts)
+        self.alerts_view.resizeColumnsToContents()
+        self.alerts_view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for i, a in enumerate(alerts):
+            if a.get("id") == current:
+                self.alerts_view.selectRow(i)
+                break
+        self._selection_changed()
+
+    def reload_commands(self) -> None:
+        self.command_combo.clear()
+        try:
+            self.commands = commands_of(self.ctx.state.settings)
+        except ValidationError as exc:
+            self.commands = []
+            self.info.setText(f"The saved commands are not valid: {exc}. Edit them.")
+        for c in self.commands:
+            self.command_combo.addItem(c.name)
+        self._busy(self.task is not None)
+
+    # ---- work ----------------------------------------------------------------------------------
+    def _start(self, fn: Callable[..., Any], on_done: Callable[[Any], None], cancel: threading.Event,
+               *, progress: Callable[[Any], None] | None = None) -> None:
+        self._cancel = cancel
+
+        def finished_ok(value: Any) -> None:
+            if not shiboken6.isValid(self):  # the panel was replaced while the work ran
+                return
+            self.task = None
+            self._busy(False)
+            on_done(value)
+
+        def failed(exc: BaseException) -> None:
+            if not shiboken6.isValid(self):
+                return
+            self.task = None
+            self._busy(False)
+            self.info.setText(str(exc))
+            self.ctx.show_error(exc)
+
+        self.task = self.ctx.run_in_background(fn, finished_ok, failed, on_progress=progress,
+                                               cancel=cancel, checks=True)
+        self._busy(True)
+
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+            self.info.setText("Cancelling…")
+
+    def _connection(self) -> KumaConnection:
+        return KumaConnection.open(self.ctx.workspace, self.ctx.tenant_id)
+
+    def receive(self) -> None:
+        status, ws, tid = self.status, self.ctx.workspace, self.ctx.tenant_id
+        cancel = threading.Event()
+
+        def work(report: Callable[[Any], None]) -> Any:
+            store = store_for(ws, tid)
+            result = receive_alerts(self._connection(), status, cancel=cancel,
+                                    on_page=lambda page, total: report((page, total)))
+            return store.merge(result)
+
+        def progress(value: Any) -> None:
+            page, total = value
+            self.info.setText(f"Receiving… page {page}, {total} alert(s) so far.")
+
+        def done(summary: Any) -> None:
+            self.info.setText(summary.message())
+            self.show_alerts()
+            self.received.emit(summary)
+
+        self.info.setText("Receiving…")
+        self._start(work, done, cancel, progress=progress)
+
+    def close_selected(self) -> None:
+        alert = self.selected_alert()
+        if alert is None:
+            self.info.setText("Select the alert to close first.")
+            return
+        alert_id, reason = str(alert["id"]), self.reason_combo.currentText()
+        ws, tid = self.ctx.workspace, self.ctx.tenant_id
+        cancel = threading.Event()
+
+        def work() -> str:
+            message = close_alert(self._connection(), alert_id, reason, cancel=cancel)
+            store_for(ws, tid).mark_closed(alert_id, reason)
+            return message
+
+        def done(message: str) -> None:
+            self.info.setText(message)
+            self.show_alerts()
+            self.closed.emit(alert_id)
+
+        self.info.setText(f"Closing alert {alert_id}…")
+        self._start(work, done, cancel)
+
+    def run_selected_command(self) -> None:
+        index = self.command_combo.currentIndex()
+        if index < 0 or index >= len(self.commands):
+            return
+        command = self.commands[index]
+        params: dict[str, str] = {}
+        alert = self.selected_alert()
+        for name in command.placeholders:
+            if placeholder_key(name) == _ALERT_ID and alert is not None:
+                params[name] = str(alert["id"])
+        if len(params) < len(command.placeholders):
+            asked = self.ask_params(command, params)
+            if asked is None:
+                return
+            params = asked
+        try:
+            command.render(params)
+        except ValidationError as exc:
+            self.info.setText(str(exc))
+            return
+        cancel = threading.Event()
+
+        def work() -> Any:
+            return run_command(self._connection(), command, params, cancel=cancel)
+
+        def done(response: Any) -> None:
+            self.info.setText(f"{command.name}: {response.message}")
+            head = f"{response.method} {response.url}\n→ {response.status} {response.reason} ({response.elapsed_ms:.0f} ms)"
+            body = response.pretty_body()
+            self.response.setPlainText(head + ("\n\n" + body if body else ""))
+            self.command_done.emit(response)
+
+        self.info.setText(f"Running '{command.name}'…")
+        self._start(work, done, cancel)
+
+    def _ask_params(self, command: Command, known: dict[str, str]) -> dict[str, str] | None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"Run '{command.name}'")
+        form = QFormLayout(dialog)
+        edits: dict[str, QLineEdit] = {}
+        for name in command.placeholders:
+            edit = QLineEdit(known.get(name, ""))
+            form.addRow(f"<{name}>:", edit)
+            edits[name] = edit
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        form.addRow(buttons)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return {name: edit.text() for name, edit in edits.items()}
+
+    def edit_commands(self) -> None:
+        dialog = CommandsDialog(self.ctx, self.commands, self)
+        dialog.saved.connect(lambda: (self.reload_commands(), self.ctx.refresh()))
+        dialog.open()
+
+
+# ---- the commands editor -----------------------------------------------------------------------
+def _pairs_text(pairs: tuple[tuple[str, str], ...], sep: str) -> str:
+    return "\n".join(f"{k}{sep}{v}" for k, v in pairs)
+
+
+def _text_pairs(text: str, sep: str, what: str) -> list[list[str]]:
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        if sep.strip() not in line:
+            raise ValidationError(what, f"line {n} is not NAME{sep}VALUE")
+        k, v = line.split(sep.strip(), 1)
+        out.append([k.strip(), v.strip() if sep.strip() == ":" else v])
+    return out
+
+
+class CommandsDialog(QDialog):
+    """Add, change and delete the tenant's connector commands; each is validated when
+    applied, the whole list once more when saved (in one transaction, in a worker)."""
+
+    saved = Signal()
+
+    def __init__(self, ctx: "IntegrationUiContext", commands: list[Command], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("kumaCommands")
+        self.setWindowTitle(f"KUMA connector commands — {ctx.workspace.tree.path(ctx.tenant_id)}")
+        self.ctx = ctx
+        self.items: list[Command] = list(commands)
+        self.resize(820, 520)
+
+        lay = QHBoxLayout(self)
+        left = QVBoxLayout()
+        self.list = QListWidget()
+        left.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        self.new_button = QPushButton("New")
+        self.delete_button = QPushButton("Delete")
+        self.defaults_button = QPushButton("Defaults")
+        self.defaults_button.setToolTip("Replace the list with the seed's commands: receive, and close per reason")
+        for b in (self.new_button, self.delete_button, self.defaults_button):
+            row.addWidget(b)
+        left.addLayout(row)
+        lay.addLayout(left, 1)
+
+        right = QVBoxLayout()
+        hint = QLabel("Placeholders such as <Alert ID> are filled in when the command runs (the "
+                      "selected alert's ID for <Alert ID>). Commands are kept with the tenant's "
+                      "settings and hold no secrets: xdrconf adds the API token itself.")
+        hint.setWordWrap(True)
+        right.addWidget(hint)
+        form = QFormLayout()
+        self.name = QLineEdit()
+        self.method = QComboBox()
+        self.method.addItems(list(METHODS))
+        settings = ctx.state.settings
+        base = f"https://{settings.get('host') or 'host'}:{settings.get('port', 7223)}/api/{settings.get('api_version', 'v1')}/"
+        self.path = QLineEdit()
+        self.path.setPlaceholderText("alerts/close   (placeholders such as <Alert ID> allowed)")
+        path_row = QHBoxLayout()
+        prefix = QLabel(base)
+        prefix.setStyleSheet("color: palette(mid);")
+        path_row.addWidget(prefix)
+        path_row.addWidget(self.path, 1)
+        self.query = QPlainTextEdit()
+        self.query.setPlaceholderText("one per line: name=value   (withEvents= for a bare flag)")
+        self.query.setMaximumHeight(70)
+        self.headers = QPlainTextEdit()
+        self.headers.setPlaceholderText("one per line: Name: value   (no Authorization: the token is added by xdrconf)")
+        self.headers.setMaximumHeight(70)
+        self.body = QPlainTextEdit()
+        self.body.setFont(QFont("monospace"))
+        self.body.setPlaceholderText('{"id": "<Alert ID>", "reason": "responded"}')
+        form.addRow("Name:", self.name)
+        form.addRow("Method:", self.method)
+        form.addRow("Path:", path_row)
+        form.addRow("Query:", self.query)
+        form.addRow("Headers:", self.headers)
+        form.addRow("JSON body:", self.body)
+        right.addLayout(form, 1)
+        self.error = QLabel("")
+        self.error.setObjectName("commandError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020;")
+        right.addWidget(self.error)
+        self.apply_button = QPushButton("Apply to the list")
+        right.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        right.addWidget(self.buttons)
+        lay.addLayout(right, 2)
+
+        self.list.currentRowChanged.connect(self._load)
+        self.new_button.clicked.connect(self.new_command)
+        self.delete_button.clicked.connect(self.delete_command)
+        self.defaults_button.clicked.connect(self.use_defaults)
+        self.apply_button.clicked.connect(self.apply)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        self._fill()
+
+    def _fill(self, select: int = 0) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for c in self.items:
+            self.list.addItem(c.name)
+            self.list.item(self.list.count() - 1).setToolTip(f"{c.method} {c.display_path()}")
+        self.list.blockSignals(False)
+        if self.items:
+            self.list.setCurrentRow(min(max(select, 0), len(self.items) - 1))
+            self._load(self.list.currentRow())
+        else:
+            self._load(-1)
+
+    def _load(self, index: int) -> None:
+        self.error.setText("")
+        c = self.items[index] if 0 <= index < len(self.items) else Command("", "GET", "")
+        self.name.setText(c.name)
+        self.method.setCurrentText(c.method)
+        self.path.setText(c.path)
+        self.query.setPlainText(_pairs_text(c.query, "="))
+        self.headers.setPlainText(_pairs_text(c.headers, ": "))
+        self.body.setPlainText(c.body)
+
+    def form_command(self) -> Command:
+        return parse_command({
+            "name": self.name.text(), "method": self.method.currentText(), "path": self.path.text(),
+            "query": _text_pairs(self.query.toPlainText(), "=", "Query"),
+            "headers": _text_pairs(self.headers.toPlainText(), ": ", "Headers"),
+            "body": self.body.toPlainText(),
+        })
+
+    def apply(self) -> bool:
+        """Validate the form and put it into the list (replacing the selected command)."""
+        try:
+            cmd = self.form_command()
+            index = self.list.currentRow()
+            items = list(self.items)
+            if 0 <= index < len(items) and self.list.currentItem() is not None and not self._adding:
+                items[index] = cmd
+            else:
+                items.append(cmd)
+                index = len(items) - 1
+            parse_commands(items)
+        except ValidationError as exc:
+            self.error.setText(str(exc))
+            return False
+        self.items = items
+        self._adding = False
+        self._fill(index)
+        return True
+
+    _adding = False
+
+    def new_command(self) -> None:
+        self._adding = True
+        self.list.clearSelection()
+        self._load(-1)
+        self.name.setFocus()
+
+    def delete_command(self) -> None:
+        index = self.list.currentRow()
+        if 0 <= index < len(self.items):
+            del self.items[index]
+            self._fill(index)
+
+    def use_defaults(self) -> None:
+        self.items = default_commands()
+        self._fill()
+
+    def save(self) -> None:
+        if self.name.text().strip() and self._form_differs() and not self.apply():
+            return
+        ws, tid, items = self.ctx.workspace, self.ctx.tenant_id, list(self.items)
+
+        def done(_: Any) -> None:
+            self.saved.emit()
+            self.accept()
+
+        def failed(exc: BaseException) -> None:
+            self.error.setText(str(exc))
+            self.buttons.setEnabled(True)
+
+        self.buttons.setEnabled(False)
+        self.ctx.run_in_background(lambda: save_commands(ws, tid, items), done, failed)
+
+    def _form_differs(self) -> bool:
+        index = self.list.currentRow()
+        if self._adding or not 0 <= index < len(self.items):
+            return True
+        try:
+            return self.form_command() != self.items[index]
+        except ValidationError:
+            return True
+
+
+# ---- the extension contract -------------------------------------------------------------------
+def panel(ctx: "IntegrationUiContext") -> QWidget:
+    return IncidentsPanel(ctx)
+
+
+def actions(ctx: "IntegrationUiContext") -> list[QAction]:
+    act = QAction("KUMA connector &commands…", ctx.parent)
+    act.setEnabled(not ctx.workspace.readonly)
+
+    def open_editor() -> None:
+        try:
+            commands = commands_of(ctx.state.settings)
+        except ValidationError:
+            commands = default_commands()
+        dialog = CommandsDialog(ctx, commands, ctx.parent)
+        dialog.saved.connect(ctx.refresh)
+        dialog.open()
+
+    act.triggered.connect(open_editor)
+    return [act]

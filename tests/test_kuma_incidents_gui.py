@@ -1,0 +1,135 @@
+"""The Incidents view (pytest-qt, offscreen): receive incidents from a KUMA-like HTTPS peer,
+look at an alert's events, close it with a reason, run a command, edit the commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from support.kuma_peer import GOOD_TOKEN, configure, kuma  # noqa: F401 - fixture
+from xdrconf.core import catalog
+from xdrconf.core.kuma_api import commands_of
+from xdrconf.qt.integrations import IntegrationUiContext
+from xdrconf.qt.integrations import kuma as kuma_ui
+
+
+@pytest.fixture
+def panel(qtbot, ws, kuma, test_ca):
+    tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
+    ctx = IntegrationUiContext(ws, tid, "kuma", catalog.spec_for("kuma"))
+    view = kuma_ui.panel(ctx)
+    qtbot.addWidget(view)
+    view.resize(1100, 640)
+    view.show()
+    yield view
+    kuma_ui._stores.clear()
+
+
+def receive(qtbot, view):
+    with qtbot.waitSignal(view.received, timeout=15000) as blocker:
+        view.receive_button.click()
+    return blocker.args[0]
+
+
+def test_receive_select_close(qtbot, panel, kuma, tmp_path):
+    made = kuma.api.add_alerts(260, events=3)
+    kuma.api.alerts[0]["priority"] = "critical"
+    summary = receive(qtbot, panel)
+    assert (summary.new, summary.changed, summary.pages) == (260, 0, 2)
+    assert panel.alerts_model.rowCount() == 260
+    assert "260 new, 0 changed" in panel.info.text()
+
+    kuma.api.alerts[5]["lastSeen"] = "2026-11-22T07:00:00Z"
+    kuma.api.add_alerts(1, start=900)
+    summary = receive(qtbot, panel)
+    assert (summary.new, summary.changed) == (1, 1)
+    assert "1 new, 1 changed" in panel.info.text()
+    assert panel.alerts_model.rowCount() == 261  # updated, not duplicated
+
+    target = made[5]["id"]  # now the most recently seen: first row
+    panel.alerts_view.selectRow(0)
+    assert panel.selected_alert()["id"] == target
+    assert panel.events_model.rowCount() == 3
+    assert "Logon failure" in panel.events_model.data(panel.events_model.index(0, 1))
+    shot = os.environ.get("XDRCONF_SCREENSHOT_DIR")
+    if shot:
+        panel.grab().save(str(Path(shot) / "kuma-incidents.png"))
+
+    panel.reason_combo.setCurrentText("incorrect data")
+    with qtbot.waitSignal(panel.closed, timeout=15000) as blocker:
+        panel.close_button.click()
+    assert blocker.args == [target]
+    assert kuma.requests[-1].json() == {"id": target, "reason": "incorrect data"}
+    assert f"Alert {target} was closed" in panel.info.text()
+    assert target not in [a["id"] for a in panel.alerts_model.payload]  # it left the "new" list
+    assert panel.alerts_model.rowCount() == 260
+    panel.status_combo.setCurrentText("closed")
+    assert [a["id"] for a in panel.alerts_model.payload] == [target]
+
+
+def test_close_error_is_shown(qtbot, panel, kuma):
+    kuma.api.add_alerts(1)
+    receive(qtbot, panel)
+    kuma.api.alerts[0]["status"] = "closed"  # closed in KUMA meanwhile
+    panel.alerts_view.selectRow(0)
+    errors = []
+    panel.ctx.show_error = errors.append
+    panel.close_button.click()
+    qtbot.waitUntil(lambda: bool(errors), timeout=15000)
+    assert "already closed" in str(errors[0]) and "406" in panel.info.text()
+
+
+def test_run_command_with_the_selected_alert(qtbot, panel, kuma):
+    kuma.api.add_alerts(2)
+    receive(qtbot, panel)
+    panel.alerts_view.selectRow(1)
+    alert_id = panel.selected_alert()["id"]
+    panel.command_combo.setCurrentText("Close incident (incorrect correlation rule)")
+    with qtbot.waitSignal(panel.command_done, timeout=15000) as blocker:
+        panel.run_button.click()
+    assert blocker.args[0].status == 204
+    assert "→ 204 No Content" in panel.response.toPlainText()
+    assert kuma.requests[-1].json() == {"id": alert_id, "reason": "incorrect correlation rule"}
+    assert GOOD_TOKEN not in panel.response.toPlainText()
+
+
+def test_cancel_a_receive(qtbot, panel, kuma):
+    kuma.api.mode = "hang"
+    errors = []
+    panel.ctx.show_error = errors.append
+    panel.receive_button.click()
+    assert panel.cancel_button.isEnabled()
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: bool(errors), timeout=15000)
+    assert errors[0].category.value == "cancelled"
+    assert panel.receive_button.isEnabled()
+
+
+def test_commands_editor_validates_and_saves(qtbot, panel, ws):
+    dialog = kuma_ui.CommandsDialog(panel.ctx, panel.commands, panel)
+    qtbot.addWidget(dialog)
+    dialog.new_command()
+    dialog.name.setText("With auth")
+    dialog.method.setCurrentText("GET")
+    dialog.path.setText("alerts")
+    dialog.headers.setPlainText("Authorization: Bearer abc")
+    assert not dialog.apply()
+    assert "added by xdrconf" in dialog.error.text()
+    shot = os.environ.get("XDRCONF_SCREENSHOT_DIR")
+    if shot:
+        dialog.show()
+        dialog.grab().save(str(Path(shot) / "kuma-commands.png"))
+    dialog.headers.setPlainText("X-Source: xdrconf")
+    dialog.query.setPlainText("id=<Alert ID>")
+    assert dialog.apply(), dialog.error.text()
+    assert dialog.items[-1].query == (("id", "<Alert ID>"),)
+    dialog.list.setCurrentRow(0)
+    dialog.delete_command()
+    with qtbot.waitSignal(dialog.saved, timeout=15000):
+        dialog.save()
+    names = [c.name for c in commands_of(ws.integration(ws.tenant("Acme"), "kuma").settings)]
+    assert names[0] == "Close incident (responded)" and names[-1] == "With auth"
+    panel.reload_commands()
+    assert panel.command_combo.count() == 4
