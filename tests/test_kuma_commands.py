@@ -239,3 +239,11 @@ def test_cli_replace(cli, acme):
     assert data["commands"][0]["name"] == "Receive incidents"
     assert data["commands"][0]["query"] == [["withEvents", ""], ["status", "assigned"]]
     assert len(data["commands"]) == 4
+
+
+def test_query_values_are_encoded_when_sent_but_shown_as_typed():
+    cmd = parse_command({"name": "Q", "method": "GET", "path": "alerts",
+                         "query": [["name", "<Name>"], ["withEvents", ""]]})
+    assert cmd.display_path() == "alerts?name=<Name>&withEvents"
+    url = cmd.render({"name": "a<b>&c=d #1"}).url("https://k/api/v1")
+    assert url == "https://k/api/v1/alerts?name=a%3Cb%3E%26c%3Dd%20%231&withEvents"

@@ -401,7 +401,7 @@ class Command:
     def display_path(self) -> str:
         if not self.query:
             return self.path
-        return self.path + "?" + _query_string(self.query)
+        return self.path + "?" + _query_string(self.query, readable=True)
 
     def render(self, params: dict[str, str]) -> "RenderedRequest":
         """Substitute the placeholders; refuses parameters the command has no placeholder
@@ -460,11 +460,12 @@ def _fill_json(value: Any, fill: Callable[[str], str]) -> Any:
     return value
 
 
-def _query_string(pairs: Iterable[tuple[str, str]]) -> str:
-    # A pair with an empty value is a bare flag (KUMA's withEvents); placeholders stay readable.
-    safe = "<> "
+def _query_string(pairs: Iterable[tuple[str, str]], *, readable: bool = False) -> str:
+    # A pair with an empty value is a bare flag (KUMA's withEvents). `readable` keeps
+    # placeholders such as <Alert ID> as typed, for display only.
+    safe = "<> " if readable else ""
     return "&".join(quote(k, safe=safe) + (f"={quote(v, safe=safe)}" if v != "" else "")
-                    for k, v in pairs).replace(" ", "%20")
+                    for k, v in pairs)
 
 
 def _pairs(raw: Any, what: str, label: str) -> list[tuple[str, str]]:
