@@ -32,9 +32,10 @@ of these three functions; each receives an :class:`IntegrationUiContext`:
     ``xdrconf.qt.checks_ui.CheckConnectionBox(ctx)`` (button, progress, Cancel, result).
 
 ``panel(ctx) -> QWidget``
-    Extra widgets shown under the integrations table of the main window while that
-    integration is selected (e.g. the KATA connection list, the TIP lookup panel, the
-    KUMA incidents view). ``ctx.draft`` is None here. A panel that changes the settings
+    Extra widgets shown in a tab beside "Details" under the integrations table of the
+    main window while that integration is selected (e.g. the KATA connection list, the
+    TIP lookup panel, the KUMA incidents view); the panel's ``windowTitle()`` names the
+    tab (default "<title> tools"). ``ctx.draft`` is None here. A panel that changes the settings
     does so through the Workspace in ``ctx.run_in_background`` and then calls
     ``ctx.refresh()`` so the window shows the new state.
 

@@ -1,0 +1,34 @@
+"""Starting the window: `xdrconf` with no command, or `python -m xdrconf`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def run_gui(config_dir: str | None = None, *, keyring_backend: Any | None = None) -> int:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from ..core.errors import XdrconfError
+    from ..core.workspace import Workspace
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("xdrconf")
+    app.setOrganizationName("xdrconf")
+    try:
+        ws = Workspace.open(config_dir, readonly_if_locked=True, keyring_backend=keyring_backend)
+    except XdrconfError as exc:
+        QMessageBox.critical(None, "xdrconf", str(exc))
+        return 2
+    from .main_window import MainWindow
+
+    window = MainWindow(ws)
+    window.show()
+    window.start()
+    try:
+        return app.exec()
+    finally:
+        from . import workers
+
+        workers.wait_all(5000)
+        ws.close()

@@ -1,0 +1,336 @@
+"""Connection checks in the window: the "Check connection" box of the wizard (a draft
+configuration with typed secrets) and the "Check all" results dialog. The checks are
+`core.checks.run_check` calls on the check pool; cancelling sets their cancel event."""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import catalog
+from ..core.errors import XdrconfError
+from ..core.outcome import Category, CheckResult
+from . import workers
+from .icons import colour
+from .integrations_view import format_time
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def result_html(result: CheckResult) -> str:
+    c = colour("ok" if result.ok else "error").name()
+    latency = f" · {result.latency_ms:.0f} ms" if result.latency_ms is not None else ""
+    target = f" · {html.escape(result.connection or result.target)}" if (result.connection or result.target) else ""
+    return (f"<span style='color:{c}'><b>{html.escape(result.category.value)}</b></span>"
+            f"{target}{latency}<br>{html.escape(result.message)}")
+
+
+class CheckConnectionBox(QWidget):
+    """Button, progress, Cancel and the outcome of checking one integration. In the wizard
+    it checks the draft (typed settings and secrets, nothing saved); elsewhere the saved
+    configuration."""
+
+    checked = Signal(list)  # list[CheckResult]
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.task: workers.Task | None = None
+        self.results: list[CheckResult] = []
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        notice = ctx.spec.check_notice
+        self.notice_label = QLabel(f"Note before checking: {notice}" if notice else "", self)
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setVisible(bool(notice))
+        self.notice_label.setStyleSheet("color:#8a5a00")
+        lay.addWidget(self.notice_label)
+        row = QHBoxLayout()
+        self.button = QPushButton("Check connection", self)
+        self.button.setObjectName("checkButton")
+        self.button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel check", self)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setVisible(False)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(160)
+        self.progress.setVisible(False)
+        self.elapsed = QLabel(self)
+        row.addWidget(self.button)
+        row.addWidget(self.progress)
+        row.addWidget(self.elapsed)
+        row.addWidget(self.cancel_button)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.outcome = QLabel(self)
+        self.outcome.setObjectName("checkOutcome")
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.outcome)
+        self._timer = QTimer(self)
+        self._timer.setInterval(100)
+        self._timer.timeout.connect(self._tick)
+        self._started = 0.0
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and self.task.running
+
+    def start(self) -> workers.Task | None:
+        from ..core.checks import run_check
+
+        if self.running:
+            return None
+        ctx = self.ctx
+        ws, tid, kind = ctx.workspace, ctx.tenant_id, ctx.kind
+        draft_state = typed = None
+        if ctx.draft is not None:
+            try:
+                draft_state = ctx.draft.draft_state()
+            except XdrconfError as exc:
+                self._show([CheckResult(Category.INVALID_CONFIG, f"{exc}; correct it and check again.")])
+                return None
+            typed = ctx.draft.typed_secrets()
+        cancel = threading.Event()
+        self.results = []
+        self.outcome.setText("Checking…")
+        self.button.setEnabled(False)
+        self.cancel_button.setVisible(True)
+        self.progress.setVisible(True)
+        self._started = time.monotonic()
+        self._timer.start()
+
+        def work() -> list[CheckResult]:
+            return run_check(ws, tid, kind, cancel=cancel, draft=draft_state, draft_secrets=typed)
+
+        self.task = ctx.run_in_background(work, self._show, self._failed, cancel=cancel, checks=True)
+        return self.task
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.outcome.setText("Cancelling…")
+
+    def _tick(self) -> None:
+        self.elapsed.setText(f"{time.monotonic() - self._started:.1f} s")
+
+    def _stop(self) -> None:
+        self._timer.stop()
+        self.button.setEnabled(True)
+        self.cancel_button.setVisible(False)
+        self.progress.setVisible(False)
+        self.elapsed.setText("")
+
+    def _show(self, results: list[CheckResult]) -> None:
+        self._stop()
+        self.results = list(results)
+        self.outcome.setText("<br><br>".join(result_html(r) for r in results))
+        self.checked.emit(self.results)
+
+    def _failed(self, exc: BaseException) -> None:
+        from .dialogs import error_text
+
+        self._show([CheckResult(Category.INVALID_CONFIG, error_text(exc))])
+
+
+# ---- check all ---------------------------------------------------------------------------
+RESULT_COLUMNS = ("Tenant", "Integration", "Target", "Category", "Message", "Latency", "Time")
+
+
+class ResultsModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.results: list[CheckResult] = []
+
+    def add(self, results: list[CheckResult]) -> None:
+        if not results:
+            return
+        n = len(self.results)
+        self.beginInsertRows(QModelIndex(), n, n + len(results) - 1)
+        self.results.extend(results)
+        self.endInsertRows()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.results)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(RESULT_COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return RESULT_COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self.results[index.row()]
+        col = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            if col == 5:
+                if role == Qt.ItemDataRole.ToolTipRole:
+                    return None
+                return "" if r.latency_ms is None else f"{r.latency_ms:.0f} ms"
+            return (r.tenant, catalog.title_of(r.integration), r.connection or r.target,
+                    r.category.value, r.message, "", format_time(r.checked_at))[col]
+        if role == Qt.ItemDataRole.UserRole:  # sort key
+            if col == 5:
+                return r.latency_ms or 0.0
+            return self.data(index)
+        if role == Qt.ItemDataRole.ForegroundRole and col == 3:
+            return QBrush(colour("ok" if r.ok else ("off" if r.category is Category.CANCELLED else "error")))
+        return None
+
+
+class CheckAllDialog(QDialog):
+    """Runs many checks on the check pool with a progress bar, a results table and Cancel;
+    saves the results (except cancelled ones) with ws.record_results when all are done."""
+
+    finished_all = Signal()  # every check has reported
+    saved = Signal()  # the results were recorded
+
+    def __init__(self, ws: Any, pairs: list[tuple[str, str]], *, title: str = "Check",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ws = ws
+        self.pairs = list(pairs)
+        self.cancel_event = threading.Event()
+        self.pending = 0
+        self.done_count = 0
+        self.failed_count = 0
+        self.by_pair: dict[tuple[str, str], list[CheckResult]] = {}
+        self.setWindowTitle(title)
+        self.resize(980, 480)
+        lay = QVBoxLayout(self)
+        self.summary = QLabel(self)
+        lay.addWidget(self.summary)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, max(1, len(self.pairs)))
+        self.progress.setValue(0)
+        lay.addWidget(self.progress)
+        self.model = ResultsModel(self)
+        proxy = QSortFilterProxyModel(self)
+        proxy.setSourceModel(self.model)
+        proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self.table = QTableView(self)
+        self.table.setModel(proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        head = self.table.horizontalHeader()
+        for col, width in enumerate((160, 150, 150, 110, 300, 70, 80)):
+            self.table.setColumnWidth(col, width)
+        head.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        lay.addWidget(self.table, 1)
+        buttons = QDialogButtonBox(self)
+        self.cancel_button = buttons.addButton("Cancel checks", QDialogButtonBox.ButtonRole.RejectRole)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.close_button.clicked.connect(self.close)
+        lay.addWidget(buttons)
+        self._update_summary()
+
+    def start(self) -> None:
+        from ..core.checks import run_check
+
+        pool = workers.check_pool()
+        self._started = time.monotonic()
+        ws, cancel = self.ws, self.cancel_event
+        for tid, kind in self.pairs:
+            def work(tid: str = tid, kind: str = kind) -> list[CheckResult]:
+                if cancel.is_set():  # queued behind others and cancelled meanwhile
+                    return [CheckResult(Category.CANCELLED, "The check was cancelled before it started.",
+                                        tenant=ws.tree.path(tid), integration=kind)]
+                return run_check(ws, tid, kind, cancel=cancel)
+
+            self.pending += 1
+            workers.run_in_background(
+                work,
+                lambda results, key=(tid, kind): self._one_done(key, results),
+                lambda exc, key=(tid, kind): self._one_failed(key, exc),
+                cancel=cancel, pool=pool)
+        self._update_summary()
+
+    @property
+    def running(self) -> bool:
+        return self.pending > 0
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+        self.cancel_button.setEnabled(False)
+        self._update_summary()
+
+    def _one_failed(self, key: tuple[str, str], exc: BaseException) -> None:
+        from .dialogs import error_text
+
+        tid, kind = key
+        path = self.ws.tree.path(tid) if tid in self.ws.tree else tid
+        self._one_done(key, [CheckResult(Category.INVALID_CONFIG, error_text(exc), tenant=path,
+                                         integration=kind)])
+
+    def _one_done(self, key: tuple[str, str], results: list[CheckResult]) -> None:
+        self.pending -= 1
+        self.done_count += 1
+        self.failed_count += sum(1 for r in results if not r.ok)
+        self.by_pair[key] = results
+        self.model.add(results)
+        self.progress.setValue(self.done_count)
+        self._update_summary()
+        if self.pending == 0:
+            self.elapsed = time.monotonic() - self._started
+            self.cancel_button.setEnabled(False)
+            self.finished_all.emit()
+            self._save()
+
+    def _save(self) -> None:
+        keep = {key: [r.to_dict() for r in rs] for key, rs in self.by_pair.items()
+                if not any(r.category is Category.CANCELLED for r in rs)}
+        if not keep:
+            self.saved.emit()
+            return
+        workers.run_in_background(lambda: self.ws.record_results(keep), lambda _: self.saved.emit(),
+                                  self._save_failed)
+
+    def _save_failed(self, exc: BaseException) -> None:
+        from .dialogs import error_text
+
+        self.summary.setText(self.summary.text() + f" — the results could not be saved: {error_text(exc)}")
+        self.saved.emit()
+
+    def _update_summary(self) -> None:
+        total = len(self.pairs)
+        text = f"{self.done_count} of {total} checked"
+        if self.failed_count:
+            text += f", {self.failed_count} not ok"
+        if self.pending and self.cancel_event.is_set():
+            text += " — cancelling…"
+        elif not self.pending and self.done_count:
+            text += " — done"
+        self.summary.setText(text)
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        if self.pending:
+            self.cancel()
+        super().closeEvent(event)

@@ -1,0 +1,243 @@
+"""The right-hand side of the main window: one tenant's integrations as a table, and the
+details of the selected integration (its last check results, what is missing, flags)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush
+
+from ..core import catalog
+from ..core.tenants import Tenant
+from .icons import colour, mark_icon
+
+Index = QModelIndex | QPersistentModelIndex
+COLUMNS = ("Integration", "On", "Configured", "Last check", "Flags")
+
+
+def format_time(iso: str) -> str:
+    """A check time in local time: 'HH:MM' today, else 'YYYY-MM-DD HH:MM'."""
+    try:
+        when = _dt.datetime.fromisoformat(iso).astimezone()
+    except (TypeError, ValueError):
+        return iso or ""
+    if when.date() == _dt.datetime.now().astimezone().date():
+        return when.strftime("%H:%M:%S")
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass
+class Row:
+    """What the table shows for one integration of one tenant (a snapshot)."""
+
+    kind: str
+    title: str
+    supported: bool
+    enabled: bool = False
+    configured: bool = False
+    missing: list[str] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    flags: list[tuple[str, str]] = field(default_factory=list)  # (level, message)
+    running: bool = False
+
+    @property
+    def level(self) -> str:
+        """ok / error / warning / off — the row's colour."""
+        if not self.supported or not self.enabled:
+            return "off"
+        if any(r.get("category") != "ok" for r in self.results):
+            return "error"
+        if self.flags:
+            return "warning"
+        return "ok" if self.results else "off"
+
+    def status_text(self) -> str:
+        if not self.supported:
+            return "not yet supported"
+        return "on" if self.enabled else "off"
+
+    def configured_text(self) -> str:
+        if not self.supported:
+            return ""
+        if self.configured:
+            return "yes"
+        if not self.missing and not self.configured:
+            return "no"
+        return "missing: " + ", ".join(self.missing)
+
+    def check_text(self) -> str:
+        if self.running:
+            return "checking…"
+        if not self.results:
+            return "" if not self.supported else "not checked"
+        if len(self.results) == 1:
+            r = self.results[0]
+            return f"{r.get('category')} · {format_time(r.get('checked_at', ''))} — {r.get('message', '')}"
+        bad = [r for r in self.results if r.get("category") != "ok"]
+        when = format_time(max(r.get("checked_at", "") for r in self.results))
+        if not bad:
+            return f"ok ({len(self.results)} connections) · {when}"
+        cats = ", ".join(sorted({str(r.get('category')) for r in bad}))
+        return f"{len(bad)} of {len(self.results)} failed ({cats}) · {when}"
+
+    def flags_text(self) -> str:
+        return "; ".join(message for _, message in self.flags)
+
+
+def build_rows(ws: Any, tenant: Tenant) -> list[Row]:
+    if tenant.is_shared:
+        return []
+    flags: dict[str, list[tuple[str, str]]] = {}
+    for kind, flag in ws.flags(tenant):
+        flags.setdefault(kind, []).append((flag.level, flag.message))
+    rows = []
+    for kind in catalog.KINDS:
+        spec = catalog.spec_for(kind)
+        if not spec.supported:
+            rows.append(Row(kind, spec.title, False))
+            continue
+        state = ws.integration(tenant, kind)
+        missing = ws.missing(tenant, kind, state)
+        rows.append(Row(
+            kind, spec.title, True,
+            enabled=state.enabled,
+            configured=state.configured and not missing,
+            missing=missing if state.configured else [],
+            results=list(state.results),
+            flags=flags.get(kind, []),
+        ))
+    return rows
+
+
+def tenant_mark(ws: Any, tenant: Tenant) -> str | None:
+    """'error' when an enabled integration's last check failed, 'warning' for flags."""
+    mark = None
+    for state in tenant.integrations.values():
+        if state.enabled and any(r.get("category") != "ok" for r in state.results):
+            return "error"
+    if tenant.integrations and ws.flags(tenant):
+        mark = "warning"
+    return mark
+
+
+class IntegrationsModel(QAbstractTableModel):
+    KIND_ROLE = Qt.ItemDataRole.UserRole
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[Row] = []
+
+    def set_rows(self, rows: list[Row]) -> None:
+        running = {r.kind for r in self.rows if r.running}
+        self.beginResetModel()
+        self.rows = rows
+        for r in rows:
+            r.running = r.kind in running
+        self.endResetModel()
+
+    def set_running(self, kind: str, running: bool) -> None:
+        for i, r in enumerate(self.rows):
+            if r.kind == kind:
+                r.running = running
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+
+    def row_of(self, kind: str) -> int:
+        for i, r in enumerate(self.rows):
+            if r.kind == kind:
+                return i
+        return -1
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        base = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+        return base
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        col = index.column()
+        if role == self.KIND_ROLE:
+            return row.kind
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (row.title, row.status_text(), row.configured_text(), row.check_text(),
+                    row.flags_text())[col]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 3 and row.results:
+                return "\n\n".join(
+                    f"{r.get('category')} — {r.get('target', '')}\n{r.get('message', '')}"
+                    for r in row.results)
+            if col == 4 and row.flags:
+                return "\n".join(m for _, m in row.flags)
+            if col == 0:
+                return catalog.spec_for(row.kind).description
+            if col == 2 and row.missing:
+                return "Not set yet: " + ", ".join(row.missing)
+            return None
+        if role == Qt.ItemDataRole.DecorationRole:
+            if col == 0:
+                return mark_icon("running" if row.running else row.level)
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if not row.supported:
+                return QBrush(colour("off"))
+            if col == 3 and row.results and row.level == "error":
+                return QBrush(colour("error"))
+            if col == 4 and row.flags:
+                return QBrush(colour("warning"))
+            return None
+        return None
+
+
+def details_html(ws: Any, tenant: Tenant, row: Row | None) -> str:
+    """The details of the selected integration as simple rich text."""
+    if tenant.is_shared:
+        return ("<p>The <b>Shared</b> tenant holds resources common to all tenants and needs "
+                "no integration settings.</p>")
+    if row is None:
+        return "<p style='color:#666'>Select an integration to see its details.</p>"
+    spec = catalog.spec_for(row.kind)
+    esc = html.escape
+    parts = [f"<p><b>{esc(spec.title)}</b> — {esc(spec.description)}</p>"]
+    if not row.supported:
+        parts.append("<p>Not yet supported by this version of xdrconf; it cannot be turned on.</p>")
+        return "".join(parts)
+    state = "on" if row.enabled else "off"
+    conf = "configured" if row.configured else ("not configured" if not row.missing else
+                                                  "missing: " + ", ".join(row.missing))
+    parts.append(f"<p>Turned <b>{state}</b>, {esc(conf)}.</p>")
+    for level, message in row.flags:
+        c = colour(level).name()
+        parts.append(f"<p style='color:{c}'>⚠ {esc(message)}</p>")
+    if row.results:
+        parts.append("<p><b>Last check</b></p><ul style='margin-top:0'>")
+        for r in row.results:
+            cat = str(r.get("category"))
+            c = colour("ok" if cat == "ok" else "error").name()
+            latency = r.get("latency_ms")
+            lat = f", {latency:.0f} ms" if isinstance(latency, (int, float)) else ""
+            target = r.get("connection") or r.get("target") or ""
+            parts.append(
+                f"<li><span style='color:{c}'><b>{esc(cat)}</b></span> "
+                f"{esc(target)} · {esc(format_time(r.get('checked_at', '')))}{esc(lat)}<br>"
+                f"{esc(str(r.get('message', '')))}</li>")
+        parts.append("</ul>")
+    elif row.enabled or row.configured:
+        parts.append("<p style='color:#666'>Not checked yet: use Check.</p>")
+    return "".join(parts)

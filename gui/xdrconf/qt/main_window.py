@@ -1,0 +1,825 @@
+"""The main window: the tenant tree (with a filter) on the left, the selected tenant's
+integrations on the right, menus and a toolbar for the tenant and integration actions.
+
+Every change goes through the Workspace in a worker (it may write secrets to the keyring);
+while one runs the window shows a busy state and the changing actions are disabled."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QSplitter,
+    QTabWidget,
+    QTableView,
+    QTextBrowser,
+    QToolBar,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import catalog
+from ..core.workspace import Workspace
+from . import workers
+from .dialogs import Prompts, show_error
+from .integrations_view import IntegrationsModel, Row, build_rows, details_html, tenant_mark
+from .tenant_model import TenantTreeModel
+
+log = logging.getLogger(__name__)
+EXPAND_LIMIT = 5000  # with a filter, expand at most this many parents
+
+
+class MainWindow(QMainWindow):
+    refreshed = Signal()  # after the views were rebuilt from the workspace
+    busy_changed = Signal(bool)
+
+    def __init__(self, ws: Workspace, prompts: Prompts | None = None) -> None:
+        super().__init__()
+        self.ws = ws
+        self.prompts = prompts or Prompts(self)
+        self.busy = 0
+        self.keyring_status: Any = None
+        self.last_error = ""
+        self.wizard: Any = None
+        self.check_dialog: Any = None
+        self._check_tasks: dict[tuple[str, str], workers.Task] = {}
+        self._panel: QWidget | None = None
+        self._panel_actions: list[QAction] = []
+        self.setWindowTitle("xdrconf — XDR and KUMA integrations")
+        self.resize(1180, 720)
+        self._build_actions()
+        self._build_menus()
+        self._build_central()
+        self._build_status()
+        self.reload_tree(select=ws.tree.root_id)
+        self._update_actions()
+
+    # ---- construction ---------------------------------------------------------------------
+    def _action(self, text: str, slot: Callable[[], Any], shortcut: str | None = None,
+                tip: str = "") -> QAction:
+        act = QAction(text, self)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        if tip:
+            act.setStatusTip(tip)
+            act.setToolTip(tip)
+        act.triggered.connect(lambda checked=False: slot())
+        return act
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.act_add = a("&Add child…", self.add_child, "Ctrl+N", "Add a tenant under the selected one")
+        self.act_rename = a("&Rename…", self.rename_tenant, "F2", "Rename the selected tenant")
+        self.act_move = a("&Move…", self.move_tenant, None, "Move the selected tenant under another parent")
+        self.act_remove = a("Re&move…", self.remove_tenant, "Del", "Remove the selected tenant")
+        self.act_setup = a("&Set up integrations…", self.open_wizard, "Ctrl+I",
+                           "Open the tenant wizard: choose and configure integrations")
+        self.act_configure = a("&Configure…", self.configure_integration, "Ctrl+E",
+                               "Configure the selected integration")
+        self.act_toggle = a("Turn &on", self.toggle_integration, None, "Turn the selected integration on or off")
+        self.act_check = a("C&heck", self.check_selected, "Ctrl+K", "Check the selected integration's connection")
+        self.act_check_tenant = a("Check &all for the tenant", self.check_tenant, None,
+                                  "Check every enabled integration of the selected tenant")
+        self.act_check_subtree = a("Check &subtree", self.check_subtree, None,
+                                   "Check every enabled integration of the tenant and all tenants below it")
+        self.act_export = a("&Export…", self.export_settings, "Ctrl+Shift+E", "Export tenants and settings (never secrets)")
+        self.act_import = a("&Import…", self.import_settings, None, "Import tenants and settings from an export")
+        self.act_settings = a("&Settings…", self.edit_settings, None, "Check timeout and proxy")
+        self.act_restore = a("Restore &backup…", self.offer_restore, None, "Replace the settings with the previous version")
+        self.act_quit = a("&Quit", self.close, "Ctrl+Q")
+        self.act_about = a("&About xdrconf", self.about)
+        self.mutating = [self.act_add, self.act_rename, self.act_move, self.act_remove, self.act_setup,
+                         self.act_configure, self.act_toggle, self.act_import, self.act_settings,
+                         self.act_restore]
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        m.addActions([self.act_export, self.act_import])
+        m.addSeparator()
+        m.addActions([self.act_settings, self.act_restore])
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        m = bar.addMenu("&Tenant")
+        m.addActions([self.act_add, self.act_rename, self.act_move, self.act_remove])
+        m.addSeparator()
+        m.addAction(self.act_setup)
+        self.integration_menu = m = bar.addMenu("&Integration")
+        m.addActions([self.act_configure, self.act_toggle])
+        m.addSeparator()
+        m.addActions([self.act_check, self.act_check_tenant, self.act_check_subtree])
+        self._menu_tail = m.addSeparator()
+        m = bar.addMenu("&Help")
+        m.addAction(self.act_about)
+        tb = QToolBar("Main", self)
+        tb.setObjectName("mainToolbar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tb.addActions([self.act_add, self.act_rename, self.act_remove])
+        tb.addSeparator()
+        tb.addActions([self.act_setup, self.act_configure, self.act_toggle])
+        tb.addSeparator()
+        tb.addActions([self.act_check, self.act_check_tenant, self.act_check_subtree])
+        self.addToolBar(tb)
+        self.toolbar = tb
+
+    def _build_central(self) -> None:
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        left = QWidget(split)
+        lay = QVBoxLayout(left)
+        lay.setContentsMargins(6, 6, 0, 6)
+        self.filter_edit = QLineEdit(left)
+        self.filter_edit.setPlaceholderText("Filter tenants by name…")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.apply_filter)
+        lay.addWidget(self.filter_edit)
+        self.tree_model = TenantTreeModel(self)
+        self.tree_view = QTreeView(left)
+        self.tree_view.setHeaderHidden(True)
+        self.tree_view.setUniformRowHeights(True)
+        self.tree_view.setModel(self.tree_model)
+        self.tree_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree_view.customContextMenuRequested.connect(self._tree_menu)
+        self.tree_view.selectionModel().currentChanged.connect(lambda *_: self._tenant_changed())
+        lay.addWidget(self.tree_view, 1)
+        self.count_label = QLabel(left)
+        self.count_label.setObjectName("countLabel")
+        lay.addWidget(self.count_label)
+
+        right = QWidget(split)
+        rlay = QVBoxLayout(right)
+        rlay.setContentsMargins(6, 6, 6, 6)
+        self.title_label = QLabel(right)
+        self.title_label.setObjectName("tenantTitle")
+        font = self.title_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.title_label.setFont(font)
+        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        rlay.addWidget(self.title_label)
+        self.note_label = QLabel(right)
+        self.note_label.setObjectName("tenantNote")
+        self.note_label.setWordWrap(True)
+        rlay.addWidget(self.note_label)
+        self.table_model = IntegrationsModel(self)
+        self.table = QTableView(right)
+        self.table.setModel(self.table_model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        head = self.table.horizontalHeader()
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        head.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        head.setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(2, 150)
+        self.table.setColumnWidth(4, 140)
+        self.table.doubleClicked.connect(lambda *_: self.configure_integration())
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._integration_changed())
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._table_menu)
+        self.details = QTextBrowser(right)
+        self.details.setObjectName("details")
+        self.details.setOpenLinks(False)
+        self.details.setMinimumHeight(110)
+        self.details.setFrameShape(QTextBrowser.Shape.NoFrame)
+        self.bottom_tabs = QTabWidget(right)
+        self.bottom_tabs.setObjectName("bottomTabs")
+        self.bottom_tabs.setDocumentMode(True)
+        self.bottom_tabs.addTab(self.details, "Details")
+        self.detail_split = QSplitter(Qt.Orientation.Vertical, right)
+        self.detail_split.setChildrenCollapsible(False)
+        self.detail_split.addWidget(self.table)
+        self.detail_split.addWidget(self.bottom_tabs)
+        self.detail_split.setStretchFactor(0, 1)
+        self.detail_split.setStretchFactor(1, 1)
+        self.detail_split.setSizes([330, 290])
+        rlay.addWidget(self.detail_split, 1)
+        self._panel_tab_wanted: set[str] = set()
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setSizes([300, 880])
+        self.setCentralWidget(split)
+
+    def _build_status(self) -> None:
+        sb = self.statusBar()
+        self.busy_bar = QProgressBar(self)
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.setVisible(False)
+        self.busy_label = QLabel(self)
+        sb.addWidget(self.busy_label)
+        sb.addWidget(self.busy_bar)
+        self.readonly_label = QLabel(self)
+        self.readonly_label.setObjectName("readonlyLabel")
+        self.readonly_label.setStyleSheet("color:#b00020; font-weight:bold")
+        if self.ws.readonly:
+            self.readonly_label.setText(f"read-only: {self.ws.readonly_reason}")
+        self.readonly_label.setVisible(self.ws.readonly)
+        self.keyring_label = QLabel("Keyring: checking…", self)
+        self.keyring_label.setObjectName("keyringLabel")
+        self.folder_label = QLabel(f"Settings: {self.ws.config_dir}", self)
+        self.folder_label.setObjectName("folderLabel")
+        self.folder_label.setToolTip(str(self.ws.config_dir))
+        for w in (self.readonly_label, self.keyring_label, self.folder_label):
+            sb.addPermanentWidget(w)
+
+    # ---- start ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Things that may be slow, done after the window is on screen."""
+        self.probe_keyring()
+        if self.ws.notice is not None:
+            QTimer.singleShot(0, self.show_open_notice)
+
+    def probe_keyring(self) -> workers.Task:
+        def done(status: Any) -> None:
+            self.keyring_status = status
+            if status.usable:
+                self.keyring_label.setText(f"Keyring: {status.name} — ready")
+                self.keyring_label.setToolTip("Secrets are kept in this OS keyring.")
+                self.keyring_label.setStyleSheet("")
+            else:
+                self.keyring_label.setText(f"Keyring: {status.name} — not usable")
+                self.keyring_label.setToolTip(status.reason)
+                self.keyring_label.setStyleSheet("color:#b00020")
+
+        def failed(exc: BaseException) -> None:
+            self.keyring_label.setText("Keyring: not usable")
+            self.keyring_label.setToolTip(str(exc))
+
+        if self.ws.readonly:
+            # A read-only window stores nothing: name the backend without a write probe.
+            return workers.run_in_background(
+                lambda: self.ws.secrets.backend_name,
+                lambda name: self.keyring_label.setText(f"Keyring: {name}"), failed)
+        return workers.run_in_background(self.ws.secrets.status, done, failed)
+
+    def show_open_notice(self) -> None:
+        notice = self.ws.notice
+        if notice is None:
+            return
+        if notice.backup and not self.ws.readonly:
+            if self.prompts.confirm("Settings file could not be read", notice.message,
+                                    ["OK restores the previous version (the backup).",
+                                     "Cancel keeps the empty settings; the unreadable file stays where it was moved."]):
+                self._restore()
+        else:
+            self.prompts.info("Settings file could not be read", notice.message)
+
+    def offer_restore(self) -> None:
+        if self.prompts.confirm("Restore backup",
+                                "Replace the current settings with the previous version (the backup)?",
+                                ["The current settings are kept aside, not deleted."]):
+            self._restore()
+
+    def _restore(self) -> None:
+        self.run_task(self.ws.restore_backup, lambda _: self.reload_tree(select=self.ws.tree.root_id),
+                      what="Restoring the backup…")
+
+    # ---- busy state and background work ----------------------------------------------------
+    def run_task(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+                 on_error: Callable[[BaseException], None] | None = None, *,
+                 what: str = "Working…") -> workers.Task:
+        """Run a workspace change in a worker with the busy state shown."""
+        self._set_busy(+1, what)
+
+        def done(value: Any) -> None:
+            self._set_busy(-1)
+            if on_done is not None:
+                on_done(value)
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self._set_busy(-1)
+            self.refresh()
+            (on_error or self.show_error)(exc)
+
+        return workers.run_in_background(fn, done, failed)
+
+    def runner(self, fn: Callable[..., Any], on_done: Any = None, on_error: Any = None, *,
+               on_progress: Any = None, cancel: threading.Event | None = None,
+               checks: bool = False) -> workers.Task:
+        """The runner handed to integration UI modules (IntegrationUiContext.runner)."""
+        if checks:
+            return workers.run_in_background(fn, on_done, on_error or self.show_error,
+                                             on_progress=on_progress, cancel=cancel,
+                                             pool=workers.check_pool())
+        self._set_busy(+1, "Working…")
+
+        def done(value: Any) -> None:
+            self._set_busy(-1)
+            if on_done is not None:
+                on_done(value)
+
+        def failed(exc: BaseException) -> None:
+            self._set_busy(-1)
+            (on_error or self.show_error)(exc)
+
+        return workers.run_in_background(fn, done, failed, on_progress=on_progress, cancel=cancel)
+
+    def _set_busy(self, delta: int, what: str = "") -> None:
+        was = self.busy > 0
+        self.busy = max(0, self.busy + delta)
+        now = self.busy > 0
+        if delta > 0 and what:
+            self.busy_label.setText(what)
+        self.busy_bar.setVisible(now)
+        if not now:
+            self.busy_label.setText("")
+        self._update_actions()
+        if was != now:
+            self.busy_changed.emit(now)
+
+    def show_error(self, error: BaseException | str) -> None:
+        from .dialogs import error_text
+
+        self.last_error = error_text(error)
+        self.statusBar().showMessage(self.last_error, 15000)
+        show_error(self, error)
+
+    # ---- selection ------------------------------------------------------------------------------
+    def current_tenant_id(self) -> str | None:
+        tid = self.tree_model.tenant_id(self.tree_view.currentIndex())
+        return tid if tid in self.ws.tree else None
+
+    def current_kind(self) -> str | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.table_model.rows[index.row()].kind
+
+    def current_row(self) -> Row | None:
+        index = self.table.currentIndex()
+        return self.table_model.rows[index.row()] if index.isValid() else None
+
+    def select_tenant(self, tenant_id: str) -> bool:
+        index = self.tree_model.index_of(tenant_id)
+        if not index.isValid():
+            return False
+        parent = index.parent()
+        while parent.isValid():
+            self.tree_view.expand(parent)
+            parent = parent.parent()
+        self.tree_view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.tree_view.scrollTo(index)
+        return True
+
+    def select_integration(self, kind: str) -> None:
+        row = self.table_model.row_of(kind)
+        if row >= 0:
+            self.table.selectRow(row)
+
+    # ---- views ------------------------------------------------------------------------------------
+    def _expanded_ids(self) -> set[str]:
+        out = set()
+        for index in self.tree_model.visible_parents():
+            if self.tree_view.isExpanded(index):
+                tid = self.tree_model.tenant_id(index)
+                if tid:
+                    out.add(tid)
+        return out
+
+    def reload_tree(self, select: str | None = None) -> None:
+        """Rebuild the tree from the workspace (after tenants changed), keeping what was
+        expanded and selected."""
+        keep = select or self.current_tenant_id()
+        expanded = self._expanded_ids() if len(self.tree_model) else {self.ws.tree.root_id}
+        marks = {}
+        for tenant in self.ws.tree.walk_all():
+            if tenant.integrations:
+                mark = tenant_mark(self.ws, tenant)
+                if mark:
+                    marks[tenant.id] = mark
+        self.tree_model.reload(self.ws.tree, marks)
+        if self.tree_model.filter_text:
+            self._expand_matches()
+        else:
+            for tid in expanded:
+                index = self.tree_model.index_of(tid)
+                if index.isValid():
+                    self.tree_view.expand(index)
+        if keep and keep in self.ws.tree and self.select_tenant(keep):
+            pass
+        else:
+            self._tenant_changed()
+        self._update_count()
+
+    def refresh(self) -> None:
+        """Re-read the workspace into the views."""
+        structure = [(t.id, t.name, t.parent_id) for t in self.ws.tree.walk_all()]
+        if structure != getattr(self, "_structure", None):
+            self._structure = structure
+            self.reload_tree()
+        else:
+            marks = {t.id: m for t in self.ws.tree.walk_all() if t.integrations
+                     for m in [tenant_mark(self.ws, t)] if m}
+            self.tree_model.set_marks(marks)
+            self._tenant_changed()
+        self.refreshed.emit()
+
+    def apply_filter(self, text: str) -> None:
+        keep = self.current_tenant_id()
+        self.tree_model.set_filter(text)
+        if self.tree_model.filter_text:
+            self._expand_matches()
+        else:
+            root = self.tree_model.index_of(self.ws.tree.root_id)
+            self.tree_view.expand(root)
+        if keep and self.tree_model.index_of(keep).isValid():
+            self.select_tenant(keep)
+        self._update_count()
+
+    def _expand_matches(self) -> None:
+        parents = self.tree_model.visible_parents()
+        if len(parents) <= EXPAND_LIMIT:
+            view = self.tree_view
+            for index in parents:
+                view.expand(index)
+
+    def _update_count(self) -> None:
+        total = len(self.tree_model)
+        if self.tree_model.filter_text:
+            n = self.tree_model.match_count
+            self.count_label.setText(f"{n:,} of {total:,} tenants match")
+        else:
+            self.count_label.setText(f"{total:,} tenants")
+
+    def _tenant_changed(self) -> None:
+        tid = self.current_tenant_id()
+        kind = self.current_kind()
+        if tid is None:
+            self.title_label.setText("No tenant selected")
+            self.note_label.setText("")
+            self.table_model.set_rows([])
+            self.details.setHtml("")
+        else:
+            tenant = self.ws.tree.get(tid)
+            self.title_label.setText(self.ws.tree.path(tid))
+            if tenant.is_shared:
+                self.note_label.setText(
+                    "The Shared tenant needs no integration settings: it holds resources "
+                    "common to all tenants.")
+            else:
+                n = len(tenant.children)
+                self.note_label.setText(
+                    ("Root tenant · " if tenant.is_root else "")
+                    + f"{n} child tenant{'s' if n != 1 else ''} · "
+                    "double-click an integration to configure it")
+            self.table_model.set_rows(build_rows(self.ws, tenant))
+            self.table.setVisible(not tenant.is_shared)
+            if kind and self.table_model.row_of(kind) >= 0:
+                self.select_integration(kind)
+        self._integration_changed()
+
+    def _integration_changed(self) -> None:
+        tid = self.current_tenant_id()
+        if tid is not None:
+            self.details.setHtml(details_html(self.ws, self.ws.tree.get(tid), self.current_row()))
+        self._show_panel()
+        self._update_actions()
+
+    def _ui_context(self, tid: str, kind: str) -> Any:
+        from .integrations import IntegrationUiContext
+
+        return IntegrationUiContext(self.ws, tid, kind, catalog.spec_for(kind), parent=self,
+                                    refresh=self.refresh, runner=self.runner)
+
+    def _show_panel(self) -> None:
+        from . import integrations
+
+        key = (self.current_tenant_id(), self.current_kind())
+        if getattr(self, "_panel_key", None) == key:
+            return
+        self._panel_key = key
+        if self._panel is not None:
+            old_kind = getattr(self, "_panel_kind", None)
+            if old_kind is not None:
+                if self.bottom_tabs.currentWidget() is self._panel:
+                    self._panel_tab_wanted.add(old_kind)
+                else:
+                    self._panel_tab_wanted.discard(old_kind)
+            self.bottom_tabs.removeTab(self.bottom_tabs.indexOf(self._panel))
+            self._panel.setParent(None)
+            self._panel.deleteLater()
+            self._panel = None
+        for act in self._panel_actions:
+            self.integration_menu.removeAction(act)
+        self._panel_actions = []
+        tid, kind = key
+        if tid is None or kind is None or self.ws.tree.get(tid).is_shared:
+            return
+        if not catalog.spec_for(kind).supported:
+            return
+        try:
+            ctx = self._ui_context(tid, kind)
+            self._panel = integrations.panel(ctx)
+            self._panel_actions = integrations.actions(ctx)
+        except Exception as exc:  # noqa: BLE001 - an integration's UI must not break the window
+            log.exception("the %s panel failed", kind)
+            self.show_error(exc)
+            return
+        self._panel_kind = kind
+        if self._panel is not None:
+            title = self._panel.windowTitle() or f"{catalog.title_of(kind)} tools"
+            index = self.bottom_tabs.addTab(self._panel, title)
+            if kind in self._panel_tab_wanted:
+                self.bottom_tabs.setCurrentIndex(index)
+        self.integration_menu.addActions(self._panel_actions)
+
+    def _update_actions(self) -> None:
+        tid = self.current_tenant_id()
+        tenant = self.ws.tree.get(tid) if tid else None
+        row = self.current_row()
+        writable = not self.ws.readonly and self.busy == 0
+        normal = tenant is not None and not tenant.is_shared
+        self.act_add.setEnabled(writable and normal)
+        self.act_rename.setEnabled(writable and normal)
+        self.act_move.setEnabled(writable and normal and not tenant.is_root)  # type: ignore[union-attr]
+        self.act_remove.setEnabled(writable and normal and not tenant.is_root)  # type: ignore[union-attr]
+        self.act_setup.setEnabled(writable and normal)
+        supported = normal and row is not None and row.supported
+        self.act_configure.setEnabled(writable and supported)
+        self.act_toggle.setEnabled(writable and supported and (row.enabled or row.configured))  # type: ignore[union-attr]
+        self.act_toggle.setText("Turn &off" if row is not None and row.enabled else "Turn &on")
+        self.act_check.setEnabled(bool(supported and (row.configured or row.enabled)  # type: ignore[union-attr]
+                                       and not row.running))  # type: ignore[union-attr]
+        self.act_check_tenant.setEnabled(normal)
+        self.act_check_subtree.setEnabled(normal)
+        self.act_import.setEnabled(writable)
+        self.act_settings.setEnabled(writable)
+        self.act_restore.setEnabled(writable and self.ws.file.backup.exists())
+
+    def _tree_menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        menu.addActions([self.act_add, self.act_rename, self.act_move, self.act_remove])
+        menu.addSeparator()
+        menu.addActions([self.act_setup, self.act_check_tenant, self.act_check_subtree])
+        menu.popup(self.tree_view.viewport().mapToGlobal(pos))
+
+    def _table_menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        menu.addActions([self.act_configure, self.act_toggle, self.act_check])
+        if self._panel_actions:
+            menu.addSeparator()
+            menu.addActions(self._panel_actions)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    # ---- tenant actions -------------------------------------------------------------------------
+    def add_child(self) -> None:
+        parent = self.current_tenant_id()
+        if parent is None:
+            return
+        name = self.prompts.text("Add child tenant",
+                                 f"Name of the new tenant under '{self.ws.tree.path(parent)}'\n"
+                                 "(it receives a copy of this tenant's integration settings):")
+        if name is None:
+            return
+        self.run_task(lambda: self.ws.add_tenant(name, parent).id,
+                      lambda tid: self._after_structure(tid), what="Adding the tenant…")
+
+    def _after_structure(self, select: str) -> None:
+        self._structure = None
+        self.reload_tree(select=select)
+
+    def rename_tenant(self) -> None:
+        tid = self.current_tenant_id()
+        if tid is None:
+            return
+        old = self.ws.tree.get(tid).name
+        name = self.prompts.text("Rename tenant", f"New name for '{old}':", old)
+        if name is None or name == old:
+            return
+        self.run_task(lambda: self.ws.rename_tenant(tid, name), lambda _: self._after_structure(tid),
+                      what="Renaming…")
+
+    def move_tenant(self) -> None:
+        tid = self.current_tenant_id()
+        if tid is None:
+            return
+        tree = self.ws.tree
+        tenant = tree.get(tid)
+        choices: dict[str, str] = {}
+        for t in tree.walk(tree.root_id):
+            if t.id == tid or t.id == tenant.parent_id or tree.is_ancestor(tid, t.id):
+                continue
+            choices[tree.path(t.id)] = t.id
+        if not choices:
+            self.show_error(f"There is no other tenant to move '{tenant.name}' under.")
+            return
+        target = self.prompts.choose("Move tenant", f"New parent of '{tenant.name}':", list(choices))
+        if target is None:
+            return
+        new_parent = choices[target]
+        self.run_task(lambda: self.ws.move_tenant(tid, new_parent), lambda _: self._after_structure(tid),
+                      what="Moving…")
+
+    def remove_tenant(self) -> None:
+        tid = self.current_tenant_id()
+        if tid is None:
+            return
+        try:
+            summary = self.ws.removal_summary(tid)
+        except Exception as exc:  # noqa: BLE001 - TenantError says why not
+            self.show_error(exc)
+            return
+        path = self.ws.tree.path(tid)
+        if not self.prompts.confirm("Remove tenant", f"Remove '{path}'? This removes:", summary):
+            return
+        parent = self.ws.tree.get(tid).parent_id
+        self.run_task(lambda: self.ws.remove_tenant(tid),
+                      lambda _: self._after_structure(parent or self.ws.tree.root_id),
+                      what="Removing…")
+
+    # ---- integration actions ------------------------------------------------------------------------
+    def open_wizard(self, kind: str | None = None) -> Any:
+        from .wizard import TenantWizard
+
+        tid = self.current_tenant_id()
+        if tid is None or self.ws.tree.get(tid).is_shared:
+            return None
+        wizard = TenantWizard(self.ws, tid, start_kind=kind, parent=self, runner=self.runner)
+        wizard.applied.connect(lambda: (self.refresh(), self.statusBar().showMessage("Saved.", 5000)))
+        wizard.finished.connect(lambda _=0: setattr(self, "wizard", None))
+        self.wizard = wizard
+        wizard.open()
+        return wizard
+
+    def configure_integration(self) -> Any:
+        row = self.current_row()
+        if row is None or not row.supported or self.ws.readonly or self.busy:
+            return None
+        return self.open_wizard(row.kind)
+
+    def toggle_integration(self) -> None:
+        tid, row = self.current_tenant_id(), self.current_row()
+        if tid is None or row is None or not row.supported:
+            return
+        want = not row.enabled
+        self.run_task(lambda: self.ws.set_enabled(tid, row.kind, want),
+                      what="Turning on…" if want else "Turning off…")
+
+    def _confirm_notices(self, kinds: set[str]) -> bool:
+        notices = [f"{catalog.title_of(k)}: {catalog.spec_for(k).check_notice}"
+                   for k in sorted(kinds) if catalog.spec_for(k).check_notice]
+        if not notices:
+            return True
+        return self.prompts.confirm("Before the check", "Please note before the check runs:", notices)
+
+    def check_selected(self) -> workers.Task | None:
+        tid, row = self.current_tenant_id(), self.current_row()
+        if tid is None or row is None or not row.supported or row.running:
+            return None
+        kind = row.kind
+        if not self._confirm_notices({kind}):
+            return None
+        from ..core.checks import run_check
+
+        self.table_model.set_running(kind, True)
+        self.statusBar().showMessage(f"Checking {row.title}…")
+        cancel = threading.Event()
+
+        def done(results: list[Any]) -> None:
+            self._check_tasks.pop((tid, kind), None)
+            self.table_model.set_running(kind, False)
+            if results:
+                first = results[0]
+                self.statusBar().showMessage(
+                    f"{catalog.title_of(kind)}: {first.category.value} — {first.message}", 30000)
+            self.save_results({(tid, kind): [r.to_dict() for r in results]})
+
+        def failed(exc: BaseException) -> None:
+            self._check_tasks.pop((tid, kind), None)
+            self.table_model.set_running(kind, False)
+            self.show_error(exc)
+
+        task = workers.run_in_background(lambda: run_check(self.ws, tid, kind, cancel=cancel),
+                                         done, failed, cancel=cancel, pool=workers.check_pool())
+        self._check_tasks[(tid, kind)] = task
+        self._update_actions()
+        return task
+
+    def save_results(self, results: dict[tuple[str, str], list[dict[str, Any]]]) -> workers.Task:
+        """Keep the last results (saved in a worker; in memory only when read-only)."""
+        return workers.run_in_background(lambda: self.ws.record_results(results),
+                                         lambda _: self.refresh(), self.show_error)
+
+    def check_tenant(self) -> Any:
+        return self._check_many(subtree=False)
+
+    def check_subtree(self) -> Any:
+        return self._check_many(subtree=True)
+
+    def _check_many(self, subtree: bool) -> Any:
+        from ..core.checks import targets
+        from .checks_ui import CheckAllDialog
+
+        tid = self.current_tenant_id()
+        if tid is None:
+            return None
+        pairs = targets(self.ws, tid, subtree=subtree)
+        if not pairs:
+            self.show_error("Nothing to check: no integration is turned on "
+                            + ("in this subtree." if subtree else "for this tenant."))
+            return None
+        if not self._confirm_notices({k for _, k in pairs}):
+            return None
+        scope = self.ws.tree.path(tid) + (" and below" if subtree else "")
+        dialog = CheckAllDialog(self.ws, pairs, title=f"Check — {scope}", parent=self)
+        dialog.saved.connect(self.refresh)
+        self.check_dialog = dialog
+        dialog.show()
+        dialog.start()
+        return dialog
+
+    # ---- file actions -------------------------------------------------------------------------
+    def export_settings(self) -> None:
+        from ..core import exchange
+
+        path = self.prompts.save_file("Export settings (no secrets)", "xdrconf-export.json",
+                                      "JSON files (*.json)")
+        if not path:
+            return
+
+        def work() -> str:
+            Path(path).write_text(exchange.dumps(exchange.export_document(self.ws)), encoding="utf-8")
+            return path
+
+        self.run_task(work, lambda p: self.statusBar().showMessage(
+            f"Exported to {p} (no secrets included).", 15000), what="Exporting…")
+
+    def import_settings(self) -> None:
+        from ..core import exchange
+        from ..core.errors import XdrconfError
+
+        path = self.prompts.open_file("Import settings", "JSON files (*.json);;All files (*)")
+        if not path:
+            return
+
+        def work() -> list[Any]:
+            text = Path(path).read_text(encoding="utf-8")
+            try:
+                doc = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise XdrconfError(f"Import file: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+            return exchange.import_document(self.ws, doc)
+
+        def done(needed: list[Any]) -> None:
+            self._structure = None
+            if needed:
+                self.prompts.info(
+                    "Imported", "Imported. Exports never hold secrets: enter these again "
+                    "(Configure…), then turn the integrations on:", [n.line() for n in needed])
+            else:
+                self.statusBar().showMessage("Imported.", 10000)
+
+        self.run_task(work, done, what="Importing…")
+
+    def edit_settings(self) -> None:
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.ws.app, self)
+        if not self.prompts.dialog(dialog):
+            return
+        values = dialog.values()
+        self.run_task(lambda: self.ws.set_app(**values),
+                      lambda _: self.statusBar().showMessage("Settings saved.", 5000),
+                      what="Saving settings…")
+
+    def about(self) -> None:
+        from .. import __version__
+
+        self.prompts.info(
+            f"About xdrconf {__version__}",
+            "xdrconf configures, per tenant, the integrations of Kaspersky Next XDR Expert and "
+            "KUMA, keeps their secrets in the OS keyring and checks that each connection works.",
+            [f"Settings folder: {self.ws.config_dir}"])
+
+    # ---- closing ----------------------------------------------------------------------------
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        for task in list(self._check_tasks.values()):
+            task.cancel()
+        if self.check_dialog is not None:
+            self.check_dialog.cancel()
+        super().closeEvent(event)
