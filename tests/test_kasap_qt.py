@@ -1,0 +1,113 @@
+"""The KASAP settings page (token, issue date, expiry, rights checklist) and its panel
+(expiry, rights, learning groups fetched in a worker from a real KASAP-like HTTPS peer)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import pytest
+from PySide6.QtCore import QDate
+
+from support.https_peer import HttpsPeer
+from support.kasap_peer import GOOD_TOKEN, KasapApi
+from xdrconf.core import catalog
+from xdrconf.core.workspace import IntegrationEdit
+from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext, panel, wizard_pages
+from xdrconf.qt.integrations.kasap import KasapPage, KasapPanel, expiry_html
+
+SPEC = catalog.spec_for("kasap")
+
+
+def wizard_ctx(ws, tenant="Acme"):
+    if tenant not in [t.name for t in ws.tree.walk_all()]:
+        ws.add_tenant(tenant)
+    t = ws.tenant(tenant)
+    return IntegrationUiContext(ws, t.id, "kasap", SPEC,
+                                draft=IntegrationDraft.for_state(SPEC, t.integrations.get("kasap")))
+
+
+def test_page_new_token_sets_today_and_saves(qtbot, ws, test_ca):
+    ctx = wizard_ctx(ws)
+    pages = wizard_pages(ctx)
+    for p in pages:
+        qtbot.addWidget(p)
+    page = pages[0]
+    assert isinstance(page, KasapPage)
+    assert page.issued_text() == "" and "cannot be tracked" in page.expiry.text()
+    assert [cb.text() for cb in page.rights.values()] == [
+        "GET /openapi/v1/groups", "POST /openapi/v1/report", "PATCH /openapi/v1/user/:userid"]
+    page.url.setText("https://kasap.example.com/openapi/v1")
+    dialog = page.token.open_dialog()
+    dialog.field.setText(GOOD_TOKEN)
+    dialog.ok.click()
+    today = _dt.date.today()
+    assert page.issued_text() == today.isoformat()
+    assert "expires on" in page.expiry.text() and "in 36" in page.expiry.text()
+    for cb in page.rights.values():
+        cb.setChecked(True)
+    pages[1].inputs["tls_ca"].setPlainText(test_ca.cert_pem)
+    assert page.validatePage() and pages[1].validatePage()
+    ws.update_integrations(ctx.tenant_id, [ctx.draft.edit()])
+    s = ws.tenant("Acme").integrations["kasap"].settings
+    assert s["url"] == "https://kasap.example.com"
+    assert s["token_issued"] == today.isoformat()
+    assert s["rights_confirmed"] == ["groups", "report", "user"]
+
+
+def test_user_date_wins_over_today(qtbot, ws):
+    ctx = wizard_ctx(ws)
+    page = KasapPage(ctx)
+    qtbot.addWidget(page)
+    page.url.setText("https://kasap.example.com")
+    page.issued.setDate(QDate(2026, 1, 10))
+    dialog = page.token.open_dialog()
+    dialog.field.setText("t")
+    dialog.ok.click()
+    assert page.issued_text() == "2026-01-10"
+    assert page.validatePage()
+    ws.update_integrations(ctx.tenant_id, [ctx.draft.edit()])
+    assert ws.tenant("Acme").integrations["kasap"].settings["token_issued"] == "2026-01-10"
+
+
+def test_bad_url_refused(qtbot, ws):
+    page = KasapPage(wizard_ctx(ws))
+    qtbot.addWidget(page)
+    page.url.setText("kasap.example.com")
+    assert not page.validatePage()
+    assert page.error.text().startswith("OpenAPI URL:")
+
+
+def test_expiry_colours_follow_the_flags():
+    issued = "2025-03-10"
+    assert "#2e7d32" in expiry_html(issued, _dt.date(2026, 2, 7))      # 31 days left
+    assert "#ef8f00" in expiry_html(issued, _dt.date(2026, 2, 8))      # 30 days left
+    assert "#c62828" in expiry_html(issued, _dt.date(2026, 3, 10))     # expiry day
+    assert "expired on 2026-03-10" in expiry_html(issued, _dt.date(2026, 4, 1))
+
+
+@pytest.fixture
+def kasap(server_cert):
+    api = KasapApi()
+    with HttpsPeer(api, cert=server_cert) as peer:
+        yield peer
+
+
+def test_panel_lists_groups(qtbot, ws, kasap, test_ca):
+    ws.add_tenant("Acme")
+    ws.update_integration("Acme", IntegrationEdit(
+        "kasap", values={"url": f"https://127.0.0.1:{kasap.port}", "tls_ca": test_ca.cert_pem,
+                         "rights_confirmed": "groups"},
+        secrets={"token": GOOD_TOKEN}, enabled=True))
+    ctx = IntegrationUiContext(ws, ws.tenant("Acme").id, "kasap", SPEC)
+    widget = panel(ctx)
+    qtbot.addWidget(widget)
+    assert isinstance(widget, KasapPanel)
+    assert "expires on" in widget.expiry.text()
+    assert "POST /openapi/v1/report" in widget.findChild(type(widget.expiry), "rights").text()
+    widget.button.click()
+    qtbot.waitUntil(lambda: widget.task is None, timeout=10000)
+    assert "3 learning groups" in widget.groups.text() and "IT department" in widget.groups.text()
+    kasap.route.token = "rotated"
+    widget.button.click()
+    qtbot.waitUntil(lambda: widget.task is None, timeout=10000)
+    assert "auth_failed" in widget.groups.text()

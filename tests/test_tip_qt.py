@@ -1,0 +1,148 @@
+"""The Kaspersky TIP settings page and lookup panel (pytest-qt, offscreen), driven like a user:
+the lookup runs in a worker against a real portal-like HTTPS peer."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QCheckBox, QLabel
+
+from support.https_peer import HttpsPeer
+from support.tip_peer import GOOD_TOKEN, SHA256_RED, TipPortal
+from xdrconf.core import catalog
+from xdrconf.core.workspace import IntegrationEdit
+from xdrconf.qt import workers
+from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext, panel, wizard_pages
+from xdrconf.qt.integrations.tip import LookupPanel, TipServicePage
+
+SPEC = catalog.spec_for("tip")
+
+
+def wizard_ctx(ws, tenant="Root"):
+    t = ws.tenant(tenant)
+    draft = IntegrationDraft.for_state(SPEC, t.integrations.get("tip"))
+    return IntegrationUiContext(ws, t.id, "tip", SPEC, draft=draft)
+
+
+def add_token(qtbot, page, value):
+    dialog = page.token.open_dialog()
+    assert not dialog.ok.isEnabled()
+    dialog.field.setText(value)
+    dialog.ok.click()
+
+
+def test_root_page_writes_draft_and_saves(qtbot, ws):
+    ctx = wizard_ctx(ws)
+    pages = wizard_pages(ctx)
+    for p in pages:
+        qtbot.addWidget(p)
+    page = pages[0]
+    assert isinstance(page, TipServicePage) and page.proxy is not None
+    assert page.ttl_number.text() == "7" and page.ttl_unit.currentData() == "d"
+    assert page.radios["general"].isChecked()
+    notice = page.findChild(QLabel, "quotaNotice")
+    assert "quota" in notice.text()
+    assert "no quota" in " ".join(lbl.text() for lbl in page.findChildren(QLabel))
+    assert page.token.button.text() == "Add token…"
+
+    page.radios["premium"].setChecked(True)
+    assert not page.radios["general"].isChecked()  # exactly one service
+    page.ttl_number.setText("12")
+    page.ttl_unit.setCurrentIndex(1)
+    page.proxy.setChecked(True)
+    add_token(qtbot, page, GOOD_TOKEN)
+    assert "will be stored" in page.token.status.text()
+    assert page.token.button.text() == "Replace token…"
+    assert page.validatePage()
+    assert pages[1].validatePage()
+    edit = ctx.draft.edit()
+    assert edit.values["access"] == "premium" and edit.values["cache_ttl"] == "12h"
+    assert edit.secrets == {"token": GOOD_TOKEN}
+    assert not any(GOOD_TOKEN in line for line in ctx.draft.summary())
+    ws.update_integrations(ws.tree.root_id, [edit])
+    s = ws.tenant("Root").integrations["tip"].settings
+    assert s["access"] == "premium" and s["cache_ttl"] == "12h" and s["proxy"] is True
+
+    again = TipServicePage(wizard_ctx(ws))
+    qtbot.addWidget(again)
+    assert again.radios["premium"].isChecked() and again.ttl_number.text() == "12"
+    assert again.token.status.text() == "Token: stored in the OS keyring."
+    assert again.token.button.text() == "Replace token…"
+
+
+def test_bad_ttl_is_refused_on_the_page(qtbot, ws):
+    page = TipServicePage(wizard_ctx(ws))
+    qtbot.addWidget(page)
+    page.ttl_number.setText("1.5")
+    assert not page.validatePage()
+    assert page.error.text().startswith("Cache TTL:")
+    page.ttl_number.setText("")  # unlimited
+    assert page.validatePage()
+    assert page.ctx.draft.edit().values["cache_ttl"] is None
+
+
+def test_child_page_has_no_proxy_toggle(qtbot, ws):
+    ws.update_integration("Root", IntegrationEdit("tip", values={"proxy": "true"}))
+    ws.add_tenant("Acme")
+    page = TipServicePage(wizard_ctx(ws, "Acme"))
+    qtbot.addWidget(page)
+    assert page.proxy is None and page.findChild(QCheckBox, "proxy") is None
+    assert "on, as set for the Root tenant" in page.findChild(QLabel, "proxyNote").text()
+    assert page.validatePage()
+    assert "proxy" not in page.ctx.draft.values and page.ctx.draft.edit() is None
+
+
+@pytest.fixture
+def portal(server_cert):
+    api = TipPortal()
+    with HttpsPeer(api, cert=server_cert) as peer:
+        yield peer
+
+
+def lookup_panel(qtbot, ws, portal, test_ca):
+    ws.update_integration("Root", IntegrationEdit(
+        "tip", values={"opentip_url": f"https://127.0.0.1:{portal.port}", "tls_ca": test_ca.cert_pem},
+        secrets={"token": GOOD_TOKEN}, enabled=True))
+    ctx = IntegrationUiContext(ws, ws.tree.root_id, "tip", SPEC)
+    widget = panel(ctx)
+    qtbot.addWidget(widget)
+    assert isinstance(widget, LookupPanel)
+    return widget
+
+
+def run_lookup(qtbot, widget, value):
+    widget.input.setText(value)
+    assert widget.button.isEnabled()
+    widget.button.click()
+    assert widget.task is not None and not widget.button.isEnabled()
+    qtbot.waitUntil(lambda: widget.task is None, timeout=10000)
+
+
+def test_lookup_panel_verdict_facts_and_cache(qtbot, ws, portal, test_ca):
+    widget = lookup_panel(qtbot, ws, portal, test_ca)
+    widget.input.setText(SHA256_RED)
+    assert widget.kind.text() == "Recognised as a SHA256 hash."
+    run_lookup(qtbot, widget, SHA256_RED)
+    assert "Dangerous" in widget.verdict.text() and "Red zone" in widget.verdict.text()
+    assert "EICAR-Test-File" in widget.facts.text() and "Malware" in widget.facts.text()
+    assert "may have consumed quota" in widget.note.text()
+    run_lookup(qtbot, widget, SHA256_RED)
+    assert "From the local cache" in widget.note.text()
+    assert len(portal.requests) == 1
+    assert workers.wait_all(5000)
+
+
+def test_lookup_panel_refuses_before_sending(qtbot, ws, portal, test_ca):
+    widget = lookup_panel(qtbot, ws, portal, test_ca)
+    widget.input.setText("10.0.0.5")
+    assert not widget.button.isEnabled()
+    assert "private address" in widget.kind.text()
+    widget.start()  # Enter in the field does nothing either
+    assert widget.task is None and portal.requests == []
+
+
+def test_lookup_panel_shows_failure(qtbot, ws, portal, test_ca):
+    portal.route.mode = "quota"
+    widget = lookup_panel(qtbot, ws, portal, test_ca)
+    run_lookup(qtbot, widget, "example.com")
+    assert "quota_exceeded" in widget.verdict.text()
+    assert "quota" in widget.note.text()
