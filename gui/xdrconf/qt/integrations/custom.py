@@ -1,0 +1,526 @@
+"""Custom integration in the tenant wizard: the seed's one settings section — the on/off
+toggle, Remote host verification (toggle + public key with its live type and SHA256
+fingerprint or the reason it is refused), Remote host connection (host, ports, SSH
+authentication method with "Add data" / "Replace"), and Check connection, which offers
+"Pin this key" when verification is off.
+
+Stored secrets are never shown back: the credentials window always opens empty. Keys and
+passphrases are checked in a worker (decrypting an OpenSSH key runs bcrypt)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from ...core.catalog import ValidationContext
+from ...core.errors import ValidationError, XdrconfError
+from ...core.outcome import CheckResult
+from ...core.sshkeys import (
+    PassphraseNeeded,
+    PassphraseWrong,
+    load_private_key,
+    parse_private_key_field,
+    parse_public_key,
+)
+from ..dialogs import Prompts, error_text
+from ..icons import colour
+from . import IntegrationUiContext
+
+OK_COLOUR = colour("ok").name()
+ERROR_COLOUR = colour("error").name()
+WARN_COLOUR = "#8a5a00"
+
+
+def _mono(widget: QWidget) -> None:
+    widget.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+
+
+def _status(label: QLabel, ok: bool | None, text: str) -> None:
+    """ok True: green tick; False: red cross; None: neutral hint."""
+    if ok is None:
+        label.setText(f"<span style='color:#555'>{html.escape(text)}</span>")
+    else:
+        mark, c = ("✓", OK_COLOUR) if ok else ("✗", ERROR_COLOUR)
+        label.setText(f"<span style='color:{c}'>{mark} {html.escape(text)}</span>")
+
+
+def describe_public_key(text: str) -> tuple[bool | None, str]:
+    """(state, sentence) for the live line under the public key box."""
+    if not text.strip():
+        return None, "Paste the host's public key or load its .pub file."
+    try:
+        info = parse_public_key(text, "Public key")
+    except ValidationError as exc:
+        return False, exc.problem[:1].upper() + exc.problem[1:] + "."
+    return True, info.describe()
+
+
+def _read_text_file(path: str) -> str:
+    data = Path(path).read_bytes()
+    if len(data) > 64 * 1024:
+        raise XdrconfError(f"'{path}' is larger than 64 KiB; choose the key file itself.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise XdrconfError(f"'{path}' is not a text file; choose an OpenSSH or PEM key file.") from None
+
+
+class CredentialsDialog(QDialog):
+    """ "Add data" / "Replace": the password, or the private key and its passphrase.
+    Opens empty; on Save the values go to the draft (the keyring at Finish)."""
+
+    saved = Signal(dict)  # secret field -> value (None deletes)
+
+    def __init__(self, ctx: IntegrationUiContext, method: str, prompts: Prompts,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.method = method
+        self.prompts = prompts
+        self.task: Any = None
+        self.setObjectName("customCredentials")
+        self.setWindowTitle("Authentication data")
+        self.setMinimumWidth(560)
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        self.password = QLineEdit(self)
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setObjectName("password")
+        self.key_text = QPlainTextEdit(self)
+        self.key_text.setObjectName("privateKey")
+        self.key_text.setPlaceholderText("-----BEGIN OPENSSH PRIVATE KEY-----\n…")
+        self.key_text.setMinimumHeight(140)
+        self.key_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        _mono(self.key_text)
+        self.key_status = QLabel(self)
+        self.key_status.setWordWrap(True)
+        self.load_key = QPushButton("Load from file…", self)
+        self.passphrase = QLineEdit(self)
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.setObjectName("passphrase")
+        self.passphrase.setPlaceholderText("only if the key is encrypted")
+        if method == "password":
+            intro = "Enter the password of the user name set in the form. It is kept in the OS keyring only."
+            form.addRow("Password", self.password)
+        else:
+            intro = ("Paste the private key (OpenSSH or PEM; RSA, ECDSA or Ed25519) or load it "
+                     "from a file, and its passphrase if it is encrypted. Both are kept in the OS "
+                     "keyring only.")
+            key_box = QVBoxLayout()
+            key_box.addWidget(self.key_text)
+            row = QHBoxLayout()
+            row.addWidget(self.key_status, 1)
+            row.addWidget(self.load_key, 0, Qt.AlignmentFlag.AlignTop)
+            key_box.addLayout(row)
+            form.addRow("Private key", key_box)
+            form.addRow("Key passphrase", self.passphrase)
+            self.key_text.textChanged.connect(self._key_changed)
+            self.load_key.clicked.connect(self._load_key)
+            self._key_changed()
+        text = QLabel(intro, self)
+        text.setWordWrap(True)
+        lay.addWidget(text)
+        lay.addLayout(form)
+        self.error = QLabel(self)
+        self.error.setObjectName("credentialsError")
+        self.error.setWordWrap(True)
+        lay.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setObjectName("saveCredentials")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+    def _key_changed(self) -> None:
+        text = self.key_text.toPlainText()
+        if not text.strip():
+            _status(self.key_status, None, "No key entered yet.")
+            return
+        try:
+            parse_private_key_field(text, "Private key")
+        except ValidationError as exc:
+            _status(self.key_status, False, exc.problem[:1].upper() + exc.problem[1:] + ".")
+            return
+        _status(self.key_status, True, "A private key in a readable format.")
+
+    def _load_key(self) -> None:
+        path = self.prompts.open_file("Private key file", "All files (*)")
+        if path:
+            self.ctx.run_in_background(lambda: _read_text_file(path), self.key_text.setPlainText,
+                                       lambda exc: self.error.setText(html.escape(error_text(exc))))
+
+    def save(self) -> None:
+        self.error.setText("")
+        if self.method == "password":
+            value = self.password.text()
+            if not value.strip():
+                self.error.setText("Password: enter the password.")
+                return
+            self._done({"password": value})
+            return
+        text = self.key_text.toPlainText()
+        passphrase = self.passphrase.text()
+        try:
+            parse_private_key_field(text, "Private key")
+        except ValidationError as exc:
+            self.error.setText(html.escape(f"{exc}."))
+            return
+        self.save_button.setEnabled(False)
+        self.error.setText("Reading the key…")
+
+        def verify() -> str:
+            try:
+                key = load_private_key(text, passphrase or None)
+            except PassphraseNeeded:
+                raise XdrconfError("Key passphrase: the key is encrypted; enter its passphrase.") from None
+            except PassphraseWrong:
+                raise XdrconfError("Key passphrase: does not decrypt this key; enter the right one.") from None
+            return f"{key.get_name()} {key.fingerprint}"
+
+        def done(_: str) -> None:
+            self._done({"private_key": text, "key_passphrase": passphrase or None})
+
+        def failed(exc: BaseException) -> None:
+            self.save_button.setEnabled(True)
+            self.error.setText(f"<span style='color:{ERROR_COLOUR}'>{html.escape(error_text(exc))}</span>")
+
+        self.task = self.ctx.run_in_background(verify, done, failed)
+
+    def _done(self, values: dict[str, str | None]) -> None:
+        self.saved.emit(values)
+        self.password.clear()
+        self.key_text.clear()
+        self.passphrase.clear()
+        self.accept()
+
+
+class CustomIntegrationPage(QWizardPage):
+    """The whole Custom integration section on one wizard page."""
+
+    def __init__(self, ctx: IntegrationUiContext) -> None:
+        super().__init__(ctx.parent)
+        assert ctx.draft is not None, "the custom integration page lives in the wizard"
+        from ..checks_ui import CheckConnectionBox
+
+        self.ctx = ctx
+        self.draft = ctx.draft
+        self.prompts = Prompts(self)
+        self.credentials_dialog: CredentialsDialog | None = None
+        self.setObjectName("customIntegrationPage")
+        self.setTitle("Custom integration")
+        self.setSubTitle("The device on which third-party scripts are launched over SSH when a "
+                         "playbook responds to an alert or incident.")
+        outer = QVBoxLayout(self)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget(scroll)
+        lay = QVBoxLayout(body)
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
+
+        # -- on/off -----------------------------------------------------------------------
+        self.enabled = QCheckBox("Custom integration", body)
+        self.enabled.setObjectName("enabled")
+        font = self.enabled.font()
+        font.setBold(True)
+        self.enabled.setFont(font)
+        self.enabled.setChecked(self.draft.stored.enabled if self.draft.enabled is None else self.draft.enabled)
+        self.enabled.toggled.connect(self._enabled_changed)
+        lay.addWidget(self.enabled)
+
+        # -- Remote host verification -------------------------------------------------------
+        verification = QGroupBox("Remote host verification", body)
+        vlay = QVBoxLayout(verification)
+        self.verify = QCheckBox("Verify the host before connecting", verification)
+        self.verify.setObjectName("verifyHost")
+        self.verify.setChecked(self._initial("verify_host") != "false")
+        vlay.addWidget(self.verify)
+        key_row = QHBoxLayout()
+        key_label = QLabel("Public key", verification)
+        self.load_public = QPushButton("Load from file…", verification)
+        self.load_public.clicked.connect(self._load_public_key)
+        key_row.addWidget(key_label)
+        key_row.addStretch(1)
+        key_row.addWidget(self.load_public)
+        vlay.addLayout(key_row)
+        self.public_key = QPlainTextEdit(verification)
+        self.public_key.setObjectName("hostPublicKey")
+        self.public_key.setPlaceholderText("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…   (the host's "
+                                           "/etc/ssh/ssh_host_ed25519_key.pub)")
+        self.public_key.setFixedHeight(64)
+        self.public_key.setTabChangesFocus(True)
+        _mono(self.public_key)
+        self.public_key.setPlainText(self._initial("host_public_key"))
+        key_label.setBuddy(self.public_key)
+        vlay.addWidget(self.public_key)
+        self.key_info = QLabel(verification)
+        self.key_info.setObjectName("publicKeyInfo")
+        self.key_info.setWordWrap(True)
+        self.key_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        vlay.addWidget(self.key_info)
+        self.unverified_warning = QLabel(
+            "The host will NOT be verified: anyone on the network path could pose as it and "
+            "receive the password or key login.", verification)
+        self.unverified_warning.setWordWrap(True)
+        self.unverified_warning.setStyleSheet(f"color:{ERROR_COLOUR}")
+        self.acknowledge = QCheckBox("I understand; connect without verifying the host", verification)
+        self.acknowledge.setObjectName("acknowledgeUnverified")
+        vlay.addWidget(self.unverified_warning)
+        vlay.addWidget(self.acknowledge)
+        lay.addWidget(verification)
+
+        # -- Remote host connection ----------------------------------------------------------
+        connection = QGroupBox("Remote host connection", body)
+        form = QFormLayout(connection)
+        self.host = QLineEdit(self._initial("host"), connection)
+        self.host.setObjectName("host")
+        self.host.setPlaceholderText("scripts.example.com or 10.0.0.5")
+        form.addRow("IP address or host name", self.host)
+        self.ports = QLineEdit(self._initial("ports") or "22", connection)
+        self.ports.setObjectName("ports")
+        self.ports.setPlaceholderText("22  (several: 22,2222 — tried in order)")
+        form.addRow("Ports", self.ports)
+        method_row = QHBoxLayout()
+        self.by_password = QRadioButton("User name and password", connection)
+        self.by_password.setObjectName("authPassword")
+        self.by_key = QRadioButton("SSH key", connection)
+        self.by_key.setObjectName("authKey")
+        self.methods = QButtonGroup(connection)
+        self.methods.addButton(self.by_password)
+        self.methods.addButton(self.by_key)
+        (self.by_key if self._initial("auth") == "key" else self.by_password).setChecked(True)
+        method_row.addWidget(self.by_password)
+        method_row.addWidget(self.by_key)
+        method_row.addStretch(1)
+        form.addRow("SSH authentication method", method_row)
+        self.username = QLineEdit(self._initial("username"), connection)
+        self.username.setObjectName("username")
+        form.addRow("User name", self.username)
+        data_row = QHBoxLayout()
+        self.data_status = QLabel(connection)
+        self.data_status.setObjectName("dataStatus")
+        self.data_button = QPushButton(connection)
+        self.data_button.setObjectName("dataButton")
+        self.data_button.clicked.connect(self.open_credentials)
+        data_row.addWidget(self.data_status, 1)
+        data_row.addWidget(self.data_button)
+        form.addRow("Authentication data", data_row)
+        self.test_command = QLineEdit(self._initial("test_command"), connection)
+        self.test_command.setObjectName("testCommand")
+        self.test_command.setPlaceholderText("optional, harmless — e.g. true")
+        form.addRow("Test command", self.test_command)
+        lay.addWidget(connection)
+
+        # -- Check connection ------------------------------------------------------------------
+        status = QGroupBox("Connection status", body)
+        slay = QVBoxLayout(status)
+        self.check_box = CheckConnectionBox(ctx, status)
+        self.check_box.checked.connect(self._checked)
+        slay.addWidget(self.check_box)
+        self.pin_text = QLabel(status)
+        self.pin_text.setWordWrap(True)
+        self.pin_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        slay.addWidget(self.pin_text)
+        self.pin_button = QPushButton("Pin this key", status)
+        self.pin_button.setObjectName("pinButton")
+        self.pin_button.clicked.connect(self.pin_seen_key)
+        slay.addWidget(self.pin_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.check_gate = QLabel(status)
+        self.check_gate.setWordWrap(True)
+        self.check_gate.setStyleSheet(f"color:{WARN_COLOUR}")
+        slay.addWidget(self.check_gate)
+        self.seen_key: str | None = None
+        lay.addWidget(status)
+
+        self.page_error = QLabel(body)
+        self.page_error.setObjectName("pageError")
+        self.page_error.setWordWrap(True)
+        self.page_error.setStyleSheet(f"color:{ERROR_COLOUR}")
+        lay.addWidget(self.page_error)
+        lay.addStretch(1)
+
+        for edit, name in ((self.host, "host"), (self.ports, "ports"), (self.username, "username"),
+                           (self.test_command, "test_command")):
+            edit.textChanged.connect(lambda text, name=name: self._set(name, text))
+        self.public_key.textChanged.connect(self._public_key_changed)
+        self.verify.toggled.connect(self._verify_changed)
+        self.acknowledge.toggled.connect(self._gate_check)
+        self.by_password.toggled.connect(self._method_changed)
+        self._public_key_changed()
+        self._verify_changed(self.verify.isChecked(), initial=True)
+        self._method_changed()
+        self._show_pin(None)
+        self._gate_check()
+
+    # ---- draft plumbing --------------------------------------------------------------------
+    def _initial(self, name: str) -> str:
+        if name in self.draft.values:
+            value = self.draft.values[name]
+            return "" if value is None else str(value)
+        return self.draft.stored_text(name)
+
+    def _set(self, name: str, text: Any) -> None:
+        self.draft.set_value(name, text)
+        self.page_error.setText("")
+
+    def _enabled_changed(self, on: bool) -> None:
+        self.draft.enabled = on
+        self.page_error.setText("")
+
+    def _public_key_changed(self) -> None:
+        text = self.public_key.toPlainText()
+        ok, sentence = describe_public_key(text)
+        _status(self.key_info, ok, sentence)
+        self._set("host_public_key", text)
+
+    def _verify_changed(self, on: bool, initial: bool = False) -> None:
+        self._set("verify_host", "true" if on else "false")
+        self.public_key.setEnabled(on)
+        self.load_public.setEnabled(on)
+        self.unverified_warning.setVisible(not on)
+        self.acknowledge.setVisible(not on)
+        if not initial:
+            self.acknowledge.setChecked(False)
+        elif not on:
+            self.acknowledge.setChecked(True)  # saved that way knowingly before
+        if hasattr(self, "check_box"):
+            self._gate_check()
+
+    @property
+    def method(self) -> str:
+        return "password" if self.by_password.isChecked() else "key"
+
+    def _method_changed(self, *_: Any) -> None:
+        self._set("auth", self.method)
+        self._update_data_status()
+
+    def _secret_state(self, name: str) -> str:
+        """typed / deleted / stored / none"""
+        if name in self.draft.secrets:
+            return "deleted" if self.draft.secrets[name] is None else "typed"
+        return "stored" if self.draft.has_stored_secret(name) else "none"
+
+    def _update_data_status(self) -> None:
+        main = "password" if self.method == "password" else "private_key"
+        state = self._secret_state(main)
+        what = "Password" if main == "password" else "SSH key"
+        if state == "typed":
+            extra = ""
+            if main == "private_key" and self._secret_state("key_passphrase") == "typed":
+                extra = " with its passphrase"
+            text = f"{what}{extra} entered; stored in the keyring when you finish."
+            _status(self.data_status, True, text)
+        elif state == "stored":
+            _status(self.data_status, True, f"{what} stored in the keyring (not shown).")
+        else:
+            _status(self.data_status, None, f"No {what.lower() if main == 'password' else what} stored yet.")
+        self.data_button.setText("Replace" if state in ("typed", "stored") else "Add data")
+
+    # ---- actions -------------------------------------------------------------------------------
+    def open_credentials(self) -> CredentialsDialog:
+        dialog = CredentialsDialog(self.ctx, self.method, self.prompts, self)
+        dialog.saved.connect(self._credentials_saved)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self.credentials_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _credentials_saved(self, values: dict[str, str | None]) -> None:
+        for name, value in values.items():
+            if value is None:
+                if self.draft.has_stored_secret(name):
+                    self.draft.set_secret(name, None)
+                else:
+                    self.draft.secrets.pop(name, None)
+            else:
+                self.draft.set_secret(name, value)
+        self._update_data_status()
+        self.page_error.setText("")
+
+    def _load_public_key(self) -> None:
+        path = self.prompts.open_file("Host public key", "Public keys (*.pub);;All files (*)")
+        if path:
+            self.ctx.run_in_background(lambda: _read_text_file(path), self.public_key.setPlainText)
+
+    def _show_pin(self, result: CheckResult | None) -> None:
+        seen = result.details.get("seen_host_key") if result is not None else None
+        offer = bool(seen) and not result.details.get("verified", False)  # type: ignore[union-attr]
+        self.seen_key = seen if offer else None
+        self.pin_button.setVisible(offer)
+        self.pin_text.setVisible(offer)
+        if offer:
+            info = parse_public_key(seen)
+            self.pin_text.setText(
+                f"<span style='color:{WARN_COLOUR}'>The host presented {html.escape(info.describe())}. "
+                "Compare it with the fingerprint the host's administrator reads with "
+                "<code>ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub</code>, then pin it.</span>")
+
+    def _checked(self, results: list[CheckResult]) -> None:
+        self._show_pin(results[0] if results else None)
+        self._gate_check()
+
+    def _gate_check(self, *_: Any) -> None:
+        """With verification off, the check sends credentials to a host nobody verified:
+        only after the user has said so knowingly."""
+        allowed = self.verify.isChecked() or self.acknowledge.isChecked()
+        if not self.check_box.running:
+            self.check_box.button.setEnabled(allowed)
+        self.check_gate.setVisible(not allowed)
+        self.check_gate.setText("" if allowed else
+                                "Verification is off: tick “I understand …” above to check "
+                                "anyway, or turn verification on.")
+
+    def pin_seen_key(self) -> None:
+        if not self.seen_key:
+            return
+        self.verify.setChecked(True)
+        self.public_key.setPlainText(self.seen_key)
+        self._show_pin(None)
+
+    # ---- QWizardPage ---------------------------------------------------------------------------
+    def validatePage(self) -> bool:  # noqa: N802 - Qt name
+        try:
+            if self.draft.edit() is None:
+                return True
+            settings = self.draft.settings()
+            present = {k for k in self.draft.stored.secrets if self.draft.secrets.get(k, "") is not None}
+            present |= set(self.draft.typed_secrets())
+            self.ctx.spec.validate(settings, ValidationContext(self.ctx.tenant.is_root, frozenset(present)))  # type: ignore[misc]
+        except ValidationError as exc:
+            self.page_error.setText(html.escape(f"{exc}."))
+            return False
+        if not self.verify.isChecked() and not self.acknowledge.isChecked():
+            self.page_error.setText("Verification is off: tick “I understand; connect without "
+                                    "verifying the host”, or turn verification on and paste the key.")
+            return False
+        self.page_error.setText("")
+        return True
+
+
+def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage]:
+    return [CustomIntegrationPage(ctx)]

@@ -1,0 +1,169 @@
+"""The custom integration's wizard page (pytest-qt, offscreen): live public-key parsing,
+"Add data"/"Replace" with stored secrets never shown back, the passphrase checked before it
+is accepted, verification off only knowingly, and Check connection against a real sshd
+offering "Pin this key"."""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+import pytest
+from PySide6.QtWidgets import QWizard
+
+from support import sshd as sshd_support
+from support.sshd import Sshd, make_key
+from xdrconf.core import catalog
+from xdrconf.core.outcome import Category
+from xdrconf.core.sshkeys import parse_public_key
+from xdrconf.core.workspace import IntegrationEdit
+from xdrconf.qt import workers
+from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext, wizard_pages
+from xdrconf.qt.integrations.custom import CustomIntegrationPage
+
+SPEC = catalog.spec_for("custom")
+
+
+def make_page(qtbot, ws, tenant="Acme"):
+    if tenant not in [t.name for t in ws.tree.walk_all()]:
+        ws.add_tenant(tenant)
+    t = ws.tenant(tenant)
+    stored = t.integrations.get("custom")
+    ctx = IntegrationUiContext(ws, t.id, "custom", SPEC, draft=IntegrationDraft.for_state(SPEC, stored))
+    [page] = wizard_pages(ctx)
+    assert isinstance(page, CustomIntegrationPage)
+    wizard = QWizard()
+    wizard.addPage(page)
+    wizard.resize(760, 900)
+    qtbot.addWidget(wizard)  # pytest-qt keeps only a weak reference
+    page.test_wizard = wizard
+    wizard.show()
+    return page
+
+
+@pytest.fixture(autouse=True)
+def drain_workers():
+    yield
+    workers.wait_all(10000)
+
+
+def test_public_key_is_parsed_live_with_reason_or_fingerprint(qtbot, ws):
+    page = make_page(qtbot, ws)
+    pair = make_key("ed25519")
+    page.public_key.setPlainText(f"[10.0.0.5]:2222 {pair.public_no_comment}")
+    assert "known_hosts" in page.key_info.text() and "✗" in page.key_info.text()
+    page.public_key.setPlainText(pair.private_openssh)
+    assert "private key" in page.key_info.text()
+    page.public_key.setPlainText(pair.public_line)
+    info = parse_public_key(pair.public_line)
+    assert info.fingerprint in page.key_info.text() and "ED25519" in page.key_info.text()
+    assert page.draft.settings()["host_public_key"] == pair.public_no_comment
+
+
+def test_add_data_stores_in_draft_and_stored_values_are_never_shown(qtbot, ws):
+    ws.add_tenant("Acme")
+    ws.update_integration("Acme", IntegrationEdit("custom", values={
+        "host": "scripts.example.com", "host_public_key": make_key("ed25519").public_line,
+        "auth": "password", "username": "soar"}, secrets={"password": "Stored-Secret-1"}))
+    page = make_page(qtbot, ws)
+    assert page.data_button.text() == "Replace"
+    assert "stored in the keyring" in page.data_status.text()
+    dialog = page.open_credentials()
+    assert dialog.password.text() == ""  # never pre-filled
+    dialog.password.setText("New-Secret-2")
+    dialog.save()
+    assert page.draft.secrets == {"password": "New-Secret-2"}
+    assert "Password: will be replaced" in page.draft.summary()
+    # Switching to SSH key: nothing stored for it yet.
+    page.by_key.setChecked(True)
+    assert page.data_button.text() == "Add data"
+    assert page.draft.settings()["auth"] == "key"
+    for widget in page.findChildren(type(page.host)):
+        assert "Stored-Secret-1" not in widget.text()
+
+
+def test_key_dialog_refuses_wrong_passphrase_then_accepts_the_right_one(qtbot, ws):
+    page = make_page(qtbot, ws)
+    page.by_key.setChecked(True)
+    enc = make_key("ed25519", passphrase="right passphrase")
+    dialog = page.open_credentials()
+    dialog.key_text.setPlainText(enc.public_line)
+    assert "public key" in dialog.key_status.text()
+    dialog.key_text.setPlainText(enc.private_openssh)
+    assert "✓" in dialog.key_status.text()
+    dialog.passphrase.setText("wrong passphrase")
+    dialog.save()
+    qtbot.waitUntil(lambda: "does not decrypt" in dialog.error.text(), timeout=10000)
+    assert dialog.isVisible() and "private_key" not in page.draft.secrets
+    if os.environ.get("XDRCONF_SCREENSHOTS"):
+        dialog.grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "custom_key_dialog.png"))
+    dialog.passphrase.setText("right passphrase")
+    dialog.save()
+    qtbot.waitUntil(lambda: "private_key" in page.draft.secrets, timeout=10000)
+    assert page.draft.secrets["key_passphrase"] == "right passphrase"
+    assert page.data_button.text() == "Replace"
+    assert "with its passphrase" in page.data_status.text()
+
+
+def test_verification_off_needs_acknowledgement(qtbot, ws):
+    page = make_page(qtbot, ws)
+    page.host.setText("scripts.example.com")
+    page.username.setText("soar")
+    page._credentials_saved({"password": "pw-123456"})
+    page.verify.setChecked(False)
+    assert page.unverified_warning.isVisibleTo(page)
+    assert not page.validatePage()
+    assert "I understand" in page.page_error.text()
+    page.acknowledge.setChecked(True)
+    assert page.validatePage(), page.page_error.text()
+    page.verify.setChecked(True)
+    assert not page.validatePage()
+    assert "Public key" in page.page_error.text()
+
+
+@pytest.mark.skipif(sshd_support.available() is not None, reason=str(sshd_support.available()))
+def test_check_with_verification_off_offers_pin_then_verifies(qtbot, ws, tmp_path):
+    client = make_key("ed25519")
+    with Sshd(tmp_path / "sshd", host_keys=("ed25519",), authorized=(client.public_line,)) as server:
+        page = make_page(qtbot, ws)
+        page.host.setText("127.0.0.1")
+        page.ports.setText(str(server.port))
+        page.by_key.setChecked(True)
+        page.username.setText(getpass.getuser())
+        page._credentials_saved({"private_key": client.private_openssh, "key_passphrase": None})
+        page.verify.setChecked(False)
+        assert not page.pin_button.isVisibleTo(page)
+        assert not page.check_box.button.isEnabled()  # not before the user says so knowingly
+        assert page.check_gate.isVisibleTo(page)
+        page.acknowledge.setChecked(True)
+        assert page.check_box.button.isEnabled()
+        page.check_box.button.click()
+        qtbot.waitUntil(lambda: bool(page.check_box.results), timeout=15000)
+        [result] = page.check_box.results
+        assert result.category is Category.OK, result.message
+        assert "NOT verified" in page.check_box.outcome.text()
+        assert page.pin_button.isVisibleTo(page)
+        fingerprint = parse_public_key(server.public_line("ed25519")).fingerprint
+        assert fingerprint in page.pin_text.text()
+        if os.environ.get("XDRCONF_SCREENSHOTS"):
+            page.window().grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "custom_unverified.png"))
+        page.pin_button.click()
+        assert page.verify.isChecked() and not page.pin_button.isVisibleTo(page)
+        assert page.draft.settings()["host_public_key"] == server.public_line("ed25519")
+        page.check_box.results = []
+        page.check_box.button.click()
+        qtbot.waitUntil(lambda: bool(page.check_box.results), timeout=15000)
+        assert page.check_box.results[0].ok
+        assert "host key verified" in page.check_box.outcome.text()
+        if os.environ.get("XDRCONF_SCREENSHOTS"):
+            page.window().grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "custom_verified.png"))
+
+
+def test_page_renders(qtbot, ws, tmp_path):
+    page = make_page(qtbot, ws)
+    image = page.window().grab()
+    assert not image.isNull() and image.width() >= 700
+    if os.environ.get("XDRCONF_SCREENSHOTS"):
+        page.public_key.setPlainText("example.com " + make_key("ed25519").public_no_comment)
+        qtbot.wait(50)  # let the layout take the new label height
+        page.window().grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "custom_rejected.png"))
