@@ -146,6 +146,7 @@ def test_check_with_verification_off_offers_pin_then_verifies(qtbot, ws, tmp_pat
         fingerprint = parse_public_key(server.public_line("ed25519")).fingerprint
         assert fingerprint in page.pin_text.text()
         if os.environ.get("XDRCONF_SCREENSHOTS"):
+            qtbot.wait(50)
             page.window().grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "custom_unverified.png"))
         page.pin_button.click()
         assert page.verify.isChecked() and not page.pin_button.isVisibleTo(page)
@@ -156,6 +157,7 @@ def test_check_with_verification_off_offers_pin_then_verifies(qtbot, ws, tmp_pat
         assert page.check_box.results[0].ok
         assert "host key verified" in page.check_box.outcome.text()
         if os.environ.get("XDRCONF_SCREENSHOTS"):
+            qtbot.wait(50)
             page.window().grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "custom_verified.png"))
 
 
@@ -167,3 +169,42 @@ def test_page_renders(qtbot, ws, tmp_path):
         page.public_key.setPlainText("example.com " + make_key("ed25519").public_no_comment)
         qtbot.wait(50)  # let the layout take the new label height
         page.window().grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "custom_rejected.png"))
+
+
+def test_through_the_tenant_wizard_to_the_keyring(qtbot, ws):
+    from xdrconf.qt.wizard import TenantWizard
+
+    ws.add_tenant("Acme")
+    tid = ws.tenant("Acme").id
+    wizard = TenantWizard(ws, tid, start_kind="custom")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    page = wizard.page_of("custom", 0)
+    assert isinstance(page, CustomIntegrationPage)
+    host_key = make_key("ecdsa")
+    page.public_key.setPlainText(host_key.public_line)
+    page.host.setText("scripts.example.com")
+    page.ports.setText("22, 2222")
+    page.username.setText("soar")
+    page.by_key.setChecked(True)
+    dialog = page.open_credentials()
+    client = make_key("rsa")
+    dialog.key_text.setPlainText(client.private_openssh)
+    dialog.save()
+    qtbot.waitUntil(lambda: "private_key" in page.draft.secrets, timeout=10000)
+    assert page.validatePage()
+    wizard.next()
+    closing = wizard.currentPage()
+    assert closing is wizard.page_of("custom", 1)
+    closing.toggle.setChecked(True)  # the seed's "Custom integration" toggle
+    assert closing.isComplete(), closing.problem()
+    wizard.next()  # summary
+    with qtbot.waitSignal(wizard.applied, timeout=10000):
+        wizard.accept()
+    state = ws.integration(ws.tenant("Acme"), "custom")
+    assert state.enabled
+    assert state.settings["ports"] == [22, 2222]
+    assert state.settings["host_public_key"] == host_key.public_no_comment
+    assert state.settings["auth"] == "key"
+    assert ws.secret(ws.tenant("Acme"), "custom", "private_key") == client.private_openssh
+    assert "key_passphrase" not in state.secrets

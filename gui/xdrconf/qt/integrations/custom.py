@@ -1,8 +1,8 @@
-"""Custom integration in the tenant wizard: the seed's one settings section — the on/off
-toggle, Remote host verification (toggle + public key with its live type and SHA256
-fingerprint or the reason it is refused), Remote host connection (host, ports, SSH
-authentication method with "Add data" / "Replace"), and Check connection, which offers
-"Pin this key" when verification is off.
+"""Custom integration in the tenant wizard: the seed's settings section — Remote host
+verification (toggle + public key with its live type and SHA256 fingerprint or the reason
+it is refused), Remote host connection (host, ports, SSH authentication method with "Add data" / "Replace"), and Check connection, which offers
+"Pin this key" when verification is off. The "Custom integration" on/off toggle is the
+wizard's closing page ("Turn Custom integration on for this tenant"), one toggle for all.
 
 Stored secrets are never shown back: the credentials window always opens empty. Keys and
 passphrases are checked in a worker (decrypting an OpenSSH key runs bcrypt)."""
@@ -243,16 +243,6 @@ class CustomIntegrationPage(QWizardPage):
         scroll.setWidget(body)
         outer.addWidget(scroll)
 
-        # -- on/off -----------------------------------------------------------------------
-        self.enabled = QCheckBox("Custom integration", body)
-        self.enabled.setObjectName("enabled")
-        font = self.enabled.font()
-        font.setBold(True)
-        self.enabled.setFont(font)
-        self.enabled.setChecked(self.draft.stored.enabled if self.draft.enabled is None else self.draft.enabled)
-        self.enabled.toggled.connect(self._enabled_changed)
-        lay.addWidget(self.enabled)
-
         # -- Remote host verification -------------------------------------------------------
         verification = QGroupBox("Remote host verification", body)
         vlay = QVBoxLayout(verification)
@@ -386,10 +376,6 @@ class CustomIntegrationPage(QWizardPage):
 
     def _set(self, name: str, text: Any) -> None:
         self.draft.set_value(name, text)
-        self.page_error.setText("")
-
-    def _enabled_changed(self, on: bool) -> None:
-        self.draft.enabled = on
         self.page_error.setText("")
 
     def _public_key_changed(self) -> None:
