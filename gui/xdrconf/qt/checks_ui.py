@@ -270,7 +270,7 @@ class CheckAllDialog(QDialog):
                 work,
                 lambda results, key=(tid, kind): self._one_done(key, results),
                 lambda exc, key=(tid, kind): self._one_failed(key, exc),
-                cancel=cancel, pool=pool)
+                cancel=cancel, pool=pool, owner=self)
         self._update_summary()
 
     @property
@@ -308,10 +308,10 @@ class CheckAllDialog(QDialog):
         keep = {key: [r.to_dict() for r in rs] for key, rs in self.by_pair.items()
                 if not any(r.category is Category.CANCELLED for r in rs)}
         if not keep:
-            self.saved.emit()
+            QTimer.singleShot(0, self.saved.emit)
             return
         workers.run_in_background(lambda: self.ws.record_results(keep), lambda _: self.saved.emit(),
-                                  self._save_failed)
+                                  self._save_failed, owner=self)
 
     def _save_failed(self, exc: BaseException) -> None:
         from .dialogs import error_text

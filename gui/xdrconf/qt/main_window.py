@@ -272,8 +272,8 @@ class MainWindow(QMainWindow):
             # A read-only window stores nothing: name the backend without a write probe.
             return workers.run_in_background(
                 lambda: self.ws.secrets.backend_name,
-                lambda name: self.keyring_label.setText(f"Keyring: {name}"), failed)
-        return workers.run_in_background(self.ws.secrets.status, done, failed)
+                lambda name: self.keyring_label.setText(f"Keyring: {name}"), failed, owner=self)
+        return workers.run_in_background(self.ws.secrets.status, done, failed, owner=self)
 
     def show_open_notice(self) -> None:
         notice = self.ws.notice
@@ -315,7 +315,7 @@ class MainWindow(QMainWindow):
             self.refresh()
             (on_error or self.show_error)(exc)
 
-        return workers.run_in_background(fn, done, failed)
+        return workers.run_in_background(fn, done, failed, owner=self)
 
     def runner(self, fn: Callable[..., Any], on_done: Any = None, on_error: Any = None, *,
                on_progress: Any = None, cancel: threading.Event | None = None,
@@ -324,7 +324,7 @@ class MainWindow(QMainWindow):
         if checks:
             return workers.run_in_background(fn, on_done, on_error or self.show_error,
                                              on_progress=on_progress, cancel=cancel,
-                                             pool=workers.check_pool())
+                                             pool=workers.check_pool(), owner=self)
         self._set_busy(+1, "Working…")
 
         def done(value: Any) -> None:
@@ -336,7 +336,8 @@ class MainWindow(QMainWindow):
             self._set_busy(-1)
             (on_error or self.show_error)(exc)
 
-        return workers.run_in_background(fn, done, failed, on_progress=on_progress, cancel=cancel)
+        return workers.run_in_background(fn, done, failed, on_progress=on_progress, cancel=cancel,
+                                         owner=self)
 
     def _set_busy(self, delta: int, what: str = "") -> None:
         was = self.busy > 0
@@ -715,7 +716,8 @@ class MainWindow(QMainWindow):
             self.show_error(exc)
 
         task = workers.run_in_background(lambda: run_check(self.ws, tid, kind, cancel=cancel),
-                                         done, failed, cancel=cancel, pool=workers.check_pool())
+                                         done, failed, cancel=cancel, pool=workers.check_pool(),
+                                         owner=self)
         self._check_tasks[(tid, kind)] = task
         self._update_actions()
         return task
@@ -723,7 +725,7 @@ class MainWindow(QMainWindow):
     def save_results(self, results: dict[tuple[str, str], list[dict[str, Any]]]) -> workers.Task:
         """Keep the last results (saved in a worker; in memory only when read-only)."""
         return workers.run_in_background(lambda: self.ws.record_results(results),
-                                         lambda _: self.refresh(), self.show_error)
+                                         lambda _: self.refresh(), self.show_error, owner=self)
 
     def check_tenant(self) -> Any:
         return self._check_many(subtree=False)

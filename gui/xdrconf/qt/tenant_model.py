@@ -70,10 +70,11 @@ class TenantTreeModel(QAbstractItemModel):
 
     def set_marks(self, marks: dict[str, str]) -> None:
         """Per-tenant warning marks (failed check, expiry flag); repaints only."""
+        if marks == self._marks:
+            return
+        self.layoutAboutToBeChanged.emit()
         self._marks = dict(marks)
-        if self._ids:
-            self.dataChanged.emit(QModelIndex(), QModelIndex())
-            self.layoutChanged.emit()
+        self.layoutChanged.emit()
 
     # ---- filter ---------------------------------------------------------------------------
     def set_filter(self, text: str) -> None:

@@ -533,8 +533,9 @@ class IntegrationClosingPage(QWizardPage):
         lay = QVBoxLayout(self)
         self.toggle = QCheckBox(f"Turn {spec.title} on for this tenant", self)
         self.toggle.setObjectName("enableToggle")
-        stored = self.draft.stored
-        self.toggle.setChecked(stored.enabled if stored.configured else True)
+        saved = ctx.tenant.integrations.get(spec.kind)
+        # A first set-up is turned on by default; otherwise it stays as it was.
+        self.toggle.setChecked(saved.enabled if saved is not None and saved.configured else True)
         self.toggle.toggled.connect(self._toggled)
         lay.addWidget(self.toggle)
         self.reason = QLabel(self)
@@ -736,7 +737,7 @@ class TenantWizard(QWizard):
             return self.runner(fn, on_done, on_error, **kw)
         checks = kw.pop("checks", False)
         pool = workers.check_pool() if checks else workers.general_pool()
-        return workers.run_in_background(fn, on_done, on_error, pool=pool, **kw)
+        return workers.run_in_background(fn, on_done, on_error, pool=pool, owner=self, **kw)
 
     def chosen(self) -> list[str]:
         return self.opening.chosen()

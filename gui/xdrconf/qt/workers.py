@@ -97,9 +97,15 @@ class Task(QObject):
         *,
         on_progress: Callable[[Any], None] | None = None,
         cancel: threading.Event | None = None,
+        owner: QObject | None = None,
     ) -> None:
         super().__init__()
         self.cancel_event = cancel or threading.Event()
+        self._orphaned = False
+        if owner is not None:
+            # The widget that asked may be closed before the answer comes: then the answer
+            # is dropped (and a running check is told to stop).
+            owner.destroyed.connect(self._owner_gone)
         self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
         self.worker = Worker(fn, with_progress=on_progress is not None)
         s = self.worker.signals
@@ -120,6 +126,11 @@ class Task(QObject):
     def cancel(self) -> None:
         self.cancel_event.set()
 
+    @Slot()
+    def _owner_gone(self) -> None:
+        self._orphaned = True
+        self.cancel_event.set()
+
     @property
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()
@@ -135,7 +146,7 @@ class Task(QObject):
         self.exception = exc
         if self._on_error is not None:
             self._call(self._on_error, exc)
-        else:
+        elif not self._orphaned:
             log.error("background task failed: %s", exc, exc_info=exc)
 
     @Slot(object)
@@ -149,8 +160,9 @@ class Task(QObject):
         _live.discard(self)
         self.done.emit()
 
-    @staticmethod
-    def _call(fn: Callable[[Any], None], value: Any) -> None:
+    def _call(self, fn: Callable[[Any], None], value: Any) -> None:
+        if self._orphaned:
+            return
         try:
             fn(value)
         except Exception:  # noqa: BLE001 - a callback bug must not kill the event loop
@@ -165,9 +177,11 @@ def run_in_background(
     on_progress: Callable[[Any], None] | None = None,
     cancel: threading.Event | None = None,
     pool: QThreadPool | None = None,
+    owner: QObject | None = None,
 ) -> Task:
-    """Run `fn` off the GUI thread; see the module docstring."""
-    return Task(fn, on_done, on_error, on_progress=on_progress, cancel=cancel).start(pool)
+    """Run `fn` off the GUI thread; see the module docstring. With `owner` (a widget), the
+    callbacks are dropped if the owner is destroyed first."""
+    return Task(fn, on_done, on_error, on_progress=on_progress, cancel=cancel, owner=owner).start(pool)
 
 
 def running_tasks() -> int:

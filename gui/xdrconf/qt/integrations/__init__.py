@@ -265,7 +265,7 @@ class IntegrationUiContext:
                                checks=checks)
         pool = workers.check_pool() if checks else workers.general_pool()
         return workers.run_in_background(fn, on_done, on_error, on_progress=on_progress,
-                                         cancel=cancel, pool=pool)
+                                         cancel=cancel, pool=pool, owner=self.parent)
 
     def show_error(self, error: BaseException | str) -> None:
         from ..dialogs import show_error

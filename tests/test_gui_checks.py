@@ -1,0 +1,106 @@
+"""Check all (tenant and subtree) from the main window: progress, the results table,
+Cancel, and the results kept in the settings and shown in the window."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.gui import ScriptedPrompts, configure_kuma, wait_idle
+from support.https_peer import HttpsPeer
+from support.kuma_peer import GOOD_TOKEN, KumaApi
+from xdrconf.core.workspace import IntegrationEdit
+from xdrconf.qt import workers
+from xdrconf.qt.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, ws):
+    w = MainWindow(ws, ScriptedPrompts())
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    if w.check_dialog is not None:
+        w.check_dialog.cancel()
+    wait_idle(qtbot, w)
+    workers.wait_all()
+
+
+@pytest.fixture
+def kuma(server_cert):
+    api = KumaApi()
+    with HttpsPeer(api, cert=server_cert) as peer:
+        peer.api = api
+        yield peer
+
+
+def table_rows(dialog):
+    model = dialog.table.model()
+    return [[model.data(model.index(r, c)) for c in range(model.columnCount())]
+            for r in range(model.rowCount())]
+
+
+def test_check_subtree_and_tenant(window, qtbot, ws, kuma, test_ca):
+    acme = configure_kuma(ws, "Acme", kuma.port, token=GOOD_TOKEN, ca=test_ca.cert_pem)
+    ws.add_tenant("Acme EU", "Acme")  # copies Acme's KUMA settings and token
+    ws.update_integration("Acme EU", IntegrationEdit("kuma", secrets={"token": "revoked-token"}))
+    configure_kuma(ws, "Globex", kuma.port, token=GOOD_TOKEN, ca=test_ca.cert_pem, enabled=False)
+    window.refresh()
+    window.select_tenant(acme)
+    dialog = window.check_subtree()
+    with qtbot.waitSignal(dialog.saved, timeout=20000):
+        pass
+    assert dialog.progress.value() == dialog.progress.maximum() == 2
+    rows = {r[0]: r for r in table_rows(dialog)}
+    assert set(rows) == {"Root tenant/Acme", "Root tenant/Acme/Acme EU"}
+    assert rows["Root tenant/Acme"][1:4] == ["KUMA REST API", f"127.0.0.1:{kuma.port}", "ok"]
+    assert rows["Root tenant/Acme/Acme EU"][3] == "auth_failed"
+    assert rows["Root tenant/Acme"][5].endswith(" ms") and rows["Root tenant/Acme"][6]
+    assert dialog.summary.text() == "2 of 2 checked, 1 not ok — done"
+    wait_idle(qtbot, window)
+    # Kept in the settings and shown in the window (tree mark, table, details).
+    eu = ws.tenant("Acme EU")
+    assert eu.integrations["kuma"].results[0]["category"] == "auth_failed"
+    assert window.tree_model.data(window.tree_model.index_of(eu.id),
+                                  window.tree_model.MARK_ROLE) == "error"
+    window.select_tenant(eu.id)
+    model = window.table_model
+    assert model.data(model.index(model.row_of("kuma"), 3)).startswith("auth_failed · ")
+    dialog.close()
+
+    # Check all for one tenant: only that tenant's enabled integrations.
+    window.select_tenant(acme)
+    dialog = window.check_tenant()
+    with qtbot.waitSignal(dialog.saved, timeout=20000):
+        pass
+    assert [r[0] for r in table_rows(dialog)] == ["Root tenant/Acme"]
+
+
+def test_nothing_to_check_says_so(window, qtbot, ws):
+    ws.add_tenant("Empty")
+    window.refresh()
+    window.select_tenant(ws.tenant("Empty").id)
+    assert window.check_subtree() is None
+    assert "Nothing to check" in window.last_error
+
+
+def test_check_all_can_be_cancelled(window, qtbot, ws, kuma, test_ca):
+    kuma.api.mode = "hang"
+    for name in ("A", "B", "C"):
+        configure_kuma(ws, name, kuma.port, token=GOOD_TOKEN, ca=test_ca.cert_pem)
+    before = {t.name: list(t.integrations.get("kuma").results) for t in ws.tree.walk_all()
+              if "kuma" in t.integrations}
+    window.refresh()
+    window.select_tenant(ws.tree.root_id)
+    dialog = window.check_subtree()
+    qtbot.waitUntil(lambda: len(kuma.requests) == 3, timeout=10000)
+    assert dialog.running
+    with qtbot.waitSignal(dialog.finished_all, timeout=10000):
+        dialog.cancel_button.click()
+    assert {r[3] for r in table_rows(dialog)} == {"cancelled"}
+    assert "3 of 3 checked" in dialog.summary.text()
+    with qtbot.waitSignal(dialog.saved, timeout=5000):
+        pass
+    # Cancelled checks do not replace what was known before.
+    after = {t.name: list(t.integrations.get("kuma").results) for t in ws.tree.walk_all()
+             if "kuma" in t.integrations}
+    assert after == before
