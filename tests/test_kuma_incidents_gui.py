@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from PySide6.QtWidgets import QWidget
+
+from support.gui import ScriptedPrompts, wait_idle
 from support.kuma_peer import GOOD_TOKEN, configure, kuma  # noqa: F401 - fixture
 from xdrconf.core import catalog
 from xdrconf.core.kuma_api import commands_of
@@ -15,10 +18,20 @@ from xdrconf.qt.integrations import IntegrationUiContext
 from xdrconf.qt.integrations import kuma as kuma_ui
 
 
+class Host(QWidget):
+    """Stands in for the window: the panel asks its questions through `prompts`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prompts = ScriptedPrompts()
+
+
 @pytest.fixture
 def panel(qtbot, ws, kuma, test_ca):
     tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
-    ctx = IntegrationUiContext(ws, tid, "kuma", catalog.spec_for("kuma"))
+    host = Host()
+    qtbot.addWidget(host)
+    ctx = IntegrationUiContext(ws, tid, "kuma", catalog.spec_for("kuma"), parent=host)
     view = kuma_ui.panel(ctx)
     qtbot.addWidget(view)
     view.resize(1100, 640)
@@ -58,6 +71,12 @@ def test_receive_select_close(qtbot, panel, kuma, tmp_path):
         panel.grab().save(str(Path(shot) / "kuma-incidents.png"))
 
     panel.reason_combo.setCurrentText("incorrect data")
+    prompts = panel.ctx.parent.prompts
+    prompts.answer("confirm", False)  # "Close alert …?" — No: nothing is sent
+    sent = len(kuma.requests)
+    panel.close_button.click()
+    assert len(kuma.requests) == sent and "with the reason 'incorrect data'" in prompts.asked[-1][2]
+    prompts.answer("confirm", True)
     with qtbot.waitSignal(panel.closed, timeout=15000) as blocker:
         panel.close_button.click()
     assert blocker.args == [target]
@@ -76,6 +95,7 @@ def test_close_error_is_shown(qtbot, panel, kuma):
     panel.alerts_view.selectRow(0)
     errors = []
     panel.ctx.show_error = errors.append
+    panel.ctx.parent.prompts.answer("confirm", True)
     panel.close_button.click()
     qtbot.waitUntil(lambda: bool(errors), timeout=15000)
     assert "already closed" in str(errors[0]) and "406" in panel.info.text()
@@ -133,3 +153,37 @@ def test_commands_editor_validates_and_saves(qtbot, panel, ws):
     assert names[0] == "Close incident (responded)" and names[-1] == "With auth"
     panel.reload_commands()
     assert panel.command_combo.count() == 4
+
+
+def test_the_panel_in_the_main_window(qtbot, ws, kuma, test_ca, tmp_path):
+    from xdrconf.qt import workers
+    from xdrconf.qt.main_window import MainWindow
+
+    tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
+    kuma.api.add_alerts(12, events=2)
+    kuma.api.alerts[3]["priority"] = "critical"
+    kuma.api.alerts[7]["priority"] = "low"
+    window = MainWindow(ws, ScriptedPrompts())
+    qtbot.addWidget(window)
+    window.resize(1280, 860)
+    window.show()
+    window.start()
+    wait_idle(qtbot, window)
+    window.select_tenant(tid)
+    window.select_integration("kuma")
+    view = window.findChild(kuma_ui.IncidentsPanel)
+    assert view is not None and view.ctx.tenant_id == tid
+    tabs = window.bottom_tabs
+    assert tabs.tabText(tabs.indexOf(view)) == "Incidents"
+    tabs.setCurrentWidget(view)
+    assert view.isVisible()
+    with qtbot.waitSignal(view.received, timeout=15000):
+        view.receive_button.click()
+    assert view.alerts_model.rowCount() == 12
+    view.alerts_view.selectRow(0)
+    shot = os.environ.get("XDRCONF_SCREENSHOT_DIR")
+    if shot:
+        window.grab().save(str(Path(shot) / "kuma-main-window.png"))
+    wait_idle(qtbot, window)
+    workers.wait_all()
+    kuma_ui._stores.clear()

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -154,11 +154,10 @@ class IncidentsPanel(QWidget):
         # Asked for placeholder values other than <Alert ID>; tests replace it.
         self.ask_params: Callable[[Command, dict[str, str]], dict[str, str] | None] = self._ask_params
 
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(4, 6, 4, 4)
-        box = QGroupBox("Incidents — KUMA alerts received the way the SOAR connector receives them")
-        outer.addWidget(box)
-        lay = QVBoxLayout(box)
+        self.setWindowTitle("Incidents")  # the window's tab title
+        self.setToolTip("KUMA alerts received the way the SOAR connector receives them")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Status:"))
@@ -183,15 +182,21 @@ class IncidentsPanel(QWidget):
         self.events_model = _RowsModel(tuple((label, label) for _, label in EVENT_COLUMNS), self)
         self.events_view = _table(self.events_model)
         self.events_view.horizontalHeader().setStretchLastSection(True)
-        self.events_label = QLabel("Events of the selected alert")
-        events_box = QWidget()
-        ev_lay = QVBoxLayout(events_box)
-        ev_lay.setContentsMargins(0, 0, 0, 0)
-        ev_lay.addWidget(self.events_label)
-        ev_lay.addWidget(self.events_view)
+        self.response = QPlainTextEdit()
+        self.response.setObjectName("kumaResponse")
+        self.response.setReadOnly(True)
+        self.response.setPlaceholderText("The answer of the last command run appears here.")
+        self.response.setFont(QFont("monospace"))
+        # Events and command answers share the lower half: the alerts keep the room.
+        self.lower_tabs = QTabWidget()
+        self.lower_tabs.setDocumentMode(True)
+        self.lower_tabs.addTab(self.events_view, "Events")
+        self.lower_tabs.addTab(self.response, "Command response")
+        self.alerts_view.setMinimumHeight(self.alerts_view.verticalHeader().defaultSectionSize() * 5)
         split = QSplitter(Qt.Orientation.Vertical)
+        split.setChildrenCollapsible(False)
         split.addWidget(self.alerts_view)
-        split.addWidget(events_box)
+        split.addWidget(self.lower_tabs)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         lay.addWidget(split, 1)
@@ -216,14 +221,6 @@ class IncidentsPanel(QWidget):
         actions.addWidget(self.edit_button)
         lay.addLayout(actions)
 
-        self.response = QPlainTextEdit()
-        self.response.setObjectName("kumaResponse")
-        self.response.setReadOnly(True)
-        self.response.setPlaceholderText("The answer of the last command run appears here.")
-        self.response.setFont(QFont("monospace"))
-        self.response.setMaximumHeight(110)
-        lay.addWidget(self.response)
-
         self.receive_button.clicked.connect(self.receive)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.close_selected)
@@ -245,6 +242,15 @@ class IncidentsPanel(QWidget):
             return None
         return self.alerts_model.payload[rows[0].row()]
 
+    def _prompts(self) -> Any:
+        """The window's question asker (scripted in tests), or real dialogs."""
+        prompts = getattr(self.ctx.parent, "prompts", None)
+        if prompts is None:
+            from ..dialogs import Prompts
+
+            prompts = Prompts(self)
+        return prompts
+
     def _busy(self, busy: bool) -> None:
         self.receive_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
@@ -256,11 +262,11 @@ class IncidentsPanel(QWidget):
         alert = self.selected_alert()
         if alert is None:
             self.events_model.set_rows([])
-            self.events_label.setText("Events of the selected alert")
+            self.lower_tabs.setTabText(0, "Events")
         else:
             events = events_of(alert)
             self.events_model.set_rows([event_row(e) for e in events], events)
-            self.events_label.setText(f"Events of alert {alert.get('id')} ({len(events)})")
+            self.lower_tabs.setTabText(0, f"Events of the selected alert ({len(events)})")
             self.events_view.resizeColumnsToContents()
         self._busy(self.task is not None)
 
@@ -348,6 +354,12 @@ class IncidentsPanel(QWidget):
             self.info.setText("Select the alert to close first.")
             return
         alert_id, reason = str(alert["id"]), self.reason_combo.currentText()
+        if not self._prompts().confirm(
+                "Close incident",
+                f"Close alert {alert_id} in KUMA with the reason '{reason}'?",
+                [f"Name: {alert_row(alert)['name']}",
+                 "KUMA closes the alert for everyone; it leaves the list of new alerts."]):
+            return
         ws, tid = self.ctx.workspace, self.ctx.tenant_id
         cancel = threading.Event()
 
@@ -394,6 +406,7 @@ class IncidentsPanel(QWidget):
             head = f"{response.method} {response.url}\n→ {response.status} {response.reason} ({response.elapsed_ms:.0f} ms)"
             body = response.pretty_body()
             self.response.setPlainText(head + ("\n\n" + body if body else ""))
+            self.lower_tabs.setCurrentWidget(self.response)
             self.command_done.emit(response)
 
         self.info.setText(f"Running '{command.name}'…")
