@@ -3,34 +3,13 @@ Cancel, and the results kept in the settings and shown in the window."""
 
 from __future__ import annotations
 
-import pytest
-
-from support.gui import ScriptedPrompts, configure_kuma, wait_idle
-from support.https_peer import HttpsPeer
-from support.kuma_peer import GOOD_TOKEN, KumaApi
+from support.gui import configure_kuma, prompts, wait_idle, window  # noqa: F401 - fixtures
+from support.kuma_peer import GOOD_TOKEN, kuma  # noqa: F401 - fixture
 from xdrconf.core.workspace import IntegrationEdit
-from xdrconf.qt import workers
-from xdrconf.qt.main_window import MainWindow
 
 
-@pytest.fixture
-def window(qtbot, ws):
-    w = MainWindow(ws, ScriptedPrompts())
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    if w.check_dialog is not None:
-        w.check_dialog.cancel()
-    wait_idle(qtbot, w)
-    workers.wait_all()
 
 
-@pytest.fixture
-def kuma(server_cert):
-    api = KumaApi()
-    with HttpsPeer(api, cert=server_cert) as peer:
-        peer.api = api
-        yield peer
 
 
 def table_rows(dialog):

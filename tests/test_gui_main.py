@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from support.gui import ScriptedPrompts, configure_kuma, wait_idle
+from support.gui import configure_kuma, prompts, wait_idle, window  # noqa: F401 - fixtures
 from xdrconf.core.workspace import IntegrationEdit, Workspace
-from xdrconf.qt import workers
 from xdrconf.qt.main_window import MainWindow
 
 
-@pytest.fixture
-def prompts():
-    return ScriptedPrompts()
 
 
 def open_window(qtbot, ws, prompts):
@@ -26,12 +20,6 @@ def open_window(qtbot, ws, prompts):
     return window
 
 
-@pytest.fixture
-def window(qtbot, ws, prompts):
-    w = open_window(qtbot, ws, prompts)
-    yield w
-    wait_idle(qtbot, w)
-    workers.wait_all()
 
 
 def visible_names(window, parent=None):

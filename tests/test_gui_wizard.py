@@ -6,38 +6,18 @@ from __future__ import annotations
 
 import logging
 
-import pytest
 from PySide6.QtWidgets import QWizard
 
-from support.gui import ScriptedPrompts, configure_kuma, files_containing, wait_idle
-from support.https_peer import HttpsPeer
-from support.kuma_peer import GOOD_TOKEN, KumaApi
+from support.gui import configure_kuma, files_containing, prompts, wait_idle, window  # noqa: F401
+from support.kuma_peer import GOOD_TOKEN, kuma  # noqa: F401 - fixture
 from xdrconf.core.fields import format_fingerprint
-from xdrconf.qt import workers
-from xdrconf.qt.main_window import MainWindow
 from xdrconf.qt.wizard import IntegrationClosingPage, SpecFormPage, SummaryPage
 
 SECRET = "kuma-wizard-secret-7f3a9c1e"
 
 
-@pytest.fixture
-def window(qtbot, ws):
-    w = MainWindow(ws, ScriptedPrompts())
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    if w.wizard is not None:
-        w.wizard.reject()
-    wait_idle(qtbot, w)
-    workers.wait_all()
 
 
-@pytest.fixture
-def kuma(server_cert):
-    api = KumaApi()
-    with HttpsPeer(api, cert=server_cert) as peer:
-        peer.api = api
-        yield peer
 
 
 def next_enabled(wizard) -> bool:

@@ -82,3 +82,31 @@ def files_containing(folder: Path, needle: str) -> list[Path]:
         if path.is_file() and needle.encode() in path.read_bytes():
             hits.append(path)
     return hits
+
+
+# ---- fixtures (import them into a test module to use them) ------------------------------------
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def prompts() -> ScriptedPrompts:
+    return ScriptedPrompts()
+
+
+@pytest.fixture
+def window(qtbot: Any, ws: Any, prompts: ScriptedPrompts) -> Any:
+    """The main window on `ws`, shown, answering questions from `prompts`."""
+    from xdrconf.qt import workers
+    from xdrconf.qt.main_window import MainWindow
+
+    w = MainWindow(ws, prompts)
+    qtbot.addWidget(w)
+    w.show()
+    w.start()
+    yield w
+    if w.wizard is not None:
+        w.wizard.reject()
+    if w.check_dialog is not None:
+        w.check_dialog.cancel()
+    wait_idle(qtbot, w)
+    workers.wait_all()

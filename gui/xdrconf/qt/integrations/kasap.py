@@ -27,7 +27,7 @@ from ...core import checks
 from ...core.integrations import kasap as core
 from ..icons import COLOURS
 from . import IntegrationUiContext
-from .tip import FieldErrors, FieldsPage, TokenRow, hint
+from .tip import FieldErrors, TokenRow, hint
 
 NOT_SET = QDate(2000, 1, 1)
 
@@ -141,10 +141,9 @@ class KasapPage(QWizardPage):
 
 
 def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage]:
-    return [KasapPage(ctx),
-            FieldsPage(ctx, "KASAP — server certificate",
-                       "KASAP's public address is trusted through the system's CAs; change this "
-                       "only for a server with its own certificate.", ())]
+    from ..wizard import SpecFormPage
+
+    return [KasapPage(ctx), SpecFormPage(ctx, ctx.spec.pages[-1])]
 
 
 class KasapPanel(QGroupBox):

@@ -431,7 +431,7 @@ class IncidentsPanel(QWidget):
 
     def edit_commands(self) -> None:
         dialog = CommandsDialog(self.ctx, self.commands, self)
-        dialog.saved.connect(lambda: (self.reload_commands(), self.ctx.refresh()))
+        dialog.saved.connect(lambda: _commands_saved(self.ctx))
         dialog.open()
 
 
@@ -631,6 +631,14 @@ class CommandsDialog(QDialog):
 
 
 # ---- the extension contract -------------------------------------------------------------------
+def _commands_saved(ctx: "IntegrationUiContext") -> None:
+    if ctx.parent is not None:
+        for view in ctx.parent.findChildren(IncidentsPanel):
+            if view.ctx.tenant_id == ctx.tenant_id:
+                view.reload_commands()
+    ctx.refresh()
+
+
 def panel(ctx: "IntegrationUiContext") -> QWidget:
     return IncidentsPanel(ctx)
 
@@ -645,7 +653,7 @@ def actions(ctx: "IntegrationUiContext") -> list[QAction]:
         except ValidationError:
             commands = default_commands()
         dialog = CommandsDialog(ctx, commands, ctx.parent)
-        dialog.saved.connect(ctx.refresh)
+        dialog.saved.connect(lambda: _commands_saved(ctx))
         dialog.open()
 
     act.triggered.connect(open_editor)

@@ -16,13 +16,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -268,64 +266,10 @@ class TipServicePage(QWizardPage):
         return self.errors.run(self.ctx, self.values())
 
 
-class FieldsPage(QWizardPage):
-    """Single-line fields of the spec (e.g. portal addresses) and how the server's
-    certificate is trusted (CA certificate, pinned fingerprint)."""
-
-    def __init__(self, ctx: IntegrationUiContext, title: str, subtitle: str,
-                 names: tuple[str, ...]) -> None:
-        super().__init__()
-        assert ctx.draft is not None
-        self.ctx = ctx
-        self.setTitle(title)
-        self.setSubTitle(subtitle)
-        outer = QVBoxLayout(self)
-        form = QFormLayout()
-        outer.addLayout(form)
-        self.inputs: dict[str, QLineEdit | QPlainTextEdit] = {}
-
-        def line(name: str) -> None:
-            f = ctx.spec.field(name)
-            assert ctx.draft is not None
-            edit = QLineEdit(ctx.draft.stored_text(name))
-            edit.setObjectName(name)
-            edit.setPlaceholderText(f.placeholder)
-            edit.setToolTip(f.help)
-            self.inputs[name] = edit
-            form.addRow(f.label + ":", edit)
-
-        for name in names:
-            line(name)
-        ca = QPlainTextEdit(ctx.draft.stored_text("tls_ca"))
-        ca.setObjectName("tls_ca")
-        ca.setPlaceholderText("-----BEGIN CERTIFICATE-----  (empty: the system's trusted CAs)")
-        ca.setFixedHeight(90)
-        self.inputs["tls_ca"] = ca
-        form.addRow("CA certificate:", ca)
-        line("tls_pin_sha256")
-        outer.addWidget(hint("Empty: the system's trusted CAs. Paste the CA certificate (PEM) or pin "
-                             "the server certificate's SHA-256 fingerprint for a server with its own "
-                             "certificate. Verification is never switched off."))
-        self.error = QLabel()
-        self.errors = FieldErrors(self.error)
-        outer.addWidget(self.error)
-        outer.addStretch(1)
-
-    def values(self) -> dict[str, str]:
-        out = {}
-        for name, edit in self.inputs.items():
-            out[name] = edit.toPlainText() if isinstance(edit, QPlainTextEdit) else edit.text()
-        return out
-
-    def validatePage(self) -> bool:  # noqa: N802 - Qt's name
-        return self.errors.run(self.ctx, self.values())
-
-
 def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage]:
-    return [TipServicePage(ctx),
-            FieldsPage(ctx, "Kaspersky TIP — portal and certificate",
-                       "The public portal addresses are filled in; change them only if told to.",
-                       ("opentip_url", "premium_url"))]
+    from ..wizard import SpecFormPage
+
+    return [TipServicePage(ctx), SpecFormPage(ctx, ctx.spec.pages[-1])]
 
 
 # ---- the lookup panel ---------------------------------------------------------------------------------
