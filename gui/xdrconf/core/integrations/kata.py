@@ -98,7 +98,10 @@ def expires(conn: dict[str, Any]) -> _dt.datetime | None:
 
 def find(state: Any, ref: str) -> dict[str, Any]:
     """A connection by XDR ID or HOST:PORT (IPv6 as [addr]:port)."""
-    items = connections(state)
+    return find_in(connections(state), ref)
+
+
+def find_in(items: list[dict[str, Any]], ref: str) -> dict[str, Any]:
     wanted = ref.strip()
     for conn in items:
         if conn.get("id", "").lower() == wanted.lower():
@@ -161,6 +164,14 @@ def _refuse_duplicate(items: list[dict[str, Any]], host: str, port: int, skip: s
             raise ValidationError(HOST_LABEL, f"there is already a connection to {host_port(host, port)} (XDR ID {conn['id']})")
 
 
+def validate_target(items: list[dict[str, Any]], host: str, port: Any, skip: str = "") -> tuple[str, int]:
+    """The canonical host and port typed for a connection, or ValidationError naming the
+    field (bad host, bad port, or a second connection to the same place)."""
+    host_v, port_v = _validate_target(host, port)
+    _refuse_duplicate(items, host_v, port_v, skip)
+    return host_v, port_v
+
+
 def _identity_fields(ident: kata_certs.Identity) -> dict[str, Any]:
     return {
         "key_type": ident.key_type,
@@ -182,44 +193,69 @@ def _state(ws: Any, tenant_ref: str) -> tuple[Any, Any]:
     return tenant, tenant.integrations.get(KIND)
 
 
-def add_connection(
-    ws: Any,
-    tenant_ref: str,
-    host: str,
-    port: Any = DEFAULT_PORT,
-    key_type: str = kata_certs.DEFAULT_KEY_TYPE,
-    *,
-    days: int = kata_certs.DEFAULT_DAYS,
-) -> dict[str, Any]:
-    """Validate the address, generate an XDR ID, key and certificate, store them. Slow for
-    RSA (key generation) and touches the keyring: call it off the GUI thread."""
-    host_v, port_v = _validate_target(host, port)
+# Pure steps on a list of connections: the wizard applies them to its draft (saved at
+# Finish), the functions below them save at once (command line, main window).
+def new_connection(items: list[dict[str, Any]], host: str, port: Any = DEFAULT_PORT,
+                   key_type: str = kata_certs.DEFAULT_KEY_TYPE, *,
+                   days: int = kata_certs.DEFAULT_DAYS) -> tuple[dict[str, Any], str]:
+    """Validate the address, generate an XDR ID, a key and a certificate. Returns the
+    connection and the private key PEM (a secret). Slow for RSA: not on the GUI thread."""
+    host_v, port_v = validate_target(items, host, port)
     key_type = kata_certs.parse_key_type(key_type)
-    tenant, state = _state(ws, tenant_ref)
-    items = _with_statuses(state, connections(state))
-    _refuse_duplicate(items, host_v, port_v)
     xdr_id = str(uuid.uuid4())
     ident = kata_certs.generate(xdr_id, key_type, days=days)
     conn = {"id": xdr_id, "host": host_v, "port": port_v, **_identity_fields(ident),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "status": None}
-    _save(ws, tenant.id, items + [conn], {secret_name(xdr_id): ident.key_pem})
+    return conn, ident.key_pem
+
+
+def moved(items: list[dict[str, Any]], ref: str, host: str | None = None,
+          port: Any = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The list with one connection pointed at another host or port (same identity)."""
+    conn = find_in(items, ref)
+    host_v, port_v = validate_target(items, host if host is not None else conn["host"],
+                                     port if port not in (None, "") else conn["port"], skip=conn["id"])
+    out = [dict(c) for c in items]
+    for item in out:
+        if item["id"] == conn["id"]:
+            if (item["host"], item["port"]) != (host_v, port_v):
+                item["status"] = None
+            item["host"], item["port"] = host_v, port_v
+            conn = item
+    return out, conn
+
+
+def regenerated(items: list[dict[str, Any]], ref: str, key_type: str | None = None, *,
+                days: int = kata_certs.DEFAULT_DAYS) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
+    """The list with a new key and certificate for one connection (same XDR ID), and
+    that key's PEM. Slow for RSA: not on the GUI thread."""
+    conn = find_in(items, ref)
+    ident = kata_certs.generate(conn["id"], key_type or conn.get("key_type") or kata_certs.DEFAULT_KEY_TYPE,
+                                days=days)
+    out = [dict(c) for c in items]
+    for item in out:
+        if item["id"] == conn["id"]:
+            item.update(_identity_fields(ident))
+            item["status"] = None
+            conn = item
+    return out, conn, ident.key_pem
+
+
+def add_connection(ws: Any, tenant_ref: str, host: str, port: Any = DEFAULT_PORT,
+                   key_type: str = kata_certs.DEFAULT_KEY_TYPE, *,
+                   days: int = kata_certs.DEFAULT_DAYS) -> dict[str, Any]:
+    """new_connection, saved: the key goes to the keyring in the same transaction."""
+    tenant, state = _state(ws, tenant_ref)
+    items = _with_statuses(state, connections(state))
+    conn, key_pem = new_connection(items, host, port, key_type, days=days)
+    _save(ws, tenant.id, items + [conn], {secret_name(conn["id"]): key_pem})
     return conn
 
 
 def edit_connection(ws: Any, tenant_ref: str, ref: str, *, host: str | None = None, port: Any = None) -> dict[str, Any]:
     """Change where a connection goes; its XDR ID, key and certificate stay."""
     tenant, state = _state(ws, tenant_ref)
-    conn = find(state, ref)
-    host_v, port_v = _validate_target(host if host is not None else conn["host"],
-                                      port if port not in (None, "") else conn["port"])
-    items = _with_statuses(state, connections(state))
-    _refuse_duplicate(items, host_v, port_v, skip=conn["id"])
-    for item in items:
-        if item["id"] == conn["id"]:
-            if (item["host"], item["port"]) != (host_v, port_v):
-                item["status"] = None
-            item["host"], item["port"] = host_v, port_v
-            conn = item
+    items, conn = moved(_with_statuses(state, connections(state)), ref, host, port)
     _save(ws, tenant.id, items, {})
     return conn
 
@@ -238,15 +274,8 @@ def regenerate(ws: Any, tenant_ref: str, ref: str, key_type: str | None = None,
     """A new key and certificate for the same XDR ID; the old key is deleted. The KATA
     administrator has to accept the connection again."""
     tenant, state = _state(ws, tenant_ref)
-    conn = find(state, ref)
-    ident = kata_certs.generate(conn["id"], key_type or conn.get("key_type") or kata_certs.DEFAULT_KEY_TYPE, days=days)
-    items = _with_statuses(state, connections(state))
-    for item in items:
-        if item["id"] == conn["id"]:
-            item.update(_identity_fields(ident))
-            item["status"] = None
-            conn = item
-    _save(ws, tenant.id, items, {secret_name(conn["id"]): ident.key_pem})
+    items, conn, key_pem = regenerated(_with_statuses(state, connections(state)), ref, key_type, days=days)
+    _save(ws, tenant.id, items, {secret_name(conn["id"]): key_pem})
     return conn
 
 
@@ -414,9 +443,10 @@ SPEC = IntegrationSpec(
     "with a client certificate that the KATA administrator accepts.",
     fields=FIELDS,
     pages=(
-        Page("KATA/KEDR — connections",
-             "Each connection gets its own XDR ID, private key and client certificate; the KATA "
-             "administrator accepts it by the certificate's SHA-256 fingerprint.",
+        Page("KATA/KEDR — API",
+             "Each connection has its own XDR ID, private key and client certificate; the KATA "
+             "administrator accepts it by the certificate's SHA-256 fingerprint. Choose the API "
+             "that 'Check connection' calls.",
              ("api",)),
         trust_page("the KATA Central Node (self-signed by default)"),
     ),

@@ -1,0 +1,300 @@
+"""The KATA connections widget (main-window panel and wizard page) with pytest-qt,
+against the real keyring and a real mutual-TLS peer."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from cryptography import x509
+
+from support.kata_peer import KataPeer
+from xdrconf.core import catalog
+from xdrconf.core.fields import format_fingerprint
+from xdrconf.core.integrations import kata, kata_certs
+from xdrconf.core.workspace import IntegrationEdit
+from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext
+from xdrconf.qt.integrations import kata as kata_ui
+from xdrconf.qt.integrations import panel
+
+
+class Scripted:
+    """Answers the widget's questions as a user would; records what was asked."""
+
+    def __init__(self) -> None:
+        self.dialog_input: list[dict] = []
+        self.confirm_answers: list[bool] = []
+        self.save_paths: list[str] = []
+        self.asked: list[tuple[str, str]] = []
+
+    def dialog(self, dlg) -> bool:
+        values = self.dialog_input.pop(0)
+        if "host" in values:
+            dlg.host.setText(values["host"])
+        if "port" in values:
+            dlg.port.setValue(values["port"])
+        if "key" in values:
+            dlg.key_type.setCurrentIndex(dlg.key_type.findData(values["key"]))
+        dlg.accept()
+        self.last_dialog = dlg
+        return dlg.result() == dlg.DialogCode.Accepted
+
+    def confirm(self, title, text, details=None) -> bool:
+        self.asked.append((title, " ".join([text, *(details or [])])))
+        return self.confirm_answers.pop(0)
+
+    def save_file(self, title, name, filter_=""):
+        return self.save_paths.pop(0)
+
+
+def wait(qtbot, widget, timeout=20000):
+    qtbot.waitUntil(lambda: not widget.busy, timeout=timeout)
+
+
+@pytest.fixture
+def acme(ws, test_ca):
+    ws.add_tenant("Acme")
+    ws.update_integration("Acme", IntegrationEdit("kata", values={"tls_ca": test_ca.cert_pem}))
+    return ws.tenant("Acme").id
+
+
+def make_panel(qtbot, ws, tid):
+    ctx = IntegrationUiContext(ws, tid, "kata", catalog.spec_for("kata"))
+    w = panel(ctx)
+    qtbot.addWidget(w)
+    w.prompts = Scripted()
+    w.resize(1100, 440)
+    w.show()
+    return w
+
+
+def test_panel_add_reveal_generate_export_check_delete(qtbot, ws, acme, server_cert, tmp_path):
+    w = make_panel(qtbot, ws, acme)
+    assert w.tree.topLevelItemCount() == 0 and not w.check_all_btn.isEnabled()
+    with KataPeer(server_cert, host="::1") as peer:
+        w.prompts.dialog_input.append({"host": "::1", "port": peer.port})  # RSA-2048 by default
+        w.add_btn.click()
+        assert w.busy  # the key is generated in a worker; the window stays responsive
+        wait(qtbot, w)
+        [conn] = kata.connections(ws.tenant(acme).integrations["kata"])
+        assert conn["key_type"] == "rsa2048"
+        assert w.tree.topLevelItem(0).text(0) == f"[::1]:{peer.port}"
+        assert w.xdr_id.text() == conn["id"]
+        assert w.fingerprint.toolTip() == format_fingerprint(conn["fingerprint"])
+        assert w.pem.toPlainText() == conn["cert_pem"]
+        assert conn["id"] in w.subject.text()
+        assert conn["id"] in w.message.text()
+        # The key is masked; Reveal reads it from the keyring in a worker.
+        key = kata.private_key(ws, acme, conn["id"])
+        assert w.key_mask.text() == kata_ui.MASK and not w.key_text.isVisibleTo(w)
+        w.reveal_btn.click()
+        wait(qtbot, w)
+        assert w.key_text.toPlainText() == key and w.key_text.isVisibleTo(w)
+        w.reveal_btn.click()
+        assert w.key_text.toPlainText() == "" and not w.key_text.isVisibleTo(w)
+
+        # Check: pending until the KATA administrator accepts the fingerprint.
+        peer.trust(conn["cert_pem"])
+        w.check_btn.click()
+        wait(qtbot, w)
+        assert w.tree.topLevelItem(0).text(3) == "pending_approval"
+        assert format_fingerprint(conn["fingerprint"]) in w.conn_status.text().replace("\u200b", "")
+        peer.api.approve(conn["id"], conn["fingerprint"])
+        w.check_all_btn.click()
+        wait(qtbot, w)
+        assert w.tree.topLevelItem(0).text(3) == "ok"
+        assert kata.status_of(ws.tenant(acme).integrations["kata"], conn).category == "ok"
+
+        # Generate asks first (the administrator must approve again), then replaces key and cert.
+        w.prompts.confirm_answers.append(False)
+        w.generate_btn.click()
+        assert kata.connections(ws.tenant(acme).integrations["kata"])[0]["fingerprint"] == conn["fingerprint"]
+        w.prompts.confirm_answers.append(True)
+        w.generate_btn.click()
+        wait(qtbot, w)
+        assert "approve again" in w.prompts.asked[-1][1] or "accept the connection again" in w.prompts.asked[-1][1]
+        [new] = kata.connections(ws.tenant(acme).integrations["kata"])
+        assert new["fingerprint"] != conn["fingerprint"]
+        assert w.fingerprint.toolTip() == format_fingerprint(new["fingerprint"])
+        assert w.tree.topLevelItem(0).text(3) == "not checked"
+
+    # Export PEM and DER; copy the fingerprint.
+    w.prompts.save_paths += [str(tmp_path / "c.pem"), str(tmp_path / "c.der")]
+    w.export_btn.click()
+    wait(qtbot, w)
+    w.export_btn.click()
+    wait(qtbot, w)
+    a = x509.load_pem_x509_certificate((tmp_path / "c.pem").read_bytes())
+    assert x509.load_der_x509_certificate((tmp_path / "c.der").read_bytes()) == a
+    w.copy_btn.click()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == format_fingerprint(new["fingerprint"])
+
+    # Delete asks, then removes the connection and its key.
+    ref = ws.tenant(acme).integrations["kata"].secrets[kata.secret_name(new["id"])]
+    w.prompts.confirm_answers.append(True)
+    w.delete_btn.click()
+    wait(qtbot, w)
+    assert w.tree.topLevelItemCount() == 0
+    assert ws.secrets.get(ref) is None
+
+
+def test_dialog_names_the_wrong_field(qtbot, ws, acme):
+    w = make_panel(qtbot, ws, acme)
+    dlg = kata_ui.ConnectionDialog(w, [])
+    qtbot.addWidget(dlg)
+    assert dlg.port.value() == 443
+    dlg.host.setText("kata_server")
+    dlg.accept()
+    assert dlg.result() != dlg.DialogCode.Accepted
+    assert dlg.error.text().startswith("IP address or host name:")
+    dlg.host.setText("2001:db8::7")
+    dlg.accept()
+    assert dlg.result_values == ("2001:db8::7", 443, "rsa2048")
+    # A second connection to the same place is refused by the same dialog.
+    kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    dlg = kata_ui.ConnectionDialog(w, kata.connections(ws.tenant(acme).integrations["kata"]))
+    qtbot.addWidget(dlg)
+    dlg.host.setText("KATA.example.com")
+    dlg.accept()
+    assert "already a connection" in dlg.error.text() and dlg.result_values is None
+
+
+def test_edit_and_toggle(qtbot, ws, acme):
+    kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    w = make_panel(qtbot, ws, acme)
+    w.prompts.dialog_input.append({"host": "10.0.0.9", "port": 8443})
+    w.edit_btn.click()
+    wait(qtbot, w)
+    [conn] = kata.connections(ws.tenant(acme).integrations["kata"])
+    assert (conn["host"], conn["port"]) == ("10.0.0.9", 8443)
+    assert w.tree.topLevelItem(0).text(0) == "10.0.0.9:8443"
+    assert not w.toggle.isChecked()
+    w.toggle.click()
+    wait(qtbot, w)
+    assert ws.tenant(acme).integrations["kata"].enabled and w.toggle.isChecked()
+
+
+def test_expiring_certificate_is_shown(qtbot, ws, acme):
+    kata.add_connection(ws, acme, "kata.example.com", 443, "p256", days=12)
+    w = make_panel(qtbot, ws, acme)
+    assert "expires in 11 day(s)" in w.validity.text() or "expires in 12 day(s)" in w.validity.text()
+
+
+def test_wizard_draft_saves_nothing_until_finish(qtbot, ws, acme, server_cert):
+    spec = catalog.spec_for("kata")
+    draft = IntegrationDraft.for_state(spec, ws.tenant(acme).integrations.get("kata"))
+    ctx = IntegrationUiContext(ws, acme, "kata", spec, draft=draft)
+    page = kata_ui.KataConnectionsPage(ctx)
+    qtbot.addWidget(page)
+    w = page.widget
+    w.prompts = Scripted()
+    assert w.toggle is None  # the wizard's closing page has the on/off switch
+    with KataPeer(server_cert) as peer:
+        w.prompts.dialog_input.append({"host": "127.0.0.1", "port": peer.port, "key": "p256"})
+        w.add_btn.click()
+        wait(qtbot, w)
+        assert kata.connections(ws.tenant(acme).integrations["kata"]) == []  # nothing saved yet
+        [conn] = draft.structured["connections"]
+        assert draft.typed_secrets() == {kata.secret_name(conn["id"]): draft.secrets[kata.secret_name(conn["id"])]}
+        assert "KATA connections: 1 added" in draft.summary()
+        assert not any("PRIVATE" in line for line in draft.summary())
+        # Reveal shows the unsaved key; Check uses it through the draft.
+        w.reveal_btn.click()
+        assert kata_certs.key_matches(conn["cert_pem"], w.key_text.toPlainText())
+        peer.trust(conn["cert_pem"])
+        peer.api.approve(conn["id"], conn["fingerprint"])
+        w.check_btn.click()
+        wait(qtbot, w)
+        assert w.tree.topLevelItem(0).text(3) == "ok", w.conn_status.text()
+    ws.update_integrations(acme, [draft.edit()])  # what the wizard does at Finish
+    [saved] = kata.connections(ws.tenant(acme).integrations["kata"])
+    assert saved["id"] == conn["id"]
+    assert kata_certs.key_matches(saved["cert_pem"], kata.private_key(ws, acme, conn["id"]))
+
+
+def test_wizard_delete_and_regenerate_in_draft(qtbot, ws, acme):
+    stored = kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    old_ref = ws.tenant(acme).integrations["kata"].secrets[kata.secret_name(stored["id"])]
+    spec = catalog.spec_for("kata")
+    draft = IntegrationDraft.for_state(spec, ws.tenant(acme).integrations["kata"])
+    w = kata_ui.KataConnectionsWidget(IntegrationUiContext(ws, acme, "kata", spec, draft=draft))
+    qtbot.addWidget(w)
+    w.prompts = Scripted()
+    w.prompts.confirm_answers.append(True)
+    w.generate_btn.click()
+    wait(qtbot, w)
+    assert "KATA connections: 1 new certificate(s)" in draft.summary()
+    assert ws.secrets.get(old_ref) is not None  # still in force until Finish
+    w.prompts.confirm_answers.append(True)
+    w.delete_btn.click()
+    assert draft.secrets == {kata.secret_name(stored["id"]): None}
+    assert "KATA connections: 1 removed" in draft.summary()
+    ws.update_integrations(acme, [draft.edit()])
+    assert kata.connections(ws.tenant(acme).integrations["kata"]) == []
+    assert ws.secrets.get(old_ref) is None
+
+
+def test_in_the_tenant_wizard(qtbot, ws, acme, tmp_path):
+    """The real wizard: the KATA page replaces the generic form pages; Finish saves the
+    connection and its key in one transaction."""
+    from xdrconf.qt.wizard import SpecFormPage, TenantWizard
+
+    wiz = TenantWizard(ws, acme, start_kind="kata")
+    qtbot.addWidget(wiz)
+    pages = [wiz.page(i) for i in wiz.ensure_pages("kata")]
+    assert isinstance(pages[0], kata_ui.KataConnectionsPage)
+    assert [p.core_page.title for p in pages[1:-1] if isinstance(p, SpecFormPage)] == \
+        [p.title for p in catalog.spec_for("kata").pages]
+    w = pages[0].widget
+    w.prompts = Scripted()
+    w.prompts.dialog_input.append({"host": "kata.example.com", "key": "rsa3072"})
+    w.add_btn.click()
+    wait(qtbot, w)
+    wiz.drafts["kata"].enabled = True
+    [edit] = wiz.edits()
+    assert edit.kind == "kata" and len(edit.structured["connections"]) == 1
+    assert kata.connections(ws.tenant(acme).integrations["kata"]) == []
+    wiz.show()
+    qtbot.waitExposed(wiz)
+    if os.environ.get("XDRCONF_SCREENSHOTS"):
+        wiz.setCurrentId(wiz.ensure_pages("kata")[0])
+        qtbot.wait(50)
+        wiz.grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "kata_wizard.png"))
+    with qtbot.waitSignal(wiz.applied, timeout=20000):
+        wiz.accept()
+    state = ws.tenant(acme).integrations["kata"]
+    [conn] = kata.connections(state)
+    assert state.enabled and conn["key_type"] == "rsa3072"
+    assert kata_certs.key_matches(conn["cert_pem"], kata.private_key(ws, acme, conn["id"]))
+
+
+@pytest.mark.skipif(not os.environ.get("XDRCONF_SCREENSHOTS"), reason="set XDRCONF_SCREENSHOTS=DIR to render")
+def test_render_panel(qtbot, ws, acme):
+    from xdrconf.core.outcome import Category, CheckResult
+
+    first = kata.add_connection(ws, acme, "kata.example.com", 443)
+    second = kata.add_connection(ws, acme, "2001:db8::10", 8443, "p256", days=20)
+    kata.record_results(ws, acme, [
+        CheckResult(Category.OK, "Connected.", kata.target_of(first), connection=first["id"]),
+        CheckResult(Category.PENDING_APPROVAL, "KATA has not accepted this connection (HTTP 401): ask the "
+                    "KATA administrator to accept the request with fingerprint "
+                    f"{format_fingerprint(second['fingerprint'])}.", kata.target_of(second),
+                    connection=second["id"])])
+    w = make_panel(qtbot, ws, acme)
+    w.tree.setCurrentItem(w.tree.topLevelItem(1))
+    qtbot.wait(50)
+    w.grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "kata_panel.png"))
+    w.reveal_btn.click()
+    wait(qtbot, w)
+    qtbot.wait(50)
+    assert w.width() == 1100  # revealing must not widen the window
+    w.grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "kata_panel_revealed.png"))
+    dlg = kata_ui.ConnectionDialog(w, [])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    dlg.host.setText("kata_server")
+    dlg.accept()
+    dlg.grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "kata_dialog.png"))
