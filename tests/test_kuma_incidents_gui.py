@@ -155,6 +155,22 @@ def test_commands_editor_validates_and_saves(qtbot, panel, ws):
     assert panel.command_combo.count() == 4
 
 
+def test_menu_action_opens_the_editor_and_the_panel_follows(qtbot, panel, ws):
+    [action] = kuma_ui.actions(panel.ctx)
+    assert action.isEnabled()
+    action.trigger()
+    dialog = panel.ctx.parent.findChild(kuma_ui.CommandsDialog)
+    assert dialog is not None and dialog.list.count() == 4
+    dialog.use_defaults()
+    dialog.list.setCurrentRow(1)
+    dialog.delete_command()
+    with qtbot.waitSignal(dialog.saved, timeout=15000):
+        dialog.save()
+    assert [panel.command_combo.itemText(i) for i in range(panel.command_combo.count())] == [
+        "Receive incidents", "Close incident (incorrect data)",
+        "Close incident (incorrect correlation rule)"]
+
+
 def test_the_panel_in_the_main_window(qtbot, ws, kuma, test_ca, tmp_path):
     from xdrconf.qt import workers
     from xdrconf.qt.main_window import MainWindow

@@ -827,11 +827,15 @@ class IncidentStore:
             self._save()
 
     def get(self, alert_id: str) -> dict[str, Any] | None:
-        return self.alerts.get(alert_id)
+        with self._lock:
+            return self.alerts.get(alert_id)
 
     def visible(self, status: str | None = None) -> list[dict[str, Any]]:
-        """Alerts with this status (all with None), most recently seen first."""
-        items = [a for a in self.alerts.values() if status is None or str(a.get("status", "")) == status]
+        """Alerts with this status (all with None), most recently seen first. Safe to call
+        while a worker merges."""
+        with self._lock:
+            items = [a for a in self.alerts.values()
+                     if status is None or str(a.get("status", "")) == status]
         return sorted(items, key=lambda a: _sort_time(a.get("lastSeen")), reverse=True)
 
 

@@ -431,7 +431,7 @@ class IncidentsPanel(QWidget):
 
     def edit_commands(self) -> None:
         dialog = CommandsDialog(self.ctx, self.commands, self)
-        dialog.saved.connect(lambda: _commands_saved(self.ctx))
+        dialog.saved.connect(lambda: (self.reload_commands(), _commands_saved(self.ctx)))
         dialog.open()
 
 
