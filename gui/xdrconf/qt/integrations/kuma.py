@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.errors import ValidationError
+from ...core.integrations.kuma import base_url
 from ...core.kuma_api import (
     ALERT_STATUSES,
     CLOSE_REASONS,
@@ -491,7 +492,8 @@ class CommandsDialog(QDialog):
         self.method = QComboBox()
         self.method.addItems(list(METHODS))
         settings = ctx.state.settings
-        base = f"https://{settings.get('host') or 'host'}:{settings.get('port', 7223)}/api/{settings.get('api_version', 'v1')}/"
+        base = (base_url(settings) if settings.get("host")
+                else f"https://host:7223/api/{settings.get('api_version', 'v1')}") + "/"
         self.path = QLineEdit()
         self.path.setPlaceholderText("alerts/close   (placeholders such as <Alert ID> allowed)")
         path_row = QHBoxLayout()
