@@ -8,6 +8,7 @@ import os
 import pytest
 from cryptography import x509
 
+from support.gui import ScriptedPrompts
 from support.kata_peer import KataPeer
 from xdrconf.core import catalog
 from xdrconf.core.fields import format_fingerprint
@@ -18,33 +19,20 @@ from xdrconf.qt.integrations import kata as kata_ui
 from xdrconf.qt.integrations import panel
 
 
-class Scripted:
-    """Answers the widget's questions as a user would; records what was asked."""
+def fill(host=None, port=None, key=None):
+    """A user typing into the Add / Edit connection dialog and pressing Save."""
 
-    def __init__(self) -> None:
-        self.dialog_input: list[dict] = []
-        self.confirm_answers: list[bool] = []
-        self.save_paths: list[str] = []
-        self.asked: list[tuple[str, str]] = []
-
-    def dialog(self, dlg) -> bool:
-        values = self.dialog_input.pop(0)
-        if "host" in values:
-            dlg.host.setText(values["host"])
-        if "port" in values:
-            dlg.port.setValue(values["port"])
-        if "key" in values:
-            dlg.key_type.setCurrentIndex(dlg.key_type.findData(values["key"]))
+    def answer(dlg) -> bool:
+        if host is not None:
+            dlg.host.setText(host)
+        if port is not None:
+            dlg.port.setValue(port)
+        if key is not None:
+            dlg.key_type.setCurrentIndex(dlg.key_type.findData(key))
         dlg.accept()
-        self.last_dialog = dlg
         return dlg.result() == dlg.DialogCode.Accepted
 
-    def confirm(self, title, text, details=None) -> bool:
-        self.asked.append((title, " ".join([text, *(details or [])])))
-        return self.confirm_answers.pop(0)
-
-    def save_file(self, title, name, filter_=""):
-        return self.save_paths.pop(0)
+    return answer
 
 
 def wait(qtbot, widget, timeout=20000):
@@ -62,7 +50,7 @@ def make_panel(qtbot, ws, tid):
     ctx = IntegrationUiContext(ws, tid, "kata", catalog.spec_for("kata"))
     w = panel(ctx)
     qtbot.addWidget(w)
-    w.prompts = Scripted()
+    w.prompts = ScriptedPrompts()
     w.resize(1100, 440)
     w.show()
     return w
@@ -72,7 +60,7 @@ def test_panel_add_reveal_generate_export_check_delete(qtbot, ws, acme, server_c
     w = make_panel(qtbot, ws, acme)
     assert w.tree.topLevelItemCount() == 0 and not w.check_all_btn.isEnabled()
     with KataPeer(server_cert, host="::1") as peer:
-        w.prompts.dialog_input.append({"host": "::1", "port": peer.port})  # RSA-2048 by default
+        w.prompts.answer("dialog", fill(host="::1", port=peer.port))  # RSA-2048 by default
         w.add_btn.click()
         assert w.busy  # the key is generated in a worker; the window stays responsive
         wait(qtbot, w)
@@ -106,20 +94,20 @@ def test_panel_add_reveal_generate_export_check_delete(qtbot, ws, acme, server_c
         assert kata.status_of(ws.tenant(acme).integrations["kata"], conn).category == "ok"
 
         # Generate asks first (the administrator must approve again), then replaces key and cert.
-        w.prompts.confirm_answers.append(False)
+        w.prompts.answer("confirm", False)
         w.generate_btn.click()
         assert kata.connections(ws.tenant(acme).integrations["kata"])[0]["fingerprint"] == conn["fingerprint"]
-        w.prompts.confirm_answers.append(True)
+        w.prompts.answer("confirm", True)
         w.generate_btn.click()
         wait(qtbot, w)
-        assert "approve again" in w.prompts.asked[-1][1] or "accept the connection again" in w.prompts.asked[-1][1]
+        assert "must accept the connection again" in " ".join(w.prompts.asked[-1][3])
         [new] = kata.connections(ws.tenant(acme).integrations["kata"])
         assert new["fingerprint"] != conn["fingerprint"]
         assert w.fingerprint.toolTip() == format_fingerprint(new["fingerprint"])
         assert w.tree.topLevelItem(0).text(3) == "not checked"
 
     # Export PEM and DER; copy the fingerprint.
-    w.prompts.save_paths += [str(tmp_path / "c.pem"), str(tmp_path / "c.der")]
+    w.prompts.answer("save_file", str(tmp_path / "c.pem"), str(tmp_path / "c.der"))
     w.export_btn.click()
     wait(qtbot, w)
     w.export_btn.click()
@@ -133,7 +121,7 @@ def test_panel_add_reveal_generate_export_check_delete(qtbot, ws, acme, server_c
 
     # Delete asks, then removes the connection and its key.
     ref = ws.tenant(acme).integrations["kata"].secrets[kata.secret_name(new["id"])]
-    w.prompts.confirm_answers.append(True)
+    w.prompts.answer("confirm", True)
     w.delete_btn.click()
     wait(qtbot, w)
     assert w.tree.topLevelItemCount() == 0
@@ -164,7 +152,7 @@ def test_dialog_names_the_wrong_field(qtbot, ws, acme):
 def test_edit_and_toggle(qtbot, ws, acme):
     kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
     w = make_panel(qtbot, ws, acme)
-    w.prompts.dialog_input.append({"host": "10.0.0.9", "port": 8443})
+    w.prompts.answer("dialog", fill(host="10.0.0.9", port=8443))
     w.edit_btn.click()
     wait(qtbot, w)
     [conn] = kata.connections(ws.tenant(acme).integrations["kata"])
@@ -189,10 +177,10 @@ def test_wizard_draft_saves_nothing_until_finish(qtbot, ws, acme, server_cert):
     page = kata_ui.KataConnectionsPage(ctx)
     qtbot.addWidget(page)
     w = page.widget
-    w.prompts = Scripted()
+    w.prompts = ScriptedPrompts()
     assert w.toggle is None  # the wizard's closing page has the on/off switch
     with KataPeer(server_cert) as peer:
-        w.prompts.dialog_input.append({"host": "127.0.0.1", "port": peer.port, "key": "p256"})
+        w.prompts.answer("dialog", fill(host="127.0.0.1", port=peer.port, key="p256"))
         w.add_btn.click()
         wait(qtbot, w)
         assert kata.connections(ws.tenant(acme).integrations["kata"]) == []  # nothing saved yet
@@ -221,13 +209,13 @@ def test_wizard_delete_and_regenerate_in_draft(qtbot, ws, acme):
     draft = IntegrationDraft.for_state(spec, ws.tenant(acme).integrations["kata"])
     w = kata_ui.KataConnectionsWidget(IntegrationUiContext(ws, acme, "kata", spec, draft=draft))
     qtbot.addWidget(w)
-    w.prompts = Scripted()
-    w.prompts.confirm_answers.append(True)
+    w.prompts = ScriptedPrompts()
+    w.prompts.answer("confirm", True)
     w.generate_btn.click()
     wait(qtbot, w)
     assert "KATA connections: 1 new certificate(s)" in draft.summary()
     assert ws.secrets.get(old_ref) is not None  # still in force until Finish
-    w.prompts.confirm_answers.append(True)
+    w.prompts.answer("confirm", True)
     w.delete_btn.click()
     assert draft.secrets == {kata.secret_name(stored["id"]): None}
     assert "KATA connections: 1 removed" in draft.summary()
@@ -248,8 +236,8 @@ def test_in_the_tenant_wizard(qtbot, ws, acme, tmp_path):
     assert [p.core_page.title for p in pages[1:-1] if isinstance(p, SpecFormPage)] == \
         [p.title for p in catalog.spec_for("kata").pages]
     w = pages[0].widget
-    w.prompts = Scripted()
-    w.prompts.dialog_input.append({"host": "kata.example.com", "key": "rsa3072"})
+    w.prompts = ScriptedPrompts()
+    w.prompts.answer("dialog", fill(host="kata.example.com", key="rsa3072"))
     w.add_btn.click()
     wait(qtbot, w)
     wiz.drafts["kata"].enabled = True
@@ -298,3 +286,32 @@ def test_render_panel(qtbot, ws, acme):
     dlg.host.setText("kata_server")
     dlg.accept()
     dlg.grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "kata_dialog.png"))
+
+
+def test_panel_in_the_main_window(qtbot, ws, acme, config_dir, keyring_backend):
+    """Selecting KATA/KEDR in the main window shows the connections panel; a read-only
+    window (another instance holds the folder) can look and check but not change."""
+    from xdrconf.core.workspace import Workspace
+    from xdrconf.qt.main_window import MainWindow
+
+    conn = kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    prompts = ScriptedPrompts()
+    window = MainWindow(ws, prompts)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    window.select_tenant(acme)
+    window.select_integration("kata")
+    qtbot.waitUntil(lambda: isinstance(window._panel, kata_ui.KataConnectionsWidget))
+    w = window._panel
+    assert window.bottom_tabs.tabText(window.bottom_tabs.indexOf(w)) == "KATA/KEDR connections"
+    assert w.tree.topLevelItem(0).text(0) == "kata.example.com:443" and w.add_btn.isEnabled()
+    assert w.xdr_id.text() == conn["id"]
+    with Workspace.open(config_dir, readonly=True, keyring_backend=keyring_backend) as ro:
+        ctx = IntegrationUiContext(ro, acme, "kata", catalog.spec_for("kata"))
+        view = panel(ctx)
+        qtbot.addWidget(view)
+        assert view.tree.topLevelItemCount() == 1
+        assert not view.add_btn.isEnabled() and not view.delete_btn.isEnabled()
+        assert not view.generate_btn.isEnabled() and not view.toggle.isEnabled()
+        assert view.export_btn.isEnabled() and view.reveal_btn.isEnabled() and view.check_btn.isEnabled()

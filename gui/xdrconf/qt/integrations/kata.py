@@ -138,6 +138,7 @@ class KataConnectionsWidget(QWidget):
     def __init__(self, ctx: IntegrationUiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("kataConnections")
+        self.setWindowTitle("KATA/KEDR connections")
         self.ctx = ctx
         self.draft = ctx.draft
         self.prompts = Prompts(self)
@@ -333,16 +334,27 @@ class KataConnectionsWidget(QWidget):
             self.toggle.setChecked(bool(state and state.enabled))
         self._show_selected()
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        # the window may have checked or changed the integration meanwhile
+        if not self.busy:
+            self.reload()
+        super().showEvent(event)
+
     def _show_selected(self) -> None:
         conn = self.selected()
         if conn is None or conn["id"] != self.revealed_for:
             self._hide_key()
         has = conn is not None
-        for w in (self.edit_btn, self.delete_btn, self.check_btn, self.generate_btn, self.export_btn,
-                  self.copy_btn, self.reveal_btn):
+        # A read-only main window (another instance holds the folder) can look and check only.
+        writable = self.draft is not None or not self.ctx.workspace.readonly
+        for w in (self.check_btn, self.export_btn, self.copy_btn, self.reveal_btn):
             w.setEnabled(has and not self.busy)
+        for w in (self.edit_btn, self.delete_btn, self.generate_btn):
+            w.setEnabled(has and writable and not self.busy)
         self.check_all_btn.setEnabled(bool(self.items()) and not self.busy)
-        self.add_btn.setEnabled(not self.busy)
+        self.add_btn.setEnabled(writable and not self.busy)
+        if self.toggle is not None:
+            self.toggle.setEnabled(writable and not self.busy)
         self.details.setEnabled(has)
         if conn is None:
             self.xdr_id.clear()
