@@ -45,13 +45,14 @@ def test_page_new_token_sets_today_and_saves(qtbot, ws, test_ca):
     assert "expires on" in page.expiry.text() and "in 36" in page.expiry.text()
     for cb in page.rights.values():
         cb.setChecked(True)
-    pages[1].inputs["tls_ca"].setPlainText(test_ca.cert_pem)
-    assert page.validatePage() and pages[1].validatePage()
+    pages[1].editors["tls_ca"].set_value(test_ca.cert_pem)
+    assert page.validatePage() and pages[1].isComplete()
     ws.update_integrations(ctx.tenant_id, [ctx.draft.edit()])
     s = ws.tenant("Acme").integrations["kasap"].settings
     assert s["url"] == "https://kasap.example.com"
     assert s["token_issued"] == today.isoformat()
     assert s["rights_confirmed"] == ["groups", "report", "user"]
+    assert s["tls_ca"].startswith("-----BEGIN CERTIFICATE-----")
 
 
 def test_user_date_wins_over_today(qtbot, ws):

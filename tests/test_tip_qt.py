@@ -53,7 +53,7 @@ def test_root_page_writes_draft_and_saves(qtbot, ws):
     assert "will be stored" in page.token.status.text()
     assert page.token.button.text() == "Replace token…"
     assert page.validatePage()
-    assert pages[1].validatePage()
+    assert pages[1].isComplete()
     edit = ctx.draft.edit()
     assert edit.values["access"] == "premium" and edit.values["cache_ttl"] == "12h"
     assert edit.secrets == {"token": GOOD_TOKEN}
@@ -67,6 +67,16 @@ def test_root_page_writes_draft_and_saves(qtbot, ws):
     assert again.radios["premium"].isChecked() and again.ttl_number.text() == "12"
     assert again.token.status.text() == "Token: stored in the OS keyring."
     assert again.token.button.text() == "Replace token…"
+
+
+def test_untouched_proxy_is_no_change(qtbot, ws):
+    page = TipServicePage(wizard_ctx(ws))
+    qtbot.addWidget(page)
+    page.proxy.setChecked(True)
+    assert page.validatePage() and page.ctx.draft.values["proxy"] is True
+    page.proxy.setChecked(False)
+    assert page.validatePage() and "proxy" not in page.ctx.draft.values
+    assert not any("Proxy" in line for line in page.ctx.draft.summary())
 
 
 def test_bad_ttl_is_refused_on_the_page(qtbot, ws):

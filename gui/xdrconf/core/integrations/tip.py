@@ -24,7 +24,7 @@ from ..tip_lookup import (
     recognise,
     uses_proxy,
 )
-from .common import TRUST_FIELDS, trust_page
+from .common import TRUST_FIELDS
 
 # A lookup of a fixed, harmless value proves the token; IANA reserves this domain.
 CHECK_VALUE = "example.com"
@@ -74,11 +74,11 @@ FIELDS = (
     Field("opentip_url", "OpenTIP address", kind="url", default=OPENTIP_DEFAULT_URL,
           parser=_portal_url(OPENTIP_DEFAULT_URL),
           help=f"Base address of Kaspersky OpenTIP (General access); {OPENTIP_DEFAULT_URL} "
-          "unless told otherwise.", visible_when=("access", ACCESS_GENERAL)),
+          "unless told otherwise."),
     Field("premium_url", "Kaspersky TIP address", kind="url", default=PREMIUM_DEFAULT_URL,
           parser=_portal_url(PREMIUM_DEFAULT_URL),
           help=f"Base address of Kaspersky TIP (Premium access); {PREMIUM_DEFAULT_URL} "
-          "unless told otherwise.", visible_when=("access", ACCESS_PREMIUM)),
+          "unless told otherwise."),
 ) + TRUST_FIELDS
 
 
@@ -122,11 +122,15 @@ SPEC = IntegrationSpec(
         Page("Kaspersky TIP — service",
              "Turn on one of the two services; what each provides is shown beside it. "
              + QUOTA_NOTICE,
-             ("access", "proxy", "cache_ttl", "opentip_url", "premium_url")),
+             ("access", "proxy", "cache_ttl")),
         Page("Kaspersky TIP — token",
              "The authorization token for API requests, kept in the OS keyring only.",
              ("token",)),
-        trust_page("the portal (the system's CAs trust the public portals)"),
+        Page("Kaspersky TIP — portal and certificate",
+             "The public portal addresses are filled in; change them only if told to. The "
+             "system's CAs trust the public portals; a CA file or a pinned fingerprint is for "
+             "a portal with its own certificate.",
+             ("opentip_url", "premium_url", "tls_ca", "tls_pin_sha256")),
     ),
     check=check,
     check_notice=QUOTA_NOTICE,

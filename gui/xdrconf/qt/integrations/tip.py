@@ -258,12 +258,18 @@ class TipServicePage(QWizardPage):
             "access": self.chosen_access(),
             "cache_ttl": f"{number}{self.ttl_unit.currentData()}" if number else "",
         }
-        if self.proxy is not None:
+        assert self.ctx.draft is not None
+        if self.proxy is not None and self.proxy.isChecked() != bool(
+                self.ctx.draft.stored.settings.get("proxy")):
             values["proxy"] = self.proxy.isChecked()
         return values
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt's name
-        return self.errors.run(self.ctx, self.values())
+        values = self.values()
+        assert self.ctx.draft is not None
+        if "proxy" not in values:
+            self.ctx.draft.values.pop("proxy", None)  # back to what is stored: no change
+        return self.errors.run(self.ctx, values)
 
 
 def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage]:
