@@ -378,3 +378,41 @@ def test_private_key_is_stored_in_the_keyring_not_the_settings(ws, client_keys, 
             data = path.read_bytes()
             assert big.private_openssh.splitlines()[1].encode() not in data
             assert PASSPHRASE.encode() not in data
+
+
+# ---- reading the host's keys (ssh-keyscan) ------------------------------------------------------
+def test_read_host_keys_returns_every_type_and_never_authenticates(server):
+    from xdrconf.core.integrations.custom import read_host_keys
+
+    mark = server.mark()
+    found = read_host_keys("127.0.0.1", [closed_port(), server.port], timeout=5)
+    assert found.failure is None
+    assert found.port == server.port
+    assert sorted(k.line for k in found.keys) == sorted(server.public_line(k) for k in ("ed25519", "rsa", "ecdsa"))
+    log = server.log_when(mark, lambda text: [ln.strip() for ln in text.splitlines()].count("debug1: do_cleanup") >= 5)
+    assert log.count("KEX done") == 3
+    assert auth_lines(log) == [], log
+
+
+def test_read_host_keys_of_nothing_is_unreachable():
+    from xdrconf.core.integrations.custom import read_host_keys
+
+    found = read_host_keys("127.0.0.1", [closed_port()], timeout=2)
+    assert found.keys == [] and found.failure is not None
+    assert found.failure.category is Category.UNREACHABLE
+
+
+def test_ipv6_loopback(ws, tmp_path, client_keys):
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("::1 is not configured")
+    with Sshd(tmp_path / "v6", host_keys=("ecdsa",), authorized=(client_keys["plain"].public_line,),
+              listen="::1") as v6:
+        tid = configure(ws, v6.port, host="::1", pin=v6.public_line("ecdsa"), key=client_keys["plain"].private_openssh)
+        r = check(ws, tid)
+    assert r.category is Category.OK, r.message
+    assert r.target == f"[::1]:{v6.port}"

@@ -115,3 +115,16 @@ def test_verification_off_then_pin_the_seen_key(cli, setup):
     assert data["settings"]["host_public_key"] in {server.public_line("ed25519"), server.public_line("rsa")}
     r = cli("check", "Acme", "custom")
     assert r.code == 0 and "host key verified" in r.out
+
+
+def test_host_keys_reads_without_logging_in(cli, setup):
+    server, key_file, pub_file = setup
+    r = cli("custom", "host-keys", "127.0.0.1", "--ports", f"{closed_port()},{server.port}", "--json")
+    assert r.code == 0, r
+    data = json.loads(r.out)
+    assert data["port"] == server.port and data["error"] is None
+    assert sorted(k["line"] for k in data["keys"]) == sorted(server.public_line(t) for t in ("ed25519", "rsa"))
+    r = cli("custom", "host-keys", "127.0.0.1", "--ports", str(closed_port()))
+    assert r.code == 1 and "unreachable" in r.err
+    r = cli("custom", "host-keys", "127.0.0.1", "--ports", "99999")
+    assert r.code == 2 and "Ports" in r.err

@@ -208,3 +208,34 @@ def test_through_the_tenant_wizard_to_the_keyring(qtbot, ws):
     assert state.settings["auth"] == "key"
     assert ws.secret(ws.tenant("Acme"), "custom", "private_key") == client.private_openssh
     assert "key_passphrase" not in state.secrets
+
+
+class ChooseFirst:
+    """Scripted answers for the page's prompts: records the question, picks the last item."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, list[str]]] = []
+
+    def choose(self, title, label, items, current=0):
+        self.asked.append((label, list(items)))
+        return items[-1]
+
+
+@pytest.mark.skipif(sshd_support.available() is not None, reason=str(sshd_support.available()))
+def test_read_from_host_lists_the_keys_and_pastes_the_chosen_one(qtbot, ws, tmp_path):
+    with Sshd(tmp_path / "sshd", host_keys=("ed25519", "rsa")) as server:
+        page = make_page(qtbot, ws)
+        page.prompts = ChooseFirst()
+        page.ports.setText(str(server.port))
+        page.read_host_keys()
+        assert "IP address or host name" in page.key_info.text()  # no host yet: said, nothing read
+        page.host.setText("127.0.0.1")
+        task = page.read_host_keys()
+        qtbot.waitUntil(lambda: bool(page.prompts.asked), timeout=15000)
+        [(label, items)] = page.prompts.asked
+        assert "compare the fingerprint" in label
+        assert len(items) == 2
+        chosen = page.public_key.toPlainText()
+        assert chosen in {server.public_line("ed25519"), server.public_line("rsa")}
+        assert parse_public_key(chosen).fingerprint in items[-1]
+        assert task is not None

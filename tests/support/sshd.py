@@ -13,6 +13,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -67,18 +68,20 @@ def make_key(kind: str, *, passphrase: str | None = None, comment: str = "xdrcon
     return KeyPair(private, f"{public} {comment}")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
 class Sshd:
-    """sshd on 127.0.0.1:port with the given host key types. authorized: public key lines
+    """sshd on 127.0.0.1:port (or `listen`, e.g. ::1) with the given host key types. authorized: public key lines
     allowed to log in (as any user: AuthorizedKeysFile is the fixture's own file)."""
 
     def __init__(self, directory: Path, *, host_keys: tuple[str, ...] = ("ed25519",),
-                 authorized: tuple[str, ...] = (), password_auth: bool = False) -> None:
+                 authorized: tuple[str, ...] = (), password_auth: bool = False,
+                 listen: str = "127.0.0.1") -> None:
+        self.listen = listen
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.host_keys: dict[str, KeyPair] = {k: make_key(k, comment="host") for k in host_keys}
@@ -92,7 +95,7 @@ class Sshd:
         return self.host_keys[kind].public_no_comment
 
     def _write_config(self) -> Path:
-        lines = [f"Port {self.port}", "ListenAddress 127.0.0.1"]
+        lines = [f"Port {self.port}", f"ListenAddress {self.listen}"]
         for kind, pair in self.host_keys.items():
             path = self.dir / f"host_{kind}"
             path.write_text(pair.private_openssh)
@@ -129,7 +132,7 @@ class Sshd:
         if running_as_root():
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         for attempt in range(5):
-            self.port = free_port()
+            self.port = free_port(self.listen)
             cfg = self._write_config()
             if not self._supports("PerSourcePenalties no"):
                 cfg.write_text(cfg.read_text().replace("PerSourcePenalties no\n", ""))
@@ -142,7 +145,7 @@ class Sshd:
                 if self.proc.poll() is not None:
                     break
                 try:
-                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    with socket.create_connection((self.listen, self.port), timeout=0.2) as s:
                         s.recv(64)  # the banner: sshd is really serving
                     self._ready_mark = self.mark()
                     return self
@@ -175,6 +178,15 @@ class Sshd:
                 f.seek(mark)
                 text = f.read().decode(errors="replace")
             if until in (ln.strip() for ln in text.splitlines()) or time.monotonic() >= deadline:
+                return text
+            time.sleep(0.02)
+
+    def log_when(self, mark: int, ready: Callable[[str], bool], timeout: float = 5.0) -> str:
+        """Log written after `mark`, as soon as `ready(log)` holds (or at the timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log_since(mark, until="", timeout=0)
+            if ready(text) or time.monotonic() >= deadline:
                 return text
             time.sleep(0.02)
 

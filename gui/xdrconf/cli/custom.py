@@ -3,16 +3,19 @@
 - `custom key-info FILE`: type and SHA256 fingerprint of a public key (as `ssh-keygen -lf`),
   or the reason it is refused.
 - `custom pin TENANT`: pin the host key that the last check saw with verification off,
-  after showing its fingerprint (compare it with what the host's administrator says)."""
+  after showing its fingerprint (compare it with what the host's administrator says).
+- `custom host-keys HOST [--ports 22,2222]`: the host's public keys read over SSH without
+  logging in (like ssh-keyscan), with their fingerprints."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ..core.errors import ValidationError
 from ..core.workspace import IntegrationEdit
-from .main import fail, open_ws, print_json, read_value_file
+from .main import CheckFailed, fail, open_ws, print_json, read_value_file
 
 
 def cmd_key_info(args: argparse.Namespace) -> int:
@@ -53,6 +56,39 @@ def cmd_pin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_host_keys(args: argparse.Namespace) -> int:
+    from ..core.fields import parse_host, parse_ports
+    from ..core.integrations.custom import read_host_keys
+
+    try:
+        host = parse_host(args.host, "Host")
+        ports = parse_ports(args.ports, "Ports")
+    except ValidationError as exc:
+        fail(str(exc))
+    if args.timeout is not None and not 0 < args.timeout <= 600:
+        fail("--timeout: give seconds between 0 and 600")
+    found = read_host_keys(host, ports, timeout=args.timeout or 10.0)
+    if args.json:
+        print_json({
+            "port": found.port,
+            "keys": [{"type": k.key_type, "bits": k.bits, "fingerprint": k.fingerprint, "line": k.line}
+                     for k in found.keys],
+            "error": None if found.failure is None else found.failure.public(),
+        })
+    else:
+        for k in found.keys:
+            print(f"{k.bits} {k.fingerprint} port {found.port} ({k.family})")
+            print(f"  {k.line}")
+        if found.keys:
+            print("Read over the network: compare a fingerprint with the host's administrator "
+                  "before pinning its key (host_public_key=@FILE).", file=sys.stderr)
+    if found.failure is not None:
+        if not args.json:
+            print(f"FAIL {found.failure.category.value}: {found.failure.message}", file=sys.stderr)
+        raise CheckFailed
+    return 0
+
+
 def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
     custom = sub.add_parser("custom", help="custom integration: SSH host key helpers", parents=[common])
     csub = custom.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -65,3 +101,9 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
             "pin the host key seen by the last check (made with verification off)")
     p.add_argument("tenant")
     p.add_argument("--yes", action="store_true", help="pin without asking again")
+    p = add(csub, "host-keys", cmd_host_keys,
+            "read a host's SSH public keys, one per type, without logging in (like ssh-keyscan)")
+    p.add_argument("host")
+    p.add_argument("--ports", default="22", help="comma-separated, tried in order (default 22)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--json", action="store_true")

@@ -6,9 +6,11 @@ server that also has keys of other types is never reported as "wrong"."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import IntegrationSpec, Page, ValidationContext
@@ -27,6 +29,11 @@ from ..sshkeys import (
     parse_public_key,
     parse_public_key_field,
 )
+
+# paramiko logs a traceback at ERROR for every refused negotiation (e.g. a host without a
+# key of the pinned type); without a handler Python would print it on stderr. Records still
+# reach the application's own handlers, if it configured any. paramiko never logs secrets.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 TITLE = "Custom integration"
 DEFAULT_PORT = 22
@@ -98,11 +105,22 @@ class _Stopped(Exception):
     """The check was cancelled or ran out of time; the watcher closed the connection."""
 
 
+@dataclass
+class _Limits:
+    """The part of a CheckContext the SSH steps need (also used outside a check)."""
+
+    timeout: float
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def cancelled(self) -> bool:
+        return self.cancel.is_set()
+
+
 class _Watch:
     """Closes the connection when the check is cancelled or its time is up, so that no
     blocking paramiko call outlives the check."""
 
-    def __init__(self, ctx: CheckContext, budget: float) -> None:
+    def __init__(self, ctx: CheckContext | _Limits, budget: float) -> None:
         self.ctx = ctx
         self.deadline = time.monotonic() + budget
         self.finished = threading.Event()
@@ -159,7 +177,7 @@ def _targets(host: str, ports: list[int]) -> str:
     return f"{host} (ports {', '.join(str(p) for p in ports)})"
 
 
-def _connect_first(host: str, ports: list[int], ctx: CheckContext, watch: _Watch) -> tuple[socket.socket | None, int | None, CheckResult | None]:
+def _connect_first(host: str, ports: list[int], ctx: CheckContext | _Limits, watch: _Watch) -> tuple[socket.socket | None, int | None, CheckResult | None]:
     """TCP-connect to the ports in order; (socket, port, None) or (None, None, failure)."""
     where = _targets(host, ports)
     refused: list[int] = []
@@ -217,7 +235,7 @@ def _disabled_host_key_algorithms(pinned_type: str) -> list[str]:
     return sorted(a for a in offered if a not in allowed)
 
 
-def _classify_ssh_failure(exc: BaseException, where: str, ctx: CheckContext, watch: _Watch,
+def _classify_ssh_failure(exc: BaseException, where: str, ctx: CheckContext | _Limits, watch: _Watch,
                           pinned: PublicKeyInfo | None) -> CheckResult:
     import paramiko
 
@@ -257,10 +275,12 @@ def _classify_ssh_failure(exc: BaseException, where: str, ctx: CheckContext, wat
         )
     if isinstance(exc, paramiko.IncompatiblePeer) or "Incompatible ssh" in text:
         if pinned is not None and "host key" in text:
+            sha1 = (" (or signs with RSA only the obsolete SHA-1 way; then update its sshd)"
+                    if pinned.key_type == "ssh-rsa" else "")
             return CheckResult(
                 Category.HOST_KEY_MISMATCH,
-                f"{where} offers no {pinned.key_type} host key, so it cannot prove it owns the "
-                f"pinned key ({pinned.fingerprint}); nothing was sent. Paste the host's current "
+                f"{where} offers no {pinned.key_type} host key{sha1}, so it cannot prove it owns "
+                f"the pinned key ({pinned.fingerprint}); nothing was sent. Paste the host's current "
                 "public key if it was replaced; otherwise treat this as an attack.",
                 where,
                 details={"pinned_fingerprint": pinned.fingerprint},
@@ -289,6 +309,26 @@ def _classify_ssh_failure(exc: BaseException, where: str, ctx: CheckContext, wat
         f"The SSH exchange with {where} failed unexpectedly ({type(exc).__name__}).",
         where,
     )
+
+
+def _handshake(sock: socket.socket, timeout: float, watch: _Watch, key_type: str | None) -> tuple[Any, Any]:
+    """SSH key exchange on a connected socket, host-key types restricted to `key_type`'s
+    algorithms when given. Returns (transport, server key); sends no authentication."""
+    import paramiko
+
+    disabled = {"keys": _disabled_host_key_algorithms(key_type)} if key_type else None
+    transport = paramiko.Transport(sock, disabled_algorithms=disabled)
+    watch.guard(transport)
+    transport.banner_timeout = timeout
+    transport.handshake_timeout = timeout
+    transport.auth_timeout = timeout
+    negotiated = threading.Event()
+    transport.start_client(event=negotiated)
+    _wait(negotiated, transport, watch)
+    if not transport.is_active():
+        transport.close()
+        raise transport.get_exception() or EOFError("the server closed the connection")
+    return transport, transport.get_remote_server_key()
 
 
 def _wait(event: threading.Event, transport: Any, watch: _Watch) -> None:
@@ -385,18 +425,7 @@ def check(ctx: CheckContext) -> list[CheckResult]:
         where = host_port(host, port)
         started = time.monotonic()
         try:
-            disabled = {"keys": _disabled_host_key_algorithms(pinned.key_type)} if pinned else None
-            transport = paramiko.Transport(sock, disabled_algorithms=disabled)
-            watch.guard(transport)
-            transport.banner_timeout = ctx.timeout
-            transport.handshake_timeout = ctx.timeout
-            transport.auth_timeout = ctx.timeout
-            negotiated = threading.Event()
-            transport.start_client(event=negotiated)
-            _wait(negotiated, transport, watch)
-            if not transport.is_active():
-                raise transport.get_exception() or EOFError("the server closed the connection")
-            server_key = transport.get_remote_server_key()
+            transport, server_key = _handshake(sock, ctx.timeout, watch, pinned.key_type if pinned else None)
         except _Stopped:
             return [_classify_ssh_failure(TimeoutError(), where, ctx, watch, pinned)]
         except Exception as exc:  # noqa: BLE001 - classified into one category
@@ -541,6 +570,63 @@ def _run_command(transport: Any, command: str, ctx: CheckContext, watch: _Watch)
     # The last line of standard error usually carries the reason a command failed.
     last = next((ln.strip() for ln in reversed(err.decode("utf-8", "replace").splitlines()) if ln.strip()), "")
     return status, last[:200]
+
+
+@dataclass
+class HostKeys:
+    """What `read_host_keys` found: the port used and one key per type the host offers,
+    or the failure (a CheckResult) when no SSH server could be read."""
+
+    port: int | None
+    keys: list[PublicKeyInfo]
+    failure: CheckResult | None = None
+
+
+def read_host_keys(host: str, ports: list[int], *, timeout: float = 10.0,
+                   cancel: threading.Event | None = None) -> HostKeys:
+    """The host's public keys as it presents them over SSH (one key exchange per key type,
+    no authentication) — like `ssh-keyscan`. What comes over the network is only as good as
+    the network: compare the fingerprint with the host's administrator before pinning."""
+    limits = _Limits(timeout, cancel or threading.Event())
+    where = _targets(host, ports)
+    found: list[PublicKeyInfo] = []
+    chosen: int | None = None
+    types = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa")
+    watch = _Watch(limits, timeout * (len(types) + len(ports)))
+    try:
+        for key_type in types:
+            try:
+                sock, port, failed = _connect_first(host, [chosen] if chosen else ports, limits, watch)
+            except _Stopped:
+                failed = _classify_ssh_failure(TimeoutError(), where, limits, watch, None)
+            if failed is not None:
+                return HostKeys(chosen, found, failed)
+            assert sock is not None and port is not None
+            chosen = port
+            watch.guard(sock)
+            transport = None
+            try:
+                transport, key = _handshake(sock, timeout, watch, key_type)
+                found.append(info_of_blob(key.get_name(), key.asbytes()))
+            except _Stopped:
+                return HostKeys(chosen, found, _classify_ssh_failure(TimeoutError(), host_port(host, port), limits, watch, None))
+            except Exception as exc:  # noqa: BLE001 - classified below
+                import paramiko
+
+                if not (isinstance(exc, paramiko.IncompatiblePeer) and "host key" in str(exc)):
+                    return HostKeys(chosen, found, _classify_ssh_failure(exc, host_port(host, port), limits, watch, None))
+            finally:
+                if transport is not None:
+                    transport.close()
+                sock.close()
+    finally:
+        watch.stop()
+    if not found:
+        return HostKeys(chosen, found, CheckResult(
+            Category.PROTOCOL_ERROR,
+            f"{where} offers no host key of a type xdrconf can verify (Ed25519, ECDSA, RSA with SHA-2).",
+            where))
+    return HostKeys(chosen, found)
 
 
 SPEC = IntegrationSpec(

@@ -254,8 +254,14 @@ class CustomIntegrationPage(QWizardPage):
         key_label = QLabel("Public key", verification)
         self.load_public = QPushButton("Load from file…", verification)
         self.load_public.clicked.connect(self._load_public_key)
+        self.read_public = QPushButton("Read from host…", verification)
+        self.read_public.setObjectName("readHostKeys")
+        self.read_public.setToolTip("Read the keys the host presents over SSH, without logging in "
+                                    "(like ssh-keyscan); compare the fingerprint before using one.")
+        self.read_public.clicked.connect(self.read_host_keys)
         key_row.addWidget(key_label)
         key_row.addStretch(1)
+        key_row.addWidget(self.read_public)
         key_row.addWidget(self.load_public)
         vlay.addLayout(key_row)
         self.public_key = QPlainTextEdit(verification)
@@ -388,6 +394,7 @@ class CustomIntegrationPage(QWizardPage):
         self._set("verify_host", "true" if on else "false")
         self.public_key.setEnabled(on)
         self.load_public.setEnabled(on)
+        self.read_public.setEnabled(on)
         self.unverified_warning.setVisible(not on)
         self.acknowledge.setVisible(not on)
         if not initial:
@@ -452,6 +459,45 @@ class CustomIntegrationPage(QWizardPage):
         path = self.prompts.open_file("Host public key", "Public keys (*.pub);;All files (*)")
         if path:
             self.ctx.run_in_background(lambda: _read_text_file(path), self.public_key.setPlainText)
+
+    def read_host_keys(self) -> Any:
+        """Read the host's keys in a worker and let the user choose one to paste."""
+        from ...core.fields import parse_host, parse_ports
+        from ...core.integrations.custom import read_host_keys
+        from ...core.net import NetConfig
+
+        try:
+            host = parse_host(self.host.text(), "IP address or host name")
+            ports = parse_ports(self.ports.text(), "Ports")
+        except ValidationError as exc:
+            _status(self.key_info, False, f"{exc}.")
+            return None
+        timeout = NetConfig.from_app(self.ctx.workspace.app).timeout
+        self.read_public.setEnabled(False)
+        _status(self.key_info, None, f"Reading the host keys of {host}…")
+
+        def done(found: Any) -> None:
+            self.read_public.setEnabled(self.verify.isChecked())
+            if found.failure is not None and not found.keys:
+                _status(self.key_info, False, found.failure.message)
+                return
+            items = [f"{k.describe()}  —  {k.key_type}" for k in found.keys]
+            chosen = self.prompts.choose(
+                "Host keys",
+                f"Keys presented by {host} on port {found.port}. They were read over the network: "
+                "compare the fingerprint with the one the host's administrator gives you before "
+                "using a key.", items)
+            if chosen is None:
+                self._public_key_changed()
+                return
+            self.public_key.setPlainText(found.keys[items.index(chosen)].line)
+
+        def failed(exc: BaseException) -> None:
+            self.read_public.setEnabled(self.verify.isChecked())
+            _status(self.key_info, False, error_text(exc))
+
+        return self.ctx.run_in_background(lambda: read_host_keys(host, ports, timeout=timeout),
+                                          done, failed, checks=True)
 
     def _show_pin(self, result: CheckResult | None) -> None:
         seen = result.details.get("seen_host_key") if result is not None else None
