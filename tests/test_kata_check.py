@@ -191,3 +191,15 @@ def test_no_connection_and_lost_key(ws, server_cert, test_ca):
     ws.secrets.delete(state.secrets[kata.secret_name(conn["id"])])  # e.g. the keyring was reset
     [r] = run_check(ws, tid, "kata")
     assert r.category is Category.MISSING_SECRET and r.connection == conn["id"]
+
+
+def test_key_that_does_not_belong_to_the_certificate(ws, server_cert, test_ca):
+    from xdrconf.core.integrations import kata_certs
+
+    tid = setup_tenant(ws, test_ca)
+    conn = kata.add_connection(ws, tid, "127.0.0.1", 443, "p256")
+    other = kata_certs.generate(conn["id"], "p256").key_pem
+    ws.update_integration(tid, IntegrationEdit("kata", secrets={kata.secret_name(conn["id"]): other}))
+    [r] = run_check(ws, tid, "kata")
+    assert r.category is Category.INVALID_CONFIG and "does not belong to its certificate" in r.message
+    assert other.splitlines()[1] not in r.message

@@ -322,6 +322,15 @@ def _check_one(ctx: CheckContext, conn: dict[str, Any]) -> CheckResult:
         return result(Category.MISSING_SECRET,
                       f"The private key of the KATA connection {where} is not stored here (e.g. after an "
                       "import); generate a new certificate and key, then have KATA accept it.")
+    try:
+        matches = kata_certs.key_matches(conn["cert_pem"], key_pem)
+    except (ValueError, TypeError):
+        matches = False
+    if not matches:
+        return result(Category.INVALID_CONFIG,
+                      f"The private key stored for the KATA connection {where} does not belong to its "
+                      "certificate (or cannot be read); generate a new certificate and key, then have "
+                      "KATA accept it.")
     started = time.monotonic()
     try:
         client_cert = ClientCert(conn["cert_pem"], key_pem)
