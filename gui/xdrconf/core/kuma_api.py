@@ -209,7 +209,7 @@ def _refused(conn: KumaConnection, response: Any, doing: str) -> KumaRequestFail
         return KumaRequestFailed(
             Category.AUTH_FAILED,
             f"KUMA refused to {doing} (403 access denied){quoted}: the token is unknown or "
-            "expired, or its user is disabled or has no role for this in the alert's tenant; "
+            "expired, or its user is disabled or lacks the role for this in the KUMA tenant; "
             "check the user in KUMA or create a new token.",
             status=403, code="access_denied")
     if status == 400:
