@@ -416,3 +416,13 @@ def test_ipv6_loopback(ws, tmp_path, client_keys):
         r = check(ws, tid)
     assert r.category is Category.OK, r.message
     assert r.target == f"[::1]:{v6.port}"
+
+
+def test_verification_off_is_flagged_on_the_tenant(ws, client_keys):
+    tid = configure(ws, 22, verify=False, key=client_keys["plain"].private_openssh)
+    flags = ws.flags(ws.tree.get(tid))
+    assert [(k, f.level) for k, f in flags] == [("custom", "warning")]
+    assert "not verified" in flags[0][1].message
+    ws.update_integration("Acme", IntegrationEdit("custom", values={
+        "verify_host": "true", "host_public_key": make_key("ed25519").public_line}))
+    assert ws.flags(ws.tree.get(tid)) == []

@@ -239,3 +239,38 @@ def test_read_from_host_lists_the_keys_and_pastes_the_chosen_one(qtbot, ws, tmp_
         assert chosen in {server.public_line("ed25519"), server.public_line("rsa")}
         assert parse_public_key(chosen).fingerprint in items[-1]
         assert task is not None
+
+
+@pytest.mark.skipif(sshd_support.available() is not None, reason=str(sshd_support.available()))
+def test_panel_offers_to_pin_the_key_an_unverified_check_saw(qtbot, ws, tmp_path):
+    from xdrconf.core.checks import run_check
+    from xdrconf.qt.integrations import panel
+
+    client = make_key("ed25519")
+    with Sshd(tmp_path / "sshd", host_keys=("ed25519",), authorized=(client.public_line,)) as server:
+        ws.add_tenant("Acme")
+        ws.update_integration("Acme", IntegrationEdit("custom", values={
+            "host": "127.0.0.1", "ports": str(server.port), "verify_host": "false", "auth": "key",
+            "username": getpass.getuser()}, secrets={"private_key": client.private_openssh}, enabled=True))
+        tid = ws.tenant("Acme").id
+        results = run_check(ws, tid, "custom")
+        ws.record_results({(tid, "custom"): [r.to_dict() for r in results]})
+        refreshed = []
+        ctx = IntegrationUiContext(ws, tid, "custom", SPEC, refresh=lambda: refreshed.append(1))
+        widget = panel(ctx)
+        qtbot.addWidget(widget)
+        widget.show()
+        fingerprint = parse_public_key(server.public_line("ed25519")).fingerprint
+        assert "verification is off" in widget.state_label.text()
+        assert fingerprint in widget.state_label.text()
+        assert widget.pin_button.isVisible()
+        if os.environ.get("XDRCONF_SCREENSHOTS"):
+            qtbot.wait(50)
+            widget.grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "custom_panel.png"))
+        widget.pin()
+        qtbot.waitUntil(lambda: bool(refreshed), timeout=10000)
+        state = ws.integration(ws.tenant("Acme"), "custom")
+        assert state.settings["verify_host"] is True
+        assert state.settings["host_public_key"] == server.public_line("ed25519")
+        assert "Host verified" in widget.state_label.text() and not widget.pin_button.isVisible()
+        assert run_check(ws, tid, "custom")[0].ok

@@ -35,13 +35,12 @@ def cmd_key_info(args: argparse.Namespace) -> int:
 
 
 def cmd_pin(args: argparse.Namespace) -> int:
+    from ..core.integrations.custom import seen_host_key
     from ..core.sshkeys import parse_public_key
 
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.tenant)
-        state = ws.integration(tenant, "custom")
-        seen = next((r.get("details", {}).get("seen_host_key") for r in reversed(state.results)
-                     if r.get("details", {}).get("seen_host_key")), None)
+        seen = seen_host_key(ws.integration(tenant, "custom"))
         if not seen:
             fail("no host key has been seen yet; run 'xdrconf check TENANT custom' with "
                  "verify_host=false first, or set host_public_key=@FILE")

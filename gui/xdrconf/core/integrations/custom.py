@@ -6,6 +6,7 @@ server that also has keys of other types is never reported as "wrong"."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import socket
 import threading
@@ -13,11 +14,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import IntegrationSpec, Page, ValidationContext
+from ..catalog import Flag, IntegrationSpec, Page, ValidationContext
 from ..checks import CheckContext, missing_secret_result
 from ..errors import ValidationError
 from ..fields import Field, host_port
 from ..outcome import Category, CheckResult
+from ..tenants import IntegrationState
 from ..sshkeys import (
     HOST_KEY_ALGORITHMS,
     PassphraseNeeded,
@@ -75,6 +77,23 @@ FIELDS = (
           "is reported. Leave empty to only log in.",
           placeholder="true"),
 )
+
+
+def flags(state: IntegrationState, now: _dt.datetime) -> list[Flag]:
+    """Verification off is allowed, knowingly; it stays visible on the tenant."""
+    if state.settings.get("verify_host", True) is False:
+        return [Flag("warning", "Custom integration: the SSH host is not verified (verification "
+                                "is off); read or ask for its public key and pin it.")]
+    return []
+
+
+def seen_host_key(state: IntegrationState) -> str | None:
+    """The host key an unverified check saw last (to offer pinning it), or None."""
+    for result in reversed(state.results):
+        details = result.get("details") or {}
+        if details.get("seen_host_key") and not details.get("verified", False):
+            return str(details["seen_host_key"])
+    return None
 
 
 def validate(settings: dict[str, Any], vctx: ValidationContext) -> None:
@@ -649,5 +668,6 @@ SPEC = IntegrationSpec(
     ),
     check=check,
     validate=validate,
+    flags=flags,
     extra={"timeout_steps": 5},
 )

@@ -554,5 +554,84 @@ class CustomIntegrationPage(QWizardPage):
         return True
 
 
+class HostVerificationPanel(QWidget):
+    """Main window: how the SSH host is verified, and "Pin this key" for the key an
+    unverified check saw (compare its fingerprint first)."""
+
+    def __init__(self, ctx: IntegrationUiContext) -> None:
+        super().__init__(ctx.parent)
+        self.ctx = ctx
+        self.task: Any = None
+        self.setObjectName("customPanel")
+        self.setWindowTitle("SSH host verification")
+        lay = QVBoxLayout(self)
+        self.state_label = QLabel(self)
+        self.state_label.setObjectName("verificationState")
+        self.state_label.setWordWrap(True)
+        self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.state_label)
+        self.pin_button = QPushButton("Pin this key", self)
+        self.pin_button.setObjectName("panelPinButton")
+        self.pin_button.clicked.connect(self.pin)
+        lay.addWidget(self.pin_button, 0, Qt.AlignmentFlag.AlignLeft)
+        lay.addStretch(1)
+        self.update_view()
+
+    def update_view(self) -> None:
+        from ...core.integrations.custom import seen_host_key
+
+        state = self.ctx.state
+        settings = state.settings
+        seen = seen_host_key(state) if settings.get("verify_host", True) is False else None
+        if settings.get("verify_host", True) is False:
+            text = (f"<span style='color:{ERROR_COLOUR}'><b>Host verification is off.</b> The host "
+                    "is not verified before the password or key login is sent.</span>")
+            if seen:
+                text += (f"<br>The last check saw {html.escape(parse_public_key(seen).describe())}. "
+                         "Compare it with the fingerprint the host's administrator reads with "
+                         "<code>ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub</code>, then pin it.")
+            else:
+                text += "<br>Run Check connection to see the host's key, or set the key in the wizard."
+        elif settings.get("host_public_key"):
+            info = parse_public_key(settings["host_public_key"])
+            text = (f"<span style='color:{OK_COLOUR}'>✓ Host verified against the pinned key</span> "
+                    f"{html.escape(info.describe())}.")
+        else:
+            text = "No host key is pinned yet; set it in the wizard."
+        self.state_label.setText(text)
+        self.seen = seen
+        self.pin_button.setVisible(bool(seen))
+        self.pin_button.setEnabled(not self.ctx.workspace.readonly)
+
+    def pin(self) -> Any:
+        from ...core.workspace import IntegrationEdit
+
+        if not self.seen or self.task is not None:
+            return None
+        line, ws, tid = self.seen, self.ctx.workspace, self.ctx.tenant_id
+        self.pin_button.setEnabled(False)
+
+        def work() -> None:
+            ws.update_integration(tid, IntegrationEdit(
+                "custom", values={"verify_host": "true", "host_public_key": line}))
+
+        def done(_: Any) -> None:
+            self.task = None
+            self.update_view()
+            self.ctx.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self.task = None
+            self.update_view()
+            self.ctx.show_error(exc)
+
+        self.task = self.ctx.run_in_background(work, done, failed)
+        return self.task
+
+
 def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage]:
     return [CustomIntegrationPage(ctx)]
+
+
+def panel(ctx: IntegrationUiContext) -> QWidget:
+    return HostVerificationPanel(ctx)
