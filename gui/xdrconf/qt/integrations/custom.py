@@ -52,6 +52,8 @@ from . import IntegrationUiContext
 OK_COLOUR = colour("ok").name()
 ERROR_COLOUR = colour("error").name()
 WARN_COLOUR = "#8a5a00"
+COMPARE_HINT = ("Compare it with the fingerprint the host's administrator reads with "
+                "<code>ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub</code>, then pin it.")
 
 
 def _mono(widget: QWidget) -> None:
@@ -509,8 +511,7 @@ class CustomIntegrationPage(QWizardPage):
             info = parse_public_key(seen)
             self.pin_text.setText(
                 f"<span style='color:{WARN_COLOUR}'>The host presented {html.escape(info.describe())}. "
-                "Compare it with the fingerprint the host's administrator reads with "
-                "<code>ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub</code>, then pin it.</span>")
+                f"{COMPARE_HINT}</span>")
 
     def _checked(self, results: list[CheckResult]) -> None:
         self._show_pin(results[0] if results else None)
@@ -587,9 +588,7 @@ class HostVerificationPanel(QWidget):
             text = (f"<span style='color:{ERROR_COLOUR}'><b>Host verification is off.</b> The host "
                     "is not verified before the password or key login is sent.</span>")
             if seen:
-                text += (f"<br>The last check saw {html.escape(parse_public_key(seen).describe())}. "
-                         "Compare it with the fingerprint the host's administrator reads with "
-                         "<code>ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub</code>, then pin it.")
+                text += f"<br>The last check saw {html.escape(parse_public_key(seen).describe())}. {COMPARE_HINT}"
             else:
                 text += "<br>Run Check connection to see the host's key, or set the key in the wizard."
         elif settings.get("host_public_key"):
