@@ -334,7 +334,7 @@ def test_verification_on_requires_a_public_key(ws, client_keys):
     with pytest.raises(ValidationError) as info:
         ws.update_integration("Acme", IntegrationEdit("custom", values={
             "host": "scripts.example.com", "auth": "key", "username": "soar"},
-            secrets={"private_key": client_keys["plain"].private_openssh}))
+            secrets={"private_key": client_keys["plain"].private_openssh}, enabled=True))
     assert info.value.field == "host_public_key"
 
 
@@ -343,18 +343,29 @@ def test_auth_method_requires_its_secret(ws, client_keys):
     pin = make_key("ed25519").public_no_comment
     with pytest.raises(ValidationError) as info:
         ws.update_integration("Acme", IntegrationEdit("custom", values={
-            "host": "h.example.com", "host_public_key": pin, "auth": "password", "username": "soar"}))
+            "host": "h.example.com", "host_public_key": pin, "auth": "password", "username": "soar"}, enabled=True))
     assert info.value.field == "password"
     with pytest.raises(ValidationError) as info:
         ws.update_integration("Acme", IntegrationEdit("custom", values={
             "host": "h.example.com", "host_public_key": pin, "auth": "key", "username": "soar"},
-            secrets={"password": "x"}))
+            secrets={"password": "x"}, enabled=True))
     assert info.value.field == "private_key"
     with pytest.raises(ValidationError) as info:
         ws.update_integration("Acme", IntegrationEdit("custom", values={
             "host": "h.example.com", "host_public_key": pin, "auth": "key"},
-            secrets={"private_key": client_keys["plain"].private_openssh}))
+            secrets={"private_key": client_keys["plain"].private_openssh}, enabled=True))
     assert info.value.field == "username"
+
+
+def test_partial_settings_can_be_saved_while_off(ws):
+    """Step by step (host now, credentials later) works while the integration is off; turning
+    it on then needs the rest."""
+    ws.add_tenant("Acme")
+    ws.update_integration("Acme", IntegrationEdit("custom", values={"host": "h.example.com", "auth": "password"}))
+    assert ws.tenant("Acme").integrations["custom"].settings["host"] == "h.example.com"
+    with pytest.raises(ValidationError):
+        ws.set_enabled("Acme", "custom", True)
+    assert not ws.tenant("Acme").integrations["custom"].enabled
 
 
 def test_bad_public_key_is_refused_at_save_naming_the_field(ws, client_keys):

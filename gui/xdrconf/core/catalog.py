@@ -95,6 +95,10 @@ class ValidationContext:
     values_set: frozenset[str] = frozenset()
     secrets_set: frozenset[str] = frozenset()
     today: _dt.date | None = None
+    # Whether the integration is (or is being turned) on: completeness rules (a credential
+    # that must go with a chosen method) apply then; while it is off, partial settings may
+    # be saved step by step.
+    enabled: bool = False
 
 
 # kind -> (title, module name or None). Order is the product's order.

@@ -348,6 +348,7 @@ class Workspace:
             values_set=frozenset(n for n, v in edit.values.items() if v not in (None, "")),
             secrets_set=frozenset(n for n, v in edit.secrets.items() if v is not None),
             today=_dt.date.today(),
+            enabled=state.enabled,
         )
         if spec.adjust is not None:
             spec.adjust(state.settings, vctx)

@@ -97,6 +97,10 @@ def seen_host_key(state: IntegrationState) -> str | None:
 
 
 def validate(settings: dict[str, Any], vctx: ValidationContext) -> None:
+    """Completeness of what turning the integration on needs; while it is off, settings can
+    be given step by step (e.g. the host first, the credentials in a later command)."""
+    if not vctx.enabled:
+        return
     if settings.get("verify_host", True) and not settings.get("host_public_key"):
         raise ValidationError(
             "Public key",

@@ -543,7 +543,7 @@ class CustomIntegrationPage(QWizardPage):
             settings = self.draft.settings()
             present = {k for k in self.draft.stored.secrets if self.draft.secrets.get(k, "") is not None}
             present |= set(self.draft.typed_secrets())
-            self.ctx.spec.validate(settings, ValidationContext(self.ctx.tenant.is_root, frozenset(present)))  # type: ignore[misc]
+            self.ctx.spec.validate(settings, ValidationContext(self.ctx.tenant.is_root, frozenset(present), enabled=True))  # type: ignore[misc]
         except ValidationError as exc:
             self.page_error.setText(html.escape(f"{exc}."))
             return False
