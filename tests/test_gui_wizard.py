@@ -210,7 +210,7 @@ def test_check_connection_in_the_wizard(window, qtbot, ws, kuma, test_ca):
     wizard.next()
     _, closing = drive_to_closing(wizard, qtbot, kuma.port, GOOD_TOKEN, test_ca.cert_pem)
     box = closing.check_box
-    with qtbot.waitSignal(box.checked, timeout=15000) as blocker:
+    with qtbot.waitSignal(box.checked, timeout=30000) as blocker:
         box.button.click()
         assert box.progress.isVisible() and box.cancel_button.isVisible()
     [result] = blocker.args[0]
@@ -226,7 +226,7 @@ def test_check_connection_in_the_wizard(window, qtbot, ws, kuma, test_ca):
     qtbot.keyClicks(token, "wrong-token")
     wizard.next()
     wizard.next()
-    with qtbot.waitSignal(box.checked, timeout=15000) as blocker:
+    with qtbot.waitSignal(box.checked, timeout=30000) as blocker:
         box.button.click()
     assert blocker.args[0][0].category.value == "auth_failed"
     assert "wrong-token" not in box.outcome.text()
@@ -239,7 +239,7 @@ def test_check_in_the_wizard_can_be_cancelled(window, qtbot, ws, kuma, test_ca):
     wizard.next()
     _, closing = drive_to_closing(wizard, qtbot, kuma.port, GOOD_TOKEN, test_ca.cert_pem)
     box = closing.check_box
-    with qtbot.waitSignal(box.checked, timeout=15000) as blocker:
+    with qtbot.waitSignal(box.checked, timeout=30000) as blocker:
         box.button.click()
         qtbot.waitUntil(lambda: len(kuma.requests) == 1, timeout=10000)
         box.cancel_button.click()
@@ -272,7 +272,7 @@ def test_fetch_certificate_and_pin_it(window, qtbot, ws, kuma, server_cert):
     assert next_enabled(wizard)
     wizard.next()
     box = wizard.currentPage().check_box
-    with qtbot.waitSignal(box.checked, timeout=15000) as blocker:
+    with qtbot.waitSignal(box.checked, timeout=30000) as blocker:
         box.button.click()
     assert blocker.args[0][0].category.value == "ok", blocker.args[0][0].message
 

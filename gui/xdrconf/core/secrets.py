@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import os
 import queue
-import secrets as _secrets
 import sys
 import threading
 from dataclasses import dataclass
@@ -152,7 +151,7 @@ class SecretStore:
     def status(self) -> KeyringStatus:
         """Whether secrets can be stored now: a write, a read and a delete of a probe entry."""
         name = self.backend_name
-        probe = "probe-" + _secrets.token_hex(6)
+        probe = "probe-" + os.urandom(6).hex()
         try:
             self._run(lambda: self.backend.set_password(self.service, probe, "probe"))
             self._run(lambda: self.backend.delete_password(self.service, probe))
@@ -199,7 +198,7 @@ class SecretStore:
     def put(self, value: str) -> str:
         """Store a new secret; returns its reference."""
         if len(value) <= INLINE_LIMIT:
-            ref = _secrets.token_hex(16)
+            ref = os.urandom(16).hex()
             self._set(ref, value)
             return ref
         return self._put_blob(value)
@@ -231,7 +230,7 @@ class SecretStore:
     def _put_blob(self, value: str) -> str:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        name = _secrets.token_hex(16)
+        name = os.urandom(16).hex()
         key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(12)
         sealed = nonce + AESGCM(key).encrypt(nonce, value.encode(), name.encode())

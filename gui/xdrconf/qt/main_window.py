@@ -15,17 +15,11 @@ from typing import Any, Callable
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMenu,
-    QProgressBar,
+    QSizePolicy,
     QSplitter,
-    QTabWidget,
-    QTableView,
-    QTextBrowser,
     QToolBar,
     QTreeView,
     QVBoxLayout,
@@ -36,19 +30,21 @@ from ..core import catalog
 from ..core.workspace import Workspace
 from . import workers
 from .dialogs import Prompts, show_error
-from .integrations_view import IntegrationsModel, Row, build_rows, details_html, tenant_mark
 from .tenant_model import TenantTreeModel
 
 log = logging.getLogger(__name__)
-EXPAND_LIMIT = 5000  # with a filter, expand at most this many parents
+EXPAND_LIMIT = 300  # with a filter, open the tree down to the matches when at most this many
 
 
 class MainWindow(QMainWindow):
     refreshed = Signal()  # after the views were rebuilt from the workspace
     busy_changed = Signal(bool)
 
-    def __init__(self, ws: Workspace, prompts: Prompts | None = None) -> None:
+    def __init__(self, ws: Workspace, prompts: Prompts | None = None, *, deferred: bool = False) -> None:
+        """deferred: show the tree first and fill in the integrations (which imports every
+        integration's module) in start(), after the window was painted."""
         super().__init__()
+        self._populated = not deferred
         self.ws = ws
         self.prompts = prompts or Prompts(self)
         self.busy = 0
@@ -158,9 +154,12 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.tree_view, 1)
         self.count_label = QLabel(left)
         self.count_label.setObjectName("countLabel")
+        # Its text changes on every filter keystroke: keep that from relaying out the window.
+        self.count_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         lay.addWidget(self.count_label)
 
         right = QWidget(split)
+        self._right = right
         rlay = QVBoxLayout(right)
         rlay.setContentsMargins(6, 6, 6, 6)
         self.title_label = QLabel(right)
@@ -175,8 +174,32 @@ class MainWindow(QMainWindow):
         self.note_label.setObjectName("tenantNote")
         self.note_label.setWordWrap(True)
         rlay.addWidget(self.note_label)
+        self._right_layout = rlay
+        self._placeholder = QWidget(right)
+        rlay.addWidget(self._placeholder, 1)
+        self.table: Any = None
+        self.table_model: Any = None
+        self.details: Any = None
+        self.bottom_tabs: Any = None
+        if self._populated:
+            self._build_integrations_area()
+        self._panel_tab_wanted: set[str] = set()
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setSizes([300, 880])
+        self.setCentralWidget(split)
+
+    def _build_integrations_area(self) -> None:
+        """The integrations table and the details/panel tabs (built after the first paint
+        when deferred: they are not needed to show the tree)."""
+        from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTabWidget, QTextBrowser
+
+        from .integrations_view import IntegrationsModel
+
         self.table_model = IntegrationsModel(self)
-        self.table = QTableView(right)
+        self.table = QTableView(self._right)
         self.table.setModel(self.table_model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -197,40 +220,30 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._integration_changed())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._table_menu)
-        self.details = QTextBrowser(right)
+        self.details = QTextBrowser(self._right)
         self.details.setObjectName("details")
         self.details.setOpenLinks(False)
         self.details.setMinimumHeight(110)
         self.details.setFrameShape(QTextBrowser.Shape.NoFrame)
-        self.bottom_tabs = QTabWidget(right)
+        self.bottom_tabs = QTabWidget(self._right)
         self.bottom_tabs.setObjectName("bottomTabs")
         self.bottom_tabs.setDocumentMode(True)
         self.bottom_tabs.addTab(self.details, "Details")
-        self.detail_split = QSplitter(Qt.Orientation.Vertical, right)
+        self.detail_split = QSplitter(Qt.Orientation.Vertical, self._right)
         self.detail_split.setChildrenCollapsible(False)
         self.detail_split.addWidget(self.table)
         self.detail_split.addWidget(self.bottom_tabs)
         self.detail_split.setStretchFactor(0, 1)
         self.detail_split.setStretchFactor(1, 1)
         self.detail_split.setSizes([330, 290])
-        rlay.addWidget(self.detail_split, 1)
-        self._panel_tab_wanted: set[str] = set()
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setStretchFactor(0, 0)
-        split.setStretchFactor(1, 1)
-        split.setSizes([300, 880])
-        self.setCentralWidget(split)
+        self._right_layout.replaceWidget(self._placeholder, self.detail_split)
+        self._placeholder.deleteLater()
 
     def _build_status(self) -> None:
         sb = self.statusBar()
-        self.busy_bar = QProgressBar(self)
-        self.busy_bar.setRange(0, 0)
-        self.busy_bar.setMaximumWidth(120)
-        self.busy_bar.setVisible(False)
+        self.busy_bar: Any = None  # created on first use
         self.busy_label = QLabel(self)
         sb.addWidget(self.busy_label)
-        sb.addWidget(self.busy_bar)
         self.readonly_label = QLabel(self)
         self.readonly_label.setObjectName("readonlyLabel")
         self.readonly_label.setStyleSheet("color:#b00020; font-weight:bold")
@@ -248,6 +261,10 @@ class MainWindow(QMainWindow):
     # ---- start ----------------------------------------------------------------------------
     def start(self) -> None:
         """Things that may be slow, done after the window is on screen."""
+        if not self._populated:
+            self._populated = True
+            self._build_integrations_area()
+            self.reload_tree()
         self.probe_keyring()
         if self.ws.notice is not None:
             QTimer.singleShot(0, self.show_open_notice)
@@ -345,7 +362,15 @@ class MainWindow(QMainWindow):
         now = self.busy > 0
         if delta > 0 and what:
             self.busy_label.setText(what)
-        self.busy_bar.setVisible(now)
+        if self.busy_bar is None and now:
+            from PySide6.QtWidgets import QProgressBar
+
+            self.busy_bar = QProgressBar(self)
+            self.busy_bar.setRange(0, 0)
+            self.busy_bar.setMaximumWidth(120)
+            self.statusBar().addWidget(self.busy_bar)
+        if self.busy_bar is not None:
+            self.busy_bar.setVisible(now)
         if not now:
             self.busy_label.setText("")
         self._update_actions()
@@ -365,12 +390,16 @@ class MainWindow(QMainWindow):
         return tid if tid in self.ws.tree else None
 
     def current_kind(self) -> str | None:
+        if self.table is None:
+            return None
         index = self.table.currentIndex()
         if not index.isValid():
             return None
         return self.table_model.rows[index.row()].kind
 
-    def current_row(self) -> Row | None:
+    def current_row(self) -> Any:
+        if self.table is None:
+            return None
         index = self.table.currentIndex()
         return self.table_model.rows[index.row()] if index.isValid() else None
 
@@ -388,6 +417,8 @@ class MainWindow(QMainWindow):
         return True
 
     def select_integration(self, kind: str) -> None:
+        if self.table_model is None:
+            return
         row = self.table_model.row_of(kind)
         if row >= 0:
             self.table.selectRow(row)
@@ -407,8 +438,10 @@ class MainWindow(QMainWindow):
         expanded and selected."""
         keep = select or self.current_tenant_id()
         expanded = self._expanded_ids() if len(self.tree_model) else {self.ws.tree.root_id}
+        from .integrations_view import tenant_mark
+
         marks = {}
-        for tenant in self.ws.tree.walk_all():
+        for tenant in self.ws.tree.walk_all() if self._populated else ():
             if tenant.integrations:
                 mark = tenant_mark(self.ws, tenant)
                 if mark:
@@ -429,6 +462,8 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Re-read the workspace into the views."""
+        from .integrations_view import tenant_mark
+
         structure = [(t.id, t.name, t.parent_id) for t in self.ws.tree.walk_all()]
         if structure != getattr(self, "_structure", None):
             self._structure = structure
@@ -453,11 +488,12 @@ class MainWindow(QMainWindow):
         self._update_count()
 
     def _expand_matches(self) -> None:
-        parents = self.tree_model.visible_parents()
-        if len(parents) <= EXPAND_LIMIT:
+        if self.tree_model.match_count <= EXPAND_LIMIT:
             view = self.tree_view
-            for index in parents:
+            for index in self.tree_model.visible_parents():
                 view.expand(index)
+        else:  # too many to show opened: the first level, until the filter narrows
+            self.tree_view.expand(self.tree_model.index_of(self.ws.tree.root_id))
 
     def _update_count(self) -> None:
         total = len(self.tree_model)
@@ -468,8 +504,14 @@ class MainWindow(QMainWindow):
             self.count_label.setText(f"{total:,} tenants")
 
     def _tenant_changed(self) -> None:
+        from .integrations_view import build_rows
+
         tid = self.current_tenant_id()
         kind = self.current_kind()
+        if not self._populated:
+            self.title_label.setText(self.ws.tree.path(tid) if tid else "")
+            self.note_label.setText("Loading…")
+            return
         if tid is None:
             self.title_label.setText("No tenant selected")
             self.note_label.setText("")
@@ -495,6 +537,10 @@ class MainWindow(QMainWindow):
         self._integration_changed()
 
     def _integration_changed(self) -> None:
+        from .integrations_view import details_html
+
+        if not self._populated:
+            return
         tid = self.current_tenant_id()
         if tid is not None:
             self.details.setHtml(details_html(self.ws, self.ws.tree.get(tid), self.current_row()))
@@ -573,6 +619,8 @@ class MainWindow(QMainWindow):
         self.act_restore.setEnabled(writable and self.ws.file.backup.exists())
 
     def _tree_menu(self, pos: Any) -> None:
+        from PySide6.QtWidgets import QMenu
+
         menu = QMenu(self)
         menu.addActions([self.act_add, self.act_rename, self.act_move, self.act_remove])
         menu.addSeparator()
@@ -580,6 +628,8 @@ class MainWindow(QMainWindow):
         menu.popup(self.tree_view.viewport().mapToGlobal(pos))
 
     def _table_menu(self, pos: Any) -> None:
+        from PySide6.QtWidgets import QMenu
+
         menu = QMenu(self)
         menu.addActions([self.act_configure, self.act_toggle, self.act_check])
         if self._panel_actions:
