@@ -218,6 +218,9 @@ class CheckAllDialog(QDialog):
         self.done_count = 0
         self.failed_count = 0
         self.by_pair: dict[tuple[str, str], list[CheckResult]] = {}
+        self._queue: list[tuple[str, str]] = []
+        self._all_reported = False
+        self._started = time.monotonic()
         self.setWindowTitle(title)
         self.resize(980, 480)
         lay = QVBoxLayout(self)
@@ -253,25 +256,44 @@ class CheckAllDialog(QDialog):
         self._update_summary()
 
     def start(self) -> None:
+        """Start as many checks as the check pool runs at once; each one that reports
+        starts the next (the GUI thread never queues hundreds of tasks in one go)."""
+        self._started = time.monotonic()
+        self._queue = list(self.pairs)
+        self.pending = len(self._queue)
+        for _ in range(min(len(self._queue), workers.check_pool().maxThreadCount())):
+            self._launch_next()
+        self._update_summary()
+
+    def _launch_next(self) -> None:
         from ..core.checks import run_check
 
-        pool = workers.check_pool()
-        self._started = time.monotonic()
+        if not self._queue:
+            return
+        tid, kind = self._queue.pop(0)
         ws, cancel = self.ws, self.cancel_event
-        for tid, kind in self.pairs:
-            def work(tid: str = tid, kind: str = kind) -> list[CheckResult]:
-                if cancel.is_set():  # queued behind others and cancelled meanwhile
-                    return [CheckResult(Category.CANCELLED, "The check was cancelled before it started.",
-                                        tenant=ws.tree.path(tid), integration=kind)]
-                return run_check(ws, tid, kind, cancel=cancel)
+        workers.run_in_background(
+            lambda: run_check(ws, tid, kind, cancel=cancel),
+            lambda results, key=(tid, kind): self._one_done(key, results),
+            lambda exc, key=(tid, kind): self._one_failed(key, exc),
+            cancel=cancel, pool=workers.check_pool(), owner=self)
 
-            self.pending += 1
-            workers.run_in_background(
-                work,
-                lambda results, key=(tid, kind): self._one_done(key, results),
-                lambda exc, key=(tid, kind): self._one_failed(key, exc),
-                cancel=cancel, pool=pool, owner=self)
-        self._update_summary()
+    def _cancel_queued(self) -> None:
+        """Checks not started yet end as cancelled at once."""
+        queued, self._queue = self._queue, []
+        batch = []
+        for tid, kind in queued:
+            path = self.ws.tree.path(tid) if tid in self.ws.tree else tid
+            result = CheckResult(Category.CANCELLED, "The check was cancelled before it started.",
+                                 tenant=path, integration=kind)
+            self.by_pair[(tid, kind)] = [result]
+            batch.append(result)
+        self.pending -= len(batch)
+        self.done_count += len(batch)
+        self.failed_count += len(batch)
+        self.model.add(batch)
+        self.progress.setValue(self.done_count)
+        self._maybe_finish()
 
     @property
     def running(self) -> bool:
@@ -280,6 +302,7 @@ class CheckAllDialog(QDialog):
     def cancel(self) -> None:
         self.cancel_event.set()
         self.cancel_button.setEnabled(False)
+        self._cancel_queued()
         self._update_summary()
 
     def _one_failed(self, key: tuple[str, str], exc: BaseException) -> None:
@@ -297,8 +320,16 @@ class CheckAllDialog(QDialog):
         self.by_pair[key] = results
         self.model.add(results)
         self.progress.setValue(self.done_count)
+        if self.cancel_event.is_set():
+            self._cancel_queued()
+        else:
+            self._launch_next()
+        self._maybe_finish()
+
+    def _maybe_finish(self) -> None:
         self._update_summary()
-        if self.pending == 0:
+        if self.pending == 0 and not self._all_reported:
+            self._all_reported = True
             self.elapsed = time.monotonic() - self._started
             self.cancel_button.setEnabled(False)
             self.finished_all.emit()

@@ -10,12 +10,15 @@ cooperative: `task.cancel()` sets `task.cancel_event` (a threading.Event), which
 function passes on, e.g. to `core.checks.run_check(cancel=...)`.
 
 Two pools: `general_pool()` for keyring and settings work (few threads; the keyring is
-serialised in the core anyway) and `check_pool()` for connection checks (up to 32 at once).
+serialised in the core anyway) and `check_pool()` for connection checks (8 per CPU core,
+at most 32, at once).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 from typing import Any, Callable
 
@@ -23,7 +26,12 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
-CHECK_CONCURRENCY = 32
+# Checks are mostly waiting, but TLS and HTTP parsing run in Python under the GIL: past
+# about 8 threads per core they only queue for it and starve the GUI thread (measured
+# with tests/benchmarks/bench_checks.py: 2 cores, 32 threads -> 0.4 s GUI stalls and no
+# faster; 16 -> under 50 ms). The environment variable overrides it.
+CHECK_CONCURRENCY = int(os.environ.get("XDRCONF_CHECK_CONCURRENCY", "0")) or min(32, 8 * (os.cpu_count() or 2))
+SWITCH_INTERVAL = float(os.environ.get("XDRCONF_SWITCH_INTERVAL", "0.001"))
 
 _general: QThreadPool | None = None
 _checks: QThreadPool | None = None
@@ -42,6 +50,9 @@ def general_pool() -> QThreadPool:
 def check_pool() -> QThreadPool:
     global _checks
     if _checks is None:
+        # Dozens of threads parse TLS and HTTP in Python at once; with the default 5 ms
+        # switch interval the GUI thread can wait for the GIL behind each of them in turn.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         _checks = QThreadPool()
         _checks.setObjectName("xdrconf-checks")
         _checks.setMaxThreadCount(CHECK_CONCURRENCY)
