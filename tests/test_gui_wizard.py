@@ -265,7 +265,7 @@ def test_fetch_certificate_and_pin_it(window, qtbot, ws, kuma, server_cert):
     expected = format_fingerprint(server_cert.sha256 if isinstance(server_cert.sha256, str)
                                   else server_cert.sha256())
     assert "Subject:" in shown and "Issuer:" in shown and "Valid:" in shown
-    assert expected in shown
+    assert expected in shown.replace("<br>", "")
     assert kuma.requests == []  # handshake only: nothing was sent
     fetch.pin_button.click()
     assert editor(trust, "tls_pin_sha256").edit.text() == expected

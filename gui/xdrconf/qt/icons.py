@@ -23,8 +23,9 @@ def mark_icon(level: str) -> QIcon:
     painter = QPainter(pix)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QColor(COLOURS.get(level, COLOURS["off"])))
-    painter.drawEllipse(2, 2, 10, 10)
+    if level != "none":
+        painter.setBrush(QColor(COLOURS.get(level, COLOURS["off"])))
+        painter.drawEllipse(2, 2, 10, 10)
     painter.end()
     return QIcon(pix)
 

@@ -114,14 +114,16 @@ def build_rows(ws: Any, tenant: Tenant) -> list[Row]:
 
 
 def tenant_mark(ws: Any, tenant: Tenant) -> str | None:
-    """'error' when an enabled integration's last check failed, 'warning' for flags."""
-    mark = None
-    for state in tenant.integrations.values():
-        if state.enabled and any(r.get("category") != "ok" for r in state.results):
-            return "error"
-    if tenant.integrations and ws.flags(tenant):
-        mark = "warning"
-    return mark
+    """'error' when an enabled integration's last check failed, 'warning' for flags, 'ok'
+    when every enabled integration's last check passed, else None."""
+    enabled = [s for s in tenant.integrations.values() if s.enabled]
+    if any(r.get("category") != "ok" for s in enabled for r in s.results):
+        return "error"
+    if enabled and ws.flags(tenant):
+        return "warning"
+    if enabled and all(s.results for s in enabled):
+        return "ok"
+    return None
 
 
 class IntegrationsModel(QAbstractTableModel):

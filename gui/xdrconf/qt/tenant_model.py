@@ -193,12 +193,12 @@ class TenantTreeModel(QAbstractItemModel):
                 elif self._marks.get(tid) == "warning":
                     tip += "\nA warning is pending (see the integrations)."
                 return tip
-        if role == Qt.ItemDataRole.DecorationRole:
-            mark = self._marks.get(self._ids[n])
-            if mark:
-                from .icons import mark_icon
+        if role == Qt.ItemDataRole.DecorationRole and self._marks:
+            from .icons import mark_icon
 
-                return mark_icon(mark)
+            # Once any tenant has a mark, every row gets an icon (blank when none) so that
+            # the names stay aligned.
+            return mark_icon(self._marks.get(self._ids[n], "none"))
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

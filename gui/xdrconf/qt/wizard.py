@@ -502,9 +502,12 @@ class FetchCertificateBox(QWidget):
             self.info = info
             self.pin_button.setEnabled(True)
             self.label.setStyleSheet("")
-            self.label.setText("<br>".join(html.escape(line) for line in info.lines())
-                               + "<br><i>Compare the fingerprint with the one the server's "
-                               "administrator gives you before pinning it.</i>")
+            lines = [html.escape(line) for line in info.lines() if not line.startswith("SHA-256:")]
+            fp = info.fingerprint_display
+            half = len(fp) // 2 + 1  # two lines of 16 bytes: a fingerprint has no break points
+            lines.append(f"SHA-256: <tt>{fp[:half]}<br>{fp[half:]}</tt>")
+            self.label.setText("<br>".join(lines) + "<br><i>Compare the fingerprint with the one "
+                               "the server's administrator gives you before pinning it.</i>")
 
         self.task = self.ctx.run_in_background(lambda: fetch_certificate(host, port, timeout),
                                                done, failed, checks=True)
@@ -512,6 +515,9 @@ class FetchCertificateBox(QWidget):
     def pin(self) -> None:
         if self.info is not None:
             self.pin_editor.set_value(self.info.fingerprint_display)
+            edit = getattr(self.pin_editor, "edit", None)
+            if edit is not None:
+                edit.setCursorPosition(0)
 
     def _say(self, text: str, error: bool = False) -> None:
         self.label.setStyleSheet(REASON_STYLE if error else HELP_STYLE)
@@ -545,8 +551,7 @@ class IntegrationClosingPage(QWizardPage):
         lay.addWidget(self.reason)
         lay.addSpacing(12)
         self.check_box = CheckConnectionBox(ctx, self)
-        lay.addWidget(self.check_box)
-        lay.addStretch(1)
+        lay.addWidget(self.check_box, 1)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt name
         self._toggled(self.toggle.isChecked())
