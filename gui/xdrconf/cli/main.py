@@ -314,10 +314,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         needed = exchange.import_document(ws, doc)
     print("Imported.")
     if needed:
-        print("These secrets were not in the file (exports never hold secrets); enter them again "
-              "with 'xdrconf integration set TENANT KIND --secret FIELD', then turn the integration on:")
+        print("These secrets were not in the file (exports never hold secrets); enter them again, "
+              "then turn the integration on:")
         for item in needed:
-            print(f"  - {item.line()}")
+            print(f"  - {item.line()}\n      {item.hint()}")
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import NotFoundError, ValidationError
@@ -62,6 +63,11 @@ class IntegrationSpec:
     # as they are by generic edits and exported as they are (they hold no secrets).
     structured_keys: tuple[str, ...] = ()
     supported: bool = True
+    # Drops what the integration keeps outside the settings for a removed tenant (e.g.
+    # cached lookups): called with the config folder and the tenant's id.
+    forget_tenant: Callable[[Path, str], None] | None = None
+    # How to enter again a secret an import could not bring (default: integration set).
+    reenter_hint: Callable[[str, str], str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def field(self, name: str) -> Field:

@@ -56,6 +56,13 @@ class NeededSecret:
     def line(self) -> str:
         return f"{self.tenant_path}: {catalog.title_of(self.kind)} — {self.name}"
 
+    def hint(self) -> str:
+        """The command that enters this secret again."""
+        spec = catalog.spec_for(self.kind)
+        if spec.reenter_hint is not None:
+            return spec.reenter_hint(self.tenant_path, self.name)
+        return f"xdrconf integration set '{self.tenant_path}' {self.kind} --secret {self.name}"
+
 
 def import_document(ws: Any, doc: Any) -> list[NeededSecret]:
     """Create missing tenants, replace the integration settings named in the file, keep

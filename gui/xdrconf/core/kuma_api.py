@@ -777,14 +777,14 @@ class IncidentStore:
     def _save(self) -> None:
         if self.cache_path is None:
             return
-        from .storage import _write_private
+        from .storage import write_private
 
         doc = {"schema": self.CACHE_SCHEMA, "version": 1,
                "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                "alerts": self._known}
         try:
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            _write_private(self.cache_path, json.dumps(doc).encode())
+            write_private(self.cache_path, json.dumps(doc).encode())
         except OSError as exc:
             log.warning("could not write the KUMA incident cache: %s", exc.strerror)
 

@@ -62,7 +62,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write a file readable by its owner only, via a temporary file and an atomic replace."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -155,8 +155,8 @@ class SettingsFile:
         self.ensure_dir()
         data = json.dumps(document, indent=1, ensure_ascii=False).encode() + b"\n"
         if self.path.exists():
-            _write_private(self.backup, self.path.read_bytes())
-        _write_private(self.path, data)
+            write_private(self.backup, self.path.read_bytes())
+        write_private(self.path, data)
 
     def restore_backup(self) -> None:
         if not self.backup.exists():
@@ -170,7 +170,7 @@ class SettingsFile:
         if self.path.exists():
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             os.replace(self.path, self.dir / f"settings.replaced-{stamp}.json")
-        _write_private(self.path, raw)
+        write_private(self.path, raw)
 
 
 class FolderLock:

@@ -536,7 +536,7 @@ class TipCache:
         return entry
 
     def put(self, key: str, result: LookupResult) -> None:
-        from .storage import _write_private
+        from .storage import write_private
 
         entry = {
             "stored_at": self.clock().isoformat(timespec="seconds"),
@@ -556,10 +556,10 @@ class TipCache:
                     del entries[k]
             doc = {"schema": CACHE_SCHEMA, "version": 1, "entries": entries}
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            _write_private(self.path, json.dumps(doc, ensure_ascii=False, indent=1).encode())
+            write_private(self.path, json.dumps(doc, ensure_ascii=False, indent=1).encode())
 
     def forget_tenant(self, tenant_id: str) -> int:
-        from .storage import _write_private
+        from .storage import write_private
 
         with _cache_lock:
             entries = self._load()
@@ -568,7 +568,7 @@ class TipCache:
                 del entries[k]
             if gone:
                 doc = {"schema": CACHE_SCHEMA, "version": 1, "entries": entries}
-                _write_private(self.path, json.dumps(doc, ensure_ascii=False, indent=1).encode())
+                write_private(self.path, json.dumps(doc, ensure_ascii=False, indent=1).encode())
             return len(gone)
 
 

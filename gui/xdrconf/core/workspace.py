@@ -263,6 +263,21 @@ class Workspace:
             for state in tenant.integrations.values():
                 txn.obsolete.extend(state.secrets.values())
             self.tree.remove(tenant.id)
+        self._forget_tenant(tenant.id)
+
+    def _forget_tenant(self, tenant_id: str) -> None:
+        """Drop what integrations keep beside the settings for a removed tenant: per-tenant
+        files under cache/ and whatever a spec's forget_tenant hook names."""
+        for path in (self.config_dir / "cache").glob(f"*/{tenant_id}.json"):
+            path.unlink(missing_ok=True)
+        for kind in catalog.KINDS:
+            spec = catalog.spec_for(kind)
+            if spec.forget_tenant is None:
+                continue
+            try:
+                spec.forget_tenant(self.config_dir, tenant_id)
+            except Exception:  # noqa: BLE001 - the tenant is gone; a stale cache entry is harmless
+                log.warning("could not drop the %s cache of a removed tenant", kind)
 
     # ---- integrations ---------------------------------------------------------------------
     def integration(self, tenant: Tenant, kind: str) -> IntegrationState:

@@ -463,5 +463,9 @@ SPEC = IntegrationSpec(
     validate=validate,
     flags=flags,
     structured_keys=(CONNECTIONS,),
+    reenter_hint=lambda tenant_path, name: (
+        f"xdrconf kata regenerate '{tenant_path}' {name.split(':', 1)[-1]}  "
+        "(a new key and certificate; the KATA administrator approves the connection again)"
+    ),
     extra={"timeout_steps": 3},
 )

@@ -17,6 +17,7 @@ from ..tip_lookup import (
     ACCESS_TITLES,
     OPENTIP_DEFAULT_URL,
     PREMIUM_DEFAULT_URL,
+    TipCache,
     access_of,
     base_url,
     parse_ttl,
@@ -136,4 +137,5 @@ SPEC = IntegrationSpec(
     check_notice=QUOTA_NOTICE,
     adjust=adjust,
     root_only=("proxy",),
+    forget_tenant=lambda config_dir, tenant_id: TipCache(config_dir).forget_tenant(tenant_id),
 )
