@@ -37,3 +37,16 @@ def test_import_says_how_to_enter_each_missing_secret(ws):
     assert hints["kuma"] == "xdrconf integration set 'Root tenant/Acme' kuma --secret token"
     assert hints["kata"].startswith("xdrconf kata regenerate 'Root tenant/Acme' 1b4e28ba-2fa1-11d2-883f-0016d3cca427")
     assert not ws.tenant("Acme").integrations["kuma"].enabled  # no token yet: imported off
+
+
+def test_saving_kuma_commands_keeps_the_last_check_result(ws):
+    from xdrconf.core.workspace import IntegrationEdit
+
+    ws.add_tenant("T")
+    ws.update_integration("T", IntegrationEdit("kuma", values={"host": "k.example.com"}))
+    tid = ws.tenant("T").id
+    ws.record_results({(tid, "kuma"): [{"category": "ok", "message": "fine", "checked_at": "2026-11-22T00:00:00+00:00"}]})
+    ws.update_integration("T", IntegrationEdit("kuma", structured={"commands": []}))
+    assert ws.tenant("T").integrations["kuma"].results[0]["category"] == "ok"
+    ws.update_integration("T", IntegrationEdit("kuma", values={"port": "7000"}))
+    assert ws.tenant("T").integrations["kuma"].results == []  # a changed address makes it stale

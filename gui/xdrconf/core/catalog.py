@@ -62,6 +62,9 @@ class IntegrationSpec:
     # Settings keys managed by the integration's own code (e.g. KATA connections), kept
     # as they are by generic edits and exported as they are (they hold no secrets).
     structured_keys: tuple[str, ...] = ()
+    # Whether a change of those structured settings makes the last check result stale
+    # (KATA connections: yes; KUMA's saved commands: no, the check does not use them).
+    structured_resets_check: bool = True
     supported: bool = True
     # Drops what the integration keeps outside the settings for a removed tenant (e.g.
     # cached lookups): called with the config folder and the tenant's id.

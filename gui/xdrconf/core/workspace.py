@@ -353,7 +353,7 @@ class Workspace:
             if old:
                 txn.obsolete.append(old)
             state.results = []  # a new secret makes the last check result stale
-        if edit.values or edit.structured:
+        if edit.values or (edit.structured and spec.structured_resets_check):
             state.results = []
         if edit.enabled is not None:
             state.enabled = edit.enabled

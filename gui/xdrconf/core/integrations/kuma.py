@@ -121,4 +121,5 @@ SPEC = IntegrationSpec(
     check=check,
     validate=validate_commands,
     structured_keys=("commands",),
+    structured_resets_check=False,
 )
