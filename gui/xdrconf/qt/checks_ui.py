@@ -91,10 +91,13 @@ class CheckConnectionBox(QWidget):
         self._timer.setInterval(100)
         self._timer.timeout.connect(self._tick)
         self._started = 0.0
+        self._running = False
 
     @property
     def running(self) -> bool:
-        return self.task is not None and self.task.running
+        # Our own flag, not task.running: the worker's `finished` may arrive after the
+        # result was shown, and a new check must be possible as soon as it is.
+        return self._running
 
     def start(self) -> workers.Task | None:
         from ..core.checks import run_check
@@ -112,6 +115,7 @@ class CheckConnectionBox(QWidget):
                 return None
             typed = ctx.draft.typed_secrets()
         cancel = threading.Event()
+        self._running = True
         self.results = []
         self.outcome.setText("Checking…")
         self.button.setEnabled(False)
@@ -135,6 +139,7 @@ class CheckConnectionBox(QWidget):
         self.elapsed.setText(f"{time.monotonic() - self._started:.1f} s")
 
     def _stop(self) -> None:
+        self._running = False
         self._timer.stop()
         self.button.setEnabled(True)
         self.cancel_button.setVisible(False)

@@ -148,12 +148,14 @@ class Task(QObject):
 
     @Slot(object)
     def _result(self, value: Any) -> None:
+        self.running = False  # the answer is in; `finished` may come a moment later
         self.result = value
         if self._on_done is not None:
             self._call(self._on_done, value)
 
     @Slot(object)
     def _error(self, exc: BaseException) -> None:
+        self.running = False
         self.exception = exc
         if self._on_error is not None:
             self._call(self._on_error, exc)
