@@ -249,3 +249,33 @@ def test_export_and_import_through_the_menu(window, qtbot, ws, prompts, tmp_path
     assert "Imported" in visible_names(window)
     info = [a for a in prompts.asked if a[0] == "info"][-1]
     assert any("Imported" in line and "token" in line for line in info[3])
+
+
+def test_run_gui_opens_the_window_and_fills_it_after_the_first_paint(qtbot, config_dir, keyring_backend):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from xdrconf.qt.app import run_gui
+
+    with Workspace.open(config_dir, keyring_backend=keyring_backend) as first:
+        first.add_tenant("Acme")
+    seen = {}
+
+    def inspect():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if not windows or windows[0].keyring_status is None:
+            QTimer.singleShot(20, inspect)
+            return
+        w = windows[0]
+        seen["names"] = visible_names(w)
+        seen["table"] = w.table is not None and w.table_model.rowCount() > 0
+        seen["keyring"] = w.keyring_label.text()
+        seen["writable"] = not w.ws.readonly
+        w.close()
+        QApplication.quit()
+
+    QTimer.singleShot(0, inspect)
+    assert run_gui(str(config_dir), keyring_backend=keyring_backend) == 0
+    assert seen["names"] == ["Root tenant", "Acme", "Shared"]
+    assert seen["table"] and seen["writable"]
+    assert seen["keyring"].endswith("ready")
