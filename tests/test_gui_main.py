@@ -251,31 +251,22 @@ def test_export_and_import_through_the_menu(window, qtbot, ws, prompts, tmp_path
     assert any("Imported" in line and "token" in line for line in info[3])
 
 
-def test_run_gui_opens_the_window_and_fills_it_after_the_first_paint(qtbot, config_dir, keyring_backend):
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from xdrconf.qt.app import run_gui
+def test_start_gui_shows_the_tree_then_fills_in_after_the_first_paint(qtbot, config_dir, keyring_backend):
+    """The start-up path of `xdrconf` (run_gui without its event loop: app.exec() would
+    leave Qt's quit flag set for the rest of the test session)."""
+    from xdrconf.qt.app import start_gui
 
     with Workspace.open(config_dir, keyring_backend=keyring_backend) as first:
         first.add_tenant("Acme")
-    seen = {}
-
-    def inspect():
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        if not windows or windows[0].keyring_status is None:
-            QTimer.singleShot(20, inspect)
-            return
-        w = windows[0]
-        seen["names"] = visible_names(w)
-        seen["table"] = w.table is not None and w.table_model.rowCount() > 0
-        seen["keyring"] = w.keyring_label.text()
-        seen["writable"] = not w.ws.readonly
-        w.close()
-        QApplication.quit()
-
-    QTimer.singleShot(0, inspect)
-    assert run_gui(str(config_dir), keyring_backend=keyring_backend) == 0
-    assert seen["names"] == ["Root tenant", "Acme", "Shared"]
-    assert seen["table"] and seen["writable"]
-    assert seen["keyring"].endswith("ready")
+    window = start_gui(str(config_dir), keyring_backend=keyring_backend)
+    qtbot.addWidget(window)
+    try:
+        assert visible_names(window) == ["Root tenant", "Acme", "Shared"]
+        assert window.table is None  # deferred until painted
+        qtbot.waitUntil(lambda: window.keyring_status is not None, timeout=10000)
+        assert window.table is not None and window.table_model.rowCount() > 0
+        assert window.keyring_label.text().endswith("ready")
+        assert not window.ws.readonly
+        wait_idle(qtbot, window)
+    finally:
+        window.ws.close()

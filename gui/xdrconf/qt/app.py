@@ -21,7 +21,10 @@ def _after_first_paint(widget: Any, then: Any) -> None:
     widget.installEventFilter(probe)
 
 
-def run_gui(config_dir: str | None = None, *, keyring_backend: Any | None = None) -> int:
+def start_gui(config_dir: str | None = None, *, keyring_backend: Any | None = None) -> Any:
+    """Open the settings and show the main window (the tree first; the integrations, the
+    keyring status and any notice right after the first paint). None if the settings
+    cannot be opened at all (the user was told why)."""
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from ..core.errors import XdrconfError
@@ -34,16 +37,25 @@ def run_gui(config_dir: str | None = None, *, keyring_backend: Any | None = None
         ws = Workspace.open(config_dir, readonly_if_locked=True, keyring_backend=keyring_backend)
     except XdrconfError as exc:
         QMessageBox.critical(None, "xdrconf", str(exc))
-        return 2
+        return None
     from .main_window import MainWindow
 
     window = MainWindow(ws, deferred=True)
     _after_first_paint(window, window.start)
     window.show()
+    return window
+
+
+def run_gui(config_dir: str | None = None, *, keyring_backend: Any | None = None) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    window = start_gui(config_dir, keyring_backend=keyring_backend)
+    if window is None:
+        return 2
     try:
-        return app.exec()
+        return QApplication.instance().exec()
     finally:
         from . import workers
 
         workers.wait_all(5000)
-        ws.close()
+        window.ws.close()
