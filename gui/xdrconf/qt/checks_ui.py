@@ -227,6 +227,13 @@ class CheckAllDialog(QDialog):
         self._queue: list[tuple[str, str]] = []
         self._all_reported = False
         self._started = time.monotonic()
+        # Results reach the table in batches, a few times a second: repainting the table for
+        # each of hundreds of results would keep the GUI thread busy.
+        self._unshown: list[CheckResult] = []
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(150)
+        self._flush_timer.timeout.connect(self._flush)
         self.setWindowTitle(title)
         self.resize(980, 480)
         lay = QVBoxLayout(self)
@@ -299,8 +306,7 @@ class CheckAllDialog(QDialog):
         self.pending -= len(batch)
         self.done_count += len(batch)
         self.failed_count += len(batch)
-        self.model.add(batch)
-        self.progress.setValue(self.done_count)
+        self._unshown.extend(batch)
         self._maybe_finish()
 
     @property
@@ -326,16 +332,25 @@ class CheckAllDialog(QDialog):
         self.done_count += 1
         self.failed_count += sum(1 for r in results if not r.ok)
         self.by_pair[key] = results
-        self.model.add(results)
-        self.progress.setValue(self.done_count)
+        self._unshown.extend(results)
         if self.cancel_event.is_set():
             self._cancel_queued()
         else:
             self._launch_next()
         self._maybe_finish()
 
-    def _maybe_finish(self) -> None:
+    def _flush(self) -> None:
+        self._flush_timer.stop()
+        batch, self._unshown = self._unshown, []
+        self.model.add(batch)
+        self.progress.setValue(self.done_count)
         self._update_summary()
+
+    def _maybe_finish(self) -> None:
+        if self.pending == 0:
+            self._flush()
+        elif not self._flush_timer.isActive():
+            self._flush_timer.start()
         if self.pending == 0 and not self._all_reported:
             self._all_reported = True
             self.elapsed = time.monotonic() - self._started

