@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
 import subprocess
 import sys
@@ -86,6 +85,8 @@ def main() -> int:
     parser.add_argument("--checks", type=int, default=500)
     parser.add_argument("--sequential", type=int, default=500,
                         help="how many to check one at a time (default: all 500)")
+    parser.add_argument("--hidden", action="store_true",
+                        help="do not show the Check-all dialog (to see what painting it costs)")
     args = parser.parse_args()
     _common.start_keyring()
     try:
@@ -141,7 +142,7 @@ def measure(app, ws, port, ca, args) -> int:
     ticks.start()
     t0 = time.perf_counter()
     dialog = CheckAllDialog(ws, pairs, title="bench")
-    if not os.environ.get('BENCH_HIDE'):
+    if not args.hidden:
         dialog.show()
     dialog.start()
     run_loop_until(dialog.finished_all, 600)
