@@ -270,3 +270,24 @@ def test_start_gui_shows_the_tree_then_fills_in_after_the_first_paint(qtbot, con
         wait_idle(qtbot, window)
     finally:
         window.ws.close()
+
+
+def test_expiry_flags_are_shown_on_the_row_and_the_tree(window, qtbot, ws):
+    """Flags come from the integration's spec (here KASAP's token expiry) via ws.flags."""
+    from xdrconf.core.tenants import IntegrationState
+
+    ws.add_tenant("Acme")
+    acme = ws.tenant("Acme")
+    acme.integrations["kasap"] = IntegrationState("kasap", True, {"token_issued": "2020-01-01"},
+                                                  {"token": "not-a-real-ref"})
+    window.refresh()
+    window.select_tenant(acme.id)
+    model = window.table_model
+    r = model.row_of("kasap")
+    flags = [f.message for k, f in ws.flags(acme) if k == "kasap"]
+    assert flags and model.data(model.index(r, 4)) == "; ".join(flags)
+    assert "expired" in model.data(model.index(r, 4))
+    assert model.rows[r].level == "error"
+    assert window.tree_model.data(window.tree_model.index_of(acme.id), window.tree_model.MARK_ROLE) == "error"
+    window.select_integration("kasap")
+    assert "expired" in window.details.toPlainText()

@@ -52,7 +52,7 @@ class Row:
         if any(r.get("category") != "ok" for r in self.results):
             return "error"
         if self.flags:
-            return "warning"
+            return "error" if any(level == "error" for level, _ in self.flags) else "warning"
         return "ok" if self.results else "off"
 
     def status_text(self) -> str:
@@ -119,7 +119,10 @@ def tenant_mark(ws: Any, tenant: Tenant) -> str | None:
     enabled = [s for s in tenant.integrations.values() if s.enabled]
     if any(r.get("category") != "ok" for s in enabled for r in s.results):
         return "error"
-    if enabled and ws.flags(tenant):
+    flags = ws.flags(tenant) if enabled else []
+    if any(flag.level == "error" for _, flag in flags):
+        return "error"
+    if flags:
         return "warning"
     if enabled and all(s.results for s in enabled):
         return "ok"
@@ -202,7 +205,7 @@ class IntegrationsModel(QAbstractTableModel):
             if col == 3 and row.results and row.level == "error":
                 return QBrush(colour("error"))
             if col == 4 and row.flags:
-                return QBrush(colour("warning"))
+                return QBrush(colour("error" if row.level == "error" else "warning"))
             return None
         return None
 
