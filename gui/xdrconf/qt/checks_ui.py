@@ -196,7 +196,8 @@ class ResultsModel(QAbstractTableModel):
                 if role == Qt.ItemDataRole.ToolTipRole:
                     return None
                 return "" if r.latency_ms is None else f"{r.latency_ms:.0f} ms"
-            return (r.tenant, catalog.title_of(r.integration), r.connection or r.target,
+            tenant = r.tenant.split("/", 1)[1] if "/" in r.tenant and col == 0 and role == Qt.ItemDataRole.DisplayRole else r.tenant
+            return (tenant, catalog.title_of(r.integration), r.connection or r.target,
                     r.category.value, r.message, "", format_time(r.checked_at))[col]
         if role == Qt.ItemDataRole.UserRole:  # sort key
             if col == 5:
@@ -235,7 +236,7 @@ class CheckAllDialog(QDialog):
         self._flush_timer.setInterval(150)
         self._flush_timer.timeout.connect(self._flush)
         self.setWindowTitle(title)
-        self.resize(980, 480)
+        self.resize(1100, 520)
         lay = QVBoxLayout(self)
         self.summary = QLabel(self)
         lay.addWidget(self.summary)
@@ -255,13 +256,20 @@ class CheckAllDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         head = self.table.horizontalHeader()
         for col, width in enumerate((230, 130, 140, 110, 300, 70, 70)):
             self.table.setColumnWidth(col, width)
         head.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         lay.addWidget(self.table, 1)
+        self.detail = QLabel("Select a result to read its whole message.", self)
+        self.detail.setObjectName("resultDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setMinimumHeight(self.fontMetrics().height() * 3)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        lay.addWidget(self.detail)
+        self.table.selectionModel().currentRowChanged.connect(self._show_detail)
         buttons = QDialogButtonBox(self)
         self.cancel_button = buttons.addButton("Cancel checks", QDialogButtonBox.ButtonRole.RejectRole)
         self.cancel_button.clicked.connect(self.cancel)
@@ -269,6 +277,14 @@ class CheckAllDialog(QDialog):
         self.close_button.clicked.connect(self.close)
         lay.addWidget(buttons)
         self._update_summary()
+
+    def _show_detail(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        source = self.table.model().mapToSource(current)
+        r = self.model.results[source.row()]
+        self.detail.setText(f"<b>{html.escape(r.tenant)}</b> — {html.escape(catalog.title_of(r.integration))}"
+                            f"<br>{result_html(r)}")
 
     def start(self) -> None:
         """Start as many checks as the check pool runs at once; each one that reports
