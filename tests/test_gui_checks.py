@@ -30,11 +30,15 @@ def test_check_subtree_and_tenant(window, qtbot, ws, kuma, test_ca):
         pass
     assert dialog.progress.value() == dialog.progress.maximum() == 2
     rows = {r[0]: r for r in table_rows(dialog)}
-    assert set(rows) == {"Root tenant/Acme", "Root tenant/Acme/Acme EU"}
-    assert rows["Root tenant/Acme"][1:4] == ["KUMA REST API", f"127.0.0.1:{kuma.port}", "ok"]
-    assert rows["Root tenant/Acme/Acme EU"][3] == "auth_failed"
-    assert rows["Root tenant/Acme"][5].endswith(" ms") and rows["Root tenant/Acme"][6]
+    assert set(rows) == {"Acme", "Acme/Acme EU"}  # paths below the Root tenant
+    assert rows["Acme"][1:4] == ["KUMA REST API", f"127.0.0.1:{kuma.port}", "ok"]
+    assert rows["Acme/Acme EU"][3] == "auth_failed"
+    assert rows["Acme"][5].endswith(" ms") and rows["Acme"][6]
     assert dialog.summary.text() == "2 of 2 checked, 1 not ok — done"
+    failed_row = [r[0] for r in table_rows(dialog)].index("Acme/Acme EU")
+    dialog.table.selectRow(failed_row)
+    assert "Root tenant/Acme/Acme EU" in dialog.detail.text()
+    assert "auth_failed" in dialog.detail.text() and "403" in dialog.detail.text()
     wait_idle(qtbot, window)
     # Kept in the settings and shown in the window (tree mark, table, details).
     eu = ws.tenant("Acme EU")
@@ -51,7 +55,7 @@ def test_check_subtree_and_tenant(window, qtbot, ws, kuma, test_ca):
     dialog = window.check_tenant()
     with qtbot.waitSignal(dialog.saved, timeout=20000):
         pass
-    assert [r[0] for r in table_rows(dialog)] == ["Root tenant/Acme"]
+    assert [r[0] for r in table_rows(dialog)] == ["Acme"]
 
 
 def test_nothing_to_check_says_so(window, qtbot, ws):
