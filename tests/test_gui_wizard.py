@@ -294,3 +294,31 @@ def test_check_in_main_window_records_the_result(window, qtbot, ws, kuma, test_c
     assert cell.startswith("ok · ") and "soar" in cell
     assert "ok" in window.details.toPlainText() and "soar" in window.details.toPlainText()
     assert '"category": "ok"' in ws.file.path.read_text()
+
+
+def test_fetch_certificate_reads_the_portal_of_tip(window, qtbot, ws, server_cert, test_ca):
+    """Integrations without host/port fields (TIP's portal URLs) say where "Fetch
+    certificate" connects through their spec."""
+    from support.https_peer import HttpsPeer, Reply
+    from xdrconf.core.workspace import IntegrationEdit
+
+    with HttpsPeer(lambda req: Reply(404, {}), cert=server_cert) as portal:
+        ws.add_tenant("Acme")
+        ws.update_integration("Acme", IntegrationEdit("tip", values={
+            "access": "general", "opentip_url": f"https://localhost:{portal.port}"},
+            secrets={"token": "tip-token-123"}))
+        window.refresh()
+        window.select_tenant(ws.tenant("Acme").id)
+        window.select_integration("tip")
+        window.act_configure.trigger()
+        wizard = window.wizard
+        for _ in range(6):
+            if hasattr(wizard.currentPage(), "fetch_box"):
+                break
+            wizard.next()
+        fetch = wizard.currentPage().fetch_box
+        fetch.button.click()
+        qtbot.waitUntil(lambda: fetch.info is not None, timeout=10000)
+        assert format_fingerprint(server_cert.sha256) in fetch.label.text().replace("<br>", "")
+        assert portal.requests == []
+        wizard.reject()

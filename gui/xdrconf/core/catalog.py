@@ -69,6 +69,9 @@ class IntegrationSpec:
     # Drops what the integration keeps outside the settings for a removed tenant (e.g.
     # cached lookups): called with the config folder and the tenant's id.
     forget_tenant: Callable[[Path, str], None] | None = None
+    # The (host, port) whose certificate "Fetch certificate" reads, from the settings typed
+    # so far; by default the fields host and port, or the host of the field url.
+    cert_target: Callable[[dict[str, Any]], tuple[str, int] | None] | None = None
     # How to enter again a secret an import could not bring (default: integration set).
     reenter_hint: Callable[[str, str], str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)

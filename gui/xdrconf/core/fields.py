@@ -155,6 +155,18 @@ def parse_url(text: str, label: str = "URL", *, schemes: tuple[str, ...] = ("htt
     return value.rstrip("/")
 
 
+def url_host_port(url: str) -> tuple[str, int] | None:
+    """Host and port of an http(s) URL (default ports filled in), or None without a host."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return parts.hostname, port or (80 if parts.scheme == "http" else 443)
+
+
 def parse_bool(text: Any, label: str) -> bool:
     if isinstance(text, bool):
         return text

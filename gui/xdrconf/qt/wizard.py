@@ -429,6 +429,10 @@ class SpecFormPage(QWizardPage):
     def isComplete(self) -> bool:  # noqa: N802 - Qt name
         return not self._problems
 
+    def validatePage(self) -> bool:  # noqa: N802 - Qt name
+        # QWizard.next() called from code does not look at isComplete(): refuse here too.
+        return not self._problems
+
 
 class FetchCertificateBox(QWidget):
     """'Fetch certificate': a handshake-only connection to the host and port typed so far,
@@ -464,6 +468,11 @@ class FetchCertificateBox(QWidget):
     def _where(self) -> tuple[str, int]:
         assert self.ctx.draft is not None
         settings = self.ctx.draft.settings()
+        if self.ctx.spec.cert_target is not None:
+            found = self.ctx.spec.cert_target(settings)
+            if found is None:
+                raise ValidationError("Address", "enter the server's address on the earlier page first")
+            return found
         host, port = settings.get("host"), settings.get("port")
         if not host and settings.get("url"):
             from urllib.parse import urlsplit

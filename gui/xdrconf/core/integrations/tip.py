@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from ..catalog import IntegrationSpec, Page, ValidationContext
 from ..checks import CheckContext
-from ..fields import Field, parse_url
+from ..fields import Field, parse_url, url_host_port
 from ..outcome import Category, CheckResult
 from ..tip_lookup import (
     ACCESS_GENERAL,
@@ -138,4 +138,5 @@ SPEC = IntegrationSpec(
     adjust=adjust,
     root_only=("proxy",),
     forget_tenant=lambda config_dir, tenant_id: TipCache(config_dir).forget_tenant(tenant_id),
+    cert_target=lambda settings: url_host_port(base_url(settings)),
 )
