@@ -186,6 +186,7 @@ def test_password_wrong_is_auth_failed(ws, server, test_user):
 @needs_root
 def test_no_secret_in_logs(ws, server, test_user, client_keys, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="paramiko")  # whatever another test left it at
     tid = configure(ws, server.port, pin=server.public_line("ed25519"), auth="password",
                     username=test_user, password=PASSWORD)
     assert check(ws, tid).ok
