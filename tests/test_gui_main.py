@@ -58,6 +58,7 @@ def test_keyring_status_and_folder_in_status_bar(window, qtbot, ws):
     assert window.keyring_label.text().endswith("ready")
     assert str(ws.config_dir) in window.folder_label.text()
     assert not window.readonly_label.isVisible()
+    assert not window.readonly_banner.isVisible()
 
 
 def test_add_rename_move_remove_through_actions(window, qtbot, ws, prompts):
@@ -174,8 +175,10 @@ def test_read_only_when_the_folder_is_locked(qtbot, ws, config_dir, keyring_back
         assert second.readonly
         window = open_window(qtbot, second, prompts)
         assert window.readonly_label.isVisible()
-        assert window.readonly_label.text().startswith("read-only: ")
-        assert second.readonly_reason in window.readonly_label.text()
+        assert window.readonly_label.text() == "read-only"
+        assert second.readonly_reason in window.readonly_label.toolTip()
+        assert window.readonly_banner.isVisible()
+        assert second.readonly_reason in window.readonly_banner.text()
         assert "Acme" in visible_names(window)
         for act in (window.act_add, window.act_rename, window.act_remove, window.act_setup,
                     window.act_import, window.act_settings):

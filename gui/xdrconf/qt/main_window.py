@@ -174,6 +174,18 @@ class MainWindow(QMainWindow):
         self.note_label.setObjectName("tenantNote")
         self.note_label.setWordWrap(True)
         rlay.addWidget(self.note_label)
+        # Read-only (another xdrconf holds the folder): said where it cannot be missed.
+        self.readonly_banner = QLabel(right)
+        self.readonly_banner.setObjectName("readonlyBanner")
+        self.readonly_banner.setWordWrap(True)
+        self.readonly_banner.setStyleSheet(
+            "background:#fdecea; color:#8a1c1c; border:1px solid #f1b0ab; border-radius:3px; padding:6px")
+        if self.ws.readonly:
+            self.readonly_banner.setText(
+                f"<b>Read-only.</b> {self.ws.readonly_reason} Changes are turned off in this "
+                "window; checks still run, but their results are not saved.")
+        self.readonly_banner.setVisible(self.ws.readonly)
+        rlay.addWidget(self.readonly_banner)
         self._right_layout = rlay
         self._placeholder = QWidget(right)
         rlay.addWidget(self._placeholder, 1)
@@ -249,7 +261,8 @@ class MainWindow(QMainWindow):
         self.readonly_label.setObjectName("readonlyLabel")
         self.readonly_label.setStyleSheet("color:#b00020; font-weight:bold")
         if self.ws.readonly:
-            self.readonly_label.setText(f"read-only: {self.ws.readonly_reason}")
+            self.readonly_label.setText("read-only")
+            self.readonly_label.setToolTip(self.ws.readonly_reason)
         self.readonly_label.setVisible(self.ws.readonly)
         self.keyring_label = QLabel("Keyring: checking…", self)
         self.keyring_label.setObjectName("keyringLabel")
