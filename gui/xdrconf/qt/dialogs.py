@@ -62,10 +62,68 @@ class Prompts:
         return value if ok else None
 
     def choose(self, title: str, label: str, items: list[str], current: int = 0) -> str | None:
-        from PySide6.QtWidgets import QInputDialog
+        dialog = ChooseDialog(self.parent, title, label, items, current)
+        return dialog.chosen() if dialog.exec() else None
 
-        value, ok = QInputDialog.getItem(self.parent, title, label, items, current, False)
-        return value if ok else None
+
+def ChooseDialog(parent: "QWidget | None", title: str, label: str, items: list[str],
+                 current: int = 0) -> Any:
+    """A searchable list to pick one item from, usable with 10,000 tenant paths: a filter
+    box (any part of the text, any case), the matches, and OK on a selected match."""
+    from PySide6.QtCore import QSortFilterProxyModel, QStringListModel, Qt
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QListView, QVBoxLayout
+
+    class _Choose(QDialog):
+        def __init__(self) -> None:
+            super().__init__(parent)
+            self.setWindowTitle(title)
+            self.resize(560, 460)
+            lay = QVBoxLayout(self)
+            lay.addWidget(QLabel(label, self))
+            self.filter = QLineEdit(self)
+            self.filter.setObjectName("chooseFilter")
+            self.filter.setPlaceholderText("Type part of a name to narrow the list…")
+            self.filter.setClearButtonEnabled(True)
+            lay.addWidget(self.filter)
+            self.source = QStringListModel(items, self)
+            self.proxy = QSortFilterProxyModel(self)
+            self.proxy.setSourceModel(self.source)
+            self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            self.view = QListView(self)
+            self.view.setObjectName("chooseList")
+            self.view.setUniformItemSizes(True)
+            self.view.setModel(self.proxy)
+            self.view.doubleClicked.connect(lambda *_: self.accept())
+            lay.addWidget(self.view, 1)
+            self.count = QLabel(self)
+            lay.addWidget(self.count)
+            self.buttons = QDialogButtonBox(
+                QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+            self.buttons.accepted.connect(self.accept)
+            self.buttons.rejected.connect(self.reject)
+            lay.addWidget(self.buttons)
+            self.filter.textChanged.connect(self._filtered)
+            self.view.selectionModel().currentChanged.connect(lambda *_: self._update())
+            if items:
+                self.view.setCurrentIndex(self.proxy.index(min(current, len(items) - 1), 0))
+            self._update()
+
+        def _filtered(self, text: str) -> None:
+            self.proxy.setFilterFixedString(text)
+            if self.proxy.rowCount() and not self.view.currentIndex().isValid():
+                self.view.setCurrentIndex(self.proxy.index(0, 0))
+            self._update()
+
+        def _update(self) -> None:
+            shown = self.proxy.rowCount()
+            self.count.setText(f"{shown} of {len(items)} shown" if shown != len(items) else f"{shown} in all")
+            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.view.currentIndex().isValid())
+
+        def chosen(self) -> str | None:
+            index = self.view.currentIndex()
+            return str(index.data()) if index.isValid() else None
+
+    return _Choose()
 
     def confirm(self, title: str, text: str, details: list[str] | None = None) -> bool:
         from PySide6.QtWidgets import QMessageBox
