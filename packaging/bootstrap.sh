@@ -49,7 +49,8 @@ case "$mode" in
     # shellcheck disable=SC2086
     need_apt $runtime_pkgs
     make_venv ""
-    if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+    # With a command (e.g. `app tenant list`) it is the command line: no screen needed.
+    if [ $# -eq 0 ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
       echo "xdrconf: no display found (DISPLAY is not set); starting on a virtual screen with xvfb-run." >&2
       exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/xdrconf "$@"
     fi
