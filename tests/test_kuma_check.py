@@ -179,3 +179,36 @@ def test_plain_http_port_is_protocol_error(ws, test_ca):
         tid = configure(ws, plain.port, ca=test_ca.cert_pem)
         r = check(ws, tid)
     assert r.category is Category.PROTOCOL_ERROR, r.message
+
+
+def test_no_keyring_at_check_time_is_keyring_unavailable(config_dir, keyring_backend, kuma, test_ca):
+    """Settings made with a keyring, checked where none is usable: one clear category."""
+    from keyring.backends import fail
+
+    from xdrconf.core.workspace import Workspace
+
+    with Workspace.open(config_dir, keyring_backend=keyring_backend) as ws:
+        tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
+    with Workspace.open(config_dir, keyring_backend=fail.Keyring()) as ws:
+        r = check(ws, tid)
+    assert r.category is Category.KEYRING_UNAVAILABLE, r.message
+    assert "No OS keyring is available" in r.message
+    assert kuma.requests == []
+
+
+def test_cli_check_without_keyring_backend(config_dir, keyring_backend, kuma, test_ca):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from xdrconf.core.workspace import Workspace
+
+    with Workspace.open(config_dir, keyring_backend=keyring_backend) as ws:
+        configure(ws, kuma.port, ca=test_ca.cert_pem)
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    proc = subprocess.run([sys.executable, "-m", "xdrconf", "--config-dir", str(config_dir), "check", "--json"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    [item] = json.loads(proc.stdout)
+    assert item["category"] == "keyring_unavailable" and item["ok"] is False
