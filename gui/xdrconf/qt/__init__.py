@@ -11,8 +11,9 @@ def _pin_singletons() -> None:
     returns None (every slot, every model `data()` without a value) and one to True on
     each `Signal.emit()`. From Python 3.12 on these objects are immortal and nothing
     happens; on 3.11 the count reaches zero after a few thousand calls and the
-    interpreter aborts ("deallocating None"). Give them a reference count no program can
-    exhaust, which is what 3.12 does."""
+    interpreter aborts ("deallocating None"). pyproject.toml keeps 6.12.0 out; should it be
+    installed anyway (or a later release with the same fault), give them a reference count
+    no program can exhaust, which is what 3.12 does. Harmless on releases without the fault."""
     if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return
     import ctypes
