@@ -228,3 +228,26 @@ def test_locked_folder_refuses_changes_but_reads(cli, ws):
     r = cli("tenant", "add", "X")
     assert r.code == 2 and "open in another xdrconf" in r.err
     assert cli("tenant", "list").code == 0
+
+
+@pytest.mark.parametrize("argv,expected", [
+    ([], (True, None)),
+    (["--config-dir", "/x"], (True, "/x")),
+    (["--config-dir=/x"], (True, "/x")),
+    (["--version"], (False, None)),
+    (["-h"], (False, None)),
+    (["--config-dir", "/x", "tenant", "list"], (False, None)),
+    (["tenant"], (False, None)),
+])
+def test_window_or_command_line(argv, expected):
+    from xdrconf.__main__ import _gui_config_dir
+
+    assert _gui_config_dir(argv) == expected
+
+
+def test_version_and_help_do_not_open_the_window(capsys):
+    from xdrconf.__main__ import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and "xdrconf" in capsys.readouterr().out
