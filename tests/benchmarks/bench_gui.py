@@ -56,8 +56,8 @@ app.exec()
 """
 
 XDRCONF = FIRST_PAINT + r"""
-from xdrconf.qt.app import run_gui
-run_gui(sys.argv[1])
+from xdrconf.__main__ import main  # the real entry point: `xdrconf --config-dir DIR`
+main(["--config-dir", sys.argv[1]])
 """
 
 LARGE = r"""
