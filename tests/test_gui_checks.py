@@ -3,8 +3,8 @@ Cancel, and the results kept in the settings and shown in the window."""
 
 from __future__ import annotations
 
-from support.gui import configure_kuma, prompts, wait_idle, window  # noqa: F401 - fixtures
-from support.kuma_peer import GOOD_TOKEN, kuma  # noqa: F401 - fixture
+from support.gui import prompts, wait_idle, window  # noqa: F401 - fixtures
+from support.kuma_peer import GOOD_TOKEN, configure, kuma  # noqa: F401 - fixture
 from xdrconf.core.workspace import IntegrationEdit
 
 
@@ -19,10 +19,10 @@ def table_rows(dialog):
 
 
 def test_check_subtree_and_tenant(window, qtbot, ws, kuma, test_ca):
-    acme = configure_kuma(ws, "Acme", kuma.port, token=GOOD_TOKEN, ca=test_ca.cert_pem)
+    acme = configure(ws, kuma.port, tenant="Acme", token=GOOD_TOKEN, ca=test_ca.cert_pem)
     ws.add_tenant("Acme EU", "Acme")  # copies Acme's KUMA settings and token
     ws.update_integration("Acme EU", IntegrationEdit("kuma", secrets={"token": "revoked-token"}))
-    configure_kuma(ws, "Globex", kuma.port, token=GOOD_TOKEN, ca=test_ca.cert_pem, enabled=False)
+    configure(ws, kuma.port, tenant="Globex", token=GOOD_TOKEN, ca=test_ca.cert_pem, enabled=False)
     window.refresh()
     window.select_tenant(acme)
     dialog = window.check_subtree()
@@ -69,7 +69,7 @@ def test_nothing_to_check_says_so(window, qtbot, ws):
 def test_check_all_can_be_cancelled(window, qtbot, ws, kuma, test_ca):
     kuma.api.mode = "hang"
     for name in ("A", "B", "C"):
-        configure_kuma(ws, name, kuma.port, token=GOOD_TOKEN, ca=test_ca.cert_pem)
+        configure(ws, kuma.port, tenant=name, token=GOOD_TOKEN, ca=test_ca.cert_pem)
     before = {t.name: list(t.integrations.get("kuma").results) for t in ws.tree.walk_all()
               if "kuma" in t.integrations}
     window.refresh()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from support.gui import configure_kuma, prompts, wait_idle, window  # noqa: F401 - fixtures
+from support.gui import prompts, wait_idle, window  # noqa: F401 - fixtures
+from support.kuma_peer import configure
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.main_window import MainWindow
 
@@ -157,7 +158,7 @@ def test_integration_row_shows_state_missing_and_flags(window, qtbot, ws):
 
 
 def test_toggle_through_action(window, qtbot, ws):
-    tid = configure_kuma(ws, "Acme", 7223, token="secret-token-1", enabled=False)
+    tid = configure(ws, 7223, tenant="Acme", token="secret-token-1", enabled=False)
     window.refresh()
     window.select_tenant(tid)
     window.select_integration("kuma")
@@ -234,7 +235,7 @@ def test_settings_dialog_stores_timeout_and_proxy(window, qtbot, ws, prompts):
 
 
 def test_export_and_import_through_the_menu(window, qtbot, ws, prompts, tmp_path):
-    configure_kuma(ws, "Acme", 7223, token="do-not-export-me")
+    configure(ws, 7223, tenant="Acme", token="do-not-export-me")
     out = tmp_path / "export.json"
     prompts.answer("save_file", str(out))
     window.act_export.trigger()

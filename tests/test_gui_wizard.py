@@ -8,8 +8,8 @@ import logging
 
 from PySide6.QtWidgets import QWizard
 
-from support.gui import configure_kuma, files_containing, prompts, wait_idle, window  # noqa: F401
-from support.kuma_peer import GOOD_TOKEN, kuma  # noqa: F401 - fixture
+from support.gui import files_containing, prompts, wait_idle, window  # noqa: F401
+from support.kuma_peer import GOOD_TOKEN, configure, kuma  # noqa: F401 - fixture
 from xdrconf.core.fields import format_fingerprint
 from xdrconf.qt.wizard import IntegrationClosingPage, SpecFormPage, SummaryPage
 
@@ -130,7 +130,7 @@ def test_cancel_changes_nothing(window, qtbot, ws):
 
 
 def test_configure_starts_at_the_integration_and_keeps_stored_secret(window, qtbot, ws):
-    tid = configure_kuma(ws, "Acme", 7223, token=SECRET)
+    tid = configure(ws, 7223, tenant="Acme", token=SECRET)
     window.refresh()
     window.select_tenant(tid)
     window.select_integration("kuma")
@@ -161,7 +161,7 @@ def test_configure_starts_at_the_integration_and_keeps_stored_secret(window, qtb
 
 
 def test_replacing_a_secret_says_so_and_stores_the_new_one(window, qtbot, ws):
-    tid = configure_kuma(ws, "Acme", 7223, token=SECRET)
+    tid = configure(ws, 7223, tenant="Acme", token=SECRET)
     window.refresh()
     window.select_tenant(tid)
     window.select_integration("kuma")
@@ -278,7 +278,7 @@ def test_fetch_certificate_and_pin_it(window, qtbot, ws, kuma, server_cert):
 
 
 def test_check_in_main_window_records_the_result(window, qtbot, ws, kuma, test_ca):
-    tid = configure_kuma(ws, "Acme", kuma.port, token=GOOD_TOKEN, ca=test_ca.cert_pem)
+    tid = configure(ws, kuma.port, tenant="Acme", token=GOOD_TOKEN, ca=test_ca.cert_pem)
     window.refresh()
     window.select_tenant(tid)
     window.select_integration("kuma")

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWizard
 
-from support.gui import configure_kuma, prompts, wait_idle, window  # noqa: F401 - fixtures
-from support.kuma_peer import GOOD_TOKEN, kuma  # noqa: F401 - fixture
+from support.gui import prompts, wait_idle, window  # noqa: F401 - fixtures
+from support.kuma_peer import GOOD_TOKEN, configure, kuma  # noqa: F401 - fixture
 
 pytestmark = [
     pytest.mark.xvfb,
@@ -35,7 +35,7 @@ def distinct_colours(image: QImage, rect) -> int:
 
 
 def test_main_window_on_screen(window, qtbot, ws, kuma, test_ca, tmp_path):
-    tid = configure_kuma(ws, "Acme", kuma.port, token=GOOD_TOKEN, ca=test_ca.cert_pem)
+    tid = configure(ws, kuma.port, tenant="Acme", token=GOOD_TOKEN, ca=test_ca.cert_pem)
     window.refresh()
     window.select_tenant(tid)
     window.select_integration("kuma")

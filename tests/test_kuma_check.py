@@ -8,37 +8,15 @@ import time
 import pytest
 
 from support.https_peer import HttpsPeer, SilentPeer, closed_port
-from support.kuma_peer import GOOD_TOKEN, KumaApi
+from support.kuma_peer import GOOD_TOKEN, KumaApi, configure, kuma  # noqa: F401 - fixture
 from xdrconf.core.checks import run_check
 from xdrconf.core.outcome import Category
 from xdrconf.core.workspace import IntegrationEdit
 
 
-def configure(ws, port, *, host="127.0.0.1", token=GOOD_TOKEN, ca=None, pin=None, tenant="Acme"):
-    if tenant not in [t.name for t in ws.tree.walk_all()]:
-        ws.add_tenant(tenant)
-    values = {"host": host, "port": str(port)}
-    if ca is not None:
-        values["tls_ca"] = ca
-    if pin is not None:
-        values["tls_pin_sha256"] = pin
-    secrets = {"token": token} if token else {}
-    ws.update_integration(tenant, IntegrationEdit("kuma", values=values, secrets=secrets,
-                                                  enabled=bool(token)))
-    return ws.tenant(tenant).id
-
-
 def check(ws, tid, **kw):
     [result] = run_check(ws, tid, "kuma", **kw)
     return result
-
-
-@pytest.fixture
-def kuma(server_cert):
-    api = KumaApi()
-    with HttpsPeer(api, cert=server_cert) as peer:
-        peer.api = api
-        yield peer
 
 
 def test_ok_shows_login_and_tenants(ws, kuma, test_ca):

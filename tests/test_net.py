@@ -7,7 +7,7 @@ import pytest
 
 from support.connect_proxy import ConnectProxy
 from support.https_peer import HttpsPeer, Reply
-from support.kuma_peer import GOOD_TOKEN, KumaApi
+from support.kuma_peer import KumaApi, configure
 from xdrconf.core.checks import run_check
 from xdrconf.core.net import NetConfig, ProxyConfig, Trust, fetch_certificate, make_client
 from xdrconf.core.outcome import Category
@@ -32,12 +32,8 @@ def test_fetch_certificate_of_expired_self_signed(test_ca):
     assert any("EXPIRED" in line for line in info.lines())
 
 
-def _kuma(ws, peer, test_ca, tenant="T"):
-    ws.add_tenant(tenant)
-    ws.update_integration(tenant, IntegrationEdit("kuma", values={
-        "host": "localhost", "port": str(peer.port), "tls_ca": test_ca.cert_pem},
-        secrets={"token": GOOD_TOKEN}, enabled=True))
-    return ws.tenant(tenant).id
+def _kuma(ws, peer, test_ca):
+    return configure(ws, peer.port, host="localhost", ca=test_ca.cert_pem, tenant="T")
 
 
 def test_manual_proxy_is_used(ws, server_cert, test_ca):

@@ -1,13 +1,11 @@
 """Helpers for GUI tests: scripted answers to the window's questions, waiting for the
-window's background work, and a configured KUMA integration."""
+window's background work."""
 
 from __future__ import annotations
 
 from collections import deque
 from pathlib import Path
 from typing import Any, Callable
-
-from xdrconf.core.workspace import IntegrationEdit
 
 
 class ScriptedPrompts:
@@ -61,19 +59,6 @@ def wait_idle(qtbot: Any, window: Any = None, timeout: int = 15000) -> None:
             assert window.busy == 0
 
     qtbot.waitUntil(idle, timeout=timeout)
-
-
-def configure_kuma(ws: Any, tenant: str, port: int, *, token: str | None, ca: str | None = None,
-                   enabled: bool = True, host: str = "127.0.0.1") -> str:
-    if tenant not in [t.name for t in ws.tree.walk_all()]:
-        ws.add_tenant(tenant)
-    values = {"host": host, "port": str(port)}
-    if ca:
-        values["tls_ca"] = ca
-    ws.update_integration(tenant, IntegrationEdit(
-        "kuma", values=values, secrets={"token": token} if token else {},
-        enabled=enabled and bool(token)))
-    return ws.tenant(tenant).id
 
 
 def files_containing(folder: Path, needle: str) -> list[Path]:

@@ -141,17 +141,23 @@ class KumaApi:
 import pytest  # noqa: E402
 
 
-def configure(ws: Any, port: int, *, ca: str, token: str | None = GOOD_TOKEN, tenant: str = "Acme",
-              host: str = "127.0.0.1") -> str:
-    """Set up the tenant's KUMA integration against a peer on loopback; returns the tenant id."""
+def configure(ws: Any, port: int, *, ca: str | None = None, pin: str | None = None,
+              token: str | None = GOOD_TOKEN, tenant: str = "Acme", host: str = "127.0.0.1",
+              enabled: bool = True) -> str:
+    """Set up the tenant's KUMA integration against a peer on loopback (turned on when a
+    token is given and `enabled`); returns the tenant id."""
     from xdrconf.core.workspace import IntegrationEdit
 
     if tenant not in [t.name for t in ws.tree.walk_all()]:
         ws.add_tenant(tenant)
-    secrets = {"token": token} if token else {}
+    values = {"host": host, "port": str(port)}
+    if ca is not None:
+        values["tls_ca"] = ca
+    if pin is not None:
+        values["tls_pin_sha256"] = pin
     ws.update_integration(tenant, IntegrationEdit(
-        "kuma", values={"host": host, "port": str(port), "tls_ca": ca}, secrets=secrets,
-        enabled=bool(token)))
+        "kuma", values=values, secrets={"token": token} if token else {},
+        enabled=enabled and bool(token)))
     return ws.tenant(tenant).id
 
 
