@@ -11,7 +11,6 @@ from support.kuma_peer import KumaApi, configure
 from xdrconf.core.checks import run_check
 from xdrconf.core.net import NetConfig, ProxyConfig, Trust, fetch_certificate, make_client
 from xdrconf.core.outcome import Category
-from xdrconf.core.workspace import IntegrationEdit
 
 
 def test_fetch_certificate_reads_without_sending(server_cert):
