@@ -12,7 +12,10 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .tenants import TenantTree
 
 from .errors import SettingsLocked, SettingsUnreadable
 
@@ -86,6 +89,7 @@ def write_private(path: Path, data: bytes) -> None:
 class LoadOutcome:
     document: dict[str, Any]
     created: bool
+    tree: "TenantTree"  # built once, while the document was checked
 
 
 class SettingsFile:
@@ -105,10 +109,13 @@ class SettingsFile:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return LoadOutcome(new_document(), created=True)
-        problem = self._problem(raw)
+            from .tenants import TenantTree
+
+            document = new_document()
+            return LoadOutcome(document, True, TenantTree.from_list(document["tenants"]))
+        document, tree, problem = self._read(raw)
         if problem is None:
-            return LoadOutcome(json.loads(raw), created=False)
+            return LoadOutcome(document, False, tree)
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         aside = self.dir / f"settings.corrupt-{stamp}.json"
         n = 1
@@ -127,27 +134,28 @@ class SettingsFile:
         )
 
     @staticmethod
-    def _problem(raw: bytes) -> str | None:
+    def _read(raw: bytes) -> tuple[Any, Any, str | None]:
+        """(document, tenant tree, None), or (…, …, what is wrong with the file)."""
         try:
             doc = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return f"is not valid JSON ({exc.__class__.__name__} at {getattr(exc, 'pos', '?')})"
+            return None, None, f"is not valid JSON ({exc.__class__.__name__} at {getattr(exc, 'pos', '?')})"
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-            return "is not an xdrconf settings document"
+            return doc, None, "is not an xdrconf settings document"
         version = doc.get("version")
         if version != VERSION:
-            return f"has schema version {version!r}, which this xdrconf (version {VERSION}) cannot read"
+            return doc, None, f"has schema version {version!r}, which this xdrconf (version {VERSION}) cannot read"
         try:
             from .tenants import TenantTree
 
-            TenantTree.from_list(doc["tenants"])
+            tree = TenantTree.from_list(doc["tenants"])
             if not isinstance(doc.get("namespace"), str) or not doc["namespace"]:
                 raise ValueError("namespace missing")
             if not isinstance(doc.get("app", {}), dict):
                 raise ValueError("app settings are not an object")
         except Exception as exc:  # noqa: BLE001 - any structural fault means "corrupt"
-            return f"is damaged ({exc})"
-        return None
+            return doc, None, f"is damaged ({exc})"
+        return doc, tree, None
 
     def save(self, document: dict[str, Any]) -> None:
         """Atomic: temp file in the same folder, fsync, replace, fsync of the folder. The
@@ -162,7 +170,7 @@ class SettingsFile:
         if not self.backup.exists():
             raise FileNotFoundError("There is no backup of the settings to restore.")
         raw = self.backup.read_bytes()
-        problem = self._problem(raw)
+        problem = self._read(raw)[2]
         if problem:
             raise SettingsUnreadable(
                 f"The backup {problem}; it was left as it is.", moved_to="", backup=None

@@ -66,6 +66,7 @@ class Workspace:
         notice: OpenNotice | None = None,
         keyring_backend: Any | None = None,
         keyring_timeout: float | None = None,
+        tree: TenantTree | None = None,
     ) -> None:
         self.config_dir = config_dir
         self.file = SettingsFile(config_dir)
@@ -74,7 +75,7 @@ class Workspace:
         self.notice = notice
         self.namespace: str = document["namespace"]
         self.app: dict[str, Any] = dict(document.get("app", {}))
-        self.tree = TenantTree.from_list(document["tenants"])
+        self.tree = tree if tree is not None else TenantTree.from_list(document["tenants"])
         kwargs: dict[str, Any] = {}
         if keyring_timeout is not None:
             kwargs["timeout"] = keyring_timeout
@@ -114,9 +115,10 @@ class Workspace:
                 lock = None
                 reason = str(exc)
         notice = None
+        tree = None
         try:
             loaded = sfile.load()
-            document = loaded.document
+            document, tree = loaded.document, loaded.tree
         except SettingsUnreadable as exc:
             if lock is None:
                 raise
@@ -132,6 +134,7 @@ class Workspace:
             notice=notice,
             keyring_backend=keyring_backend,
             keyring_timeout=keyring_timeout,
+            tree=tree,
         )
 
     def close(self) -> None:
@@ -154,10 +157,11 @@ class Workspace:
         self._require_writable()
         with self._mutex:
             self.file.restore_backup()
-            document = self.file.load().document
+            loaded = self.file.load()
+            document = loaded.document
             self.namespace = document["namespace"]
             self.app = dict(document.get("app", {}))
-            self.tree = TenantTree.from_list(document["tenants"])
+            self.tree = loaded.tree
             self.secrets = SecretStore(
                 self.namespace,
                 self.config_dir / "secrets",
@@ -335,14 +339,13 @@ class Workspace:
             if key not in spec.structured_keys:
                 raise ValidationError(spec.title, f"'{key}' is not a managed setting")
             state.settings[key] = copy.deepcopy(value)
+        secret_fields = {f.name: f for f in spec.secret_fields}
         for name, secret in edit.secrets.items():
-            field_names = {f.name for f in spec.secret_fields}
-            if name in field_names:
-                label = spec.field(name).label
-                if secret is not None:
-                    secret = spec.field(name).parse(secret)
-                    if not secret or not str(secret).strip():
-                        raise ValidationError(label, "is empty; enter the value or leave it unchanged", field=name)
+            f = secret_fields.get(name)  # None: a secret the integration names itself (KATA keys)
+            if f is not None and secret is not None:
+                secret = f.parse(secret)
+                if not secret or not str(secret).strip():
+                    raise ValidationError(f.label, "is empty; enter the value or leave it unchanged", field=name)
             old = state.secrets.get(name)
             if secret is None:
                 state.secrets.pop(name, None)
