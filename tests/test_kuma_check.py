@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 from support.https_peer import HttpsPeer, SilentPeer, closed_port
 from support.kuma_peer import GOOD_TOKEN, KumaApi, configure, kuma  # noqa: F401 - fixture
 from xdrconf.core.checks import run_check

@@ -121,7 +121,7 @@ def test_child_and_parent_are_independent_afterwards(ws):
     ws.add_tenant("Child", "Parent")
     ws.update_integration("Child", IntegrationEdit("kuma", values={"host": "child.example.com"},
                                                    secrets={"token": "tok-child"}))
-    parent, child = ws.tenant("Parent"), ws.tenant("Child")
+    parent = ws.tenant("Parent")
     assert parent.integrations["kuma"].settings["host"] == "kuma.example.com"
     assert ws.secret(parent, "kuma", "token") == "tok-parent"
     ws.update_integration("Parent", IntegrationEdit("kuma", values={"port": "9000"}, secrets={"token": "tok-p2"}))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from . import catalog
-from .catalog import IntegrationSpec, ValidationContext
+from .catalog import ValidationContext
 from .errors import (
     ReadOnlyError,
     SettingsLocked,

@@ -395,8 +395,6 @@ def _credentials(ctx: CheckContext, auth: str, where: str) -> tuple[dict[str, An
 
 
 def check(ctx: CheckContext) -> list[CheckResult]:
-    import paramiko
-
     s = ctx.settings
     host: str = s["host"]
     ports: list[int] = list(s.get("ports") or [DEFAULT_PORT])
