@@ -33,12 +33,15 @@ def test_tenant_lifecycle(cli):
     assert cli("tenant", "remove", "Beta", "--yes").code == 0
 
 
-@pytest.mark.parametrize("args,needle", [
-    (("tenant", "add", "  "), "Tenant name: must not be empty"),
-    (("tenant", "add", "X", "--parent", "Nope"), "No tenant named 'Nope'"),
-    (("tenant", "remove", "Root", "--yes"), "cannot be removed"),
-    (("tenant", "move", "Root", "Shared"), "cannot be moved"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (("tenant", "add", "  "), "Tenant name: must not be empty"),
+        (("tenant", "add", "X", "--parent", "Nope"), "No tenant named 'Nope'"),
+        (("tenant", "remove", "Root", "--yes"), "cannot be removed"),
+        (("tenant", "move", "Root", "Shared"), "cannot be moved"),
+    ],
+)
 def test_tenant_errors_exit_2_with_one_line(cli, args, needle):
     r = cli(*args)
     assert r.code == 2
@@ -56,8 +59,18 @@ def test_secret_on_command_line_is_refused(cli):
 
 def test_set_with_secret_from_stdin_and_show(cli, config_dir):
     cli("tenant", "add", "T")
-    r = cli("integration", "set", "T", "kuma", "host=kuma.example.com", "port=7223", "api_version=v2",
-            "--secret", "token", stdin="s3cr3t-token-value\n")
+    r = cli(
+        "integration",
+        "set",
+        "T",
+        "kuma",
+        "host=kuma.example.com",
+        "port=7223",
+        "api_version=v2",
+        "--secret",
+        "token",
+        stdin="s3cr3t-token-value\n",
+    )
     assert r.code == 0, r
     data = json.loads(cli("integration", "show", "T", "kuma", "--json").out)
     assert data["settings"] == {"host": "kuma.example.com", "port": 7223, "api_version": "v2"}
@@ -85,14 +98,17 @@ def test_field_from_file_and_clear(cli, tmp_path, test_ca):
     assert r.code == 2 and "does not exist" in r.err
 
 
-@pytest.mark.parametrize("pair,needle", [
-    ("port=0", "Port: 0 is out of range"),
-    ("port=abc", "Port: 'abc' is not a number"),
-    ("host=bad_host!", "KUMA Core host: 'bad_host!' is not a valid host name"),
-    ("api_version=v9", "API version: 'v9' is not one of"),
-    ("tls_pin_sha256=1234", "Pinned SHA-256 fingerprint: expected 64 hexadecimal digits"),
-    ("nosuch=1", "'nosuch' is not a field of KUMA REST API"),
-])
+@pytest.mark.parametrize(
+    "pair,needle",
+    [
+        ("port=0", "Port: 0 is out of range"),
+        ("port=abc", "Port: 'abc' is not a number"),
+        ("host=bad_host!", "KUMA Core host: 'bad_host!' is not a valid host name"),
+        ("api_version=v9", "API version: 'v9' is not one of"),
+        ("tls_pin_sha256=1234", "Pinned SHA-256 fingerprint: expected 64 hexadecimal digits"),
+        ("nosuch=1", "'nosuch' is not a field of KUMA REST API"),
+    ],
+)
 def test_bad_values_name_the_field(cli, pair, needle):
     cli("tenant", "add", "T")
     r = cli("integration", "set", "T", "kuma", pair)
@@ -115,7 +131,16 @@ def test_empty_secret_from_stdin_is_refused(cli):
 def test_export_has_no_secrets_and_import_lists_them(cli, tmp_path, config_dir):
     cli("tenant", "add", "EU")
     cli("tenant", "add", "Acme", "--parent", "EU")
-    cli("integration", "set", "Acme", "kuma", "host=k.example.com", "--secret", "token", stdin="tok-export-1\n")
+    cli(
+        "integration",
+        "set",
+        "Acme",
+        "kuma",
+        "host=k.example.com",
+        "--secret",
+        "token",
+        stdin="tok-export-1\n",
+    )
     cli("integration", "enable", "Acme", "kuma")
     out = tmp_path / "export.json"
     assert cli("export", "-o", str(out)).code == 0
@@ -164,17 +189,46 @@ def test_check_json_and_exit_statuses(cli, server_cert, test_ca, tmp_path):
     ca.write_text(test_ca.cert_pem)
     with HttpsPeer(KumaApi(), cert=server_cert) as peer:
         cli("tenant", "add", "Good")
-        cli("integration", "set", "Good", "kuma", "host=127.0.0.1", f"port={peer.port}", f"tls_ca=@{ca}",
-            "--secret", "token", stdin=GOOD_TOKEN + "\n")
+        cli(
+            "integration",
+            "set",
+            "Good",
+            "kuma",
+            "host=127.0.0.1",
+            f"port={peer.port}",
+            f"tls_ca=@{ca}",
+            "--secret",
+            "token",
+            stdin=GOOD_TOKEN + "\n",
+        )
         cli("integration", "enable", "Good", "kuma")
         r = cli("check", "Good", "kuma", "--json")
         assert r.code == 0, r
         [item] = json.loads(r.out)
-        assert set(item) == {"tenant", "integration", "target", "category", "ok", "message", "latency_ms", "checked_at"}
+        assert set(item) == {
+            "tenant",
+            "integration",
+            "target",
+            "category",
+            "ok",
+            "message",
+            "latency_ms",
+            "checked_at",
+        }
         assert item["category"] == "ok" and item["ok"] is True and item["tenant"] == "Root tenant/Good"
         cli("tenant", "add", "Bad")
-        cli("integration", "set", "Bad", "kuma", "host=127.0.0.1", f"port={peer.port}", f"tls_ca=@{ca}",
-            "--secret", "token", stdin="wrong\n")
+        cli(
+            "integration",
+            "set",
+            "Bad",
+            "kuma",
+            "host=127.0.0.1",
+            f"port={peer.port}",
+            f"tls_ca=@{ca}",
+            "--secret",
+            "token",
+            stdin="wrong\n",
+        )
         cli("integration", "enable", "Bad", "kuma")
         r = cli("check", "--json")
         assert r.code == 1
@@ -195,8 +249,17 @@ def test_check_nothing_enabled(cli):
 
 
 def test_config_settings(cli):
-    assert cli("config", "set", "timeout=5", "proxy_mode=manual", "proxy_url=http://proxy.example.com:3128",
-               "no_proxy=localhost,.corp").code == 0
+    assert (
+        cli(
+            "config",
+            "set",
+            "timeout=5",
+            "proxy_mode=manual",
+            "proxy_url=http://proxy.example.com:3128",
+            "no_proxy=localhost,.corp",
+        ).code
+        == 0
+    )
     data = json.loads(cli("config", "show", "--json").out)
     assert data["timeout"] == 5 and data["proxy"]["no_proxy"] == ["localhost", ".corp"]
     r = cli("config", "set", "proxy_mode=manual", "proxy_url=")
@@ -215,12 +278,18 @@ def test_corrupt_settings_message_and_restore(cli, config_dir):
 
 def test_entry_point_runs_as_module_and_env_config_dir(tmp_path, keyring_backend):
     env = dict(os.environ, XDRCONF_CONFIG_DIR=str(tmp_path / "envcfg"))
-    out = subprocess.run([sys.executable, "-m", "xdrconf", "tenant", "add", "ViaEnv"], env=env,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "xdrconf", "tenant", "add", "ViaEnv"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "envcfg" / "settings.json").exists()
-    usage = subprocess.run([sys.executable, "-m", "xdrconf", "tenant"], env=env, capture_output=True,
-                           text=True, timeout=60)
+    usage = subprocess.run(
+        [sys.executable, "-m", "xdrconf", "tenant"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert usage.returncode == 2
 
 
@@ -230,15 +299,18 @@ def test_locked_folder_refuses_changes_but_reads(cli, ws):
     assert cli("tenant", "list").code == 0
 
 
-@pytest.mark.parametrize("argv,expected", [
-    ([], (True, None)),
-    (["--config-dir", "/x"], (True, "/x")),
-    (["--config-dir=/x"], (True, "/x")),
-    (["--version"], (False, None)),
-    (["-h"], (False, None)),
-    (["--config-dir", "/x", "tenant", "list"], (False, None)),
-    (["tenant"], (False, None)),
-])
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        ([], (True, None)),
+        (["--config-dir", "/x"], (True, "/x")),
+        (["--config-dir=/x"], (True, "/x")),
+        (["--version"], (False, None)),
+        (["-h"], (False, None)),
+        (["--config-dir", "/x", "tenant", "list"], (False, None)),
+        (["tenant"], (False, None)),
+    ],
+)
 def test_window_or_command_line(argv, expected):
     from xdrconf.__main__ import _gui_config_dir
 

@@ -36,9 +36,15 @@ def test_check_logs_no_secret(ws, caplog, server_cert, test_ca):
     caplog.set_level(logging.DEBUG)
     with HttpsPeer(KumaApi(token), cert=server_cert) as peer:
         ws.add_tenant("T")
-        ws.update_integration("T", IntegrationEdit("kuma", values={
-            "host": "127.0.0.1", "port": str(peer.port), "tls_ca": test_ca.cert_pem},
-            secrets={"token": token}, enabled=True))
+        ws.update_integration(
+            "T",
+            IntegrationEdit(
+                "kuma",
+                values={"host": "127.0.0.1", "port": str(peer.port), "tls_ca": test_ca.cert_pem},
+                secrets={"token": token},
+                enabled=True,
+            ),
+        )
         [ok] = run_check(ws, ws.tenant("T").id, "kuma")
         ws.update_integration("T", IntegrationEdit("kuma", values={"tls_ca": None}))
         [bad] = run_check(ws, ws.tenant("T").id, "kuma")

@@ -20,8 +20,7 @@ from xdrconf.core.outcome import Category
 from xdrconf.core.sshkeys import parse_public_key
 from xdrconf.core.workspace import IntegrationEdit
 
-pytestmark = pytest.mark.skipif(sshd_support.available() is not None,
-                                reason=str(sshd_support.available()))
+pytestmark = pytest.mark.skipif(sshd_support.available() is not None, reason=str(sshd_support.available()))
 
 PASSWORD = "Corr3ct-Horse-Battery"
 PASSPHRASE = "key passphrase 42"
@@ -54,8 +53,12 @@ def test_user():
 def server(tmp_path_factory, client_keys, test_user):
     """One sshd with Ed25519, RSA and ECDSA host keys, key and password authentication."""
     authorized = tuple(client_keys[k].public_line for k in ("plain", "encrypted", "encrypted_pem"))
-    with Sshd(tmp_path_factory.mktemp("sshd"), host_keys=("ed25519", "rsa", "ecdsa"),
-              authorized=authorized, password_auth=True) as s:
+    with Sshd(
+        tmp_path_factory.mktemp("sshd"),
+        host_keys=("ed25519", "rsa", "ecdsa"),
+        authorized=authorized,
+        password_auth=True,
+    ) as s:
         yield s
 
 
@@ -63,8 +66,21 @@ def me() -> str:
     return getpass.getuser()
 
 
-def configure(ws, ports, *, pin=None, verify=True, auth="key", username=None, password=None,
-              key=None, passphrase=None, command=None, host="127.0.0.1", tenant="Acme"):
+def configure(
+    ws,
+    ports,
+    *,
+    pin=None,
+    verify=True,
+    auth="key",
+    username=None,
+    password=None,
+    key=None,
+    passphrase=None,
+    command=None,
+    host="127.0.0.1",
+    tenant="Acme",
+):
     if tenant not in [t.name for t in ws.tree.walk_all()]:
         ws.add_tenant(tenant)
     ports = ports if isinstance(ports, (list, tuple)) else [ports]
@@ -95,7 +111,9 @@ def check(ws, tid, **kw):
 
 @pytest.mark.parametrize("pin_type", ["ed25519", "rsa", "ecdsa"])
 def test_correct_pin_of_each_type_is_ok_on_a_server_with_several_host_keys(ws, server, client_keys, pin_type):
-    tid = configure(ws, server.port, pin=server.public_line(pin_type), key=client_keys["plain"].private_openssh)
+    tid = configure(
+        ws, server.port, pin=server.public_line(pin_type), key=client_keys["plain"].private_openssh
+    )
     mark = server.mark()
     r = check(ws, tid)
     assert r.category is Category.OK, r.message
@@ -134,10 +152,12 @@ def test_wrong_pin_with_password_auth_sends_no_password(ws, server, test_user):
 
 
 def test_server_without_a_key_of_the_pinned_type_is_a_mismatch(ws, tmp_path, client_keys):
-    with Sshd(tmp_path / "ed-only", host_keys=("ed25519",),
-              authorized=(client_keys["plain"].public_line,)) as only_ed:
-        tid = configure(ws, only_ed.port, pin=make_key("rsa").public_no_comment,
-                        key=client_keys["plain"].private_openssh)
+    with Sshd(
+        tmp_path / "ed-only", host_keys=("ed25519",), authorized=(client_keys["plain"].public_line,)
+    ) as only_ed:
+        tid = configure(
+            ws, only_ed.port, pin=make_key("rsa").public_no_comment, key=client_keys["plain"].private_openssh
+        )
         mark = only_ed.mark()
         r = check(ws, tid)
         log = only_ed.log_since(mark, until="Connection closed", timeout=2)
@@ -156,16 +176,27 @@ def test_verification_off_reports_the_seen_key_and_says_not_verified(ws, server,
     assert seen.fingerprint in r.message
     assert r.details["verified"] is False
     # The seen key can be pinned as it is.
-    ws.update_integration("Acme", IntegrationEdit("custom", values={
-        "verify_host": "true", "host_public_key": r.details["seen_host_key"]}))
+    ws.update_integration(
+        "Acme",
+        IntegrationEdit(
+            "custom", values={"verify_host": "true", "host_public_key": r.details["seen_host_key"]}
+        ),
+    )
     again = check(ws, tid)
     assert again.ok and "host key verified" in again.message
 
 
 @needs_root
 def test_password_right_runs_test_command(ws, server, test_user):
-    tid = configure(ws, server.port, pin=server.public_line("ed25519"), auth="password",
-                    username=test_user, password=PASSWORD, command="true")
+    tid = configure(
+        ws,
+        server.port,
+        pin=server.public_line("ed25519"),
+        auth="password",
+        username=test_user,
+        password=PASSWORD,
+        command="true",
+    )
     r = check(ws, tid)
     assert r.category is Category.OK, r.message
     assert "exit status 0" in r.message and test_user in r.message
@@ -174,8 +205,14 @@ def test_password_right_runs_test_command(ws, server, test_user):
 
 @needs_root
 def test_password_wrong_is_auth_failed(ws, server, test_user):
-    tid = configure(ws, server.port, pin=server.public_line("ed25519"), auth="password",
-                    username=test_user, password="Wrong-Password-1")
+    tid = configure(
+        ws,
+        server.port,
+        pin=server.public_line("ed25519"),
+        auth="password",
+        username=test_user,
+        password="Wrong-Password-1",
+    )
     mark = server.mark()
     r = check(ws, tid)
     assert r.category is Category.AUTH_FAILED, r.message
@@ -187,11 +224,22 @@ def test_password_wrong_is_auth_failed(ws, server, test_user):
 def test_no_secret_in_logs(ws, server, test_user, client_keys, caplog):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="paramiko")  # whatever another test left it at
-    tid = configure(ws, server.port, pin=server.public_line("ed25519"), auth="password",
-                    username=test_user, password=PASSWORD)
+    tid = configure(
+        ws,
+        server.port,
+        pin=server.public_line("ed25519"),
+        auth="password",
+        username=test_user,
+        password=PASSWORD,
+    )
     assert check(ws, tid).ok
-    configure(ws, server.port, pin=server.public_line("ed25519"),
-              key=client_keys["encrypted"].private_openssh, passphrase=PASSPHRASE)
+    configure(
+        ws,
+        server.port,
+        pin=server.public_line("ed25519"),
+        key=client_keys["encrypted"].private_openssh,
+        passphrase=PASSPHRASE,
+    )
     assert check(ws, tid).ok
     assert "paramiko" in caplog.text  # paramiko did log at DEBUG ...
     assert PASSWORD not in caplog.text  # ... but never a secret
@@ -201,16 +249,27 @@ def test_no_secret_in_logs(ws, server, test_user, client_keys, caplog):
 
 @pytest.mark.parametrize("which", ["encrypted", "encrypted_pem"])
 def test_encrypted_key_with_right_passphrase_is_ok(ws, server, client_keys, which):
-    tid = configure(ws, server.port, pin=server.public_line("rsa"),
-                    key=client_keys[which].private_openssh, passphrase=PASSPHRASE, command="true")
+    tid = configure(
+        ws,
+        server.port,
+        pin=server.public_line("rsa"),
+        key=client_keys[which].private_openssh,
+        passphrase=PASSPHRASE,
+        command="true",
+    )
     r = check(ws, tid)
     assert r.category is Category.OK, r.message
     assert "exit status 0" in r.message
 
 
 def test_encrypted_key_with_wrong_passphrase_is_invalid_config_and_nothing_connects(ws, server, client_keys):
-    tid = configure(ws, server.port, pin=server.public_line("ed25519"),
-                    key=client_keys["encrypted"].private_openssh, passphrase="not the passphrase")
+    tid = configure(
+        ws,
+        server.port,
+        pin=server.public_line("ed25519"),
+        key=client_keys["encrypted"].private_openssh,
+        passphrase="not the passphrase",
+    )
     mark = server.mark()
     r = check(ws, tid)
     assert r.category is Category.INVALID_CONFIG, r.message
@@ -220,23 +279,31 @@ def test_encrypted_key_with_wrong_passphrase_is_invalid_config_and_nothing_conne
 
 
 def test_encrypted_key_without_passphrase_is_invalid_config(ws, server, client_keys):
-    tid = configure(ws, server.port, pin=server.public_line("ed25519"),
-                    key=client_keys["encrypted"].private_openssh)
+    tid = configure(
+        ws, server.port, pin=server.public_line("ed25519"), key=client_keys["encrypted"].private_openssh
+    )
     r = check(ws, tid)
     assert r.category is Category.INVALID_CONFIG
     assert "Key passphrase" in r.message and "no passphrase is stored" in r.message
 
 
 def test_key_not_authorized_is_auth_failed(ws, server, client_keys):
-    tid = configure(ws, server.port, pin=server.public_line("ed25519"), key=client_keys["stranger"].private_openssh)
+    tid = configure(
+        ws, server.port, pin=server.public_line("ed25519"), key=client_keys["stranger"].private_openssh
+    )
     r = check(ws, tid)
     assert r.category is Category.AUTH_FAILED, r.message
     assert "authorized_keys" in r.message
 
 
 def test_failing_test_command_reports_its_exit_status(ws, server, client_keys):
-    tid = configure(ws, server.port, pin=server.public_line("ed25519"),
-                    key=client_keys["plain"].private_openssh, command="echo broken-script >&2; exit 3")
+    tid = configure(
+        ws,
+        server.port,
+        pin=server.public_line("ed25519"),
+        key=client_keys["plain"].private_openssh,
+        command="echo broken-script >&2; exit 3",
+    )
     r = check(ws, tid)
     assert r.category is Category.SERVER_ERROR, r.message
     assert "exit status 3" in r.message and "broken-script" in r.message
@@ -244,8 +311,13 @@ def test_failing_test_command_reports_its_exit_status(ws, server, client_keys):
 
 
 def test_slow_test_command_times_out(ws, server, client_keys):
-    tid = configure(ws, server.port, pin=server.public_line("ed25519"),
-                    key=client_keys["plain"].private_openssh, command="sleep 30")
+    tid = configure(
+        ws,
+        server.port,
+        pin=server.public_line("ed25519"),
+        key=client_keys["plain"].private_openssh,
+        command="sleep 30",
+    )
     r = check(ws, tid, timeout=1.0)
     assert r.category is Category.TIMEOUT, r.message
     assert "test command" in r.message
@@ -253,7 +325,9 @@ def test_slow_test_command_times_out(ws, server, client_keys):
 
 def test_closed_port_is_unreachable(ws, client_keys):
     a, b = closed_port(), closed_port()
-    tid = configure(ws, [a, b], pin=make_key("ed25519").public_no_comment, key=client_keys["plain"].private_openssh)
+    tid = configure(
+        ws, [a, b], pin=make_key("ed25519").public_no_comment, key=client_keys["plain"].private_openssh
+    )
     r = check(ws, tid)
     assert r.category is Category.UNREACHABLE, r.message
     assert str(a) in r.message and str(b) in r.message
@@ -261,8 +335,9 @@ def test_closed_port_is_unreachable(ws, client_keys):
 
 def test_first_port_closed_second_is_used(ws, server, client_keys):
     closed = closed_port()
-    tid = configure(ws, [closed, server.port], pin=server.public_line("ed25519"),
-                    key=client_keys["plain"].private_openssh)
+    tid = configure(
+        ws, [closed, server.port], pin=server.public_line("ed25519"), key=client_keys["plain"].private_openssh
+    )
     r = check(ws, tid)
     assert r.category is Category.OK, r.message
     assert r.target == f"127.0.0.1:{server.port}"
@@ -270,15 +345,24 @@ def test_first_port_closed_second_is_used(ws, server, client_keys):
 
 
 def test_dns_failure(ws, client_keys):
-    tid = configure(ws, 22, host="scripts.does-not-exist.invalid", pin=make_key("ed25519").public_no_comment,
-                    key=client_keys["plain"].private_openssh)
+    tid = configure(
+        ws,
+        22,
+        host="scripts.does-not-exist.invalid",
+        pin=make_key("ed25519").public_no_comment,
+        key=client_keys["plain"].private_openssh,
+    )
     assert check(ws, tid).category is Category.DNS
 
 
 def test_silent_port_times_out(ws, client_keys):
     with SilentPeer() as silent:
-        tid = configure(ws, silent.port, pin=make_key("ed25519").public_no_comment,
-                        key=client_keys["plain"].private_openssh)
+        tid = configure(
+            ws,
+            silent.port,
+            pin=make_key("ed25519").public_no_comment,
+            key=client_keys["plain"].private_openssh,
+        )
         r = check(ws, tid, timeout=0.5)
     assert r.category is Category.TIMEOUT, r.message
 
@@ -313,16 +397,21 @@ class GarbagePeer:
 
 def test_non_ssh_service_is_protocol_error(ws, client_keys):
     with GarbagePeer() as peer:
-        tid = configure(ws, peer.port, pin=make_key("ed25519").public_no_comment,
-                        key=client_keys["plain"].private_openssh)
+        tid = configure(
+            ws, peer.port, pin=make_key("ed25519").public_no_comment, key=client_keys["plain"].private_openssh
+        )
         r = check(ws, tid, timeout=2)
     assert r.category is Category.PROTOCOL_ERROR, r.message
 
 
 def test_cancel_during_handshake(ws, client_keys):
     with SilentPeer() as silent:
-        tid = configure(ws, silent.port, pin=make_key("ed25519").public_no_comment,
-                        key=client_keys["plain"].private_openssh)
+        tid = configure(
+            ws,
+            silent.port,
+            pin=make_key("ed25519").public_no_comment,
+            key=client_keys["plain"].private_openssh,
+        )
         cancel = threading.Event()
         threading.Timer(0.2, cancel.set).start()
         r = check(ws, tid, timeout=30, cancel=cancel)
@@ -333,9 +422,15 @@ def test_cancel_during_handshake(ws, client_keys):
 def test_verification_on_requires_a_public_key(ws, client_keys):
     ws.add_tenant("Acme")
     with pytest.raises(ValidationError) as info:
-        ws.update_integration("Acme", IntegrationEdit("custom", values={
-            "host": "scripts.example.com", "auth": "key", "username": "soar"},
-            secrets={"private_key": client_keys["plain"].private_openssh}, enabled=True))
+        ws.update_integration(
+            "Acme",
+            IntegrationEdit(
+                "custom",
+                values={"host": "scripts.example.com", "auth": "key", "username": "soar"},
+                secrets={"private_key": client_keys["plain"].private_openssh},
+                enabled=True,
+            ),
+        )
     assert info.value.field == "host_public_key"
 
 
@@ -343,18 +438,41 @@ def test_auth_method_requires_its_secret(ws, client_keys):
     ws.add_tenant("Acme")
     pin = make_key("ed25519").public_no_comment
     with pytest.raises(ValidationError) as info:
-        ws.update_integration("Acme", IntegrationEdit("custom", values={
-            "host": "h.example.com", "host_public_key": pin, "auth": "password", "username": "soar"}, enabled=True))
+        ws.update_integration(
+            "Acme",
+            IntegrationEdit(
+                "custom",
+                values={
+                    "host": "h.example.com",
+                    "host_public_key": pin,
+                    "auth": "password",
+                    "username": "soar",
+                },
+                enabled=True,
+            ),
+        )
     assert info.value.field == "password"
     with pytest.raises(ValidationError) as info:
-        ws.update_integration("Acme", IntegrationEdit("custom", values={
-            "host": "h.example.com", "host_public_key": pin, "auth": "key", "username": "soar"},
-            secrets={"password": "x"}, enabled=True))
+        ws.update_integration(
+            "Acme",
+            IntegrationEdit(
+                "custom",
+                values={"host": "h.example.com", "host_public_key": pin, "auth": "key", "username": "soar"},
+                secrets={"password": "x"},
+                enabled=True,
+            ),
+        )
     assert info.value.field == "private_key"
     with pytest.raises(ValidationError) as info:
-        ws.update_integration("Acme", IntegrationEdit("custom", values={
-            "host": "h.example.com", "host_public_key": pin, "auth": "key"},
-            secrets={"private_key": client_keys["plain"].private_openssh}, enabled=True))
+        ws.update_integration(
+            "Acme",
+            IntegrationEdit(
+                "custom",
+                values={"host": "h.example.com", "host_public_key": pin, "auth": "key"},
+                secrets={"private_key": client_keys["plain"].private_openssh},
+                enabled=True,
+            ),
+        )
     assert info.value.field == "username"
 
 
@@ -362,7 +480,9 @@ def test_partial_settings_can_be_saved_while_off(ws):
     """Step by step (host now, credentials later) works while the integration is off; turning
     it on then needs the rest."""
     ws.add_tenant("Acme")
-    ws.update_integration("Acme", IntegrationEdit("custom", values={"host": "h.example.com", "auth": "password"}))
+    ws.update_integration(
+        "Acme", IntegrationEdit("custom", values={"host": "h.example.com", "auth": "password"})
+    )
     assert ws.tenant("Acme").integrations["custom"].settings["host"] == "h.example.com"
     with pytest.raises(ValidationError):
         ws.set_enabled("Acme", "custom", True)
@@ -372,18 +492,28 @@ def test_partial_settings_can_be_saved_while_off(ws):
 def test_bad_public_key_is_refused_at_save_naming_the_field(ws, client_keys):
     ws.add_tenant("Acme")
     with pytest.raises(ValidationError) as info:
-        ws.update_integration("Acme", IntegrationEdit("custom", values={
-            "host": "h.example.com", "host_public_key": "example.com " + make_key("ed25519").public_no_comment,
-            "auth": "key", "username": "soar"},
-            secrets={"private_key": client_keys["plain"].private_openssh}))
+        ws.update_integration(
+            "Acme",
+            IntegrationEdit(
+                "custom",
+                values={
+                    "host": "h.example.com",
+                    "host_public_key": "example.com " + make_key("ed25519").public_no_comment,
+                    "auth": "key",
+                    "username": "soar",
+                },
+                secrets={"private_key": client_keys["plain"].private_openssh},
+            ),
+        )
     assert info.value.label == "Public key" and "known_hosts" in str(info.value)
 
 
 def test_private_key_is_stored_in_the_keyring_not_the_settings(ws, client_keys, config_dir):
     big = make_key("rsa", passphrase=PASSPHRASE)  # > 1000 characters: AES-GCM file + key in keyring
     assert len(big.private_openssh) > 1000
-    tid = configure(ws, 22, pin=make_key("ed25519").public_no_comment, key=big.private_openssh,
-                    passphrase=PASSPHRASE)
+    tid = configure(
+        ws, 22, pin=make_key("ed25519").public_no_comment, key=big.private_openssh, passphrase=PASSPHRASE
+    )
     assert ws.secret(ws.tree.get(tid), "custom", "private_key") == big.private_openssh
     for path in config_dir.rglob("*"):
         if path.is_file():
@@ -400,8 +530,12 @@ def test_read_host_keys_returns_every_type_and_never_authenticates(server):
     found = read_host_keys("127.0.0.1", [closed_port(), server.port], timeout=5)
     assert found.failure is None
     assert found.port == server.port
-    assert sorted(k.line for k in found.keys) == sorted(server.public_line(k) for k in ("ed25519", "rsa", "ecdsa"))
-    log = server.log_when(mark, lambda text: [ln.strip() for ln in text.splitlines()].count("debug1: do_cleanup") >= 5)
+    assert sorted(k.line for k in found.keys) == sorted(
+        server.public_line(k) for k in ("ed25519", "rsa", "ecdsa")
+    )
+    log = server.log_when(
+        mark, lambda text: [ln.strip() for ln in text.splitlines()].count("debug1: do_cleanup") >= 5
+    )
     assert log.count("KEX done") == 3
     assert auth_lines(log) == [], log
 
@@ -422,9 +556,12 @@ def test_ipv6_loopback(ws, tmp_path, client_keys):
             probe.bind(("::1", 0))
     except OSError:
         pytest.skip("::1 is not configured")
-    with Sshd(tmp_path / "v6", host_keys=("ecdsa",), authorized=(client_keys["plain"].public_line,),
-              listen="::1") as v6:
-        tid = configure(ws, v6.port, host="::1", pin=v6.public_line("ecdsa"), key=client_keys["plain"].private_openssh)
+    with Sshd(
+        tmp_path / "v6", host_keys=("ecdsa",), authorized=(client_keys["plain"].public_line,), listen="::1"
+    ) as v6:
+        tid = configure(
+            ws, v6.port, host="::1", pin=v6.public_line("ecdsa"), key=client_keys["plain"].private_openssh
+        )
         r = check(ws, tid)
     assert r.category is Category.OK, r.message
     assert r.target == f"[::1]:{v6.port}"
@@ -435,6 +572,10 @@ def test_verification_off_is_flagged_on_the_tenant(ws, client_keys):
     flags = ws.flags(ws.tree.get(tid))
     assert [(k, f.level) for k, f in flags] == [("custom", "warning")]
     assert "not verified" in flags[0][1].message
-    ws.update_integration("Acme", IntegrationEdit("custom", values={
-        "verify_host": "true", "host_public_key": make_key("ed25519").public_line}))
+    ws.update_integration(
+        "Acme",
+        IntegrationEdit(
+            "custom", values={"verify_host": "true", "host_public_key": make_key("ed25519").public_line}
+        ),
+    )
     assert ws.flags(ws.tree.get(tid)) == []

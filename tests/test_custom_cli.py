@@ -11,8 +11,7 @@ from support import sshd as sshd_support
 from support.https_peer import closed_port
 from support.sshd import Sshd, make_key
 
-pytestmark = pytest.mark.skipif(sshd_support.available() is not None,
-                                reason=str(sshd_support.available()))
+pytestmark = pytest.mark.skipif(sshd_support.available() is not None, reason=str(sshd_support.available()))
 
 PASSPHRASE = "cli passphrase 7"
 
@@ -31,10 +30,23 @@ def setup(tmp_path):
 def test_set_and_check_with_encrypted_key_over_two_ports(cli, setup):
     server, key_file, pub_file = setup
     assert cli("tenant", "add", "Acme").code == 0
-    r = cli("integration", "set", "Acme", "custom", "host=127.0.0.1",
-            f"ports={closed_port()},{server.port}", "verify_host=true", f"host_public_key=@{pub_file}",
-            "auth=key", f"username={getpass.getuser()}", f"private_key=@{key_file}", "test_command=true",
-            "--secret", "key_passphrase", stdin=PASSPHRASE + "\n")
+    r = cli(
+        "integration",
+        "set",
+        "Acme",
+        "custom",
+        "host=127.0.0.1",
+        f"ports={closed_port()},{server.port}",
+        "verify_host=true",
+        f"host_public_key=@{pub_file}",
+        "auth=key",
+        f"username={getpass.getuser()}",
+        f"private_key=@{key_file}",
+        "test_command=true",
+        "--secret",
+        "key_passphrase",
+        stdin=PASSPHRASE + "\n",
+    )
     assert r.code == 0, r
     assert cli("integration", "enable", "Acme", "custom").code == 0
     shown = cli("integration", "show", "Acme", "custom", "--json")
@@ -54,9 +66,21 @@ def test_wrong_pin_fails_the_check_with_exit_1(cli, setup):
     server, key_file, pub_file = setup
     pub_file.write_text(make_key("ed25519").public_line)
     cli("tenant", "add", "Acme")
-    r = cli("integration", "set", "Acme", "custom", "host=127.0.0.1", f"ports={server.port}",
-            f"host_public_key=@{pub_file}", "auth=key", f"username={getpass.getuser()}",
-            f"private_key=@{key_file}", "--secret", "key_passphrase", stdin=PASSPHRASE + "\n")
+    r = cli(
+        "integration",
+        "set",
+        "Acme",
+        "custom",
+        "host=127.0.0.1",
+        f"ports={server.port}",
+        f"host_public_key=@{pub_file}",
+        "auth=key",
+        f"username={getpass.getuser()}",
+        f"private_key=@{key_file}",
+        "--secret",
+        "key_passphrase",
+        stdin=PASSPHRASE + "\n",
+    )
     assert r.code == 0, r
     cli("integration", "enable", "Acme", "custom")
     r = cli("check", "Acme", "custom")
@@ -68,8 +92,17 @@ def test_known_hosts_line_is_refused_with_its_reason(cli, setup):
     server, key_file, pub_file = setup
     pub_file.write_text(f"[127.0.0.1]:{server.port} {server.public_line('ed25519')}\n")
     cli("tenant", "add", "Acme")
-    r = cli("integration", "set", "Acme", "custom", "host=127.0.0.1", f"host_public_key=@{pub_file}",
-            "auth=key", "username=soar", f"private_key=@{key_file}")
+    r = cli(
+        "integration",
+        "set",
+        "Acme",
+        "custom",
+        "host=127.0.0.1",
+        f"host_public_key=@{pub_file}",
+        "auth=key",
+        "username=soar",
+        f"private_key=@{key_file}",
+    )
     assert r.code != 0
     assert "Public key" in r.err and "known_hosts" in r.err
 
@@ -98,9 +131,21 @@ def test_key_info_prints_like_ssh_keygen(cli, setup, tmp_path):
 def test_verification_off_then_pin_the_seen_key(cli, setup):
     server, key_file, pub_file = setup
     cli("tenant", "add", "Acme")
-    r = cli("integration", "set", "Acme", "custom", "host=127.0.0.1", f"ports={server.port}",
-            "verify_host=false", "auth=key", f"username={getpass.getuser()}",
-            f"private_key=@{key_file}", "--secret", "key_passphrase", stdin=PASSPHRASE + "\n")
+    r = cli(
+        "integration",
+        "set",
+        "Acme",
+        "custom",
+        "host=127.0.0.1",
+        f"ports={server.port}",
+        "verify_host=false",
+        "auth=key",
+        f"username={getpass.getuser()}",
+        f"private_key=@{key_file}",
+        "--secret",
+        "key_passphrase",
+        stdin=PASSPHRASE + "\n",
+    )
     assert r.code == 0, r
     cli("integration", "enable", "Acme", "custom")
     r = cli("check", "Acme", "custom")
@@ -123,7 +168,9 @@ def test_host_keys_reads_without_logging_in(cli, setup):
     assert r.code == 0, r
     data = json.loads(r.out)
     assert data["port"] == server.port and data["error"] is None
-    assert sorted(k["line"] for k in data["keys"]) == sorted(server.public_line(t) for t in ("ed25519", "rsa"))
+    assert sorted(k["line"] for k in data["keys"]) == sorted(
+        server.public_line(t) for t in ("ed25519", "rsa")
+    )
     r = cli("custom", "host-keys", "127.0.0.1", "--ports", str(closed_port()))
     assert r.code == 1 and "unreachable" in r.err
     r = cli("custom", "host-keys", "127.0.0.1", "--ports", "99999")

@@ -42,7 +42,9 @@ def keys():
 def test_type_and_fingerprint_exactly_as_ssh_keygen(kind, keys, tmp_path):
     pub = tmp_path / "key.pub"
     pub.write_text(keys[kind].public_line + "\n")
-    expected = subprocess.run([SSH_KEYGEN, "-lf", str(pub)], capture_output=True, text=True, check=True).stdout.strip()
+    expected = subprocess.run(
+        [SSH_KEYGEN, "-lf", str(pub)], capture_output=True, text=True, check=True
+    ).stdout.strip()
     info = parse_public_key(keys[kind].public_line)
     assert info.keygen_line() == expected
     assert info.fingerprint == expected.split()[1]
@@ -52,7 +54,9 @@ def test_type_and_fingerprint_exactly_as_ssh_keygen(kind, keys, tmp_path):
 def test_key_without_comment_matches_ssh_keygen(keys, tmp_path):
     pub = tmp_path / "key.pub"
     pub.write_text(keys["ed25519"].public_no_comment + "\n")
-    expected = subprocess.run([SSH_KEYGEN, "-lf", str(pub)], capture_output=True, text=True, check=True).stdout.strip()
+    expected = subprocess.run(
+        [SSH_KEYGEN, "-lf", str(pub)], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert parse_public_key(keys["ed25519"].public_no_comment).keygen_line() == expected
     assert expected.endswith("no comment (ED25519)")
 
@@ -148,7 +152,8 @@ def test_missing_type(keys):
 
 def test_pem_public_key_block():
     assert "not an OpenSSH public key line" in rejected(
-        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----")
+        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----"
+    )
 
 
 def test_dsa_and_certificates_are_refused(keys):
@@ -190,7 +195,9 @@ def test_private_key_field_refuses_what_is_not_one_private_key():
     with pytest.raises(ValidationError, match="more than one"):
         parse_private_key_field(pair.private_openssh + pair.private_openssh, "Private key")
     with pytest.raises(ValidationError, match="cut off"):
-        parse_private_key_field(pair.private_openssh[:150] + "\n-----END OPENSSH PRIVATE KEY-----\n", "Private key")
+        parse_private_key_field(
+            pair.private_openssh[:150] + "\n-----END OPENSSH PRIVATE KEY-----\n", "Private key"
+        )
     with pytest.raises(ValidationError, match="PuTTY"):
         parse_private_key_field("PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n", "Private key")
     with pytest.raises(ValidationError, match="is empty"):

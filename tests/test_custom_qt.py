@@ -62,9 +62,19 @@ def test_public_key_is_parsed_live_with_reason_or_fingerprint(qtbot, ws):
 
 def test_add_data_stores_in_draft_and_stored_values_are_never_shown(qtbot, ws):
     ws.add_tenant("Acme")
-    ws.update_integration("Acme", IntegrationEdit("custom", values={
-        "host": "scripts.example.com", "host_public_key": make_key("ed25519").public_line,
-        "auth": "password", "username": "soar"}, secrets={"password": "Stored-Secret-1"}))
+    ws.update_integration(
+        "Acme",
+        IntegrationEdit(
+            "custom",
+            values={
+                "host": "scripts.example.com",
+                "host_public_key": make_key("ed25519").public_line,
+                "auth": "password",
+                "username": "soar",
+            },
+            secrets={"password": "Stored-Secret-1"},
+        ),
+    )
     page = make_page(qtbot, ws)
     assert page.data_button.text() == "Replace"
     assert "stored in the keyring" in page.data_status.text()
@@ -147,7 +157,9 @@ def test_check_with_verification_off_offers_pin_then_verifies(qtbot, ws, tmp_pat
         assert fingerprint in page.pin_text.text()
         if os.environ.get("XDRCONF_SCREENSHOTS"):
             qtbot.wait(50)
-            page.window().grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "custom_unverified.png"))
+            page.window().grab().save(
+                os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "custom_unverified.png")
+            )
         page.pin_button.click()
         assert page.verify.isChecked() and not page.pin_button.isVisibleTo(page)
         assert page.draft.settings()["host_public_key"] == server.public_line("ed25519")
@@ -249,9 +261,21 @@ def test_panel_offers_to_pin_the_key_an_unverified_check_saw(qtbot, ws, tmp_path
     client = make_key("ed25519")
     with Sshd(tmp_path / "sshd", host_keys=("ed25519",), authorized=(client.public_line,)) as server:
         ws.add_tenant("Acme")
-        ws.update_integration("Acme", IntegrationEdit("custom", values={
-            "host": "127.0.0.1", "ports": str(server.port), "verify_host": "false", "auth": "key",
-            "username": getpass.getuser()}, secrets={"private_key": client.private_openssh}, enabled=True))
+        ws.update_integration(
+            "Acme",
+            IntegrationEdit(
+                "custom",
+                values={
+                    "host": "127.0.0.1",
+                    "ports": str(server.port),
+                    "verify_host": "false",
+                    "auth": "key",
+                    "username": getpass.getuser(),
+                },
+                secrets={"private_key": client.private_openssh},
+                enabled=True,
+            ),
+        )
         tid = ws.tenant("Acme").id
         results = run_check(ws, tid, "custom")
         ws.record_results({(tid, "custom"): [r.to_dict() for r in results]})

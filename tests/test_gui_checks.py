@@ -8,14 +8,11 @@ from support.kuma_peer import GOOD_TOKEN, configure, kuma  # noqa: F401 - fixtur
 from xdrconf.core.workspace import IntegrationEdit
 
 
-
-
-
-
 def table_rows(dialog):
     model = dialog.table.model()
-    return [[model.data(model.index(r, c)) for c in range(model.columnCount())]
-            for r in range(model.rowCount())]
+    return [
+        [model.data(model.index(r, c)) for c in range(model.columnCount())] for r in range(model.rowCount())
+    ]
 
 
 def test_check_subtree_and_tenant(window, qtbot, ws, kuma, test_ca):
@@ -43,8 +40,7 @@ def test_check_subtree_and_tenant(window, qtbot, ws, kuma, test_ca):
     # Kept in the settings and shown in the window (tree mark, table, details).
     eu = ws.tenant("Acme EU")
     assert eu.integrations["kuma"].results[0]["category"] == "auth_failed"
-    assert window.tree_model.data(window.tree_model.index_of(eu.id),
-                                  window.tree_model.MARK_ROLE) == "error"
+    assert window.tree_model.data(window.tree_model.index_of(eu.id), window.tree_model.MARK_ROLE) == "error"
     window.select_tenant(eu.id)
     model = window.table_model
     assert model.data(model.index(model.row_of("kuma"), 3)).startswith("auth_failed · ")
@@ -70,8 +66,11 @@ def test_check_all_can_be_cancelled(window, qtbot, ws, kuma, test_ca):
     kuma.api.mode = "hang"
     for name in ("A", "B", "C"):
         configure(ws, kuma.port, tenant=name, token=GOOD_TOKEN, ca=test_ca.cert_pem)
-    before = {t.name: list(t.integrations.get("kuma").results) for t in ws.tree.walk_all()
-              if "kuma" in t.integrations}
+    before = {
+        t.name: list(t.integrations.get("kuma").results)
+        for t in ws.tree.walk_all()
+        if "kuma" in t.integrations
+    }
     window.refresh()
     window.select_tenant(ws.tree.root_id)
     dialog = window.check_subtree()
@@ -84,6 +83,9 @@ def test_check_all_can_be_cancelled(window, qtbot, ws, kuma, test_ca):
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         pass
     # Cancelled checks do not replace what was known before.
-    after = {t.name: list(t.integrations.get("kuma").results) for t in ws.tree.walk_all()
-             if "kuma" in t.integrations}
+    after = {
+        t.name: list(t.integrations.get("kuma").results)
+        for t in ws.tree.walk_all()
+        if "kuma" in t.integrations
+    }
     assert after == before

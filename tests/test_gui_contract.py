@@ -66,8 +66,9 @@ def test_worker_delivers_result_error_progress_on_gui_thread(qtbot):
         report(("thread", threading.get_ident() != gui))
         return 42
 
-    task = workers.run_in_background(work, lambda v: seen.append(("done", v, threading.get_ident() == gui)),
-                                     on_progress=seen.append)
+    task = workers.run_in_background(
+        work, lambda v: seen.append(("done", v, threading.get_ident() == gui)), on_progress=seen.append
+    )
     with qtbot.waitSignal(task.done, timeout=5000):
         pass
     assert ("thread", True) in seen and ("done", 42, True) in seen

@@ -11,16 +11,12 @@ from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.main_window import MainWindow
 
 
-
-
 def open_window(qtbot, ws, prompts):
     window = MainWindow(ws, prompts)
     qtbot.addWidget(window)
     window.show()
     window.start()
     return window
-
-
 
 
 def visible_names(window, parent=None):
@@ -181,8 +177,14 @@ def test_read_only_when_the_folder_is_locked(qtbot, ws, config_dir, keyring_back
         assert window.readonly_banner.isVisible()
         assert second.readonly_reason in window.readonly_banner.text()
         assert "Acme" in visible_names(window)
-        for act in (window.act_add, window.act_rename, window.act_remove, window.act_setup,
-                    window.act_import, window.act_settings):
+        for act in (
+            window.act_add,
+            window.act_rename,
+            window.act_remove,
+            window.act_setup,
+            window.act_import,
+            window.act_settings,
+        ):
             assert not act.isEnabled()
         assert window.act_check_tenant.isEnabled()
         wait_idle(qtbot, window)
@@ -230,8 +232,11 @@ def test_settings_dialog_stores_timeout_and_proxy(window, qtbot, ws, prompts):
     window.act_settings.trigger()
     wait_idle(qtbot, window)
     assert ws.app["timeout"] == 7.5
-    assert ws.app["proxy"] == {"mode": "manual", "url": "http://proxy.example.com:3128",
-                               "no_proxy": ["localhost", ".corp.example.com"]}
+    assert ws.app["proxy"] == {
+        "mode": "manual",
+        "url": "http://proxy.example.com:3128",
+        "no_proxy": ["localhost", ".corp.example.com"],
+    }
 
 
 def test_export_and_import_through_the_menu(window, qtbot, ws, prompts, tmp_path):
@@ -243,9 +248,18 @@ def test_export_and_import_through_the_menu(window, qtbot, ws, prompts, tmp_path
     text = out.read_text()
     assert "Acme" in text and "do-not-export-me" not in text
     doc = json.loads(text)
-    doc["tenants"].append({"path": "Root tenant/Imported", "integrations": {
-        "kuma": {"enabled": True, "settings": {"host": "k.example.com", "port": 7223},
-                 "secrets_set": ["token"]}}})
+    doc["tenants"].append(
+        {
+            "path": "Root tenant/Imported",
+            "integrations": {
+                "kuma": {
+                    "enabled": True,
+                    "settings": {"host": "k.example.com", "port": 7223},
+                    "secrets_set": ["token"],
+                }
+            },
+        }
+    )
     out.write_text(json.dumps(doc))
     prompts.answer("open_file", str(out))
     window.act_import.trigger()
@@ -282,8 +296,9 @@ def test_expiry_flags_are_shown_on_the_row_and_the_tree(window, qtbot, ws):
 
     ws.add_tenant("Acme")
     acme = ws.tenant("Acme")
-    acme.integrations["kasap"] = IntegrationState("kasap", True, {"token_issued": "2020-01-01"},
-                                                  {"token": "not-a-real-ref"})
+    acme.integrations["kasap"] = IntegrationState(
+        "kasap", True, {"token_issued": "2020-01-01"}, {"token": "not-a-real-ref"}
+    )
     window.refresh()
     window.select_tenant(acme.id)
     model = window.table_model

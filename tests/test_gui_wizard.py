@@ -16,10 +16,6 @@ from xdrconf.qt.wizard import IntegrationClosingPage, SpecFormPage, SummaryPage
 SECRET = "kuma-wizard-secret-7f3a9c1e"
 
 
-
-
-
-
 def next_enabled(wizard) -> bool:
     return wizard.button(QWizard.WizardButton.NextButton).isEnabled()
 
@@ -262,8 +258,9 @@ def test_fetch_certificate_and_pin_it(window, qtbot, ws, kuma, server_cert):
     fetch.button.click()
     qtbot.waitUntil(lambda: fetch.info is not None, timeout=10000)
     shown = fetch.label.text()
-    expected = format_fingerprint(server_cert.sha256 if isinstance(server_cert.sha256, str)
-                                  else server_cert.sha256())
+    expected = format_fingerprint(
+        server_cert.sha256 if isinstance(server_cert.sha256, str) else server_cert.sha256()
+    )
     assert "Subject:" in shown and "Issuer:" in shown and "Valid:" in shown
     assert expected in shown.replace("<br>", "")
     assert kuma.requests == []  # handshake only: nothing was sent
@@ -304,9 +301,14 @@ def test_fetch_certificate_reads_the_portal_of_tip(window, qtbot, ws, server_cer
 
     with HttpsPeer(lambda req: Reply(404, {}), cert=server_cert) as portal:
         ws.add_tenant("Acme")
-        ws.update_integration("Acme", IntegrationEdit("tip", values={
-            "access": "general", "opentip_url": f"https://localhost:{portal.port}"},
-            secrets={"token": "tip-token-123"}))
+        ws.update_integration(
+            "Acme",
+            IntegrationEdit(
+                "tip",
+                values={"access": "general", "opentip_url": f"https://localhost:{portal.port}"},
+                secrets={"token": "tip-token-123"},
+            ),
+        )
         window.refresh()
         window.select_tenant(ws.tenant("Acme").id)
         window.select_integration("tip")

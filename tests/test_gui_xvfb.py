@@ -15,8 +15,10 @@ from support.kuma_peer import GOOD_TOKEN, configure, kuma  # noqa: F401 - fixtur
 
 pytestmark = [
     pytest.mark.xvfb,
-    pytest.mark.skipif(os.environ.get("QT_QPA_PLATFORM") != "xcb" or not os.environ.get("DISPLAY"),
-                       reason="needs an X server (run under xvfb-run with QT_QPA_PLATFORM=xcb)"),
+    pytest.mark.skipif(
+        os.environ.get("QT_QPA_PLATFORM") != "xcb" or not os.environ.get("DISPLAY"),
+        reason="needs an X server (run under xvfb-run with QT_QPA_PLATFORM=xcb)",
+    ),
 ]
 
 

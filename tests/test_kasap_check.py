@@ -22,9 +22,12 @@ def configure(ws, peer, test_ca, *, tenant="Acme", token=GOOD_TOKEN, prefix="", 
     if tenant not in [t.name for t in ws.tree.walk_all()]:
         ws.add_tenant(tenant)
     settings = {"url": f"https://127.0.0.1:{peer.port}{prefix}", "tls_ca": test_ca.cert_pem, **values}
-    ws.update_integration(tenant, IntegrationEdit("kasap", values=settings,
-                                                  secrets={"token": token} if token else {},
-                                                  enabled=bool(token)))
+    ws.update_integration(
+        tenant,
+        IntegrationEdit(
+            "kasap", values=settings, secrets={"token": token} if token else {}, enabled=bool(token)
+        ),
+    )
     return ws.tenant(tenant).id
 
 
@@ -44,10 +47,19 @@ def kasap(server_cert):
 # ---- settings ------------------------------------------------------------------------------
 def test_fields():
     spec = catalog.spec_for("kasap")
-    assert [f.name for f in spec.fields] == ["url", "token", "token_issued", "rights_confirmed",
-                                             "tls_ca", "tls_pin_sha256"]
+    assert [f.name for f in spec.fields] == [
+        "url",
+        "token",
+        "token_issued",
+        "rights_confirmed",
+        "tls_ca",
+        "tls_pin_sha256",
+    ]
     assert [shown for _, shown in spec.field("rights_confirmed").extra["rights"]] == [
-        "GET /openapi/v1/groups", "POST /openapi/v1/report", "PATCH /openapi/v1/user/:userid"]
+        "GET /openapi/v1/groups",
+        "POST /openapi/v1/report",
+        "PATCH /openapi/v1/user/:userid",
+    ]
 
 
 def test_issue_date_set_to_today_when_token_stored(ws, kasap, test_ca):
@@ -63,8 +75,10 @@ def test_issue_date_set_to_today_when_token_stored(ws, kasap, test_ca):
     # a new token resets it to today, unless a date comes with it
     ws.update_integration("Acme", IntegrationEdit("kasap", secrets={"token": "new-token"}))
     assert ws.tenant("Acme").integrations["kasap"].settings["token_issued"] == _dt.date.today().isoformat()
-    ws.update_integration("Acme", IntegrationEdit("kasap", secrets={"token": "newer-token"},
-                                                  values={"token_issued": "2026-01-15"}))
+    ws.update_integration(
+        "Acme",
+        IntegrationEdit("kasap", secrets={"token": "newer-token"}, values={"token_issued": "2026-01-15"}),
+    )
     assert ws.tenant("Acme").integrations["kasap"].settings["token_issued"] == "2026-01-15"
 
 
@@ -78,8 +92,9 @@ def test_issue_date_validation(ws, kasap, test_ca):
 
 
 def test_url_and_rights_parsing(ws, kasap, test_ca):
-    configure(ws, kasap, test_ca, prefix="/company/42/openapi/v1/",
-              rights_confirmed="GET /openapi/v1/groups, user")
+    configure(
+        ws, kasap, test_ca, prefix="/company/42/openapi/v1/", rights_confirmed="GET /openapi/v1/groups, user"
+    )
     s = ws.tenant("Acme").integrations["kasap"].settings
     assert s["url"] == f"https://127.0.0.1:{kasap.port}/company/42"
     assert s["rights_confirmed"] == ["groups", "user"]
@@ -96,20 +111,24 @@ def test_add_months():
     assert add_months(_dt.date(2025, 11, 30), 3) == _dt.date(2026, 2, 28)
 
 
-@pytest.mark.parametrize(("day", "level", "words"), [
-    (0, None, None),
-    (334, None, None),                       # 31 days left
-    (335, "warning", "in 30 days"),          # 30 days before expiry: flagged from here
-    (336, "warning", "in 29 days"),
-    (364, "warning", "in 1 day)"),
-    (365, "error", "expired on 2026-03-10"),  # the expiry day itself
-    (400, "error", "expired on 2026-03-10"),
-])
+@pytest.mark.parametrize(
+    ("day", "level", "words"),
+    [
+        (0, None, None),
+        (334, None, None),  # 31 days left
+        (335, "warning", "in 30 days"),  # 30 days before expiry: flagged from here
+        (336, "warning", "in 29 days"),
+        (364, "warning", "in 1 day)"),
+        (365, "error", "expired on 2026-03-10"),  # the expiry day itself
+        (400, "error", "expired on 2026-03-10"),
+    ],
+)
 def test_expiry_flags_around_the_30_day_boundary(day, level, words):
     spec = catalog.spec_for("kasap")
     issued = _dt.date(2025, 3, 10)  # 2025-03-10 + 12 months = 2026-03-10, 365 days later
-    state = IntegrationState("kasap", True, {"url": "https://k.example", "token_issued": issued.isoformat()},
-                             {"token": "ref"})
+    state = IntegrationState(
+        "kasap", True, {"url": "https://k.example", "token_issued": issued.isoformat()}, {"token": "ref"}
+    )
     assert expiry_of(state.settings) == _dt.date(2026, 3, 10)
     now = _dt.datetime.combine(issued + _dt.timedelta(days=day), _dt.time(12), _dt.timezone.utc)
     flags = spec.flags(state, now)
@@ -165,12 +184,15 @@ def test_check_groups_wrapped_in_object(ws, kasap, test_ca):
     assert r.ok and "1 learning group exists: Everyone" in r.message
 
 
-@pytest.mark.parametrize(("token", "mode", "category", "words"), [
-    ("wrong-token", "normal", Category.AUTH_FAILED, "401"),
-    (GOOD_TOKEN, "expired", Category.AUTH_FAILED, "403"),
-    (GOOD_TOKEN, "ratelimit", Category.RATE_LIMITED, "10 requests per second"),
-    (GOOD_TOKEN, "notjson", Category.PROTOCOL_ERROR, "learning groups"),
-])
+@pytest.mark.parametrize(
+    ("token", "mode", "category", "words"),
+    [
+        ("wrong-token", "normal", Category.AUTH_FAILED, "401"),
+        (GOOD_TOKEN, "expired", Category.AUTH_FAILED, "403"),
+        (GOOD_TOKEN, "ratelimit", Category.RATE_LIMITED, "10 requests per second"),
+        (GOOD_TOKEN, "notjson", Category.PROTOCOL_ERROR, "learning groups"),
+    ],
+)
 def test_check_failures(ws, kasap, test_ca, token, mode, category, words):
     kasap.api.mode = mode
     tid = configure(ws, kasap, test_ca, prefix="/company/42", token=token)

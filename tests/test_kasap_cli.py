@@ -23,8 +23,18 @@ def setup_kasap(cli, kasap, test_ca, tmp_path, *extra):
     ca = tmp_path / "ca.pem"
     ca.write_text(test_ca.cert_pem)
     assert cli("tenant", "add", "Acme").code == 0
-    r = cli("integration", "set", "Acme", "kasap", f"url=https://127.0.0.1:{kasap.port}",
-            f"tls_ca=@{ca}", *extra, "--secret", "token", stdin=GOOD_TOKEN + "\n")
+    r = cli(
+        "integration",
+        "set",
+        "Acme",
+        "kasap",
+        f"url=https://127.0.0.1:{kasap.port}",
+        f"tls_ca=@{ca}",
+        *extra,
+        "--secret",
+        "token",
+        stdin=GOOD_TOKEN + "\n",
+    )
     assert r.code == 0, r
     assert cli("integration", "enable", "Acme", "kasap").code == 0
 
@@ -35,8 +45,11 @@ def test_groups_and_check(cli, kasap, test_ca, tmp_path):
     assert r.code == 0, r
     assert "3 learning groups:" in r.out and "g-2  Sales" in r.out
     r = cli("kasap", "groups", "Acme", "--json")
-    assert json.loads(r.out) == [{"id": "g-1", "name": "Accounting"}, {"id": "g-2", "name": "Sales"},
-                                 {"id": "g-3", "name": "IT department"}]
+    assert json.loads(r.out) == [
+        {"id": "g-1", "name": "Accounting"},
+        {"id": "g-2", "name": "Sales"},
+        {"id": "g-3", "name": "IT department"},
+    ]
     r = cli("check", "Acme", "kasap")
     assert r.code == 0 and "3 learning groups" in r.out
     show = json.loads(cli("integration", "show", "Acme", "kasap", "--json").out)

@@ -22,8 +22,9 @@ def wizard_ctx(ws, tenant="Acme"):
     if tenant not in [t.name for t in ws.tree.walk_all()]:
         ws.add_tenant(tenant)
     t = ws.tenant(tenant)
-    return IntegrationUiContext(ws, t.id, "kasap", SPEC,
-                                draft=IntegrationDraft.for_state(SPEC, t.integrations.get("kasap")))
+    return IntegrationUiContext(
+        ws, t.id, "kasap", SPEC, draft=IntegrationDraft.for_state(SPEC, t.integrations.get("kasap"))
+    )
 
 
 def test_page_new_token_sets_today_and_saves(qtbot, ws, test_ca):
@@ -35,7 +36,10 @@ def test_page_new_token_sets_today_and_saves(qtbot, ws, test_ca):
     assert isinstance(page, KasapPage)
     assert page.issued_text() == "" and "cannot be tracked" in page.expiry.text()
     assert [cb.text() for cb in page.rights.values()] == [
-        "GET /openapi/v1/groups", "POST /openapi/v1/report", "PATCH /openapi/v1/user/:userid"]
+        "GET /openapi/v1/groups",
+        "POST /openapi/v1/report",
+        "PATCH /openapi/v1/user/:userid",
+    ]
     page.url.setText("https://kasap.example.com/openapi/v1")
     dialog = page.token.open_dialog()
     dialog.field.setText(GOOD_TOKEN)
@@ -80,9 +84,9 @@ def test_bad_url_refused(qtbot, ws):
 
 def test_expiry_colours_follow_the_flags():
     issued = "2025-03-10"
-    assert "#2e7d32" in expiry_html(issued, _dt.date(2026, 2, 7))      # 31 days left
-    assert "#ef8f00" in expiry_html(issued, _dt.date(2026, 2, 8))      # 30 days left
-    assert "#c62828" in expiry_html(issued, _dt.date(2026, 3, 10))     # expiry day
+    assert "#2e7d32" in expiry_html(issued, _dt.date(2026, 2, 7))  # 31 days left
+    assert "#ef8f00" in expiry_html(issued, _dt.date(2026, 2, 8))  # 30 days left
+    assert "#c62828" in expiry_html(issued, _dt.date(2026, 3, 10))  # expiry day
     assert "expired on 2026-03-10" in expiry_html(issued, _dt.date(2026, 4, 1))
 
 
@@ -95,10 +99,19 @@ def kasap(server_cert):
 
 def test_panel_lists_groups(qtbot, ws, kasap, test_ca):
     ws.add_tenant("Acme")
-    ws.update_integration("Acme", IntegrationEdit(
-        "kasap", values={"url": f"https://127.0.0.1:{kasap.port}", "tls_ca": test_ca.cert_pem,
-                         "rights_confirmed": "groups"},
-        secrets={"token": GOOD_TOKEN}, enabled=True))
+    ws.update_integration(
+        "Acme",
+        IntegrationEdit(
+            "kasap",
+            values={
+                "url": f"https://127.0.0.1:{kasap.port}",
+                "tls_ca": test_ca.cert_pem,
+                "rights_confirmed": "groups",
+            },
+            secrets={"token": GOOD_TOKEN},
+            enabled=True,
+        ),
+    )
     ctx = IntegrationUiContext(ws, ws.tenant("Acme").id, "kasap", SPEC)
     widget = panel(ctx)
     qtbot.addWidget(widget)

@@ -55,29 +55,41 @@ def test_properties_read_back_with_cryptography(identities, key_type, size):
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl command not installed")
-@pytest.mark.parametrize("key_type,algo", [("rsa2048", "Public-Key: (2048 bit)"),
-                                           ("rsa3072", "Public-Key: (3072 bit)"),
-                                           ("p256", "NIST CURVE: P-256")])
+@pytest.mark.parametrize(
+    "key_type,algo",
+    [
+        ("rsa2048", "Public-Key: (2048 bit)"),
+        ("rsa3072", "Public-Key: (3072 bit)"),
+        ("p256", "NIST CURVE: P-256"),
+    ],
+)
 def test_properties_read_back_with_openssl(identities, tmp_path, key_type, algo):
     ident = identities[key_type]
     path = tmp_path / "client.pem"
     path.write_text(ident.cert_pem)
-    text = subprocess.run(["openssl", "x509", "-in", str(path), "-noout", "-text"],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["openssl", "x509", "-in", str(path), "-noout", "-text"], capture_output=True, text=True, check=True
+    ).stdout
     assert algo in text
     assert re.search(r"X509v3 Basic Constraints: critical\s+CA:FALSE", text)
     assert re.search(r"X509v3 Extended Key Usage:\s+TLS Web Client Authentication", text)
     assert f"Subject: CN = XDR {XDR_ID}" in text
-    fp = subprocess.run(["openssl", "x509", "-in", str(path), "-noout", "-fingerprint", "-sha256"],
-                        capture_output=True, text=True, check=True).stdout
+    fp = subprocess.run(
+        ["openssl", "x509", "-in", str(path), "-noout", "-fingerprint", "-sha256"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert fp.strip().split("=", 1)[1].replace(":", "").lower() == ident.sha256
     # The key openssl reads is the key of this certificate.
     key_path = tmp_path / "client.key"
     key_path.write_text(ident.key_pem)
-    mod_cert = subprocess.run(["openssl", "x509", "-in", str(path), "-noout", "-pubkey"],
-                              capture_output=True, text=True, check=True).stdout
-    mod_key = subprocess.run(["openssl", "pkey", "-in", str(key_path), "-pubout"],
-                             capture_output=True, text=True, check=True).stdout
+    mod_cert = subprocess.run(
+        ["openssl", "x509", "-in", str(path), "-noout", "-pubkey"], capture_output=True, text=True, check=True
+    ).stdout
+    mod_key = subprocess.run(
+        ["openssl", "pkey", "-in", str(key_path), "-pubout"], capture_output=True, text=True, check=True
+    ).stdout
     assert mod_cert == mod_key
 
 
@@ -102,8 +114,9 @@ def test_custom_validity_and_clock():
     assert ident.not_after == now + dt.timedelta(days=30)
 
 
-@pytest.mark.parametrize("text,expected", [("RSA-2048", "rsa2048"), ("rsa3072", "rsa3072"),
-                                           ("p256", "p256"), ("ECDSA", "p256")])
+@pytest.mark.parametrize(
+    "text,expected", [("RSA-2048", "rsa2048"), ("rsa3072", "rsa3072"), ("p256", "p256"), ("ECDSA", "p256")]
+)
 def test_key_type_names(text, expected):
     assert kata_certs.parse_key_type(text) == expected
 

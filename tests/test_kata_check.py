@@ -90,8 +90,13 @@ def test_client_certificate_rejected_in_handshake(ws, server_cert, test_ca, tls1
     """A server that only accepts client certificates of another CA sends a TLS alert:
     after the handshake under TLS 1.3 (httpx ReadError), during it under TLS 1.2."""
     tid = setup_tenant(ws, test_ca)
-    with HttpsPeer(lambda req: Reply(200, {}), cert=server_cert, client_ca=test_ca.cert_pem,
-                   require_client_cert=True, tls13=tls13) as peer:
+    with HttpsPeer(
+        lambda req: Reply(200, {}),
+        cert=server_cert,
+        client_ca=test_ca.cert_pem,
+        require_client_cert=True,
+        tls13=tls13,
+    ) as peer:
         kata.add_connection(ws, tid, "127.0.0.1", peer.port, "p256")
         for _ in range(3):  # the alert races the request under TLS 1.3: it must always win
             [r] = run_check(ws, tid, "kata")

@@ -42,12 +42,15 @@ def test_add_list_remove(acme):
     assert r.code == 0 and listed(acme) == []
 
 
-@pytest.mark.parametrize("args,message", [
-    (("kata.example.com", "--port", "0"), "Port: 0 is out of range"),
-    (("kata.example.com", "--port", "x"), "Port: 'x' is not a number"),
-    (("bad_host",), "IP address or host name: 'bad_host' is not a valid host name"),
-    (("1.2.3.999",), "IP address or host name: '1.2.3.999' is not a valid IPv4 address"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("kata.example.com", "--port", "0"), "Port: 0 is out of range"),
+        (("kata.example.com", "--port", "x"), "Port: 'x' is not a number"),
+        (("bad_host",), "IP address or host name: 'bad_host' is not a valid host name"),
+        (("1.2.3.999",), "IP address or host name: '1.2.3.999' is not a valid IPv4 address"),
+    ],
+)
 def test_add_bad_input(acme, args, message):
     r = acme("kata", "add", "Acme", *args)
     assert r.code == 2 and message in r.err, r
@@ -98,7 +101,9 @@ def test_trust_settings_and_check_per_connection(acme, server_cert, test_ca, tmp
         assert r.code == 1, r
         results = json.loads(r.out)
         assert [(x["target"], x["category"]) for x in results] == [
-            (f"127.0.0.1:{v4.port}", "ok"), (f"[::1]:{v6.port}", "pending_approval")]
+            (f"127.0.0.1:{v4.port}", "ok"),
+            (f"[::1]:{v6.port}", "pending_approval"),
+        ]
         assert format_fingerprint(c6["fingerprint_sha256"]) in results[1]["message"]
         # The status is kept per connection.
         assert [c["status"]["category"] for c in listed(acme)] == ["ok", "pending_approval"]

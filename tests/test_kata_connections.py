@@ -48,12 +48,15 @@ def test_add_generates_id_key_and_certificate(ws, acme):
     assert "PRIVATE KEY" not in text
 
 
-@pytest.mark.parametrize("host,stored,target", [
-    ("10.0.0.5", "10.0.0.5", "10.0.0.5:443"),
-    ("  KATA.Example.COM ", "kata.example.com", "kata.example.com:443"),
-    ("2001:db8::1", "2001:db8::1", "[2001:db8::1]:443"),
-    ("[2001:DB8:0::1]", "2001:db8::1", "[2001:db8::1]:443"),
-])
+@pytest.mark.parametrize(
+    "host,stored,target",
+    [
+        ("10.0.0.5", "10.0.0.5", "10.0.0.5:443"),
+        ("  KATA.Example.COM ", "kata.example.com", "kata.example.com:443"),
+        ("2001:db8::1", "2001:db8::1", "[2001:db8::1]:443"),
+        ("[2001:DB8:0::1]", "2001:db8::1", "[2001:db8::1]:443"),
+    ],
+)
 def test_host_forms(ws, acme, host, stored, target):
     conn = kata.add_connection(ws, acme, host, 443, "p256")
     assert conn["host"] == stored
@@ -62,16 +65,23 @@ def test_host_forms(ws, acme, host, stored, target):
     assert kata.find(state_of(ws, acme), target)["id"] == conn["id"]
 
 
-@pytest.mark.parametrize("host,port,message", [
-    ("", 443, "IP address or host name: enter a host name or an IP address"),
-    ("kata_server", 443, "IP address or host name: 'kata_server' is not a valid host name"),
-    ("300.1.1.1", 443, "IP address or host name: '300.1.1.1' is not a valid IPv4 address"),
-    ("2001:db8::zz", 443, "IP address or host name: '2001:db8::zz' is not a valid IPv6 address"),
-    ("kata.example.com:443", 443, "IP address or host name: .*not a valid IPv6 address \\(a port goes in its own field\\)"),
-    ("kata.example.com", 0, "Port: 0 is out of range; enter 1 to 65535"),
-    ("kata.example.com", 65536, "Port: 65536 is out of range"),
-    ("kata.example.com", "https", "Port: 'https' is not a number"),
-])
+@pytest.mark.parametrize(
+    "host,port,message",
+    [
+        ("", 443, "IP address or host name: enter a host name or an IP address"),
+        ("kata_server", 443, "IP address or host name: 'kata_server' is not a valid host name"),
+        ("300.1.1.1", 443, "IP address or host name: '300.1.1.1' is not a valid IPv4 address"),
+        ("2001:db8::zz", 443, "IP address or host name: '2001:db8::zz' is not a valid IPv6 address"),
+        (
+            "kata.example.com:443",
+            443,
+            "IP address or host name: .*not a valid IPv6 address \\(a port goes in its own field\\)",
+        ),
+        ("kata.example.com", 0, "Port: 0 is out of range; enter 1 to 65535"),
+        ("kata.example.com", 65536, "Port: 65536 is out of range"),
+        ("kata.example.com", "https", "Port: 'https' is not a number"),
+    ],
+)
 def test_bad_host_or_port(ws, acme, host, port, message):
     with pytest.raises(ValidationError, match=message):
         kata.add_connection(ws, acme, host, port, "p256")
@@ -109,8 +119,10 @@ def test_regenerate_changes_fingerprint_and_deletes_old_key(ws, acme):
     new_key = kata.private_key(ws, acme, conn["id"])
     assert new_key != old_key and kata_certs.key_matches(new["cert_pem"], new_key)
     assert ws.secrets.get(old_ref) is None
-    assert x509.load_pem_x509_certificate(new["cert_pem"].encode()).serial_number != \
-        x509.load_pem_x509_certificate(conn["cert_pem"].encode()).serial_number
+    assert (
+        x509.load_pem_x509_certificate(new["cert_pem"].encode()).serial_number
+        != x509.load_pem_x509_certificate(conn["cert_pem"].encode()).serial_number
+    )
 
 
 def test_remove_deletes_key(ws, acme):
@@ -168,8 +180,13 @@ def test_export_document_holds_no_key_and_import_lists_it(ws, acme, tmp_path, ke
 
 def test_malformed_connections_are_refused(ws, acme):
     with pytest.raises(ValidationError, match="lacks its 'cert_pem'"):
-        ws.update_integration(acme, IntegrationEdit("kata", structured={"connections": [
-            {"id": str(uuid.uuid4()), "host": "a.example.com", "port": 443}]}))
+        ws.update_integration(
+            acme,
+            IntegrationEdit(
+                "kata",
+                structured={"connections": [{"id": str(uuid.uuid4()), "host": "a.example.com", "port": 443}]},
+            ),
+        )
 
 
 def test_private_key_never_in_plain_text_on_disk(ws, acme, tmp_path, monkeypatch):
@@ -181,12 +198,16 @@ def test_private_key_never_in_plain_text_on_disk(ws, acme, tmp_path, monkeypatch
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
-    conns = [kata.add_connection(ws, acme, "127.0.0.1", closed_port(), kt) for kt in ("rsa2048", "rsa3072", "p256")]
+    conns = [
+        kata.add_connection(ws, acme, "127.0.0.1", closed_port(), kt) for kt in ("rsa2048", "rsa3072", "p256")
+    ]
     kata.regenerate(ws, acme, conns[0]["id"])
     run_check(ws, acme, "kata", timeout=2)  # loads each key for mutual TLS
     keys = [kata.private_key(ws, acme, c["id"]) for c in conns]
     assert all(k and "PRIVATE KEY" in k for k in keys)
-    needles = {line.encode() for k in keys for line in k.splitlines() if "-----" not in line and len(line) > 20}
+    needles = {
+        line.encode() for k in keys for line in k.splitlines() if "-----" not in line and len(line) > 20
+    }
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.suffix == ".bin" for p in files)  # RSA keys are sealed on disk
     for path in files:

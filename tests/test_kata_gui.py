@@ -185,7 +185,9 @@ def test_wizard_draft_saves_nothing_until_finish(qtbot, ws, acme, server_cert):
         wait(qtbot, w)
         assert kata.connections(ws.tenant(acme).integrations["kata"]) == []  # nothing saved yet
         [conn] = draft.structured["connections"]
-        assert draft.typed_secrets() == {kata.secret_name(conn["id"]): draft.secrets[kata.secret_name(conn["id"])]}
+        assert draft.typed_secrets() == {
+            kata.secret_name(conn["id"]): draft.secrets[kata.secret_name(conn["id"])]
+        }
         assert "KATA connections: 1 added" in draft.summary()
         assert not any("PRIVATE" in line for line in draft.summary())
         # Reveal shows the unsaved key; Check uses it through the draft.
@@ -233,8 +235,9 @@ def test_in_the_tenant_wizard(qtbot, ws, acme, tmp_path):
     qtbot.addWidget(wiz)
     pages = [wiz.page(i) for i in wiz.ensure_pages("kata")]
     assert isinstance(pages[0], kata_ui.KataConnectionsPage)
-    assert [p.core_page.title for p in pages[1:-1] if isinstance(p, SpecFormPage)] == \
-        [p.title for p in catalog.spec_for("kata").pages]
+    assert [p.core_page.title for p in pages[1:-1] if isinstance(p, SpecFormPage)] == [
+        p.title for p in catalog.spec_for("kata").pages
+    ]
     w = pages[0].widget
     w.prompts = ScriptedPrompts()
     w.prompts.answer("dialog", fill(host="kata.example.com", key="rsa3072"))
@@ -267,12 +270,21 @@ def test_render_panel(qtbot, ws, acme, tmp_path):
 
     first = kata.add_connection(ws, acme, "kata.example.com", 443)
     second = kata.add_connection(ws, acme, "2001:db8::10", 8443, "p256", days=20)
-    kata.record_results(ws, acme, [
-        CheckResult(Category.OK, "Connected.", kata.target_of(first), connection=first["id"]),
-        CheckResult(Category.PENDING_APPROVAL, "KATA has not accepted this connection (HTTP 401): ask the "
-                    "KATA administrator to accept the request with fingerprint "
-                    f"{format_fingerprint(second['fingerprint'])}.", kata.target_of(second),
-                    connection=second["id"])])
+    kata.record_results(
+        ws,
+        acme,
+        [
+            CheckResult(Category.OK, "Connected.", kata.target_of(first), connection=first["id"]),
+            CheckResult(
+                Category.PENDING_APPROVAL,
+                "KATA has not accepted this connection (HTTP 401): ask the "
+                "KATA administrator to accept the request with fingerprint "
+                f"{format_fingerprint(second['fingerprint'])}.",
+                kata.target_of(second),
+                connection=second["id"],
+            ),
+        ],
+    )
     w = make_panel(qtbot, ws, acme)
     w.tree.setCurrentItem(w.tree.topLevelItem(1))
     qtbot.wait(50)

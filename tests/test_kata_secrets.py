@@ -82,7 +82,7 @@ def test_keys_round_trip_under_the_limit(small_ws, key_type):
 
 
 def _parts(w, ref):
-    name = ref[len(BLOB_PREFIX):]
+    name = ref[len(BLOB_PREFIX) :]
     return name, w.config_dir / "secrets" / f"{name}.bin"
 
 

@@ -115,12 +115,15 @@ def test_alert_closed_elsewhere_is_reported_as_no_longer_new(kuma, conn, ws):
     assert made[0]["id"] not in [a["id"] for a in store.visible("new")]
 
 
-@pytest.mark.parametrize("setup, alert, reason, status, category, words", [
-    (None, "missing", "responded", 404, Category.INVALID_CONFIG, "no alert missing (404 alert not found"),
-    ("closed", 0, "responded", 406, Category.INVALID_CONFIG, "already closed"),
-    ("disabled", 0, "responded", 406, Category.INVALID_CONFIG, "tenant disabled"),
-    ("readonly", 0, "responded", 403, Category.AUTH_FAILED, "403 access denied"),
-])
+@pytest.mark.parametrize(
+    "setup, alert, reason, status, category, words",
+    [
+        (None, "missing", "responded", 404, Category.INVALID_CONFIG, "no alert missing (404 alert not found"),
+        ("closed", 0, "responded", 406, Category.INVALID_CONFIG, "already closed"),
+        ("disabled", 0, "responded", 406, Category.INVALID_CONFIG, "tenant disabled"),
+        ("readonly", 0, "responded", 403, Category.AUTH_FAILED, "403 access denied"),
+    ],
+)
 def test_each_close_error_has_its_own_message(kuma, conn, setup, alert, reason, status, category, words):
     made = kuma.api.add_alerts(1)
     alert_id = made[0]["id"] if alert == 0 else alert
@@ -176,8 +179,12 @@ def test_a_peer_that_ignores_paging_is_caught(kuma, conn):
 
 def test_untrusted_certificate(ws, kuma):
     ws.add_tenant("Acme")
-    ws.update_integration("Acme", IntegrationEdit(
-        "kuma", values={"host": "127.0.0.1", "port": str(kuma.port)}, secrets={"token": GOOD_TOKEN}))
+    ws.update_integration(
+        "Acme",
+        IntegrationEdit(
+            "kuma", values={"host": "127.0.0.1", "port": str(kuma.port)}, secrets={"token": GOOD_TOKEN}
+        ),
+    )
     conn = KumaConnection.open(ws, "Acme")
     with pytest.raises(KumaRequestFailed) as info:
         receive_alerts(conn)
@@ -214,8 +221,14 @@ def test_cancel_and_timeout(ws, test_ca, server_cert):
 
 
 def test_display_helpers():
-    alert = {"id": "a", "priority": 14, "firstSeen": 1763625600000, "lastSeen": "2026-11-20T08:05:00Z",
-             "events": [{"event": {"Timestamp": 1763625600000, "Name": "x"}}], "status": "new"}
+    alert = {
+        "id": "a",
+        "priority": 14,
+        "firstSeen": 1763625600000,
+        "lastSeen": "2026-11-20T08:05:00Z",
+        "events": [{"event": {"Timestamp": 1763625600000, "Name": "x"}}],
+        "status": "new",
+    }
     row = kuma_api.alert_row(alert)
     assert row["severity"] == "Critical" and row["events"] == 1
     assert row["last_seen"] == "2026-11-20 08:05:00 UTC"

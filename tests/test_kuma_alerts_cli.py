@@ -60,19 +60,27 @@ def test_close_errors_exit_1_with_json(cli, acme):
     r = cli("alerts", "close", "Acme", "no-such-alert", "--reason", "responded", "--json")
     assert r.code == 1
     data = json.loads(r.out)
-    assert data == {"ok": False, "category": "invalid_config", "code": "alert_not_found",
-                    "http_status": 404, "message": data["message"]}
+    assert data == {
+        "ok": False,
+        "category": "invalid_config",
+        "code": "alert_not_found",
+        "http_status": 404,
+        "message": data["message"],
+    }
     assert "404 alert not found" in data["message"]
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["alerts", "close", "Acme", "x"], "--reason is required"),
-    (["alerts", "close", "Acme"], "give TENANT and ALERT_ID"),
-    (["alerts", "Acme", "--reason", "responded"], "--reason belongs to"),
-    (["alerts", "close", "Acme", "x", "--reason", "responded", "--status", "new"], "--status belongs to"),
-    (["alerts", "Acme", "Other"], "give one TENANT"),
-    (["alerts", "Nobody"], "Nobody"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["alerts", "close", "Acme", "x"], "--reason is required"),
+        (["alerts", "close", "Acme"], "give TENANT and ALERT_ID"),
+        (["alerts", "Acme", "--reason", "responded"], "--reason belongs to"),
+        (["alerts", "close", "Acme", "x", "--reason", "responded", "--status", "new"], "--status belongs to"),
+        (["alerts", "Acme", "Other"], "give one TENANT"),
+        (["alerts", "Nobody"], "Nobody"),
+    ],
+)
 def test_usage_errors_exit_2(cli, acme, argv, words):
     r = cli(*argv)
     assert r.code == 2, r
@@ -93,8 +101,21 @@ def test_not_configured_is_exit_2_and_refused_token_exit_1(cli, kuma, test_ca, t
     assert r.code == 2 and "not set up" in r.err
     ca = tmp_path / "ca.pem"
     ca.write_text(test_ca.cert_pem)
-    assert cli("integration", "set", "Bare", "kuma", "host=127.0.0.1", f"port={kuma.port}",
-               f"tls_ca=@{ca}", "--secret", "token", stdin="revoked-token\n").code == 0
+    assert (
+        cli(
+            "integration",
+            "set",
+            "Bare",
+            "kuma",
+            "host=127.0.0.1",
+            f"port={kuma.port}",
+            f"tls_ca=@{ca}",
+            "--secret",
+            "token",
+            stdin="revoked-token\n",
+        ).code
+        == 0
+    )
     r = cli("alerts", "Bare")
     assert r.code == 1 and "403 access denied" in r.err and "revoked-token" not in r.err
 
@@ -103,8 +124,21 @@ def test_a_tenant_called_close_still_lists(cli, kuma, test_ca, tmp_path):
     ca = tmp_path / "ca.pem"
     ca.write_text(test_ca.cert_pem)
     assert cli("tenant", "add", "close").code == 0
-    assert cli("integration", "set", "close", "kuma", "host=127.0.0.1", f"port={kuma.port}",
-               f"tls_ca=@{ca}", "--secret", "token", stdin=GOOD_TOKEN + "\n").code == 0
+    assert (
+        cli(
+            "integration",
+            "set",
+            "close",
+            "kuma",
+            "host=127.0.0.1",
+            f"port={kuma.port}",
+            f"tls_ca=@{ca}",
+            "--secret",
+            "token",
+            stdin=GOOD_TOKEN + "\n",
+        ).code
+        == 0
+    )
     kuma.api.add_alerts(1)
     r = cli("alerts", "close")
     assert r.code == 0 and "1 new" in r.out

@@ -183,8 +183,13 @@ def test_cli_check_without_keyring_backend(config_dir, keyring_backend, kuma, te
     with Workspace.open(config_dir, keyring_backend=keyring_backend) as ws:
         configure(ws, kuma.port, ca=test_ca.cert_pem)
     env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
-    proc = subprocess.run([sys.executable, "-m", "xdrconf", "--config-dir", str(config_dir), "check", "--json"],
-                          env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "xdrconf", "--config-dir", str(config_dir), "check", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1, proc.stderr
     [item] = json.loads(proc.stdout)
     assert item["category"] == "keyring_unavailable" and item["ok"] is False

@@ -22,8 +22,12 @@ from xdrconf.core.kuma_api import (
 )
 from xdrconf.core.workspace import IntegrationEdit
 
-CLOSE = {"name": "Close", "method": "post", "path": "alerts/close",
-         "body": '{"id": "<Alert ID>", "reason": "<Reason>"}'}
+CLOSE = {
+    "name": "Close",
+    "method": "post",
+    "path": "alerts/close",
+    "body": '{"id": "<Alert ID>", "reason": "<Reason>"}',
+}
 
 
 def bad(data, words):
@@ -42,25 +46,28 @@ def test_seed_paths_are_normalised_to_the_api_version_setting():
     assert parse_command({**CLOSE, "path": "/api/v2.1/alerts/close"}).path == "alerts/close"
 
 
-@pytest.mark.parametrize("data, words", [
-    ({"method": "FETCH"}, "Method of command 'X': 'FETCH' is not one of GET, POST"),
-    ({"path": ""}, "Path of command 'X': enter the API path"),
-    ({"path": "https://kuma:7223/api/v1/alerts"}, "not a full address"),
-    ({"path": "alerts/<Alert ID>/../users"}, "'..' segments"),
-    ({"path": "alerts list"}, "no spaces"),
-    ({"method": "POST", "body": '{"id": <Alert ID>}'}, "Body of command 'X': is not valid JSON"),
-    ({"body": '{"id": "1"}'}, "a GET request carries no body"),
-    ({"headers": [["Authorization", "Bearer abc"]]}, "'Authorization' is added by xdrconf"),
-    ({"headers": [["authorization", "x"]]}, "added by xdrconf from the token"),
-    ({"headers": [["X-Api-Key", "abc"]]}, "looks like it carries credentials"),
-    ({"headers": [["X-Forwarded-For", "Bearer abc"]]}, "looks like credentials"),
-    ({"headers": [["Bad Header", "1"]]}, "'Bad Header' is not a valid header name"),
-    ({"headers": [["Content-Length", "1"]]}, "set by the HTTP layer"),
-    ({"headers": [["X-A", "1"], ["x-a", "2"]]}, "given twice"),
-    ({"headers": [["X-A", "a\r\nInjected: 1"]]}, "plain ASCII on one line"),
-    ({"query": [["", "1"]]}, "has no name"),
-    ({"name": ""}, "Command name: enter a name"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ({"method": "FETCH"}, "Method of command 'X': 'FETCH' is not one of GET, POST"),
+        ({"path": ""}, "Path of command 'X': enter the API path"),
+        ({"path": "https://kuma:7223/api/v1/alerts"}, "not a full address"),
+        ({"path": "alerts/<Alert ID>/../users"}, "'..' segments"),
+        ({"path": "alerts list"}, "no spaces"),
+        ({"method": "POST", "body": '{"id": <Alert ID>}'}, "Body of command 'X': is not valid JSON"),
+        ({"body": '{"id": "1"}'}, "a GET request carries no body"),
+        ({"headers": [["Authorization", "Bearer abc"]]}, "'Authorization' is added by xdrconf"),
+        ({"headers": [["authorization", "x"]]}, "added by xdrconf from the token"),
+        ({"headers": [["X-Api-Key", "abc"]]}, "looks like it carries credentials"),
+        ({"headers": [["X-Forwarded-For", "Bearer abc"]]}, "looks like credentials"),
+        ({"headers": [["Bad Header", "1"]]}, "'Bad Header' is not a valid header name"),
+        ({"headers": [["Content-Length", "1"]]}, "set by the HTTP layer"),
+        ({"headers": [["X-A", "1"], ["x-a", "2"]]}, "given twice"),
+        ({"headers": [["X-A", "a\r\nInjected: 1"]]}, "plain ASCII on one line"),
+        ({"query": [["", "1"]]}, "has no name"),
+        ({"name": ""}, "Command name: enter a name"),
+    ],
+)
 def test_validation_errors_name_the_command_and_field(data, words):
     bad(data, words)
 
@@ -75,9 +82,16 @@ def test_names_must_be_unique_and_token_must_not_be_stored(ws):
 
 # ---- placeholders ----------------------------------------------------------------------------------
 def test_placeholder_substitution_everywhere():
-    cmd = parse_command({"name": "All", "method": "POST", "path": "things/<Alert ID>/x",
-                         "query": [["tenant", "<Tenant ID>"]], "headers": [["X-Case", "<Case>"]],
-                         "body": '{"id": "<Alert ID>", "note": "case <Case>", "n": 1, "list": ["<Case>"]}'})
+    cmd = parse_command(
+        {
+            "name": "All",
+            "method": "POST",
+            "path": "things/<Alert ID>/x",
+            "query": [["tenant", "<Tenant ID>"]],
+            "headers": [["X-Case", "<Case>"]],
+            "body": '{"id": "<Alert ID>", "note": "case <Case>", "n": 1, "list": ["<Case>"]}',
+        }
+    )
     assert cmd.placeholders == ("Alert ID", "Tenant ID", "Case")
     req = cmd.render({"alert_id": 'a/b "c"', "Tenant ID": "t 1", "case": "42"})
     assert req.path == "things/a%2Fb%20%22c%22/x"  # a value cannot change the path's shape
@@ -88,8 +102,11 @@ def test_placeholder_substitution_everywhere():
 
 def test_unknown_and_missing_placeholders_are_refused():
     cmd = parse_command(CLOSE)
-    with pytest.raises(ValidationError, match=r"'Alert' is not a placeholder of command 'Close' "
-                       r"\(its placeholders: <Alert ID>, <Reason>\)"):
+    with pytest.raises(
+        ValidationError,
+        match=r"'Alert' is not a placeholder of command 'Close' "
+        r"\(its placeholders: <Alert ID>, <Reason>\)",
+    ):
         cmd.render({"Alert": "1", "Reason": "responded"})
     with pytest.raises(ValidationError, match=r"needs a value for <Reason>"):
         cmd.render({"Alert ID": "1"})
@@ -102,8 +119,12 @@ def test_unknown_and_missing_placeholders_are_refused():
 
 def test_defaults_follow_the_seed():
     names = [c.name for c in default_commands()]
-    assert names == ["Receive incidents", "Close incident (responded)",
-                     "Close incident (incorrect data)", "Close incident (incorrect correlation rule)"]
+    assert names == [
+        "Receive incidents",
+        "Close incident (responded)",
+        "Close incident (incorrect data)",
+        "Close incident (incorrect correlation rule)",
+    ]
     close = find_command(default_commands(), "close incident (incorrect data)")
     assert close.render({"Alert ID": "A1"}).json_body == {"id": "A1", "reason": "incorrect data"}
     assert commands_of({}) == default_commands()
@@ -112,8 +133,12 @@ def test_defaults_follow_the_seed():
 # ---- storage -------------------------------------------------------------------------------------------
 def test_saved_with_the_tenant_settings_transactionally(ws, config_dir):
     ws.add_tenant("Acme")
-    ws.update_integration("Acme", IntegrationEdit("kuma", values={"host": "kuma.example.com"},
-                                                  secrets={"token": GOOD_TOKEN}, enabled=True))
+    ws.update_integration(
+        "Acme",
+        IntegrationEdit(
+            "kuma", values={"host": "kuma.example.com"}, secrets={"token": GOOD_TOKEN}, enabled=True
+        ),
+    )
     saved = save_commands(ws, "Acme", [*default_commands(), CLOSE])
     assert [c.name for c in saved][-1] == "Close"
     state = ws.integration(ws.tenant("Acme"), "kuma")
@@ -121,14 +146,28 @@ def test_saved_with_the_tenant_settings_transactionally(ws, config_dir):
     assert state.enabled and state.settings["host"] == "kuma.example.com"
     before = (config_dir / "settings.json").read_text() if (config_dir / "settings.json").exists() else None
     with pytest.raises(ValidationError, match="Method of command 'Broken'"):
-        ws.update_integration("Acme", IntegrationEdit("kuma", structured={
-            "commands": [{"name": "Broken", "method": "HEAD", "path": "x"}]}))
+        ws.update_integration(
+            "Acme",
+            IntegrationEdit(
+                "kuma", structured={"commands": [{"name": "Broken", "method": "HEAD", "path": "x"}]}
+            ),
+        )
     assert commands_of(ws.integration(ws.tenant("Acme"), "kuma").settings)[-1].name == "Close"
     if before is not None:
         assert (config_dir / "settings.json").read_text() == before
     with pytest.raises(ValidationError, match="contains the KUMA API token"):
-        save_commands(ws, "Acme", [{"name": "Leak", "method": "POST", "path": "alerts/close",
-                                    "body": json.dumps({"token": GOOD_TOKEN})}])
+        save_commands(
+            ws,
+            "Acme",
+            [
+                {
+                    "name": "Leak",
+                    "method": "POST",
+                    "path": "alerts/close",
+                    "body": json.dumps({"token": GOOD_TOKEN}),
+                }
+            ],
+        )
     settings_text = "".join(p.read_text() for p in config_dir.glob("*.json"))
     assert GOOD_TOKEN not in settings_text
 
@@ -157,9 +196,15 @@ def test_run_receive_and_close_commands(kuma, conn):
 
 def test_custom_headers_and_query_are_sent_token_added(kuma, conn):
     kuma.api.add_alerts(3)
-    cmd = parse_command({"name": "One alert", "method": "GET", "path": "alerts",
-                         "query": [["id", "<Alert ID>"], ["withEvents", ""]],
-                         "headers": [["X-Request-Source", "xdrconf <Who>"], ["Accept", "application/json"]]})
+    cmd = parse_command(
+        {
+            "name": "One alert",
+            "method": "GET",
+            "path": "alerts",
+            "query": [["id", "<Alert ID>"], ["withEvents", ""]],
+            "headers": [["X-Request-Source", "xdrconf <Who>"], ["Accept", "application/json"]],
+        }
+    )
     target = kuma.api.alerts[1]["id"]
     r = run_command(conn, cmd, {"Alert ID": target, "who": "soc"})
     assert r.ok and [a["id"] for a in r.data] == [target]
@@ -188,8 +233,20 @@ def test_cli_list_add_run_remove(cli, acme, tmp_path):
     assert "Receive incidents: GET alerts/?withEvents&status=new" in r.out
     body = tmp_path / "body.json"
     body.write_text('{"id": "<Alert ID>", "reason": "incorrect data"}')
-    r = cli("command", "add", "Acme", "Close as noise", "--method", "post", "--path",
-            "api/v1/alerts/close", "--header", "X-Source=xdrconf", "--body", f"@{body}")
+    r = cli(
+        "command",
+        "add",
+        "Acme",
+        "Close as noise",
+        "--method",
+        "post",
+        "--path",
+        "api/v1/alerts/close",
+        "--header",
+        "X-Source=xdrconf",
+        "--body",
+        f"@{body}",
+    )
     assert r.code == 0, r
     r = cli("command", "list", "Acme", "--json")
     data = json.loads(r.out)
@@ -210,20 +267,62 @@ def test_cli_list_add_run_remove(cli, acme, tmp_path):
     assert "Close as noise" not in cli("command", "list", "Acme").out
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["command", "run", "Acme", "Nope"], "there is no command 'Nope'"),
-    (["command", "run", "Acme", "Close incident (responded)"], "needs a value for <Alert ID>"),
-    (["command", "run", "Acme", "Close incident (responded)", "--param", "Alert ID=1", "--param", "x=2"],
-     "'x' is not a placeholder"),
-    (["command", "run", "Acme", "Receive incidents", "--param", "novalue"], "give KEY=VALUE"),
-    (["command", "add", "Acme", "Receive incidents", "--method", "GET", "--path", "alerts"],
-     "exists already; add --replace"),
-    (["command", "add", "Acme", "Bad", "--method", "POST", "--path", "alerts/close", "--body", "{id: 1}"],
-     "is not valid JSON"),
-    (["command", "add", "Acme", "Auth", "--method", "GET", "--path", "alerts",
-      "--header", "Authorization=Bearer x"], "added by xdrconf"),
-    (["command", "remove", "Acme", "Nope"], "there is no command 'Nope'"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["command", "run", "Acme", "Nope"], "there is no command 'Nope'"),
+        (["command", "run", "Acme", "Close incident (responded)"], "needs a value for <Alert ID>"),
+        (
+            [
+                "command",
+                "run",
+                "Acme",
+                "Close incident (responded)",
+                "--param",
+                "Alert ID=1",
+                "--param",
+                "x=2",
+            ],
+            "'x' is not a placeholder",
+        ),
+        (["command", "run", "Acme", "Receive incidents", "--param", "novalue"], "give KEY=VALUE"),
+        (
+            ["command", "add", "Acme", "Receive incidents", "--method", "GET", "--path", "alerts"],
+            "exists already; add --replace",
+        ),
+        (
+            [
+                "command",
+                "add",
+                "Acme",
+                "Bad",
+                "--method",
+                "POST",
+                "--path",
+                "alerts/close",
+                "--body",
+                "{id: 1}",
+            ],
+            "is not valid JSON",
+        ),
+        (
+            [
+                "command",
+                "add",
+                "Acme",
+                "Auth",
+                "--method",
+                "GET",
+                "--path",
+                "alerts",
+                "--header",
+                "Authorization=Bearer x",
+            ],
+            "added by xdrconf",
+        ),
+        (["command", "remove", "Acme", "Nope"], "there is no command 'Nope'"),
+    ],
+)
 def test_cli_usage_errors_exit_2_and_send_nothing(cli, acme, argv, words):
     r = cli(*argv)
     assert r.code == 2, r
@@ -232,8 +331,21 @@ def test_cli_usage_errors_exit_2_and_send_nothing(cli, acme, argv, words):
 
 
 def test_cli_replace(cli, acme):
-    r = cli("command", "add", "Acme", "Receive incidents", "--method", "GET", "--path", "alerts/",
-            "--query", "withEvents=", "--query", "status=assigned", "--replace")
+    r = cli(
+        "command",
+        "add",
+        "Acme",
+        "Receive incidents",
+        "--method",
+        "GET",
+        "--path",
+        "alerts/",
+        "--query",
+        "withEvents=",
+        "--query",
+        "status=assigned",
+        "--replace",
+    )
     assert r.code == 0, r
     data = json.loads(cli("command", "list", "Acme", "--json").out)
     assert data["commands"][0]["name"] == "Receive incidents"
@@ -242,8 +354,9 @@ def test_cli_replace(cli, acme):
 
 
 def test_query_values_are_encoded_when_sent_but_shown_as_typed():
-    cmd = parse_command({"name": "Q", "method": "GET", "path": "alerts",
-                         "query": [["name", "<Name>"], ["withEvents", ""]]})
+    cmd = parse_command(
+        {"name": "Q", "method": "GET", "path": "alerts", "query": [["name", "<Name>"], ["withEvents", ""]]}
+    )
     assert cmd.display_path() == "alerts?name=<Name>&withEvents"
     url = cmd.render({"name": "a<b>&c=d #1"}).url("https://k/api/v1")
     assert url == "https://k/api/v1/alerts?name=a%3Cb%3E%26c%3Dd%20%231&withEvents"

@@ -167,8 +167,10 @@ def test_menu_action_opens_the_editor_and_the_panel_follows(qtbot, panel, ws):
     with qtbot.waitSignal(dialog.saved, timeout=15000):
         dialog.save()
     assert [panel.command_combo.itemText(i) for i in range(panel.command_combo.count())] == [
-        "Receive incidents", "Close incident (incorrect data)",
-        "Close incident (incorrect correlation rule)"]
+        "Receive incidents",
+        "Close incident (incorrect data)",
+        "Close incident (incorrect correlation rule)",
+    ]
 
 
 def test_the_panel_in_the_main_window(qtbot, ws, kuma, test_ca, tmp_path):

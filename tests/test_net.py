@@ -85,6 +85,7 @@ def test_redirect_to_other_host_is_not_followed(server_cert, test_ca):
         return Reply(200, {"login": "x"})
 
     with HttpsPeer(other, cert=server_cert) as target:
+
         def redirect(req):
             return Reply(302, b"", {"Location": f"https://127.0.0.1:{target.port}/steal"})
 
@@ -105,10 +106,17 @@ def test_redirect_gives_protocol_error_in_check(ws, server_cert, test_ca):
     assert r.category is Category.PROTOCOL_ERROR and "redirect" in r.message
 
 
-@pytest.mark.parametrize("host,no_proxy,bypass", [
-    ("kuma.corp", [".corp"], True), ("corp", [".corp"], True), ("kuma.corp", ["corp"], True),
-    ("kuma.example", [".corp"], False), ("10.0.0.1", ["10.0.0.1"], True), ("any", ["*"], True),
-])
+@pytest.mark.parametrize(
+    "host,no_proxy,bypass",
+    [
+        ("kuma.corp", [".corp"], True),
+        ("corp", [".corp"], True),
+        ("kuma.corp", ["corp"], True),
+        ("kuma.example", [".corp"], False),
+        ("10.0.0.1", ["10.0.0.1"], True),
+        ("any", ["*"], True),
+    ],
+)
 def test_no_proxy_matching(host, no_proxy, bypass):
     cfg = ProxyConfig("manual", "http://p:3128", tuple(no_proxy))
     assert (cfg.for_host(host) is None) is bypass

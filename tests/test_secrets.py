@@ -23,13 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_two_config_folders_never_share_secrets(tmp_path, keyring_backend):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    with Workspace.open(tmp_path / "a", keyring_backend=keyring_backend) as a, \
-         Workspace.open(tmp_path / "b", keyring_backend=keyring_backend) as b:
+    with (
+        Workspace.open(tmp_path / "a", keyring_backend=keyring_backend) as a,
+        Workspace.open(tmp_path / "b", keyring_backend=keyring_backend) as b,
+    ):
         assert a.secrets.service != b.secrets.service
         for ws, token in ((a, "token-a"), (b, "token-b")):
             ws.add_tenant("Same name")
-            ws.update_integration("Same name", IntegrationEdit(
-                "kuma", values={"host": "k.example.com"}, secrets={"token": token}))
+            ws.update_integration(
+                "Same name",
+                IntegrationEdit("kuma", values={"host": "k.example.com"}, secrets={"token": token}),
+            )
         ref_a = a.tenant("Same name").integrations["kuma"].secrets["token"]
         assert keyring_backend.get_password(b.secrets.service, ref_a) is None
         a.remove_tenant("Same name")
@@ -73,8 +77,9 @@ def test_no_keyring_app_still_works_and_secret_fails_clearly(config_dir):
         status = ws.secrets.status()
         assert not status.usable and "No OS keyring is available" in status.reason
         with pytest.raises(KeyringUnavailable, match="No OS keyring is available"):
-            ws.update_integration("Works", IntegrationEdit(
-                "kuma", values={"host": "k.example.com"}, secrets={"token": "t"}))
+            ws.update_integration(
+                "Works", IntegrationEdit("kuma", values={"host": "k.example.com"}, secrets={"token": "t"})
+            )
         assert "kuma" not in ws.tenant("Works").integrations  # nothing half-saved
     with Workspace.open(config_dir, keyring_backend=fail.Keyring()) as ws:
         assert "kuma" not in ws.tenant("Works").integrations
@@ -94,15 +99,25 @@ def locked_keyring_env(request):
         pytest.skip("dbus-daemon and gnome-keyring-daemon are not installed")
     home = tempfile.mkdtemp(prefix="xdrconf-locked-")
     keep_display = request.node.get_closest_marker("xvfb") is not None
-    env = {k: v for k, v in os.environ.items()
-           if keep_display or k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env = {k: v for k, v in os.environ.items() if keep_display or k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(HOME=home, XDG_DATA_HOME=f"{home}/data", XDG_RUNTIME_DIR=f"{home}/run")
     os.makedirs(f"{home}/run", mode=0o700)
-    out = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1", "--nosyslog"],
-                         capture_output=True, text=True, check=True, env=env).stdout.split()
+    out = subprocess.run(
+        ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1", "--nosyslog"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout.split()
     env["DBUS_SESSION_BUS_ADDRESS"], pid = out[0], int(out[1])
-    subprocess.run(["gnome-keyring-daemon", "--start", "--components=secrets", "--daemonize"],
-                   capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        ["gnome-keyring-daemon", "--start", "--components=secrets", "--daemonize"],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=True,
+    )
     yield env
     os.kill(pid, 15)
     shutil.rmtree(home, ignore_errors=True)
@@ -114,15 +129,26 @@ def test_locked_keyring_fails_clearly_and_quickly(locked_keyring_env, tmp_path):
     base = [sys.executable, "-m", "xdrconf", "--config-dir", str(cfg)]
     subprocess.run(base + ["tenant", "add", "T"], env=env, check=True, capture_output=True, timeout=60)
     started = time.monotonic()
-    proc = subprocess.run(base + ["integration", "set", "T", "kuma", "host=k.example.com", "--secret", "token"],
-                          env=env, input="a-token\n", capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        base + ["integration", "set", "T", "kuma", "host=k.example.com", "--secret", "token"],
+        env=env,
+        input="a-token\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     elapsed = time.monotonic() - started
     assert proc.returncode == 2, proc
     assert "keyring" in proc.stderr.lower()
     assert "a-token" not in proc.stderr + proc.stdout
     assert elapsed < 30
-    show = subprocess.run(base + ["integration", "show", "T", "kuma", "--json"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    show = subprocess.run(
+        base + ["integration", "show", "T", "kuma", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert '"host"' not in show.stdout  # nothing half-saved
 
 
@@ -142,8 +168,9 @@ def test_locked_keyring_with_a_display_never_hangs(locked_keyring_env, tmp_path)
         "except KeyringUnavailable as exc:\n"
         "    print('REFUSED', round(time.monotonic() - t, 1), exc)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], env=locked_keyring_env, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=locked_keyring_env, capture_output=True, text=True, timeout=60
+    )
     assert proc.stdout.startswith("REFUSED"), proc
     assert float(proc.stdout.split()[1]) <= 3.0
     assert "keyring" in proc.stdout.lower()

@@ -70,13 +70,21 @@ def test_crash_between_write_and_replace_leaves_old_settings(ws, config_dir, key
         assert "Kept" in [t.name for t in again.tree.walk_all()]
 
 
-@pytest.mark.parametrize("content,reason", [
-    (b"{not json", "is not valid JSON"),
-    (b'{"schema": "xdrconf-settings", "version": 99, "tenants": []}', "schema version 99"),
-    (b'{"schema": "something-else"}', "not an xdrconf settings document"),
-    (b'{"schema": "xdrconf-settings", "version": 1, "namespace": "x", "tenants": [{"id": "1"}]}', "is damaged"),
-])
-def test_corrupt_or_unknown_file_is_kept_aside_and_backup_offered(config_dir, keyring_backend, content, reason):
+@pytest.mark.parametrize(
+    "content,reason",
+    [
+        (b"{not json", "is not valid JSON"),
+        (b'{"schema": "xdrconf-settings", "version": 99, "tenants": []}', "schema version 99"),
+        (b'{"schema": "something-else"}', "not an xdrconf settings document"),
+        (
+            b'{"schema": "xdrconf-settings", "version": 1, "namespace": "x", "tenants": [{"id": "1"}]}',
+            "is damaged",
+        ),
+    ],
+)
+def test_corrupt_or_unknown_file_is_kept_aside_and_backup_offered(
+    config_dir, keyring_backend, content, reason
+):
     with Workspace.open(config_dir, keyring_backend=keyring_backend) as ws:
         ws.add_tenant("Precious")
         ws.add_tenant("Second")  # the backup now holds "Precious"
@@ -123,8 +131,9 @@ def test_failed_save_leaves_previous_config_and_no_new_secret(ws, config_dir, ke
     (config_dir / "settings.json.bak").unlink(missing_ok=True)
     (config_dir / "settings.json.bak").mkdir()  # writing the backup now fails
     with pytest.raises(OSError):
-        ws.update_integration("T", IntegrationEdit("kuma", values={"host": "k.example.com"},
-                                                   secrets={"token": "never-kept"}))
+        ws.update_integration(
+            "T", IntegrationEdit("kuma", values={"host": "k.example.com"}, secrets={"token": "never-kept"})
+        )
     assert (config_dir / "settings.json").read_bytes() == before
     assert "kuma" not in ws.tenant("T").integrations
     # the secret written before the failed save was removed again
@@ -148,6 +157,8 @@ def test_new_document_ids_differ():
 
 def test_load_rejects_structures(tmp_path):
     sf = SettingsFile(tmp_path)
-    (tmp_path / "settings.json").write_text('{"schema": "xdrconf-settings", "version": 1, "namespace": "", "tenants": []}')
+    (tmp_path / "settings.json").write_text(
+        '{"schema": "xdrconf-settings", "version": 1, "namespace": "", "tenants": []}'
+    )
     with pytest.raises(SettingsUnreadable):
         sf.load()

@@ -10,8 +10,12 @@ from xdrconf.core.workspace import IntegrationEdit
 
 
 def kuma_edit(token: str | None = "tok-parent", host: str = "kuma.example.com") -> IntegrationEdit:
-    return IntegrationEdit("kuma", values={"host": host, "port": "7223"},
-                           secrets={"token": token} if token else {}, enabled=bool(token))
+    return IntegrationEdit(
+        "kuma",
+        values={"host": host, "port": "7223"},
+        secrets={"token": token} if token else {},
+        enabled=bool(token),
+    )
 
 
 def test_new_tree_has_root_and_shared():
@@ -25,8 +29,15 @@ def test_names_are_trimmed(raw, expected):
     assert validate_name(raw) == expected
 
 
-@pytest.mark.parametrize("raw,problem", [("", "must not be empty"), ("   ", "must not be empty"),
-                                         ("a/b", "must not contain '/'"), ("x" * 129, "at most 128")])
+@pytest.mark.parametrize(
+    "raw,problem",
+    [
+        ("", "must not be empty"),
+        ("   ", "must not be empty"),
+        ("a/b", "must not contain '/'"),
+        ("x" * 129, "at most 128"),
+    ],
+)
 def test_bad_names_are_refused_with_reason(raw, problem):
     with pytest.raises(ValidationError) as err:
         validate_name(raw)
@@ -119,12 +130,15 @@ def test_child_and_parent_are_independent_afterwards(ws):
     ws.add_tenant("Parent")
     ws.update_integration("Parent", kuma_edit())
     ws.add_tenant("Child", "Parent")
-    ws.update_integration("Child", IntegrationEdit("kuma", values={"host": "child.example.com"},
-                                                   secrets={"token": "tok-child"}))
+    ws.update_integration(
+        "Child", IntegrationEdit("kuma", values={"host": "child.example.com"}, secrets={"token": "tok-child"})
+    )
     parent = ws.tenant("Parent")
     assert parent.integrations["kuma"].settings["host"] == "kuma.example.com"
     assert ws.secret(parent, "kuma", "token") == "tok-parent"
-    ws.update_integration("Parent", IntegrationEdit("kuma", values={"port": "9000"}, secrets={"token": "tok-p2"}))
+    ws.update_integration(
+        "Parent", IntegrationEdit("kuma", values={"port": "9000"}, secrets={"token": "tok-p2"})
+    )
     assert ws.tenant("Child").integrations["kuma"].settings["port"] == 7223
     assert ws.secret(ws.tenant("Child"), "kuma", "token") == "tok-child"
 

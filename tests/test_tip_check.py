@@ -23,11 +23,18 @@ def configure(ws, peer, test_ca, *, tenant="Root", access="general", token=GOOD_
     if tenant != "Root" and tenant not in [t.name for t in ws.tree.walk_all()]:
         ws.add_tenant(tenant)
     base = f"https://127.0.0.1:{peer.port}" if peer is not None else "https://127.0.0.1:1"
-    settings = {"access": access, "tls_ca": test_ca.cert_pem,
-                "opentip_url" if access == "general" else "premium_url": base, **values}
-    ws.update_integration(tenant, IntegrationEdit("tip", values=settings,
-                                                  secrets={"token": token} if token else {},
-                                                  enabled=bool(token)))
+    settings = {
+        "access": access,
+        "tls_ca": test_ca.cert_pem,
+        "opentip_url" if access == "general" else "premium_url": base,
+        **values,
+    }
+    ws.update_integration(
+        tenant,
+        IntegrationEdit(
+            "tip", values=settings, secrets={"token": token} if token else {}, enabled=bool(token)
+        ),
+    )
     return ws.tenant(tenant).id
 
 
@@ -66,12 +73,25 @@ def premium(server_cert):
 # ---- settings ------------------------------------------------------------------------------
 def test_spec_fields_and_notice():
     spec = catalog.spec_for("tip")
-    assert [f.name for f in spec.fields] == ["access", "proxy", "cache_ttl", "token", "opentip_url",
-                                             "premium_url", "tls_ca", "tls_pin_sha256"]
+    assert [f.name for f in spec.fields] == [
+        "access",
+        "proxy",
+        "cache_ttl",
+        "token",
+        "opentip_url",
+        "premium_url",
+        "tls_ca",
+        "tls_pin_sha256",
+    ]
     access = spec.field("access")
-    assert dict(access.choices) == {"general": "Kaspersky TIP (General access)",
-                                    "premium": "Kaspersky TIP (Premium access)"}
-    assert "no quota" in access.extra["choice_help"]["premium"] and "quota" in access.extra["choice_help"]["premium"]
+    assert dict(access.choices) == {
+        "general": "Kaspersky TIP (General access)",
+        "premium": "Kaspersky TIP (Premium access)",
+    }
+    assert (
+        "no quota" in access.extra["choice_help"]["premium"]
+        and "quota" in access.extra["choice_help"]["premium"]
+    )
     for kind in ("domain", "URL", "IP", "MD5", "SHA256"):
         assert kind in access.extra["choice_help"]["general"]
     assert "quota" in spec.check_notice
@@ -140,13 +160,16 @@ def test_check_premium_path_and_header(ws, premium, test_ca):
     assert premium.requests[-1].path == "/api/domain/example.com"
 
 
-@pytest.mark.parametrize(("mode", "category", "words"), [
-    ("quota", Category.QUOTA_EXCEEDED, "quota"),
-    ("forbidden", Category.FORBIDDEN, "403"),
-    ("ratelimit", Category.RATE_LIMITED, "429"),
-    ("badrequest", Category.PROTOCOL_ERROR, "400"),
-    ("error500", Category.SERVER_ERROR, "500"),
-])
+@pytest.mark.parametrize(
+    ("mode", "category", "words"),
+    [
+        ("quota", Category.QUOTA_EXCEEDED, "quota"),
+        ("forbidden", Category.FORBIDDEN, "403"),
+        ("ratelimit", Category.RATE_LIMITED, "429"),
+        ("badrequest", Category.PROTOCOL_ERROR, "400"),
+        ("error500", Category.SERVER_ERROR, "500"),
+    ],
+)
 def test_check_failures(ws, portal, test_ca, mode, category, words):
     portal.api.mode = mode
     tid = configure(ws, portal, test_ca)
@@ -198,14 +221,17 @@ def test_missing_token(ws, portal, test_ca):
 
 
 # ---- lookups ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(("value", "kind", "path", "verdict"), [
-    ("example.com", "domain", "/api/v1/search/domain", "Good"),
-    ("https://bad.example.org/login.php", "url", "/api/v1/search/url", "Dangerous"),
-    ("8.8.8.8", "ipv4", "/api/v1/search/ip", "Good"),
-    ("2001:4860:4860::8888", "ipv6", "/api/v1/search/ip", "Good"),
-    (MD5_GREEN.upper(), "md5", "/api/v1/search/hash", "Good"),
-    (SHA256_RED, "sha256", "/api/v1/search/hash", "Dangerous"),
-])
+@pytest.mark.parametrize(
+    ("value", "kind", "path", "verdict"),
+    [
+        ("example.com", "domain", "/api/v1/search/domain", "Good"),
+        ("https://bad.example.org/login.php", "url", "/api/v1/search/url", "Dangerous"),
+        ("8.8.8.8", "ipv4", "/api/v1/search/ip", "Good"),
+        ("2001:4860:4860::8888", "ipv6", "/api/v1/search/ip", "Good"),
+        (MD5_GREEN.upper(), "md5", "/api/v1/search/hash", "Good"),
+        (SHA256_RED, "sha256", "/api/v1/search/hash", "Dangerous"),
+    ],
+)
 def test_lookup_every_type(ws, portal, test_ca, value, kind, path, verdict):
     configure(ws, portal, test_ca)
     r = lookup(ws, "Root", value, clock=Clock())
@@ -216,11 +242,14 @@ def test_lookup_every_type(ws, portal, test_ca, value, kind, path, verdict):
     assert portal.requests[-1].query["request"] == [r.observable.value]
 
 
-@pytest.mark.parametrize(("value", "path"), [
-    ("https://bad.example.org/login.php", "/api/url/https%3A%2F%2Fbad.example.org%2Flogin.php"),
-    ("2001:4860:4860::8888", "/api/ip/2001%3A4860%3A4860%3A%3A8888"),
-    (SHA256_RED, f"/api/hash/{SHA256_RED}"),
-])
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        ("https://bad.example.org/login.php", "/api/url/https%3A%2F%2Fbad.example.org%2Flogin.php"),
+        ("2001:4860:4860::8888", "/api/ip/2001%3A4860%3A4860%3A%3A8888"),
+        (SHA256_RED, f"/api/hash/{SHA256_RED}"),
+    ],
+)
 def test_lookup_premium_paths(ws, premium, test_ca, value, path):
     configure(ws, premium, test_ca, access="premium")
     r = lookup(ws, "Root", value, clock=Clock())
@@ -254,10 +283,14 @@ def test_refused_values_send_nothing(ws, portal, test_ca):
     assert portal.requests == []
 
 
-@pytest.mark.parametrize(("mode", "category"), [
-    ("quota", Category.QUOTA_EXCEEDED), ("ratelimit", Category.RATE_LIMITED),
-    ("badrequest", Category.INVALID_CONFIG),
-])
+@pytest.mark.parametrize(
+    ("mode", "category"),
+    [
+        ("quota", Category.QUOTA_EXCEEDED),
+        ("ratelimit", Category.RATE_LIMITED),
+        ("badrequest", Category.INVALID_CONFIG),
+    ],
+)
 def test_lookup_failures_are_not_cached(ws, portal, test_ca, mode, category):
     configure(ws, portal, test_ca)
     portal.api.mode = mode

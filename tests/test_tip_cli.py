@@ -21,9 +21,19 @@ def portal(server_cert):
 def setup_tip(cli, portal, test_ca, tmp_path, tenant="Root"):
     ca = tmp_path / "ca.pem"
     ca.write_text(test_ca.cert_pem)
-    r = cli("integration", "set", tenant, "tip", "access=general", "cache_ttl=12h",
-            f"opentip_url=https://127.0.0.1:{portal.port}", f"tls_ca=@{ca}", "--secret", "token",
-            stdin=GOOD_TOKEN + "\n")
+    r = cli(
+        "integration",
+        "set",
+        tenant,
+        "tip",
+        "access=general",
+        "cache_ttl=12h",
+        f"opentip_url=https://127.0.0.1:{portal.port}",
+        f"tls_ca=@{ca}",
+        "--secret",
+        "token",
+        stdin=GOOD_TOKEN + "\n",
+    )
     assert r.code == 0, r
     assert cli("integration", "enable", tenant, "tip").code == 0
 

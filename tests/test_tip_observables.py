@@ -25,8 +25,11 @@ from xdrconf.core.tip_lookup import describe_ttl, parse_ttl, recognise, ttl_seco
         ("2001:4860:4860:0:0:0:0:8888", "ipv6", "2001:4860:4860::8888"),
         ("[2001:4860:4860::8888]", "ipv6", "2001:4860:4860::8888"),
         ("44D88612FEA8A8F36DE82E1278ABB02F", "md5", "44d88612fea8a8f36de82e1278abb02f"),
-        ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256",
-         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        (
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "sha256",
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        ),
     ],
 )
 def test_recognised(text, kind, value):
@@ -40,7 +43,10 @@ def test_recognised(text, kind, value):
         ("", "enter the value"),
         ("   ", "enter the value"),
         ("da39a3ee5e6b4b0d3255bfef95601890afd80709", "SHA1"),
-        ("cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e", "SHA512"),
+        (
+            "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+            "SHA512",
+        ),
         ("0123456789abcdef0123456789", "26 hexadecimal digits"),
         ("10.1.2.3", "private address"),
         ("192.168.0.1", "private address"),
@@ -70,19 +76,34 @@ def test_refused_with_reason(text, reason):
     assert reason.lower() in str(info.value).lower(), str(info.value)
 
 
-@pytest.mark.parametrize(("text", "stored", "seconds"), [
-    ("7d", "7d", 7 * 86400), ("12h", "12h", 12 * 3600), (" 30 days ", "30d", 30 * 86400),
-    ("1 hour", "1h", 3600), ("2H", "2h", 7200), ("", None, None), ("unlimited", None, None),
-])
+@pytest.mark.parametrize(
+    ("text", "stored", "seconds"),
+    [
+        ("7d", "7d", 7 * 86400),
+        ("12h", "12h", 12 * 3600),
+        (" 30 days ", "30d", 30 * 86400),
+        ("1 hour", "1h", 3600),
+        ("2H", "2h", 7200),
+        ("", None, None),
+        ("unlimited", None, None),
+    ],
+)
 def test_cache_ttl_parsing(text, stored, seconds):
     assert parse_ttl(text) == stored
     assert ttl_seconds(stored) == seconds
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("7", "no unit"), ("7w", "not a period"), ("-1d", "not a period"), ("0h", "at least 1h"),
-    ("3651d", "at most 3650 days"), ("1.5d", "not a period"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("7", "no unit"),
+        ("7w", "not a period"),
+        ("-1d", "not a period"),
+        ("0h", "at least 1h"),
+        ("3651d", "at most 3650 days"),
+        ("1.5d", "not a period"),
+    ],
+)
 def test_cache_ttl_errors_name_the_field(text, problem):
     with pytest.raises(ValidationError) as info:
         parse_ttl(text)

@@ -109,9 +109,15 @@ def portal(server_cert):
 
 
 def lookup_panel(qtbot, ws, portal, test_ca):
-    ws.update_integration("Root", IntegrationEdit(
-        "tip", values={"opentip_url": f"https://127.0.0.1:{portal.port}", "tls_ca": test_ca.cert_pem},
-        secrets={"token": GOOD_TOKEN}, enabled=True))
+    ws.update_integration(
+        "Root",
+        IntegrationEdit(
+            "tip",
+            values={"opentip_url": f"https://127.0.0.1:{portal.port}", "tls_ca": test_ca.cert_pem},
+            secrets={"token": GOOD_TOKEN},
+            enabled=True,
+        ),
+    )
     ctx = IntegrationUiContext(ws, ws.tree.root_id, "tip", SPEC)
     widget = panel(ctx)
     qtbot.addWidget(widget)

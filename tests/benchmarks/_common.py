@@ -50,12 +50,19 @@ def make_config(folder: Path, tenants: int, *, with_results: int = 50) -> Path:
                 name = f"Customer {i:05d} {('Alpha', 'Beta', 'Gamma', 'Delta', 'Omega')[i % 5]}"
                 integrations = {}
                 if i < with_results:
-                    r = CheckResult(Category.OK if i % 4 else Category.AUTH_FAILED,
-                                    "Connected." if i % 4 else "KUMA refused the token (403).",
-                                    f"kuma{i}.example.com:7223", 42.0)
+                    r = CheckResult(
+                        Category.OK if i % 4 else Category.AUTH_FAILED,
+                        "Connected." if i % 4 else "KUMA refused the token (403).",
+                        f"kuma{i}.example.com:7223",
+                        42.0,
+                    )
                     integrations["kuma"] = IntegrationState(
-                        "kuma", True, {"host": f"kuma{i}.example.com", "port": 7223,
-                                       "api_version": "v1"}, {}, [r.to_dict()])
+                        "kuma",
+                        True,
+                        {"host": f"kuma{i}.example.com", "port": 7223, "api_version": "v1"},
+                        {},
+                        [r.to_dict()],
+                    )
                 tenant = tree.add(name, parent, integrations)
                 if i < tenants // 10:
                     level1.append(tenant.id)

@@ -83,10 +83,14 @@ def run_loop_until(signal, timeout_s: float) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", type=int, default=500)
-    parser.add_argument("--sequential", type=int, default=500,
-                        help="how many to check one at a time (default: all 500)")
-    parser.add_argument("--hidden", action="store_true",
-                        help="do not show the Check-all dialog (to see what painting it costs)")
+    parser.add_argument(
+        "--sequential", type=int, default=500, help="how many to check one at a time (default: all 500)"
+    )
+    parser.add_argument(
+        "--hidden",
+        action="store_true",
+        help="do not show the Check-all dialog (to see what painting it costs)",
+    )
     args = parser.parse_args()
     _common.start_keyring()
     try:
@@ -107,9 +111,12 @@ def run(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="xdrconf-bench-checks-"))
     ca = TestCA(tmp / "pki")
     cert = ca.issue()
-    peer = subprocess.Popen([sys.executable, "-c", PEER, str(_common.TESTS), str(cert.cert_path),
-                             str(cert.key_path), str(DELAY)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    peer = subprocess.Popen(
+        [sys.executable, "-c", PEER, str(_common.TESTS), str(cert.cert_path), str(cert.key_path), str(DELAY)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = int(peer.stdout.readline())
         with Workspace.open(tmp / "config", keyring_backend=secret_service.backend()) as ws:
@@ -127,14 +134,22 @@ def measure(app, ws, port, ca, args) -> int:
     from support.kuma_peer import GOOD_TOKEN
 
     started = time.perf_counter()
-    ws.update_integration("Root", IntegrationEdit(
-        "kuma", values={"host": "127.0.0.1", "port": str(port), "tls_ca": ca.cert_pem},
-        secrets={"token": GOOD_TOKEN}, enabled=True))
+    ws.update_integration(
+        "Root",
+        IntegrationEdit(
+            "kuma",
+            values={"host": "127.0.0.1", "port": str(port), "tls_ca": ca.cert_pem},
+            secrets={"token": GOOD_TOKEN},
+            enabled=True,
+        ),
+    )
     for i in range(args.checks):
         ws.add_tenant(f"Tenant {i:03d}")  # each copies Root's token: its own keyring entry
     pairs = [(t.id, "kuma") for t in ws.tree.children(ws.tree.root_id)]
-    print(f"set-up: {len(pairs)} tenants with their own KUMA token in {ws.secrets.backend_name}, "
-          f"{time.perf_counter() - started:.1f} s; peer answers after {DELAY * 1000:.0f} ms")
+    print(
+        f"set-up: {len(pairs)} tenants with their own KUMA token in {ws.secrets.backend_name}, "
+        f"{time.perf_counter() - started:.1f} s; peer answers after {DELAY * 1000:.0f} ms"
+    )
 
     # (1) + (2): through the worker pool and the Check-all dialog, timer ticking.
     concurrency = workers.check_pool().maxThreadCount()
@@ -154,12 +169,16 @@ def measure(app, ws, port, ca, args) -> int:
     ideal = math.ceil(len(pairs) / concurrency) * DELAY
     gaps_sorted = sorted(gaps)
     p99 = gaps_sorted[int(len(gaps_sorted) * 0.99) - 1]
-    print(f"(1) GUI responsiveness while {len(pairs)} checks ran: largest gap between 5 ms "
-          f"timer ticks {max(gaps):.1f} ms (target <= 50 ms); p99 {p99:.1f} ms, median "
-          f"{statistics.median(gaps):.1f} ms, {len(gaps)} ticks")
-    print(f"(2) throughput: {len(pairs)} checks ({ok} ok) in {total:.2f} s with {concurrency} at "
-          f"once; ideal ceil({len(pairs)}/{concurrency}) x {DELAY} s = {ideal:.2f} s, limit 1.2 x "
-          f"ideal = {1.2 * ideal:.2f} s -> {total / ideal:.2f} x ideal")
+    print(
+        f"(1) GUI responsiveness while {len(pairs)} checks ran: largest gap between 5 ms "
+        f"timer ticks {max(gaps):.1f} ms (target <= 50 ms); p99 {p99:.1f} ms, median "
+        f"{statistics.median(gaps):.1f} ms, {len(gaps)} ticks"
+    )
+    print(
+        f"(2) throughput: {len(pairs)} checks ({ok} ok) in {total:.2f} s with {concurrency} at "
+        f"once; ideal ceil({len(pairs)}/{concurrency}) x {DELAY} s = {ideal:.2f} s, limit 1.2 x "
+        f"ideal = {1.2 * ideal:.2f} s -> {total / ideal:.2f} x ideal"
+    )
     latencies = sorted(r.latency_ms or 0 for r in results)
     print(f"    per check: median {statistics.median(latencies):.0f} ms, max {latencies[-1]:.0f} ms")
     dialog.close()
@@ -179,9 +198,11 @@ def measure(app, ws, port, ca, args) -> int:
         task = workers.run_in_background(in_a_row)
         run_loop_until(task.done, 3600)
         gaps = ticks.stop()
-        print(f"(3) one at a time: {n} checks ({task.result} ok) in {box['s']:.1f} s "
-              f"({box['s'] / n * 1000:.0f} ms each; concurrent was {box['s'] / total:.0f}x "
-              f"faster for {n} checks); largest GUI gap meanwhile {max(gaps):.1f} ms")
+        print(
+            f"(3) one at a time: {n} checks ({task.result} ok) in {box['s']:.1f} s "
+            f"({box['s'] / n * 1000:.0f} ms each; concurrent was {box['s'] / total:.0f}x "
+            f"faster for {n} checks); largest GUI gap meanwhile {max(gaps):.1f} ms"
+        )
     workers.wait_all()
     return 0
 

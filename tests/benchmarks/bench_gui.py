@@ -46,7 +46,9 @@ probe = FirstPaint()
 app.installEventFilter(probe)
 """
 
-BARE = FIRST_PAINT + r"""
+BARE = (
+    FIRST_PAINT
+    + r"""
 from PySide6.QtWidgets import QMainWindow
 w = QMainWindow()
 w.setWindowTitle("bare")
@@ -54,11 +56,15 @@ w.resize(1180, 720)
 w.show()
 app.exec()
 """
+)
 
-XDRCONF = FIRST_PAINT + r"""
+XDRCONF = (
+    FIRST_PAINT
+    + r"""
 from xdrconf.__main__ import main  # the real entry point: `xdrconf --config-dir DIR`
 main(["--config-dir", sys.argv[1]])
 """
+)
 
 LARGE = r"""
 import json, resource, sys, time
@@ -113,8 +119,14 @@ ws.close()
 
 def first_paint(code: str, *args: str) -> float:
     started = time.time()
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          timeout=120, cwd=_common.ROOT, env=child_env())
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=_common.ROOT,
+        env=child_env(),
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("PAINTED "):
             return float(line.split()[1]) - started
@@ -149,31 +161,43 @@ def main() -> int:
                 bare.append(first_paint(BARE))
                 ours.append(first_paint(XDRCONF, str(small)))
             b, o = _common.median(bare), _common.median(ours)
-            print(f"(a) start-up to first paint, 1,000 tenants: xdrconf {o * 1000:.0f} ms, bare "
-                  f"QMainWindow {b * 1000:.0f} ms (medians of {args.runs}); ratio {o / b:.2f} "
-                  f"(target <= 1.5)")
+            print(
+                f"(a) start-up to first paint, 1,000 tenants: xdrconf {o * 1000:.0f} ms, bare "
+                f"QMainWindow {b * 1000:.0f} ms (medians of {args.runs}); ratio {o / b:.2f} "
+                f"(target <= 1.5)"
+            )
             print(f"    runs xdrconf: {[round(x * 1000) for x in ours]}")
             print(f"    runs bare:    {[round(x * 1000) for x in bare]}")
 
             # (b) + (c) in one fresh process
-            proc = subprocess.run([sys.executable, "-c", LARGE, str(large), "customer 0424", "omega",
-                                   "a", "zzz"], capture_output=True, text=True, timeout=300,
-                                  cwd=_common.ROOT, env=child_env())
+            proc = subprocess.run(
+                [sys.executable, "-c", LARGE, str(large), "customer 0424", "omega", "a", "zzz"],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                cwd=_common.ROOT,
+                env=child_env(),
+            )
             if proc.returncode != 0:
                 print(proc.stderr, file=sys.stderr)
                 return 1
             data = json.loads(proc.stdout.strip().splitlines()[-1])
-            print(f"(b) load and show {data['tenants']:,} tenants: {data['load_s'] * 1000:.0f} ms "
-                  f"(target <= 1000 ms; imports before that {data['imports_s'] * 1000:.0f} ms); "
-                  f"peak RSS {data['peak_rss_mb']:.0f} MB (target <= 200 MB)")
+            print(
+                f"(b) load and show {data['tenants']:,} tenants: {data['load_s'] * 1000:.0f} ms "
+                f"(target <= 1000 ms; imports before that {data['imports_s'] * 1000:.0f} ms); "
+                f"peak RSS {data['peak_rss_mb']:.0f} MB (target <= 200 MB)"
+            )
             worst = 0.0
             for word, info in data["filter"].items():
                 keys = info["keys_ms"]
                 worst = max(worst, *keys)
-                print(f"(c) typing {word!r} then erasing it ({info['matches']:,} matches): "
-                      f"per keystroke max {max(keys):.1f} ms, median {_common.median(keys):.1f} ms")
-            print(f"(c) worst filter keystroke on {data['tenants']:,} tenants: {worst:.1f} ms "
-                  "(target <= 50 ms)")
+                print(
+                    f"(c) typing {word!r} then erasing it ({info['matches']:,} matches): "
+                    f"per keystroke max {max(keys):.1f} ms, median {_common.median(keys):.1f} ms"
+                )
+            print(
+                f"(c) worst filter keystroke on {data['tenants']:,} tenants: {worst:.1f} ms (target <= 50 ms)"
+            )
     finally:
         _common.stop_keyring()
     return 0

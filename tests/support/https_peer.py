@@ -102,8 +102,14 @@ class _Handler(BaseHTTPRequestHandler):
             der = self.connection.getpeercert(binary_form=True)
             cert = hashlib.sha256(der).hexdigest() if der else None
         parts = urlsplit(self.path)
-        req = Request(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                      {k: v for k, v in self.headers.items()}, body, cert)
+        req = Request(
+            self.command,
+            parts.path,
+            parse_qs(parts.query, keep_blank_values=True),
+            {k: v for k, v in self.headers.items()},
+            body,
+            cert,
+        )
         with peer.lock:
             peer.requests.append(req)
         result = peer.route(req)
@@ -157,7 +163,9 @@ class HttpsPeer:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.server = _Server((host, 0), family, self)
         self.port = self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self) -> "HttpsPeer":
         self._thread.start()

@@ -17,8 +17,9 @@ def rfc3339(minutes: int) -> str:
     return (_EPOCH + _dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def make_alert(n: int, *, events: int = 2, status: str = "new", tenant: str = "t-1",
-               priority: str = "high") -> dict[str, Any]:
+def make_alert(
+    n: int, *, events: int = 2, status: str = "new", tenant: str = "t-1", priority: str = "high"
+) -> dict[str, Any]:
     """An alert as KUMA's GET alerts returns it, with its normalized events attached."""
     alert_id = f"00000000-0000-4000-8000-{n:012d}"
     return {
@@ -36,11 +37,20 @@ def make_alert(n: int, *, events: int = 2, status: str = "new", tenant: str = "t
         "closingReason": "",
         "overflow": False,
         "events": [
-            {"event": {"ID": f"{alert_id}-e{k}", "Timestamp": int((_EPOCH.timestamp() + n * 60 + k) * 1000),
-                       "Name": f"Logon failure {k}", "SourceAddress": f"10.0.{n % 250}.{k + 1}",
-                       "DestinationAddress": "10.1.0.5", "DeviceVendor": "Microsoft",
-                       "DeviceProduct": "Windows", "TenantID": tenant},
-             "comment": "", "linkedAt": rfc3339(n + k)}
+            {
+                "event": {
+                    "ID": f"{alert_id}-e{k}",
+                    "Timestamp": int((_EPOCH.timestamp() + n * 60 + k) * 1000),
+                    "Name": f"Logon failure {k}",
+                    "SourceAddress": f"10.0.{n % 250}.{k + 1}",
+                    "DestinationAddress": "10.1.0.5",
+                    "DeviceVendor": "Microsoft",
+                    "DeviceProduct": "Windows",
+                    "TenantID": tenant,
+                },
+                "comment": "",
+                "linkedAt": rfc3339(n + k),
+            }
             for k in range(events)
         ],
     }
@@ -50,10 +60,18 @@ class KumaApi:
     """State of the fake KUMA: tokens, alerts, and switches for failure modes."""
 
     def __init__(self, token: str = GOOD_TOKEN) -> None:
-        self.tokens = {token: {"id": "u-1", "name": "SOAR connector", "login": "soar",
-                               "email": "soar@example.com",
-                               "tenants": [{"id": "t-1", "name": "Main", "role": "tenant admin"},
-                                           {"id": "t-2", "name": "Branch", "role": "analyst"}]}}
+        self.tokens = {
+            token: {
+                "id": "u-1",
+                "name": "SOAR connector",
+                "login": "soar",
+                "email": "soar@example.com",
+                "tenants": [
+                    {"id": "t-1", "name": "Main", "role": "tenant admin"},
+                    {"id": "t-2", "name": "Branch", "role": "analyst"},
+                ],
+            }
+        }
         self.mode = "normal"  # normal | error500 | notjson | hang | ignore_page
         self.alerts: list[dict[str, Any]] = []
         self.can_close = True  # False: the token's user has no right to close (403)
@@ -68,7 +86,7 @@ class KumaApi:
         auth = req.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
             return Reply(400, {"message": "invalid authorization header"})
-        user = self.tokens.get(auth[len("Bearer "):])
+        user = self.tokens.get(auth[len("Bearer ") :])
         if user is None:
             return Reply(403, {"message": "access denied"})
         parts = req.path.strip("/").split("/")
@@ -105,12 +123,16 @@ class KumaApi:
             page = 1
         statuses = set(req.query.get("status", []))
         ids = set(req.query.get("id", []))
-        found = [a for a in self.alerts
-                 if (not statuses or a["status"] in statuses) and (not ids or a["id"] in ids)]
-        chunk = found[(max(page, 1) - 1) * PAGE_SIZE: max(page, 1) * PAGE_SIZE]
+        found = [
+            a
+            for a in self.alerts
+            if (not statuses or a["status"] in statuses) and (not ids or a["id"] in ids)
+        ]
+        chunk = found[(max(page, 1) - 1) * PAGE_SIZE : max(page, 1) * PAGE_SIZE]
         with_events = "withEvents" in req.query
-        return Reply(200, [a if with_events else {k: v for k, v in a.items() if k != "events"}
-                           for a in chunk])
+        return Reply(
+            200, [a if with_events else {k: v for k, v in a.items() if k != "events"} for a in chunk]
+        )
 
     def close(self, req: Request) -> Reply:
         """POST /api/<v>/alerts/close {"id", "reason"}: 204; 400 id/reason missing or invalid
@@ -141,9 +163,17 @@ class KumaApi:
 import pytest  # noqa: E402
 
 
-def configure(ws: Any, port: int, *, ca: str | None = None, pin: str | None = None,
-              token: str | None = GOOD_TOKEN, tenant: str = "Acme", host: str = "127.0.0.1",
-              enabled: bool = True) -> str:
+def configure(
+    ws: Any,
+    port: int,
+    *,
+    ca: str | None = None,
+    pin: str | None = None,
+    token: str | None = GOOD_TOKEN,
+    tenant: str = "Acme",
+    host: str = "127.0.0.1",
+    enabled: bool = True,
+) -> str:
     """Set up the tenant's KUMA integration against a peer on loopback (turned on when a
     token is given and `enabled`); returns the tenant id."""
     from xdrconf.core.workspace import IntegrationEdit
@@ -155,9 +185,12 @@ def configure(ws: Any, port: int, *, ca: str | None = None, pin: str | None = No
         values["tls_ca"] = ca
     if pin is not None:
         values["tls_pin_sha256"] = pin
-    ws.update_integration(tenant, IntegrationEdit(
-        "kuma", values=values, secrets={"token": token} if token else {},
-        enabled=enabled and bool(token)))
+    ws.update_integration(
+        tenant,
+        IntegrationEdit(
+            "kuma", values=values, secrets={"token": token} if token else {}, enabled=enabled and bool(token)
+        ),
+    )
     return ws.tenant(tenant).id
 
 
@@ -178,7 +211,17 @@ def kuma_cli(cli, kuma, test_ca, tmp_path):
     ca = tmp_path / "kuma-ca.pem"
     ca.write_text(test_ca.cert_pem)
     assert cli("tenant", "add", "Acme").code == 0
-    r = cli("integration", "set", "Acme", "kuma", "host=127.0.0.1", f"port={kuma.port}",
-            f"tls_ca=@{ca}", "--secret", "token", stdin=GOOD_TOKEN + "\n")
+    r = cli(
+        "integration",
+        "set",
+        "Acme",
+        "kuma",
+        "host=127.0.0.1",
+        f"port={kuma.port}",
+        f"tls_ca=@{ca}",
+        "--secret",
+        "token",
+        stdin=GOOD_TOKEN + "\n",
+    )
     assert r.code == 0, r
     return kuma

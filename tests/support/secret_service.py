@@ -16,10 +16,14 @@ _started: list[int] = []
 
 
 def ensure_session() -> None:
-    if os.environ.get("XDRCONF_TEST_KEYRING") == "secret-service" and os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+    if os.environ.get("XDRCONF_TEST_KEYRING") == "secret-service" and os.environ.get(
+        "DBUS_SESSION_BUS_ADDRESS"
+    ):
         return
     if not shutil.which("dbus-daemon") or not shutil.which("gnome-keyring-daemon"):
-        raise RuntimeError("dbus-daemon and gnome-keyring-daemon are needed (apt-get install dbus gnome-keyring)")
+        raise RuntimeError(
+            "dbus-daemon and gnome-keyring-daemon are needed (apt-get install dbus gnome-keyring)"
+        )
     data = tempfile.mkdtemp(prefix="xdrconf-keyring-")
     os.environ["XDG_DATA_HOME"] = data
     runtime = tempfile.mkdtemp(prefix="xdrconf-run-")
@@ -27,14 +31,19 @@ def ensure_session() -> None:
     os.environ["XDG_RUNTIME_DIR"] = runtime
     out = subprocess.run(
         ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1", "--nosyslog"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     address, pid = out[0], int(out[1])
     _started.append(pid)
     os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
     proc = subprocess.run(
         ["gnome-keyring-daemon", "--unlock", "--components=secrets", "--daemonize"],
-        input="xdrconf-test-keyring", capture_output=True, text=True, check=True,
+        input="xdrconf-test-keyring",
+        capture_output=True,
+        text=True,
+        check=True,
     )
     for line in proc.stdout.splitlines():
         if line.startswith("GNOME_KEYRING_PID="):

@@ -43,8 +43,9 @@ class KeyPair:
         return " ".join(self.public_line.split()[:2])
 
 
-def make_key(kind: str, *, passphrase: str | None = None, comment: str = "xdrconf-test",
-             pem: bool = False) -> KeyPair:
+def make_key(
+    kind: str, *, passphrase: str | None = None, comment: str = "xdrconf-test", pem: bool = False
+) -> KeyPair:
     """kind: ed25519 | rsa | ecdsa | ecdsa384. pem=True writes a traditional/PKCS#8 PEM key."""
     if kind == "ed25519":
         key = ed25519.Ed25519PrivateKey.generate()
@@ -56,15 +57,27 @@ def make_key(kind: str, *, passphrase: str | None = None, comment: str = "xdrcon
         key = ec.generate_private_key(ec.SECP384R1())
     else:
         raise ValueError(kind)
-    enc = (serialization.BestAvailableEncryption(passphrase.encode()) if passphrase
-           else serialization.NoEncryption())
+    enc = (
+        serialization.BestAvailableEncryption(passphrase.encode())
+        if passphrase
+        else serialization.NoEncryption()
+    )
     if pem:
-        fmt = (serialization.PrivateFormat.TraditionalOpenSSL if kind != "ed25519"
-               else serialization.PrivateFormat.PKCS8)
+        fmt = (
+            serialization.PrivateFormat.TraditionalOpenSSL
+            if kind != "ed25519"
+            else serialization.PrivateFormat.PKCS8
+        )
         private = key.private_bytes(serialization.Encoding.PEM, fmt, enc).decode()
     else:
-        private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, enc).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+        private = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, enc
+        ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode()
+    )
     return KeyPair(private, f"{public} {comment}")
 
 
@@ -78,9 +91,15 @@ class Sshd:
     """sshd on 127.0.0.1:port (or `listen`, e.g. ::1) with the given host key types. authorized: public key lines
     allowed to log in (as any user: AuthorizedKeysFile is the fixture's own file)."""
 
-    def __init__(self, directory: Path, *, host_keys: tuple[str, ...] = ("ed25519",),
-                 authorized: tuple[str, ...] = (), password_auth: bool = False,
-                 listen: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        host_keys: tuple[str, ...] = ("ed25519",),
+        authorized: tuple[str, ...] = (),
+        password_auth: bool = False,
+        listen: str = "127.0.0.1",
+    ) -> None:
         self.listen = listen
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -137,8 +156,12 @@ class Sshd:
             if not self._supports("PerSourcePenalties no"):
                 cfg.write_text(cfg.read_text().replace("PerSourcePenalties no\n", ""))
             log = open(self.log_path, "ab")
-            self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(cfg)], stdout=log,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                [SSHD, "-D", "-e", "-f", str(cfg)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
             log.close()
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
@@ -211,11 +234,11 @@ def ensure_test_user(password: str) -> str:
         raise PermissionError("creating a test user needs root")
     if subprocess.run(["id", TEST_USER], capture_output=True).returncode != 0:
         useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-        subprocess.run([useradd, "-M", "-d", "/nonexistent", "-s", "/bin/sh", TEST_USER],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [useradd, "-M", "-d", "/nonexistent", "-s", "/bin/sh", TEST_USER], check=True, capture_output=True
+        )
     chpasswd = shutil.which("chpasswd") or "/usr/sbin/chpasswd"
-    subprocess.run([chpasswd], input=f"{TEST_USER}:{password}\n", text=True, check=True,
-                   capture_output=True)
+    subprocess.run([chpasswd], input=f"{TEST_USER}:{password}\n", text=True, check=True, capture_output=True)
     return TEST_USER
 
 

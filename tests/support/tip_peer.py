@@ -19,24 +19,44 @@ MD5_GREEN = "44d88612fea8a8f36de82e1278abb02f"
 KNOWN: dict[tuple[str, str], dict[str, Any]] = {
     ("domain", "example.com"): {
         "Zone": "Green",
-        "DomainGeneralInfo": {"Domain": "example.com", "FilesCount": 0, "UrlsCount": 3,
-                              "HitsCount": 1000, "Ipv4Count": 2, "Categories": []},
+        "DomainGeneralInfo": {
+            "Domain": "example.com",
+            "FilesCount": 0,
+            "UrlsCount": 3,
+            "HitsCount": 1000,
+            "Ipv4Count": 2,
+            "Categories": [],
+        },
     },
     ("domain", "bad.example.org"): {
         "Zone": "Red",
-        "DomainGeneralInfo": {"Domain": "bad.example.org", "HitsCount": 10, "Ipv4Count": 1,
-                              "CategoriesWithZone": [{"Name": "Phishing", "Zone": "Red"}]},
+        "DomainGeneralInfo": {
+            "Domain": "bad.example.org",
+            "HitsCount": 10,
+            "Ipv4Count": 1,
+            "CategoriesWithZone": [{"Name": "Phishing", "Zone": "Red"}],
+        },
     },
     ("url", "https://bad.example.org/login.php"): {
         "Zone": "Red",
-        "UrlGeneralInfo": {"Url": "https://bad.example.org/login.php", "Host": "bad.example.org",
-                           "Categories": ["Phishing"], "Ipv4Count": 1, "FilesCount": 0},
+        "UrlGeneralInfo": {
+            "Url": "https://bad.example.org/login.php",
+            "Host": "bad.example.org",
+            "Categories": ["Phishing"],
+            "Ipv4Count": 1,
+            "FilesCount": 0,
+        },
     },
     ("ip", "8.8.8.8"): {
         "Zone": "Green",
-        "IpGeneralInfo": {"Status": "known", "CountryCode": "US", "HitsCount": 100000,
-                          "FirstSeen": "2013-01-01T00:00:00Z", "Ip": "8.8.8.8",
-                          "Categories": ["Public DNS"]},
+        "IpGeneralInfo": {
+            "Status": "known",
+            "CountryCode": "US",
+            "HitsCount": 100000,
+            "FirstSeen": "2013-01-01T00:00:00Z",
+            "Ip": "8.8.8.8",
+            "Categories": ["Public DNS"],
+        },
     },
     ("ip", "2001:4860:4860::8888"): {
         "Zone": "Green",
@@ -44,8 +64,13 @@ KNOWN: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("hash", SHA256_RED): {
         "Zone": "Red",
-        "FileGeneralInfo": {"FileStatus": "Malware", "Sha256": SHA256_RED, "Size": 68,
-                            "Type": "com", "HitsCount": 5000},
+        "FileGeneralInfo": {
+            "FileStatus": "Malware",
+            "Sha256": SHA256_RED,
+            "Size": 68,
+            "Type": "com",
+            "HitsCount": 5000,
+        },
         "DetectionsInfo": [{"DetectionName": "EICAR-Test-File", "Zone": "Red"}],
     },
     ("hash", MD5_GREEN): {

@@ -28,8 +28,7 @@ from ..core.kuma_api import (
 )
 from .main import CheckFailed, fail, open_ws, print_json
 
-EXIT_CODES = ("Exit status: 0 success; 1 the request failed or KUMA refused it; "
-              "2 usage or configuration error")
+EXIT_CODES = "Exit status: 0 success; 1 the request failed or KUMA refused it; 2 usage or configuration error"
 
 
 def request_failed(exc: KumaError, as_json: bool) -> NoReturn:
@@ -52,14 +51,18 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     words = args.words
     if words[0] == "close" and len(words) > 1:
         if len(words) != 3:
-            fail("alerts close: give TENANT and ALERT_ID: xdrconf alerts close TENANT ALERT_ID --reason REASON")
+            fail(
+                "alerts close: give TENANT and ALERT_ID: xdrconf alerts close TENANT ALERT_ID --reason REASON"
+            )
         if args.status is not None:
             fail("--status belongs to 'xdrconf alerts TENANT', not to 'alerts close'")
         if args.reason is None:
             fail("alerts close: --reason is required, one of: " + ", ".join(f'"{r}"' for r in CLOSE_REASONS))
         return close(args, words[1], words[2])
     if len(words) != 1:
-        fail("give one TENANT (xdrconf alerts TENANT), or: xdrconf alerts close TENANT ALERT_ID --reason REASON")
+        fail(
+            "give one TENANT (xdrconf alerts TENANT), or: xdrconf alerts close TENANT ALERT_ID --reason REASON"
+        )
     if args.reason is not None:
         fail("--reason belongs to 'xdrconf alerts close TENANT ALERT_ID'")
     return receive(args, words[0])
@@ -77,8 +80,9 @@ def receive(args: argparse.Namespace, tenant_ref: str) -> int:
         request_failed(exc, args.json)
     summary = store.merge(result)
     if args.json:
-        print_json({"ok": True, "tenant": conn.tenant_path, "summary": summary.public(),
-                    "alerts": result.alerts})
+        print_json(
+            {"ok": True, "tenant": conn.tenant_path, "summary": summary.public(), "alerts": result.alerts}
+        )
         return 0
     print(summary.message())
     rows = [alert_row(a) for a in result.alerts]
@@ -88,9 +92,15 @@ def receive(args: argparse.Namespace, tenant_ref: str) -> int:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    cols = (("id", "ID"), ("severity", "SEVERITY"), ("status", "STATUS"),
-            ("first_seen", "FIRST SEEN"), ("last_seen", "LAST SEEN"), ("events", "EVENTS"),
-            ("name", "NAME"))
+    cols = (
+        ("id", "ID"),
+        ("severity", "SEVERITY"),
+        ("status", "STATUS"),
+        ("first_seen", "FIRST SEEN"),
+        ("last_seen", "LAST SEEN"),
+        ("events", "EVENTS"),
+        ("name", "NAME"),
+    )
     widths = {k: max(len(title), *(len(str(r[k])) for r in rows)) for k, title in cols}
     print("  ".join(title.ljust(widths[k]) for k, title in cols).rstrip())
     for r in rows:
@@ -108,23 +118,38 @@ def close(args: argparse.Namespace, tenant_ref: str, alert_id: str) -> int:
         request_failed(exc, args.json)
     store.mark_closed(alert_id.strip(), args.reason)
     if args.json:
-        print_json({"ok": True, "tenant": conn.tenant_path, "id": alert_id.strip(),
-                    "reason": args.reason, "message": message})
+        print_json(
+            {
+                "ok": True,
+                "tenant": conn.tenant_path,
+                "id": alert_id.strip(),
+                "reason": args.reason,
+                "message": message,
+            }
+        )
     else:
         print(message)
     return 0
 
 
-def register(sub: Any, common: argparse.ArgumentParser,
-             add: Callable[..., argparse.ArgumentParser]) -> None:
-    p = add(sub, "alerts", cmd_alerts,
-            "KUMA incidents: receive the alerts of a tenant with their events (all pages), "
-            "or close one with a reason")
-    p.usage = ("xdrconf alerts TENANT [--status {new,assigned,closed,escalated}] [--json]\n"
-               "       xdrconf alerts close TENANT ALERT_ID --reason REASON [--json]")
-    p.epilog = ("REASON is one of: " + ", ".join(f'"{r}"' for r in CLOSE_REASONS)
-                + ". Receiving again says how many alerts are new and how many changed since "
-                "the last time. " + EXIT_CODES + ".")
+def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argparse.ArgumentParser]) -> None:
+    p = add(
+        sub,
+        "alerts",
+        cmd_alerts,
+        "KUMA incidents: receive the alerts of a tenant with their events (all pages), "
+        "or close one with a reason",
+    )
+    p.usage = (
+        "xdrconf alerts TENANT [--status {new,assigned,closed,escalated}] [--json]\n"
+        "       xdrconf alerts close TENANT ALERT_ID --reason REASON [--json]"
+    )
+    p.epilog = (
+        "REASON is one of: "
+        + ", ".join(f'"{r}"' for r in CLOSE_REASONS)
+        + ". Receiving again says how many alerts are new and how many changed since "
+        "the last time. " + EXIT_CODES + "."
+    )
     p.add_argument("words", nargs="+", metavar="TENANT | close TENANT ALERT_ID")
     p.add_argument("--status", choices=ALERT_STATUSES, help="alerts with this status (default: new)")
     p.add_argument("--reason", choices=CLOSE_REASONS, metavar="REASON", help="why the alert is closed")

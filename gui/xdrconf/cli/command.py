@@ -89,8 +89,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(response.public())
     else:
-        print(f"{response.method} {response.url} → {response.status} {response.reason} "
-              f"({response.elapsed_ms:.0f} ms)")
+        print(
+            f"{response.method} {response.url} → {response.status} {response.reason} "
+            f"({response.elapsed_ms:.0f} ms)"
+        )
         body = response.pretty_body()
         if body:
             print(body)
@@ -106,9 +108,14 @@ def cmd_add(args: argparse.Namespace) -> int:
     body = args.body or ""
     if body.startswith("@"):
         body = read_value_file("Body", body[1:])
-    data = {"name": args.name, "method": args.method, "path": args.path,
-            "query": [_split(q, "--query") for q in args.query or []],
-            "headers": [_split(h, "--header") for h in args.header or []], "body": body}
+    data = {
+        "name": args.name,
+        "method": args.method,
+        "path": args.path,
+        "query": [_split(q, "--query") for q in args.query or []],
+        "headers": [_split(h, "--header") for h in args.header or []],
+        "body": body,
+    }
     new = parse_command(data)
     with open_ws(args, write=True) as ws:
         tenant, commands, _ = _stored(ws, args.tenant)
@@ -118,7 +125,9 @@ def cmd_add(args: argparse.Namespace) -> int:
         index = next((i for i, c in enumerate(commands) if c.name.lower() == new.name.lower()), len(kept))
         kept.insert(index, new)
         save_commands(ws, tenant.id, kept)
-        print(f"Saved command '{new.name}' of '{ws.tree.path(tenant.id)}': {new.method} {new.display_path()}.")
+        print(
+            f"Saved command '{new.name}' of '{ws.tree.path(tenant.id)}': {new.method} {new.display_path()}."
+        )
     return 0
 
 
@@ -138,12 +147,14 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any, common: argparse.ArgumentParser,
-             add: Callable[..., argparse.ArgumentParser]) -> None:
+def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argparse.ArgumentParser]) -> None:
     title = catalog.title_of("kuma")
-    group = sub.add_parser("command", parents=[common],
-                           help=f"the {title} connector commands of a tenant: list, run, add, remove",
-                           epilog=EXIT_CODES + ".")
+    group = sub.add_parser(
+        "command",
+        parents=[common],
+        help=f"the {title} connector commands of a tenant: list, run, add, remove",
+        epilog=EXIT_CODES + ".",
+    )
     csub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = add(csub, "list", cmd_list, "list the tenant's KUMA connector commands")
     p.add_argument("tenant")
@@ -151,8 +162,12 @@ def register(sub: Any, common: argparse.ArgumentParser,
     p = add(csub, "run", cmd_run, "run one command and show KUMA's answer")
     p.add_argument("tenant")
     p.add_argument("name", help="the command's name (quote names with spaces)")
-    p.add_argument("--param", action="append", metavar="KEY=VALUE",
-                   help="a value for a placeholder, e.g. --param 'Alert ID=…' (repeatable)")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a value for a placeholder, e.g. --param 'Alert ID=…' (repeatable)",
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--timeout", type=float, metavar="SECONDS")
     p.epilog = EXIT_CODES + "; run exits 1 when KUMA answers with an error status."
@@ -160,13 +175,20 @@ def register(sub: Any, common: argparse.ArgumentParser,
     p.add_argument("tenant")
     p.add_argument("name")
     p.add_argument("--method", required=True, type=str.upper, choices=METHODS)
-    p.add_argument("--path", required=True,
-                   help="below https://host:port/api/<version>/, e.g. alerts/close; "
-                   "placeholders such as <Alert ID> allowed")
+    p.add_argument(
+        "--path",
+        required=True,
+        help="below https://host:port/api/<version>/, e.g. alerts/close; "
+        "placeholders such as <Alert ID> allowed",
+    )
     p.add_argument("--query", action="append", metavar="NAME=VALUE", help="a query parameter (repeatable)")
-    p.add_argument("--header", action="append", metavar="NAME=VALUE",
-                   help="a request header (repeatable; never Authorization: the token is added by xdrconf)")
-    p.add_argument("--body", metavar="JSON|@FILE", help="JSON body template, e.g. '{\"id\": \"<Alert ID>\"}'")
+    p.add_argument(
+        "--header",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a request header (repeatable; never Authorization: the token is added by xdrconf)",
+    )
+    p.add_argument("--body", metavar="JSON|@FILE", help='JSON body template, e.g. \'{"id": "<Alert ID>"}\'')
     p.add_argument("--replace", action="store_true", help="overwrite a command of the same name")
     p = add(csub, "remove", cmd_remove, "remove a command")
     p.add_argument("tenant")

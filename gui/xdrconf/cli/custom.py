@@ -27,8 +27,15 @@ def cmd_key_info(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         fail(str(exc))
     if args.json:
-        print_json({"type": info.key_type, "bits": info.bits, "fingerprint": info.fingerprint,
-                    "line": info.line, "comment": info.comment})
+        print_json(
+            {
+                "type": info.key_type,
+                "bits": info.bits,
+                "fingerprint": info.fingerprint,
+                "line": info.line,
+                "comment": info.comment,
+            }
+        )
     else:
         print(info.keygen_line())
     return 0
@@ -42,15 +49,20 @@ def cmd_pin(args: argparse.Namespace) -> int:
         tenant = ws.tenant(args.tenant)
         seen = seen_host_key(ws.integration(tenant, "custom"))
         if not seen:
-            fail("no host key has been seen yet; run 'xdrconf check TENANT custom' with "
-                 "verify_host=false first, or set host_public_key=@FILE")
+            fail(
+                "no host key has been seen yet; run 'xdrconf check TENANT custom' with "
+                "verify_host=false first, or set host_public_key=@FILE"
+            )
         info = parse_public_key(seen, "Seen host key")
         print(f"Host key seen by the last check: {info.describe()}")
         if not args.yes:
-            fail("compare this fingerprint with the one the host's administrator reads with "
-                 "'ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub', then run again with --yes to pin it")
-        ws.update_integration(tenant.id, IntegrationEdit(
-            "custom", values={"verify_host": "true", "host_public_key": info.line}))
+            fail(
+                "compare this fingerprint with the one the host's administrator reads with "
+                "'ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub', then run again with --yes to pin it"
+            )
+        ws.update_integration(
+            tenant.id, IntegrationEdit("custom", values={"verify_host": "true", "host_public_key": info.line})
+        )
         print(f"Pinned; host verification is on for '{ws.tree.path(tenant.id)}'.")
     return 0
 
@@ -68,19 +80,26 @@ def cmd_host_keys(args: argparse.Namespace) -> int:
         fail("--timeout: give seconds between 0 and 600")
     found = read_host_keys(host, ports, timeout=args.timeout or 10.0)
     if args.json:
-        print_json({
-            "port": found.port,
-            "keys": [{"type": k.key_type, "bits": k.bits, "fingerprint": k.fingerprint, "line": k.line}
-                     for k in found.keys],
-            "error": None if found.failure is None else found.failure.public(),
-        })
+        print_json(
+            {
+                "port": found.port,
+                "keys": [
+                    {"type": k.key_type, "bits": k.bits, "fingerprint": k.fingerprint, "line": k.line}
+                    for k in found.keys
+                ],
+                "error": None if found.failure is None else found.failure.public(),
+            }
+        )
     else:
         for k in found.keys:
             print(f"{k.bits} {k.fingerprint} port {found.port} ({k.family})")
             print(f"  {k.line}")
         if found.keys:
-            print("Read over the network: compare a fingerprint with the host's administrator "
-                  "before pinning its key (host_public_key=@FILE).", file=sys.stderr)
+            print(
+                "Read over the network: compare a fingerprint with the host's administrator "
+                "before pinning its key (host_public_key=@FILE).",
+                file=sys.stderr,
+            )
     if found.failure is not None:
         if not args.json:
             print(f"FAIL {found.failure.category.value}: {found.failure.message}", file=sys.stderr)
@@ -91,17 +110,24 @@ def cmd_host_keys(args: argparse.Namespace) -> int:
 def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
     custom = sub.add_parser("custom", help="custom integration: SSH host key helpers", parents=[common])
     csub = custom.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = add(csub, "key-info", cmd_key_info,
-            "show the type and SHA256 fingerprint of an OpenSSH public key file (as ssh-keygen -lf), "
-            "or why it is refused")
+    p = add(
+        csub,
+        "key-info",
+        cmd_key_info,
+        "show the type and SHA256 fingerprint of an OpenSSH public key file (as ssh-keygen -lf), "
+        "or why it is refused",
+    )
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
-    p = add(csub, "pin", cmd_pin,
-            "pin the host key seen by the last check (made with verification off)")
+    p = add(csub, "pin", cmd_pin, "pin the host key seen by the last check (made with verification off)")
     p.add_argument("tenant")
     p.add_argument("--yes", action="store_true", help="pin without asking again")
-    p = add(csub, "host-keys", cmd_host_keys,
-            "read a host's SSH public keys, one per type, without logging in (like ssh-keyscan)")
+    p = add(
+        csub,
+        "host-keys",
+        cmd_host_keys,
+        "read a host's SSH public keys, one per type, without logging in (like ssh-keyscan)",
+    )
     p.add_argument("host")
     p.add_argument("--ports", default="22", help="comma-separated, tried in order (default 22)")
     p.add_argument("--timeout", type=float, metavar="SECONDS")

@@ -27,8 +27,9 @@ def _row(state: Any, conn: dict[str, Any]) -> dict[str, Any]:
         "not_before": conn.get("not_before", ""),
         "not_after": conn.get("not_after", ""),
         "created": conn.get("created", ""),
-        "status": None if status is None else {"category": status.category, "message": status.message,
-                                                "checked_at": status.checked_at},
+        "status": None
+        if status is None
+        else {"category": status.category, "message": status.message, "checked_at": status.checked_at},
     }
 
 
@@ -44,9 +45,11 @@ def _describe(conn: dict[str, Any]) -> list[str]:
 def _print_identity(headline: str, tenant_path: str, conn: dict[str, Any]) -> None:
     print(headline)
     print("\n".join(_describe(conn)))
-    print(f"Run 'xdrconf check \"{tenant_path}\" kata': the first request creates a pending request in "
-          f"KATA (External systems); ask the KATA administrator to accept the one with fingerprint "
-          f"{format_fingerprint(conn['fingerprint'])}.")
+    print(
+        f"Run 'xdrconf check \"{tenant_path}\" kata': the first request creates a pending request in "
+        f"KATA (External systems); ask the KATA administrator to accept the one with fingerprint "
+        f"{format_fingerprint(conn['fingerprint'])}."
+    )
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -65,8 +68,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"KATA/KEDR of '{path}' ({'on' if enabled else 'off'}):")
         for r in rows:
             status = r["status"]["category"] if r["status"] else "not checked"
-            print(f"{r['id']}  {r['target']:<28} {r['key_type']:<8} expires {r['not_after'][:10]}  "
-                  f"{status}  SHA-256 {format_fingerprint(r['fingerprint_sha256'])}")
+            print(
+                f"{r['id']}  {r['target']:<28} {r['key_type']:<8} expires {r['not_after'][:10]}  "
+                f"{status}  SHA-256 {format_fingerprint(r['fingerprint_sha256'])}"
+            )
     return 0
 
 
@@ -78,7 +83,9 @@ def cmd_add(args: argparse.Namespace) -> int:
         _print_identity(f"Added a KATA connection to '{path}':", path, conn)
         state = ws.tenant(tenant.id).integrations[kata.KIND]
         if not state.enabled:
-            print(f"The KATA integration is off; turn it on with 'xdrconf integration enable \"{path}\" kata'.")
+            print(
+                f"The KATA integration is off; turn it on with 'xdrconf integration enable \"{path}\" kata'."
+            )
     return 0
 
 
@@ -86,8 +93,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.tenant)
         conn = kata.remove_connection(ws, tenant.id, args.connection)
-        print(f"Removed the KATA connection {conn['id']} ({kata.target_of(conn)}) from "
-              f"'{ws.tree.path(tenant.id)}'; its private key was deleted.")
+        print(
+            f"Removed the KATA connection {conn['id']} ({kata.target_of(conn)}) from "
+            f"'{ws.tree.path(tenant.id)}'; its private key was deleted."
+        )
     return 0
 
 
@@ -95,9 +104,12 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.tenant)
         conn = kata.regenerate(ws, tenant.id, args.connection)
-        _print_identity(f"Generated a new private key and certificate for the KATA connection {conn['id']}; "
-                        "the old key was deleted. The KATA administrator must accept the connection again.",
-                        ws.tree.path(tenant.id), conn)
+        _print_identity(
+            f"Generated a new private key and certificate for the KATA connection {conn['id']}; "
+            "the old key was deleted. The KATA administrator must accept the connection again.",
+            ws.tree.path(tenant.id),
+            conn,
+        )
     return 0
 
 
@@ -116,37 +128,56 @@ def cmd_export_cert(args: argparse.Namespace) -> int:
         out.write_bytes(data)
     except OSError as exc:
         fail(f"-o: cannot write '{out}' ({exc.strerror})")
-    print(f"Wrote the certificate of {conn['id']} ({'DER' if args.der else 'PEM'}) to {out}; "
-          f"SHA-256 {format_fingerprint(conn['fingerprint'])}.", file=sys.stderr)
+    print(
+        f"Wrote the certificate of {conn['id']} ({'DER' if args.der else 'PEM'}) to {out}; "
+        f"SHA-256 {format_fingerprint(conn['fingerprint'])}.",
+        file=sys.stderr,
+    )
     return 0
 
 
-def register(sub: Any, common: argparse.ArgumentParser,
-             add: Callable[..., argparse.ArgumentParser]) -> None:
-    group = sub.add_parser("kata", help="KATA/KEDR connections: XDR ID, client certificate and key",
-                           parents=[common])
+def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argparse.ArgumentParser]) -> None:
+    group = sub.add_parser(
+        "kata", help="KATA/KEDR connections: XDR ID, client certificate and key", parents=[common]
+    )
     ksub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     conn_help = "XDR ID or HOST:PORT (IPv6 as [ADDRESS]:PORT)"
     p = add(ksub, "list", cmd_list, "list a tenant's KATA connections")
     p.add_argument("tenant")
     p.add_argument("--json", action="store_true")
-    p = add(ksub, "add", cmd_add,
-            "add a connection: generates an XDR ID, a private key (kept in the keyring) and a "
-            "self-signed client certificate")
+    p = add(
+        ksub,
+        "add",
+        cmd_add,
+        "add a connection: generates an XDR ID, a private key (kept in the keyring) and a "
+        "self-signed client certificate",
+    )
     p.add_argument("tenant")
     p.add_argument("host", help="IP address or host name of the KATA Central Node")
     p.add_argument("--port", default=str(kata.DEFAULT_PORT), help=f"1-65535 (default {kata.DEFAULT_PORT})")
-    p.add_argument("--key", default=kata_certs.DEFAULT_KEY_TYPE, choices=[k for k, _ in kata_certs.KEY_TYPES],
-                   help="key type (default rsa2048)")
+    p.add_argument(
+        "--key",
+        default=kata_certs.DEFAULT_KEY_TYPE,
+        choices=[k for k, _ in kata_certs.KEY_TYPES],
+        help="key type (default rsa2048)",
+    )
     p = add(ksub, "remove", cmd_remove, "remove a connection and delete its private key")
     p.add_argument("tenant")
     p.add_argument("connection", help=conn_help)
-    p = add(ksub, "regenerate", cmd_regenerate,
-            "new private key and certificate (same XDR ID); KATA must accept the connection again")
+    p = add(
+        ksub,
+        "regenerate",
+        cmd_regenerate,
+        "new private key and certificate (same XDR ID); KATA must accept the connection again",
+    )
     p.add_argument("tenant")
     p.add_argument("connection", help=conn_help)
-    p = add(ksub, "export-cert", cmd_export_cert,
-            "write the client certificate (PEM by default) for the KATA administrator")
+    p = add(
+        ksub,
+        "export-cert",
+        cmd_export_cert,
+        "write the client certificate (PEM by default) for the KATA administrator",
+    )
     p.add_argument("tenant")
     p.add_argument("connection", help=conn_help)
     p.add_argument("-o", "--output", metavar="FILE", help="file to write (default: PEM on standard output)")

@@ -40,9 +40,11 @@ def open_ws(args: argparse.Namespace, *, write: bool) -> Workspace:
     """Open the settings; changes refuse when another instance holds the folder."""
     ws = Workspace.open(getattr(args, "config_dir", None), readonly_if_locked=not write)
     if ws.notice is not None:
-        print(f"xdrconf: {ws.notice.message}"
-              + (" Run 'xdrconf config restore-backup' to use it." if ws.notice.backup else ""),
-              file=sys.stderr)
+        print(
+            f"xdrconf: {ws.notice.message}"
+            + (" Run 'xdrconf config restore-backup' to use it." if ws.notice.backup else ""),
+            file=sys.stderr,
+        )
     return ws
 
 
@@ -121,16 +123,20 @@ def cmd_tenant_list(args: argparse.Namespace) -> int:
     with open_ws(args, write=False) as ws:
         rows = []
         for tenant in ws.tree.walk_all():
-            enabled = [k for k in catalog.KINDS if k in tenant.integrations and tenant.integrations[k].enabled]
-            rows.append({
-                "id": tenant.id,
-                "name": tenant.name,
-                "path": ws.tree.path(tenant.id),
-                "parent": tenant.parent_id,
-                "role": tenant.role,
-                "enabled_integrations": enabled,
-                "flags": [f"{k}: {fl.message}" for k, fl in ws.flags(tenant)],
-            })
+            enabled = [
+                k for k in catalog.KINDS if k in tenant.integrations and tenant.integrations[k].enabled
+            ]
+            rows.append(
+                {
+                    "id": tenant.id,
+                    "name": tenant.name,
+                    "path": ws.tree.path(tenant.id),
+                    "parent": tenant.parent_id,
+                    "role": tenant.role,
+                    "enabled_integrations": enabled,
+                    "flags": [f"{k}: {fl.message}" for k, fl in ws.flags(tenant)],
+                }
+            )
         if args.json:
             print_json(rows)
             return 0
@@ -218,7 +224,23 @@ def cmd_integration_list(args: argparse.Namespace) -> int:
         tenant = ws.tenant(args.tenant)
         rows = [describe_state(ws, tenant, k) for k in catalog.KINDS]
         if args.json:
-            print_json([{k: r[k] for k in ("integration", "title", "supported", "enabled", "configured", "last_check", "flags")} for r in rows])
+            print_json(
+                [
+                    {
+                        k: r[k]
+                        for k in (
+                            "integration",
+                            "title",
+                            "supported",
+                            "enabled",
+                            "configured",
+                            "last_check",
+                            "flags",
+                        )
+                    }
+                    for r in rows
+                ]
+            )
             return 0
         if tenant.is_shared:
             print("The Shared tenant needs no integration settings.")
@@ -227,7 +249,9 @@ def cmd_integration_list(args: argparse.Namespace) -> int:
             if not r["supported"]:
                 state = "not yet supported"
             else:
-                state = ("on" if r["enabled"] else "off") + (", configured" if r["configured"] else ", not configured")
+                state = ("on" if r["enabled"] else "off") + (
+                    ", configured" if r["configured"] else ", not configured"
+                )
             last = r["last_check"]
             check = f"  last check: {last['category']} ({last['checked_at']})" if last else ""
             print(f"{r['integration']:<11} {r['title']:<50} {state}{check}")
@@ -284,7 +308,9 @@ def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.tenant)
         ws.set_enabled(tenant.id, args.kind, enabled)
-        print(f"{catalog.title_of(args.kind)} of '{ws.tree.path(tenant.id)}' is turned {'on' if enabled else 'off'}.")
+        print(
+            f"{catalog.title_of(args.kind)} of '{ws.tree.path(tenant.id)}' is turned {'on' if enabled else 'off'}."
+        )
     return 0
 
 
@@ -314,8 +340,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         needed = exchange.import_document(ws, doc)
     print("Imported.")
     if needed:
-        print("These secrets were not in the file (exports never hold secrets); enter them again, "
-              "then turn the integration on:")
+        print(
+            "These secrets were not in the file (exports never hold secrets); enter them again, "
+            "then turn the integration on:"
+        )
         for item in needed:
             print(f"  - {item.line()}\n      {item.hint()}")
     return 0
@@ -351,7 +379,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         for r in found:
             mark = "ok " if r.ok else "FAIL"
             latency = f" {r.latency_ms:.0f} ms" if r.latency_ms is not None else ""
-            print(f"{mark} {r.tenant} / {r.integration} [{r.target}] {r.category.value}{latency}: {r.message}")
+            print(
+                f"{mark} {r.tenant} / {r.integration} [{r.target}] {r.category.value}{latency}: {r.message}"
+            )
     if any(not r.ok for r in found):
         raise CheckFailed
     return 0
@@ -422,8 +452,12 @@ def cmd_config_restore(args: argparse.Namespace) -> int:
 # ---- parser ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config-dir", metavar="DIR", default=argparse.SUPPRESS,
-                        help="settings folder (default: XDRCONF_CONFIG_DIR or the user's config folder)")
+    common.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="settings folder (default: XDRCONF_CONFIG_DIR or the user's config folder)",
+    )
     parser = argparse.ArgumentParser(
         prog="xdrconf",
         description="Configure and verify Kaspersky Next XDR Expert and KUMA integrations per tenant. "
@@ -433,7 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"xdrconf {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(parent: Any, name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+    def add(
+        parent: Any, name: str, func: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
         p = parent.add_parser(name, help=help_, parents=[common], description=help_)
         p.set_defaults(func=func)
         return p
@@ -465,13 +501,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tenant")
     p.add_argument("kind", choices=kinds, metavar="KIND")
     p.add_argument("--json", action="store_true")
-    p = add(isub, "set", cmd_integration_set,
-            "set fields: FIELD=VALUE, FIELD=@FILE, FIELD= to clear; secrets with --secret FIELD")
+    p = add(
+        isub,
+        "set",
+        cmd_integration_set,
+        "set fields: FIELD=VALUE, FIELD=@FILE, FIELD= to clear; secrets with --secret FIELD",
+    )
     p.add_argument("tenant")
     p.add_argument("kind", choices=kinds, metavar="KIND")
     p.add_argument("assignments", nargs="*", metavar="FIELD=VALUE")
-    p.add_argument("--secret", action="append", metavar="FIELD",
-                   help="read this secret from standard input (one line each) or a prompt")
+    p.add_argument(
+        "--secret",
+        action="append",
+        metavar="FIELD",
+        help="read this secret from standard input (one line each) or a prompt",
+    )
     p = add(isub, "enable", lambda a: _set_enabled(a, True), "turn an integration on")
     p.add_argument("tenant")
     p.add_argument("kind", choices=kinds, metavar="KIND")
@@ -495,7 +539,12 @@ def build_parser() -> argparse.ArgumentParser:
     csub = config.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = add(csub, "show", cmd_config_show, "show application settings, the keyring and the config folder")
     p.add_argument("--json", action="store_true")
-    p = add(csub, "set", cmd_config_set, "set timeout=SECONDS, proxy_mode=none|manual|system, proxy_url=URL, no_proxy=HOSTS")
+    p = add(
+        csub,
+        "set",
+        cmd_config_set,
+        "set timeout=SECONDS, proxy_mode=none|manual|system, proxy_url=URL, no_proxy=HOSTS",
+    )
     p.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     add(csub, "restore-backup", cmd_config_restore, "use the backup of the settings (after a corrupt file)")
 

@@ -36,13 +36,14 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
     tip = sub.add_parser("tip", help="Kaspersky TIP: look up observables", parents=[common])
     tsub = tip.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = add(tsub, "lookup", cmd_lookup,
-            "look up a domain, URL, IPv4/IPv6 address, MD5 or SHA256 on the tenant's Kaspersky "
-            "TIP (may consume quota; repeated lookups within the Cache TTL come from the local cache)")
+    p = add(
+        tsub,
+        "lookup",
+        cmd_lookup,
+        "look up a domain, URL, IPv4/IPv6 address, MD5 or SHA256 on the tenant's Kaspersky "
+        "TIP (may consume quota; repeated lookups within the Cache TTL come from the local cache)",
+    )
     p.add_argument("tenant")
     p.add_argument("value")
     p.add_argument("--json", action="store_true")
     p.add_argument("--timeout", type=float, metavar="SECONDS")
-
-
-

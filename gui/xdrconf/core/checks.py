@@ -50,8 +50,14 @@ class CheckContext:
     def secret(self, name: str) -> str | None:
         return self.secret_getter(name)
 
-    def client(self, host: str, trust: Trust | None = None, *, client_cert: ClientCert | None = None,
-               use_proxy: bool = True) -> Any:
+    def client(
+        self,
+        host: str,
+        trust: Trust | None = None,
+        *,
+        client_cert: ClientCert | None = None,
+        use_proxy: bool = True,
+    ) -> Any:
         trust = trust if trust is not None else Trust.from_settings(self.settings)
         return make_client(host, trust, self.net, client_cert=client_cert, use_proxy=use_proxy)
 
@@ -138,8 +144,9 @@ def run_check(
     if pre is not None:
         return stamp([pre])
     state = tenant.integrations[kind]
-    ctx = context_for(ws, tenant, kind, state, timeout=timeout, cancel=cancel, extra=extra,
-                      draft_secrets=draft_secrets)
+    ctx = context_for(
+        ws, tenant, kind, state, timeout=timeout, cancel=cancel, extra=extra, draft_secrets=draft_secrets
+    )
     net = ctx.net
     assert spec.check is not None
     box: dict[str, Any] = {}
@@ -158,18 +165,38 @@ def run_check(
     deadline = started + net.timeout * spec.extra.get("timeout_steps", 2) + 1.0
     while not done.is_set():
         if cancel.is_set():
-            return stamp([CheckResult(Category.CANCELLED, "The check was cancelled; nothing was concluded.", _target_of(state.settings))])
+            return stamp(
+                [
+                    CheckResult(
+                        Category.CANCELLED,
+                        "The check was cancelled; nothing was concluded.",
+                        _target_of(state.settings),
+                    )
+                ]
+            )
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return stamp([CheckResult(
-                Category.TIMEOUT,
-                f"The check did not finish within its time limit ({net.timeout:g} s per step); "
-                "the peer is too slow or unreachable.",
-                _target_of(state.settings),
-            )])
+            return stamp(
+                [
+                    CheckResult(
+                        Category.TIMEOUT,
+                        f"The check did not finish within its time limit ({net.timeout:g} s per step); "
+                        "the peer is too slow or unreachable.",
+                        _target_of(state.settings),
+                    )
+                ]
+            )
         done.wait(min(0.05, remaining))
     if cancel.is_set():
-        return stamp([CheckResult(Category.CANCELLED, "The check was cancelled; nothing was concluded.", _target_of(state.settings))])
+        return stamp(
+            [
+                CheckResult(
+                    Category.CANCELLED,
+                    "The check was cancelled; nothing was concluded.",
+                    _target_of(state.settings),
+                )
+            ]
+        )
     if "error" in box:
         exc = box["error"]
         if isinstance(exc, KeyringUnavailable):
@@ -232,8 +259,9 @@ def _target_of(settings: dict[str, Any]) -> str:
     return str(host or settings.get("url") or "")
 
 
-def targets(ws: Any, tenant_ref: str | None = None, kind: str | None = None,
-            *, subtree: bool = True) -> list[tuple[str, str]]:
+def targets(
+    ws: Any, tenant_ref: str | None = None, kind: str | None = None, *, subtree: bool = True
+) -> list[tuple[str, str]]:
     """(tenant id, kind) pairs to check: enabled integrations, or the one asked for."""
     if tenant_ref is None:
         tenants: Iterable[Tenant] = ws.tree.walk_all()

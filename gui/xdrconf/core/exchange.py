@@ -71,7 +71,9 @@ def import_document(ws: Any, doc: Any) -> list[NeededSecret]:
     if not isinstance(doc, dict) or doc.get("schema") != EXPORT_SCHEMA:
         raise XdrconfError("The file is not an xdrconf export (schema 'xdrconf-export' expected).")
     if doc.get("version") != EXPORT_VERSION:
-        raise XdrconfError(f"The export has version {doc.get('version')!r}; this xdrconf reads version {EXPORT_VERSION}.")
+        raise XdrconfError(
+            f"The export has version {doc.get('version')!r}; this xdrconf reads version {EXPORT_VERSION}."
+        )
     items = doc.get("tenants")
     if not isinstance(items, list):
         raise XdrconfError("The export has no list of tenants.")

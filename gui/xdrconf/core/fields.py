@@ -50,8 +50,7 @@ def parse_host(text: str, label: str = "Host") -> str:
         if not _HOST_LABEL.match(part):
             raise ValidationError(
                 label,
-                f"'{value}' is not a valid host name (letters, digits and hyphens, "
-                "labels separated by dots)",
+                f"'{value}' is not a valid host name (letters, digits and hyphens, labels separated by dots)",
             )
     if labels[-1].isdigit():
         raise ValidationError(label, f"'{value}' is not a valid host name or IPv4 address")
@@ -105,8 +104,7 @@ def normalise_fingerprint(text: str, label: str = "Pinned SHA-256 fingerprint") 
     if not _HEX64.match(value):
         raise ValidationError(
             label,
-            "expected 64 hexadecimal digits (colons allowed), e.g. as shown by "
-            "'Fetch certificate'",
+            "expected 64 hexadecimal digits (colons allowed), e.g. as shown by 'Fetch certificate'",
         )
     return value
 
@@ -123,7 +121,9 @@ def parse_ca_pem(text: str, label: str = "CA certificate") -> str:
     if not value:
         return ""
     if "PRIVATE KEY" in value:
-        raise ValidationError(label, "this is a private key, not a certificate; paste the CA certificate (PEM)")
+        raise ValidationError(
+            label, "this is a private key, not a certificate; paste the CA certificate (PEM)"
+        )
     if "-----BEGIN CERTIFICATE-----" not in value:
         raise ValidationError(label, "expected a PEM certificate starting with -----BEGIN CERTIFICATE-----")
     try:

@@ -48,16 +48,22 @@ T = TypeVar("T")
 class KumaError(XdrconfError):
     """A KUMA operation that did not succeed; `category` is one public outcome category."""
 
-    def __init__(self, category: Category, message: str, *, status: int | None = None,
-                 code: str = "") -> None:
+    def __init__(
+        self, category: Category, message: str, *, status: int | None = None, code: str = ""
+    ) -> None:
         self.category = category
         self.status = status
         self.code = code or category.value
         super().__init__(message)
 
     def public(self) -> dict[str, Any]:
-        return {"ok": False, "category": self.category.value, "code": self.code,
-                "http_status": self.status, "message": str(self)}
+        return {
+            "ok": False,
+            "category": self.category.value,
+            "code": self.code,
+            "http_status": self.status,
+            "message": str(self),
+        }
 
 
 class KumaNotReady(KumaError):
@@ -149,8 +155,7 @@ def _cancelled() -> KumaRequestFailed:
     return KumaRequestFailed(Category.CANCELLED, "Cancelled; what KUMA answered so far was not used.")
 
 
-def _run(conn: KumaConnection, operation: Callable[[_Session], T],
-         cancel: threading.Event | None) -> T:
+def _run(conn: KumaConnection, operation: Callable[[_Session], T], cancel: threading.Event | None) -> T:
     """Run `operation` on its own daemon thread with one client and wait for it, for a
     cancel, or for a request that outlasts its deadline; an abandoned request's late answer
     is dropped (the connection is closed by the thread when it ends)."""
@@ -211,13 +216,17 @@ def _refused(conn: KumaConnection, response: Any, doing: str) -> KumaRequestFail
             f"KUMA refused to {doing} (403 access denied){quoted}: the token is unknown or "
             "expired, or its user is disabled or lacks the role for this in the KUMA tenant; "
             "check the user in KUMA or create a new token.",
-            status=403, code="access_denied")
+            status=403,
+            code="access_denied",
+        )
     if status == 400:
         return KumaRequestFailed(
             Category.INVALID_CONFIG,
             f"KUMA could not {doing}: it called the request invalid (400){quoted}; check the "
             "values sent and the token's format.",
-            status=400, code="bad_request")
+            status=400,
+            code="bad_request",
+        )
     category, message = classify_status(status, conn.target, said)
     return KumaRequestFailed(category, message, status=status, code=f"http_{status}")
 
@@ -258,7 +267,8 @@ def receive_alerts(
             if page > MAX_PAGES:
                 raise KumaRequestFailed(
                     Category.PROTOCOL_ERROR,
-                    f"KUMA kept returning full pages past page {MAX_PAGES}; narrow the request.")
+                    f"KUMA kept returning full pages past page {MAX_PAGES}; narrow the request.",
+                )
             response = session.request("GET", _alerts_url(conn, status, page, with_events))
             if response.status_code != 200:
                 raise _refused(conn, response, "list the alerts")
@@ -268,7 +278,8 @@ def receive_alerts(
                 raise KumaRequestFailed(
                     Category.PROTOCOL_ERROR,
                     f"KUMA answered page {page} with the alerts of an earlier page; it does not "
-                    "page as documented (check the API version).")
+                    "page as documented (check the API version).",
+                )
             for a in fresh:
                 seen.add(a["id"])
             alerts.extend(fresh)
@@ -291,7 +302,8 @@ def _alert_list(conn: KumaConnection, response: Any, page: int) -> list[dict[str
         raise KumaRequestFailed(
             Category.PROTOCOL_ERROR,
             f"{conn.target} answered page {page} with something other than KUMA's list of "
-            "alerts; check that host, port and API version point to the KUMA REST API.")
+            "alerts; check that host, port and API version point to the KUMA REST API.",
+        )
     for a in data:
         a["id"] = str(a["id"])
     return data
@@ -311,19 +323,22 @@ def check_reason(reason: str) -> str:
     value = str(reason).strip()
     if value not in CLOSE_REASONS:
         raise ValidationError(
-            "Reason", f"'{value}' is not a reason KUMA accepts; use one of: " + ", ".join(CLOSE_REASONS))
+            "Reason", f"'{value}' is not a reason KUMA accepts; use one of: " + ", ".join(CLOSE_REASONS)
+        )
     return value
 
 
-def close_alert(conn: KumaConnection, alert_id: str, reason: str, *,
-                cancel: threading.Event | None = None) -> str:
+def close_alert(
+    conn: KumaConnection, alert_id: str, reason: str, *, cancel: threading.Event | None = None
+) -> str:
     """POST alerts/close {"id", "reason"}; returns the message to show on success (204)."""
     alert_id = check_alert_id(alert_id)
     reason = check_reason(reason)
 
     def operation(session: _Session) -> str:
-        response = session.request("POST", f"{conn.base}/alerts/close",
-                                   json={"id": alert_id, "reason": reason})
+        response = session.request(
+            "POST", f"{conn.base}/alerts/close", json={"id": alert_id, "reason": reason}
+        )
         status = response.status_code
         said = _said(conn, response)
         quoted = f' (KUMA said: "{said}")' if said else ""
@@ -334,19 +349,25 @@ def close_alert(conn: KumaConnection, alert_id: str, reason: str, *,
                 Category.INVALID_CONFIG,
                 f"KUMA did not close alert {alert_id}: it needs an alert ID and one of the reasons "
                 f"{', '.join(CLOSE_REASONS)} (400){quoted}.",
-                status=400, code="bad_request")
+                status=400,
+                code="bad_request",
+            )
         if status == 404:
             raise KumaRequestFailed(
                 Category.INVALID_CONFIG,
                 f"KUMA has no alert {alert_id} (404 alert not found){quoted}; check the ID, or "
                 "receive the incidents again: it may have been deleted.",
-                status=404, code="alert_not_found")
+                status=404,
+                code="alert_not_found",
+            )
         if status == 406:
             raise KumaRequestFailed(
                 Category.INVALID_CONFIG,
                 f"KUMA did not close alert {alert_id} (406){quoted}: the alert is already closed, "
                 "or its tenant is disabled in KUMA; receive the incidents again to see its status.",
-                status=406, code="not_acceptable")
+                status=406,
+                code="not_acceptable",
+            )
         raise _refused(conn, response, f"close alert {alert_id}")
 
     return _run(conn, operation, cancel)
@@ -357,8 +378,9 @@ _PLACEHOLDER = re.compile(r"<([A-Za-z][A-Za-z0-9 _.\-]{0,63})>")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _PATH_CHARS = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$")
 _RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "te", "upgrade"}
-_CREDENTIAL_HEADER = re.compile(r"authori[sz]ation|token|secret|passw|api[-_]?key|cookie|credential",
-                                re.IGNORECASE)
+_CREDENTIAL_HEADER = re.compile(
+    r"authori[sz]ation|token|secret|passw|api[-_]?key|cookie|credential", re.IGNORECASE
+)
 
 
 def placeholder_key(name: str) -> str:
@@ -384,9 +406,14 @@ class Command:
     body: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "method": self.method, "path": self.path,
-                "query": [list(p) for p in self.query], "headers": [list(p) for p in self.headers],
-                "body": self.body}
+        return {
+            "name": self.name,
+            "method": self.method,
+            "path": self.path,
+            "query": [list(p) for p in self.query],
+            "headers": [list(p) for p in self.headers],
+            "body": self.body,
+        }
 
     @property
     def placeholders(self) -> tuple[str, ...]:
@@ -413,17 +440,23 @@ class Command:
             if norm not in names:
                 have = ", ".join(f"<{p}>" for p in self.placeholders) or "none"
                 raise ValidationError(
-                    "Parameter", f"'{key}' is not a placeholder of command '{self.name}' "
-                    f"(its placeholders: {have})", field=key)
+                    "Parameter",
+                    f"'{key}' is not a placeholder of command '{self.name}' (its placeholders: {have})",
+                    field=key,
+                )
             value = str(value)
             if _has_control(value):
-                raise ValidationError("Parameter", f"the value of <{names[norm]}> contains control "
-                                      "characters (such as a line break)", field=key)
+                raise ValidationError(
+                    "Parameter",
+                    f"the value of <{names[norm]}> contains control characters (such as a line break)",
+                    field=key,
+                )
             values[norm] = value
         missing = [f"<{p}>" for k, p in names.items() if k not in values]
         if missing:
             raise ValidationError(
-                "Parameter", f"command '{self.name}' needs a value for {', '.join(missing)}")
+                "Parameter", f"command '{self.name}' needs a value for {', '.join(missing)}"
+            )
 
         def fill(text: str, encode: Callable[[str], str] = lambda v: v) -> str:
             return _PLACEHOLDER.sub(lambda m: encode(values[placeholder_key(m.group(1))]), text)
@@ -464,8 +497,7 @@ def _query_string(pairs: Iterable[tuple[str, str]], *, readable: bool = False) -
     # A pair with an empty value is a bare flag (KUMA's withEvents). `readable` keeps
     # placeholders such as <Alert ID> as typed, for display only.
     safe = "<> " if readable else ""
-    return "&".join(quote(k, safe=safe) + (f"={quote(v, safe=safe)}" if v != "" else "")
-                    for k, v in pairs)
+    return "&".join(quote(k, safe=safe) + (f"={quote(v, safe=safe)}" if v != "" else "") for k, v in pairs)
 
 
 def _pairs(raw: Any, what: str, label: str) -> list[tuple[str, str]]:
@@ -505,25 +537,33 @@ def parse_command(data: Any) -> Command:
 
     path = str(data.get("path") or "").strip()
     if "://" in path or path.startswith("//"):
-        raise bad("Path", "give the path below https://host:port/api/<version>/ (e.g. "
-                  "alerts/close), not a full address", "path")
+        raise bad(
+            "Path",
+            "give the path below https://host:port/api/<version>/ (e.g. alerts/close), not a full address",
+            "path",
+        )
     query = _pairs(data.get("query"), "query", f"Query of command '{name}'")
     if "#" in path:
         raise bad("Path", "must not contain '#'", "path")
     if "?" in path:
         path, qs = path.split("?", 1)
-        query = [(unquote(k), unquote(v)) for k, _, v in (p.partition("=") for p in qs.split("&") if p)] + query
+        query = [
+            (unquote(k), unquote(v)) for k, _, v in (p.partition("=") for p in qs.split("&") if p)
+        ] + query
     path = path.lstrip("/")
     m = re.match(r"^api/(v[0-9][0-9.]*)(/|$)", path)
     if m:
         # The seed writes api/v1/…: the version comes from the integration's API version setting.
-        path = path[m.end():]
+        path = path[m.end() :]
     if not path:
         raise bad("Path", "enter the API path, e.g. alerts/close", "path")
     bare = _PLACEHOLDER.sub("x", path)
     if not _PATH_CHARS.match(bare) or "<" in bare or ">" in bare:
-        raise bad("Path", "may contain letters, digits, / - . _ ~ and placeholders such as "
-                  "<Alert ID> only (no spaces)", "path")
+        raise bad(
+            "Path",
+            "may contain letters, digits, / - . _ ~ and placeholders such as <Alert ID> only (no spaces)",
+            "path",
+        )
     if any(seg in (".", "..") for seg in path.split("/")):
         raise bad("Path", "must not contain '.' or '..' segments", "path")
 
@@ -542,21 +582,30 @@ def parse_command(data: Any) -> Command:
         if not _HEADER_NAME.match(k):
             raise bad("Header", f"'{k}' is not a valid header name", "headers")
         if low in ("authorization", "proxy-authorization"):
-            raise bad("Header", f"'{k}' is added by xdrconf from the token in the OS keyring; "
-                      "remove it from the command", "headers")
+            raise bad(
+                "Header",
+                f"'{k}' is added by xdrconf from the token in the OS keyring; remove it from the command",
+                "headers",
+            )
         if low in _RESERVED_HEADERS:
             raise bad("Header", f"'{k}' is set by the HTTP layer and cannot be given", "headers")
         if _CREDENTIAL_HEADER.search(k):
-            raise bad("Header", f"'{k}' looks like it carries credentials, which must not be "
-                      "kept in the settings file", "headers")
+            raise bad(
+                "Header",
+                f"'{k}' looks like it carries credentials, which must not be kept in the settings file",
+                "headers",
+            )
         if low in seen:
             raise bad("Header", f"'{k}' is given twice", "headers")
         seen.add(low)
         if _has_control(v) or not v.isascii():
             raise bad("Header", f"the value of '{k}' must be plain ASCII on one line", "headers")
         if re.match(r"^\s*(bearer|basic|digest|negotiate)\s", v, re.IGNORECASE):
-            raise bad("Header", f"the value of '{k}' looks like credentials, which must not be "
-                      "kept in the settings file", "headers")
+            raise bad(
+                "Header",
+                f"the value of '{k}' looks like credentials, which must not be kept in the settings file",
+                "headers",
+            )
 
     body = data.get("body")
     if body in (None, ""):
@@ -568,14 +617,19 @@ def parse_command(data: Any) -> Command:
         if len(body) > MAX_BODY_CHARS:
             raise bad("Body", f"is longer than {MAX_BODY_CHARS // 1024} KiB", "body")
         if method == "GET":
-            raise bad("Body", "a GET request carries no body; use POST, PUT or PATCH, or "
-                      "clear the body", "body")
+            raise bad(
+                "Body", "a GET request carries no body; use POST, PUT or PATCH, or clear the body", "body"
+            )
         try:
             json.loads(body)
         except json.JSONDecodeError as exc:
-            raise bad("Body", f"is not valid JSON ({exc.msg} at line {exc.lineno}, column "
-                      f"{exc.colno}); placeholders go inside strings: "
-                      '{"id": "<Alert ID>"}', "body") from None
+            raise bad(
+                "Body",
+                f"is not valid JSON ({exc.msg} at line {exc.lineno}, column "
+                f"{exc.colno}); placeholders go inside strings: "
+                '{"id": "<Alert ID>"}',
+                "body",
+            ) from None
     return Command(name, method, path, tuple(query), tuple(headers), body)
 
 
@@ -583,8 +637,14 @@ def default_commands() -> list[Command]:
     """The commands the seed describes: receive incidents, and one close command per reason."""
     out = [Command("Receive incidents", "GET", "alerts/", (("withEvents", ""), ("status", "new")))]
     for reason in CLOSE_REASONS:
-        out.append(Command(f"Close incident ({reason})", "POST", "alerts/close",
-                           body=json.dumps({"id": "<Alert ID>", "reason": reason})))
+        out.append(
+            Command(
+                f"Close incident ({reason})",
+                "POST",
+                "alerts/close",
+                body=json.dumps({"id": "<Alert ID>", "reason": reason}),
+            )
+        )
     return out
 
 
@@ -599,8 +659,9 @@ def parse_commands(raw: Any) -> list[Command]:
     for item in raw:
         cmd = parse_command(item.to_dict() if isinstance(item, Command) else item)
         if cmd.name.lower() in names:
-            raise ValidationError("Command name", f"'{cmd.name}' is used twice; names must differ",
-                                  field="name")
+            raise ValidationError(
+                "Command name", f"'{cmd.name}' is used twice; names must differ", field="name"
+            )
         names.add(cmd.name.lower())
         out.append(cmd)
     return out
@@ -630,8 +691,10 @@ def refuse_token(commands: list[Command], token: str | None) -> None:
         texts = [cmd.name, cmd.path, cmd.body, *(x for pair in cmd.query + cmd.headers for x in pair)]
         if any(token in text for text in texts):
             raise ValidationError(
-                f"Command '{cmd.name}'", "contains the KUMA API token; remove it: xdrconf adds "
-                "the token from the OS keyring to every request")
+                f"Command '{cmd.name}'",
+                "contains the KUMA API token; remove it: xdrconf adds "
+                "the token from the OS keyring to every request",
+            )
 
 
 def save_commands(ws: Any, tenant_ref: str, commands: list[Command | dict[str, Any]]) -> list[Command]:
@@ -646,7 +709,9 @@ def save_commands(ws: Any, tenant_ref: str, commands: list[Command | dict[str, A
     except KeyringUnavailable:
         token = None
     refuse_token(parsed, token)
-    ws.update_integration(tenant.id, IntegrationEdit(KIND, structured={"commands": [c.to_dict() for c in parsed]}))
+    ws.update_integration(
+        tenant.id, IntegrationEdit(KIND, structured={"commands": [c.to_dict() for c in parsed]})
+    )
     return parsed
 
 
@@ -669,11 +734,18 @@ class CommandResponse:
         return 200 <= self.status < 300
 
     def public(self) -> dict[str, Any]:
-        return {"ok": self.ok, "command": self.command, "method": self.method, "url": self.url,
-                "http_status": self.status, "message": self.message,
-                "content_type": self.content_type, "elapsed_ms": round(self.elapsed_ms, 1),
-                "body": self.data if self.data is not None else self.text,
-                "truncated": self.truncated}
+        return {
+            "ok": self.ok,
+            "command": self.command,
+            "method": self.method,
+            "url": self.url,
+            "http_status": self.status,
+            "message": self.message,
+            "content_type": self.content_type,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "body": self.data if self.data is not None else self.text,
+            "truncated": self.truncated,
+        }
 
     def pretty_body(self) -> str:
         if self.data is not None:
@@ -681,8 +753,13 @@ class CommandResponse:
         return self.text
 
 
-def run_command(conn: KumaConnection, command: Command, params: dict[str, str] | None = None, *,
-                cancel: threading.Event | None = None) -> CommandResponse:
+def run_command(
+    conn: KumaConnection,
+    command: Command,
+    params: dict[str, str] | None = None,
+    *,
+    cancel: threading.Event | None = None,
+) -> CommandResponse:
     """Send one command; any HTTP answer is returned (ok is False for non-2xx, with a
     message); a request that could not be made raises KumaRequestFailed."""
     rendered = command.render(dict(params or {}))
@@ -703,9 +780,18 @@ def run_command(conn: KumaConnection, command: Command, params: dict[str, str] |
                 data = json.loads(text) if text.strip() else None
             except ValueError:
                 data = None
-        result = CommandResponse(command.name, rendered.method, url, response.status_code,
-                                 response.reason_phrase, response.headers.get("content-type", ""),
-                                 text[:MAX_SHOWN_CHARS], data, elapsed, truncated)
+        result = CommandResponse(
+            command.name,
+            rendered.method,
+            url,
+            response.status_code,
+            response.reason_phrase,
+            response.headers.get("content-type", ""),
+            text[:MAX_SHOWN_CHARS],
+            data,
+            elapsed,
+            truncated,
+        )
         if result.ok:
             result.message = f"KUMA answered {response.status_code} {response.reason_phrase}."
         else:
@@ -728,18 +814,27 @@ class MergeSummary:
 
     def message(self) -> str:
         gone = f", {self.gone} no longer {self.status}" if self.gone else ""
-        return (f"Received {self.received} alert(s) with status {self.status} in {self.pages} "
-                f"page(s): {self.new} new, {self.changed} changed{gone}.")
+        return (
+            f"Received {self.received} alert(s) with status {self.status} in {self.pages} "
+            f"page(s): {self.new} new, {self.changed} changed{gone}."
+        )
 
     def public(self) -> dict[str, Any]:
-        return {"received": self.received, "new": self.new, "changed": self.changed,
-                "unchanged": self.unchanged, "no_longer_matching": self.gone,
-                "pages": self.pages, "status": self.status}
+        return {
+            "received": self.received,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "no_longer_matching": self.gone,
+            "pages": self.pages,
+            "status": self.status,
+        }
 
 
 def fingerprint(alert: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(alert, sort_keys=True, ensure_ascii=False,
-                                     default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(alert, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
 
 
 class IncidentStore:
@@ -768,8 +863,10 @@ class IncidentStore:
             doc = json.loads(self.cache_path.read_text(encoding="utf-8"))
             if doc.get("schema") != self.CACHE_SCHEMA:
                 raise ValueError("unknown schema")
-            self._known = {str(k): {"fp": str(v["fp"]), "status": str(v.get("status", ""))}
-                           for k, v in dict(doc["alerts"]).items()}
+            self._known = {
+                str(k): {"fp": str(v["fp"]), "status": str(v.get("status", ""))}
+                for k, v in dict(doc["alerts"]).items()
+            }
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             log.warning("the KUMA incident cache %s is unreadable; starting afresh", self.cache_path)
             self._known = {}
@@ -779,9 +876,12 @@ class IncidentStore:
             return
         from .storage import write_private
 
-        doc = {"schema": self.CACHE_SCHEMA, "version": 1,
-               "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-               "alerts": self._known}
+        doc = {
+            "schema": self.CACHE_SCHEMA,
+            "version": 1,
+            "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "alerts": self._known,
+        }
         try:
             self.cache_path.parent.mkdir(parents=True, exist_ok=True)
             write_private(self.cache_path, json.dumps(doc).encode())
@@ -807,14 +907,14 @@ class IncidentStore:
                     unchanged += 1
                 self._known[aid] = {"fp": fp, "status": str(alert.get("status", result.status))}
                 self.alerts[aid] = alert
-            gone = [aid for aid, k in self._known.items()
-                    if aid not in ids and k["status"] == result.status]
+            gone = [aid for aid, k in self._known.items() if aid not in ids and k["status"] == result.status]
             for aid in gone:
                 self._known.pop(aid, None)
                 self.alerts.pop(aid, None)
             self._save()
-            return MergeSummary(len(result.alerts), new, changed, unchanged, len(gone),
-                                result.pages, result.status)
+            return MergeSummary(
+                len(result.alerts), new, changed, unchanged, len(gone), result.pages, result.status
+            )
 
     def mark_closed(self, alert_id: str, reason: str) -> None:
         with self._lock:
@@ -834,8 +934,7 @@ class IncidentStore:
         """Alerts with this status (all with None), most recently seen first. Safe to call
         while a worker merges."""
         with self._lock:
-            items = [a for a in self.alerts.values()
-                     if status is None or str(a.get("status", "")) == status]
+            items = [a for a in self.alerts.values() if status is None or str(a.get("status", "")) == status]
         return sorted(items, key=lambda a: _sort_time(a.get("lastSeen")), reverse=True)
 
 
@@ -903,9 +1002,14 @@ def alert_row(alert: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-EVENT_COLUMNS = (("Timestamp", "Time"), ("Name", "Name"), ("SourceAddress", "Source"),
-                 ("DestinationAddress", "Destination"), ("DeviceProduct", "Product"),
-                 ("ID", "Event ID"))
+EVENT_COLUMNS = (
+    ("Timestamp", "Time"),
+    ("Name", "Name"),
+    ("SourceAddress", "Source"),
+    ("DestinationAddress", "Destination"),
+    ("DeviceProduct", "Product"),
+    ("ID", "Event ID"),
+)
 
 
 def event_row(event: dict[str, Any]) -> dict[str, str]:

@@ -165,8 +165,9 @@ class _PinnedStream:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                  timeout: float | None = None) -> Any:
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> Any:
         upgraded = self._inner.start_tls(ssl_context, server_hostname, timeout)
         if server_hostname is not None and server_hostname.strip("[]") == self._backend.host:
             self._backend.verify(upgraded)
@@ -428,7 +429,10 @@ def classify_exception(
                 "host, the port and that the service is running.",
             )
         if isinstance(e, OSError) and e.errno in (
-            errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.ECONNRESET,
+            errno.EHOSTUNREACH,
+            errno.ENETUNREACH,
+            errno.EADDRNOTAVAIL,
+            errno.ECONNRESET,
             errno.ECONNABORTED,
         ):
             return (
@@ -467,17 +471,32 @@ def classify_status(status: int, target: str, body_message: str = "") -> tuple[C
     documented special cases first (e.g. KUMA's 403 for an unknown token)."""
     said = f' The server said: "{body_message}".' if body_message else ""
     if status == 401:
-        return Category.AUTH_FAILED, f"{target} rejected the credentials (HTTP 401); enter a valid token or password.{said}"
+        return (
+            Category.AUTH_FAILED,
+            f"{target} rejected the credentials (HTTP 401); enter a valid token or password.{said}",
+        )
     if status == 403:
         return Category.FORBIDDEN, f"{target} refused access (HTTP 403); check the account's rights.{said}"
     if status == 429:
-        return Category.RATE_LIMITED, f"{target} is limiting the request rate (HTTP 429); wait and try again later.{said}"
+        return (
+            Category.RATE_LIMITED,
+            f"{target} is limiting the request rate (HTTP 429); wait and try again later.{said}",
+        )
     if status >= 500:
-        return Category.SERVER_ERROR, f"{target} had an internal error (HTTP {status}); check the service's logs or try later.{said}"
+        return (
+            Category.SERVER_ERROR,
+            f"{target} had an internal error (HTTP {status}); check the service's logs or try later.{said}",
+        )
     if 300 <= status < 400:
-        return Category.PROTOCOL_ERROR, f"{target} answered with a redirect (HTTP {status}), which is not followed; check the address and port.{said}"
+        return (
+            Category.PROTOCOL_ERROR,
+            f"{target} answered with a redirect (HTTP {status}), which is not followed; check the address and port.{said}",
+        )
     if status == 404:
-        return Category.PROTOCOL_ERROR, f"{target} has no such API path (HTTP 404); check the address, port and API version.{said}"
+        return (
+            Category.PROTOCOL_ERROR,
+            f"{target} has no such API path (HTTP 404); check the address, port and API version.{said}",
+        )
     return Category.PROTOCOL_ERROR, f"{target} answered HTTP {status}, which was not expected.{said}"
 
 

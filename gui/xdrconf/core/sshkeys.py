@@ -136,7 +136,9 @@ def parse_public_key(text: str, label: str = "Host public key") -> PublicKeyInfo
     tokens = lines[0].split()
     first = tokens[0]
     if first.startswith("@cert-authority") or first.startswith("@revoked"):
-        raise ValidationError(label, f"this is a known_hosts marker line ({first}); paste the host's own public key")
+        raise ValidationError(
+            label, f"this is a known_hosts marker line ({first}); paste the host's own public key"
+        )
     if first.startswith("|1|"):
         raise ValidationError(
             label,
@@ -198,10 +200,14 @@ def parse_public_key(text: str, label: str = "Host public key") -> PublicKeyInfo
     try:
         key = serialization.load_ssh_public_key(f"{first} {data}".encode())
     except (ValueError, UnsupportedAlgorithm):
-        raise ValidationError(label, "the key data is cut off or damaged; copy the whole line again") from None
+        raise ValidationError(
+            label, "the key data is cut off or damaged; copy the whole line again"
+        ) from None
     bits = _bits_of(key)
     if first == "ssh-rsa" and bits < 1024:
-        raise ValidationError(label, f"an RSA key of {bits} bits is too short; OpenSSH refuses RSA keys under 1024 bits")
+        raise ValidationError(
+            label, f"an RSA key of {bits} bits is too short; OpenSSH refuses RSA keys under 1024 bits"
+        )
     return PublicKeyInfo(first, blob, bits, comment)
 
 
@@ -244,7 +250,9 @@ def _screen_private_text(text: str, label: str) -> str:
             label, "this is a PuTTY key (.ppk); export it in PuTTYgen with Conversions → Export OpenSSH key"
         )
     if "-----BEGIN DSA PRIVATE KEY-----" in value:
-        raise ValidationError(label, "DSA keys are no longer supported by OpenSSH; use an Ed25519, ECDSA or RSA key")
+        raise ValidationError(
+            label, "DSA keys are no longer supported by OpenSSH; use an Ed25519, ECDSA or RSA key"
+        )
     if not any(m in value for m in _PRIVATE_MARKERS):
         if value.split(None, 1)[0] in PUBLIC_KEY_TYPES or "PUBLIC KEY" in value:
             raise ValidationError(label, "this is a public key; the private key is the file without .pub")
@@ -291,13 +299,23 @@ def _load_crypto_key(value: str, passphrase: str | None, label: str) -> Any:
         if password is not None and ("decrypt" in text or "checksum" in text or "password" in text):
             raise PassphraseWrong() from None
         if "bcrypt" in text:
-            raise ValidationError(label, "the key is encrypted with bcrypt and the bcrypt module is missing") from None
-        raise ValidationError(label, "could not be read: the key is cut off, damaged or in an unsupported format") from None
+            raise ValidationError(
+                label, "the key is encrypted with bcrypt and the bcrypt module is missing"
+            ) from None
+        raise ValidationError(
+            label, "could not be read: the key is cut off, damaged or in an unsupported format"
+        ) from None
     except UnsupportedAlgorithm:
-        raise ValidationError(label, "uses a key type or cipher that is not supported (use Ed25519, ECDSA or RSA)") from None
+        raise ValidationError(
+            label, "uses a key type or cipher that is not supported (use Ed25519, ECDSA or RSA)"
+        ) from None
     if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)):
         raise ValidationError(label, f"is a {type(key).__name__} key; use an Ed25519, ECDSA or RSA key")
-    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name not in ("secp256r1", "secp384r1", "secp521r1"):
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name not in (
+        "secp256r1",
+        "secp384r1",
+        "secp521r1",
+    ):
         raise ValidationError(label, f"uses the curve {key.curve.name}; SSH accepts P-256, P-384 and P-521")
     return key
 

@@ -144,7 +144,11 @@ class SettingsFile:
             return doc, None, "is not an xdrconf settings document"
         version = doc.get("version")
         if version != VERSION:
-            return doc, None, f"has schema version {version!r}, which this xdrconf (version {VERSION}) cannot read"
+            return (
+                doc,
+                None,
+                f"has schema version {version!r}, which this xdrconf (version {VERSION}) cannot read",
+            )
         try:
             from .tenants import TenantTree
 
@@ -172,9 +176,7 @@ class SettingsFile:
         raw = self.backup.read_bytes()
         problem = self._read(raw)[2]
         if problem:
-            raise SettingsUnreadable(
-                f"The backup {problem}; it was left as it is.", moved_to="", backup=None
-            )
+            raise SettingsUnreadable(f"The backup {problem}; it was left as it is.", moved_to="", backup=None)
         if self.path.exists():
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             os.replace(self.path, self.dir / f"settings.replaced-{stamp}.json")

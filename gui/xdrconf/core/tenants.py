@@ -123,8 +123,7 @@ class TenantTree:
                 parent_id=item.get("parent"),
                 role=role,
                 integrations={
-                    k: IntegrationState.from_dict(k, v)
-                    for k, v in dict(item.get("integrations", {})).items()
+                    k: IntegrationState.from_dict(k, v) for k, v in dict(item.get("integrations", {})).items()
                 },
             )
             tree._by_id[tid] = tenant
@@ -282,8 +281,7 @@ class TenantTree:
         if parent.is_shared:
             raise TenantError("The Shared tenant cannot have child tenants.")
         self._check_sibling_name(parent_id, name)
-        tenant = Tenant(id=_new_id(), name=name, parent_id=parent_id,
-                        integrations=integrations)
+        tenant = Tenant(id=_new_id(), name=name, parent_id=parent_id, integrations=integrations)
         self._by_id[tenant.id] = tenant
         parent.children.append(tenant.id)
         return tenant

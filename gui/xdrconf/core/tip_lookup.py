@@ -112,11 +112,14 @@ def recognise(text: str) -> Observable:
             return Observable("sha256", value.lower())
         other = _OTHER_HASHES.get(len(value))
         if other:
-            raise _refuse(f"'{raw}' looks like a {other} hash; only MD5 (32 hex digits) and "
-                          "SHA256 (64 hex digits) hashes can be looked up")
+            raise _refuse(
+                f"'{raw}' looks like a {other} hash; only MD5 (32 hex digits) and "
+                "SHA256 (64 hex digits) hashes can be looked up"
+            )
         if len(value) > 24 or value.isdigit():
-            raise _refuse(f"'{raw}' is {len(value)} hexadecimal digits long: an MD5 hash has 32 "
-                          "and a SHA256 hash 64")
+            raise _refuse(
+                f"'{raw}' is {len(value)} hexadecimal digits long: an MD5 hash has 32 and a SHA256 hash 64"
+            )
     if "/" in value and not ("://" in value) and re.fullmatch(r"[0-9a-fA-F:.]+/\d{1,3}", value):
         raise _refuse(f"'{raw}' is a network range; look up one address at a time")
     candidate = value[1:-1] if value.startswith("[") and value.endswith("]") else value
@@ -127,14 +130,18 @@ def recognise(text: str) -> Observable:
     if ip is not None:
         kind = "ipv4" if ip.version == 4 else "ipv6"
         if not ip.is_global or ip.is_multicast:
-            raise _refuse(f"'{raw}' is {_ip_reason(ip)}: the portal has no reputation for it, "
-                          "and a lookup would only spend quota")
+            raise _refuse(
+                f"'{raw}' is {_ip_reason(ip)}: the portal has no reputation for it, "
+                "and a lookup would only spend quota"
+            )
         return Observable(kind, str(ip))
     if "://" in value:
         return _url(raw, value)
     if "@" in value:
-        raise _refuse(f"'{raw}' looks like an e-mail address, which is not among the types the "
-                      f"portal looks up ({SUPPORTED})")
+        raise _refuse(
+            f"'{raw}' looks like an e-mail address, which is not among the types the "
+            f"portal looks up ({SUPPORTED})"
+        )
     if "/" in value or "?" in value:
         host = re.split(r"[/?#]", value, maxsplit=1)[0]
         _host_of_url(raw, host)
@@ -142,8 +149,9 @@ def recognise(text: str) -> Observable:
     if re.fullmatch(r"[0-9.]+", value):
         raise _refuse(f"'{raw}' is not a valid IPv4 address")
     if value.count(":") == 1 and value.rsplit(":", 1)[1].isdigit():
-        raise _refuse(f"'{raw}' has a port; enter the domain alone, or the whole URL with its "
-                      "scheme (https://…)")
+        raise _refuse(
+            f"'{raw}' has a port; enter the domain alone, or the whole URL with its scheme (https://…)"
+        )
     if ":" in value:
         raise _refuse(f"'{raw}' is not a valid IPv6 address")
     return Observable("domain", _domain(raw, value))
@@ -162,8 +170,10 @@ def _domain(raw: str, value: str) -> str:
         raise _refuse(f"'{raw}' is not {SUPPORTED}") from None
     labels = host.split(".")
     if len(labels) < 2:
-        raise _refuse(f"'{raw}' is a single name, not a fully qualified domain (e.g. "
-                      "example.com); the portal knows public domains only")
+        raise _refuse(
+            f"'{raw}' is a single name, not a fully qualified domain (e.g. "
+            "example.com); the portal knows public domains only"
+        )
     tld = labels[-1]
     if not (tld.isalpha() or tld.startswith("xn--")):
         raise _refuse(f"'{raw}' does not end in a top-level domain such as .com")
@@ -211,19 +221,30 @@ def parse_ttl(text: str, label: str = "Cache TTL") -> str | None:
     m = _TTL.match(value)
     if not m:
         if value.isdigit():
-            raise ValidationError(label, f"'{text.strip()}' has no unit: add d (days) or h (hours), "
-                                  "e.g. 7d or 12h; leave empty to keep results without limit",
-                                  field="cache_ttl")
-        raise ValidationError(label, f"'{text.strip()}' is not a period: write a whole number of "
-                              "days or hours, e.g. 7d or 12h; leave empty to keep results without "
-                              "limit", field="cache_ttl")
+            raise ValidationError(
+                label,
+                f"'{text.strip()}' has no unit: add d (days) or h (hours), "
+                "e.g. 7d or 12h; leave empty to keep results without limit",
+                field="cache_ttl",
+            )
+        raise ValidationError(
+            label,
+            f"'{text.strip()}' is not a period: write a whole number of "
+            "days or hours, e.g. 7d or 12h; leave empty to keep results without "
+            "limit",
+            field="cache_ttl",
+        )
     number, unit = int(m.group(1)), m.group(2)[0]
     if number == 0:
-        raise ValidationError(label, "must be at least 1h; leave it empty to keep results "
-                              "without limit", field="cache_ttl")
+        raise ValidationError(
+            label, "must be at least 1h; leave it empty to keep results without limit", field="cache_ttl"
+        )
     if number * (24 if unit == "d" else 1) > MAX_TTL_HOURS:
-        raise ValidationError(label, "must be at most 3650 days (10 years); leave it empty to "
-                              "keep results without limit", field="cache_ttl")
+        raise ValidationError(
+            label,
+            "must be at most 3650 days (10 years); leave it empty to keep results without limit",
+            field="cache_ttl",
+        )
     return f"{number}{unit}"
 
 
@@ -308,7 +329,9 @@ def main_facts(data: dict[str, Any]) -> list[tuple[str, str]]:
             seen.add(label)
     detections = data.get("DetectionsInfo")
     if isinstance(detections, list):
-        names = [str(d.get("DetectionName")) for d in detections if isinstance(d, dict) and d.get("DetectionName")]
+        names = [
+            str(d.get("DetectionName")) for d in detections if isinstance(d, dict) and d.get("DetectionName")
+        ]
         if names:
             more = f" (+{len(names) - 3} more)" if len(names) > 3 else ""
             facts.append(("Detected as", ", ".join(names[:3]) + more))
@@ -379,14 +402,19 @@ def uses_proxy(ctx: Any) -> bool:
     return bool(ctx.root_settings.get("proxy"))
 
 
-def request_of(settings: dict[str, Any], obs: Observable, token: str) -> tuple[str, dict[str, str], dict[str, str]]:
+def request_of(
+    settings: dict[str, Any], obs: Observable, token: str
+) -> tuple[str, dict[str, str], dict[str, str]]:
     """URL, query parameters and headers of the lookup."""
     base = base_url(settings)
     if access_of(settings) == ACCESS_PREMIUM:
         url = f"{base}/api/{obs.api}/{quote(obs.value, safe='')}"
         return url, {}, {PREMIUM_TOKEN_HEADER: token, "Accept": "application/json"}
-    return (f"{base}/api/v1/search/{obs.api}", {"request": obs.value},
-            {OPENTIP_TOKEN_HEADER: token, "Accept": "application/json"})
+    return (
+        f"{base}/api/v1/search/{obs.api}",
+        {"request": obs.value},
+        {OPENTIP_TOKEN_HEADER: token, "Accept": "application/json"},
+    )
 
 
 _QUOTA_TEXT = re.compile(r"quota|limit", re.IGNORECASE)
@@ -404,12 +432,14 @@ def query(ctx: Any, obs: Observable, *, for_check: bool = False) -> LookupResult
     token = ctx.secret("token")
     if not token:
         result.category = Category.MISSING_SECRET
-        result.message = (f"The API token of {title} is not stored; add it (Add token) and try again.")
+        result.message = f"The API token of {title} is not stored; add it (Add token) and try again."
         return result
     if not token.isascii() or any(c in token for c in "\r\n"):
         result.category = Category.INVALID_CONFIG
-        result.message = ("API token: contains characters that cannot be sent in an HTTP header; "
-                          "paste the token exactly as the portal showed it.")
+        result.message = (
+            "API token: contains characters that cannot be sent in an HTTP header; "
+            "paste the token exactly as the portal showed it."
+        )
         return result
     url, params, headers = request_of(settings, obs, token)
     host = urlsplit(url).hostname or ""
@@ -440,8 +470,9 @@ def interpret(result: LookupResult, response: Any, title: str, *, for_check: boo
                 raise ValueError
         except ValueError:
             result.category = Category.PROTOCOL_ERROR
-            result.message = (f"{where} answered 200 but not with the portal's JSON; check the "
-                              f"portal URL of {title}.")
+            result.message = (
+                f"{where} answered 200 but not with the portal's JSON; check the portal URL of {title}."
+            )
             return result
         zone = str(data.get("Zone") or "")
         result.found = True
@@ -460,30 +491,39 @@ def interpret(result: LookupResult, response: Any, title: str, *, for_check: boo
         return result
     if status == 401:
         result.category = Category.AUTH_FAILED
-        result.message = (f"{title} rejected the API token (HTTP 401){quote_}: it is wrong or has "
-                          "expired (tokens are valid up to a year); create a new one on the portal "
-                          "and Replace token.")
+        result.message = (
+            f"{title} rejected the API token (HTTP 401){quote_}: it is wrong or has "
+            "expired (tokens are valid up to a year); create a new one on the portal "
+            "and Replace token."
+        )
         return result
     if status == 403:
         if _QUOTA_TEXT.search(said):
             result.category = Category.QUOTA_EXCEEDED
-            result.message = (f"{title} says the token's quota or request limit is used up "
-                              f"(HTTP 403{quote_}); wait until the quota renews, or use a token "
-                              "with a larger quota.")
+            result.message = (
+                f"{title} says the token's quota or request limit is used up "
+                f"(HTTP 403{quote_}); wait until the quota renews, or use a token "
+                "with a larger quota."
+            )
         else:
             result.category = Category.FORBIDDEN
-            result.message = (f"{title} refused this request (HTTP 403){quote_}; check that the "
-                              "token is meant for this access level and portal.")
+            result.message = (
+                f"{title} refused this request (HTTP 403){quote_}; check that the "
+                "token is meant for this access level and portal."
+            )
         return result
     if status == 400:
         if for_check:
             result.category = Category.PROTOCOL_ERROR
-            result.message = (f"{where} did not understand the test lookup (HTTP 400){quote_}; "
-                              f"check that the portal URL of {title} is right.")
+            result.message = (
+                f"{where} did not understand the test lookup (HTTP 400){quote_}; "
+                f"check that the portal URL of {title} is right."
+            )
         else:
             result.category = Category.INVALID_CONFIG
-            result.message = (f"The portal refused the {obs.label} {obs.value} as a bad request "
-                              f"(HTTP 400){quote_}.")
+            result.message = (
+                f"The portal refused the {obs.label} {obs.value} as a bad request (HTTP 400){quote_}."
+            )
         return result
     category, message = classify_status(status, where, said_json)
     result.category, result.message = category, message
@@ -572,12 +612,15 @@ class TipCache:
             return len(gone)
 
 
-def _from_cache(text: str, obs: Observable, access: str, where: str, entry: dict[str, Any],
-                ttl_text: str | None) -> LookupResult:
+def _from_cache(
+    text: str, obs: Observable, access: str, where: str, entry: dict[str, Any], ttl_text: str | None
+) -> LookupResult:
     stored = entry.get("stored_at", "")
     when = stored.replace("T", " ")[:16] + " UTC" if stored else "earlier"
     return LookupResult(
-        text, obs, Category.OK,
+        text,
+        obs,
+        Category.OK,
         f"{entry.get('message', '')} From the local cache (looked up {when}, kept "
         f"{describe_ttl(ttl_text)}): no request was sent and no quota was used.",
         access=access,
@@ -609,8 +652,10 @@ def lookup(
     tenant = ws.tenant(tenant_ref)
     state = tenant.integrations.get("tip")
     if state is None or not state.configured:
-        raise XdrconfError(f"Kaspersky TIP is not configured for '{ws.tree.path(tenant.id)}'; "
-                           "set it up first (access level and token).")
+        raise XdrconfError(
+            f"Kaspersky TIP is not configured for '{ws.tree.path(tenant.id)}'; "
+            "set it up first (access level and token)."
+        )
     settings = state.settings
     access, where = access_of(settings), target_of(settings)
     cache = TipCache(ws.config_dir, clock)

@@ -79,9 +79,7 @@ class Workspace:
         kwargs: dict[str, Any] = {}
         if keyring_timeout is not None:
             kwargs["timeout"] = keyring_timeout
-        self.secrets = SecretStore(
-            self.namespace, config_dir / "secrets", backend=keyring_backend, **kwargs
-        )
+        self.secrets = SecretStore(self.namespace, config_dir / "secrets", backend=keyring_backend, **kwargs)
         self._mutex = threading.RLock()
         self._saved_once = False
 
@@ -296,7 +294,9 @@ class Workspace:
         for f in spec.fields:
             if not f.required or not f.visible(state.settings):
                 continue
-            present = f.name in state.secrets if f.secret else state.settings.get(f.name) not in (None, "", [])
+            present = (
+                f.name in state.secrets if f.secret else state.settings.get(f.name) not in (None, "", [])
+            )
             if not present:
                 out.append(f.label)
         return out
@@ -320,9 +320,7 @@ class Workspace:
         spec = catalog.spec_for(edit.kind)
         if not spec.supported:
             raise ValidationError(spec.title, "is not yet supported and cannot be configured")
-        state = tenant.integrations.get(edit.kind) or IntegrationState(
-            edit.kind, settings=spec.defaults()
-        )
+        state = tenant.integrations.get(edit.kind) or IntegrationState(edit.kind, settings=spec.defaults())
         state = IntegrationState.from_dict(edit.kind, state.to_dict())
         for name, raw in edit.values.items():
             f = spec.field(name)
@@ -345,7 +343,9 @@ class Workspace:
             if f is not None and secret is not None:
                 secret = f.parse(secret)
                 if not secret or not str(secret).strip():
-                    raise ValidationError(f.label, "is empty; enter the value or leave it unchanged", field=name)
+                    raise ValidationError(
+                        f.label, "is empty; enter the value or leave it unchanged", field=name
+                    )
             old = state.secrets.get(name)
             if secret is None:
                 state.secrets.pop(name, None)
@@ -391,6 +391,7 @@ class Workspace:
         """Keep the last check results of each (tenant id, kind), saved at once. Read-only
         workspaces keep them in memory only."""
         with self._mutex:
+
             def put() -> None:
                 for (tenant_id, kind), items in results.items():
                     if tenant_id not in self.tree:
@@ -430,4 +431,3 @@ class _Txn:
         self.ws = ws
         self.created: list[str] = []
         self.obsolete: list[str] = []
-

@@ -9,7 +9,15 @@ import threading
 import time
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,9 +46,15 @@ Index = QModelIndex | QPersistentModelIndex
 def result_html(result: CheckResult) -> str:
     c = colour("ok" if result.ok else "error").name()
     latency = f" · {result.latency_ms:.0f} ms" if result.latency_ms is not None else ""
-    target = f" · {html.escape(result.connection or result.target)}" if (result.connection or result.target) else ""
-    return (f"<span style='color:{c}'><b>{html.escape(result.category.value)}</b></span>"
-            f"{target}{latency}<br>{html.escape(result.message)}")
+    target = (
+        f" · {html.escape(result.connection or result.target)}"
+        if (result.connection or result.target)
+        else ""
+    )
+    return (
+        f"<span style='color:{c}'><b>{html.escape(result.category.value)}</b></span>"
+        f"{target}{latency}<br>{html.escape(result.message)}"
+    )
 
 
 class CheckConnectionBox(QWidget):
@@ -181,7 +195,9 @@ class ResultsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(RESULT_COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return RESULT_COLUMNS[section]
         return None
@@ -196,9 +212,20 @@ class ResultsModel(QAbstractTableModel):
                 if role == Qt.ItemDataRole.ToolTipRole:
                     return None
                 return "" if r.latency_ms is None else f"{r.latency_ms:.0f} ms"
-            tenant = r.tenant.split("/", 1)[1] if "/" in r.tenant and col == 0 and role == Qt.ItemDataRole.DisplayRole else r.tenant
-            return (tenant, catalog.title_of(r.integration), r.connection or r.target,
-                    r.category.value, r.message, "", format_time(r.checked_at))[col]
+            tenant = (
+                r.tenant.split("/", 1)[1]
+                if "/" in r.tenant and col == 0 and role == Qt.ItemDataRole.DisplayRole
+                else r.tenant
+            )
+            return (
+                tenant,
+                catalog.title_of(r.integration),
+                r.connection or r.target,
+                r.category.value,
+                r.message,
+                "",
+                format_time(r.checked_at),
+            )[col]
         if role == Qt.ItemDataRole.UserRole:  # sort key
             if col == 5:
                 return r.latency_ms or 0.0
@@ -215,8 +242,9 @@ class CheckAllDialog(QDialog):
     finished_all = Signal()  # every check has reported
     saved = Signal()  # the results were recorded
 
-    def __init__(self, ws: Any, pairs: list[tuple[str, str]], *, title: str = "Check",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ws: Any, pairs: list[tuple[str, str]], *, title: str = "Check", parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ws = ws
         self.pairs = list(pairs)
@@ -283,8 +311,10 @@ class CheckAllDialog(QDialog):
             return
         source = self.table.model().mapToSource(current)
         r = self.model.results[source.row()]
-        self.detail.setText(f"<b>{html.escape(r.tenant)}</b> — {html.escape(catalog.title_of(r.integration))}"
-                            f"<br>{result_html(r)}")
+        self.detail.setText(
+            f"<b>{html.escape(r.tenant)}</b> — {html.escape(catalog.title_of(r.integration))}"
+            f"<br>{result_html(r)}"
+        )
 
     def start(self) -> None:
         """Start as many checks as the check pool runs at once; each one that reports
@@ -307,7 +337,10 @@ class CheckAllDialog(QDialog):
             lambda: run_check(ws, tid, kind, cancel=cancel),
             lambda results, key=(tid, kind): self._one_done(key, results),
             lambda exc, key=(tid, kind): self._one_failed(key, exc),
-            cancel=cancel, pool=workers.check_pool(), owner=self)
+            cancel=cancel,
+            pool=workers.check_pool(),
+            owner=self,
+        )
 
     def _cancel_queued(self) -> None:
         """Checks not started yet end as cancelled at once."""
@@ -315,8 +348,12 @@ class CheckAllDialog(QDialog):
         batch = []
         for tid, kind in queued:
             path = self.ws.tree.path(tid) if tid in self.ws.tree else tid
-            result = CheckResult(Category.CANCELLED, "The check was cancelled before it started.",
-                                 tenant=path, integration=kind)
+            result = CheckResult(
+                Category.CANCELLED,
+                "The check was cancelled before it started.",
+                tenant=path,
+                integration=kind,
+            )
             self.by_pair[(tid, kind)] = [result]
             batch.append(result)
         self.pending -= len(batch)
@@ -340,8 +377,9 @@ class CheckAllDialog(QDialog):
 
         tid, kind = key
         path = self.ws.tree.path(tid) if tid in self.ws.tree else tid
-        self._one_done(key, [CheckResult(Category.INVALID_CONFIG, error_text(exc), tenant=path,
-                                         integration=kind)])
+        self._one_done(
+            key, [CheckResult(Category.INVALID_CONFIG, error_text(exc), tenant=path, integration=kind)]
+        )
 
     def _one_done(self, key: tuple[str, str], results: list[CheckResult]) -> None:
         self.pending -= 1
@@ -375,13 +413,17 @@ class CheckAllDialog(QDialog):
             self._save()
 
     def _save(self) -> None:
-        keep = {key: [r.to_dict() for r in rs] for key, rs in self.by_pair.items()
-                if not any(r.category is Category.CANCELLED for r in rs)}
+        keep = {
+            key: [r.to_dict() for r in rs]
+            for key, rs in self.by_pair.items()
+            if not any(r.category is Category.CANCELLED for r in rs)
+        }
         if not keep:
             QTimer.singleShot(0, self.saved.emit)
             return
-        workers.run_in_background(lambda: self.ws.record_results(keep), lambda _: self.saved.emit(),
-                                  self._save_failed, owner=self)
+        workers.run_in_background(
+            lambda: self.ws.record_results(keep), lambda _: self.saved.emit(), self._save_failed, owner=self
+        )
 
     def _save_failed(self, exc: BaseException) -> None:
         from .dialogs import error_text

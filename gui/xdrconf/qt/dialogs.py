@@ -66,8 +66,7 @@ class Prompts:
         return dialog.chosen() if dialog.exec() else None
 
 
-def ChooseDialog(parent: "QWidget | None", title: str, label: str, items: list[str],
-                 current: int = 0) -> Any:
+def ChooseDialog(parent: "QWidget | None", title: str, label: str, items: list[str], current: int = 0) -> Any:
     """A searchable list to pick one item from, usable with 10,000 tenant paths: a filter
     box (any part of the text, any case), the matches, and OK on a selected match."""
     from PySide6.QtCore import QSortFilterProxyModel, QStringListModel, Qt
@@ -98,7 +97,8 @@ def ChooseDialog(parent: "QWidget | None", title: str, label: str, items: list[s
             self.count = QLabel(self)
             lay.addWidget(self.count)
             self.buttons = QDialogButtonBox(
-                QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+                QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+            )
             self.buttons.accepted.connect(self.accept)
             self.buttons.rejected.connect(self.reject)
             lay.addWidget(self.buttons)
@@ -117,7 +117,9 @@ def ChooseDialog(parent: "QWidget | None", title: str, label: str, items: list[s
         def _update(self) -> None:
             shown = self.proxy.rowCount()
             self.count.setText(f"{shown} of {len(items)} shown" if shown != len(items) else f"{shown} in all")
-            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.view.currentIndex().isValid())
+            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(
+                self.view.currentIndex().isValid()
+            )
 
         def chosen(self) -> str | None:
             index = self.view.currentIndex()
@@ -128,8 +130,13 @@ def ChooseDialog(parent: "QWidget | None", title: str, label: str, items: list[s
     def confirm(self, title: str, text: str, details: list[str] | None = None) -> bool:
         from PySide6.QtWidgets import QMessageBox
 
-        box = QMessageBox(QMessageBox.Icon.Question, title, text,
-                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self.parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            title,
+            text,
+            QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
+            self.parent,
+        )
         if details:
             box.setInformativeText("\n".join(f"• {line}" for line in details))
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
@@ -138,7 +145,9 @@ def ChooseDialog(parent: "QWidget | None", title: str, label: str, items: list[s
     def info(self, title: str, text: str, details: list[str] | None = None) -> None:
         from PySide6.QtWidgets import QMessageBox
 
-        box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self.parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self.parent
+        )
         if details:
             box.setInformativeText("\n".join(details))
         box.exec()

@@ -81,7 +81,7 @@ class Row:
         when = format_time(max(r.get("checked_at", "") for r in self.results))
         if not bad:
             return f"ok ({len(self.results)} connections) · {when}"
-        cats = ", ".join(sorted({str(r.get('category')) for r in bad}))
+        cats = ", ".join(sorted({str(r.get("category")) for r in bad}))
         return f"{len(bad)} of {len(self.results)} failed ({cats}) · {when}"
 
     def flags_text(self) -> str:
@@ -102,14 +102,18 @@ def build_rows(ws: Any, tenant: Tenant) -> list[Row]:
             continue
         state = ws.integration(tenant, kind)
         missing = ws.missing(tenant, kind, state)
-        rows.append(Row(
-            kind, spec.title, True,
-            enabled=state.enabled,
-            configured=state.configured and not missing,
-            missing=missing if state.configured else [],
-            results=list(state.results),
-            flags=flags.get(kind, []),
-        ))
+        rows.append(
+            Row(
+                kind,
+                spec.title,
+                True,
+                enabled=state.enabled,
+                configured=state.configured and not missing,
+                missing=missing if state.configured else [],
+                results=list(state.results),
+                flags=flags.get(kind, []),
+            )
+        )
     return rows
 
 
@@ -162,7 +166,9 @@ class IntegrationsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         return None
@@ -181,13 +187,15 @@ class IntegrationsModel(QAbstractTableModel):
         if role == self.KIND_ROLE:
             return row.kind
         if role == Qt.ItemDataRole.DisplayRole:
-            return (row.title, row.status_text(), row.configured_text(), row.check_text(),
-                    row.flags_text())[col]
+            return (row.title, row.status_text(), row.configured_text(), row.check_text(), row.flags_text())[
+                col
+            ]
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 3 and row.results:
                 return "\n\n".join(
                     f"{r.get('category')} — {r.get('target', '')}\n{r.get('message', '')}"
-                    for r in row.results)
+                    for r in row.results
+                )
             if col == 4 and row.flags:
                 return "\n".join(m for _, m in row.flags)
             if col == 0:
@@ -213,8 +221,10 @@ class IntegrationsModel(QAbstractTableModel):
 def details_html(ws: Any, tenant: Tenant, row: Row | None) -> str:
     """The details of the selected integration as simple rich text."""
     if tenant.is_shared:
-        return ("<p>The <b>Shared</b> tenant holds resources common to all tenants and needs "
-                "no integration settings.</p>")
+        return (
+            "<p>The <b>Shared</b> tenant holds resources common to all tenants and needs "
+            "no integration settings.</p>"
+        )
     if row is None:
         return "<p style='color:#666'>Select an integration to see its details.</p>"
     spec = catalog.spec_for(row.kind)
@@ -224,8 +234,11 @@ def details_html(ws: Any, tenant: Tenant, row: Row | None) -> str:
         parts.append("<p>Not yet supported by this version of xdrconf; it cannot be turned on.</p>")
         return "".join(parts)
     state = "on" if row.enabled else "off"
-    conf = "configured" if row.configured else ("not configured" if not row.missing else
-                                                  "missing: " + ", ".join(row.missing))
+    conf = (
+        "configured"
+        if row.configured
+        else ("not configured" if not row.missing else "missing: " + ", ".join(row.missing))
+    )
     parts.append(f"<p>Turned <b>{state}</b>, {esc(conf)}.</p>")
     for level, message in row.flags:
         c = colour(level).name()
@@ -241,7 +254,8 @@ def details_html(ws: Any, tenant: Tenant, row: Row | None) -> str:
             parts.append(
                 f"<li><span style='color:{c}'><b>{esc(cat)}</b></span> "
                 f"{esc(target)} · {esc(format_time(r.get('checked_at', '')))}{esc(lat)}<br>"
-                f"{esc(str(r.get('message', '')))}</li>")
+                f"{esc(str(r.get('message', '')))}</li>"
+            )
         parts.append("</ul>")
     elif row.enabled or row.configured:
         parts.append("<p style='color:#666'>Not checked yet: use Check.</p>")

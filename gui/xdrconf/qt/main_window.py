@@ -65,8 +65,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # ---- construction ---------------------------------------------------------------------
-    def _action(self, text: str, slot: Callable[[], Any], shortcut: str | None = None,
-                tip: str = "") -> QAction:
+    def _action(
+        self, text: str, slot: Callable[[], Any], shortcut: str | None = None, tip: str = ""
+    ) -> QAction:
         act = QAction(text, self)
         if shortcut:
             act.setShortcut(QKeySequence(shortcut))
@@ -82,25 +83,57 @@ class MainWindow(QMainWindow):
         self.act_rename = a("&Rename…", self.rename_tenant, "F2", "Rename the selected tenant")
         self.act_move = a("&Move…", self.move_tenant, None, "Move the selected tenant under another parent")
         self.act_remove = a("Re&move…", self.remove_tenant, "Del", "Remove the selected tenant")
-        self.act_setup = a("&Set up integrations…", self.open_wizard, "Ctrl+I",
-                           "Open the tenant wizard: choose and configure integrations")
-        self.act_configure = a("&Configure…", self.configure_integration, "Ctrl+E",
-                               "Configure the selected integration")
-        self.act_toggle = a("Turn &on", self.toggle_integration, None, "Turn the selected integration on or off")
-        self.act_check = a("C&heck", self.check_selected, "Ctrl+K", "Check the selected integration's connection")
-        self.act_check_tenant = a("Check &all for the tenant", self.check_tenant, None,
-                                  "Check every enabled integration of the selected tenant")
-        self.act_check_subtree = a("Check &subtree", self.check_subtree, None,
-                                   "Check every enabled integration of the tenant and all tenants below it")
-        self.act_export = a("&Export…", self.export_settings, "Ctrl+Shift+E", "Export tenants and settings (never secrets)")
-        self.act_import = a("&Import…", self.import_settings, None, "Import tenants and settings from an export")
+        self.act_setup = a(
+            "&Set up integrations…",
+            self.open_wizard,
+            "Ctrl+I",
+            "Open the tenant wizard: choose and configure integrations",
+        )
+        self.act_configure = a(
+            "&Configure…", self.configure_integration, "Ctrl+E", "Configure the selected integration"
+        )
+        self.act_toggle = a(
+            "Turn &on", self.toggle_integration, None, "Turn the selected integration on or off"
+        )
+        self.act_check = a(
+            "C&heck", self.check_selected, "Ctrl+K", "Check the selected integration's connection"
+        )
+        self.act_check_tenant = a(
+            "Check &all for the tenant",
+            self.check_tenant,
+            None,
+            "Check every enabled integration of the selected tenant",
+        )
+        self.act_check_subtree = a(
+            "Check &subtree",
+            self.check_subtree,
+            None,
+            "Check every enabled integration of the tenant and all tenants below it",
+        )
+        self.act_export = a(
+            "&Export…", self.export_settings, "Ctrl+Shift+E", "Export tenants and settings (never secrets)"
+        )
+        self.act_import = a(
+            "&Import…", self.import_settings, None, "Import tenants and settings from an export"
+        )
         self.act_settings = a("&Settings…", self.edit_settings, None, "Check timeout and proxy")
-        self.act_restore = a("Restore &backup…", self.offer_restore, None, "Replace the settings with the previous version")
+        self.act_restore = a(
+            "Restore &backup…", self.offer_restore, None, "Replace the settings with the previous version"
+        )
         self.act_quit = a("&Quit", self.close, "Ctrl+Q")
         self.act_about = a("&About xdrconf", self.about)
-        self.mutating = [self.act_add, self.act_rename, self.act_move, self.act_remove, self.act_setup,
-                         self.act_configure, self.act_toggle, self.act_import, self.act_settings,
-                         self.act_restore]
+        self.mutating = [
+            self.act_add,
+            self.act_rename,
+            self.act_move,
+            self.act_remove,
+            self.act_setup,
+            self.act_configure,
+            self.act_toggle,
+            self.act_import,
+            self.act_settings,
+            self.act_restore,
+        ]
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -179,11 +212,13 @@ class MainWindow(QMainWindow):
         self.readonly_banner.setObjectName("readonlyBanner")
         self.readonly_banner.setWordWrap(True)
         self.readonly_banner.setStyleSheet(
-            "background:#fdecea; color:#8a1c1c; border:1px solid #f1b0ab; border-radius:3px; padding:6px")
+            "background:#fdecea; color:#8a1c1c; border:1px solid #f1b0ab; border-radius:3px; padding:6px"
+        )
         if self.ws.readonly:
             self.readonly_banner.setText(
                 f"<b>Read-only.</b> {self.ws.readonly_reason} Changes are turned off in this "
-                "window; checks still run, but their results are not saved.")
+                "window; checks still run, but their results are not saved."
+            )
         self.readonly_banner.setVisible(self.ws.readonly)
         rlay.addWidget(self.readonly_banner)
         self._right_layout = rlay
@@ -303,7 +338,10 @@ class MainWindow(QMainWindow):
             # A read-only window stores nothing: name the backend without a write probe.
             return workers.run_in_background(
                 lambda: self.ws.secrets.backend_name,
-                lambda name: self.keyring_label.setText(f"Keyring: {name}"), failed, owner=self)
+                lambda name: self.keyring_label.setText(f"Keyring: {name}"),
+                failed,
+                owner=self,
+            )
         return workers.run_in_background(self.ws.secrets.status, done, failed, owner=self)
 
     def show_open_notice(self) -> None:
@@ -311,27 +349,42 @@ class MainWindow(QMainWindow):
         if notice is None:
             return
         if notice.backup and not self.ws.readonly:
-            if self.prompts.confirm("Settings file could not be read", notice.message,
-                                    ["OK restores the previous version (the backup).",
-                                     "Cancel keeps the empty settings; the unreadable file stays where it was moved."]):
+            if self.prompts.confirm(
+                "Settings file could not be read",
+                notice.message,
+                [
+                    "OK restores the previous version (the backup).",
+                    "Cancel keeps the empty settings; the unreadable file stays where it was moved.",
+                ],
+            ):
                 self._restore()
         else:
             self.prompts.info("Settings file could not be read", notice.message)
 
     def offer_restore(self) -> None:
-        if self.prompts.confirm("Restore backup",
-                                "Replace the current settings with the previous version (the backup)?",
-                                ["The current settings are kept aside, not deleted."]):
+        if self.prompts.confirm(
+            "Restore backup",
+            "Replace the current settings with the previous version (the backup)?",
+            ["The current settings are kept aside, not deleted."],
+        ):
             self._restore()
 
     def _restore(self) -> None:
-        self.run_task(self.ws.restore_backup, lambda _: self.reload_tree(select=self.ws.tree.root_id),
-                      what="Restoring the backup…")
+        self.run_task(
+            self.ws.restore_backup,
+            lambda _: self.reload_tree(select=self.ws.tree.root_id),
+            what="Restoring the backup…",
+        )
 
     # ---- busy state and background work ----------------------------------------------------
-    def run_task(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
-                 on_error: Callable[[BaseException], None] | None = None, *,
-                 what: str = "Working…") -> workers.Task:
+    def run_task(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        *,
+        what: str = "Working…",
+    ) -> workers.Task:
         """Run a workspace change in a worker with the busy state shown."""
         self._set_busy(+1, what)
 
@@ -348,14 +401,27 @@ class MainWindow(QMainWindow):
 
         return workers.run_in_background(fn, done, failed, owner=self)
 
-    def runner(self, fn: Callable[..., Any], on_done: Any = None, on_error: Any = None, *,
-               on_progress: Any = None, cancel: threading.Event | None = None,
-               checks: bool = False) -> workers.Task:
+    def runner(
+        self,
+        fn: Callable[..., Any],
+        on_done: Any = None,
+        on_error: Any = None,
+        *,
+        on_progress: Any = None,
+        cancel: threading.Event | None = None,
+        checks: bool = False,
+    ) -> workers.Task:
         """The runner handed to integration UI modules (IntegrationUiContext.runner)."""
         if checks:
-            return workers.run_in_background(fn, on_done, on_error or self.show_error,
-                                             on_progress=on_progress, cancel=cancel,
-                                             pool=workers.check_pool(), owner=self)
+            return workers.run_in_background(
+                fn,
+                on_done,
+                on_error or self.show_error,
+                on_progress=on_progress,
+                cancel=cancel,
+                pool=workers.check_pool(),
+                owner=self,
+            )
         self._set_busy(+1, "Working…")
 
         def done(value: Any) -> None:
@@ -367,8 +433,7 @@ class MainWindow(QMainWindow):
             self._set_busy(-1)
             (on_error or self.show_error)(exc)
 
-        return workers.run_in_background(fn, done, failed, on_progress=on_progress, cancel=cancel,
-                                         owner=self)
+        return workers.run_in_background(fn, done, failed, on_progress=on_progress, cancel=cancel, owner=self)
 
     def _set_busy(self, delta: int, what: str = "") -> None:
         was = self.busy > 0
@@ -426,7 +491,8 @@ class MainWindow(QMainWindow):
             self.tree_view.expand(parent)
             parent = parent.parent()
         self.tree_view.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
         self.tree_view.scrollTo(index)
         return True
 
@@ -483,8 +549,13 @@ class MainWindow(QMainWindow):
             self._structure = structure
             self.reload_tree()
         else:
-            marks = {t.id: m for t in self.ws.tree.walk_all() if t.integrations
-                     for m in [tenant_mark(self.ws, t)] if m}
+            marks = {
+                t.id: m
+                for t in self.ws.tree.walk_all()
+                if t.integrations
+                for m in [tenant_mark(self.ws, t)]
+                if m
+            }
             self.tree_model.set_marks(marks)
             self._tenant_changed()
         self.refreshed.emit()
@@ -537,13 +608,15 @@ class MainWindow(QMainWindow):
             if tenant.is_shared:
                 self.note_label.setText(
                     "The Shared tenant needs no integration settings: it holds resources "
-                    "common to all tenants.")
+                    "common to all tenants."
+                )
             else:
                 n = len(tenant.children)
                 self.note_label.setText(
                     ("Root tenant · " if tenant.is_root else "")
                     + f"{n} child tenant{'s' if n != 1 else ''} · "
-                    "double-click an integration to configure it")
+                    "double-click an integration to configure it"
+                )
             self.table_model.set_rows(build_rows(self.ws, tenant))
             self.table.setVisible(not tenant.is_shared)
             if kind and self.table_model.row_of(kind) >= 0:
@@ -564,8 +637,9 @@ class MainWindow(QMainWindow):
     def _ui_context(self, tid: str, kind: str) -> Any:
         from .integrations import IntegrationUiContext
 
-        return IntegrationUiContext(self.ws, tid, kind, catalog.spec_for(kind), parent=self,
-                                    refresh=self.refresh, runner=self.runner)
+        return IntegrationUiContext(
+            self.ws, tid, kind, catalog.spec_for(kind), parent=self, refresh=self.refresh, runner=self.runner
+        )
 
     def _show_panel(self) -> None:
         from . import integrations
@@ -624,8 +698,13 @@ class MainWindow(QMainWindow):
         self.act_configure.setEnabled(writable and supported)
         self.act_toggle.setEnabled(writable and supported and (row.enabled or row.configured))  # type: ignore[union-attr]
         self.act_toggle.setText("Turn &off" if row is not None and row.enabled else "Turn &on")
-        self.act_check.setEnabled(bool(supported and (row.configured or row.enabled)  # type: ignore[union-attr]
-                                       and not row.running))  # type: ignore[union-attr]
+        self.act_check.setEnabled(
+            bool(
+                supported
+                and (row.configured or row.enabled)  # type: ignore[union-attr]
+                and not row.running
+            )
+        )  # type: ignore[union-attr]
         self.act_check_tenant.setEnabled(normal)
         self.act_check_subtree.setEnabled(normal)
         self.act_import.setEnabled(writable)
@@ -656,13 +735,18 @@ class MainWindow(QMainWindow):
         parent = self.current_tenant_id()
         if parent is None:
             return
-        name = self.prompts.text("Add child tenant",
-                                 f"Name of the new tenant under '{self.ws.tree.path(parent)}'\n"
-                                 "(it receives a copy of this tenant's integration settings):")
+        name = self.prompts.text(
+            "Add child tenant",
+            f"Name of the new tenant under '{self.ws.tree.path(parent)}'\n"
+            "(it receives a copy of this tenant's integration settings):",
+        )
         if name is None:
             return
-        self.run_task(lambda: self.ws.add_tenant(name, parent).id,
-                      lambda tid: self._after_structure(tid), what="Adding the tenant…")
+        self.run_task(
+            lambda: self.ws.add_tenant(name, parent).id,
+            lambda tid: self._after_structure(tid),
+            what="Adding the tenant…",
+        )
 
     def _after_structure(self, select: str) -> None:
         self._structure = None
@@ -676,8 +760,9 @@ class MainWindow(QMainWindow):
         name = self.prompts.text("Rename tenant", f"New name for '{old}':", old)
         if name is None or name == old:
             return
-        self.run_task(lambda: self.ws.rename_tenant(tid, name), lambda _: self._after_structure(tid),
-                      what="Renaming…")
+        self.run_task(
+            lambda: self.ws.rename_tenant(tid, name), lambda _: self._after_structure(tid), what="Renaming…"
+        )
 
     def move_tenant(self) -> None:
         tid = self.current_tenant_id()
@@ -697,8 +782,9 @@ class MainWindow(QMainWindow):
         if target is None:
             return
         new_parent = choices[target]
-        self.run_task(lambda: self.ws.move_tenant(tid, new_parent), lambda _: self._after_structure(tid),
-                      what="Moving…")
+        self.run_task(
+            lambda: self.ws.move_tenant(tid, new_parent), lambda _: self._after_structure(tid), what="Moving…"
+        )
 
     def remove_tenant(self) -> None:
         tid = self.current_tenant_id()
@@ -713,9 +799,11 @@ class MainWindow(QMainWindow):
         if not self.prompts.confirm("Remove tenant", f"Remove '{path}'? This removes:", summary):
             return
         parent = self.ws.tree.get(tid).parent_id
-        self.run_task(lambda: self.ws.remove_tenant(tid),
-                      lambda _: self._after_structure(parent or self.ws.tree.root_id),
-                      what="Removing…")
+        self.run_task(
+            lambda: self.ws.remove_tenant(tid),
+            lambda _: self._after_structure(parent or self.ws.tree.root_id),
+            what="Removing…",
+        )
 
     # ---- integration actions ------------------------------------------------------------------------
     def open_wizard(self, kind: str | None = None) -> Any:
@@ -742,12 +830,16 @@ class MainWindow(QMainWindow):
         if tid is None or row is None or not row.supported:
             return
         want = not row.enabled
-        self.run_task(lambda: self.ws.set_enabled(tid, row.kind, want),
-                      what="Turning on…" if want else "Turning off…")
+        self.run_task(
+            lambda: self.ws.set_enabled(tid, row.kind, want), what="Turning on…" if want else "Turning off…"
+        )
 
     def _confirm_notices(self, kinds: set[str]) -> bool:
-        notices = [f"{catalog.title_of(k)}: {catalog.spec_for(k).check_notice}"
-                   for k in sorted(kinds) if catalog.spec_for(k).check_notice]
+        notices = [
+            f"{catalog.title_of(k)}: {catalog.spec_for(k).check_notice}"
+            for k in sorted(kinds)
+            if catalog.spec_for(k).check_notice
+        ]
         if not notices:
             return True
         return self.prompts.confirm("Before the check", "Please note before the check runs:", notices)
@@ -771,7 +863,8 @@ class MainWindow(QMainWindow):
             if results:
                 first = results[0]
                 self.statusBar().showMessage(
-                    f"{catalog.title_of(kind)}: {first.category.value} — {first.message}", 30000)
+                    f"{catalog.title_of(kind)}: {first.category.value} — {first.message}", 30000
+                )
             self.save_results({(tid, kind): [r.to_dict() for r in results]})
 
         def failed(exc: BaseException) -> None:
@@ -779,17 +872,23 @@ class MainWindow(QMainWindow):
             self.table_model.set_running(kind, False)
             self.show_error(exc)
 
-        task = workers.run_in_background(lambda: run_check(self.ws, tid, kind, cancel=cancel),
-                                         done, failed, cancel=cancel, pool=workers.check_pool(),
-                                         owner=self)
+        task = workers.run_in_background(
+            lambda: run_check(self.ws, tid, kind, cancel=cancel),
+            done,
+            failed,
+            cancel=cancel,
+            pool=workers.check_pool(),
+            owner=self,
+        )
         self._check_tasks[(tid, kind)] = task
         self._update_actions()
         return task
 
     def save_results(self, results: dict[tuple[str, str], list[dict[str, Any]]]) -> workers.Task:
         """Keep the last results (saved in a worker; in memory only when read-only)."""
-        return workers.run_in_background(lambda: self.ws.record_results(results),
-                                         lambda _: self.refresh(), self.show_error, owner=self)
+        return workers.run_in_background(
+            lambda: self.ws.record_results(results), lambda _: self.refresh(), self.show_error, owner=self
+        )
 
     def check_tenant(self) -> Any:
         return self._check_many(subtree=False)
@@ -806,8 +905,10 @@ class MainWindow(QMainWindow):
             return None
         pairs = targets(self.ws, tid, subtree=subtree)
         if not pairs:
-            self.show_error("Nothing to check: no integration is turned on "
-                            + ("in this subtree." if subtree else "for this tenant."))
+            self.show_error(
+                "Nothing to check: no integration is turned on "
+                + ("in this subtree." if subtree else "for this tenant.")
+            )
             return None
         if not self._confirm_notices({k for _, k in pairs}):
             return None
@@ -823,8 +924,9 @@ class MainWindow(QMainWindow):
     def export_settings(self) -> None:
         from ..core import exchange
 
-        path = self.prompts.save_file("Export settings (no secrets)", "xdrconf-export.json",
-                                      "JSON files (*.json)")
+        path = self.prompts.save_file(
+            "Export settings (no secrets)", "xdrconf-export.json", "JSON files (*.json)"
+        )
         if not path:
             return
 
@@ -832,8 +934,11 @@ class MainWindow(QMainWindow):
             Path(path).write_text(exchange.dumps(exchange.export_document(self.ws)), encoding="utf-8")
             return path
 
-        self.run_task(work, lambda p: self.statusBar().showMessage(
-            f"Exported to {p} (no secrets included).", 15000), what="Exporting…")
+        self.run_task(
+            work,
+            lambda p: self.statusBar().showMessage(f"Exported to {p} (no secrets included).", 15000),
+            what="Exporting…",
+        )
 
     def import_settings(self) -> None:
         from ..core import exchange
@@ -855,8 +960,11 @@ class MainWindow(QMainWindow):
             self._structure = None
             if needed:
                 self.prompts.info(
-                    "Imported", "Imported. Exports never hold secrets: enter these again "
-                    "(Configure…), then turn the integrations on:", [n.line() for n in needed])
+                    "Imported",
+                    "Imported. Exports never hold secrets: enter these again "
+                    "(Configure…), then turn the integrations on:",
+                    [n.line() for n in needed],
+                )
             else:
                 self.statusBar().showMessage("Imported.", 10000)
 
@@ -869,9 +977,11 @@ class MainWindow(QMainWindow):
         if not self.prompts.dialog(dialog):
             return
         values = dialog.values()
-        self.run_task(lambda: self.ws.set_app(**values),
-                      lambda _: self.statusBar().showMessage("Settings saved.", 5000),
-                      what="Saving settings…")
+        self.run_task(
+            lambda: self.ws.set_app(**values),
+            lambda _: self.statusBar().showMessage("Settings saved.", 5000),
+            what="Saving settings…",
+        )
 
     def about(self) -> None:
         from .. import __version__
@@ -880,7 +990,8 @@ class MainWindow(QMainWindow):
             f"About xdrconf {__version__}",
             "xdrconf configures, per tenant, the integrations of Kaspersky Next XDR Expert and "
             "KUMA, keeps their secrets in the OS keyring and checks that each connection works.",
-            [f"Settings folder: {self.ws.config_dir}"])
+            [f"Settings folder: {self.ws.config_dir}"],
+        )
 
     # ---- closing ----------------------------------------------------------------------------
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt name

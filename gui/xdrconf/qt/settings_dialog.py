@@ -22,8 +22,11 @@ from ..core.errors import ValidationError
 from ..core.fields import parse_url
 from ..core.net import DEFAULT_TIMEOUT
 
-MODES = (("none", "No proxy (connect directly)"), ("manual", "Manual proxy"),
-         ("system", "System proxy (HTTPS_PROXY / NO_PROXY variables)"))
+MODES = (
+    ("none", "No proxy (connect directly)"),
+    ("manual", "Manual proxy"),
+    ("system", "System proxy (HTTPS_PROXY / NO_PROXY variables)"),
+)
 
 
 class SettingsDialog(QDialog):
@@ -61,7 +64,8 @@ class SettingsDialog(QDialog):
         self.reason.setWordWrap(True)
         lay.addWidget(self.reason)
         self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
@@ -93,6 +97,9 @@ class SettingsDialog(QDialog):
         mode = self.mode.currentData()
         return {
             "timeout": round(self.timeout.value(), 1),
-            "proxy": {"mode": mode, "url": self.url.text().strip() if mode == "manual" else "",
-                      "no_proxy": no_proxy if mode == "manual" else []},
+            "proxy": {
+                "mode": mode,
+                "url": self.url.text().strip() if mode == "manual" else "",
+                "no_proxy": no_proxy if mode == "manual" else [],
+            },
         }

@@ -103,7 +103,9 @@ class TenantTreeModel(QAbstractItemModel):
                         keep[n] = 1
                         n = parent[n]
             self.match_count = matches
-            self._vis = {p: [c for c in cs if keep[c]] for p, cs in self._kids.items() if p == _NONE or keep[p]}
+            self._vis = {
+                p: [c for c in cs if keep[c]] for p, cs in self._kids.items() if p == _NONE or keep[p]
+            }
         for cs in self._vis.values():
             for r, c in enumerate(cs):
                 row[c] = r
@@ -201,7 +203,9 @@ class TenantTreeModel(QAbstractItemModel):
             return mark_icon(self._marks.get(self._ids[n], "none"))
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return "Tenants"
         return None

@@ -76,7 +76,9 @@ class FieldEditor(QWidget):
         self.pick_file: Callable[[str], str | None] = self._pick_file
 
     def _pick_file(self, title: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self, title, "", "PEM files (*.pem *.crt *.cer *.key);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, title, "", "PEM files (*.pem *.crt *.cer *.key);;All files (*)"
+        )
         return path or None
 
     def value(self) -> Any:
@@ -206,8 +208,9 @@ class SecretEditor(FieldEditor):
         self.stored = stored
         self.edit = QLineEdit(self)
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.edit.setPlaceholderText("stored — leave empty to keep" if stored
-                                     else (f.placeholder or "not stored yet"))
+        self.edit.setPlaceholderText(
+            "stored — leave empty to keep" if stored else (f.placeholder or "not stored yet")
+        )
         self.edit.textChanged.connect(lambda _: self.changed.emit())
         self.lay.addWidget(self.edit, 1)
         self.replace_button = QPushButton("Replace", self)
@@ -438,7 +441,9 @@ class FetchCertificateBox(QWidget):
     """'Fetch certificate': a handshake-only connection to the host and port typed so far,
     showing subject, issuer, validity and SHA-256, with 'Pin this certificate'."""
 
-    def __init__(self, ctx: IntegrationUiContext, pin_editor: FieldEditor, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: IntegrationUiContext, pin_editor: FieldEditor, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.pin_editor = pin_editor
@@ -515,11 +520,14 @@ class FetchCertificateBox(QWidget):
             fp = info.fingerprint_display
             half = len(fp) // 2 + 1  # two lines of 16 bytes: a fingerprint has no break points
             lines.append(f"SHA-256: <tt>{fp[:half]}<br>{fp[half:]}</tt>")
-            self.label.setText("<br>".join(lines) + "<br><i>Compare the fingerprint with the one "
-                               "the server's administrator gives you before pinning it.</i>")
+            self.label.setText(
+                "<br>".join(lines) + "<br><i>Compare the fingerprint with the one "
+                "the server's administrator gives you before pinning it.</i>"
+            )
 
-        self.task = self.ctx.run_in_background(lambda: fetch_certificate(host, port, timeout),
-                                               done, failed, checks=True)
+        self.task = self.ctx.run_in_background(
+            lambda: fetch_certificate(host, port, timeout), done, failed, checks=True
+        )
 
     def pin(self) -> None:
         if self.info is not None:
@@ -543,8 +551,10 @@ class IntegrationClosingPage(QWizardPage):
         self.draft = ctx.draft
         spec = ctx.spec
         self.setTitle(f"{spec.title} — turn on and check")
-        self.setSubTitle("Nothing is saved until you press Finish. The check uses what you "
-                         "entered, including secrets typed but not stored yet.")
+        self.setSubTitle(
+            "Nothing is saved until you press Finish. The check uses what you "
+            "entered, including secrets typed but not stored yet."
+        )
         lay = QVBoxLayout(self)
         self.toggle = QCheckBox(f"Turn {spec.title} on for this tenant", self)
         self.toggle.setObjectName("enableToggle")
@@ -587,8 +597,10 @@ class IntegrationClosingPage(QWizardPage):
         if self.toggle.isChecked():
             missing = ws.missing(tenant, spec.kind, state)
             if missing:
-                return (f"{spec.title} cannot be turned on until these are set: "
-                        f"{', '.join(missing)}. Go Back to enter them, or leave it off.")
+                return (
+                    f"{spec.title} cannot be turned on until these are set: "
+                    f"{', '.join(missing)}. Go Back to enter them, or leave it off."
+                )
         return ""
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt name
@@ -601,8 +613,10 @@ class OpeningPage(QWizardPage):
         self.wiz = wizard
         ws, tid = wizard.ws, wizard.tenant_id
         self.setTitle(f"Tenant: {ws.tree.path(tid)}")
-        self.setSubTitle("Choose the integrations to set up for this tenant. Each one gets its "
-                         "own pages; a summary comes before anything is saved.")
+        self.setSubTitle(
+            "Choose the integrations to set up for this tenant. Each one gets its "
+            "own pages; a summary comes before anything is saved."
+        )
         outer = QVBoxLayout(self)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -698,8 +712,15 @@ class TenantWizard(QWizard):
     OPENING = 0
     SUMMARY = 1
 
-    def __init__(self, ws: Any, tenant_id: str, *, start_kind: str | None = None,
-                 parent: QWidget | None = None, runner: Callable[..., workers.Task] | None = None) -> None:
+    def __init__(
+        self,
+        ws: Any,
+        tenant_id: str,
+        *,
+        start_kind: str | None = None,
+        parent: QWidget | None = None,
+        runner: Callable[..., workers.Task] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ws = ws
         self.tenant_id = tenant_id
@@ -732,8 +753,9 @@ class TenantWizard(QWizard):
         spec = catalog.spec_for(kind)
         tenant = self.ws.tree.get(self.tenant_id)
         draft = IntegrationDraft.for_state(spec, tenant.integrations.get(kind))
-        ctx = IntegrationUiContext(self.ws, self.tenant_id, kind, spec, parent=self, draft=draft,
-                                   runner=self._runner)
+        ctx = IntegrationUiContext(
+            self.ws, self.tenant_id, kind, spec, parent=self, draft=draft, runner=self._runner
+        )
         pages = integrations.wizard_pages(ctx)
         if pages is None:
             pages = [SpecFormPage(ctx, page) for page in spec.pages]
@@ -746,7 +768,9 @@ class TenantWizard(QWizard):
         self.drafts[kind], self.contexts[kind], self.kind_pages[kind] = draft, ctx, ids
         return ids
 
-    def _runner(self, fn: Callable[..., Any], on_done: Any = None, on_error: Any = None, **kw: Any) -> workers.Task:
+    def _runner(
+        self, fn: Callable[..., Any], on_done: Any = None, on_error: Any = None, **kw: Any
+    ) -> workers.Task:
         if self.runner is not None:
             return self.runner(fn, on_done, on_error, **kw)
         checks = kw.pop("checks", False)
@@ -813,8 +837,11 @@ class TenantWizard(QWizard):
         self._runner(lambda: self.ws.update_integrations(tid, edits), done, failed)
 
     def _set_buttons(self, on: bool) -> None:
-        for which in (QWizard.WizardButton.BackButton, QWizard.WizardButton.FinishButton,
-                      QWizard.WizardButton.CancelButton):
+        for which in (
+            QWizard.WizardButton.BackButton,
+            QWizard.WizardButton.FinishButton,
+            QWizard.WizardButton.CancelButton,
+        ):
             self.button(which).setEnabled(on)
 
     def reject(self) -> None:

@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 # Measured with tests/benchmarks/bench_checks.py on 2 cores, 500 checks of 200 ms each:
 # 16 threads 7.0 s, 24 threads 4.9 s (GUI stalls <= 43 ms), 32 threads 3.9 s (stalls
 # ~51 ms). The environment variable overrides it.
-CHECK_CONCURRENCY = int(os.environ.get("XDRCONF_CHECK_CONCURRENCY", "0")) or min(32, 12 * (os.cpu_count() or 2))
+CHECK_CONCURRENCY = int(os.environ.get("XDRCONF_CHECK_CONCURRENCY", "0")) or min(
+    32, 12 * (os.cpu_count() or 2)
+)
 SWITCH_INTERVAL = float(os.environ.get("XDRCONF_SWITCH_INTERVAL", "0.001"))
 
 _general: QThreadPool | None = None

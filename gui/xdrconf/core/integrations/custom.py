@@ -41,49 +41,102 @@ TITLE = "Custom integration"
 DEFAULT_PORT = 22
 
 FIELDS = (
-    Field("host", "IP address or host name", kind="host", required=True,
-          help="The device on which the third-party scripts are launched.",
-          placeholder="scripts.example.com"),
-    Field("ports", "Ports", kind="ports", required=True, default=[DEFAULT_PORT],
-          help="SSH port(s), comma-separated; tried in order, the first that accepts is used.",
-          placeholder="22"),
-    Field("verify_host", "Verify the host before connecting", kind="bool", default=True,
-          help="Compare the host's key with the public key below before sending any "
-          "credential. Turning this off lets anyone on the network path impersonate the host."),
-    Field("host_public_key", "Public key", parser=parse_public_key_field, required=True,
-          visible_when=("verify_host", True), multiline=True,
-          help="The host's OpenSSH public key line, e.g. the contents of "
-          "/etc/ssh/ssh_host_ed25519_key.pub or one line of 'ssh-keyscan HOST' without the "
-          "host name.",
-          placeholder="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…",
-          extra={"format": lambda v: v}),
-    Field("auth", "Authentication method", kind="choice", required=True, default="password",
-          choices=(("password", "User name and password"), ("key", "SSH key")),
-          help="How xdrconf logs in to the host."),
-    Field("username", "User name", kind="text", required=True,
-          help="The account the scripts run as."),
-    Field("password", "Password", kind="secret", required=True,
-          visible_when=("auth", "password"),
-          help="Kept in the OS keyring only."),
-    Field("private_key", "Private key", kind="secret_text", required=True,
-          parser=parse_private_key_field, visible_when=("auth", "key"), multiline=True,
-          help="OpenSSH or PEM format; RSA, ECDSA or Ed25519. Kept in the OS keyring only "
-          "(keys longer than the keyring allows are encrypted to a file whose key stays in "
-          "the keyring)."),
-    Field("key_passphrase", "Key passphrase", kind="secret", visible_when=("auth", "key"),
-          help="Only if the private key is encrypted."),
-    Field("test_command", "Test command", kind="text",
-          help="Optional harmless command run after logging in (e.g. 'true'); its exit status "
-          "is reported. Leave empty to only log in.",
-          placeholder="true"),
+    Field(
+        "host",
+        "IP address or host name",
+        kind="host",
+        required=True,
+        help="The device on which the third-party scripts are launched.",
+        placeholder="scripts.example.com",
+    ),
+    Field(
+        "ports",
+        "Ports",
+        kind="ports",
+        required=True,
+        default=[DEFAULT_PORT],
+        help="SSH port(s), comma-separated; tried in order, the first that accepts is used.",
+        placeholder="22",
+    ),
+    Field(
+        "verify_host",
+        "Verify the host before connecting",
+        kind="bool",
+        default=True,
+        help="Compare the host's key with the public key below before sending any "
+        "credential. Turning this off lets anyone on the network path impersonate the host.",
+    ),
+    Field(
+        "host_public_key",
+        "Public key",
+        parser=parse_public_key_field,
+        required=True,
+        visible_when=("verify_host", True),
+        multiline=True,
+        help="The host's OpenSSH public key line, e.g. the contents of "
+        "/etc/ssh/ssh_host_ed25519_key.pub or one line of 'ssh-keyscan HOST' without the "
+        "host name.",
+        placeholder="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…",
+        extra={"format": lambda v: v},
+    ),
+    Field(
+        "auth",
+        "Authentication method",
+        kind="choice",
+        required=True,
+        default="password",
+        choices=(("password", "User name and password"), ("key", "SSH key")),
+        help="How xdrconf logs in to the host.",
+    ),
+    Field("username", "User name", kind="text", required=True, help="The account the scripts run as."),
+    Field(
+        "password",
+        "Password",
+        kind="secret",
+        required=True,
+        visible_when=("auth", "password"),
+        help="Kept in the OS keyring only.",
+    ),
+    Field(
+        "private_key",
+        "Private key",
+        kind="secret_text",
+        required=True,
+        parser=parse_private_key_field,
+        visible_when=("auth", "key"),
+        multiline=True,
+        help="OpenSSH or PEM format; RSA, ECDSA or Ed25519. Kept in the OS keyring only "
+        "(keys longer than the keyring allows are encrypted to a file whose key stays in "
+        "the keyring).",
+    ),
+    Field(
+        "key_passphrase",
+        "Key passphrase",
+        kind="secret",
+        visible_when=("auth", "key"),
+        help="Only if the private key is encrypted.",
+    ),
+    Field(
+        "test_command",
+        "Test command",
+        kind="text",
+        help="Optional harmless command run after logging in (e.g. 'true'); its exit status "
+        "is reported. Leave empty to only log in.",
+        placeholder="true",
+    ),
 )
 
 
 def flags(state: IntegrationState, now: _dt.datetime) -> list[Flag]:
     """Verification off is allowed, knowingly; it stays visible on the tenant."""
     if state.settings.get("verify_host", True) is False:
-        return [Flag("warning", "Custom integration: the SSH host is not verified (verification "
-                                "is off); read or ask for its public key and pin it.")]
+        return [
+            Flag(
+                "warning",
+                "Custom integration: the SSH host is not verified (verification "
+                "is off); read or ask for its public key and pin it.",
+            )
+        ]
     return []
 
 
@@ -200,7 +253,9 @@ def _targets(host: str, ports: list[int]) -> str:
     return f"{host} (ports {', '.join(str(p) for p in ports)})"
 
 
-def _connect_first(host: str, ports: list[int], ctx: CheckContext | _Limits, watch: _Watch) -> tuple[socket.socket | None, int | None, CheckResult | None]:
+def _connect_first(
+    host: str, ports: list[int], ctx: CheckContext | _Limits, watch: _Watch
+) -> tuple[socket.socket | None, int | None, CheckResult | None]:
     """TCP-connect to the ports in order; (socket, port, None) or (None, None, failure)."""
     where = _targets(host, ports)
     refused: list[int] = []
@@ -211,11 +266,15 @@ def _connect_first(host: str, ports: list[int], ctx: CheckContext | _Limits, wat
         try:
             sock = socket.create_connection((host, port), timeout=min(ctx.timeout, watch.remaining()))
         except socket.gaierror as exc:
-            return None, None, CheckResult(
-                Category.DNS,
-                f"The host name '{host}' could not be resolved ({exc.strerror or exc}); check the "
-                "spelling and the DNS settings of this computer.",
-                where,
+            return (
+                None,
+                None,
+                CheckResult(
+                    Category.DNS,
+                    f"The host name '{host}' could not be resolved ({exc.strerror or exc}); check the "
+                    "spelling and the DNS settings of this computer.",
+                    where,
+                ),
             )
         except ConnectionRefusedError:
             refused.append(port)
@@ -229,12 +288,16 @@ def _connect_first(host: str, ports: list[int], ctx: CheckContext | _Limits, wat
         return sock, port, None
     watch.check()
     if silent and not refused and not other:
-        return None, None, CheckResult(
-            Category.TIMEOUT,
-            f"{where} did not accept a connection within {ctx.timeout:g} s on any port "
-            f"({', '.join(map(str, silent))}); check that sshd runs and that no firewall drops "
-            "the traffic, or raise the timeout.",
-            where,
+        return (
+            None,
+            None,
+            CheckResult(
+                Category.TIMEOUT,
+                f"{where} did not accept a connection within {ctx.timeout:g} s on any port "
+                f"({', '.join(map(str, silent))}); check that sshd runs and that no firewall drops "
+                "the traffic, or raise the timeout.",
+                where,
+            ),
         )
     parts = []
     if refused:
@@ -242,11 +305,15 @@ def _connect_first(host: str, ports: list[int], ctx: CheckContext | _Limits, wat
     if silent:
         parts.append(f"no answer within {ctx.timeout:g} s on {', '.join(map(str, silent))}")
     parts.extend(other)
-    return None, None, CheckResult(
-        Category.UNREACHABLE,
-        f"No SSH server could be reached at {host} on port(s) {', '.join(map(str, ports))} "
-        f"({'; '.join(parts)}); check the host, the Ports field and that sshd is running.",
-        where,
+    return (
+        None,
+        None,
+        CheckResult(
+            Category.UNREACHABLE,
+            f"No SSH server could be reached at {host} on port(s) {', '.join(map(str, ports))} "
+            f"({'; '.join(parts)}); check the host, the Ports field and that sshd is running.",
+            where,
+        ),
     )
 
 
@@ -258,8 +325,9 @@ def _disabled_host_key_algorithms(pinned_type: str) -> list[str]:
     return sorted(a for a in offered if a not in allowed)
 
 
-def _classify_ssh_failure(exc: BaseException, where: str, ctx: CheckContext | _Limits, watch: _Watch,
-                          pinned: PublicKeyInfo | None) -> CheckResult:
+def _classify_ssh_failure(
+    exc: BaseException, where: str, ctx: CheckContext | _Limits, watch: _Watch, pinned: PublicKeyInfo | None
+) -> CheckResult:
     import paramiko
 
     if watch.reason == "cancelled" or ctx.cancelled():
@@ -288,8 +356,10 @@ def _classify_ssh_failure(exc: BaseException, where: str, ctx: CheckContext | _L
             where,
         )
     if isinstance(exc, paramiko.SSHException) and (
-        "Indecipherable protocol version" in text or "Invalid SSH banner" in text
-        or isinstance(exc, paramiko.IncompatiblePeer) and "version" in text
+        "Indecipherable protocol version" in text
+        or "Invalid SSH banner" in text
+        or isinstance(exc, paramiko.IncompatiblePeer)
+        and "version" in text
     ):
         return CheckResult(
             Category.PROTOCOL_ERROR,
@@ -298,8 +368,11 @@ def _classify_ssh_failure(exc: BaseException, where: str, ctx: CheckContext | _L
         )
     if isinstance(exc, paramiko.IncompatiblePeer) or "Incompatible ssh" in text:
         if pinned is not None and "host key" in text:
-            sha1 = (" (or signs with RSA only the obsolete SHA-1 way; then update its sshd)"
-                    if pinned.key_type == "ssh-rsa" else "")
+            sha1 = (
+                " (or signs with RSA only the obsolete SHA-1 way; then update its sshd)"
+                if pinned.key_type == "ssh-rsa"
+                else ""
+            )
             return CheckResult(
                 Category.HOST_KEY_MISMATCH,
                 f"{where} offers no {pinned.key_type} host key{sha1}, so it cannot prove it owns "
@@ -362,7 +435,9 @@ def _wait(event: threading.Event, transport: Any, watch: _Watch) -> None:
     watch.check()
 
 
-def _credentials(ctx: CheckContext, auth: str, where: str) -> tuple[dict[str, Any] | None, CheckResult | None]:
+def _credentials(
+    ctx: CheckContext, auth: str, where: str
+) -> tuple[dict[str, Any] | None, CheckResult | None]:
     """The credentials to send, read from the keyring; or a result saying what is wrong."""
     if auth == "password":
         password = ctx.secret("password")
@@ -406,12 +481,14 @@ def check(ctx: CheckContext) -> list[CheckResult]:
     pinned: PublicKeyInfo | None = None
     if verify:
         if not s.get("host_public_key"):
-            return [CheckResult(
-                Category.INVALID_CONFIG,
-                "Public key: verification is on but no host public key is set; paste it, or "
-                "turn verification off knowingly.",
-                where,
-            )]
+            return [
+                CheckResult(
+                    Category.INVALID_CONFIG,
+                    "Public key: verification is on but no host public key is set; paste it, or "
+                    "turn verification off knowingly.",
+                    where,
+                )
+            ]
         try:
             pinned = parse_public_key(s["host_public_key"], "Public key")
         except ValidationError as exc:
@@ -432,13 +509,17 @@ def check(ctx: CheckContext) -> list[CheckResult]:
             sock, port, failed = _connect_first(host, ports, ctx, watch)
         except _Stopped:
             if watch.reason == "cancelled":
-                return [CheckResult(Category.CANCELLED, "The check was cancelled; nothing was concluded.", where)]
-            return [CheckResult(
-                Category.TIMEOUT,
-                f"No port of {where} accepted a connection within the check's time limit; check "
-                "that sshd runs and that no firewall drops the traffic, or raise the timeout.",
-                where,
-            )]
+                return [
+                    CheckResult(Category.CANCELLED, "The check was cancelled; nothing was concluded.", where)
+                ]
+            return [
+                CheckResult(
+                    Category.TIMEOUT,
+                    f"No port of {where} accepted a connection within the check's time limit; check "
+                    "that sshd runs and that no firewall drops the traffic, or raise the timeout.",
+                    where,
+                )
+            ]
         if failed is not None:
             return [failed]
         assert sock is not None and port is not None
@@ -461,19 +542,24 @@ def check(ctx: CheckContext) -> list[CheckResult]:
         }
         if pinned is not None and seen.blob != pinned.blob:
             # Stop here: not a single authentication request is sent to this server.
-            return [CheckResult(
-                Category.HOST_KEY_MISMATCH,
-                f"The host key of {where} does not match the pinned public key (the host "
-                f"presents {seen.fingerprint}, the pin is {pinned.fingerprint}); no credential "
-                "was sent. If the host's key was replaced, paste the new public key; otherwise "
-                "treat this as an attack.",
-                where, details={**details, "pinned_fingerprint": pinned.fingerprint},
-            )]
+            return [
+                CheckResult(
+                    Category.HOST_KEY_MISMATCH,
+                    f"The host key of {where} does not match the pinned public key (the host "
+                    f"presents {seen.fingerprint}, the pin is {pinned.fingerprint}); no credential "
+                    "was sent. If the host's key was replaced, paste the new public key; otherwise "
+                    "treat this as an attack.",
+                    where,
+                    details={**details, "pinned_fingerprint": pinned.fingerprint},
+                )
+            ]
         if pinned is not None:
             trust = f"host key verified ({seen.fingerprint})"
         else:
-            trust = (f"host NOT verified — verification is off; the host presented {seen.family} "
-                     f"key {seen.fingerprint}, pin it if the host's administrator confirms it")
+            trust = (
+                f"host NOT verified — verification is off; the host presented {seen.family} "
+                f"key {seen.fingerprint}, pin it if the host's administrator confirms it"
+            )
         try:
             result = _authenticate(transport, username, auth, creds, watch)
         except _Stopped:
@@ -487,48 +573,64 @@ def check(ctx: CheckContext) -> list[CheckResult]:
             return [CheckResult(category, f"{message}; {trust}.", where, details=details)]
         latency = (time.monotonic() - started) * 1000
         if not command:
-            return [CheckResult(
-                Category.OK,
-                f"Logged in to {where} as '{username}'; {trust}.",
-                where, latency, details=details,
-            )]
+            return [
+                CheckResult(
+                    Category.OK,
+                    f"Logged in to {where} as '{username}'; {trust}.",
+                    where,
+                    latency,
+                    details=details,
+                )
+            ]
         try:
             status, last_err = _run_command(transport, command, ctx, watch)
         except _Stopped:
             if watch.reason == "timeout" and not ctx.cancelled():
-                return [CheckResult(
-                    Category.TIMEOUT,
-                    f"Logged in to {where} as '{username}', but the test command did not finish "
-                    f"within {ctx.timeout:g} s; use a quick, harmless command such as 'true'; {trust}.",
-                    where, details=details,
-                )]
+                return [
+                    CheckResult(
+                        Category.TIMEOUT,
+                        f"Logged in to {where} as '{username}', but the test command did not finish "
+                        f"within {ctx.timeout:g} s; use a quick, harmless command such as 'true'; {trust}.",
+                        where,
+                        details=details,
+                    )
+                ]
             return [_classify_ssh_failure(TimeoutError(), where, ctx, watch, pinned)]
         except Exception as exc:  # noqa: BLE001 - classified into one category
             return [_classify_ssh_failure(exc, where, ctx, watch, pinned)]
         latency = (time.monotonic() - started) * 1000
         details["exit_status"] = status
         if status == 0:
-            return [CheckResult(
-                Category.OK,
-                f"Logged in to {where} as '{username}' and ran the test command: exit status 0; {trust}.",
-                where, latency, details=details,
-            )]
+            return [
+                CheckResult(
+                    Category.OK,
+                    f"Logged in to {where} as '{username}' and ran the test command: exit status 0; {trust}.",
+                    where,
+                    latency,
+                    details=details,
+                )
+            ]
         said = f' (it said: "{last_err}")' if last_err else ""
         what = f"exit status {status}" if status >= 0 else "no exit status (killed by a signal)"
-        return [CheckResult(
-            Category.SERVER_ERROR,
-            f"Logged in to {where} as '{username}', but the test command failed on the host: "
-            f"{what}{said}; the connection works — fix the command or the host; {trust}.",
-            where, latency, details=details,
-        )]
+        return [
+            CheckResult(
+                Category.SERVER_ERROR,
+                f"Logged in to {where} as '{username}', but the test command failed on the host: "
+                f"{what}{said}; the connection works — fix the command or the host; {trust}.",
+                where,
+                latency,
+                details=details,
+            )
+        ]
     finally:
         watch.stop()
         if transport is not None:
             transport.close()
 
 
-def _authenticate(transport: Any, username: str, auth: str, creds: dict[str, Any],
-                  watch: _Watch) -> tuple[Category, str] | None:
+def _authenticate(
+    transport: Any, username: str, auth: str, creds: dict[str, Any], watch: _Watch
+) -> tuple[Category, str] | None:
     """None when logged in; otherwise (category, message) without the trailing trust note."""
     import paramiko
 
@@ -540,23 +642,31 @@ def _authenticate(transport: Any, username: str, auth: str, creds: dict[str, Any
     except paramiko.BadAuthenticationType as exc:
         allowed = ", ".join(exc.allowed_types) or "none"
         method = "password" if auth == "password" else "public key"
-        return (Category.AUTH_FAILED,
-                f"The host does not accept {method} authentication (it allows: {allowed}); choose "
-                "the other method or change the host's sshd configuration")
+        return (
+            Category.AUTH_FAILED,
+            f"The host does not accept {method} authentication (it allows: {allowed}); choose "
+            "the other method or change the host's sshd configuration",
+        )
     except paramiko.AuthenticationException:
         watch.check()
         if auth == "password":
-            return (Category.AUTH_FAILED,
-                    f"The host rejected the user name '{username}' with this password; check both "
-                    "and replace the password")
-        return (Category.AUTH_FAILED,
-                f"The host rejected the SSH key for user '{username}'; add its public key to the "
-                "user's ~/.ssh/authorized_keys on the host, or replace the key")
+            return (
+                Category.AUTH_FAILED,
+                f"The host rejected the user name '{username}' with this password; check both "
+                "and replace the password",
+            )
+        return (
+            Category.AUTH_FAILED,
+            f"The host rejected the SSH key for user '{username}'; add its public key to the "
+            "user's ~/.ssh/authorized_keys on the host, or replace the key",
+        )
     watch.check()
     if remaining:
-        return (Category.AUTH_FAILED,
-                f"The host accepted the first factor but requires more ({', '.join(remaining)}), "
-                "which a script launch cannot provide")
+        return (
+            Category.AUTH_FAILED,
+            f"The host accepted the first factor but requires more ({', '.join(remaining)}), "
+            "which a script launch cannot provide",
+        )
     if not transport.is_authenticated():
         return (Category.AUTH_FAILED, f"The host did not authenticate user '{username}'")
     return None
@@ -589,7 +699,9 @@ def _run_command(transport: Any, command: str, ctx: CheckContext, watch: _Watch)
     status = channel.recv_exit_status()
     channel.close()
     # The last line of standard error usually carries the reason a command failed.
-    last = next((ln.strip() for ln in reversed(err.decode("utf-8", "replace").splitlines()) if ln.strip()), "")
+    last = next(
+        (ln.strip() for ln in reversed(err.decode("utf-8", "replace").splitlines()) if ln.strip()), ""
+    )
     return status, last[:200]
 
 
@@ -603,8 +715,9 @@ class HostKeys:
     failure: CheckResult | None = None
 
 
-def read_host_keys(host: str, ports: list[int], *, timeout: float = 10.0,
-                   cancel: threading.Event | None = None) -> HostKeys:
+def read_host_keys(
+    host: str, ports: list[int], *, timeout: float = 10.0, cancel: threading.Event | None = None
+) -> HostKeys:
     """The host's public keys as it presents them over SSH (one key exchange per key type,
     no authentication) — like `ssh-keyscan`. What comes over the network is only as good as
     the network: compare the fingerprint with the host's administrator before pinning."""
@@ -630,12 +743,18 @@ def read_host_keys(host: str, ports: list[int], *, timeout: float = 10.0,
                 transport, key = _handshake(sock, timeout, watch, key_type)
                 found.append(info_of_blob(key.get_name(), key.asbytes()))
             except _Stopped:
-                return HostKeys(chosen, found, _classify_ssh_failure(TimeoutError(), host_port(host, port), limits, watch, None))
+                return HostKeys(
+                    chosen,
+                    found,
+                    _classify_ssh_failure(TimeoutError(), host_port(host, port), limits, watch, None),
+                )
             except Exception as exc:  # noqa: BLE001 - classified below
                 import paramiko
 
                 if not (isinstance(exc, paramiko.IncompatiblePeer) and "host key" in str(exc)):
-                    return HostKeys(chosen, found, _classify_ssh_failure(exc, host_port(host, port), limits, watch, None))
+                    return HostKeys(
+                        chosen, found, _classify_ssh_failure(exc, host_port(host, port), limits, watch, None)
+                    )
             finally:
                 if transport is not None:
                     transport.close()
@@ -643,10 +762,15 @@ def read_host_keys(host: str, ports: list[int], *, timeout: float = 10.0,
     finally:
         watch.stop()
     if not found:
-        return HostKeys(chosen, found, CheckResult(
-            Category.PROTOCOL_ERROR,
-            f"{where} offers no host key of a type xdrconf can verify (Ed25519, ECDSA, RSA with SHA-2).",
-            where))
+        return HostKeys(
+            chosen,
+            found,
+            CheckResult(
+                Category.PROTOCOL_ERROR,
+                f"{where} offers no host key of a type xdrconf can verify (Ed25519, ECDSA, RSA with SHA-2).",
+                where,
+            ),
+        )
     return HostKeys(chosen, found)
 
 
@@ -657,16 +781,17 @@ SPEC = IntegrationSpec(
     "on it over SSH when a playbook responds to an alert or incident.",
     fields=FIELDS,
     pages=(
-        Page("Remote host verification",
-             "The host's public key is compared with the key the host presents before any "
-             "credential is sent.",
-             ("verify_host", "host_public_key")),
-        Page("Remote host connection",
-             "Where the script-launch host listens for SSH.",
-             ("host", "ports")),
-        Page("Authentication",
-             "Password, private key and passphrase are kept in the OS keyring only.",
-             ("auth", "username", "password", "private_key", "key_passphrase", "test_command")),
+        Page(
+            "Remote host verification",
+            "The host's public key is compared with the key the host presents before any credential is sent.",
+            ("verify_host", "host_public_key"),
+        ),
+        Page("Remote host connection", "Where the script-launch host listens for SSH.", ("host", "ports")),
+        Page(
+            "Authentication",
+            "Password, private key and passphrase are kept in the OS keyring only.",
+            ("auth", "username", "password", "private_key", "key_passphrase", "test_command"),
+        ),
     ),
     check=check,
     validate=validate,

@@ -57,8 +57,11 @@ def parse_rights(text: str, label: str) -> list[str] | None:
         match = [name for name, shown in RIGHTS if item in (name, shown.lower())]
         if not match:
             known = ", ".join(name for name, _ in RIGHTS)
-            raise ValidationError(label, f"'{part.strip()}' is not one of the token's rights "
-                                  f"({known}, or all)", field="rights_confirmed")
+            raise ValidationError(
+                label,
+                f"'{part.strip()}' is not one of the token's rights ({known}, or all)",
+                field="rights_confirmed",
+            )
         chosen.add(match[0])
     return [name for name, _ in RIGHTS if name in chosen] or None
 
@@ -68,19 +71,40 @@ def _format_rights(value: Any) -> str:
 
 
 FIELDS = (
-    Field("url", "OpenAPI URL", kind="url", required=True, parser=parse_openapi_url,
-          help="The OpenAPI URL shown in KASAP under Dashboard → Import and sync → OpenAPI.",
-          placeholder="https://…"),
-    Field("token", "Token", kind="secret", required=True,
-          help="The token generated in KASAP (New token / Reissue token on the OpenAPI tab). "
-          "KASAP shows it once; it is kept here in the OS keyring only."),
-    Field("token_issued", "Token issued on", kind="date",
-          help="The day the token was generated (YYYY-MM-DD). Set to today when a new token is "
-          "stored; correct it if the token is older. The token is valid for 12 months."),
-    Field("rights_confirmed", "Token rights confirmed", kind="text", parser=parse_rights,
-          help="The rights selected when the token was created; all three are needed: "
-          + "; ".join(shown for _, shown in RIGHTS) + ". Only the first can be verified by a check.",
-          extra={"format": _format_rights, "rights": RIGHTS}),
+    Field(
+        "url",
+        "OpenAPI URL",
+        kind="url",
+        required=True,
+        parser=parse_openapi_url,
+        help="The OpenAPI URL shown in KASAP under Dashboard → Import and sync → OpenAPI.",
+        placeholder="https://…",
+    ),
+    Field(
+        "token",
+        "Token",
+        kind="secret",
+        required=True,
+        help="The token generated in KASAP (New token / Reissue token on the OpenAPI tab). "
+        "KASAP shows it once; it is kept here in the OS keyring only.",
+    ),
+    Field(
+        "token_issued",
+        "Token issued on",
+        kind="date",
+        help="The day the token was generated (YYYY-MM-DD). Set to today when a new token is "
+        "stored; correct it if the token is older. The token is valid for 12 months.",
+    ),
+    Field(
+        "rights_confirmed",
+        "Token rights confirmed",
+        kind="text",
+        parser=parse_rights,
+        help="The rights selected when the token was created; all three are needed: "
+        + "; ".join(shown for _, shown in RIGHTS)
+        + ". Only the first can be verified by a check.",
+        extra={"format": _format_rights, "rights": RIGHTS},
+    ),
 ) + TRUST_FIELDS
 
 
@@ -119,16 +143,31 @@ def flags(state: IntegrationState, now: _dt.datetime) -> list[Flag]:
         return []
     expiry = expiry_of(state.settings)
     if expiry is None:
-        return [Flag("warning", "The KASAP token's issue date is not known, so its expiry (12 "
-                     "months after issue) cannot be tracked; enter the date it was generated.")]
+        return [
+            Flag(
+                "warning",
+                "The KASAP token's issue date is not known, so its expiry (12 "
+                "months after issue) cannot be tracked; enter the date it was generated.",
+            )
+        ]
     left = (expiry - now.date()).days
     if left <= 0:
-        return [Flag("error", f"The KASAP token expired on {expiry.isoformat()}; reissue it in "
-                     "KASAP (Import and sync → OpenAPI) and replace it here.")]
+        return [
+            Flag(
+                "error",
+                f"The KASAP token expired on {expiry.isoformat()}; reissue it in "
+                "KASAP (Import and sync → OpenAPI) and replace it here.",
+            )
+        ]
     if left <= WARN_DAYS:
-        return [Flag("warning", f"The KASAP token expires on {expiry.isoformat()} (in {left} "
-                     f"day{'s' if left != 1 else ''}); reissue it in KASAP and replace it here "
-                     "before then.")]
+        return [
+            Flag(
+                "warning",
+                f"The KASAP token expires on {expiry.isoformat()} (in {left} "
+                f"day{'s' if left != 1 else ''}); reissue it in KASAP and replace it here "
+                "before then.",
+            )
+        ]
     return []
 
 
@@ -179,14 +218,19 @@ def fetch_groups(ctx: CheckContext) -> tuple[CheckResult, list[dict[str, Any]]]:
     if not token:
         return missing_secret_result("Token", "KASAP"), []
     if not token.isascii() or any(c in token for c in "\r\n"):
-        return CheckResult(Category.INVALID_CONFIG, "Token: contains characters that cannot be "
-                           "sent in an HTTP header; paste it exactly as KASAP showed it.", where), []
+        return CheckResult(
+            Category.INVALID_CONFIG,
+            "Token: contains characters that cannot be "
+            "sent in an HTTP header; paste it exactly as KASAP showed it.",
+            where,
+        ), []
     url = s["url"] + GROUPS_PATH
     started = time.monotonic()
     try:
         with ctx.client(urlsplit(url).hostname or "") as client:
-            response = client.get(url, headers={"Authorization": f"Bearer {token}",
-                                                "Accept": "application/json"})
+            response = client.get(
+                url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            )
     except Exception as exc:  # noqa: BLE001 - classified into one category
         return failure(exc, where, ctx), []
     latency = (time.monotonic() - started) * 1000
@@ -199,29 +243,48 @@ def fetch_groups(ctx: CheckContext) -> tuple[CheckResult, list[dict[str, Any]]]:
         except ValueError:
             groups = None
         if groups is None:
-            return CheckResult(Category.PROTOCOL_ERROR, f"{where} answered 200 but not with a list "
-                               "of learning groups; check that the OpenAPI URL is the one KASAP "
-                               "shows.", where, latency), []
+            return CheckResult(
+                Category.PROTOCOL_ERROR,
+                f"{where} answered 200 but not with a list "
+                "of learning groups; check that the OpenAPI URL is the one KASAP "
+                "shows.",
+                where,
+                latency,
+            ), []
         names = ", ".join(g["name"] for g in groups[:5]) + (", …" if len(groups) > 5 else "")
-        message = (f"Connected: KASAP accepted the token; {len(groups)} learning group"
-                   f"{'s' if len(groups) != 1 else ''} exist{'s' if len(groups) == 1 else ''}"
-                   + (f": {names}." if groups else "."))
-        return CheckResult(Category.OK, message, where, latency,
-                           details={"groups": len(groups)}), groups
+        message = (
+            f"Connected: KASAP accepted the token; {len(groups)} learning group"
+            f"{'s' if len(groups) != 1 else ''} exist{'s' if len(groups) == 1 else ''}"
+            + (f": {names}." if groups else ".")
+        )
+        return CheckResult(Category.OK, message, where, latency, details={"groups": len(groups)}), groups
     if status in (401, 403):
         expiry = expiry_text(s, ctx.now().date())
         known = f" By its issue date the token {expiry}." if expiry else ""
-        return CheckResult(Category.AUTH_FAILED, f"KASAP refused the token (HTTP {status}){quote}: "
-                           "it is wrong, expired (valid 12 months), revoked after 6 months unused, "
-                           f"or lacks the right GET {GROUPS_PATH}.{known} Reissue it in KASAP "
-                           "(Import and sync → OpenAPI) and replace it here.", where, latency), []
+        return CheckResult(
+            Category.AUTH_FAILED,
+            f"KASAP refused the token (HTTP {status}){quote}: "
+            "it is wrong, expired (valid 12 months), revoked after 6 months unused, "
+            f"or lacks the right GET {GROUPS_PATH}.{known} Reissue it in KASAP "
+            "(Import and sync → OpenAPI) and replace it here.",
+            where,
+            latency,
+        ), []
     if status == 429:
-        return CheckResult(Category.RATE_LIMITED, f"KASAP is limiting the request rate (HTTP 429; "
-                           "it allows 10 requests per second per method); try again in a moment.",
-                           where, latency), []
+        return CheckResult(
+            Category.RATE_LIMITED,
+            f"KASAP is limiting the request rate (HTTP 429; "
+            "it allows 10 requests per second per method); try again in a moment.",
+            where,
+            latency,
+        ), []
     if status == 404:
-        return CheckResult(Category.PROTOCOL_ERROR, f"{where} has no {GROUPS_PATH} (HTTP 404); "
-                           "check that the OpenAPI URL is the one KASAP shows.", where, latency), []
+        return CheckResult(
+            Category.PROTOCOL_ERROR,
+            f"{where} has no {GROUPS_PATH} (HTTP 404); check that the OpenAPI URL is the one KASAP shows.",
+            where,
+            latency,
+        ), []
     category, message = classify_status(status, where, said)
     return CheckResult(category, message, where, latency), []
 
@@ -234,8 +297,10 @@ def check(ctx: CheckContext) -> list[CheckResult]:
     confirmed = set(ctx.settings.get("rights_confirmed") or [])
     missing = [shown for name, shown in RIGHTS if name not in confirmed]
     if missing:
-        notes.append("Warning: confirm in the settings that the token has these rights too, "
-                     "which a check cannot test without side effects: " + "; ".join(missing) + ".")
+        notes.append(
+            "Warning: confirm in the settings that the token has these rights too, "
+            "which a check cannot test without side effects: " + "; ".join(missing) + "."
+        )
     expiry = expiry_text(ctx.settings, ctx.now().date())
     if expiry:
         notes.append(f"The token {expiry}.")
@@ -253,12 +318,16 @@ SPEC = IntegrationSpec(
     "change their learning groups, and see their courses and certificates.",
     fields=FIELDS,
     pages=(
-        Page("KASAP — OpenAPI",
-             "The OpenAPI URL and token from KASAP: Dashboard → Import and sync → OpenAPI tab.",
-             ("url", "token", "token_issued")),
-        Page("KASAP — token rights",
-             "Confirm that the token was created with the three rights the integration needs.",
-             ("rights_confirmed",)),
+        Page(
+            "KASAP — OpenAPI",
+            "The OpenAPI URL and token from KASAP: Dashboard → Import and sync → OpenAPI tab.",
+            ("url", "token", "token_issued"),
+        ),
+        Page(
+            "KASAP — token rights",
+            "Confirm that the token was created with the three rights the integration needs.",
+            ("rights_confirmed",),
+        ),
         trust_page("KASAP"),
     ),
     check=check,

@@ -55,11 +55,19 @@ API_PATHS = {
 }
 
 FIELDS = (
-    Field("api", "API used by the check", kind="choice", required=True, default="scanner",
-          choices=(("scanner", "KATA scanner API (…/scans/filters)"),
-                   ("kedr", "KEDR response API (…/sensors)")),
-          help="Which KATA API 'Check connection' calls. Both need the connection to be "
-          "accepted in KATA (Settings → External systems)."),
+    Field(
+        "api",
+        "API used by the check",
+        kind="choice",
+        required=True,
+        default="scanner",
+        choices=(
+            ("scanner", "KATA scanner API (…/scans/filters)"),
+            ("kedr", "KEDR response API (…/sensors)"),
+        ),
+        help="Which KATA API 'Check connection' calls. Both need the connection to be "
+        "accepted in KATA (Settings → External systems).",
+    ),
 ) + TRUST_FIELDS
 
 
@@ -138,12 +146,16 @@ def status_of(state: Any, conn: dict[str, Any]) -> Status | None:
     """The last check result of a connection: the newer of the workspace's last results
     and the status kept inside the connection (which survives edits of other connections)."""
     best: dict[str, Any] | None = conn.get("status") if isinstance(conn.get("status"), dict) else None
-    for r in (state.results if state is not None else []):
-        if r.get("connection") == conn.get("id") and (best is None or str(r.get("checked_at", "")) >= str(best.get("checked_at", ""))):
+    for r in state.results if state is not None else []:
+        if r.get("connection") == conn.get("id") and (
+            best is None or str(r.get("checked_at", "")) >= str(best.get("checked_at", ""))
+        ):
             best = r
     if not best:
         return None
-    return Status(str(best.get("category", "")), str(best.get("message", "")), str(best.get("checked_at", "")))
+    return Status(
+        str(best.get("category", "")), str(best.get("message", "")), str(best.get("checked_at", ""))
+    )
 
 
 def _with_statuses(state: Any, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -155,13 +167,17 @@ def _with_statuses(state: Any, items: list[dict[str, Any]]) -> list[dict[str, An
 
 
 def _validate_target(host: str, port: Any) -> tuple[str, int]:
-    return parse_host(str(host), HOST_LABEL), parse_port(str(port if port not in (None, "") else DEFAULT_PORT), PORT_LABEL)
+    return parse_host(str(host), HOST_LABEL), parse_port(
+        str(port if port not in (None, "") else DEFAULT_PORT), PORT_LABEL
+    )
 
 
 def _refuse_duplicate(items: list[dict[str, Any]], host: str, port: int, skip: str = "") -> None:
     for conn in items:
         if conn["id"] != skip and conn.get("host") == host and int(conn.get("port", 0)) == port:
-            raise ValidationError(HOST_LABEL, f"there is already a connection to {host_port(host, port)} (XDR ID {conn['id']})")
+            raise ValidationError(
+                HOST_LABEL, f"there is already a connection to {host_port(host, port)} (XDR ID {conn['id']})"
+            )
 
 
 def validate_target(items: list[dict[str, Any]], host: str, port: Any, skip: str = "") -> tuple[str, int]:
@@ -195,26 +211,42 @@ def _state(ws: Any, tenant_ref: str) -> tuple[Any, Any]:
 
 # Pure steps on a list of connections: the wizard applies them to its draft (saved at
 # Finish), the functions below them save at once (command line, main window).
-def new_connection(items: list[dict[str, Any]], host: str, port: Any = DEFAULT_PORT,
-                   key_type: str = kata_certs.DEFAULT_KEY_TYPE, *,
-                   days: int = kata_certs.DEFAULT_DAYS) -> tuple[dict[str, Any], str]:
+def new_connection(
+    items: list[dict[str, Any]],
+    host: str,
+    port: Any = DEFAULT_PORT,
+    key_type: str = kata_certs.DEFAULT_KEY_TYPE,
+    *,
+    days: int = kata_certs.DEFAULT_DAYS,
+) -> tuple[dict[str, Any], str]:
     """Validate the address, generate an XDR ID, a key and a certificate. Returns the
     connection and the private key PEM (a secret). Slow for RSA: not on the GUI thread."""
     host_v, port_v = validate_target(items, host, port)
     key_type = kata_certs.parse_key_type(key_type)
     xdr_id = str(uuid.uuid4())
     ident = kata_certs.generate(xdr_id, key_type, days=days)
-    conn = {"id": xdr_id, "host": host_v, "port": port_v, **_identity_fields(ident),
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "status": None}
+    conn = {
+        "id": xdr_id,
+        "host": host_v,
+        "port": port_v,
+        **_identity_fields(ident),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "status": None,
+    }
     return conn, ident.key_pem
 
 
-def moved(items: list[dict[str, Any]], ref: str, host: str | None = None,
-          port: Any = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def moved(
+    items: list[dict[str, Any]], ref: str, host: str | None = None, port: Any = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The list with one connection pointed at another host or port (same identity)."""
     conn = find_in(items, ref)
-    host_v, port_v = validate_target(items, host if host is not None else conn["host"],
-                                     port if port not in (None, "") else conn["port"], skip=conn["id"])
+    host_v, port_v = validate_target(
+        items,
+        host if host is not None else conn["host"],
+        port if port not in (None, "") else conn["port"],
+        skip=conn["id"],
+    )
     out = [dict(c) for c in items]
     for item in out:
         if item["id"] == conn["id"]:
@@ -225,13 +257,15 @@ def moved(items: list[dict[str, Any]], ref: str, host: str | None = None,
     return out, conn
 
 
-def regenerated(items: list[dict[str, Any]], ref: str, key_type: str | None = None, *,
-                days: int = kata_certs.DEFAULT_DAYS) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
+def regenerated(
+    items: list[dict[str, Any]], ref: str, key_type: str | None = None, *, days: int = kata_certs.DEFAULT_DAYS
+) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
     """The list with a new key and certificate for one connection (same XDR ID), and
     that key's PEM. Slow for RSA: not on the GUI thread."""
     conn = find_in(items, ref)
-    ident = kata_certs.generate(conn["id"], key_type or conn.get("key_type") or kata_certs.DEFAULT_KEY_TYPE,
-                                days=days)
+    ident = kata_certs.generate(
+        conn["id"], key_type or conn.get("key_type") or kata_certs.DEFAULT_KEY_TYPE, days=days
+    )
     out = [dict(c) for c in items]
     for item in out:
         if item["id"] == conn["id"]:
@@ -241,9 +275,15 @@ def regenerated(items: list[dict[str, Any]], ref: str, key_type: str | None = No
     return out, conn, ident.key_pem
 
 
-def add_connection(ws: Any, tenant_ref: str, host: str, port: Any = DEFAULT_PORT,
-                   key_type: str = kata_certs.DEFAULT_KEY_TYPE, *,
-                   days: int = kata_certs.DEFAULT_DAYS) -> dict[str, Any]:
+def add_connection(
+    ws: Any,
+    tenant_ref: str,
+    host: str,
+    port: Any = DEFAULT_PORT,
+    key_type: str = kata_certs.DEFAULT_KEY_TYPE,
+    *,
+    days: int = kata_certs.DEFAULT_DAYS,
+) -> dict[str, Any]:
     """new_connection, saved: the key goes to the keyring in the same transaction."""
     tenant, state = _state(ws, tenant_ref)
     items = _with_statuses(state, connections(state))
@@ -252,7 +292,9 @@ def add_connection(ws: Any, tenant_ref: str, host: str, port: Any = DEFAULT_PORT
     return conn
 
 
-def edit_connection(ws: Any, tenant_ref: str, ref: str, *, host: str | None = None, port: Any = None) -> dict[str, Any]:
+def edit_connection(
+    ws: Any, tenant_ref: str, ref: str, *, host: str | None = None, port: Any = None
+) -> dict[str, Any]:
     """Change where a connection goes; its XDR ID, key and certificate stay."""
     tenant, state = _state(ws, tenant_ref)
     items, conn = moved(_with_statuses(state, connections(state)), ref, host, port)
@@ -269,8 +311,9 @@ def remove_connection(ws: Any, tenant_ref: str, ref: str) -> dict[str, Any]:
     return conn
 
 
-def regenerate(ws: Any, tenant_ref: str, ref: str, key_type: str | None = None,
-               *, days: int = kata_certs.DEFAULT_DAYS) -> dict[str, Any]:
+def regenerate(
+    ws: Any, tenant_ref: str, ref: str, key_type: str | None = None, *, days: int = kata_certs.DEFAULT_DAYS
+) -> dict[str, Any]:
     """A new key and certificate for the same XDR ID; the old key is deleted. The KATA
     administrator has to accept the connection again."""
     tenant, state = _state(ws, tenant_ref)
@@ -314,23 +357,33 @@ def _check_one(ctx: CheckContext, conn: dict[str, Any]) -> CheckResult:
     api = ctx.settings.get("api") or "scanner"
 
     def result(category: Category, message: str, latency: float | None = None, **details: Any) -> CheckResult:
-        return CheckResult(category, message, where, latency, connection=conn["id"],
-                           details={"xdr_id": conn["id"], "fingerprint": conn.get("fingerprint", ""), **details})
+        return CheckResult(
+            category,
+            message,
+            where,
+            latency,
+            connection=conn["id"],
+            details={"xdr_id": conn["id"], "fingerprint": conn.get("fingerprint", ""), **details},
+        )
 
     key_pem = ctx.secret(secret_name(conn["id"]))
     if not key_pem:
-        return result(Category.MISSING_SECRET,
-                      f"The private key of the KATA connection {where} is not stored here (e.g. after an "
-                      "import); generate a new certificate and key, then have KATA accept it.")
+        return result(
+            Category.MISSING_SECRET,
+            f"The private key of the KATA connection {where} is not stored here (e.g. after an "
+            "import); generate a new certificate and key, then have KATA accept it.",
+        )
     try:
         matches = kata_certs.key_matches(conn["cert_pem"], key_pem)
     except (ValueError, TypeError):
         matches = False
     if not matches:
-        return result(Category.INVALID_CONFIG,
-                      f"The private key stored for the KATA connection {where} does not belong to its "
-                      "certificate (or cannot be read); generate a new certificate and key, then have "
-                      "KATA accept it.")
+        return result(
+            Category.INVALID_CONFIG,
+            f"The private key stored for the KATA connection {where} does not belong to its "
+            "certificate (or cannot be read); generate a new certificate and key, then have "
+            "KATA accept it.",
+        )
     started = time.monotonic()
     try:
         client_cert = ClientCert(conn["cert_pem"], key_pem)
@@ -342,18 +395,28 @@ def _check_one(ctx: CheckContext, conn: dict[str, Any]) -> CheckResult:
     latency = (time.monotonic() - started) * 1000
     status = response.status_code
     if status == 200:
-        return result(Category.OK, f"Connected: KATA accepted XDR ID {conn['id']} and its certificate "
-                      f"({'KEDR response API' if api == 'kedr' else 'scanner API'} answered 200).", latency, status=200)
+        return result(
+            Category.OK,
+            f"Connected: KATA accepted XDR ID {conn['id']} and its certificate "
+            f"({'KEDR response API' if api == 'kedr' else 'scanner API'} answered 200).",
+            latency,
+            status=200,
+        )
     if status == 401:
-        return result(Category.PENDING_APPROVAL,
-                      f"KATA has not accepted this connection (HTTP 401): ask the KATA administrator to "
-                      f"accept the request with fingerprint {fp} (XDR ID {conn['id']}) under External "
-                      "systems; if it was rejected, generate a new certificate and ask again.",
-                      latency, status=401)
+        return result(
+            Category.PENDING_APPROVAL,
+            f"KATA has not accepted this connection (HTTP 401): ask the KATA administrator to "
+            f"accept the request with fingerprint {fp} (XDR ID {conn['id']}) under External "
+            "systems; if it was rejected, generate a new certificate and ask again.",
+            latency,
+            status=401,
+        )
     category, message = classify_status(status, where, error_message_of(response))
     if status == 404:
-        message = (f"{where} has no such API path (HTTP 404); check that host and port point to the "
-                   "KATA Central Node and that the API chosen for the check exists there.")
+        message = (
+            f"{where} has no such API path (HTTP 404); check that host and port point to the "
+            "KATA Central Node and that the API chosen for the check exists there."
+        )
     return result(category, message, latency, status=status)
 
 
@@ -365,15 +428,23 @@ def check(ctx: CheckContext) -> list[CheckResult]:
     if only:
         items = [c for c in items if c.get("id") == only]
     if not items:
-        return [CheckResult(Category.INVALID_CONFIG,
-                            "KATA/KEDR has no connection to check; add one (IP address or host name and port).")]
+        return [
+            CheckResult(
+                Category.INVALID_CONFIG,
+                "KATA/KEDR has no connection to check; add one (IP address or host name and port).",
+            )
+        ]
     results: dict[int, CheckResult] = {}
     threads = []
     for i, conn in enumerate(items):
         problem = _malformed(conn)
         if problem:
-            results[i] = CheckResult(Category.INVALID_CONFIG, problem, str(conn.get("host", "")),
-                                     connection=str(conn.get("id", "")))
+            results[i] = CheckResult(
+                Category.INVALID_CONFIG,
+                problem,
+                str(conn.get("host", "")),
+                connection=str(conn.get("id", "")),
+            )
             continue
 
         def run(i: int = i, conn: dict[str, Any] = conn) -> None:
@@ -396,10 +467,15 @@ def check(ctx: CheckContext) -> list[CheckResult]:
         if i in results:
             out.append(results[i])
         else:
-            out.append(CheckResult(Category.TIMEOUT,
-                                   f"{target_of(conn)} did not complete the exchange within {ctx.timeout * 2:g} s; "
-                                   "check that KATA runs and that no firewall drops the traffic.",
-                                   target_of(conn), connection=conn["id"]))
+            out.append(
+                CheckResult(
+                    Category.TIMEOUT,
+                    f"{target_of(conn)} did not complete the exchange within {ctx.timeout * 2:g} s; "
+                    "check that KATA runs and that no firewall drops the traffic.",
+                    target_of(conn),
+                    connection=conn["id"],
+                )
+            )
     return out
 
 
@@ -435,12 +511,22 @@ def flags(state: Any, now: _dt.datetime) -> list[Flag]:
         left = until - now
         where = target_of(conn)
         if left.total_seconds() <= 0:
-            out.append(Flag("error", f"the client certificate of the KATA connection {where} expired on "
-                                     f"{until:%Y-%m-%d}; generate a new one and have KATA accept it"))
+            out.append(
+                Flag(
+                    "error",
+                    f"the client certificate of the KATA connection {where} expired on "
+                    f"{until:%Y-%m-%d}; generate a new one and have KATA accept it",
+                )
+            )
         elif left <= _dt.timedelta(days=EXPIRY_WARNING_DAYS):
-            out.append(Flag("warning", f"the client certificate of the KATA connection {where} expires on "
-                                       f"{until:%Y-%m-%d} (in {left.days} day(s)); generate a new one and "
-                                       "have KATA accept it"))
+            out.append(
+                Flag(
+                    "warning",
+                    f"the client certificate of the KATA connection {where} expires on "
+                    f"{until:%Y-%m-%d} (in {left.days} day(s)); generate a new one and "
+                    "have KATA accept it",
+                )
+            )
     return out
 
 
@@ -452,11 +538,13 @@ SPEC = IntegrationSpec(
     "with a client certificate that the KATA administrator accepts.",
     fields=FIELDS,
     pages=(
-        Page("KATA/KEDR — API",
-             "Each connection has its own XDR ID, private key and client certificate; the KATA "
-             "administrator accepts it by the certificate's SHA-256 fingerprint. Choose the API "
-             "that 'Check connection' calls.",
-             ("api",)),
+        Page(
+            "KATA/KEDR — API",
+            "Each connection has its own XDR ID, private key and client certificate; the KATA "
+            "administrator accepts it by the certificate's SHA-256 fingerprint. Choose the API "
+            "that 'Check connection' calls.",
+            ("api",),
+        ),
         trust_page("the KATA Central Node (self-signed by default)"),
     ),
     check=check,

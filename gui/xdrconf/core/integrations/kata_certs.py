@@ -44,8 +44,14 @@ class Identity:
 
 def parse_key_type(text: str, label: str = "Key type") -> str:
     value = str(text).strip().lower().replace("-", "").replace("_", "")
-    aliases = {"rsa": "rsa2048", "ecdsa": "p256", "ec": "p256", "ecdsap256": "p256", "prime256v1": "p256",
-               "secp256r1": "p256"}
+    aliases = {
+        "rsa": "rsa2048",
+        "ecdsa": "p256",
+        "ec": "p256",
+        "ecdsap256": "p256",
+        "prime256v1": "p256",
+        "secp256r1": "p256",
+    }
     value = aliases.get(value, value)
     allowed = [k for k, _ in KEY_TYPES]
     if value not in allowed:
@@ -85,10 +91,12 @@ def generate(
     now = now or _dt.datetime.now(_dt.timezone.utc)
     start = (now - BACKDATE).replace(microsecond=0)
     end = (now + _dt.timedelta(days=days)).replace(microsecond=0)
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, f"XDR {xdr_id}"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Kaspersky Next XDR Expert"),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, f"XDR {xdr_id}"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Kaspersky Next XDR Expert"),
+        ]
+    )
     is_rsa = isinstance(key, rsa.RSAPrivateKey)
     serial = x509.random_serial_number()
     cert = (
@@ -102,9 +110,15 @@ def generate(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=is_rsa,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=is_rsa,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )

@@ -16,22 +16,46 @@ DEFAULT_PORT = 7223
 API_VERSIONS = ("v1", "v2", "v2.1", "v3")
 
 FIELDS = (
-    Field("host", "KUMA Core host", kind="host", required=True,
-          help="Host name or IP address of the KUMA Core server, e.g. kuma.example.com.",
-          placeholder="kuma.example.com"),
-    Field("port", "Port", kind="port", required=True, default=DEFAULT_PORT,
-          help="Port of the KUMA REST API (7223 by default)."),
-    Field("api_version", "API version", kind="choice", required=True, default="v1",
-          choices=tuple((v, v) for v in API_VERSIONS),
-          help="v1 is available on every KUMA release; v2, v2.1 and v3 on newer ones."),
-    Field("token", "API token", kind="secret", required=True,
-          help="The token created in KUMA (Settings → Users → API token). It is shown once by "
-          "KUMA and is kept here in the OS keyring only."),
+    Field(
+        "host",
+        "KUMA Core host",
+        kind="host",
+        required=True,
+        help="Host name or IP address of the KUMA Core server, e.g. kuma.example.com.",
+        placeholder="kuma.example.com",
+    ),
+    Field(
+        "port",
+        "Port",
+        kind="port",
+        required=True,
+        default=DEFAULT_PORT,
+        help="Port of the KUMA REST API (7223 by default).",
+    ),
+    Field(
+        "api_version",
+        "API version",
+        kind="choice",
+        required=True,
+        default="v1",
+        choices=tuple((v, v) for v in API_VERSIONS),
+        help="v1 is available on every KUMA release; v2, v2.1 and v3 on newer ones.",
+    ),
+    Field(
+        "token",
+        "API token",
+        kind="secret",
+        required=True,
+        help="The token created in KUMA (Settings → Users → API token). It is shown once by "
+        "KUMA and is kept here in the OS keyring only.",
+    ),
 ) + TRUST_FIELDS
 
 
 def base_url(settings: dict[str, Any]) -> str:
-    return f"https://{host_for_url(settings['host'])}:{settings['port']}/api/{settings.get('api_version', 'v1')}"
+    return (
+        f"https://{host_for_url(settings['host'])}:{settings['port']}/api/{settings.get('api_version', 'v1')}"
+    )
 
 
 def target(settings: dict[str, Any]) -> str:
@@ -49,9 +73,14 @@ def check(ctx: CheckContext) -> list[CheckResult]:
     if not token:
         return [missing_secret_result("API token", "KUMA REST API")]
     if not token.isascii():
-        return [CheckResult(Category.INVALID_CONFIG,
-                            "API token: contains characters that cannot be sent in an HTTP header; "
-                            "paste the token exactly as KUMA showed it.", where)]
+        return [
+            CheckResult(
+                Category.INVALID_CONFIG,
+                "API token: contains characters that cannot be sent in an HTTP header; "
+                "paste the token exactly as KUMA showed it.",
+                where,
+            )
+        ]
     started = time.monotonic()
     try:
         with ctx.client(s["host"]) as client:
@@ -66,30 +95,45 @@ def check(ctx: CheckContext) -> list[CheckResult]:
             login = str(data["login"])
             tenants = [str(t.get("name", t.get("id", "?"))) for t in data.get("tenants") or []]
         except (ValueError, KeyError, TypeError, AttributeError):
-            return [CheckResult(
-                Category.PROTOCOL_ERROR,
-                f"{where} answered 200 but not with KUMA's user description (JSON with a login); "
-                "check that host and port point to the KUMA REST API.",
-                where, latency)]
+            return [
+                CheckResult(
+                    Category.PROTOCOL_ERROR,
+                    f"{where} answered 200 but not with KUMA's user description (JSON with a login); "
+                    "check that host and port point to the KUMA REST API.",
+                    where,
+                    latency,
+                )
+            ]
         reach = ", ".join(tenants) if tenants else "no tenants"
-        return [CheckResult(
-            Category.OK,
-            f"Connected: the token belongs to '{login}' and reaches {len(tenants)} KUMA tenant(s): {reach}.",
-            where, latency,
-            details={"login": login, "name": data.get("name", ""), "tenants": tenants},
-        )]
+        return [
+            CheckResult(
+                Category.OK,
+                f"Connected: the token belongs to '{login}' and reaches {len(tenants)} KUMA tenant(s): {reach}.",
+                where,
+                latency,
+                details={"login": login, "name": data.get("name", ""), "tenants": tenants},
+            )
+        ]
     if response.status_code == 403:
-        return [CheckResult(
-            Category.AUTH_FAILED,
-            f"KUMA refused the token (403 access denied): it is unknown, expired, or its user is "
-            "disabled; create a new token in KUMA and replace it here.",
-            where, latency)]
+        return [
+            CheckResult(
+                Category.AUTH_FAILED,
+                f"KUMA refused the token (403 access denied): it is unknown, expired, or its user is "
+                "disabled; create a new token in KUMA and replace it here.",
+                where,
+                latency,
+            )
+        ]
     if response.status_code == 400:
-        return [CheckResult(
-            Category.AUTH_FAILED,
-            f"KUMA could not read the Authorization header (400){': ' + said if said else ''}; "
-            "paste the token again exactly as KUMA showed it.",
-            where, latency)]
+        return [
+            CheckResult(
+                Category.AUTH_FAILED,
+                f"KUMA could not read the Authorization header (400){': ' + said if said else ''}; "
+                "paste the token again exactly as KUMA showed it.",
+                where,
+                latency,
+            )
+        ]
     category, message = classify_status(response.status_code, where, said)
     return [CheckResult(category, message, where, latency)]
 
@@ -110,12 +154,16 @@ SPEC = IntegrationSpec(
     "their events and to close alerts with a reason.",
     fields=FIELDS,
     pages=(
-        Page("KUMA REST API — connection",
-             "Where the KUMA Core server's REST API listens (kuma.example.com:7223).",
-             ("host", "port", "api_version")),
-        Page("KUMA REST API — token",
-             "The API token is kept in the OS keyring, never in the settings file.",
-             ("token",)),
+        Page(
+            "KUMA REST API — connection",
+            "Where the KUMA Core server's REST API listens (kuma.example.com:7223).",
+            ("host", "port", "api_version"),
+        ),
+        Page(
+            "KUMA REST API — token",
+            "The API token is kept in the OS keyring, never in the settings file.",
+            ("token",),
+        ),
         trust_page("the KUMA Core server (KUMA signs it with its own CA)"),
     ),
     check=check,

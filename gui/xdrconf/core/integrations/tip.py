@@ -59,27 +59,53 @@ def _portal_url(default: str) -> Any:
 
 
 FIELDS = (
-    Field("access", "Integration", kind="choice", required=True, default=ACCESS_GENERAL,
-          choices=tuple((k, v) for k, v in ACCESS_TITLES.items()),
-          help="Turn on one of the two services. " + " ".join(
-              f"{ACCESS_TITLES[k]}: {ACCESS_HELP[k]}" for k in (ACCESS_GENERAL, ACCESS_PREMIUM)),
-          extra={"choice_help": ACCESS_HELP}),
+    Field(
+        "access",
+        "Integration",
+        kind="choice",
+        required=True,
+        default=ACCESS_GENERAL,
+        choices=tuple((k, v) for k, v in ACCESS_TITLES.items()),
+        help="Turn on one of the two services. "
+        + " ".join(f"{ACCESS_TITLES[k]}: {ACCESS_HELP[k]}" for k in (ACCESS_GENERAL, ACCESS_PREMIUM)),
+        extra={"choice_help": ACCESS_HELP},
+    ),
     Field("proxy", "Proxy", kind="bool", help=PROXY_HELP),
-    Field("cache_ttl", "Cache TTL", kind="text", default="7d", parser=parse_ttl,
-          help="How long lookup results are kept in the local cache, in days or hours: 7d "
-          "(the default) or 12h. Leave empty to keep them without limit.",
-          placeholder="7d  (empty: unlimited)"),
-    Field("token", "API token", kind="secret", required=True,
-          help="The authorization token for API requests, created on Kaspersky TIP or "
-          "Kaspersky OpenTIP. It is kept in the OS keyring only; Replace it when it expires."),
-    Field("opentip_url", "OpenTIP address", kind="url", default=OPENTIP_DEFAULT_URL,
-          parser=_portal_url(OPENTIP_DEFAULT_URL),
-          help=f"Base address of Kaspersky OpenTIP (General access); {OPENTIP_DEFAULT_URL} "
-          "unless told otherwise."),
-    Field("premium_url", "Kaspersky TIP address", kind="url", default=PREMIUM_DEFAULT_URL,
-          parser=_portal_url(PREMIUM_DEFAULT_URL),
-          help=f"Base address of Kaspersky TIP (Premium access); {PREMIUM_DEFAULT_URL} "
-          "unless told otherwise."),
+    Field(
+        "cache_ttl",
+        "Cache TTL",
+        kind="text",
+        default="7d",
+        parser=parse_ttl,
+        help="How long lookup results are kept in the local cache, in days or hours: 7d "
+        "(the default) or 12h. Leave empty to keep them without limit.",
+        placeholder="7d  (empty: unlimited)",
+    ),
+    Field(
+        "token",
+        "API token",
+        kind="secret",
+        required=True,
+        help="The authorization token for API requests, created on Kaspersky TIP or "
+        "Kaspersky OpenTIP. It is kept in the OS keyring only; Replace it when it expires.",
+    ),
+    Field(
+        "opentip_url",
+        "OpenTIP address",
+        kind="url",
+        default=OPENTIP_DEFAULT_URL,
+        parser=_portal_url(OPENTIP_DEFAULT_URL),
+        help=f"Base address of Kaspersky OpenTIP (General access); {OPENTIP_DEFAULT_URL} "
+        "unless told otherwise.",
+    ),
+    Field(
+        "premium_url",
+        "Kaspersky TIP address",
+        kind="url",
+        default=PREMIUM_DEFAULT_URL,
+        parser=_portal_url(PREMIUM_DEFAULT_URL),
+        help=f"Base address of Kaspersky TIP (Premium access); {PREMIUM_DEFAULT_URL} unless told otherwise.",
+    ),
 ) + TRUST_FIELDS
 
 
@@ -96,20 +122,32 @@ def check(ctx: CheckContext) -> list[CheckResult]:
     note = ""
     host = urlsplit(base_url(ctx.settings)).hostname or ""
     if uses_proxy(ctx) and ctx.net.proxy.for_host(host) is None:
-        note = (" The Proxy toggle is on, but no application-wide proxy applies to this "
-                "address, so the portal was reached directly.")
+        note = (
+            " The Proxy toggle is on, but no application-wide proxy applies to this "
+            "address, so the portal was reached directly."
+        )
     elif uses_proxy(ctx):
         note = " The request went through the application-wide proxy."
     if r.ok:
         if r.found:
-            message = (f"Connected: {title} accepted the token and answered a lookup of "
-                       f"{CHECK_VALUE} ({r.verdict}). The lookup may have consumed quota.")
+            message = (
+                f"Connected: {title} accepted the token and answered a lookup of "
+                f"{CHECK_VALUE} ({r.verdict}). The lookup may have consumed quota."
+            )
         else:
-            message = (f"Connected: {title} accepted the token and has no data on {CHECK_VALUE} "
-                       "(HTTP 404) — a valid answer that proves the token works. The lookup may "
-                       "have consumed quota.")
-        return [CheckResult(Category.OK, message + note, r.target,
-                            details={"access": r.access, "status": r.status, "proxy": uses_proxy(ctx)})]
+            message = (
+                f"Connected: {title} accepted the token and has no data on {CHECK_VALUE} "
+                "(HTTP 404) — a valid answer that proves the token works. The lookup may "
+                "have consumed quota."
+            )
+        return [
+            CheckResult(
+                Category.OK,
+                message + note,
+                r.target,
+                details={"access": r.access, "status": r.status, "proxy": uses_proxy(ctx)},
+            )
+        ]
     return [CheckResult(r.category, r.message + (note if r.status is not None else ""), r.target)]
 
 
@@ -120,18 +158,23 @@ SPEC = IntegrationSpec(
     "OpenTIP (General access) or Kaspersky TIP (Premium access), with a local cache.",
     fields=FIELDS,
     pages=(
-        Page("Kaspersky TIP — service",
-             "Turn on one of the two services; what each provides is shown beside it. "
-             + QUOTA_NOTICE,
-             ("access", "proxy", "cache_ttl")),
-        Page("Kaspersky TIP — token",
-             "The authorization token for API requests, kept in the OS keyring only.",
-             ("token",)),
-        Page("Kaspersky TIP — portal and certificate",
-             "The public portal addresses are filled in; change them only if told to. The "
-             "system's CAs trust the public portals; a CA file or a pinned fingerprint is for "
-             "a portal with its own certificate.",
-             ("opentip_url", "premium_url", "tls_ca", "tls_pin_sha256")),
+        Page(
+            "Kaspersky TIP — service",
+            "Turn on one of the two services; what each provides is shown beside it. " + QUOTA_NOTICE,
+            ("access", "proxy", "cache_ttl"),
+        ),
+        Page(
+            "Kaspersky TIP — token",
+            "The authorization token for API requests, kept in the OS keyring only.",
+            ("token",),
+        ),
+        Page(
+            "Kaspersky TIP — portal and certificate",
+            "The public portal addresses are filled in; change them only if told to. The "
+            "system's CAs trust the public portals; a CA file or a pinned fingerprint is for "
+            "a portal with its own certificate.",
+            ("opentip_url", "premium_url", "tls_ca", "tls_pin_sha256"),
+        ),
     ),
     check=check,
     check_notice=QUOTA_NOTICE,

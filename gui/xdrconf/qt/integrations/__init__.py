@@ -176,8 +176,9 @@ class IntegrationDraft:
         structured = {k: v for k, v in self.structured.items() if self.stored.settings.get(k) != v}
         if not values and not self.secrets and not structured and enabled is None:
             return None
-        return IntegrationEdit(self.kind, values=values, secrets=dict(self.secrets),
-                               enabled=enabled, structured=structured)
+        return IntegrationEdit(
+            self.kind, values=values, secrets=dict(self.secrets), enabled=enabled, structured=structured
+        )
 
     def summary(self) -> list[str]:
         """What will change, one line each; never a secret value."""
@@ -261,11 +262,11 @@ class IntegrationUiContext:
         if on_error is None:
             on_error = self.show_error
         if self.runner is not None:
-            return self.runner(fn, on_done, on_error, on_progress=on_progress, cancel=cancel,
-                               checks=checks)
+            return self.runner(fn, on_done, on_error, on_progress=on_progress, cancel=cancel, checks=checks)
         pool = workers.check_pool() if checks else workers.general_pool()
-        return workers.run_in_background(fn, on_done, on_error, on_progress=on_progress,
-                                         cancel=cancel, pool=pool, owner=self.parent)
+        return workers.run_in_background(
+            fn, on_done, on_error, on_progress=on_progress, cancel=cancel, pool=pool, owner=self.parent
+        )
 
     def show_error(self, error: BaseException | str) -> None:
         from ..dialogs import show_error

@@ -52,8 +52,10 @@ from . import IntegrationUiContext
 OK_COLOUR = colour("ok").name()
 ERROR_COLOUR = colour("error").name()
 WARN_COLOUR = "#8a5a00"
-COMPARE_HINT = ("Compare it with the fingerprint the host's administrator reads with "
-                "<code>ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub</code>, then pin it.")
+COMPARE_HINT = (
+    "Compare it with the fingerprint the host's administrator reads with "
+    "<code>ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub</code>, then pin it."
+)
 
 
 def _mono(widget: QWidget) -> None:
@@ -96,8 +98,9 @@ class CredentialsDialog(QDialog):
 
     saved = Signal(dict)  # secret field -> value (None deletes)
 
-    def __init__(self, ctx: IntegrationUiContext, method: str, prompts: Prompts,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: IntegrationUiContext, method: str, prompts: Prompts, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.method = method
@@ -128,9 +131,11 @@ class CredentialsDialog(QDialog):
             intro = "Enter the password of the user name set in the form. It is kept in the OS keyring only."
             form.addRow("Password", self.password)
         else:
-            intro = ("Paste the private key (OpenSSH or PEM; RSA, ECDSA or Ed25519) or load it "
-                     "from a file, and its passphrase if it is encrypted. Both are kept in the OS "
-                     "keyring only.")
+            intro = (
+                "Paste the private key (OpenSSH or PEM; RSA, ECDSA or Ed25519) or load it "
+                "from a file, and its passphrase if it is encrypted. Both are kept in the OS "
+                "keyring only."
+            )
             key_box = QVBoxLayout()
             key_box.addWidget(self.key_text)
             row = QHBoxLayout()
@@ -150,7 +155,9 @@ class CredentialsDialog(QDialog):
         self.error.setObjectName("credentialsError")
         self.error.setWordWrap(True)
         lay.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setObjectName("saveCredentials")
         buttons.accepted.connect(self.save)
@@ -172,8 +179,11 @@ class CredentialsDialog(QDialog):
     def _load_key(self) -> None:
         path = self.prompts.open_file("Private key file", "All files (*)")
         if path:
-            self.ctx.run_in_background(lambda: _read_text_file(path), self.key_text.setPlainText,
-                                       lambda exc: self.error.setText(html.escape(error_text(exc))))
+            self.ctx.run_in_background(
+                lambda: _read_text_file(path),
+                self.key_text.setPlainText,
+                lambda exc: self.error.setText(html.escape(error_text(exc))),
+            )
 
     def save(self) -> None:
         self.error.setText("")
@@ -200,7 +210,9 @@ class CredentialsDialog(QDialog):
             except PassphraseNeeded:
                 raise XdrconfError("Key passphrase: the key is encrypted; enter its passphrase.") from None
             except PassphraseWrong:
-                raise XdrconfError("Key passphrase: does not decrypt this key; enter the right one.") from None
+                raise XdrconfError(
+                    "Key passphrase: does not decrypt this key; enter the right one."
+                ) from None
             return f"{key.get_name()} {key.fingerprint}"
 
         def done(_: str) -> None:
@@ -234,8 +246,10 @@ class CustomIntegrationPage(QWizardPage):
         self.credentials_dialog: CredentialsDialog | None = None
         self.setObjectName("customIntegrationPage")
         self.setTitle("Custom integration")
-        self.setSubTitle("The device on which third-party scripts are launched over SSH when a "
-                         "playbook responds to an alert or incident.")
+        self.setSubTitle(
+            "The device on which third-party scripts are launched over SSH when a "
+            "playbook responds to an alert or incident."
+        )
         outer = QVBoxLayout(self)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -258,8 +272,10 @@ class CustomIntegrationPage(QWizardPage):
         self.load_public.clicked.connect(self._load_public_key)
         self.read_public = QPushButton("Read from host…", verification)
         self.read_public.setObjectName("readHostKeys")
-        self.read_public.setToolTip("Read the keys the host presents over SSH, without logging in "
-                                    "(like ssh-keyscan); compare the fingerprint before using one.")
+        self.read_public.setToolTip(
+            "Read the keys the host presents over SSH, without logging in "
+            "(like ssh-keyscan); compare the fingerprint before using one."
+        )
         self.read_public.clicked.connect(self.read_host_keys)
         key_row.addWidget(key_label)
         key_row.addStretch(1)
@@ -268,8 +284,9 @@ class CustomIntegrationPage(QWizardPage):
         vlay.addLayout(key_row)
         self.public_key = QPlainTextEdit(verification)
         self.public_key.setObjectName("hostPublicKey")
-        self.public_key.setPlaceholderText("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…   (the host's "
-                                           "/etc/ssh/ssh_host_ed25519_key.pub)")
+        self.public_key.setPlaceholderText(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…   (the host's /etc/ssh/ssh_host_ed25519_key.pub)"
+        )
         self.public_key.setFixedHeight(64)
         self.public_key.setTabChangesFocus(True)
         _mono(self.public_key)
@@ -283,7 +300,9 @@ class CustomIntegrationPage(QWizardPage):
         vlay.addWidget(self.key_info)
         self.unverified_warning = QLabel(
             "The host will NOT be verified: anyone on the network path could pose as it and "
-            "receive the password or key login.", verification)
+            "receive the password or key login.",
+            verification,
+        )
         self.unverified_warning.setWordWrap(True)
         self.unverified_warning.setStyleSheet(f"color:{ERROR_COLOUR}")
         self.acknowledge = QCheckBox("I understand; connect without verifying the host", verification)
@@ -362,8 +381,12 @@ class CustomIntegrationPage(QWizardPage):
         lay.addWidget(self.page_error)
         lay.addStretch(1)
 
-        for edit, name in ((self.host, "host"), (self.ports, "ports"), (self.username, "username"),
-                           (self.test_command, "test_command")):
+        for edit, name in (
+            (self.host, "host"),
+            (self.ports, "ports"),
+            (self.username, "username"),
+            (self.test_command, "test_command"),
+        ):
             edit.textChanged.connect(lambda text, name=name: self._set(name, text))
         self.public_key.textChanged.connect(self._public_key_changed)
         self.verify.toggled.connect(self._verify_changed)
@@ -488,7 +511,9 @@ class CustomIntegrationPage(QWizardPage):
                 "Host keys",
                 f"Keys presented by {host} on port {found.port}. They were read over the network: "
                 "compare the fingerprint with the one the host's administrator gives you before "
-                "using a key.", items)
+                "using a key.",
+                items,
+            )
             if chosen is None:
                 self._public_key_changed()
                 return
@@ -498,8 +523,9 @@ class CustomIntegrationPage(QWizardPage):
             self.read_public.setEnabled(self.verify.isChecked())
             _status(self.key_info, False, error_text(exc))
 
-        return self.ctx.run_in_background(lambda: read_host_keys(host, ports, timeout=timeout),
-                                          done, failed, checks=True)
+        return self.ctx.run_in_background(
+            lambda: read_host_keys(host, ports, timeout=timeout), done, failed, checks=True
+        )
 
     def _show_pin(self, result: CheckResult | None) -> None:
         seen = result.details.get("seen_host_key") if result is not None else None
@@ -511,7 +537,8 @@ class CustomIntegrationPage(QWizardPage):
             info = parse_public_key(seen)
             self.pin_text.setText(
                 f"<span style='color:{WARN_COLOUR}'>The host presented {html.escape(info.describe())}. "
-                f"{COMPARE_HINT}</span>")
+                f"{COMPARE_HINT}</span>"
+            )
 
     def _checked(self, results: list[CheckResult]) -> None:
         self._show_pin(results[0] if results else None)
@@ -524,9 +551,11 @@ class CustomIntegrationPage(QWizardPage):
         if not self.check_box.running:
             self.check_box.button.setEnabled(allowed)
         self.check_gate.setVisible(not allowed)
-        self.check_gate.setText("" if allowed else
-                                "Verification is off: tick “I understand …” above to check "
-                                "anyway, or turn verification on.")
+        self.check_gate.setText(
+            ""
+            if allowed
+            else "Verification is off: tick “I understand …” above to check anyway, or turn verification on."
+        )
 
     def pin_seen_key(self) -> None:
         if not self.seen_key:
@@ -543,13 +572,17 @@ class CustomIntegrationPage(QWizardPage):
             settings = self.draft.settings()
             present = {k for k in self.draft.stored.secrets if self.draft.secrets.get(k, "") is not None}
             present |= set(self.draft.typed_secrets())
-            self.ctx.spec.validate(settings, ValidationContext(self.ctx.tenant.is_root, frozenset(present), enabled=True))  # type: ignore[misc]
+            self.ctx.spec.validate(
+                settings, ValidationContext(self.ctx.tenant.is_root, frozenset(present), enabled=True)
+            )  # type: ignore[misc]
         except ValidationError as exc:
             self.page_error.setText(html.escape(f"{exc}."))
             return False
         if not self.verify.isChecked() and not self.acknowledge.isChecked():
-            self.page_error.setText("Verification is off: tick “I understand; connect without "
-                                    "verifying the host”, or turn verification on and paste the key.")
+            self.page_error.setText(
+                "Verification is off: tick “I understand; connect without "
+                "verifying the host”, or turn verification on and paste the key."
+            )
             return False
         self.page_error.setText("")
         return True
@@ -585,16 +618,22 @@ class HostVerificationPanel(QWidget):
         settings = state.settings
         seen = seen_host_key(state) if settings.get("verify_host", True) is False else None
         if settings.get("verify_host", True) is False:
-            text = (f"<span style='color:{ERROR_COLOUR}'><b>Host verification is off.</b> The host "
-                    "is not verified before the password or key login is sent.</span>")
+            text = (
+                f"<span style='color:{ERROR_COLOUR}'><b>Host verification is off.</b> The host "
+                "is not verified before the password or key login is sent.</span>"
+            )
             if seen:
-                text += f"<br>The last check saw {html.escape(parse_public_key(seen).describe())}. {COMPARE_HINT}"
+                text += (
+                    f"<br>The last check saw {html.escape(parse_public_key(seen).describe())}. {COMPARE_HINT}"
+                )
             else:
                 text += "<br>Run Check connection to see the host's key, or set the key in the wizard."
         elif settings.get("host_public_key"):
             info = parse_public_key(settings["host_public_key"])
-            text = (f"<span style='color:{OK_COLOUR}'>✓ Host verified against the pinned key</span> "
-                    f"{html.escape(info.describe())}.")
+            text = (
+                f"<span style='color:{OK_COLOUR}'>✓ Host verified against the pinned key</span> "
+                f"{html.escape(info.describe())}."
+            )
         else:
             text = "No host key is pinned yet; set it in the wizard."
         self.state_label.setText(text)
@@ -611,8 +650,9 @@ class HostVerificationPanel(QWidget):
         self.pin_button.setEnabled(False)
 
         def work() -> None:
-            ws.update_integration(tid, IntegrationEdit(
-                "custom", values={"verify_host": "true", "host_public_key": line}))
+            ws.update_integration(
+                tid, IntegrationEdit("custom", values={"verify_host": "true", "host_public_key": line})
+            )
 
         def done(_: Any) -> None:
             self.task = None

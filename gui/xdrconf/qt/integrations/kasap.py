@@ -35,16 +35,20 @@ NOT_SET = QDate(2000, 1, 1)
 def expiry_html(issued: str | None, today: _dt.date) -> str:
     """The expiry line, coloured as the flags are (warning from 30 days before)."""
     if not issued:
-        return (f"<span style='color:{COLOURS['warning']}'>Issue date not set: the expiry (12 "
-                "months after issue) cannot be tracked.</span>")
+        return (
+            f"<span style='color:{COLOURS['warning']}'>Issue date not set: the expiry (12 "
+            "months after issue) cannot be tracked.</span>"
+        )
     text = core.expiry_text({"token_issued": issued}, today)
     expiry = core.expiry_of({"token_issued": issued})
     assert expiry is not None
     left = (expiry - today).days
     level = "error" if left <= 0 else "warning" if left <= core.WARN_DAYS else "ok"
     advice = "" if level == "ok" else " Reissue it in KASAP and replace it here."
-    return (f"<span style='color:{COLOURS[level]}'>Token issued on {html.escape(issued)}, "
-            f"{html.escape(text)}.{advice}</span>")
+    return (
+        f"<span style='color:{COLOURS[level]}'>Token issued on {html.escape(issued)}, "
+        f"{html.escape(text)}.{advice}</span>"
+    )
 
 
 class KasapPage(QWizardPage):
@@ -54,8 +58,9 @@ class KasapPage(QWizardPage):
         self.ctx = ctx
         draft = ctx.draft
         self.setTitle("Kaspersky Automated Security Awareness Platform")
-        self.setSubTitle("The OpenAPI URL and the token from KASAP: Dashboard → Import and sync "
-                         "→ OpenAPI tab.")
+        self.setSubTitle(
+            "The OpenAPI URL and the token from KASAP: Dashboard → Import and sync → OpenAPI tab."
+        )
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.url = QLineEdit(draft.stored_text("url"))
@@ -99,11 +104,19 @@ class KasapPage(QWizardPage):
             cb.setChecked(name in confirmed)
             self.rights[name] = cb
             blay.addWidget(cb)
-        blay.addWidget(hint("A check can only prove the first (it lists the learning groups); "
-                            "the other two would change data in KASAP."))
+        blay.addWidget(
+            hint(
+                "A check can only prove the first (it lists the learning groups); "
+                "the other two would change data in KASAP."
+            )
+        )
         layout.addWidget(box)
-        layout.addWidget(hint("The token is valid for 12 months; from 30 days before it expires "
-                              "the tenant is flagged in the main window."))
+        layout.addWidget(
+            hint(
+                "The token is valid for 12 months; from 30 days before it expires "
+                "the tenant is flagged in the main window."
+            )
+        )
         self.error = QLabel()
         self.errors = FieldErrors(self.error)
         layout.addWidget(self.error)
@@ -162,9 +175,12 @@ class KasapPanel(QGroupBox):
         layout.addWidget(self.expiry)
         confirmed = set(settings.get("rights_confirmed") or [])
         missing = [shown for name, shown in core.RIGHTS if name not in confirmed]
-        rights = QLabel("Token rights: all three confirmed." if not missing else
-                        f"<span style='color:{COLOURS['warning']}'>Token rights not confirmed: "
-                        f"{html.escape('; '.join(missing))}.</span>")
+        rights = QLabel(
+            "Token rights: all three confirmed."
+            if not missing
+            else f"<span style='color:{COLOURS['warning']}'>Token rights not confirmed: "
+            f"{html.escape('; '.join(missing))}.</span>"
+        )
         rights.setObjectName("rights")
         rights.setWordWrap(True)
         layout.addWidget(rights)
@@ -200,14 +216,20 @@ class KasapPanel(QGroupBox):
         self.button.setEnabled(True)
         result, groups = value
         if not result.ok:
-            self.groups.setText(f"<span style='color:{COLOURS['error']}'><b>"
-                                f"{html.escape(result.category.value)}</b>: "
-                                f"{html.escape(result.message)}</span>")
+            self.groups.setText(
+                f"<span style='color:{COLOURS['error']}'><b>"
+                f"{html.escape(result.category.value)}</b>: "
+                f"{html.escape(result.message)}</span>"
+            )
             return
-        items = "".join(f"<li>{html.escape(g['name'])} <span style='color:#777'>({html.escape(g['id'])})</span></li>"
-                        for g in groups)
-        self.groups.setText(f"{len(groups)} learning group{'s' if len(groups) != 1 else ''}"
-                            + (f"<ul style='margin-top:2px'>{items}</ul>" if items else "."))
+        items = "".join(
+            f"<li>{html.escape(g['name'])} <span style='color:#777'>({html.escape(g['id'])})</span></li>"
+            for g in groups
+        )
+        self.groups.setText(
+            f"{len(groups)} learning group{'s' if len(groups) != 1 else ''}"
+            + (f"<ul style='margin-top:2px'>{items}</ul>" if items else ".")
+        )
 
     def _failed(self, exc: BaseException) -> None:
         from ..dialogs import error_text

@@ -75,8 +75,9 @@ class ConnectionDialog(QDialog):
     new connection, the key type. Input is checked on OK; the dialog stays open and names
     the field while it is wrong."""
 
-    def __init__(self, parent: QWidget | None, items: list[dict[str, Any]],
-                 conn: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None, items: list[dict[str, Any]], conn: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(parent)
         self.items = items
         self.conn = conn
@@ -99,8 +100,11 @@ class ConnectionDialog(QDialog):
             self.key_type.addItem(label, value)
         if conn is None:
             form.addRow("Key type", self.key_type)
-            note = QLabel("Saving generates an XDR ID, a private key (kept in the OS keyring) and a "
-                          "self-signed client certificate valid for 365 days.", self)
+            note = QLabel(
+                "Saving generates an XDR ID, a private key (kept in the OS keyring) and a "
+                "self-signed client certificate valid for 365 days.",
+                self,
+            )
         else:
             self.key_type.setVisible(False)
             note = QLabel("The XDR ID, key and certificate stay the same.", self)
@@ -110,7 +114,9 @@ class ConnectionDialog(QDialog):
         self.error.setStyleSheet(f"color: {colour('error').name()}")
         self.error.setWordWrap(True)
         self.error.setVisible(False)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
@@ -122,8 +128,12 @@ class ConnectionDialog(QDialog):
 
     def accept(self) -> None:
         try:
-            host, port = kata.validate_target(self.items, self.host.text(), str(self.port.value()),
-                                              skip=self.conn["id"] if self.conn else "")
+            host, port = kata.validate_target(
+                self.items,
+                self.host.text(),
+                str(self.port.value()),
+                skip=self.conn["id"] if self.conn else "",
+            )
         except ValidationError as exc:
             self.error.setText(str(exc))
             self.error.setVisible(True)
@@ -216,8 +226,12 @@ class KataConnectionsWidget(QWidget):
         self.edit_btn = self._button("Edit…", self.edit, row, "editButton")
         self.delete_btn = self._button("Delete", self.delete, row, "deleteButton")
         row.addStretch(1)
-        self.check_btn = self._button("Check connection", lambda: self.check(only_selected=True), row, "checkButton")
-        self.check_all_btn = self._button("Check all", lambda: self.check(only_selected=False), row, "checkAllButton")
+        self.check_btn = self._button(
+            "Check connection", lambda: self.check(only_selected=True), row, "checkButton"
+        )
+        self.check_all_btn = self._button(
+            "Check all", lambda: self.check(only_selected=False), row, "checkAllButton"
+        )
         left.addLayout(row)
         self.message = self._label("message")
         left.addWidget(self.message)
@@ -265,7 +279,9 @@ class KataConnectionsWidget(QWidget):
             label.setWordWrap(True)
         actions = QHBoxLayout()
         self.generate_btn = self._button("Generate…", self.regenerate, actions, "generateButton")
-        self.generate_btn.setToolTip("A new private key and certificate; the KATA administrator must approve again")
+        self.generate_btn.setToolTip(
+            "A new private key and certificate; the KATA administrator must approve again"
+        )
         self.export_btn = self._button("Export certificate…", self.export, actions, "exportButton")
         actions.addStretch(1)
         form.addRow("", actions)
@@ -313,10 +329,14 @@ class KataConnectionsWidget(QWidget):
         for conn in self.items():
             st = self.status(conn)
             until = kata.expires(conn)
-            item = QTreeWidgetItem([
-                kata.target_of(conn), conn.get("key_type", ""),
-                until.strftime("%Y-%m-%d") if until else "", st.category if st else "not checked",
-            ])
+            item = QTreeWidgetItem(
+                [
+                    kata.target_of(conn),
+                    conn.get("key_type", ""),
+                    until.strftime("%Y-%m-%d") if until else "",
+                    st.category if st else "not checked",
+                ]
+            )
             item.setData(0, Qt.ItemDataRole.UserRole, conn["id"])
             item.setToolTip(0, f"XDR ID {conn['id']}")
             item.setIcon(3, mark_icon(_level(st.category if st else None)))
@@ -405,7 +425,9 @@ class KataConnectionsWidget(QWidget):
         self.reveal_btn.setText("Reveal")
 
     # ---- background work -------------------------------------------------------------------
-    def _run(self, what: str, fn: Callable[[], Any], on_done: Callable[[Any], None], *, checks: bool = False) -> None:
+    def _run(
+        self, what: str, fn: Callable[[], Any], on_done: Callable[[Any], None], *, checks: bool = False
+    ) -> None:
         self.busy = True
         self._say(what, "running")
         self._show_selected()
@@ -441,9 +463,21 @@ class KataConnectionsWidget(QWidget):
         added = [i for i in after if i not in before]
         removed = [i for i in before if i not in after]
         renewed = [i for i in after if i in before and after[i]["fingerprint"] != before[i]["fingerprint"]]
-        moved = [i for i in after if i in before and (after[i]["host"], after[i]["port"]) != (before[i]["host"], before[i]["port"])]
-        parts = [f"{len(x)} {word}" for x, word in ((added, "added"), (removed, "removed"),
-                                                      (renewed, "new certificate(s)"), (moved, "moved")) if x]
+        moved = [
+            i
+            for i in after
+            if i in before and (after[i]["host"], after[i]["port"]) != (before[i]["host"], before[i]["port"])
+        ]
+        parts = [
+            f"{len(x)} {word}"
+            for x, word in (
+                (added, "added"),
+                (removed, "removed"),
+                (renewed, "new certificate(s)"),
+                (moved, "moved"),
+            )
+            if x
+        ]
         return [f"KATA connections: {', '.join(parts)}"] if parts else []
 
     # ---- actions --------------------------------------------------------------------------
@@ -456,24 +490,32 @@ class KataConnectionsWidget(QWidget):
         what = f"Generating the {key_type} key and certificate for {host}…"
         if self.draft is None:
             ws, tid = self.ctx.workspace, self.ctx.tenant_id
-            self._run(what, lambda: kata.add_connection(ws, tid, host, port, key_type),
-                      lambda conn: self._saved(conn["id"], self._added_text(conn)))
+            self._run(
+                what,
+                lambda: kata.add_connection(ws, tid, host, port, key_type),
+                lambda conn: self._saved(conn["id"], self._added_text(conn)),
+            )
             return
 
         def made(result: tuple[dict[str, Any], str]) -> None:
             conn, key_pem = result
             assert self.draft is not None
             self.draft.set_secret(kata.secret_name(conn["id"]), key_pem)
-            self._put_draft(self.items() + [conn], conn["id"],
-                            self._added_text(conn) + " It is saved when you finish the wizard.")
+            self._put_draft(
+                self.items() + [conn],
+                conn["id"],
+                self._added_text(conn) + " It is saved when you finish the wizard.",
+            )
 
         self._run(what, lambda: kata.new_connection(items, host, port, key_type), made)
 
     @staticmethod
     def _added_text(conn: dict[str, Any]) -> str:
-        return (f"Connection to {kata.target_of(conn)} added with XDR ID {conn['id']}. Check the connection, "
-                "then ask the KATA administrator to accept the request with fingerprint "
-                f"{format_fingerprint(conn['fingerprint'])}.")
+        return (
+            f"Connection to {kata.target_of(conn)} added with XDR ID {conn['id']}. Check the connection, "
+            "then ask the KATA administrator to accept the request with fingerprint "
+            f"{format_fingerprint(conn['fingerprint'])}."
+        )
 
     def edit(self) -> None:
         conn = self.selected()
@@ -485,8 +527,11 @@ class KataConnectionsWidget(QWidget):
         host, port, _ = dlg.result_values
         if self.draft is None:
             ws, tid = self.ctx.workspace, self.ctx.tenant_id
-            self._run("Saving…", lambda: kata.edit_connection(ws, tid, conn["id"], host=host, port=port),
-                      lambda c: self._saved(c["id"], f"The connection now goes to {kata.target_of(c)}."))
+            self._run(
+                "Saving…",
+                lambda: kata.edit_connection(ws, tid, conn["id"], host=host, port=port),
+                lambda c: self._saved(c["id"], f"The connection now goes to {kata.target_of(c)}."),
+            )
             return
         items, moved = kata.moved(self.items(), conn["id"], host, port)
         self.local_status.pop(conn["id"], None)
@@ -499,23 +544,32 @@ class KataConnectionsWidget(QWidget):
         if not self.prompts.confirm(
             "Delete connection",
             f"Delete the KATA connection to {kata.target_of(conn)}?",
-            [f"XDR ID {conn['id']}", "Its private key is deleted from the OS keyring; KATA will no "
-             "longer accept requests from this XDR ID unless the key is restored."],
+            [
+                f"XDR ID {conn['id']}",
+                "Its private key is deleted from the OS keyring; KATA will no "
+                "longer accept requests from this XDR ID unless the key is restored.",
+            ],
         ):
             return
         name = kata.secret_name(conn["id"])
         if self.draft is None:
             ws, tid = self.ctx.workspace, self.ctx.tenant_id
-            self._run("Deleting…", lambda: kata.remove_connection(ws, tid, conn["id"]),
-                      lambda c: self._saved(None, f"Deleted the connection to {kata.target_of(c)} and its key."))
+            self._run(
+                "Deleting…",
+                lambda: kata.remove_connection(ws, tid, conn["id"]),
+                lambda c: self._saved(None, f"Deleted the connection to {kata.target_of(c)} and its key."),
+            )
             return
         if self.draft.has_stored_secret(name):
             self.draft.set_secret(name, None)
         else:
             self.draft.secrets.pop(name, None)
         self.local_status.pop(conn["id"], None)
-        self._put_draft([c for c in self.items() if c["id"] != conn["id"]], None,
-                        f"The connection to {kata.target_of(conn)} will be deleted when you finish the wizard.")
+        self._put_draft(
+            [c for c in self.items() if c["id"] != conn["id"]],
+            None,
+            f"The connection to {kata.target_of(conn)} will be deleted when you finish the wizard.",
+        )
 
     def regenerate(self) -> None:
         conn = self.selected()
@@ -524,15 +578,21 @@ class KataConnectionsWidget(QWidget):
         if not self.prompts.confirm(
             "Generate a new certificate",
             "Generate a new private key and certificate for this connection?",
-            ["The current key is deleted and the KATA administrator must accept the connection "
-             "again (the fingerprint changes).", f"XDR ID {conn['id']} stays the same."],
+            [
+                "The current key is deleted and the KATA administrator must accept the connection "
+                "again (the fingerprint changes).",
+                f"XDR ID {conn['id']} stays the same.",
+            ],
         ):
             return
         what = "Generating a new key and certificate…"
         if self.draft is None:
             ws, tid = self.ctx.workspace, self.ctx.tenant_id
-            self._run(what, lambda: kata.regenerate(ws, tid, conn["id"]),
-                      lambda c: self._saved(c["id"], self._renewed_text(c)))
+            self._run(
+                what,
+                lambda: kata.regenerate(ws, tid, conn["id"]),
+                lambda c: self._saved(c["id"], self._renewed_text(c)),
+            )
             return
         items = self.items()
 
@@ -547,8 +607,10 @@ class KataConnectionsWidget(QWidget):
 
     @staticmethod
     def _renewed_text(conn: dict[str, Any]) -> str:
-        return ("New key and certificate generated; ask the KATA administrator to accept the request "
-                f"with fingerprint {format_fingerprint(conn['fingerprint'])}.")
+        return (
+            "New key and certificate generated; ask the KATA administrator to accept the request "
+            f"with fingerprint {format_fingerprint(conn['fingerprint'])}."
+        )
 
     def toggle_reveal(self) -> None:
         conn = self.selected()
@@ -566,12 +628,18 @@ class KataConnectionsWidget(QWidget):
         if self.draft is not None and not self.draft.has_stored_secret(name):
             self._say("This connection has no private key stored; generate a new one.", "error")
             return
-        self._run("Reading the private key from the OS keyring…", lambda: kata.private_key(ws, tid, conn["id"]),
-                  lambda key: self._show_key(conn["id"], key))
+        self._run(
+            "Reading the private key from the OS keyring…",
+            lambda: kata.private_key(ws, tid, conn["id"]),
+            lambda key: self._show_key(conn["id"], key),
+        )
 
     def _show_key(self, xdr_id: str, key_pem: str | None) -> None:
         if not key_pem:
-            self._say("The private key is not in the OS keyring (e.g. after an import); generate a new one.", "error")
+            self._say(
+                "The private key is not in the OS keyring (e.g. after an import); generate a new one.",
+                "error",
+            )
             return
         current = self.selected()
         if current is None or current["id"] != xdr_id:
@@ -594,8 +662,10 @@ class KataConnectionsWidget(QWidget):
         if conn is None:
             return
         path = self.prompts.save_file(
-            "Export certificate", f"xdr-{conn['id']}.pem",
-            "PEM certificate (*.pem *.crt);;DER certificate (*.der *.cer)")
+            "Export certificate",
+            f"xdr-{conn['id']}.pem",
+            "PEM certificate (*.pem *.crt);;DER certificate (*.der *.cer)",
+        )
         if not path:
             return
         der = Path(path).suffix.lower() in (".der", ".cer")
@@ -605,13 +675,19 @@ class KataConnectionsWidget(QWidget):
             Path(path).write_bytes(data)
             return path
 
-        self._run("Writing the certificate…", write,
-                  lambda p: self._say(f"Certificate written to {p} ({'DER' if der else 'PEM'})."))
+        self._run(
+            "Writing the certificate…",
+            write,
+            lambda p: self._say(f"Certificate written to {p} ({'DER' if der else 'PEM'})."),
+        )
 
     def set_enabled(self, on: bool) -> None:
         ws, tid = self.ctx.workspace, self.ctx.tenant_id
-        self._run("Saving…", lambda: ws.set_enabled(tid, kata.KIND, on),
-                  lambda _: self._saved(None, f"KATA integration turned {'on' if on else 'off'}."))
+        self._run(
+            "Saving…",
+            lambda: ws.set_enabled(tid, kata.KIND, on),
+            lambda _: self._saved(None, f"KATA integration turned {'on' if on else 'off'}."),
+        )
 
     def check(self, *, only_selected: bool) -> None:
         conn = self.selected() if only_selected else None
@@ -626,6 +702,7 @@ class KataConnectionsWidget(QWidget):
             def probe() -> list[CheckResult]:
                 return run_check(ws, tid, kata.KIND, extra=extra, draft=state, draft_secrets=typed)
         else:
+
             def probe() -> list[CheckResult]:
                 results = run_check(ws, tid, kata.KIND, extra=extra)
                 if not ws.readonly:
@@ -646,7 +723,9 @@ class KataConnectionsWidget(QWidget):
         if len(results) == 1:
             self._say(f"{results[0].category.value}: {results[0].message}", _level(results[0].category.value))
         else:
-            self._say(f"{len(results) - len(bad)} of {len(results)} connection(s) ok.", "error" if bad else "ok")
+            self._say(
+                f"{len(results) - len(bad)} of {len(results)} connection(s) ok.", "error" if bad else "ok"
+            )
         if self.draft is None:
             self.ctx.refresh()
 
@@ -657,8 +736,10 @@ class KataConnectionsPage(QWizardPage):
     def __init__(self, ctx: IntegrationUiContext) -> None:
         super().__init__()
         self.setTitle("KATA/KEDR — connections")
-        self.setSubTitle("Add a connection for each KATA Central Node. Each gets an XDR ID, a private key and "
-                         "a client certificate; the KATA administrator accepts it by its SHA-256 fingerprint.")
+        self.setSubTitle(
+            "Add a connection for each KATA Central Node. Each gets an XDR ID, a private key and "
+            "a client certificate; the KATA administrator accepts it by its SHA-256 fingerprint."
+        )
         self.widget = KataConnectionsWidget(ctx, self)
         lay = QVBoxLayout(self)
         lay.addWidget(self.widget)

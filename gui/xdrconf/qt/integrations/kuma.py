@@ -57,8 +57,15 @@ from ...core.kuma_api import (
 if TYPE_CHECKING:
     from . import IntegrationUiContext
 
-ALERT_COLUMNS = (("id", "ID"), ("name", "Name"), ("severity", "Severity"), ("status", "Status"),
-                 ("first_seen", "First seen"), ("last_seen", "Last seen"), ("events", "Events"))
+ALERT_COLUMNS = (
+    ("id", "ID"),
+    ("name", "Name"),
+    ("severity", "Severity"),
+    ("status", "Status"),
+    ("first_seen", "First seen"),
+    ("last_seen", "Last seen"),
+    ("events", "Events"),
+)
 _SEVERITY_COLOURS = {"Critical": "#b00020", "High": "#d35400", "Medium": "#9a7d0a", "Low": "#2e7d32"}
 _ALERT_ID = "alert id"
 
@@ -103,12 +110,16 @@ class _RowsModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.columns[section][1]
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid():
             return None
         row = self.rows[index.row()]
@@ -143,7 +154,7 @@ class IncidentsPanel(QWidget):
     """Receive incidents, look at their events, close them with a reason, run commands."""
 
     received = Signal(object)  # MergeSummary, after a receive was merged
-    closed = Signal(str)       # the alert id, after KUMA closed it
+    closed = Signal(str)  # the alert id, after KUMA closed it
     command_done = Signal(object)  # CommandResponse
 
     def __init__(self, ctx: "IntegrationUiContext") -> None:
@@ -214,7 +225,9 @@ class IncidentsPanel(QWidget):
         actions.addWidget(QLabel("Command:"))
         self.command_combo = QComboBox()
         self.command_combo.setMinimumContentsLength(22)
-        self.command_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.command_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         actions.addWidget(self.command_combo, 1)
         self.run_button = QPushButton("Run")
         actions.addWidget(self.run_button)
@@ -296,8 +309,14 @@ class IncidentsPanel(QWidget):
         self._busy(self.task is not None)
 
     # ---- work ----------------------------------------------------------------------------------
-    def _start(self, fn: Callable[..., Any], on_done: Callable[[Any], None], cancel: threading.Event,
-               *, progress: Callable[[Any], None] | None = None) -> None:
+    def _start(
+        self,
+        fn: Callable[..., Any],
+        on_done: Callable[[Any], None],
+        cancel: threading.Event,
+        *,
+        progress: Callable[[Any], None] | None = None,
+    ) -> None:
         self._cancel = cancel
 
         def finished_ok(value: Any) -> None:
@@ -315,8 +334,9 @@ class IncidentsPanel(QWidget):
             self.info.setText(str(exc))
             self.ctx.show_error(exc)
 
-        self.task = self.ctx.run_in_background(fn, finished_ok, failed, on_progress=progress,
-                                               cancel=cancel, checks=True)
+        self.task = self.ctx.run_in_background(
+            fn, finished_ok, failed, on_progress=progress, cancel=cancel, checks=True
+        )
         self._busy(True)
 
     def cancel(self) -> None:
@@ -333,8 +353,9 @@ class IncidentsPanel(QWidget):
 
         def work(report: Callable[[Any], None]) -> Any:
             store = store_for(ws, tid)
-            result = receive_alerts(self._connection(), status, cancel=cancel,
-                                    on_page=lambda page, total: report((page, total)))
+            result = receive_alerts(
+                self._connection(), status, cancel=cancel, on_page=lambda page, total: report((page, total))
+            )
             return store.merge(result)
 
         def progress(value: Any) -> None:
@@ -356,10 +377,13 @@ class IncidentsPanel(QWidget):
             return
         alert_id, reason = str(alert["id"]), self.reason_combo.currentText()
         if not self._prompts().confirm(
-                "Close incident",
-                f"Close alert {alert_id} in KUMA with the reason '{reason}'?",
-                [f"Name: {alert_row(alert)['name']}",
-                 "KUMA closes the alert for everyone; it leaves the list of new alerts."]):
+            "Close incident",
+            f"Close alert {alert_id} in KUMA with the reason '{reason}'?",
+            [
+                f"Name: {alert_row(alert)['name']}",
+                "KUMA closes the alert for everyone; it leaves the list of new alerts.",
+            ],
+        ):
             return
         ws, tid = self.ctx.workspace, self.ctx.tenant_id
         cancel = threading.Event()
@@ -422,7 +446,9 @@ class IncidentsPanel(QWidget):
             edit = QLineEdit(known.get(name, ""))
             form.addRow(f"<{name}>:", edit)
             edits[name] = edit
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(dialog.accept)
         buttons.rejected.connect(dialog.reject)
         form.addRow(buttons)
@@ -459,7 +485,9 @@ class CommandsDialog(QDialog):
 
     saved = Signal()
 
-    def __init__(self, ctx: "IntegrationUiContext", commands: list[Command], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: "IntegrationUiContext", commands: list[Command], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("kumaCommands")
         self.setWindowTitle(f"KUMA connector commands — {ctx.workspace.tree.path(ctx.tenant_id)}")
@@ -475,16 +503,20 @@ class CommandsDialog(QDialog):
         self.new_button = QPushButton("New")
         self.delete_button = QPushButton("Delete")
         self.defaults_button = QPushButton("Defaults")
-        self.defaults_button.setToolTip("Replace the list with the seed's commands: receive, and close per reason")
+        self.defaults_button.setToolTip(
+            "Replace the list with the seed's commands: receive, and close per reason"
+        )
         for b in (self.new_button, self.delete_button, self.defaults_button):
             row.addWidget(b)
         left.addLayout(row)
         lay.addLayout(left, 1)
 
         right = QVBoxLayout()
-        hint = QLabel("Placeholders such as <Alert ID> are filled in when the command runs (the "
-                      "selected alert's ID for <Alert ID>). Commands are kept with the tenant's "
-                      "settings and hold no secrets: xdrconf adds the API token itself.")
+        hint = QLabel(
+            "Placeholders such as <Alert ID> are filled in when the command runs (the "
+            "selected alert's ID for <Alert ID>). Commands are kept with the tenant's "
+            "settings and hold no secrets: xdrconf adds the API token itself."
+        )
         hint.setWordWrap(True)
         right.addWidget(hint)
         form = QFormLayout()
@@ -492,8 +524,11 @@ class CommandsDialog(QDialog):
         self.method = QComboBox()
         self.method.addItems(list(METHODS))
         settings = ctx.state.settings
-        base = (base_url(settings) if settings.get("host")
-                else f"https://host:7223/api/{settings.get('api_version', 'v1')}") + "/"
+        base = (
+            base_url(settings)
+            if settings.get("host")
+            else f"https://host:7223/api/{settings.get('api_version', 'v1')}"
+        ) + "/"
         self.path = QLineEdit()
         self.path.setPlaceholderText("alerts/close   (placeholders such as <Alert ID> allowed)")
         path_row = QHBoxLayout()
@@ -505,7 +540,9 @@ class CommandsDialog(QDialog):
         self.query.setPlaceholderText("one per line: name=value   (withEvents= for a bare flag)")
         self.query.setMaximumHeight(70)
         self.headers = QPlainTextEdit()
-        self.headers.setPlaceholderText("one per line: Name: value   (no Authorization: the token is added by xdrconf)")
+        self.headers.setPlaceholderText(
+            "one per line: Name: value   (no Authorization: the token is added by xdrconf)"
+        )
         self.headers.setMaximumHeight(70)
         self.body = QPlainTextEdit()
         self.body.setFont(QFont("monospace"))
@@ -524,7 +561,9 @@ class CommandsDialog(QDialog):
         right.addWidget(self.error)
         self.apply_button = QPushButton("Apply to the list")
         right.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignRight)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         right.addWidget(self.buttons)
         lay.addLayout(right, 2)
 
@@ -561,12 +600,16 @@ class CommandsDialog(QDialog):
         self.body.setPlainText(c.body)
 
     def form_command(self) -> Command:
-        return parse_command({
-            "name": self.name.text(), "method": self.method.currentText(), "path": self.path.text(),
-            "query": _text_pairs(self.query.toPlainText(), "=", "Query"),
-            "headers": _text_pairs(self.headers.toPlainText(), ": ", "Headers"),
-            "body": self.body.toPlainText(),
-        })
+        return parse_command(
+            {
+                "name": self.name.text(),
+                "method": self.method.currentText(),
+                "path": self.path.text(),
+                "query": _text_pairs(self.query.toPlainText(), "=", "Query"),
+                "headers": _text_pairs(self.headers.toPlainText(), ": ", "Headers"),
+                "body": self.body.toPlainText(),
+            }
+        )
 
     def apply(self) -> bool:
         """Validate the form and put it into the list (replacing the selected command)."""

@@ -68,8 +68,9 @@ class TokenDialog(QDialog):
         layout.addWidget(self.field)
         layout.addWidget(hint("The token is kept in the OS keyring only, never in the settings file."))
         self.buttons = QDialogButtonBox()
-        self.ok = self.buttons.addButton("Replace" if replace else "Add",
-                                         QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok = self.buttons.addButton(
+            "Replace" if replace else "Add", QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.ok.setEnabled(False)
         self.field.textChanged.connect(lambda t: self.ok.setEnabled(bool(t.strip())))
@@ -85,8 +86,9 @@ class TokenRow(QWidget):
     """'Token: stored in the OS keyring' + Add token / Replace token. A typed token goes to
     the draft (on_new is told) and is never shown again."""
 
-    def __init__(self, ctx: IntegrationUiContext, name: str, what: str,
-                 on_new: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, ctx: IntegrationUiContext, name: str, what: str, on_new: Callable[[], None] | None = None
+    ) -> None:
         super().__init__()
         self.ctx, self.name, self.what, self.on_new = ctx, name, what, on_new
         self.dialog: TokenDialog | None = None
@@ -124,8 +126,9 @@ class TokenRow(QWidget):
     def open_dialog(self) -> TokenDialog:
         replace = self.stored or self.typed
         verb = "Replace" if replace else "Add"
-        self.dialog = TokenDialog(self, f"{verb} {self.what.lower()}",
-                                  f"Enter the {self.what.lower()}:", replace)
+        self.dialog = TokenDialog(
+            self, f"{verb} {self.what.lower()}", f"Enter the {self.what.lower()}:", replace
+        )
         self.dialog.accepted.connect(self._accepted)
         self.dialog.open()
         return self.dialog
@@ -171,8 +174,9 @@ class TipServicePage(QWizardPage):
         self.ctx = ctx
         draft = ctx.draft
         self.setTitle("Kaspersky TIP")
-        self.setSubTitle("Reputation of the observables in alerts and incidents from Kaspersky "
-                         "Threat Intelligence Portal.")
+        self.setSubTitle(
+            "Reputation of the observables in alerts and incidents from Kaspersky Threat Intelligence Portal."
+        )
         layout = QVBoxLayout(self)
 
         # Proxy: Root only; children follow Root.
@@ -181,14 +185,20 @@ class TipServicePage(QWizardPage):
             self.proxy.setObjectName("proxy")
             self.proxy.setChecked(bool(draft.stored.settings.get("proxy")))
             layout.addWidget(self.proxy)
-            layout.addWidget(hint("Applies to every tenant: child tenants follow the Root tenant's "
-                                  "choice. The proxy server itself is set in the application settings."))
+            layout.addWidget(
+                hint(
+                    "Applies to every tenant: child tenants follow the Root tenant's "
+                    "choice. The proxy server itself is set in the application settings."
+                )
+            )
         else:
             self.proxy = None
             root = ctx.workspace.tree.root.integrations.get("tip")
             on = bool(root and root.settings.get("proxy"))
-            label = hint(f"Proxy: {'on' if on else 'off'}, as set for the Root tenant (only the "
-                         "Root tenant has this toggle; it applies to all tenants).")
+            label = hint(
+                f"Proxy: {'on' if on else 'off'}, as set for the Root tenant (only the "
+                "Root tenant has this toggle; it applies to all tenants)."
+            )
             label.setObjectName("proxyNote")
             layout.addWidget(label)
 
@@ -212,8 +222,12 @@ class TipServicePage(QWizardPage):
         ttl_row.addWidget(self.ttl_unit)
         ttl_row.addStretch(1)
         layout.addLayout(ttl_row)
-        layout.addWidget(hint("How long lookup results are kept in the local cache: 7 days by "
-                              "default; leave it empty to keep them without limit."))
+        layout.addWidget(
+            hint(
+                "How long lookup results are kept in the local cache: 7 days by "
+                "default; leave it empty to keep them without limit."
+            )
+        )
 
         layout.addSpacing(8)
         # One of the two services.
@@ -260,7 +274,8 @@ class TipServicePage(QWizardPage):
         }
         assert self.ctx.draft is not None
         if self.proxy is not None and self.proxy.isChecked() != bool(
-                self.ctx.draft.stored.settings.get("proxy")):
+            self.ctx.draft.stored.settings.get("proxy")
+        ):
             values["proxy"] = self.proxy.isChecked()
         return values
 
@@ -290,8 +305,9 @@ class LookupPanel(QGroupBox):
         super().__init__("Look up an observable")
         self.setObjectName("tipLookupPanel")
         self.ctx = ctx
-        self._lookup = lookup or (lambda value, cancel: tip_lookup.lookup(
-            ctx.workspace, ctx.tenant_id, value, cancel=cancel))
+        self._lookup = lookup or (
+            lambda value, cancel: tip_lookup.lookup(ctx.workspace, ctx.tenant_id, value, cancel=cancel)
+        )
         self.task: Any = None
         self.shown_for = ""
         layout = QVBoxLayout(self)
@@ -335,8 +351,12 @@ class LookupPanel(QGroupBox):
         rlay.addWidget(self.note)
         self.result.hide()
         layout.addWidget(self.result)
-        layout.addWidget(hint("A lookup that reaches the portal may consume the token's quota; "
-                              "repeating it within the Cache TTL costs nothing."))
+        layout.addWidget(
+            hint(
+                "A lookup that reaches the portal may consume the token's quota; "
+                "repeating it within the Cache TTL costs nothing."
+            )
+        )
         self._typed("")
 
     def _typed(self, text: str) -> None:
@@ -353,8 +373,10 @@ class LookupPanel(QGroupBox):
             self.button.setEnabled(False)
             return
         same = obs.value == text.strip()
-        self.kind.setText(f"Recognised as {'an' if obs.label[0] in 'AEIM' else 'a'} {obs.label}"
-                          + ("." if same else f": {html.escape(obs.value)}"))
+        self.kind.setText(
+            f"Recognised as {'an' if obs.label[0] in 'AEIM' else 'a'} {obs.label}"
+            + ("." if same else f": {html.escape(obs.value)}")
+        )
         self.button.setEnabled(self.task is None)
 
     def start(self) -> None:
@@ -369,8 +391,9 @@ class LookupPanel(QGroupBox):
         self.result.show()
         self.verdict.setText("")
         self.facts.setText("")
-        self.task = self.ctx.run_in_background(lambda: self._lookup(value, cancel),
-                                               self._done, self._failed, cancel=cancel, checks=True)
+        self.task = self.ctx.run_in_background(
+            lambda: self._lookup(value, cancel), self._done, self._failed, cancel=cancel, checks=True
+        )
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -402,21 +425,32 @@ class LookupPanel(QGroupBox):
         if r.ok:
             colour = ZONE_COLOURS.get(r.zone.lower(), COLOURS["off"])
             zone = f" — {esc(r.zone)} zone" if r.zone else ""
-            self.verdict.setText(f"<b style='color:{colour}; font-size:14pt'>{esc(r.verdict)}</b>"
-                                 f"{zone}<br><span>{esc(what)}</span>")
-            rows = "".join(f"<tr><td style='padding-right:12px'><b>{esc(k)}</b></td><td>{esc(v)}</td></tr>"
-                           for k, v in r.facts)
+            self.verdict.setText(
+                f"<b style='color:{colour}; font-size:14pt'>{esc(r.verdict)}</b>"
+                f"{zone}<br><span>{esc(what)}</span>"
+            )
+            rows = "".join(
+                f"<tr><td style='padding-right:12px'><b>{esc(k)}</b></td><td>{esc(v)}</td></tr>"
+                for k, v in r.facts
+            )
             self.facts.setText(f"<table>{rows}</table>" if rows else "")
             self.facts.setVisible(bool(rows))
             if r.from_cache:
-                self.note.setText("From the local cache — no request was sent, no quota used. "
-                                  f"Looked up {r.fetched_at.replace('T', ' ')[:16]} UTC.")
+                self.note.setText(
+                    "From the local cache — no request was sent, no quota used. "
+                    f"Looked up {r.fetched_at.replace('T', ' ')[:16]} UTC."
+                )
             else:
                 self.note.setText("Answered by the portal just now; the request may have consumed quota.")
         else:
-            colour = COLOURS["warning"] if r.category in (Category.QUOTA_EXCEEDED, Category.RATE_LIMITED) else COLOURS["error"]
-            self.verdict.setText(f"<b style='color:{colour}'>{esc(r.category.value)}</b> "
-                                 f"<span>{esc(what)}</span>")
+            colour = (
+                COLOURS["warning"]
+                if r.category in (Category.QUOTA_EXCEEDED, Category.RATE_LIMITED)
+                else COLOURS["error"]
+            )
+            self.verdict.setText(
+                f"<b style='color:{colour}'>{esc(r.category.value)}</b> <span>{esc(what)}</span>"
+            )
             self.facts.setText("")
             self.facts.hide()
             self.note.setText(r.message)
