@@ -10,10 +10,10 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
-from support import secret_service  # noqa: E402
-from support.pki import TestCA  # noqa: E402
+from support import secret_service
+from support.pki import TestCA
 
 pytest_plugins: list[str] = []
 

@@ -386,7 +386,7 @@ class GarbagePeer:
             with conn:
                 conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 
-    def __enter__(self) -> "GarbagePeer":
+    def __enter__(self) -> GarbagePeer:
         self._thread.start()
         return self
 

@@ -130,7 +130,7 @@ def test_expiry_flags_around_the_30_day_boundary(day, level, words):
         "kasap", True, {"url": "https://k.example", "token_issued": issued.isoformat()}, {"token": "ref"}
     )
     assert expiry_of(state.settings) == _dt.date(2026, 3, 10)
-    now = _dt.datetime.combine(issued + _dt.timedelta(days=day), _dt.time(12), _dt.timezone.utc)
+    now = _dt.datetime.combine(issued + _dt.timedelta(days=day), _dt.time(12), _dt.UTC)
     flags = spec.flags(state, now)
     if level is None:
         assert flags == []
@@ -142,9 +142,9 @@ def test_expiry_flags_around_the_30_day_boundary(day, level, words):
 def test_tenant_flagged_through_workspace(ws, kasap, test_ca):
     configure(ws, kasap, test_ca, token_issued="2025-03-10")
     tenant = ws.tenant("Acme")
-    now = _dt.datetime(2026, 2, 20, tzinfo=_dt.timezone.utc)
+    now = _dt.datetime(2026, 2, 20, tzinfo=_dt.UTC)
     assert [(k, f.level) for k, f in ws.flags(tenant, now)] == [("kasap", "warning")]
-    assert ws.flags(tenant, _dt.datetime(2026, 2, 1, tzinfo=_dt.timezone.utc)) == []
+    assert ws.flags(tenant, _dt.datetime(2026, 2, 1, tzinfo=_dt.UTC)) == []
     ws.set_enabled("Acme", "kasap", False)
     assert ws.flags(tenant, now) == []  # only enabled integrations flag their tenant
 
@@ -152,7 +152,7 @@ def test_tenant_flagged_through_workspace(ws, kasap, test_ca):
 def test_unknown_issue_date_is_flagged():
     spec = catalog.spec_for("kasap")
     state = IntegrationState("kasap", True, {"url": "https://k.example"}, {"token": "ref"})
-    [flag] = spec.flags(state, _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc))
+    [flag] = spec.flags(state, _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC))
     assert flag.level == "warning" and "issue date" in flag.message
 
 

@@ -45,7 +45,7 @@ def test_properties_read_back_with_cryptography(identities, key_type, size):
     ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     assert ku.digital_signature and not ku.key_cert_sign
     cert.verify_directly_issued_by(cert)  # the self-signature is valid
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     assert now - dt.timedelta(minutes=10) < cert.not_valid_before_utc < now - dt.timedelta(minutes=4)
     assert cert.not_valid_after_utc - cert.not_valid_before_utc == dt.timedelta(days=365, minutes=5)
     der = cert.public_bytes(serialization.Encoding.DER)
@@ -108,7 +108,7 @@ def test_serials_and_fingerprints_are_unique():
 
 
 def test_custom_validity_and_clock():
-    now = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.UTC)
     ident = kata_certs.generate(XDR_ID, "p256", days=30, now=now)
     assert ident.not_before == now - dt.timedelta(minutes=5)
     assert ident.not_after == now + dt.timedelta(days=30)

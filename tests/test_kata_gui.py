@@ -14,9 +14,8 @@ from xdrconf.core import catalog
 from xdrconf.core.fields import format_fingerprint
 from xdrconf.core.integrations import kata, kata_certs
 from xdrconf.core.workspace import IntegrationEdit
-from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext
+from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext, panel
 from xdrconf.qt.integrations import kata as kata_ui
-from xdrconf.qt.integrations import panel
 
 
 def fill(host=None, port=None, key=None):

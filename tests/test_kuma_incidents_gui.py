@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from PySide6.QtWidgets import QWidget
 
 from support.gui import ScriptedPrompts, wait_idle

@@ -45,7 +45,7 @@ def check(ws, tid, **kw):
 
 class Clock:
     def __init__(self) -> None:
-        self.now = _dt.datetime(2026, 11, 22, 8, 0, tzinfo=_dt.timezone.utc)
+        self.now = _dt.datetime(2026, 11, 22, 8, 0, tzinfo=_dt.UTC)
 
     def __call__(self) -> _dt.datetime:
         return self.now

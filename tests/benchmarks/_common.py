@@ -36,36 +36,35 @@ def make_config(folder: Path, tenants: int, *, with_results: int = 50) -> Path:
     from xdrconf.core.workspace import Workspace
 
     folder.mkdir(parents=True, exist_ok=True)
-    with Workspace.open(folder) as ws:
-        with ws.transaction():
-            tree = ws.tree
-            level1 = []
-            for i in range(tenants):
-                if i < max(1, tenants // 100):
-                    parent = tree.root_id
-                elif i < tenants // 10:
-                    parent = level1[i % len(level1)]
-                else:
-                    parent = level1[(i * 7) % len(level1)]
-                name = f"Customer {i:05d} {('Alpha', 'Beta', 'Gamma', 'Delta', 'Omega')[i % 5]}"
-                integrations = {}
-                if i < with_results:
-                    r = CheckResult(
-                        Category.OK if i % 4 else Category.AUTH_FAILED,
-                        "Connected." if i % 4 else "KUMA refused the token (403).",
-                        f"kuma{i}.example.com:7223",
-                        42.0,
-                    )
-                    integrations["kuma"] = IntegrationState(
-                        "kuma",
-                        True,
-                        {"host": f"kuma{i}.example.com", "port": 7223, "api_version": "v1"},
-                        {},
-                        [r.to_dict()],
-                    )
-                tenant = tree.add(name, parent, integrations)
-                if i < tenants // 10:
-                    level1.append(tenant.id)
+    with Workspace.open(folder) as ws, ws.transaction():
+        tree = ws.tree
+        level1 = []
+        for i in range(tenants):
+            if i < max(1, tenants // 100):
+                parent = tree.root_id
+            elif i < tenants // 10:
+                parent = level1[i % len(level1)]
+            else:
+                parent = level1[(i * 7) % len(level1)]
+            name = f"Customer {i:05d} {('Alpha', 'Beta', 'Gamma', 'Delta', 'Omega')[i % 5]}"
+            integrations = {}
+            if i < with_results:
+                r = CheckResult(
+                    Category.OK if i % 4 else Category.AUTH_FAILED,
+                    "Connected." if i % 4 else "KUMA refused the token (403).",
+                    f"kuma{i}.example.com:7223",
+                    42.0,
+                )
+                integrations["kuma"] = IntegrationState(
+                    "kuma",
+                    True,
+                    {"host": f"kuma{i}.example.com", "port": 7223, "api_version": "v1"},
+                    {},
+                    [r.to_dict()],
+                )
+            tenant = tree.add(name, parent, integrations)
+            if i < tenants // 10:
+                level1.append(tenant.id)
     return folder
 
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
+import _common
 
 DELAY = 0.2
 
@@ -127,11 +127,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def measure(app, ws, port, ca, args) -> int:
+    from support.kuma_peer import GOOD_TOKEN
     from xdrconf.core.checks import run_check
     from xdrconf.core.workspace import IntegrationEdit
     from xdrconf.qt import workers
     from xdrconf.qt.checks_ui import CheckAllDialog
-    from support.kuma_peer import GOOD_TOKEN
 
     started = time.perf_counter()
     ws.update_integration(

@@ -59,7 +59,7 @@ class ConnectProxy:
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
-    def __enter__(self) -> "ConnectProxy":
+    def __enter__(self) -> ConnectProxy:
         self._thread.start()
         return self
 

@@ -4,8 +4,9 @@ window's background work."""
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 class ScriptedPrompts:
@@ -15,7 +16,7 @@ class ScriptedPrompts:
         self.answers: dict[str, deque[Any]] = {}
         self.asked: list[tuple[str, str, str, list[str]]] = []
 
-    def answer(self, method: str, *values: Any) -> "ScriptedPrompts":
+    def answer(self, method: str, *values: Any) -> ScriptedPrompts:
         self.answers.setdefault(method, deque()).extend(values)
         return self
 

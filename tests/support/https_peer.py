@@ -10,9 +10,10 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 HANG = object()  # a route result: accept the request and never answer
@@ -59,7 +60,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 1024
 
-    def __init__(self, addr: tuple[str, int], family: int, peer: "HttpsPeer") -> None:
+    def __init__(self, addr: tuple[str, int], family: int, peer: HttpsPeer) -> None:
         self.address_family = family
         self.peer = peer
         super().__init__(addr, _Handler)
@@ -167,7 +168,7 @@ class HttpsPeer:
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
-    def __enter__(self) -> "HttpsPeer":
+    def __enter__(self) -> HttpsPeer:
         self._thread.start()
         return self
 
@@ -201,7 +202,7 @@ class SilentPeer:
             except OSError:
                 continue
 
-    def __enter__(self) -> "SilentPeer":
+    def __enter__(self) -> SilentPeer:
         self._thread.start()
         return self
 

@@ -10,7 +10,7 @@ from .https_peer import HANG, Reply, Request
 GOOD_TOKEN = "kuma-token-0123456789abcdef"
 PAGE_SIZE = 250  # KUMA's page size for GET alerts [doc]
 CLOSE_REASONS = ("responded", "incorrect data", "incorrect correlation rule")
-_EPOCH = _dt.datetime(2026, 11, 20, 8, 0, tzinfo=_dt.timezone.utc)
+_EPOCH = _dt.datetime(2026, 11, 20, 8, 0, tzinfo=_dt.UTC)
 
 
 def rfc3339(minutes: int) -> str:

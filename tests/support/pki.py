@@ -40,7 +40,7 @@ class TestCA:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         self.cert = (
             x509.CertificateBuilder()
             .subject_name(_name(name))
@@ -71,7 +71,7 @@ class TestCA:
     ) -> Issued:
         self._n += 1
         key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         if expired:
             start, end = now - dt.timedelta(days=30), now - dt.timedelta(days=1)
         else:

@@ -11,9 +11,9 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -147,7 +147,7 @@ class Sshd:
         r = subprocess.run([SSHD, "-t", "-f", str(probe)], capture_output=True, text=True)
         return "Bad configuration option" not in r.stderr and "Unsupported option" not in r.stderr
 
-    def start(self) -> "Sshd":
+    def start(self) -> Sshd:
         if running_as_root():
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         for attempt in range(5):
@@ -213,7 +213,7 @@ class Sshd:
                 return text
             time.sleep(0.02)
 
-    def __enter__(self) -> "Sshd":
+    def __enter__(self) -> Sshd:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -11,8 +11,9 @@ import getpass
 import importlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 from .. import __version__
 from ..core import catalog

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-
 from typing import Any
 
 from .main import CheckFailed, fail, open_ws, print_json

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .errors import NotFoundError, ValidationError
 from .fields import Field
@@ -47,16 +48,16 @@ class IntegrationSpec:
     fields: tuple[Field, ...] = ()
     pages: tuple[Page, ...] = ()
     # Probe: returns one result per connection (most integrations have one).
-    check: Callable[["CheckContext"], list["CheckResult"]] | None = None
+    check: Callable[[CheckContext], list[CheckResult]] | None = None
     # Cross-field validation of parsed settings; raises ValidationError.
-    validate: Callable[[dict[str, Any], "ValidationContext"], None] | None = None
+    validate: Callable[[dict[str, Any], ValidationContext], None] | None = None
     # Said to the user before a check runs (e.g. "may consume quota").
     check_notice: str = ""
     # Settings the integration fills in itself after an edit and before validation
     # (e.g. KASAP's token issue date when a new token is stored); changes settings in place.
-    adjust: Callable[[dict[str, Any], "ValidationContext"], None] | None = None
+    adjust: Callable[[dict[str, Any], ValidationContext], None] | None = None
     # Flags computed from the stored state (token or certificate expiry).
-    flags: Callable[["IntegrationState", _dt.datetime], list[Flag]] | None = None
+    flags: Callable[[IntegrationState, _dt.datetime], list[Flag]] | None = None
     # Field names that only the Root tenant may set.
     root_only: tuple[str, ...] = ()
     # Settings keys managed by the integration's own code (e.g. KATA connections), kept

@@ -12,8 +12,9 @@ import datetime as _dt
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from . import catalog
 from .errors import KeyringUnavailable, ValidationError, XdrconfError
@@ -37,7 +38,7 @@ class CheckContext:
     secret_getter: Callable[[str], str | None]
     cancel: threading.Event = field(default_factory=threading.Event)
     secret_names: frozenset[str] = frozenset()
-    now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.timezone.utc)
+    now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.UTC)
     extra: dict[str, Any] = field(default_factory=dict)
     # The Root tenant's settings of the same integration, for settings only Root may set
     # (spec.root_only) that apply to every tenant, e.g. Kaspersky TIP's Proxy toggle.

@@ -38,7 +38,7 @@ def export_document(ws: Any, tenant_ref: str | None = None) -> dict[str, Any]:
     return {
         "schema": EXPORT_SCHEMA,
         "version": EXPORT_VERSION,
-        "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "tenants": items,
     }
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as _dt
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ValidationError

@@ -18,9 +18,10 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
 from .errors import KeyringUnavailable, ValidationError, XdrconfError
@@ -94,7 +95,7 @@ class KumaConnection:
         return base_url(self.settings)
 
     @classmethod
-    def open(cls, ws: Any, tenant_ref: str, *, timeout: float | None = None) -> "KumaConnection":
+    def open(cls, ws: Any, tenant_ref: str, *, timeout: float | None = None) -> KumaConnection:
         """The tenant's KUMA connection. Reads the keyring: call it off the GUI thread."""
         tenant = ws.tenant(tenant_ref)
         path = ws.tree.path(tenant.id)
@@ -430,7 +431,7 @@ class Command:
             return self.path
         return self.path + "?" + _query_string(self.query, readable=True)
 
-    def render(self, params: dict[str, str]) -> "RenderedRequest":
+    def render(self, params: dict[str, str]) -> RenderedRequest:
         """Substitute the placeholders; refuses parameters the command has no placeholder
         for and placeholders left without a value."""
         names = {placeholder_key(p): p for p in self.placeholders}
@@ -853,7 +854,7 @@ class IncidentStore:
         self._load()
 
     @classmethod
-    def for_tenant(cls, ws: Any, tenant_id: str) -> "IncidentStore":
+    def for_tenant(cls, ws: Any, tenant_id: str) -> IncidentStore:
         return cls(Path(ws.config_dir) / "cache" / "kuma" / f"{tenant_id}.json")
 
     def _load(self) -> None:
@@ -879,7 +880,7 @@ class IncidentStore:
         doc = {
             "schema": self.CACHE_SCHEMA,
             "version": 1,
-            "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "saved_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "alerts": self._known,
         }
         try:
@@ -960,10 +961,10 @@ def _parse_time(value: Any) -> _dt.datetime | None:
     try:
         if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
             n = float(value)
-            return _dt.datetime.fromtimestamp(n / 1000 if n > 1e11 else n, _dt.timezone.utc)
+            return _dt.datetime.fromtimestamp(n / 1000 if n > 1e11 else n, _dt.UTC)
         text = str(value).strip().replace("Z", "+00:00")
         t = _dt.datetime.fromisoformat(text)
-        return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
+        return t if t.tzinfo else t.replace(tzinfo=_dt.UTC)
     except (ValueError, OverflowError, OSError):
         return None
 
@@ -977,7 +978,7 @@ def display_time(value: Any) -> str:
     t = _parse_time(value)
     if t is None:
         return str(value or "")
-    return t.astimezone(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return t.astimezone(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def events_of(alert: dict[str, Any]) -> list[dict[str, Any]]:

@@ -14,8 +14,9 @@ import socket
 import ssl
 import tempfile
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from .fields import format_fingerprint, host_port
 from .outcome import Category
@@ -48,7 +49,7 @@ class Trust:
     pin_sha256: str = ""  # 64 lower-case hex digits
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> "Trust":
+    def from_settings(cls, settings: dict[str, Any]) -> Trust:
         return cls(settings.get("tls_ca") or "", settings.get("tls_pin_sha256") or "")
 
 
@@ -59,7 +60,7 @@ class ProxyConfig:
     no_proxy: tuple[str, ...] = ()
 
     @classmethod
-    def from_app(cls, app: dict[str, Any]) -> "ProxyConfig":
+    def from_app(cls, app: dict[str, Any]) -> ProxyConfig:
         p = app.get("proxy") or {}
         return cls(p.get("mode", "none"), p.get("url", ""), tuple(p.get("no_proxy", ())))
 
@@ -99,7 +100,7 @@ class NetConfig:
     proxy: ProxyConfig = field(default_factory=ProxyConfig)
 
     @classmethod
-    def from_app(cls, app: dict[str, Any], timeout: float | None = None) -> "NetConfig":
+    def from_app(cls, app: dict[str, Any], timeout: float | None = None) -> NetConfig:
         t = timeout if timeout is not None else float(app.get("timeout", DEFAULT_TIMEOUT))
         return cls(t, ProxyConfig.from_app(app))
 
@@ -108,7 +109,7 @@ def sha256_hex(der: bytes) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
-def make_ssl_context(trust: Trust, client_cert: "ClientCert | None" = None) -> ssl.SSLContext:
+def make_ssl_context(trust: Trust, client_cert: ClientCert | None = None) -> ssl.SSLContext:
     """System trust, or the user's CA; with a pin only, the chain is not verified by CAs
     but the leaf's fingerprint must match before anything is sent (see _PinningBackend)."""
     if trust.ca_pem:
@@ -158,7 +159,7 @@ class _PinnedStream:
     """Wraps httpcore's network stream so that the TLS upgrade to the target host checks
     the pinned fingerprint before a single request byte is written."""
 
-    def __init__(self, inner: Any, backend: "_PinningBackend") -> None:
+    def __init__(self, inner: Any, backend: _PinningBackend) -> None:
         self._inner = inner
         self._backend = backend
 
@@ -195,7 +196,7 @@ class _PinningBackend:
         from cryptography import x509
 
         not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
-        if not_after < _dt.datetime.now(_dt.timezone.utc):
+        if not_after < _dt.datetime.now(_dt.UTC):
             stream.close()
             raise PinnedCertExpired(not_after)
 
@@ -267,7 +268,7 @@ def describe_certificate(der: bytes) -> CertInfo:
     from cryptography.hazmat.primitives import serialization
 
     cert = x509.load_der_x509_certificate(der)
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     return CertInfo(
         subject=cert.subject.rfc4514_string(),
         issuer=cert.issuer.rfc4514_string(),
@@ -515,8 +516,8 @@ def error_message_of(response: Any) -> str:
 
 
 __all__ = [
-    "ClientCert",
     "CertInfo",
+    "ClientCert",
     "NetConfig",
     "ProxyConfig",
     "Trust",

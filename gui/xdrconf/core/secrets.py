@@ -24,9 +24,10 @@ import queue
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from .errors import KeyringUnavailable
 
@@ -72,7 +73,7 @@ class _KeyringThread:
     """One daemon thread that performs keyring calls in order."""
 
     def __init__(self) -> None:
-        self._jobs: "queue.Queue[tuple[Callable[[], Any], queue.Queue[Any]]]" = queue.Queue()
+        self._jobs: queue.Queue[tuple[Callable[[], Any], queue.Queue[Any]]] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="xdrconf-keyring", daemon=True)
         self._thread.start()
 
@@ -85,7 +86,7 @@ class _KeyringThread:
                 reply.put((False, exc))
 
     def call(self, fn: Callable[[], T], timeout: float) -> T:
-        reply: "queue.Queue[Any]" = queue.Queue(maxsize=1)
+        reply: queue.Queue[Any] = queue.Queue(maxsize=1)
         self._jobs.put((fn, reply))
         try:
             ok, value = reply.get(timeout=timeout)
@@ -113,7 +114,7 @@ class SecretStore:
         self._thread: _KeyringThread | None = None
         self._thread_lock = threading.Lock()
         self._hung = False
-        self._reader: _SecretServiceReader | None | bool = None  # False: not usable
+        self._reader: _SecretServiceReader | bool | None = None  # False: not usable
 
     # ---- backend ------------------------------------------------------------------
     def _run(self, fn: Callable[[], T]) -> T:
@@ -320,7 +321,7 @@ class _SecretServiceReader:
             raise
 
     @classmethod
-    def for_backend(cls, backend: Any) -> "_SecretServiceReader | None":
+    def for_backend(cls, backend: Any) -> _SecretServiceReader | None:
         if type(backend).__module__ != "keyring.backends.SecretService" or not hasattr(backend, "_query"):
             return None
         try:

@@ -89,7 +89,7 @@ def write_private(path: Path, data: bytes) -> None:
 class LoadOutcome:
     document: dict[str, Any]
     created: bool
-    tree: "TenantTree"  # built once, while the document was checked
+    tree: TenantTree  # built once, while the document was checked
 
 
 class SettingsFile:

@@ -4,8 +4,9 @@ secrets are only referenced here (by keyring reference), never held."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from .errors import NotFoundError, TenantError, ValidationError
 
@@ -43,7 +44,7 @@ class IntegrationState:
         }
 
     @classmethod
-    def from_dict(cls, kind: str, data: dict[str, Any]) -> "IntegrationState":
+    def from_dict(cls, kind: str, data: dict[str, Any]) -> IntegrationState:
         return cls(
             kind=kind,
             enabled=bool(data.get("enabled", False)),
@@ -52,7 +53,7 @@ class IntegrationState:
             results=list(data.get("results", [])),
         )
 
-    def clone_without_secrets(self) -> "IntegrationState":
+    def clone_without_secrets(self) -> IntegrationState:
         return IntegrationState(self.kind, self.enabled, copy.deepcopy(self.settings), {}, [])
 
     @property
@@ -99,7 +100,7 @@ class TenantTree:
 
     # ---- construction -------------------------------------------------------------
     @classmethod
-    def new(cls) -> "TenantTree":
+    def new(cls) -> TenantTree:
         tree = cls()
         root = Tenant(id=_new_id(), name="Root tenant", parent_id=None, role=ROOT)
         shared = Tenant(id=_new_id(), name="Shared", parent_id=None, role=SHARED)
@@ -108,7 +109,7 @@ class TenantTree:
         return tree
 
     @classmethod
-    def from_list(cls, items: list[dict[str, Any]]) -> "TenantTree":
+    def from_list(cls, items: list[dict[str, Any]]) -> TenantTree:
         tree = cls()
         for item in items:
             tid = str(item["id"])

@@ -14,9 +14,10 @@ import ipaddress
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from .errors import ValidationError, XdrconfError
@@ -120,7 +121,7 @@ def recognise(text: str) -> Observable:
             raise _refuse(
                 f"'{raw}' is {len(value)} hexadecimal digits long: an MD5 hash has 32 and a SHA256 hash 64"
             )
-    if "/" in value and not ("://" in value) and re.fullmatch(r"[0-9a-fA-F:.]+/\d{1,3}", value):
+    if "/" in value and "://" not in value and re.fullmatch(r"[0-9a-fA-F:.]+/\d{1,3}", value):
         raise _refuse(f"'{raw}' is a network range; look up one address at a time")
     candidate = value[1:-1] if value.startswith("[") and value.endswith("]") else value
     try:

@@ -13,9 +13,10 @@ import copy
 import datetime as _dt
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from . import catalog
 from .catalog import ValidationContext
@@ -93,7 +94,7 @@ class Workspace:
         readonly: bool = False,
         keyring_backend: Any | None = None,
         keyring_timeout: float | None = None,
-    ) -> "Workspace":
+    ) -> Workspace:
         """Open a settings folder. With readonly_if_locked, a folder locked by another
         instance opens read-only (readonly_reason says why); otherwise SettingsLocked."""
         path = resolve_config_dir(config_dir)
@@ -140,7 +141,7 @@ class Workspace:
             self._lock.release()
             self._lock = None
 
-    def __enter__(self) -> "Workspace":
+    def __enter__(self) -> Workspace:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -187,7 +188,7 @@ class Workspace:
             )
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["_Txn"]:
+    def transaction(self) -> Iterator[_Txn]:
         """Run changes; on success save once and drop replaced secrets, on failure restore
         the previous tree and app settings and delete the secrets written meanwhile."""
         self._require_writable()
@@ -316,7 +317,7 @@ class Workspace:
     def set_enabled(self, tenant_ref: str, kind: str, enabled: bool) -> None:
         self.update_integration(tenant_ref, IntegrationEdit(kind, enabled=enabled))
 
-    def _apply_edit(self, tenant: Tenant, edit: IntegrationEdit, txn: "_Txn") -> None:
+    def _apply_edit(self, tenant: Tenant, edit: IntegrationEdit, txn: _Txn) -> None:
         spec = catalog.spec_for(edit.kind)
         if not spec.supported:
             raise ValidationError(spec.title, "is not yet supported and cannot be configured")
@@ -417,7 +418,7 @@ class Workspace:
 
     def flags(self, tenant: Tenant, now: _dt.datetime | None = None) -> list[tuple[str, catalog.Flag]]:
         """Warnings of the tenant's enabled integrations: (kind, flag)."""
-        now = now or _dt.datetime.now(_dt.timezone.utc)
+        now = now or _dt.datetime.now(_dt.UTC)
         out = []
         for kind, state in tenant.integrations.items():
             spec = catalog.spec_for(kind)

@@ -11,7 +11,7 @@ def _after_first_paint(widget: Any, then: Any) -> None:
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     class FirstPaint(QObject):
-        def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 - Qt name
+        def eventFilter(self, obj: Any, event: Any) -> bool:
             if event.type() == QEvent.Type.Paint:
                 widget.removeEventFilter(self)
                 QTimer.singleShot(0, then)

@@ -442,7 +442,7 @@ class CheckAllDialog(QDialog):
             text += " — done"
         self.summary.setText(text)
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+    def closeEvent(self, event: Any) -> None:
         if self.pending:
             self.cancel()
         super().closeEvent(event)

@@ -7,9 +7,7 @@ the real actions without modal loops."""
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import XdrconfError
 
@@ -34,7 +32,7 @@ def error_text(error: BaseException | str) -> str:
     return f"Unexpected error ({type(error).__name__}): {error}"
 
 
-def show_error(parent: "QWidget | None", error: BaseException | str, title: str = "xdrconf") -> "QMessageBox":
+def show_error(parent: QWidget | None, error: BaseException | str, title: str = "xdrconf") -> QMessageBox:
     """A non-blocking (window-modal) error box; returns it so tests can read and close it."""
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QMessageBox
@@ -52,7 +50,7 @@ def show_error(parent: "QWidget | None", error: BaseException | str, title: str 
 class Prompts:
     """Real dialogs. Every method returns None (or False) when the user cancels."""
 
-    def __init__(self, parent: "QWidget | None") -> None:
+    def __init__(self, parent: QWidget | None) -> None:
         self.parent = parent
 
     def text(self, title: str, label: str, default: str = "") -> str | None:
@@ -66,7 +64,7 @@ class Prompts:
         return dialog.chosen() if dialog.exec() else None
 
 
-def ChooseDialog(parent: "QWidget | None", title: str, label: str, items: list[str], current: int = 0) -> Any:
+def ChooseDialog(parent: QWidget | None, title: str, label: str, items: list[str], current: int = 0) -> Any:
     """A searchable list to pick one item from, usable with 10,000 tenant paths: a filter
     box (any part of the text, any case), the matches, and OK on a selected match."""
     from PySide6.QtCore import QSortFilterProxyModel, QStringListModel, Qt

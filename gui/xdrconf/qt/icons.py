@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
@@ -16,7 +16,7 @@ COLOURS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def mark_icon(level: str) -> QIcon:
     pix = QPixmap(14, 14)
     pix.fill(Qt.GlobalColor.transparent)

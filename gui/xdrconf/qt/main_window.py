@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -671,7 +672,7 @@ class MainWindow(QMainWindow):
             ctx = self._ui_context(tid, kind)
             self._panel = integrations.panel(ctx)
             self._panel_actions = integrations.actions(ctx)
-        except Exception as exc:  # noqa: BLE001 - an integration's UI must not break the window
+        except Exception as exc:
             log.exception("the %s panel failed", kind)
             self.show_error(exc)
             return
@@ -994,7 +995,7 @@ class MainWindow(QMainWindow):
         )
 
     # ---- closing ----------------------------------------------------------------------------
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+    def closeEvent(self, event: Any) -> None:
         for task in list(self._check_tasks.values()):
             task.cancel()
         if self.check_dialog is not None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -399,7 +400,7 @@ class SpecFormPage(QWizardPage):
             visible = f.visible(values)
             for w in (editor, self._labels[name], self.reasons[name]):
                 w.setVisible(visible)
-            if not visible or not editor.isEnabled() and not f.secret:
+            if not visible or (not editor.isEnabled() and not f.secret):
                 continue
             problem = ""
             raw = editor.value()
@@ -429,10 +430,10 @@ class SpecFormPage(QWizardPage):
         self._problems = problems
         self.completeChanged.emit()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt name
+    def isComplete(self) -> bool:
         return not self._problems
 
-    def validatePage(self) -> bool:  # noqa: N802 - Qt name
+    def validatePage(self) -> bool:
         # QWizard.next() called from code does not look at isComplete(): refuse here too.
         return not self._problems
 
@@ -572,7 +573,7 @@ class IntegrationClosingPage(QWizardPage):
         self.check_box = CheckConnectionBox(ctx, self)
         lay.addWidget(self.check_box, 1)
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt name
+    def initializePage(self) -> None:
         self._toggled(self.toggle.isChecked())
 
     def _toggled(self, on: bool) -> None:
@@ -603,12 +604,12 @@ class IntegrationClosingPage(QWizardPage):
                 )
         return ""
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt name
+    def isComplete(self) -> bool:
         return not self.problem()
 
 
 class OpeningPage(QWizardPage):
-    def __init__(self, wizard: "TenantWizard") -> None:
+    def __init__(self, wizard: TenantWizard) -> None:
         super().__init__(wizard)
         self.wiz = wizard
         ws, tid = wizard.ws, wizard.tenant_id
@@ -651,7 +652,7 @@ class OpeningPage(QWizardPage):
         if on:
             try:
                 self.wiz.ensure_pages(kind)
-            except Exception as exc:  # noqa: BLE001 - an integration's UI failed to build
+            except Exception as exc:
                 log.exception("building the %s pages failed", kind)
                 self.boxes[kind].setChecked(False)
                 show_error(self, exc)
@@ -661,12 +662,12 @@ class OpeningPage(QWizardPage):
     def chosen(self) -> list[str]:
         return [k for k, box in self.boxes.items() if box.isChecked()]
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt name
+    def isComplete(self) -> bool:
         return bool(self.chosen())
 
 
 class SummaryPage(QWizardPage):
-    def __init__(self, wizard: "TenantWizard") -> None:
+    def __init__(self, wizard: TenantWizard) -> None:
         super().__init__(wizard)
         self.wiz = wizard
         self.setTitle("Summary")
@@ -689,7 +690,7 @@ class SummaryPage(QWizardPage):
         lay.addWidget(self.error)
         self.lines: dict[str, list[str]] = {}
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt name
+    def initializePage(self) -> None:
         self.error.setText("")
         self.lines = {kind: self.wiz.drafts[kind].summary() for kind in self.wiz.chosen()}
         parts = []
@@ -787,7 +788,7 @@ class TenantWizard(QWizard):
         ids.append(self.SUMMARY)
         return ids
 
-    def nextId(self) -> int:  # noqa: N802 - Qt name
+    def nextId(self) -> int:
         seq = self.sequence()
         current = self.currentId()
         if current not in seq:

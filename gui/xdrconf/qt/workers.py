@@ -20,7 +20,8 @@ import logging
 import os
 import sys
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
@@ -38,7 +39,7 @@ SWITCH_INTERVAL = float(os.environ.get("XDRCONF_SWITCH_INTERVAL", "0.001"))
 
 _general: QThreadPool | None = None
 _checks: QThreadPool | None = None
-_live: set["Task"] = set()  # keeps running tasks (and their callbacks) alive
+_live: set[Task] = set()  # keeps running tasks (and their callbacks) alive
 
 
 def general_pool() -> QThreadPool:
@@ -131,7 +132,7 @@ class Task(QObject):
         self.result: Any = None
         self.exception: BaseException | None = None
 
-    def start(self, pool: QThreadPool | None = None) -> "Task":
+    def start(self, pool: QThreadPool | None = None) -> Task:
         self.running = True
         _live.add(self)
         (pool or general_pool()).start(self.worker)
@@ -181,7 +182,7 @@ class Task(QObject):
             return
         try:
             fn(value)
-        except Exception:  # noqa: BLE001 - a callback bug must not kill the event loop
+        except Exception:
             log.exception("a background task's callback failed")
 
 

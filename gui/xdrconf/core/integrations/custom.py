@@ -19,7 +19,6 @@ from ..checks import CheckContext, missing_secret_result
 from ..errors import ValidationError
 from ..fields import Field, host_port
 from ..outcome import Category, CheckResult
-from ..tenants import IntegrationState
 from ..sshkeys import (
     HOST_KEY_ALGORITHMS,
     PassphraseNeeded,
@@ -31,6 +30,7 @@ from ..sshkeys import (
     parse_public_key,
     parse_public_key_field,
 )
+from ..tenants import IntegrationState
 
 # paramiko logs a traceback at ERROR for every refused negotiation (e.g. a host without a
 # key of the pinned type); without a handler Python would print it on stderr. Records still
@@ -279,7 +279,7 @@ def _connect_first(
         except ConnectionRefusedError:
             refused.append(port)
             continue
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             silent.append(port)
             continue
         except OSError as exc:
@@ -358,8 +358,7 @@ def _classify_ssh_failure(
     if isinstance(exc, paramiko.SSHException) and (
         "Indecipherable protocol version" in text
         or "Invalid SSH banner" in text
-        or isinstance(exc, paramiko.IncompatiblePeer)
-        and "version" in text
+        or (isinstance(exc, paramiko.IncompatiblePeer) and "version" in text)
     ):
         return CheckResult(
             Category.PROTOCOL_ERROR,
@@ -688,7 +687,7 @@ def _run_command(transport: Any, command: str, ctx: CheckContext, watch: _Watch)
         for is_err, recv in ((False, channel.recv), (True, channel.recv_stderr)):
             try:
                 chunk = recv(4096)
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 continue
             if is_err and len(err) < 4096:
                 err += chunk

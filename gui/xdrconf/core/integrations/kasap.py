@@ -273,7 +273,7 @@ def fetch_groups(ctx: CheckContext) -> tuple[CheckResult, list[dict[str, Any]]]:
     if status == 429:
         return CheckResult(
             Category.RATE_LIMITED,
-            f"KASAP is limiting the request rate (HTTP 429; "
+            "KASAP is limiting the request rate (HTTP 429; "
             "it allows 10 requests per second per method); try again in a moment.",
             where,
             latency,

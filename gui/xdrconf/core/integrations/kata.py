@@ -230,7 +230,7 @@ def new_connection(
         "host": host_v,
         "port": port_v,
         **_identity_fields(ident),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "status": None,
     }
     return conn, ident.key_pem

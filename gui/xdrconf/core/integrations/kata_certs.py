@@ -88,7 +88,7 @@ def generate(
     if not 1 <= days <= 3650:
         raise ValidationError("Validity", "give 1 to 3650 days")
     key = _new_key(key_type)
-    now = now or _dt.datetime.now(_dt.timezone.utc)
+    now = now or _dt.datetime.now(_dt.UTC)
     start = (now - BACKDATE).replace(microsecond=0)
     end = (now + _dt.timedelta(days=days)).replace(microsecond=0)
     name = x509.Name(

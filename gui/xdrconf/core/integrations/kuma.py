@@ -118,7 +118,7 @@ def check(ctx: CheckContext) -> list[CheckResult]:
         return [
             CheckResult(
                 Category.AUTH_FAILED,
-                f"KUMA refused the token (403 access denied): it is unknown, expired, or its user is "
+                "KUMA refused the token (403 access denied): it is unknown, expired, or its user is "
                 "disabled; create a new token in KUMA and replace it here.",
                 where,
                 latency,

@@ -57,9 +57,10 @@ import copy
 import importlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ...core.catalog import IntegrationSpec
 from ...core.errors import ValidationError
@@ -102,7 +103,7 @@ class IntegrationDraft:
     notes: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def for_state(cls, spec: IntegrationSpec, state: IntegrationState | None) -> "IntegrationDraft":
+    def for_state(cls, spec: IntegrationSpec, state: IntegrationState | None) -> IntegrationDraft:
         if state is None:
             state = IntegrationState(spec.kind, settings=spec.defaults())
         return cls(spec.kind, spec, IntegrationState.from_dict(spec.kind, state.to_dict()))
@@ -225,18 +226,18 @@ class IntegrationDraft:
 class IntegrationUiContext:
     """What an integration's Qt code may use. One per (tenant, integration) on screen."""
 
-    workspace: "Workspace"
+    workspace: Workspace
     tenant_id: str
     kind: str
     spec: IntegrationSpec
-    parent: "QWidget | None" = None
+    parent: QWidget | None = None
     draft: IntegrationDraft | None = None  # set in the wizard only
     refresh: Callable[[], None] = lambda: None  # the main window reloads its views
     # The main window shows a busy state while tasks run; it passes its own runner.
-    runner: Callable[..., "Task"] | None = None
+    runner: Callable[..., Task] | None = None
 
     @property
-    def tenant(self) -> "Tenant":
+    def tenant(self) -> Tenant:
         return self.workspace.tree.get(self.tenant_id)
 
     @property
@@ -253,7 +254,7 @@ class IntegrationUiContext:
         on_progress: Callable[[Any], None] | None = None,
         cancel: threading.Event | None = None,
         checks: bool = False,
-    ) -> "Task":
+    ) -> Task:
         """Run `fn` on a worker thread; callbacks run on the GUI thread. Without on_error
         the error is shown to the user. With on_progress, fn receives `report(value)`.
         checks=True uses the connection-check pool. `task.cancel()` sets `cancel`."""
@@ -295,20 +296,20 @@ def ui_module(kind: str) -> ModuleType | None:
     return _modules[kind]
 
 
-def wizard_pages(ctx: IntegrationUiContext) -> "list[QWizardPage] | None":
+def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage] | None:
     """The module's pages, or None for the generic, spec-generated pages."""
     mod = ui_module(ctx.kind)
     fn = getattr(mod, "wizard_pages", None)
     return list(fn(ctx)) if fn is not None else None
 
 
-def panel(ctx: IntegrationUiContext) -> "QWidget | None":
+def panel(ctx: IntegrationUiContext) -> QWidget | None:
     mod = ui_module(ctx.kind)
     fn = getattr(mod, "panel", None)
     return fn(ctx) if fn is not None else None
 
 
-def actions(ctx: IntegrationUiContext) -> "list[QAction]":
+def actions(ctx: IntegrationUiContext) -> list[QAction]:
     mod = ui_module(ctx.kind)
     fn = getattr(mod, "actions", None)
     return list(fn(ctx)) if fn is not None else []

@@ -565,7 +565,7 @@ class CustomIntegrationPage(QWizardPage):
         self._show_pin(None)
 
     # ---- QWizardPage ---------------------------------------------------------------------------
-    def validatePage(self) -> bool:  # noqa: N802 - Qt name
+    def validatePage(self) -> bool:
         try:
             if self.draft.edit() is None:
                 return True

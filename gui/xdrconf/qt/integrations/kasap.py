@@ -149,7 +149,7 @@ class KasapPage(QWizardPage):
             "rights_confirmed": ",".join(n for n, cb in self.rights.items() if cb.isChecked()),
         }
 
-    def validatePage(self) -> bool:  # noqa: N802 - Qt's name
+    def validatePage(self) -> bool:
         return self.errors.run(self.ctx, self.values())
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -325,7 +326,7 @@ class KataConnectionsWidget(QWidget):
     def reload(self, select: str | None = None) -> None:
         current = select or (self.selected() or {}).get("id")
         self.tree.clear()
-        now = _dt.datetime.now(_dt.timezone.utc)
+        now = _dt.datetime.now(_dt.UTC)
         for conn in self.items():
             st = self.status(conn)
             until = kata.expires(conn)
@@ -354,7 +355,7 @@ class KataConnectionsWidget(QWidget):
             self.toggle.setChecked(bool(state and state.enabled))
         self._show_selected()
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+    def showEvent(self, event: Any) -> None:
         # the window may have checked or changed the integration meanwhile
         if not self.busy:
             self.reload()
@@ -396,7 +397,7 @@ class KataConnectionsWidget(QWidget):
         text = info.get("Valid", "")
         style = ""
         if until is not None:
-            left = until - _dt.datetime.now(_dt.timezone.utc)
+            left = until - _dt.datetime.now(_dt.UTC)
             if left.total_seconds() <= 0:
                 text += " — expired: generate a new certificate"
                 style = f"color: {colour('error').name()}"

@@ -5,7 +5,8 @@ in xdrconf.core.kuma_api on a worker thread."""
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -157,7 +158,7 @@ class IncidentsPanel(QWidget):
     closed = Signal(str)  # the alert id, after KUMA closed it
     command_done = Signal(object)  # CommandResponse
 
-    def __init__(self, ctx: "IntegrationUiContext") -> None:
+    def __init__(self, ctx: IntegrationUiContext) -> None:
         super().__init__(ctx.parent)
         self.setObjectName("kumaIncidents")
         self.ctx = ctx
@@ -486,7 +487,7 @@ class CommandsDialog(QDialog):
     saved = Signal()
 
     def __init__(
-        self, ctx: "IntegrationUiContext", commands: list[Command], parent: QWidget | None = None
+        self, ctx: IntegrationUiContext, commands: list[Command], parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setObjectName("kumaCommands")
@@ -676,7 +677,7 @@ class CommandsDialog(QDialog):
 
 
 # ---- the extension contract -------------------------------------------------------------------
-def _commands_saved(ctx: "IntegrationUiContext") -> None:
+def _commands_saved(ctx: IntegrationUiContext) -> None:
     if ctx.parent is not None:
         for view in ctx.parent.findChildren(IncidentsPanel):
             if view.ctx.tenant_id == ctx.tenant_id:
@@ -684,11 +685,11 @@ def _commands_saved(ctx: "IntegrationUiContext") -> None:
     ctx.refresh()
 
 
-def panel(ctx: "IntegrationUiContext") -> QWidget:
+def panel(ctx: IntegrationUiContext) -> QWidget:
     return IncidentsPanel(ctx)
 
 
-def actions(ctx: "IntegrationUiContext") -> list[QAction]:
+def actions(ctx: IntegrationUiContext) -> list[QAction]:
     act = QAction("KUMA connector &commands…", ctx.parent)
     act.setEnabled(not ctx.workspace.readonly)
 

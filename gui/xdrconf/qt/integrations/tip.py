@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import html
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -279,7 +280,7 @@ class TipServicePage(QWizardPage):
             values["proxy"] = self.proxy.isChecked()
         return values
 
-    def validatePage(self) -> bool:  # noqa: N802 - Qt's name
+    def validatePage(self) -> bool:
         values = self.values()
         assert self.ctx.draft is not None
         if "proxy" not in values:
