@@ -15,7 +15,8 @@ import pytest
 from support import secret_service
 from support.pki import TestCA
 
-pytest_plugins: list[str] = []
+# Support modules that define fixtures, registered once for every test module.
+pytest_plugins = ["support.gui", "support.kuma_peer"]
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,8 @@ Cancel, and the results kept in the settings and shown in the window."""
 
 from __future__ import annotations
 
-from support.gui import prompts, wait_idle, window  # noqa: F401 - fixtures
-from support.kuma_peer import GOOD_TOKEN, configure, kuma  # noqa: F401 - fixture
+from support.gui import wait_idle
+from support.kuma_peer import GOOD_TOKEN, configure
 from xdrconf.core.workspace import IntegrationEdit
 
 

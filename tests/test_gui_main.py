@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from support.gui import prompts, wait_idle, window  # noqa: F401 - fixtures
+from support.gui import wait_idle
 from support.kuma_peer import configure
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.main_window import MainWindow

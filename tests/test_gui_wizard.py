@@ -8,8 +8,8 @@ import logging
 
 from PySide6.QtWidgets import QWizard
 
-from support.gui import files_containing, prompts, wait_idle, window  # noqa: F401
-from support.kuma_peer import GOOD_TOKEN, configure, kuma  # noqa: F401 - fixture
+from support.gui import files_containing, wait_idle
+from support.kuma_peer import GOOD_TOKEN, configure
 from xdrconf.core.fields import format_fingerprint
 from xdrconf.qt.wizard import IntegrationClosingPage, SpecFormPage, SummaryPage
 

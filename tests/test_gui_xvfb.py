@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWizard
 
-from support.gui import prompts, wait_idle, window  # noqa: F401 - fixtures
-from support.kuma_peer import GOOD_TOKEN, configure, kuma  # noqa: F401 - fixture
+from support.gui import wait_idle
+from support.kuma_peer import GOOD_TOKEN, configure
 
 pytestmark = [
     pytest.mark.xvfb,

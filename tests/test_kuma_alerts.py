@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from support.https_peer import SilentPeer
-from support.kuma_peer import GOOD_TOKEN, configure, kuma  # noqa: F401 - fixture
+from support.kuma_peer import GOOD_TOKEN, configure
 from xdrconf.core import kuma_api
 from xdrconf.core.errors import ValidationError
 from xdrconf.core.kuma_api import (

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from support.kuma_peer import GOOD_TOKEN, kuma, kuma_cli  # noqa: F401 - fixtures
+from support.kuma_peer import GOOD_TOKEN
 
 
 @pytest.fixture

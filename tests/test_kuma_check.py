@@ -6,7 +6,7 @@ import threading
 import time
 
 from support.https_peer import HttpsPeer, SilentPeer, closed_port
-from support.kuma_peer import GOOD_TOKEN, KumaApi, configure, kuma  # noqa: F401 - fixture
+from support.kuma_peer import GOOD_TOKEN, KumaApi, configure
 from xdrconf.core.checks import run_check
 from xdrconf.core.outcome import Category
 from xdrconf.core.workspace import IntegrationEdit

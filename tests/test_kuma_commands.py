@@ -8,7 +8,7 @@ import json
 import pytest
 
 from support.https_peer import Reply
-from support.kuma_peer import GOOD_TOKEN, configure, kuma, kuma_cli  # noqa: F401 - fixtures
+from support.kuma_peer import GOOD_TOKEN, configure
 from xdrconf.core import kuma_api
 from xdrconf.core.errors import ValidationError
 from xdrconf.core.kuma_api import (

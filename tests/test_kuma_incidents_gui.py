@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QWidget
 
 from support.gui import ScriptedPrompts, wait_idle
-from support.kuma_peer import GOOD_TOKEN, configure, kuma  # noqa: F401 - fixture
+from support.kuma_peer import GOOD_TOKEN, configure
 from xdrconf.core import catalog
 from xdrconf.core.kuma_api import commands_of
 from xdrconf.qt.integrations import IntegrationUiContext

@@ -70,7 +70,7 @@ def files_containing(folder: Path, needle: str) -> list[Path]:
     return hits
 
 
-# ---- fixtures (import them into a test module to use them) ------------------------------------
+# ---- fixtures (registered for every test module by tests/conftest.py) ---------------------------
 import pytest  # noqa: E402
 
 

@@ -159,7 +159,7 @@ class KumaApi:
         return Reply(204, b"")
 
 
-# ---- fixtures for the connector tests (import them into a test module to use them) ------------
+# ---- fixtures for the connector tests (registered by tests/conftest.py) -------------------------
 import pytest  # noqa: E402
 
 
