@@ -77,9 +77,9 @@ def test_set_with_secret_from_stdin_and_show(cli, config_dir):
     assert data["secrets"] == {"token": "set"}
     assert cli("integration", "enable", "T", "kuma").code == 0
     listing = json.loads(cli("integration", "list", "T", "--json").out)
-    kuma = [i for i in listing if i["integration"] == "kuma"][0]
+    kuma = next(i for i in listing if i["integration"] == "kuma")
     assert kuma["enabled"] and kuma["configured"]
-    assert [i for i in listing if i["integration"] == "skdpu"][0]["supported"] is False
+    assert next(i for i in listing if i["integration"] == "skdpu")["supported"] is False
     for path in config_dir.rglob("*"):
         if path.is_file():
             assert b"s3cr3t-token-value" not in path.read_bytes(), path
@@ -147,7 +147,7 @@ def test_export_has_no_secrets_and_import_lists_them(cli, tmp_path, config_dir):
     text = out.read_text()
     assert "tok-export-1" not in text
     doc = json.loads(text)
-    acme = [t for t in doc["tenants"] if t["path"] == "Root tenant/EU/Acme"][0]
+    acme = next(t for t in doc["tenants"] if t["path"] == "Root tenant/EU/Acme")
     assert acme["integrations"]["kuma"]["secrets_set"] == ["token"]
     assert all(len(v) < 40 or "BEGIN" in v for v in _strings(doc))  # no keyring references either
     other = tmp_path / "other"

@@ -115,7 +115,7 @@ def test_password_on_the_command_line_is_refused(cli):
 
 
 def test_key_info_prints_like_ssh_keygen(cli, setup, tmp_path):
-    server, key_file, pub_file = setup
+    _server, key_file, pub_file = setup
     import shutil
     import subprocess
 
@@ -129,7 +129,7 @@ def test_key_info_prints_like_ssh_keygen(cli, setup, tmp_path):
 
 
 def test_verification_off_then_pin_the_seen_key(cli, setup):
-    server, key_file, pub_file = setup
+    server, key_file, _pub_file = setup
     cli("tenant", "add", "Acme")
     r = cli(
         "integration",
@@ -163,7 +163,7 @@ def test_verification_off_then_pin_the_seen_key(cli, setup):
 
 
 def test_host_keys_reads_without_logging_in(cli, setup):
-    server, key_file, pub_file = setup
+    server, _key_file, _pub_file = setup
     r = cli("custom", "host-keys", "127.0.0.1", "--ports", f"{closed_port()},{server.port}", "--json")
     assert r.code == 0, r
     data = json.loads(r.out)

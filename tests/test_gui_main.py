@@ -205,7 +205,7 @@ def test_corrupt_file_notice_offers_the_backup(qtbot, config_dir, keyring_backen
         window = open_window(qtbot, ws, prompts)
         qtbot.waitUntil(lambda: any(a[0] == "confirm" for a in prompts.asked))
         wait_idle(qtbot, window)
-        method, title, text, details = prompts.asked[0]
+        _method, title, text, details = prompts.asked[0]
         assert text == message and "could not be read" in title
         assert "kept as" in text and any("backup" in d for d in details)
         assert "Acme" in visible_names(window)

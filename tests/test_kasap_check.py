@@ -85,7 +85,7 @@ def test_issue_date_set_to_today_when_token_stored(ws, kasap, test_ca):
 def test_issue_date_validation(ws, kasap, test_ca):
     configure(ws, kasap, test_ca)
     future = (_dt.date.today() + _dt.timedelta(days=1)).isoformat()
-    with pytest.raises(ValidationError, match="Token issued on: .* is in the future"):
+    with pytest.raises(ValidationError, match=r"Token issued on: .* is in the future"):
         ws.update_integration("Acme", IntegrationEdit("kasap", values={"token_issued": future}))
     with pytest.raises(ValidationError, match="Token issued on: '2026-13-01' is not a date"):
         ws.update_integration("Acme", IntegrationEdit("kasap", values={"token_issued": "2026-13-01"}))

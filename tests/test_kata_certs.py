@@ -123,7 +123,7 @@ def test_key_type_names(text, expected):
 
 @pytest.mark.parametrize("bad", ["rsa1024", "ed25519", ""])
 def test_unknown_key_type_is_refused(bad):
-    with pytest.raises(ValidationError, match="Key type.*rsa2048, rsa3072, p256"):
+    with pytest.raises(ValidationError, match=r"Key type.*rsa2048, rsa3072, p256"):
         kata_certs.parse_key_type(bad)
 
 

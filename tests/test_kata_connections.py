@@ -91,7 +91,7 @@ def test_bad_host_or_port(ws, acme, host, port, message):
 def test_default_port_and_duplicates(ws, acme):
     conn = kata.add_connection(ws, acme, "kata.example.com", None, "p256")
     assert conn["port"] == 443
-    with pytest.raises(ValidationError, match="already a connection to kata.example.com:443"):
+    with pytest.raises(ValidationError, match=r"already a connection to kata\.example\.com:443"):
         kata.add_connection(ws, acme, "KATA.example.com", 443, "p256")
     other = kata.add_connection(ws, acme, "kata.example.com", 8443, "p256")
     with pytest.raises(ValidationError, match="already a connection"):
@@ -133,7 +133,7 @@ def test_remove_deletes_key(ws, acme):
     assert [c["id"] for c in kata.connections(state_of(ws, acme))] == [keep["id"]]
     assert kata.secret_name(gone["id"]) not in state_of(ws, acme).secrets
     assert ws.secrets.get(ref) is None
-    with pytest.raises(NotFoundError, match="No KATA connection 'b.example.com:443'"):
+    with pytest.raises(NotFoundError, match=r"No KATA connection 'b\.example\.com:443'"):
         kata.find(state_of(ws, acme), "b.example.com:443")
 
 

@@ -89,9 +89,11 @@ def test_redirect_to_other_host_is_not_followed(server_cert, test_ca):
         def redirect(req):
             return Reply(302, b"", {"Location": f"https://127.0.0.1:{target.port}/steal"})
 
-        with HttpsPeer(redirect, cert=server_cert) as peer:
-            with make_client("localhost", Trust(ca_pem=test_ca.cert_pem), NetConfig(5.0)) as client:
-                resp = client.get(f"https://localhost:{peer.port}/", headers={"X-API-KEY": "k"})
+        with (
+            HttpsPeer(redirect, cert=server_cert) as peer,
+            make_client("localhost", Trust(ca_pem=test_ca.cert_pem), NetConfig(5.0)) as client,
+        ):
+            resp = client.get(f"https://localhost:{peer.port}/", headers={"X-API-KEY": "k"})
     assert resp.status_code == 302
     assert other_hits == []
 

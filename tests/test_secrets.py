@@ -127,10 +127,10 @@ def test_locked_keyring_fails_clearly_and_quickly(locked_keyring_env, tmp_path):
     env = dict(locked_keyring_env)
     cfg = tmp_path / "cfg"
     base = [sys.executable, "-m", "xdrconf", "--config-dir", str(cfg)]
-    subprocess.run(base + ["tenant", "add", "T"], env=env, check=True, capture_output=True, timeout=60)
+    subprocess.run([*base, "tenant", "add", "T"], env=env, check=True, capture_output=True, timeout=60)
     started = time.monotonic()
     proc = subprocess.run(
-        base + ["integration", "set", "T", "kuma", "host=k.example.com", "--secret", "token"],
+        [*base, "integration", "set", "T", "kuma", "host=k.example.com", "--secret", "token"],
         env=env,
         input="a-token\n",
         capture_output=True,
@@ -143,7 +143,7 @@ def test_locked_keyring_fails_clearly_and_quickly(locked_keyring_env, tmp_path):
     assert "a-token" not in proc.stderr + proc.stdout
     assert elapsed < 30
     show = subprocess.run(
-        base + ["integration", "show", "T", "kuma", "--json"],
+        [*base, "integration", "show", "T", "kuma", "--json"],
         env=env,
         capture_output=True,
         text=True,

@@ -11,6 +11,7 @@ a loopback HTTPS peer that answers after 200 ms:
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import statistics
 import subprocess
@@ -68,7 +69,7 @@ class TickRecorder:
     def stop(self) -> list[float]:
         self.timer.stop()
         self.ticks.append(time.perf_counter())
-        return [(b - a) * 1000 for a, b in zip(self.ticks, self.ticks[1:])]
+        return [(b - a) * 1000 for a, b in itertools.pairwise(self.ticks)]
 
 
 def run_loop_until(signal, timeout_s: float) -> None:

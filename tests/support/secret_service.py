@@ -5,6 +5,7 @@ when pytest is run directly, `ensure_session()` starts its own and `stop()` ends
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -54,10 +55,8 @@ def ensure_session() -> None:
 
 def stop() -> None:
     for pid in reversed(_started):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     _started.clear()
 
 

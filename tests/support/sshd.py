@@ -88,8 +88,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class Sshd:
-    """sshd on 127.0.0.1:port (or `listen`, e.g. ::1) with the given host key types. authorized: public key lines
-    allowed to log in (as any user: AuthorizedKeysFile is the fixture's own file)."""
+    """sshd on 127.0.0.1:port (or `listen`, e.g. ::1) with the given host key types.
+    authorized: public key lines allowed to log in (as any user: AuthorizedKeysFile is the
+    fixture's own file)."""
 
     def __init__(
         self,
@@ -150,19 +151,18 @@ class Sshd:
     def start(self) -> Sshd:
         if running_as_root():
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-        for attempt in range(5):
+        for _attempt in range(5):
             self.port = free_port(self.listen)
             cfg = self._write_config()
             if not self._supports("PerSourcePenalties no"):
                 cfg.write_text(cfg.read_text().replace("PerSourcePenalties no\n", ""))
-            log = open(self.log_path, "ab")
-            self.proc = subprocess.Popen(
-                [SSHD, "-D", "-e", "-f", str(cfg)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-            log.close()
+            with open(self.log_path, "ab") as log:
+                self.proc = subprocess.Popen(
+                    [SSHD, "-D", "-e", "-f", str(cfg)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:

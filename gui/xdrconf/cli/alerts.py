@@ -62,7 +62,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         return close(args, words[1], words[2])
     if len(words) != 1:
         fail(
-            "give one TENANT (xdrconf alerts TENANT), or: xdrconf alerts close TENANT ALERT_ID --reason REASON"
+            "give one TENANT (xdrconf alerts TENANT), "
+            "or: xdrconf alerts close TENANT ALERT_ID --reason REASON"
         )
     if args.reason is not None:
         fail("--reason belongs to 'xdrconf alerts close TENANT ALERT_ID'")

@@ -141,7 +141,7 @@ def cmd_tenant_list(args: argparse.Namespace) -> int:
         if args.json:
             print_json(rows)
             return 0
-        for row, tenant in zip(rows, ws.tree.walk_all()):
+        for row, tenant in zip(rows, ws.tree.walk_all(), strict=True):
             indent = "  " * ws.tree.depth(tenant.id)
             extra = f"  [{', '.join(row['enabled_integrations'])}]" if row["enabled_integrations"] else ""
             warn = "  (!)" if row["flags"] else ""
@@ -309,9 +309,8 @@ def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.tenant)
         ws.set_enabled(tenant.id, args.kind, enabled)
-        print(
-            f"{catalog.title_of(args.kind)} of '{ws.tree.path(tenant.id)}' is turned {'on' if enabled else 'off'}."
-        )
+        state = "on" if enabled else "off"
+        print(f"{catalog.title_of(args.kind)} of '{ws.tree.path(tenant.id)}' is turned {state}.")
     return 0
 
 

@@ -148,7 +148,7 @@ def parse_url(text: str, label: str = "URL", *, schemes: tuple[str, ...] = ("htt
         raise ValidationError(label, "the URL has no host name")
     parse_host(parts.hostname, label)
     try:
-        parts.port
+        _ = parts.port  # urllib checks the port only when it is read
     except ValueError:
         raise ValidationError(label, "the port in the URL is not valid") from None
     if parts.username or parts.password:

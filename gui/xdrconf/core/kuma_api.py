@@ -944,7 +944,7 @@ _SEVERITIES = ((4, "Low"), (8, "Medium"), (12, "High"), (16, "Critical"))
 
 
 def severity_of(alert: dict[str, Any]) -> str:
-    """KUMA gives priority as low|medium|high|critical or as a number 1–16 [doc]."""
+    """KUMA gives priority as low|medium|high|critical or as a number from 1 to 16 [doc]."""
     value = alert.get("priority", alert.get("severity"))
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
         n = int(value)

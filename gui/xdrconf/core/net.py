@@ -288,9 +288,11 @@ def fetch_certificate(host: str, port: int, timeout: float = DEFAULT_TIMEOUT) ->
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     sni = None if _is_ip(host) else host
-    with socket.create_connection((host, port), timeout=timeout) as raw:
-        with ctx.wrap_socket(raw, server_hostname=sni) as tls:
-            der = tls.getpeercert(binary_form=True)
+    with (
+        socket.create_connection((host, port), timeout=timeout) as raw,
+        ctx.wrap_socket(raw, server_hostname=sni) as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
     if not der:
         raise ssl.SSLError("the server sent no certificate")
     return describe_certificate(der)
@@ -403,7 +405,7 @@ def classify_exception(
                     f"{target} requires a client certificate, and this integration has none.",
                 )
     for e in chain:
-        if isinstance(e, httpx.TimeoutException) or isinstance(e, (socket.timeout, TimeoutError)):
+        if isinstance(e, (httpx.TimeoutException, TimeoutError)):
             if isinstance(e, httpx.ConnectTimeout):
                 what = "did not accept the connection (or the TLS handshake)"
             elif isinstance(e, httpx.PoolTimeout):
@@ -491,7 +493,8 @@ def classify_status(status: int, target: str, body_message: str = "") -> tuple[C
     if 300 <= status < 400:
         return (
             Category.PROTOCOL_ERROR,
-            f"{target} answered with a redirect (HTTP {status}), which is not followed; check the address and port.{said}",
+            f"{target} answered with a redirect (HTTP {status}), which is not followed; "
+            f"check the address and port.{said}",
         )
     if status == 404:
         return (

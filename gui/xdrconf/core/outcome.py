@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     OK = "ok"
     INVALID_CONFIG = "invalid_config"
     MISSING_SECRET = "missing_secret"

@@ -19,6 +19,7 @@ Design:
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import queue
 import sys
@@ -202,10 +203,8 @@ class SecretStore:
         from keyring.errors import PasswordDeleteError
 
         def delete() -> None:
-            try:
+            with contextlib.suppress(PasswordDeleteError):  # already gone: the goal is reached
                 self.backend.delete_password(self.service, ref)
-            except PasswordDeleteError:
-                pass  # already gone: the goal is reached
 
         try:
             self._run(delete)
@@ -233,10 +232,8 @@ class SecretStore:
         if ref.startswith(BLOB_PREFIX):
             name = ref[len(BLOB_PREFIX) :]
             self._delete(name)
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 (self.blob_dir / f"{name}.bin").unlink()
-            except FileNotFoundError:
-                pass
             return
         self._delete(ref)
 
@@ -340,7 +337,5 @@ class _SecretServiceReader:
         return None
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already gone
             self._closer()
-        except Exception:  # noqa: BLE001 - already gone
-            pass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import io
 import struct
@@ -325,10 +326,8 @@ def parse_private_key_field(text: str, label: str) -> str:
     key in a readable format. An encrypted key is accepted here (its passphrase may be set
     separately) and decrypted only when used."""
     value = _screen_private_text(text, label)
-    try:
+    with contextlib.suppress(PassphraseNeeded):
         _load_crypto_key(value, None, label)
-    except PassphraseNeeded:
-        pass
     return value
 
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .tenants import TenantTree
 
+import contextlib
+
 from .errors import SettingsLocked, SettingsUnreadable
 
 SCHEMA = "xdrconf-settings"
@@ -77,10 +79,8 @@ def write_private(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     _fsync_dir(path.parent)
 
@@ -193,7 +193,7 @@ class FolderLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+")
+        fh = open(self.path, "a+")  # noqa: SIM115 - held open: the handle is the lock until release()
         try:
             if sys.platform == "win32":
                 import msvcrt

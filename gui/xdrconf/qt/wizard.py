@@ -8,6 +8,7 @@ ends with a closing page: the on/off toggle, the spec's check notice and "Check 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 from collections.abc import Callable
@@ -382,10 +383,8 @@ class SpecFormPage(QWizardPage):
     def _current_values(self) -> dict[str, Any]:
         values = dict(self.draft.stored.settings)
         for name, text in self.draft.values.items():
-            try:
+            with contextlib.suppress(ValidationError):
                 values[name] = self.ctx.spec.field(name).parse(text)
-            except ValidationError:
-                pass
         return values
 
     def problems(self) -> dict[str, str]:

@@ -87,10 +87,7 @@ class Worker(QRunnable):
         signals = self.signals
         signals.started.emit()
         try:
-            if self.with_progress:
-                value = self.fn(signals.progress.emit)
-            else:
-                value = self.fn()
+            value = self.fn(signals.progress.emit) if self.with_progress else self.fn()
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread
             signals.error.emit(exc)
         else:

@@ -6,6 +6,7 @@ server that also has keys of other types is never reported as "wrong"."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import logging
 import socket
@@ -217,10 +218,8 @@ class _Watch:
         with self._lock:
             closers, self._closers = self._closers, []
         for c in closers:
-            try:
+            with contextlib.suppress(Exception):  # closing a dead connection may fail; nothing to do
                 c.close()
-            except Exception:  # noqa: BLE001 - closing a dead connection may fail; nothing to do
-                pass
 
     def _run(self) -> None:
         while not self.finished.wait(0.05):

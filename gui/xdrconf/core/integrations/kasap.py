@@ -105,7 +105,8 @@ FIELDS = (
         + ". Only the first can be verified by a check.",
         extra={"format": _format_rights, "rights": RIGHTS},
     ),
-) + TRUST_FIELDS
+    *TRUST_FIELDS,
+)
 
 
 # ---- expiry ------------------------------------------------------------------------------------

@@ -68,7 +68,8 @@ FIELDS = (
         help="Which KATA API 'Check connection' calls. Both need the connection to be "
         "accepted in KATA (Settings → External systems).",
     ),
-) + TRUST_FIELDS
+    *TRUST_FIELDS,
+)
 
 
 def secret_name(xdr_id: str) -> str:
@@ -288,7 +289,7 @@ def add_connection(
     tenant, state = _state(ws, tenant_ref)
     items = _with_statuses(state, connections(state))
     conn, key_pem = new_connection(items, host, port, key_type, days=days)
-    _save(ws, tenant.id, items + [conn], {secret_name(conn["id"]): key_pem})
+    _save(ws, tenant.id, [*items, conn], {secret_name(conn["id"]): key_pem})
     return conn
 
 
@@ -459,7 +460,7 @@ def check(ctx: CheckContext) -> list[CheckResult]:
         t.start()
         threads.append((i, t))
     deadline = time.monotonic() + ctx.timeout * 2 + 0.5
-    for i, t in threads:
+    for _, t in threads:
         while t.is_alive() and not ctx.cancelled() and time.monotonic() < deadline:
             t.join(0.05)
     out = []

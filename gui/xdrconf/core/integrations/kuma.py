@@ -49,7 +49,8 @@ FIELDS = (
         help="The token created in KUMA (Settings → Users → API token). It is shown once by "
         "KUMA and is kept here in the OS keyring only.",
     ),
-) + TRUST_FIELDS
+    *TRUST_FIELDS,
+)
 
 
 def base_url(settings: dict[str, Any]) -> str:
@@ -108,7 +109,8 @@ def check(ctx: CheckContext) -> list[CheckResult]:
         return [
             CheckResult(
                 Category.OK,
-                f"Connected: the token belongs to '{login}' and reaches {len(tenants)} KUMA tenant(s): {reach}.",
+                f"Connected: the token belongs to '{login}' and reaches {len(tenants)} KUMA tenant(s): "
+                f"{reach}.",
                 where,
                 latency,
                 details={"login": login, "name": data.get("name", ""), "tenants": tenants},

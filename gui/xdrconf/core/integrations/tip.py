@@ -106,7 +106,8 @@ FIELDS = (
         parser=_portal_url(PREMIUM_DEFAULT_URL),
         help=f"Base address of Kaspersky TIP (Premium access); {PREMIUM_DEFAULT_URL} unless told otherwise.",
     ),
-) + TRUST_FIELDS
+    *TRUST_FIELDS,
+)
 
 
 def adjust(settings: dict[str, Any], vctx: ValidationContext) -> None:

@@ -1,7 +1,8 @@
 """Custom integration in the tenant wizard: the seed's settings section — Remote host
 verification (toggle + public key with its live type and SHA256 fingerprint or the reason
-it is refused), Remote host connection (host, ports, SSH authentication method with "Add data" / "Replace"), and Check connection, which offers
-"Pin this key" when verification is off. The "Custom integration" on/off toggle is the
+it is refused), Remote host connection (host, ports, SSH authentication method with
+"Add data" / "Replace"), and Check connection, which offers "Pin this key" when
+verification is off. The "Custom integration" on/off toggle is the
 wizard's closing page ("Turn Custom integration on for this tenant"), one toggle for all.
 
 Stored secrets are never shown back: the credentials window always opens empty. Keys and

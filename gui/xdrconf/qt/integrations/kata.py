@@ -503,7 +503,7 @@ class KataConnectionsWidget(QWidget):
             assert self.draft is not None
             self.draft.set_secret(kata.secret_name(conn["id"]), key_pem)
             self._put_draft(
-                self.items() + [conn],
+                [*self.items(), conn],
                 conn["id"],
                 self._added_text(conn) + " It is saved when you finish the wizard.",
             )

@@ -105,10 +105,10 @@ class _RowsModel(QAbstractTableModel):
         self.payload = payload if payload is not None else rows
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.columns)
 
     def headerData(
@@ -429,7 +429,10 @@ class IncidentsPanel(QWidget):
 
         def done(response: Any) -> None:
             self.info.setText(f"{command.name}: {response.message}")
-            head = f"{response.method} {response.url}\n→ {response.status} {response.reason} ({response.elapsed_ms:.0f} ms)"
+            head = (
+                f"{response.method} {response.url}\n"
+                f"→ {response.status} {response.reason} ({response.elapsed_ms:.0f} ms)"
+            )
             body = response.pretty_body()
             self.response.setPlainText(head + ("\n\n" + body if body else ""))
             self.lower_tabs.setCurrentWidget(self.response)
