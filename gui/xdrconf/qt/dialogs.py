@@ -7,15 +7,26 @@ the real actions without modal loops."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSortFilterProxyModel, QStringListModel, Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.errors import XdrconfError
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QMessageBox, QWidget
+    from PySide6.QtWidgets import QMessageBox
 
-# The dialog classes are imported when first used: loading them costs the window's
-# start-up about 20 ms.
+# The message, input and file dialogs are imported when first used: loading them costs the
+# window's start-up about 20 ms.
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +45,6 @@ def error_text(error: BaseException | str) -> str:
 
 def show_error(parent: QWidget | None, error: BaseException | str, title: str = "xdrconf") -> QMessageBox:
     """A non-blocking (window-modal) error box; returns it so tests can read and close it."""
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QMessageBox
 
     text = error_text(error)
@@ -62,68 +72,6 @@ class Prompts:
     def choose(self, title: str, label: str, items: list[str], current: int = 0) -> str | None:
         dialog = ChooseDialog(self.parent, title, label, items, current)
         return dialog.chosen() if dialog.exec() else None
-
-
-def ChooseDialog(parent: QWidget | None, title: str, label: str, items: list[str], current: int = 0) -> Any:
-    """A searchable list to pick one item from, usable with 10,000 tenant paths: a filter
-    box (any part of the text, any case), the matches, and OK on a selected match."""
-    from PySide6.QtCore import QSortFilterProxyModel, QStringListModel, Qt
-    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QListView, QVBoxLayout
-
-    class _Choose(QDialog):
-        def __init__(self) -> None:
-            super().__init__(parent)
-            self.setWindowTitle(title)
-            self.resize(560, 460)
-            lay = QVBoxLayout(self)
-            lay.addWidget(QLabel(label, self))
-            self.filter = QLineEdit(self)
-            self.filter.setObjectName("chooseFilter")
-            self.filter.setPlaceholderText("Type part of a name to narrow the list…")
-            self.filter.setClearButtonEnabled(True)
-            lay.addWidget(self.filter)
-            self.source = QStringListModel(items, self)
-            self.proxy = QSortFilterProxyModel(self)
-            self.proxy.setSourceModel(self.source)
-            self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-            self.view = QListView(self)
-            self.view.setObjectName("chooseList")
-            self.view.setUniformItemSizes(True)
-            self.view.setModel(self.proxy)
-            self.view.doubleClicked.connect(lambda *_: self.accept())
-            lay.addWidget(self.view, 1)
-            self.count = QLabel(self)
-            lay.addWidget(self.count)
-            self.buttons = QDialogButtonBox(
-                QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-            )
-            self.buttons.accepted.connect(self.accept)
-            self.buttons.rejected.connect(self.reject)
-            lay.addWidget(self.buttons)
-            self.filter.textChanged.connect(self._filtered)
-            self.view.selectionModel().currentChanged.connect(lambda *_: self._update())
-            if items:
-                self.view.setCurrentIndex(self.proxy.index(min(current, len(items) - 1), 0))
-            self._update()
-
-        def _filtered(self, text: str) -> None:
-            self.proxy.setFilterFixedString(text)
-            if self.proxy.rowCount() and not self.view.currentIndex().isValid():
-                self.view.setCurrentIndex(self.proxy.index(0, 0))
-            self._update()
-
-        def _update(self) -> None:
-            shown = self.proxy.rowCount()
-            self.count.setText(f"{shown} of {len(items)} shown" if shown != len(items) else f"{shown} in all")
-            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(
-                self.view.currentIndex().isValid()
-            )
-
-        def chosen(self) -> str | None:
-            index = self.view.currentIndex()
-            return str(index.data()) if index.isValid() else None
-
-    return _Choose()
 
     def confirm(self, title: str, text: str, details: list[str] | None = None) -> bool:
         from PySide6.QtWidgets import QMessageBox
@@ -162,6 +110,64 @@ def ChooseDialog(parent: QWidget | None, title: str, label: str, items: list[str
         path, _ = QFileDialog.getSaveFileName(self.parent, title, name, filter_)
         return path or None
 
-    def dialog(self, dialog: Any) -> bool:
+    def dialog(self, dialog: QDialog) -> bool:
         """Run a custom dialog (settings, move); True when accepted."""
         return bool(dialog.exec())
+
+
+class ChooseDialog(QDialog):
+    """A searchable list to pick one item from, usable with 10,000 tenant paths: a filter
+    box (any part of the text, any case), the matches, and OK on a selected match."""
+
+    def __init__(
+        self, parent: QWidget | None, title: str, label: str, items: list[str], current: int = 0
+    ) -> None:
+        super().__init__(parent)
+        self._total = len(items)
+        self.setWindowTitle(title)
+        self.resize(560, 460)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(label, self))
+        self.filter = QLineEdit(self)
+        self.filter.setObjectName("chooseFilter")
+        self.filter.setPlaceholderText("Type part of a name to narrow the list…")
+        self.filter.setClearButtonEnabled(True)
+        lay.addWidget(self.filter)
+        self.source = QStringListModel(items, self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.source)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.view = QListView(self)
+        self.view.setObjectName("chooseList")
+        self.view.setUniformItemSizes(True)
+        self.view.setModel(self.proxy)
+        self.view.doubleClicked.connect(lambda *_: self.accept())
+        lay.addWidget(self.view, 1)
+        self.count = QLabel(self)
+        lay.addWidget(self.count)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+        self.filter.textChanged.connect(self._filtered)
+        self.view.selectionModel().currentChanged.connect(lambda *_: self._update())
+        if items:
+            self.view.setCurrentIndex(self.proxy.index(min(current, len(items) - 1), 0))
+        self._update()
+
+    def _filtered(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text)
+        if self.proxy.rowCount() and not self.view.currentIndex().isValid():
+            self.view.setCurrentIndex(self.proxy.index(0, 0))
+        self._update()
+
+    def _update(self) -> None:
+        shown = self.proxy.rowCount()
+        self.count.setText(f"{shown} of {self._total} shown" if shown != self._total else f"{shown} in all")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.view.currentIndex().isValid())
+
+    def chosen(self) -> str | None:
+        index = self.view.currentIndex()
+        return str(index.data()) if index.isValid() else None
