@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import catalog
 from ..core.kuma_api import (
@@ -35,8 +35,12 @@ from ..core.kuma_api import (
 from .alerts import EXIT_CODES, check_timeout, request_failed
 from .main import CheckFailed, fail, open_ws, print_json, read_value_file
 
+if TYPE_CHECKING:
+    from ..core.tenants import Tenant
+    from ..core.workspace import Workspace
 
-def _stored(ws: Any, tenant_ref: str) -> tuple[Any, list[Command], bool]:
+
+def _stored(ws: Workspace, tenant_ref: str) -> tuple[Tenant, list[Command], bool]:
     tenant = ws.tenant(tenant_ref)
     state = ws.integration(tenant, "kuma")
     return tenant, commands_of(state.settings), "commands" not in state.settings

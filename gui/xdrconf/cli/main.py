@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from .. import __version__
 from ..core import catalog
 from ..core.errors import XdrconfError
+from ..core.tenants import Tenant
 from ..core.workspace import IntegrationEdit, Workspace
 
 # Sub-command groups contributed by integration modules: xdrconf.cli.<name>.register(sub, common)
@@ -194,7 +195,7 @@ def cmd_tenant_remove(args: argparse.Namespace) -> int:
 
 
 # ---- integration commands ------------------------------------------------------------------
-def describe_state(ws: Workspace, tenant: Any, kind: str) -> dict[str, Any]:
+def describe_state(ws: Workspace, tenant: Tenant, kind: str) -> dict[str, Any]:
     spec = catalog.spec_for(kind)
     state = ws.integration(tenant, kind)
     settings = {}

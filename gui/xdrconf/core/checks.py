@@ -14,13 +14,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import catalog
 from .errors import KeyringUnavailable, ValidationError, XdrconfError
 from .net import ClientCert, NetConfig, Trust, classify_exception, make_client
 from .outcome import Category, CheckResult
 from .tenants import Tenant
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,9 @@ def failure(exc: BaseException, target: str, ctx: CheckContext, *, client_cert: 
     return CheckResult(category, message, target)
 
 
-def _precheck(ws: Any, tenant: Tenant, kind: str, typed: frozenset[str] = frozenset()) -> CheckResult | None:
+def _precheck(
+    ws: Workspace, tenant: Tenant, kind: str, typed: frozenset[str] = frozenset()
+) -> CheckResult | None:
     spec = catalog.spec_for(kind)
     if not spec.supported or spec.check is None:
         return CheckResult(Category.INVALID_CONFIG, f"{spec.title} has no connection check yet.")
@@ -108,7 +113,7 @@ def _precheck(ws: Any, tenant: Tenant, kind: str, typed: frozenset[str] = frozen
 
 
 def run_check(
-    ws: Any,
+    ws: Workspace,
     tenant_id: str,
     kind: str,
     *,
@@ -213,7 +218,7 @@ def run_check(
 
 
 def context_for(
-    ws: Any,
+    ws: Workspace,
     tenant: Tenant,
     kind: str,
     state: Any | None = None,
@@ -261,7 +266,7 @@ def _target_of(settings: dict[str, Any]) -> str:
 
 
 def targets(
-    ws: Any, tenant_ref: str | None = None, kind: str | None = None, *, subtree: bool = True
+    ws: Workspace, tenant_ref: str | None = None, kind: str | None = None, *, subtree: bool = True
 ) -> list[tuple[str, str]]:
     """(tenant id, kind) pairs to check: enabled integrations, or the one asked for."""
     if tenant_ref is None:
@@ -283,7 +288,7 @@ def targets(
 
 
 def run_many(
-    ws: Any,
+    ws: Workspace,
     pairs: list[tuple[str, str]],
     *,
     timeout: float | None = None,

@@ -8,17 +8,20 @@ import copy
 import datetime as _dt
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import catalog
 from .errors import ValidationError, XdrconfError
 from .tenants import IntegrationState
 
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
 EXPORT_SCHEMA = "xdrconf-export"
 EXPORT_VERSION = 1
 
 
-def export_document(ws: Any, tenant_ref: str | None = None) -> dict[str, Any]:
+def export_document(ws: Workspace, tenant_ref: str | None = None) -> dict[str, Any]:
     tree = ws.tree
     if tenant_ref:
         start = tree.find(tenant_ref)
@@ -64,7 +67,7 @@ class NeededSecret:
         return f"xdrconf integration set '{self.tenant_path}' {self.kind} --secret {self.name}"
 
 
-def import_document(ws: Any, doc: Any) -> list[NeededSecret]:
+def import_document(ws: Workspace, doc: Any) -> list[NeededSecret]:
     """Create missing tenants, replace the integration settings named in the file, keep
     secrets already stored here. Returns the secrets that must be entered again. An
     integration whose secrets are missing is imported turned off."""

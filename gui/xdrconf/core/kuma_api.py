@@ -21,13 +21,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, unquote
 
 from .errors import KeyringUnavailable, ValidationError, XdrconfError
 from .integrations.kuma import auth_headers, base_url, target
 from .net import NetConfig, Trust, classify_exception, classify_status, error_message_of, make_client
 from .outcome import Category
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +98,7 @@ class KumaConnection:
         return base_url(self.settings)
 
     @classmethod
-    def open(cls, ws: Any, tenant_ref: str, *, timeout: float | None = None) -> KumaConnection:
+    def open(cls, ws: Workspace, tenant_ref: str, *, timeout: float | None = None) -> KumaConnection:
         """The tenant's KUMA connection. Reads the keyring: call it off the GUI thread."""
         tenant = ws.tenant(tenant_ref)
         path = ws.tree.path(tenant.id)
@@ -698,7 +701,7 @@ def refuse_token(commands: list[Command], token: str | None) -> None:
             )
 
 
-def save_commands(ws: Any, tenant_ref: str, commands: list[Command | dict[str, Any]]) -> list[Command]:
+def save_commands(ws: Workspace, tenant_ref: str, commands: list[Command | dict[str, Any]]) -> list[Command]:
     """Validate and store the tenant's commands in one transaction (reads the keyring to make
     sure no command holds the token: call it off the GUI thread)."""
     from .workspace import IntegrationEdit
@@ -854,7 +857,7 @@ class IncidentStore:
         self._load()
 
     @classmethod
-    def for_tenant(cls, ws: Any, tenant_id: str) -> IncidentStore:
+    def for_tenant(cls, ws: Workspace, tenant_id: str) -> IncidentStore:
         return cls(Path(ws.config_dir) / "cache" / "kuma" / f"{tenant_id}.json")
 
     def _load(self) -> None:

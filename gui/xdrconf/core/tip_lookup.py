@@ -17,13 +17,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from .errors import ValidationError, XdrconfError
 from .fields import parse_host
 from .net import classify_status, error_message_of
 from .outcome import Category, now_utc
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 # ---- portal addresses and authentication -------------------------------------------------------
 OPENTIP_DEFAULT_URL = "https://opentip.kaspersky.com"
@@ -637,7 +640,7 @@ def _from_cache(
 
 
 def lookup(
-    ws: Any,
+    ws: Workspace,
     tenant_ref: str,
     text: str,
     *,

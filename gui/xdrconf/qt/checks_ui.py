@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -39,6 +39,9 @@ from ..core.outcome import Category, CheckResult
 from . import workers
 from .icons import colour
 from .integrations_view import format_time
+
+if TYPE_CHECKING:
+    from ..core.workspace import Workspace
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -243,7 +246,12 @@ class CheckAllDialog(QDialog):
     saved = Signal()  # the results were recorded
 
     def __init__(
-        self, ws: Any, pairs: list[tuple[str, str]], *, title: str = "Check", parent: QWidget | None = None
+        self,
+        ws: Workspace,
+        pairs: list[tuple[str, str]],
+        *,
+        title: str = "Check",
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.ws = ws

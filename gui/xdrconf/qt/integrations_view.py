@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
@@ -14,6 +14,9 @@ from PySide6.QtGui import QBrush
 from ..core import catalog
 from ..core.tenants import Tenant
 from .icons import colour, mark_icon
+
+if TYPE_CHECKING:
+    from ..core.workspace import Workspace
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Integration", "On", "Configured", "Last check", "Flags")
@@ -88,7 +91,7 @@ class Row:
         return "; ".join(message for _, message in self.flags)
 
 
-def build_rows(ws: Any, tenant: Tenant) -> list[Row]:
+def build_rows(ws: Workspace, tenant: Tenant) -> list[Row]:
     if tenant.is_shared:
         return []
     flags: dict[str, list[tuple[str, str]]] = {}
@@ -117,7 +120,7 @@ def build_rows(ws: Any, tenant: Tenant) -> list[Row]:
     return rows
 
 
-def tenant_mark(ws: Any, tenant: Tenant) -> str | None:
+def tenant_mark(ws: Workspace, tenant: Tenant) -> str | None:
     """'error' when an enabled integration's last check failed, 'warning' for flags, 'ok'
     when every enabled integration's last check passed, else None."""
     enabled = [s for s in tenant.integrations.values() if s.enabled]
@@ -218,7 +221,7 @@ class IntegrationsModel(QAbstractTableModel):
         return None
 
 
-def details_html(ws: Any, tenant: Tenant, row: Row | None) -> str:
+def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
     """The details of the selected integration as simple rich text."""
     if tenant.is_shared:
         return (

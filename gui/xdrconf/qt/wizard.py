@@ -13,7 +13,7 @@ import html
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -43,6 +43,9 @@ from . import integrations, workers
 from .checks_ui import CheckConnectionBox
 from .dialogs import error_text, show_error
 from .integrations import IntegrationDraft, IntegrationUiContext
+
+if TYPE_CHECKING:
+    from ..core.workspace import Workspace
 
 log = logging.getLogger(__name__)
 MAX_PEM_FILE = 1_000_000
@@ -714,7 +717,7 @@ class TenantWizard(QWizard):
 
     def __init__(
         self,
-        ws: Any,
+        ws: Workspace,
         tenant_id: str,
         *,
         start_kind: str | None = None,

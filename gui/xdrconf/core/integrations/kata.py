@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import Flag, IntegrationSpec, Page, ValidationContext
 from ..checks import CheckContext, failure
@@ -39,6 +39,10 @@ from ..net import ClientCert, classify_status, describe_certificate, error_messa
 from ..outcome import Category, CheckResult
 from . import kata_certs
 from .common import TRUST_FIELDS, trust_page
+
+if TYPE_CHECKING:
+    from ..tenants import IntegrationState, Tenant
+    from ..workspace import Workspace
 
 KIND = "kata"
 DEFAULT_PORT = 443
@@ -199,13 +203,15 @@ def _identity_fields(ident: kata_certs.Identity) -> dict[str, Any]:
     }
 
 
-def _save(ws: Any, tenant_ref: str, items: list[dict[str, Any]], secrets: dict[str, str | None]) -> None:
+def _save(
+    ws: Workspace, tenant_ref: str, items: list[dict[str, Any]], secrets: dict[str, str | None]
+) -> None:
     from ..workspace import IntegrationEdit
 
     ws.update_integration(tenant_ref, IntegrationEdit(KIND, structured={CONNECTIONS: items}, secrets=secrets))
 
 
-def _state(ws: Any, tenant_ref: str) -> tuple[Any, Any]:
+def _state(ws: Workspace, tenant_ref: str) -> tuple[Tenant, IntegrationState | None]:
     tenant = ws.tenant(tenant_ref)
     return tenant, tenant.integrations.get(KIND)
 
@@ -277,7 +283,7 @@ def regenerated(
 
 
 def add_connection(
-    ws: Any,
+    ws: Workspace,
     tenant_ref: str,
     host: str,
     port: Any = DEFAULT_PORT,
@@ -294,7 +300,7 @@ def add_connection(
 
 
 def edit_connection(
-    ws: Any, tenant_ref: str, ref: str, *, host: str | None = None, port: Any = None
+    ws: Workspace, tenant_ref: str, ref: str, *, host: str | None = None, port: Any = None
 ) -> dict[str, Any]:
     """Change where a connection goes; its XDR ID, key and certificate stay."""
     tenant, state = _state(ws, tenant_ref)
@@ -303,7 +309,7 @@ def edit_connection(
     return conn
 
 
-def remove_connection(ws: Any, tenant_ref: str, ref: str) -> dict[str, Any]:
+def remove_connection(ws: Workspace, tenant_ref: str, ref: str) -> dict[str, Any]:
     """Remove a connection and delete its key (both parts) after the settings are saved."""
     tenant, state = _state(ws, tenant_ref)
     conn = find(state, ref)
@@ -313,7 +319,12 @@ def remove_connection(ws: Any, tenant_ref: str, ref: str) -> dict[str, Any]:
 
 
 def regenerate(
-    ws: Any, tenant_ref: str, ref: str, key_type: str | None = None, *, days: int = kata_certs.DEFAULT_DAYS
+    ws: Workspace,
+    tenant_ref: str,
+    ref: str,
+    key_type: str | None = None,
+    *,
+    days: int = kata_certs.DEFAULT_DAYS,
 ) -> dict[str, Any]:
     """A new key and certificate for the same XDR ID; the old key is deleted. The KATA
     administrator has to accept the connection again."""
@@ -323,7 +334,7 @@ def regenerate(
     return conn
 
 
-def private_key(ws: Any, tenant_ref: str, ref: str) -> str | None:
+def private_key(ws: Workspace, tenant_ref: str, ref: str) -> str | None:
     """The connection's private key from the keyring (for an explicit Reveal only)."""
     tenant, state = _state(ws, tenant_ref)
     conn = find(state, ref)
@@ -341,7 +352,7 @@ def certificate_lines(conn: dict[str, Any]) -> list[str]:
     return describe_certificate(kata_certs.certificate_der(conn["cert_pem"])).lines()
 
 
-def record_results(ws: Any, tenant_ref: str, results: list[CheckResult]) -> None:
+def record_results(ws: Workspace, tenant_ref: str, results: list[CheckResult]) -> None:
     """Keep the results of a check of some connections without losing the others'."""
     tenant, state = _state(ws, tenant_ref)
     if state is None:

@@ -56,6 +56,7 @@ from ...core.kuma_api import (
 )
 
 if TYPE_CHECKING:
+    from ...core.workspace import Workspace
     from . import IntegrationUiContext
 
 ALERT_COLUMNS = (
@@ -76,7 +77,7 @@ _stores: dict[tuple[str, str], IncidentStore] = {}
 _stores_lock = threading.Lock()
 
 
-def store_for(ws: Any, tenant_id: str) -> IncidentStore:
+def store_for(ws: Workspace, tenant_id: str) -> IncidentStore:
     """The session's store of the tenant (reads the cache file the first time: call it in a worker)."""
     key = (str(ws.config_dir), tenant_id)
     with _stores_lock:
@@ -85,7 +86,7 @@ def store_for(ws: Any, tenant_id: str) -> IncidentStore:
         return _stores[key]
 
 
-def _cached_store(ws: Any, tenant_id: str) -> IncidentStore | None:
+def _cached_store(ws: Workspace, tenant_id: str) -> IncidentStore | None:
     with _stores_lock:
         return _stores.get((str(ws.config_dir), tenant_id))
 
