@@ -69,7 +69,7 @@ class IntegrationSpec:
     supported: bool = True
     # Drops what the integration keeps outside the settings for a removed tenant (e.g.
     # cached lookups): called with the config folder and the tenant's id.
-    forget_tenant: Callable[[Path, str], None] | None = None
+    forget_tenant: Callable[[Path, str], object] | None = None  # its result is not used
     # The (host, port) whose certificate "Fetch certificate" reads, from the settings typed
     # so far; by default the fields host and port, or the host of the field url.
     cert_target: Callable[[dict[str, Any]], tuple[str, int] | None] | None = None

@@ -18,7 +18,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -701,7 +701,9 @@ def refuse_token(commands: list[Command], token: str | None) -> None:
             )
 
 
-def save_commands(ws: Workspace, tenant_ref: str, commands: list[Command | dict[str, Any]]) -> list[Command]:
+def save_commands(
+    ws: Workspace, tenant_ref: str, commands: Sequence[Command | dict[str, Any]]
+) -> list[Command]:
     """Validate and store the tenant's commands in one transaction (reads the keyring to make
     sure no command holds the token: call it off the GUI thread)."""
     from .workspace import IntegrationEdit
@@ -986,11 +988,11 @@ def display_time(value: Any) -> str:
 
 def events_of(alert: dict[str, Any]) -> list[dict[str, Any]]:
     """The normalized events of an alert (KUMA wraps each as {"event": {...}, ...})."""
-    out = []
+    out: list[dict[str, Any]] = []
     for item in alert.get("events") or []:
         if isinstance(item, dict):
-            ev = item.get("event") if isinstance(item.get("event"), dict) else item
-            out.append(ev)
+            ev = item.get("event")
+            out.append(ev if isinstance(ev, dict) else item)
     return out
 
 

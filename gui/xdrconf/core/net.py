@@ -16,10 +16,16 @@ import tempfile
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .fields import format_fingerprint, host_port
 from .outcome import Category
+
+if TYPE_CHECKING:
+    from httpcore import NetworkBackend as _NetworkBackend
+    from httpcore import NetworkStream as _NetworkStream
+else:  # httpcore is imported with httpx, when the first client is made (start-up time)
+    _NetworkBackend = _NetworkStream = object
 
 # httpx logs every request line (with its full URL) at INFO: keep it out of our logs.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -72,7 +78,7 @@ class ProxyConfig:
             return self.url
         if self.mode == "system":
             proxies = urllib.request.getproxies()
-            if urllib.request.proxy_bypass_environment(host, proxies):
+            if urllib.request.proxy_bypass(host):
                 return None
             return proxies.get("https") or proxies.get("all")
         return None
@@ -155,7 +161,7 @@ class ClientCert:
             ctx.load_cert_chain(cert_path, key_path, password=passphrase)
 
 
-class _PinnedStream:
+class _PinnedStream(_NetworkStream):
     """Wraps httpcore's network stream so that the TLS upgrade to the target host checks
     the pinned fingerprint before a single request byte is written."""
 
@@ -175,7 +181,7 @@ class _PinnedStream:
         return upgraded
 
 
-class _PinningBackend:
+class _PinningBackend(_NetworkBackend):
     def __init__(self, inner: Any, host: str, pin: str) -> None:
         self._inner = inner
         self.host = host.strip("[]")

@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from .errors import KeyringUnavailable
 
@@ -115,7 +115,7 @@ class SecretStore:
         self._thread: _KeyringThread | None = None
         self._thread_lock = threading.Lock()
         self._hung = False
-        self._reader: _SecretServiceReader | bool | None = None  # False: not usable
+        self._reader: _SecretServiceReader | Literal[False] | None = None  # False: not usable
 
     # ---- backend ------------------------------------------------------------------
     def _run(self, fn: Callable[[], T]) -> T:

@@ -340,12 +340,12 @@ class Workspace:
             state.settings[key] = copy.deepcopy(value)
         secret_fields = {f.name: f for f in spec.secret_fields}
         for name, secret in edit.secrets.items():
-            f = secret_fields.get(name)  # None: a secret the integration names itself (KATA keys)
-            if f is not None and secret is not None:
-                secret = f.parse(secret)
+            secret_field = secret_fields.get(name)  # None: a secret the integration names itself (KATA keys)
+            if secret_field is not None and secret is not None:
+                secret = secret_field.parse(secret)
                 if not secret or not str(secret).strip():
                     raise ValidationError(
-                        f.label, "is empty; enter the value or leave it unchanged", field=name
+                        secret_field.label, "is empty; enter the value or leave it unchanged", field=name
                     )
             old = state.secrets.get(name)
             if secret is None:
@@ -419,7 +419,7 @@ class Workspace:
     def flags(self, tenant: Tenant, now: _dt.datetime | None = None) -> list[tuple[str, catalog.Flag]]:
         """Warnings of the tenant's enabled integrations: (kind, flag)."""
         now = now or _dt.datetime.now(_dt.UTC)
-        out = []
+        out: list[tuple[str, catalog.Flag]] = []
         for kind, state in tenant.integrations.items():
             spec = catalog.spec_for(kind)
             if state.enabled and spec.flags is not None:

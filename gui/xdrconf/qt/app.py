@@ -53,7 +53,7 @@ def run_gui(config_dir: str | None = None, *, keyring_backend: Any | None = None
     if window is None:
         return 2
     try:
-        return QApplication.instance().exec()
+        return QApplication.exec()
     finally:
         from . import workers
 

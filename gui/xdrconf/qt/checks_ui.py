@@ -281,11 +281,11 @@ class CheckAllDialog(QDialog):
         self.progress.setValue(0)
         lay.addWidget(self.progress)
         self.model = ResultsModel(self)
-        proxy = QSortFilterProxyModel(self)
-        proxy.setSourceModel(self.model)
-        proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self.sorted = QSortFilterProxyModel(self)
+        self.sorted.setSourceModel(self.model)
+        self.sorted.setSortRole(Qt.ItemDataRole.UserRole)
         self.table = QTableView(self)
-        self.table.setModel(proxy)
+        self.table.setModel(self.sorted)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.table.verticalHeader().setVisible(False)
@@ -317,7 +317,7 @@ class CheckAllDialog(QDialog):
     def _show_detail(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():
             return
-        source = self.table.model().mapToSource(current)
+        source = self.sorted.mapToSource(current)
         r = self.model.results[source.row()]
         self.detail.setText(
             f"<b>{html.escape(r.tenant)}</b> — {html.escape(catalog.title_of(r.integration))}"
@@ -340,11 +340,11 @@ class CheckAllDialog(QDialog):
         if not self._queue:
             return
         tid, kind = self._queue.pop(0)
-        ws, cancel = self.ws, self.cancel_event
+        ws, cancel, key = self.ws, self.cancel_event, (tid, kind)
         workers.run_in_background(
             lambda: run_check(ws, tid, kind, cancel=cancel),
-            lambda results, key=(tid, kind): self._one_done(key, results),
-            lambda exc, key=(tid, kind): self._one_failed(key, exc),
+            lambda results: self._one_done(key, results),
+            lambda exc: self._one_failed(key, exc),
             cancel=cancel,
             pool=workers.check_pool(),
             owner=self,

@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self._check_tasks: dict[tuple[str, str], workers.Task] = {}
         self._panel: QWidget | None = None
         self._panel_actions: list[QAction] = []
+        self._structure: list[tuple[str, str, str | None]] | None = None  # the tree last shown
         self.setWindowTitle("xdrconf — XDR and KUMA integrations")
         self.resize(1180, 720)
         self._build_actions()
@@ -467,7 +468,7 @@ class MainWindow(QMainWindow):
     # ---- selection ------------------------------------------------------------------------------
     def current_tenant_id(self) -> str | None:
         tid = self.tree_model.tenant_id(self.tree_view.currentIndex())
-        return tid if tid in self.ws.tree else None
+        return tid if tid is not None and tid in self.ws.tree else None
 
     def current_kind(self) -> str | None:
         if self.table is None:
@@ -546,7 +547,7 @@ class MainWindow(QMainWindow):
         from .integrations_view import tenant_mark
 
         structure = [(t.id, t.name, t.parent_id) for t in self.ws.tree.walk_all()]
-        if structure != getattr(self, "_structure", None):
+        if structure != self._structure:
             self._structure = structure
             self.reload_tree()
         else:
@@ -692,20 +693,15 @@ class MainWindow(QMainWindow):
         normal = tenant is not None and not tenant.is_shared
         self.act_add.setEnabled(writable and normal)
         self.act_rename.setEnabled(writable and normal)
-        self.act_move.setEnabled(writable and normal and not tenant.is_root)  # type: ignore[union-attr]
-        self.act_remove.setEnabled(writable and normal and not tenant.is_root)  # type: ignore[union-attr]
+        movable = tenant is not None and not tenant.is_shared and not tenant.is_root
+        self.act_move.setEnabled(writable and movable)
+        self.act_remove.setEnabled(writable and movable)
         self.act_setup.setEnabled(writable and normal)
         supported = normal and row is not None and row.supported
         self.act_configure.setEnabled(writable and supported)
-        self.act_toggle.setEnabled(writable and supported and (row.enabled or row.configured))  # type: ignore[union-attr]
+        self.act_toggle.setEnabled(writable and supported and (row.enabled or row.configured))
         self.act_toggle.setText("Turn &off" if row is not None and row.enabled else "Turn &on")
-        self.act_check.setEnabled(
-            bool(
-                supported
-                and (row.configured or row.enabled)  # type: ignore[union-attr]
-                and not row.running
-            )
-        )  # type: ignore[union-attr]
+        self.act_check.setEnabled(bool(supported and (row.configured or row.enabled) and not row.running))
         self.act_check_tenant.setEnabled(normal)
         self.act_check_subtree.setEnabled(normal)
         self.act_import.setEnabled(writable)
@@ -814,7 +810,12 @@ class MainWindow(QMainWindow):
         if tid is None or self.ws.tree.get(tid).is_shared:
             return None
         wizard = TenantWizard(self.ws, tid, start_kind=kind, parent=self, runner=self.runner)
-        wizard.applied.connect(lambda: (self.refresh(), self.statusBar().showMessage("Saved.", 5000)))
+
+        def applied() -> None:
+            self.refresh()
+            self.statusBar().showMessage("Saved.", 5000)
+
+        wizard.applied.connect(applied)
         wizard.finished.connect(lambda _=0: setattr(self, "wizard", None))
         self.wizard = wizard
         wizard.open()

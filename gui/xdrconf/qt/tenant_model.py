@@ -6,9 +6,9 @@ filter keystroke is one pass over a precomputed list of lower-case names."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
 from ..core.tenants import TenantTree
@@ -21,7 +21,7 @@ class TenantTreeModel(QAbstractItemModel):
     MARK_ROLE = Qt.ItemDataRole.UserRole + 1  # "warning" / "error" / None
     ID_ROLE = Qt.ItemDataRole.UserRole
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._ids: list[str] = []
         self._names: list[str] = []
@@ -150,7 +150,13 @@ class TenantTreeModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(row, 0, kids[row])
 
-    def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]
+    @overload
+    def parent(self) -> QObject | None: ...
+    @overload
+    def parent(self, index: Index) -> QModelIndex: ...
+    def parent(self, index: Index | None = None) -> QModelIndex | QObject | None:
+        if index is None:  # QObject.parent(): the model's owner
+            return super().parent()
         if not index.isValid():
             return QModelIndex()
         p = self._parent[index.internalId()]

@@ -320,7 +320,9 @@ def _disabled_host_key_algorithms(pinned_type: str) -> list[str]:
     import paramiko
 
     allowed = set(HOST_KEY_ALGORITHMS[pinned_type])
-    offered = set(paramiko.Transport._preferred_keys) | set(paramiko.Transport._key_info)
+    # Every host key algorithm this paramiko knows: private class attributes, not in its stubs.
+    known = paramiko.Transport._preferred_keys, paramiko.Transport._key_info  # type: ignore[attr-defined]
+    offered = set(known[0]) | set(known[1])
     return sorted(a for a in offered if a not in allowed)
 
 
@@ -328,6 +330,7 @@ def _classify_ssh_failure(
     exc: BaseException, where: str, ctx: CheckContext | _Limits, watch: _Watch, pinned: PublicKeyInfo | None
 ) -> CheckResult:
     import paramiko
+    from paramiko.ssh_exception import IncompatiblePeer
 
     if watch.reason == "cancelled" or ctx.cancelled():
         return CheckResult(Category.CANCELLED, "The check was cancelled; nothing was concluded.", where)
@@ -357,14 +360,14 @@ def _classify_ssh_failure(
     if isinstance(exc, paramiko.SSHException) and (
         "Indecipherable protocol version" in text
         or "Invalid SSH banner" in text
-        or (isinstance(exc, paramiko.IncompatiblePeer) and "version" in text)
+        or (isinstance(exc, IncompatiblePeer) and "version" in text)
     ):
         return CheckResult(
             Category.PROTOCOL_ERROR,
             f"{where} answered with something that is not an SSH greeting; check the Ports field.",
             where,
         )
-    if isinstance(exc, paramiko.IncompatiblePeer) or "Incompatible ssh" in text:
+    if isinstance(exc, IncompatiblePeer) or "Incompatible ssh" in text:
         if pinned is not None and "host key" in text:
             sha1 = (
                 " (or signs with RSA only the obsolete SHA-1 way; then update its sshd)"
@@ -747,9 +750,9 @@ def read_host_keys(
                     _classify_ssh_failure(TimeoutError(), host_port(host, port), limits, watch, None),
                 )
             except Exception as exc:  # noqa: BLE001 - classified below
-                import paramiko
+                from paramiko.ssh_exception import IncompatiblePeer
 
-                if not (isinstance(exc, paramiko.IncompatiblePeer) and "host key" in str(exc)):
+                if not (isinstance(exc, IncompatiblePeer) and "host key" in str(exc)):
                     return HostKeys(
                         chosen, found, _classify_ssh_failure(exc, host_port(host, port), limits, watch, None)
                     )

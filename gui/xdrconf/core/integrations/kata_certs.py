@@ -12,8 +12,12 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import ValidationError
+
+if TYPE_CHECKING:  # cryptography is imported when a key is made
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 KEY_TYPES: tuple[tuple[str, str], ...] = (
     ("rsa2048", "RSA 2048 (what KATA deployments are known to accept)"),
@@ -59,7 +63,7 @@ def parse_key_type(text: str, label: str = "Key type") -> str:
     return value
 
 
-def _new_key(key_type: str):  # type: ignore[no-untyped-def]
+def _new_key(key_type: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
     if key_type == "rsa2048":

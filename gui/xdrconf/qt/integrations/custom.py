@@ -530,11 +530,11 @@ class CustomIntegrationPage(QWizardPage):
 
     def _show_pin(self, result: CheckResult | None) -> None:
         seen = result.details.get("seen_host_key") if result is not None else None
-        offer = bool(seen) and not result.details.get("verified", False)  # type: ignore[union-attr]
+        offer = result is not None and bool(seen) and not result.details.get("verified", False)
         self.seen_key = seen if offer else None
         self.pin_button.setVisible(offer)
         self.pin_text.setVisible(offer)
-        if offer:
+        if offer and seen:
             info = parse_public_key(seen)
             self.pin_text.setText(
                 f"<span style='color:{WARN_COLOUR}'>The host presented {html.escape(info.describe())}. "
@@ -573,9 +573,11 @@ class CustomIntegrationPage(QWizardPage):
             settings = self.draft.settings()
             present = {k for k in self.draft.stored.secrets if self.draft.secrets.get(k, "") is not None}
             present |= set(self.draft.typed_secrets())
-            self.ctx.spec.validate(
-                settings, ValidationContext(self.ctx.tenant.is_root, frozenset(present), enabled=True)
-            )  # type: ignore[misc]
+            validate = self.ctx.spec.validate
+            if validate is not None:
+                validate(
+                    settings, ValidationContext(self.ctx.tenant.is_root, frozenset(present), enabled=True)
+                )
         except ValidationError as exc:
             self.page_error.setText(html.escape(f"{exc}."))
             return False

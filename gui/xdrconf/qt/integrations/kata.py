@@ -193,14 +193,13 @@ class KataConnectionsWidget(QWidget):
     def _build(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        self.toggle: QCheckBox | None = None  # in the main window; the wizard has its own
         if self.draft is None:
             self.toggle = QCheckBox("KATA integration", self)
             self.toggle.setObjectName("kataToggle")
             self.toggle.setToolTip("Turn the KATA/KEDR integration of this tenant on or off")
             self.toggle.clicked.connect(self.set_enabled)
             outer.addWidget(self.toggle)
-        else:
-            self.toggle = None
         # The wizard is narrow: list above details there; side by side in the main window.
         vertical = self.draft is not None
         body = QBoxLayout(QBoxLayout.Direction.TopToBottom if vertical else QBoxLayout.Direction.LeftToRight)
@@ -348,8 +347,9 @@ class KataConnectionsWidget(QWidget):
             self.tree.addTopLevelItem(item)
             if conn["id"] == current:
                 self.tree.setCurrentItem(item)
-        if self.tree.currentItem() is None and self.tree.topLevelItemCount():
-            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        first = self.tree.topLevelItem(0)
+        if self.tree.currentItem() is None and first is not None:
+            self.tree.setCurrentItem(first)
         if self.toggle is not None:
             state = self._stored_state()
             self.toggle.setChecked(bool(state and state.enabled))

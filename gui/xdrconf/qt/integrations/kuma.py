@@ -463,7 +463,12 @@ class IncidentsPanel(QWidget):
 
     def edit_commands(self) -> None:
         dialog = CommandsDialog(self.ctx, self.commands, self)
-        dialog.saved.connect(lambda: (self.reload_commands(), _commands_saved(self.ctx)))
+
+        def saved() -> None:
+            self.reload_commands()
+            _commands_saved(self.ctx)
+
+        dialog.saved.connect(saved)
         dialog.open()
 
 

@@ -181,6 +181,7 @@ class TipServicePage(QWizardPage):
         layout = QVBoxLayout(self)
 
         # Proxy: Root only; children follow Root.
+        self.proxy: QCheckBox | None = None  # Root only
         if ctx.tenant.is_root:
             self.proxy = QCheckBox("Proxy: use the application-wide proxy server for Kaspersky TIP")
             self.proxy.setObjectName("proxy")
@@ -193,7 +194,6 @@ class TipServicePage(QWizardPage):
                 )
             )
         else:
-            self.proxy = None
             root = ctx.workspace.tree.root.integrations.get("tip")
             on = bool(root and root.settings.get("proxy"))
             label = hint(
