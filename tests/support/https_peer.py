@@ -27,6 +27,11 @@ class Request:
     headers: dict[str, str]
     body: bytes
     client_cert_sha256: str | None
+    client: str = ""  # the caller's address as the server saw it (kernel-chosen source)
+
+    def header(self, name: str) -> str | None:
+        """A request header looked up case-insensitively."""
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -36,10 +41,10 @@ class Request:
 class Reply:
     status: int = 200
     body: Any = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str | list[str]] = field(default_factory=dict)  # a list: repeated header
     delay: float = 0.0
 
-    def encoded(self) -> tuple[bytes, dict[str, str]]:
+    def encoded(self) -> tuple[bytes, dict[str, str | list[str]]]:
         headers = dict(self.headers)
         if isinstance(self.body, (dict, list)):
             data = json.dumps(self.body).encode()
@@ -110,6 +115,7 @@ class _Handler(BaseHTTPRequestHandler):
             {k: v for k, v in self.headers.items()},
             body,
             cert,
+            self.client_address[0],
         )
         with peer.lock:
             peer.requests.append(req)
@@ -123,7 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
         data, headers = result.encoded()
         self.send_response(result.status)
         for k, v in headers.items():
-            self.send_header(k, v)
+            for one in v if isinstance(v, list) else [v]:
+                self.send_header(k, one)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if data and self.command != "HEAD":
