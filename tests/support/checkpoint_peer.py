@@ -44,10 +44,11 @@ import datetime as dt
 import re
 import time
 import uuid
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .https_peer import HttpsPeer, Reply, Request
-from .peer_common import SessionCounts, Clock, Session, Sessions
+from .peer_common import Clock, Session, SessionCounts, Sessions
 
 API_VERSION = "1.9"
 SUPPORTED_VERSIONS = ("1", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9")
@@ -135,7 +136,7 @@ class CheckPointPeer(SessionCounts, HttpsPeer):
         if self._rate_limited():
             return error("err_too_many_requests", "Too many requests, try again later")
         if req.method != "POST":
-            return error("generic_err_command_not_found", f"Unknown command \"{command}\"")
+            return error("generic_err_command_not_found", f'Unknown command "{command}"')
         if m and m.group(1) not in SUPPORTED_VERSIONS:
             return error("err_unknown_api_version", f"Unknown API version: {m.group(1)}")
         try:
@@ -154,12 +155,14 @@ class CheckPointPeer(SessionCounts, HttpsPeer):
         if found == "expired":
             return error(EXPIRED_SESSION_CODE, "Session expired, please log in again")
         if not isinstance(found, Session):
-            return error("generic_err_wrong_session_id",
-                         "Wrong session id. Session may be expired. Please check session id "
-                         "and resend the request.")
+            return error(
+                "generic_err_wrong_session_id",
+                "Wrong session id. Session may be expired. Please check session id and resend the request.",
+            )
         if command in self.no_permission:
-            return error("generic_err_no_permissions",
-                         f"Administrator does not have permission to run {command}")
+            return error(
+                "generic_err_no_permissions", f"Administrator does not have permission to run {command}"
+            )
         return self._command(command, body, found)
 
     def _rate_limited(self) -> bool:
@@ -180,67 +183,108 @@ class CheckPointPeer(SessionCounts, HttpsPeer):
         elif "user" in body and "password" in body:
             user = body["user"] if self.users.get(body["user"]) == body["password"] else None
         else:
-            return error("generic_err_missing_required_parameters",
-                         "Missing parameter: [user and password, or api-key]")
+            return error(
+                "generic_err_missing_required_parameters",
+                "Missing parameter: [user and password, or api-key]",
+            )
         if "domain" in body and body["domain"] not in self.domains:
             return error(*UNKNOWN_DOMAIN)
         if user is None:
             return error(self.wrong_password_code, LOGIN_FAILED)
         if not self.sessions.can_open(user):
-            return error("err_login_failed_more_than_one_opened_session",
-                         "Login failed: the administrator already has an open session")
+            return error(
+                "err_login_failed_more_than_one_opened_session",
+                "Login failed: the administrator already has an open session",
+            )
         timeout = body.get("session-timeout", int(self.sessions.timeout))
-        if not isinstance(timeout, int) or isinstance(timeout, bool) or not (
-                SESSION_TIMEOUT_RANGE[0] <= timeout <= SESSION_TIMEOUT_RANGE[1]):
-            return error("generic_err_invalid_parameter",
-                         f"session-timeout must be {SESSION_TIMEOUT_RANGE[0]}-"
-                         f"{SESSION_TIMEOUT_RANGE[1]} seconds")
+        if (
+            not isinstance(timeout, int)
+            or isinstance(timeout, bool)
+            or not (SESSION_TIMEOUT_RANGE[0] <= timeout <= SESSION_TIMEOUT_RANGE[1])
+        ):
+            return error(
+                "generic_err_invalid_parameter",
+                f"session-timeout must be {SESSION_TIMEOUT_RANGE[0]}-{SESSION_TIMEOUT_RANGE[1]} seconds",
+            )
         read_only = body.get("read-only") is True
-        s = self.sessions.open(user, timeout=float(timeout), read_only=read_only,
-                               domain=body.get("domain"), uid=str(uuid.uuid4()))
-        now = dt.datetime.now(dt.timezone.utc)
+        s = self.sessions.open(
+            user,
+            timeout=float(timeout),
+            read_only=read_only,
+            domain=body.get("domain"),
+            uid=str(uuid.uuid4()),
+        )
+        now = dt.datetime.now(dt.UTC)
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return Reply(200, {
-            "sid": s.token,
-            "uid": s.info["uid"],
-            "url": f"https://{host}:{self.port}/web_api",
-            "session-timeout": int(timeout),
-            "api-server-version": self.api_version,
-            "read-only": read_only,
-            "last-login-was-at": {"posix": int(now.timestamp() * 1000),
-                                  "iso-8601": now.strftime("%Y-%m-%dT%H:%M%z")},
-        })
+        return Reply(
+            200,
+            {
+                "sid": s.token,
+                "uid": s.info["uid"],
+                "url": f"https://{host}:{self.port}/web_api",
+                "session-timeout": int(timeout),
+                "api-server-version": self.api_version,
+                "read-only": read_only,
+                "last-login-was-at": {
+                    "posix": int(now.timestamp() * 1000),
+                    "iso-8601": now.strftime("%Y-%m-%dT%H:%M%z"),
+                },
+            },
+        )
 
     def _command(self, command: str, body: dict[str, Any], s: Session) -> Reply:
         if command == "logout":
             self.sessions.close(s.token)
             return Reply(200, {"message": "OK"})
         if command == "show-session":
-            out: dict[str, Any] = {"uid": s.info["uid"], "type": "session", "state": "open",
-                                   "user-name": s.user, "read-only": s.info["read_only"]}
+            out: dict[str, Any] = {
+                "uid": s.info["uid"],
+                "type": "session",
+                "state": "open",
+                "user-name": s.user,
+                "read-only": s.info["read_only"],
+            }
             if s.info["domain"]:
                 out["domain"] = {"name": s.info["domain"], "domain-type": "domain"}
             return Reply(200, out)
         if command == "show-api-versions":
-            return Reply(200, {"current-version": self.api_version,
-                               "supported-versions": list(SUPPORTED_VERSIONS)})
+            return Reply(
+                200, {"current-version": self.api_version, "supported-versions": list(SUPPORTED_VERSIONS)}
+            )
         if command == "show-hosts":
             objects = [self._host(name) for name in sorted(self.hosts)]
             offset, limit = int(body.get("offset", 0)), int(body.get("limit", 50))
-            page = objects[offset:offset + limit]
-            return Reply(200, {"objects": page, "from": offset + 1 if page else 0,
-                               "to": offset + len(page), "total": len(objects)})
+            page = objects[offset : offset + limit]
+            return Reply(
+                200,
+                {
+                    "objects": page,
+                    "from": offset + 1 if page else 0,
+                    "to": offset + len(page),
+                    "total": len(objects),
+                },
+            )
         if command == "show-group":
             name = body.get("name")
             if not isinstance(name, str):
-                return error("generic_err_missing_required_parameters",
-                             "Missing parameter: [name or uid]")
+                return error("generic_err_missing_required_parameters", "Missing parameter: [name or uid]")
             if name not in self.groups:
                 return error("generic_err_object_not_found", f"Requested object [{name}] not found")
-            return Reply(200, {"uid": self._uid("group", name), "name": name, "type": "group",
-                               "members": [self._host(h) for h in self.groups[name]]})
-        return error("generic_err_command_not_found", f"Unknown command \"{command}\"")
+            return Reply(
+                200,
+                {
+                    "uid": self._uid("group", name),
+                    "name": name,
+                    "type": "group",
+                    "members": [self._host(h) for h in self.groups[name]],
+                },
+            )
+        return error("generic_err_command_not_found", f'Unknown command "{command}"')
 
     def _host(self, name: str) -> dict[str, Any]:
-        return {"uid": self._uid("host", name), "name": name, "type": "host",
-                "ipv4-address": self.hosts.get(name, "")}
+        return {
+            "uid": self._uid("host", name),
+            "name": name,
+            "type": "host",
+            "ipv4-address": self.hosts.get(name, ""),
+        }

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 HANG = object()  # a route result: accept the request and never answer
@@ -175,7 +175,7 @@ class HttpsPeer:
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
-    def __enter__(self) -> HttpsPeer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Literal, Mapping
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from .https_peer import HttpsPeer, Reply, Request
-from .peer_common import SessionCounts, Clock, Session, Sessions
+from .peer_common import Clock, Session, SessionCounts, Sessions
 
 LOGIN_PATH = "/web/auth/login"  # [doc]
 LOGIN_PATH_2024 = "/web/admin/auth/login"  # [doc: docsUTM history, 2024]
@@ -46,7 +47,7 @@ TOO_MANY_SESSIONS = Reply(400, {"message": "Too many active sessions for this ad
 DEFAULT_SESSION_TIMEOUT = 1800.0
 
 USER = "xdr-api"
-PASSWORD = "Id3co-pa$$ \"quoted\""
+PASSWORD = 'Id3co-pa$$ "quoted"'
 DEFAULT_STATUS = [
     {"name": "rules-in-kernel", "status": "active", "msg": []},
     {"name": "auto-snat", "status": "active", "msg": []},
@@ -74,8 +75,7 @@ class IdecoPeer(SessionCounts, HttpsPeer):
         self.login_path = login_path
         self.users = dict(users if users is not None else {USER: PASSWORD})
         self.sessions = Sessions(session_timeout, clock, max_per_user=max_sessions)
-        self.firewall_status = list(firewall_status if firewall_status is not None
-                                    else DEFAULT_STATUS)
+        self.firewall_status = list(firewall_status if firewall_status is not None else DEFAULT_STATUS)
         self.login_bodies: list[Any] = []
 
     def _route(self, req: Request) -> Reply:
@@ -88,12 +88,18 @@ class IdecoPeer(SessionCounts, HttpsPeer):
             return Reply(401, NOT_AUTHENTICATED_BODY)
         if req.path == self.login_path and req.method == "DELETE":
             self.sessions.close(session.token)
-            return Reply(200, b"", {"Set-Cookie": [
-                f'{SESSION_COOKIE}=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; '
-                f"Path={session.info['path']}",
-                f'{session.info["secure_name"]}=""; HttpOnly; Max-Age=0; Path=/; '
-                "SameSite=Strict; Secure",
-            ]})
+            return Reply(
+                200,
+                b"",
+                {
+                    "Set-Cookie": [
+                        f'{SESSION_COOKIE}=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; '
+                        f"Path={session.info['path']}",
+                        f'{session.info["secure_name"]}=""; HttpOnly; Max-Age=0; Path=/; '
+                        "SameSite=Strict; Secure",
+                    ]
+                },
+            )
         if req.path == "/firewall/status" and req.method == "GET":
             return Reply(200, self.firewall_status)
         if req.path in (self.login_path, "/firewall/status"):
@@ -108,8 +114,7 @@ class IdecoPeer(SessionCounts, HttpsPeer):
         self.login_bodies.append(body)
         if not isinstance(body, dict):
             return Reply(400, {"message": "Bad Request"})
-        required = ["login", "password", "rest_path"] + (["recaptcha"] if self.variant == "utm"
-                                                          else [])
+        required = ["login", "password", "rest_path"] + (["recaptcha"] if self.variant == "utm" else [])
         missing = [k for k in required if not isinstance(body.get(k), str)]
         if missing:
             return Reply(MISSING_FIELD_STATUS, {"message": f"Missing fields: {', '.join(missing)}"})
@@ -119,16 +124,30 @@ class IdecoPeer(SessionCounts, HttpsPeer):
             return TOO_MANY_SESSIONS
         secure_name = f"{SECURE_COOKIE_PREFIX}{uuid.uuid4()}"
         secure_value = f"{uuid.uuid4()}:{int(time.time())}"
-        s = self.sessions.open(body["login"], token=str(uuid.uuid4()), path=body["rest_path"],
-                               secure_name=secure_name, secure_value=secure_value)
-        return Reply(200, b"", {"Set-Cookie": [
-            f"{SESSION_COOKIE}={s.token}; Path={body['rest_path']}",
-            f"{secure_name}={secure_value}; HttpOnly; Path=/; SameSite=Strict; Secure",
-        ]})
+        s = self.sessions.open(
+            body["login"],
+            token=str(uuid.uuid4()),
+            path=body["rest_path"],
+            secure_name=secure_name,
+            secure_value=secure_value,
+        )
+        return Reply(
+            200,
+            b"",
+            {
+                "Set-Cookie": [
+                    f"{SESSION_COOKIE}={s.token}; Path={body['rest_path']}",
+                    f"{secure_name}={secure_value}; HttpOnly; Path=/; SameSite=Strict; Secure",
+                ]
+            },
+        )
 
     def _session(self, req: Request) -> Session | None:
-        jar = dict(part.strip().partition("=")[::2]
-                   for part in (req.header("Cookie") or "").split(";") if "=" in part)
+        jar = dict(
+            part.strip().partition("=")[::2]
+            for part in (req.header("Cookie") or "").split(";")
+            if "=" in part
+        )
         token = jar.get(SESSION_COOKIE)
         if token is None:
             return None

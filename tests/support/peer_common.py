@@ -9,8 +9,9 @@ import ipaddress
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Literal
+from typing import Any, Literal
 
 Clock = Callable[[], float]
 
@@ -40,8 +41,9 @@ class Session:
 class Sessions:
     """Thread-safe: peers answer each connection in its own thread."""
 
-    def __init__(self, timeout: float, clock: Clock = time.monotonic,
-                 max_per_user: int | None = None) -> None:
+    def __init__(
+        self, timeout: float, clock: Clock = time.monotonic, max_per_user: int | None = None
+    ) -> None:
         self.timeout = timeout
         self.clock = clock
         self.max_per_user = max_per_user
@@ -66,11 +68,17 @@ class Sessions:
                 return True
             return sum(s.user == user for s in self._live.values()) < self.max_per_user
 
-    def open(self, user: str, *, timeout: float | None = None, token: str | None = None,
-             **info: Any) -> Session:
+    def open(
+        self, user: str, *, timeout: float | None = None, token: str | None = None, **info: Any
+    ) -> Session:
         with self._lock:
-            s = Session(token or secrets.token_urlsafe(32), user,
-                        self.timeout if timeout is None else timeout, self.clock(), dict(info))
+            s = Session(
+                token or secrets.token_urlsafe(32),
+                user,
+                self.timeout if timeout is None else timeout,
+                self.clock(),
+                dict(info),
+            )
             self._live[s.token] = s
             self.logins += 1
             return s
@@ -136,8 +144,7 @@ class AllowList:
     connection to any 127.x.y.z (and ::1 for ::1) unless the client binds another one."""
 
     def __init__(self, entries: Iterable[str] | None) -> None:
-        self.networks = (None if entries is None
-                         else [ipaddress.ip_network(e, strict=False) for e in entries])
+        self.networks = None if entries is None else [ipaddress.ip_network(e, strict=False) for e in entries]
 
     def allows(self, address: str) -> bool:
         if self.networks is None:

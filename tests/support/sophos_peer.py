@@ -31,7 +31,8 @@ element), `reqxml_in_url`, `writes`, `logins` (successful authentications), `fai
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qs
 
 from .https_peer import HttpsPeer, Reply, Request
@@ -158,10 +159,13 @@ class SophosPeer(HttpsPeer):
 
     def _objects(self, tag: str) -> list[dict[str, Any]]:
         if tag == "IPHostGroup":
-            return [{"Name": n, "Description": "", "HostList": hosts, "IPFamily": "IPv4"}
-                    for n, hosts in self.groups.items()]
-        return [{"Name": n, "IPFamily": "IPv4", "HostType": "IP", "IPAddress": ip}
-                for n, ip in self.hosts.items()]
+            return [
+                {"Name": n, "Description": "", "HostList": hosts, "IPFamily": "IPv4"}
+                for n, hosts in self.groups.items()
+            ]
+        return [
+            {"Name": n, "IPFamily": "IPv4", "HostType": "IP", "IPAddress": ip} for n, ip in self.hosts.items()
+        ]
 
     def _get(self, entity: ET.Element) -> list[ET.Element]:
         if entity.tag not in _ENTITIES:

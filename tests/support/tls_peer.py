@@ -13,6 +13,7 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +31,12 @@ class TlsPeer:
     closes at once (a service waiting for its own protocol's first word would instead wait:
     the default waits up to `idle` seconds for the client to close)."""
 
-    def __init__(self, cert: Any, *, host: str = "127.0.0.1", close_after_handshake: bool = False,
-                 idle: float = 5.0) -> None:
+    def __init__(
+        self, cert: Any, *, host: str = "127.0.0.1", close_after_handshake: bool = False, idle: float = 5.0
+    ) -> None:
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(cert.cert_path, cert.key_path)
+        self._sni_seen: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
         self.context.sni_callback = self._sni
         self.close_after_handshake = close_after_handshake
         self.idle = idle
@@ -47,9 +50,8 @@ class TlsPeer:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
-    @staticmethod
-    def _sni(conn: ssl.SSLObject | ssl.SSLSocket, name: str | None, ctx: Any) -> None:
-        setattr(conn, "_peer_sni", name)
+    def _sni(self, conn: ssl.SSLObject | ssl.SSLSocket, name: str | None, ctx: Any) -> None:
+        self._sni_seen[conn] = name
 
     @property
     def received(self) -> bytes:
@@ -74,7 +76,7 @@ class TlsPeer:
                 self.handshake_errors.append(exc)
             raw.close()
             return
-        shake = Handshake(client, getattr(tls, "_peer_sni", None), tls.version())
+        shake = Handshake(client, self._sni_seen.get(tls), tls.version())
         with self.lock:
             self.handshakes.append(shake)
         try:
@@ -89,7 +91,7 @@ class TlsPeer:
         finally:
             tls.close()
 
-    def __enter__(self) -> "TlsPeer":
+    def __enter__(self) -> TlsPeer:
         self._thread.start()
         return self
 

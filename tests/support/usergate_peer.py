@@ -39,12 +39,13 @@ import struct
 import threading
 import time
 import xmlrpc.client
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
-from typing import Any, Callable, Iterable, Literal, Mapping
+from typing import Any, Literal
 from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
-from .peer_common import SessionCounts, AllowList, Clock, Session, Sessions
+from .peer_common import AllowList, Clock, Session, SessionCounts, Sessions
 
 # ---- [inferred] behaviour: no public source confirms these; change them here ---------------
 WRONG_PASSWORD_FAULT = (2, "Authentication failed: wrong login or password")
@@ -75,7 +76,7 @@ class RpcCall:
 
 class _Handler(SimpleXMLRPCRequestHandler):
     rpc_paths = ("/rpc",)
-    server: "_Server"
+    server: _Server
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -89,7 +90,7 @@ class _Server(ThreadingMixIn, SimpleXMLRPCServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, addr: tuple[str, int], family: int, peer: "UserGatePeer") -> None:
+    def __init__(self, addr: tuple[str, int], family: int, peer: UserGatePeer) -> None:
         self.address_family = family
         self.peer = peer
         super().__init__(addr, requestHandler=_Handler, logRequests=False, allow_none=True)
@@ -137,8 +138,9 @@ class UserGatePeer(SessionCounts):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.server = _Server((host, 0), family, self)
         self.port: int = self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._methods: dict[str, Callable[..., Any]] = {
             "v2.core.node.status": self._node_status,
             "v2.core.login": self._login,
@@ -157,7 +159,7 @@ class UserGatePeer(SessionCounts):
         with self._lock:
             return [c.method for c in self.calls]
 
-    def __enter__(self) -> "UserGatePeer":
+    def __enter__(self) -> UserGatePeer:
         self._thread.start()
         return self
 
@@ -222,25 +224,37 @@ class UserGatePeer(SessionCounts):
     def _named_lists(self, list_type: str) -> list[dict[str, Any]]:
         if list_type != "network":
             return []
-        return [{"id": n, "name": name, "description": "", "type": "network", "editable": True,
-                 "url": "", "list_type_update": "static"}
-                for n, name in enumerate(self.ip_lists, start=1)]
+        return [
+            {
+                "id": n,
+                "name": name,
+                "description": "",
+                "type": "network",
+                "editable": True,
+                "url": "",
+                "list_type_update": "static",
+            }
+            for n, name in enumerate(self.ip_lists, start=1)
+        ]
 
-    def _nlists_list(self, token: Any, list_type: str, start: int, limit: int,
-                     filters: Any = None) -> dict[str, Any]:
+    def _nlists_list(
+        self, token: Any, list_type: str, start: int, limit: int, filters: Any = None
+    ) -> dict[str, Any]:
         self._session(token, "nlists")
         found = self._named_lists(list_type)
         search = filters.get("search") if isinstance(filters, dict) else None
         if search:
             found = [x for x in found if str(search).lower() in x["name"].lower()]
-        return {"count": len(found), "items": found[start:start + limit]}
+        return {"count": len(found), "items": found[start : start + limit]}
 
-    def _nlist_items(self, token: Any, list_id: Any, start: int, limit: int,
-                     filters: Any = None, sort: Any = None) -> dict[str, Any]:
+    def _nlist_items(
+        self, token: Any, list_id: Any, start: int, limit: int, filters: Any = None, sort: Any = None
+    ) -> dict[str, Any]:
         self._session(token, "nlists")
         by_id = {x["id"]: x["name"] for x in self._named_lists("network")}
         if list_id not in by_id:
             raise xmlrpc.client.Fault(*NOT_FOUND_FAULT)
-        items = [{"id": f"{list_id}.{k}", "value": v}
-                 for k, v in enumerate(self.ip_lists[by_id[list_id]], start=1)]
-        return {"count": len(items), "items": items[start:start + limit]}
+        items = [
+            {"id": f"{list_id}.{k}", "value": v} for k, v in enumerate(self.ip_lists[by_id[list_id]], start=1)
+        ]
+        return {"count": len(items), "items": items[start : start + limit]}
