@@ -13,7 +13,8 @@ runtime_pkgs="python3 python3-venv libgl1 libegl1 libfontconfig1 libfreetype6 li
   libdbus-1-3 libxkbcommon0 fonts-dejavu-core libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
   libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 dbus gnome-keyring xvfb xauth"
-test_pkgs="openssh-server openssh-client slapd ldap-utils openssl procps"
+test_pkgs="openssh-server openssh-client slapd ldap-utils openssl procps
+  redmine redmine-sqlite ruby-webrick"
 
 need_apt() {
   local missing=()
@@ -26,6 +27,13 @@ need_apt() {
     exit 2
   fi
   echo "xdrconf: installing Debian packages: ${missing[*]}" >&2
+  if [[ " ${missing[*]} " == *" redmine "* ]]; then
+    # Redmine (a test peer) asks dbconfig-common questions: an SQLite database, made for it.
+    debconf-set-selections <<'EOF'
+redmine redmine/instances/default/dbconfig-install boolean true
+redmine redmine/instances/default/database-type select sqlite3
+EOF
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
