@@ -6,7 +6,8 @@ integration's tests can trust the peer and its data."""
 from __future__ import annotations
 
 import ssl
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -35,9 +36,7 @@ def get(client: httpx.Client, path: str, headers: dict[str, str] | None = None) 
     return client.get(path, headers=headers or {})
 
 
-def create_issue(
-    client: httpx.Client, headers: dict[str, str], **issue: Any
-) -> httpx.Response:
+def create_issue(client: httpx.Client, headers: dict[str, str], **issue: Any) -> httpx.Response:
     return client.post("/issues.json", headers=headers, json={"issue": issue})
 
 
@@ -45,8 +44,11 @@ def create_issue(
 
 
 def test_https_is_verified_with_the_test_ca_and_untrusted_without_it(redmine: Redmine) -> None:
-    r = httpx.get(f"{redmine.https_url}/users/current.json", verify=redmine.ssl_context(),
-                  headers=key_of(redmine, "member"))
+    r = httpx.get(
+        f"{redmine.https_url}/users/current.json",
+        verify=redmine.ssl_context(),
+        headers=key_of(redmine, "member"),
+    )
     assert r.status_code == 200
     with pytest.raises(httpx.ConnectError) as exc:
         httpx.get(f"{redmine.https_url}/users/current.json", verify=ssl.create_default_context())
@@ -66,7 +68,7 @@ def test_plain_http_serves_the_same_redmine(redmine: Redmine) -> None:
 
 
 def test_path_prefix_variant_answers_only_under_the_prefix(redmine: Redmine) -> None:
-    assert redmine.prefix_url.endswith(":%d/redmine" % redmine.ports["prefix"])
+    assert redmine.prefix_url.endswith(f":{redmine.ports['prefix']}/redmine")
     with httpx.Client(verify=redmine.ssl_context(), timeout=30) as c:
         r = c.get(f"{redmine.prefix_url}/users/current.json", headers=key_of(redmine, "member"))
         assert r.status_code == 200
@@ -85,15 +87,16 @@ def test_current_user_names_the_key_owner_and_admin_flag(redmine: Redmine, clien
     assert admin.json()["user"]["admin"] is True
     member = get(client, "/users/current.json", key_of(redmine, "member")).json()["user"]
     assert (member["id"], member["login"], member["admin"]) == (
-        redmine.users["member"].id, "xdr-member", False)
+        redmine.users["member"].id,
+        "xdr-member",
+        False,
+    )
     # Redmine echoes the key itself in the answer: whoever stores this body stores the secret.
     assert member["api_key"] == redmine.users["member"].api_key
 
 
 @pytest.mark.parametrize("headers", [BAD, {}], ids=["bad-key", "no-key"])
-def test_bad_or_missing_key_is_401_with_an_empty_body(
-    client: httpx.Client, headers: dict[str, str]
-) -> None:
+def test_bad_or_missing_key_is_401_with_an_empty_body(client: httpx.Client, headers: dict[str, str]) -> None:
     r = get(client, "/users/current.json", headers)
     assert r.status_code == 401
     assert r.content == b""
@@ -103,16 +106,15 @@ def test_bad_or_missing_key_is_401_with_an_empty_body(
 # -- REST API off ----------------------------------------------------------------------------
 
 
-def test_rest_api_off_is_403_for_every_key_and_on_again_after(
-    redmine: Redmine, client: httpx.Client
-) -> None:
+def test_rest_api_off_is_403_for_every_key_and_on_again_after(redmine: Redmine, client: httpx.Client) -> None:
     with redmine.rest_api_off():
         for headers in (key_of(redmine, "admin"), key_of(redmine, "member"), BAD, {}):
             r = get(client, "/users/current.json", headers)
             assert r.status_code == 403, headers
             assert r.content == b""
-        r = create_issue(client, key_of(redmine, "member"), project_id=redmine.projects["alerts"].id,
-                         subject="REST is off")
+        r = create_issue(
+            client, key_of(redmine, "member"), project_id=redmine.projects["alerts"].id, subject="REST is off"
+        )
         assert r.status_code == 403
     assert get(client, "/users/current.json", key_of(redmine, "member")).status_code == 200
 
@@ -159,8 +161,10 @@ def test_project_with_issue_tracking_lists_its_trackers_and_modules(
         assert r.status_code == 200
         p = r.json()["project"]
         assert (p["id"], p["identifier"], p["is_public"]) == (alerts.id, "soc-alerts", False)
-        assert p["trackers"] == [{"id": redmine.trackers["Bug"], "name": "Bug"},
-                                 {"id": redmine.trackers["Feature"], "name": "Feature"}]
+        assert p["trackers"] == [
+            {"id": redmine.trackers["Bug"], "name": "Bug"},
+            {"id": redmine.trackers["Feature"], "name": "Feature"},
+        ]
         assert "issue_tracking" in [m["name"] for m in p["enabled_modules"]]
 
 
@@ -192,8 +196,7 @@ def test_project_list_is_what_the_key_may_see(redmine: Redmine, client: httpx.Cl
         assert r.status_code == 200
         return sorted(p["identifier"] for p in r.json()["projects"])
 
-    assert idents(key_of(redmine, "member")) == ["soc-alerts", "soc-notrack", "soc-public",
-                                                 "soc-restricted"]
+    assert idents(key_of(redmine, "member")) == ["soc-alerts", "soc-notrack", "soc-public", "soc-restricted"]
     assert idents(key_of(redmine, "viewer")) == ["soc-alerts", "soc-public"]
     assert idents(key_of(redmine, "outsider")) == ["soc-public"]
     assert idents({}) == ["soc-public"]
@@ -214,7 +217,8 @@ def test_memberships_name_projects_and_roles_but_no_permissions(
 ) -> None:
     mine = memberships(client, key_of(redmine, "member"))
     assert {m["project"]["id"] for m in mine} == {
-        redmine.projects[k].id for k in ("alerts", "notrack", "restricted")}
+        redmine.projects[k].id for k in ("alerts", "notrack", "restricted")
+    }
     reporter = {"id": redmine.roles["reporter"], "name": "xdr-reporter"}
     for m in mine:
         assert set(m) == {"id", "project", "roles"}
@@ -222,7 +226,8 @@ def test_memberships_name_projects_and_roles_but_no_permissions(
         assert m["roles"] == [reporter]
     viewer = memberships(client, key_of(redmine, "viewer"))
     assert [(m["project"]["id"], m["roles"]) for m in viewer] == [
-        (redmine.projects["alerts"].id, [{"id": redmine.roles["viewer"], "name": "xdr-viewer"}])]
+        (redmine.projects["alerts"].id, [{"id": redmine.roles["viewer"], "name": "xdr-viewer"}])
+    ]
     assert memberships(client, key_of(redmine, "outsider")) == []
     assert memberships(client, key_of(redmine, "admin")) == []  # admin: allowed everywhere
 
@@ -245,8 +250,14 @@ def test_role_permissions_are_readable_with_any_key(redmine: Redmine, client: ht
 def test_statuses_priorities_and_trackers(redmine: Redmine, client: httpx.Client) -> None:
     member = key_of(redmine, "member")
     statuses = get(client, "/issue_statuses.json", member).json()["issue_statuses"]
-    assert [s["name"] for s in statuses] == ["New", "In Progress", "Resolved", "Feedback", "Closed",
-                                              "Rejected"]
+    assert [s["name"] for s in statuses] == [
+        "New",
+        "In Progress",
+        "Resolved",
+        "Feedback",
+        "Closed",
+        "Rejected",
+    ]
     assert {s["name"] for s in statuses if s["is_closed"]} == {"Closed", "Rejected"}
     priorities = get(client, "/enumerations/issue_priorities.json", member).json()["issue_priorities"]
     assert [p["name"] for p in priorities] == ["Low", "Normal", "High", "Urgent", "Immediate"]
@@ -262,8 +273,14 @@ def test_statuses_priorities_and_trackers(redmine: Redmine, client: httpx.Client
 def test_created_issue_is_201_and_reads_back(redmine: Redmine, client: httpx.Client) -> None:
     member = key_of(redmine, "member")
     alerts = redmine.projects["alerts"]
-    r = create_issue(client, member, project_id=alerts.identifier, subject="Alert: brute force",
-                     description="From KUMA", tracker_id=redmine.trackers["Feature"])
+    r = create_issue(
+        client,
+        member,
+        project_id=alerts.identifier,
+        subject="Alert: brute force",
+        description="From KUMA",
+        tracker_id=redmine.trackers["Feature"],
+    )
     assert r.status_code == 201
     issue = r.json()["issue"]
     assert issue["project"] == {"id": alerts.id, "name": alerts.name}
@@ -273,18 +290,18 @@ def test_created_issue_is_201_and_reads_back(redmine: Redmine, client: httpx.Cli
     back = get(client, f"/issues/{issue['id']}.json", member)
     assert back.status_code == 200
     assert (back.json()["issue"]["subject"], back.json()["issue"]["description"]) == (
-        "Alert: brute force", "From KUMA")
+        "Alert: brute force",
+        "From KUMA",
+    )
 
 
 def test_blank_subject_is_422_with_errors(redmine: Redmine, client: httpx.Client) -> None:
-    r = create_issue(client, key_of(redmine, "member"), project_id=redmine.projects["alerts"].id,
-                     subject="")
+    r = create_issue(client, key_of(redmine, "member"), project_id=redmine.projects["alerts"].id, subject="")
     assert r.status_code == 422
     assert r.json() == {"errors": ["Subject cannot be blank"]}
 
 
-NO_PROJECT = {"errors": ["Project cannot be blank", "Tracker cannot be blank",
-                         "Status cannot be blank"]}
+NO_PROJECT = {"errors": ["Project cannot be blank", "Tracker cannot be blank", "Status cannot be blank"]}
 
 
 @pytest.mark.parametrize(
@@ -312,8 +329,13 @@ def test_tracker_outside_the_project_is_silently_replaced(
     redmine: Redmine, client: httpx.Client, project_key: str, tracker: int | str, expected: str
 ) -> None:
     tracker_id = tracker if isinstance(tracker, int) else redmine.trackers[tracker]
-    r = create_issue(client, key_of(redmine, "member"), project_id=redmine.projects[project_key].id,
-                     subject=f"tracker {tracker}", tracker_id=tracker_id)
+    r = create_issue(
+        client,
+        key_of(redmine, "member"),
+        project_id=redmine.projects[project_key].id,
+        subject=f"tracker {tracker}",
+        tracker_id=tracker_id,
+    )
     assert r.status_code == 201
     assert r.json()["issue"]["tracker"]["name"] == expected
 

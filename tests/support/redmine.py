@@ -14,13 +14,14 @@ One Redmine per test session (fixture `redmine`, session scope). What it is made
   ``http_url`` (plain HTTP) and ``prefix_url`` (TLS, Redmine only under ``/redmine``; the
   root of that port answers 404, as behind a reverse proxy that maps /redmine).
 - Settings are changed through Redmine's own Setting model in the running process
-  (`setting()`, `rest_api()`, `rest_api_off()`); every request re-reads them.
+  (`setting()`, `rest_api()`, `rest_api_off()`); the next request sees the change.
 
 Seeded data (keys of `users` / `projects`):
 - users: ``admin`` (Debian's admin; must change the password at first login, the API key works
   nonetheless), ``member`` (role xdr-reporter: view_issues, add_issues, add_issue_notes in
   alerts, notrack and restricted), ``viewer`` (role xdr-viewer: view_issues only, in alerts),
-  ``outsider`` (no membership). All but admin have the password `password`.
+  ``outsider`` (no membership). All but admin have the password
+  `Redmine.password`.
 - projects (private unless said): ``alerts`` = soc-alerts (issue tracking, trackers Bug and
   Feature), ``notrack`` = soc-notrack (no issue_tracking module), ``restricted`` =
   soc-restricted (only tracker Support), ``public`` = soc-public (public, tracker Bug; the
@@ -41,9 +42,10 @@ import ssl
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -56,6 +58,8 @@ PEER_SCRIPT = Path(__file__).with_name("redmine_peer.rb")
 START_TIMEOUT = 180.0  # two shared cores: a Rails boot can be slow when the machine is busy
 COMMAND_TIMEOUT = 30.0
 PREFIX = "/redmine"
+# Links into the system's instance, and files this module writes itself.
+NOT_COPIED = {SHARE: {"instances", "Gemfile.lock", "Gemfile.local"}, SHARE / "config": {"database.yml"}}
 
 GEMFILE_LOCAL = """\
 # Written by tests/support/redmine.py: the test Redmine is served by WEBrick.
@@ -144,14 +148,7 @@ class Redmine:
     def _prepare(self) -> None:
         t0 = time.monotonic()
         self.dir.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(
-            SHARE,
-            self.root,
-            symlinks=True,
-            ignore=lambda d, names: {"instances", "Gemfile.lock", "Gemfile.local"}
-            if Path(d) == SHARE
-            else ({"database.yml"} if Path(d) == SHARE / "config" else set()),
-        )
+        shutil.copytree(SHARE, self.root, symlinks=True, ignore=lambda d, _: NOT_COPIED.get(Path(d), set()))
         for sub in ("config", "tmp", "log", "files", "db"):
             (self.instance / sub).mkdir(parents=True, exist_ok=True)
         (self.instance / "config" / "database.yml").write_text(
@@ -211,7 +208,10 @@ class Redmine:
         does (two rake runs: in one, the models would not see the columns just added)."""
         self.migrated_here = True
         self.db_path.unlink(missing_ok=True)
-        for task, done in (("db:migrate", ""), ("redmine:load_default_data", "Default configuration data loaded.")):
+        for task, done in (
+            ("db:migrate", ""),
+            ("redmine:load_default_data", "Default configuration data loaded."),
+        ):
             r = subprocess.run(
                 ["ruby", "bin/rake", task],
                 cwd=self.root,
@@ -221,9 +221,11 @@ class Redmine:
                 timeout=600,
             )
             if r.returncode != 0 or done not in r.stdout:
-                raise RuntimeError(f"rake {task} failed in the test Redmine:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+                raise RuntimeError(
+                    f"rake {task} failed in the test Redmine:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+                )
 
-    def start(self) -> "Redmine":
+    def start(self) -> Redmine:
         t_start = time.monotonic()
         self._prepare()
         leaf = self.ca.issue()
@@ -351,7 +353,7 @@ class Redmine:
         self.setting("rest_api_enabled", "1" if enabled else "0")
 
     @contextlib.contextmanager
-    def rest_api_off(self) -> Iterator["Redmine"]:
+    def rest_api_off(self) -> Iterator[Redmine]:
         """The REST API off for the block; on again afterwards, whatever happens."""
         self.rest_api(False)
         try:
@@ -359,7 +361,7 @@ class Redmine:
         finally:
             self.rest_api(True)
 
-    def __enter__(self) -> "Redmine":
+    def __enter__(self) -> Redmine:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
