@@ -13,8 +13,12 @@ runtime_pkgs="python3 python3-venv libgl1 libegl1 libfontconfig1 libfreetype6 li
   libdbus-1-3 libxkbcommon0 fonts-dejavu-core libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
   libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 dbus gnome-keyring xvfb xauth"
+# Last line: the Samba AD DC test peer (tests/support/samba_dc.py); samba-ad-provision has the
+# files `samba-tool domain provision` needs. The debconf questions of krb5-user come from
+# krb5-config, a Recommends (not installed here); DEBIAN_FRONTEND=noninteractive covers both.
 test_pkgs="openssh-server openssh-client slapd ldap-utils openssl procps
-  redmine redmine-sqlite ruby-webrick"
+  redmine redmine-sqlite ruby-webrick
+  samba samba-ad-dc samba-ad-provision krb5-user winbind"
 
 need_apt() {
   local missing=()

@@ -16,7 +16,13 @@ from support import secret_service
 from support.pki import TestCA
 
 # Support modules that define fixtures, registered once for every test module.
-pytest_plugins = ["support.gui", "support.kuma_peer", "support.redmine"]
+pytest_plugins = [
+    "support.gui",
+    "support.kuma_peer",
+    "support.redmine",
+    "support.samba_dc",
+    "support.slapd",
+]
 
 
 @pytest.fixture(scope="session")
