@@ -149,8 +149,12 @@ def test_a_certificate_from_another_ca_is_untrusted(samba_dc, tmp_path, kind):
 
 def test_root_dse_names_the_domain_and_a_missing_base_dn_gives_32(samba_dc):
     with samba_dc.connection(samba_dc.users["reader"], typed=False) as c:
-        c.search("", "(objectClass=*)", ldap3.BASE,
-                 attributes=["defaultNamingContext", "dnsHostName", "isGlobalCatalogReady"])
+        c.search(
+            "",
+            "(objectClass=*)",
+            ldap3.BASE,
+            attributes=["defaultNamingContext", "dnsHostName", "isGlobalCatalogReady"],
+        )
         root = c.response[0]["attributes"]
         assert root["defaultNamingContext"] == [BASE_DN]
         assert root["dnsHostName"] == [samba_dc.dns_host_name] == ["dc1.xdrtest.local"]
@@ -170,8 +174,15 @@ def test_the_global_catalog_finds_an_account_by_upn(samba_dc):
 
 
 def test_the_accounts_have_the_documented_attributes(samba_dc):
-    attrs = ["sAMAccountName", "userPrincipalName", "memberOf", "userAccountControl",
-             "msDS-User-Account-Control-Computed", "pwdLastSet", "lockoutTime"]
+    attrs = [
+        "sAMAccountName",
+        "userPrincipalName",
+        "memberOf",
+        "userAccountControl",
+        "msDS-User-Account-Control-Computed",
+        "pwdLastSet",
+        "lockoutTime",
+    ]
     with samba_dc.connection(samba_dc.users["reader"]) as c:
         c.search(BASE_DN, "(&(objectClass=user)(objectCategory=person))", attributes=attrs)
         found = {e["attributes"]["sAMAccountName"]: e for e in c.response if "dn" in e}
@@ -200,14 +211,14 @@ EFFECTIVE = [
     ("reader", "alice", set(), 0),
     ("reader", "Quarantine", set(), 0),
     ("alice", "alice", set(), 71),
-    ("Administrator", "alice", {"userAccountControl", "lockoutTime", "pwdLastSet", "unicodePwd"},
-     279),
+    ("Administrator", "alice", {"userAccountControl", "lockoutTime", "pwdLastSet", "unicodePwd"}, 279),
     ("Administrator", "Quarantine", {"member"}, 78),
 ]
 
 
-@pytest.mark.parametrize(("who", "target", "rights", "count"), EFFECTIVE,
-                         ids=[f"{w}-on-{t}" for w, t, _, _ in EFFECTIVE])
+@pytest.mark.parametrize(
+    ("who", "target", "rights", "count"), EFFECTIVE, ids=[f"{w}-on-{t}" for w, t, _, _ in EFFECTIVE]
+)
 def test_samba_reports_effective_write_rights(samba_dc, who, target, rights, count):
     account = samba_dc.admin if who == "Administrator" else samba_dc.users[who]
     dn = samba_dc.groups[target].dn if target in samba_dc.groups else samba_dc.users[target].dn
@@ -223,14 +234,18 @@ def test_the_reset_password_right_shows_only_in_the_security_descriptor(samba_dc
     sids = {}
     with samba_dc.connection(samba_dc.admin) as c:
         for sam in ("helpdesk", "pwreset", "reader"):
-            c.search(samba_dc.users[sam].dn, "(objectClass=*)", ldap3.BASE,
-                     attributes=["objectSid"])
+            c.search(samba_dc.users[sam].dn, "(objectClass=*)", ldap3.BASE, attributes=["objectSid"])
             sids[sam] = c.response[0]["raw_attributes"]["objectSid"][0]
     right = uuid.UUID(RESET_PASSWORD_RIGHT).bytes_le
     for sam in ("helpdesk", "pwreset", "reader"):
         with samba_dc.connection(samba_dc.users[sam]) as c:
-            c.search(alice.dn, "(objectClass=*)", ldap3.BASE, attributes=["nTSecurityDescriptor"],
-                     controls=security_descriptor_control(sdflags=0x04))  # the DACL only
+            c.search(
+                alice.dn,
+                "(objectClass=*)",
+                ldap3.BASE,
+                attributes=["nTSecurityDescriptor"],
+                controls=security_descriptor_control(sdflags=0x04),
+            )  # the DACL only
             sd = c.response[0]["raw_attributes"]["nTSecurityDescriptor"][0]
         assert right in sd  # every account can read the DACL...
         assert sids["helpdesk"] in sd and sids["pwreset"] in sd  # ...and who holds the right
@@ -262,8 +277,7 @@ def test_others_get_50_for_what_they_may_not_do(samba_dc, who):
     attempts = {
         "lock": lambda c: c.modify(t.dn, {"userAccountControl": [(ldap3.MODIFY_REPLACE, [514])]}),
         "reset": lambda c: c.extend.microsoft.modify_password(t.dn, "Other-New-Passw0rd!"),
-        "add": lambda c: c.modify(samba_dc.groups["Quarantine"].dn,
-                                  {"member": [(ldap3.MODIFY_ADD, [t.dn])]}),
+        "add": lambda c: c.modify(samba_dc.groups["Quarantine"].dn, {"member": [(ldap3.MODIFY_ADD, [t.dn])]}),
     }
     allowed = {"reader": set(), "pwreset": {"reset"}}[who]
     with samba_dc.connection(samba_dc.users[who]) as c:

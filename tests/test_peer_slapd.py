@@ -70,8 +70,7 @@ def test_anonymous_reads_the_root_dse_but_nothing_under_the_base(slapd):
 def test_users_read_entries_but_not_passwords(slapd):
     user = slapd.users["jdoe"]
     c = ldap3.Connection(slapd.server(), user.dn, user.password, auto_bind=True)
-    c.search(slapd.users["asmith"].dn, "(objectClass=*)", ldap3.BASE,
-             attributes=["cn", "userPassword"])
+    c.search(slapd.users["asmith"].dn, "(objectClass=*)", ldap3.BASE, attributes=["cn", "userPassword"])
     attributes = c.response[0]["attributes"]
     assert attributes["cn"] == ["Ann Smith"]
     assert attributes["userPassword"] == []  # asked for, not given
@@ -84,8 +83,14 @@ def test_users_read_entries_but_not_passwords(slapd):
 def test_tls_is_verified_with_the_test_ca_only(slapd, tmp_path, ldaps):
     other = TestCA(tmp_path / "other", name="Some Other CA")
     tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(other.cert_path))
-    server = ldap3.Server(slapd.host, port=slapd.ldaps_port if ldaps else slapd.ldap_port,
-                          use_ssl=ldaps, tls=tls, get_info=ldap3.NONE, connect_timeout=5)
+    server = ldap3.Server(
+        slapd.host,
+        port=slapd.ldaps_port if ldaps else slapd.ldap_port,
+        use_ssl=ldaps,
+        tls=tls,
+        get_info=ldap3.NONE,
+        connect_timeout=5,
+    )
     exc = open_error(server, starttls=not ldaps)
     assert isinstance(exc, LDAPSocketOpenError if ldaps else LDAPStartTLSError)
     assert "CERTIFICATE_VERIFY_FAILED" in str(exc)

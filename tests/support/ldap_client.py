@@ -33,8 +33,9 @@ def discard(c: ldap3.Connection) -> None:
         c.socket.close()
 
 
-def bind_result(server: ldap3.Server, user: str | None, password: str | None, *,
-                starttls: bool = False) -> dict[str, Any]:
+def bind_result(
+    server: ldap3.Server, user: str | None, password: str | None, *, starttls: bool = False
+) -> dict[str, Any]:
     """ldap3's result dict of one simple bind (after StartTLS if asked)."""
     c = ldap3.Connection(server, user, password, receive_timeout=10)
     try:

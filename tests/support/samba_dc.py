@@ -188,8 +188,9 @@ class AdAccount:
         return f"{DOMAIN}\\{self.sam}"
 
 
-def _u(sam: str, given: str, sn: str, password: str, state: str, data: str | None,
-       container: str = STAFF_OU) -> AdAccount:
+def _u(
+    sam: str, given: str, sn: str, password: str, state: str, data: str | None, container: str = STAFF_OU
+) -> AdAccount:
     return AdAccount(sam, given, sn, password, state, data, container)
 
 
@@ -429,8 +430,7 @@ class SambaDC:
         for sub in ("run", "log"):
             (self.dir / sub).mkdir(exist_ok=True)
         conf = self.dir / "etc" / "smb.conf"
-        conf.write_text(_smb_conf(self.dir, self.direct_ip, self.cert, self.ca_path,
-                                  self.strong_auth))
+        conf.write_text(_smb_conf(self.dir, self.direct_ip, self.cert, self.ca_path, self.strong_auth))
         out = open(self.dir / "log" / "samba.stdout", "wb")  # noqa: SIM115 (given to samba)
         self.proc = subprocess.Popen(
             [SAMBA, "-s", str(conf), "-i", "-M", "single"],
@@ -494,8 +494,15 @@ class SambaDC:
         """TLS that verifies the DC's certificate with the test CA (and the host name)."""
         return ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(self.ca_path))
 
-    def server(self, kind: str = "ldaps", *, host: str | None = None, direct: bool = False,
-               tls: ldap3.Tls | None = None, typed: bool = True) -> ldap3.Server:
+    def server(
+        self,
+        kind: str = "ldaps",
+        *,
+        host: str | None = None,
+        direct: bool = False,
+        tls: ldap3.Tls | None = None,
+        typed: bool = True,
+    ) -> ldap3.Server:
         """An ldap3 Server for ports.<kind> on localhost (or `host`), or on the standard
         port at direct_ip. ldaps/gcs use TLS from the start; ldap/gc carry the TLS settings
         for StartTLS. typed: values are typed by ldap3's built-in copy of the AD schema (its
@@ -511,8 +518,9 @@ class SambaDC:
             get_info=ldap3.OFFLINE_AD_2012_R2 if typed else ldap3.NONE,
         )
 
-    def bind_result(self, user: str, password: str, kind: str = "ldaps", *,
-                    starttls: bool = False, **server: Any) -> dict[str, Any]:
+    def bind_result(
+        self, user: str, password: str, kind: str = "ldaps", *, starttls: bool = False, **server: Any
+    ) -> dict[str, Any]:
         """ldap3's result of one simple bind on ports.<kind> (StartTLS first if asked)."""
         return bind_result(self.server(kind, **server), user, password, starttls=starttls)
 
@@ -520,29 +528,44 @@ class SambaDC:
     def connection(self, account: AdAccount, *, typed: bool = True) -> Iterator[ldap3.Connection]:
         """Bound as `account` (e.g. dc.admin, the domain's Administrator: for set-up and for
         checking what a test's action changed) over LDAPS, verified; raises on any error."""
-        c = ldap3.Connection(self.server("ldaps", typed=typed), account.upn, account.password,
-                             receive_timeout=10, raise_exceptions=True)
+        c = ldap3.Connection(
+            self.server("ldaps", typed=typed),
+            account.upn,
+            account.password,
+            receive_timeout=10,
+            raise_exceptions=True,
+        )
         try:
             c.bind()
             yield c
         finally:
             discard(c)
 
-    def new_user(self, sam: str, password: str = "Fresh-Start-Passw0rd!", *,
-                 given: str = "Test", groups: tuple[str, ...] = ()) -> AdAccount:
+    def new_user(
+        self,
+        sam: str,
+        password: str = "Fresh-Start-Passw0rd!",
+        *,
+        given: str = "Test",
+        groups: tuple[str, ...] = (),
+    ) -> AdAccount:
         """A new enabled account in OU=Staff for a test to change (lock, reset, add to a
         group), so the documented accounts keep their states. `sam` must be unused."""
         a = AdAccount(sam, given, sam.capitalize(), password, "good", None)
         with self.connection(self.admin) as c:
-            c.add(a.dn, ["top", "person", "organizationalPerson", "user"], {
-                "sAMAccountName": sam,
-                "userPrincipalName": a.upn,
-                "givenName": a.given,
-                "sn": a.sn,
-                "displayName": a.cn,
-                "unicodePwd": f'"{password}"'.encode("utf-16-le"),
-                "userAccountControl": 512,
-            })
+            c.add(
+                a.dn,
+                ["top", "person", "organizationalPerson", "user"],
+                {
+                    "sAMAccountName": sam,
+                    "userPrincipalName": a.upn,
+                    "givenName": a.given,
+                    "sn": a.sn,
+                    "displayName": a.cn,
+                    "unicodePwd": f'"{password}"'.encode("utf-16-le"),
+                    "userAccountControl": 512,
+                },
+            )
             for g in groups:
                 c.modify(self.groups[g].dn, {"member": [(ldap3.MODIFY_ADD, [a.dn])]})
         return a
@@ -588,11 +611,11 @@ def samba_template(tmp_path_factory: pytest.TempPathFactory) -> SambaTemplate:
 
 
 @pytest.fixture(scope="session")
-def samba_dc(samba_template: SambaTemplate, test_ca: TestCA,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaDC]:
+def samba_dc(
+    samba_template: SambaTemplate, test_ca: TestCA, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SambaDC]:
     """The Samba AD DC (strong auth required: the default), see the module docstring."""
-    dc = start_dc(tmp_path_factory.mktemp("samba-dc") / "dc", samba_template.path, test_ca,
-                  strong_auth=True)
+    dc = start_dc(tmp_path_factory.mktemp("samba-dc") / "dc", samba_template.path, test_ca, strong_auth=True)
     dc.timings["provision"] = samba_template.seconds
     try:
         yield dc
@@ -601,12 +624,14 @@ def samba_dc(samba_template: SambaTemplate, test_ca: TestCA,
 
 
 @pytest.fixture(scope="session")
-def samba_dc_plain(samba_template: SambaTemplate, test_ca: TestCA,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaDC]:
+def samba_dc_plain(
+    samba_template: SambaTemplate, test_ca: TestCA, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SambaDC]:
     """A second DC, same accounts, `ldap server require strong auth = no`: simple binds
     over plain LDAP (389, 3268) are accepted."""
-    dc = start_dc(tmp_path_factory.mktemp("samba-plain") / "dc", samba_template.path, test_ca,
-                  strong_auth=False)
+    dc = start_dc(
+        tmp_path_factory.mktemp("samba-plain") / "dc", samba_template.path, test_ca, strong_auth=False
+    )
     try:
         yield dc
     finally:

@@ -66,9 +66,7 @@ def main() -> None:
         sids[u["sam"]] = str(db.schema_format_value("objectSid", res[0]["objectSid"][0]), "ascii")
 
     def fill(template: str) -> str:
-        return re.sub(r"\{sid:([^}]+)\}", lambda m: sids[m.group(1)], template).replace(
-            "{base}", base
-        )
+        return re.sub(r"\{sid:([^}]+)\}", lambda m: sids[m.group(1)], template).replace("{base}", base)
 
     # Service accounts first: the delegated rights on the OU name them, and the OU's
     # inheritable entries are then in place before the target accounts are created.

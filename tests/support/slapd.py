@@ -81,8 +81,7 @@ def ssha(password: str) -> str:
 
 def _ldif() -> str:
     entries = [
-        f"dn: {BASE_DN}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\n"
-        "o: Example\n",
+        f"dn: {BASE_DN}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n",
         f"dn: ou=people,{BASE_DN}\nobjectClass: organizationalUnit\nou: people\n",
         f"dn: ou=groups,{BASE_DN}\nobjectClass: organizationalUnit\nou: groups\n",
         *(
@@ -90,8 +89,7 @@ def _ldif() -> str:
             f"mail: {u.uid}@example.invalid\nuserPassword: {ssha(u.password)}\n"
             for u in USERS.values()
         ),
-        f"dn: {GROUP_DN}\nobjectClass: groupOfNames\ncn: responders\n"
-        f"member: {USERS['jdoe'].dn}\n",
+        f"dn: {GROUP_DN}\nobjectClass: groupOfNames\ncn: responders\nmember: {USERS['jdoe'].dn}\n",
     ]
     return "\n".join(entries)
 
@@ -139,8 +137,9 @@ class Slapd:
         conf = self._config()
         ldif = self.dir / "data.ldif"
         ldif.write_text(_ldif())
-        r = subprocess.run([SLAPADD, "-q", "-f", str(conf), "-l", str(ldif)],
-                           capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [SLAPADD, "-q", "-f", str(conf), "-l", str(ldif)], capture_output=True, text=True, timeout=60
+        )
         if r.returncode != 0:
             raise RuntimeError(f"slapadd failed: {r.stderr}")
         log_path = self.dir / "slapd.log"
@@ -148,9 +147,12 @@ class Slapd:
             self.ldap_port, self.ldaps_port = free_port(), free_port()
             urls = f"ldap://{self.host}:{self.ldap_port}/ ldaps://{self.host}:{self.ldaps_port}/"
             with open(log_path, "ab") as log:
-                self.proc = subprocess.Popen([SLAPD, "-d", "0", "-h", urls, "-f", str(conf)],
-                                             stdout=log, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL)
+                self.proc = subprocess.Popen(
+                    [SLAPD, "-d", "0", "-h", urls, "-f", str(conf)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
             if self._wait_ready():
                 return self
             self.stop()
@@ -176,9 +178,14 @@ class Slapd:
 
     def server(self, *, ldaps: bool = False, host: str | None = None) -> ldap3.Server:
         """ldap3 Server for the plain port (StartTLS possible) or the LDAPS port."""
-        return ldap3.Server(host or self.host, port=self.ldaps_port if ldaps else self.ldap_port,
-                            use_ssl=ldaps, tls=self.tls(), get_info=ldap3.NONE,
-                            connect_timeout=5)
+        return ldap3.Server(
+            host or self.host,
+            port=self.ldaps_port if ldaps else self.ldap_port,
+            use_ssl=ldaps,
+            tls=self.tls(),
+            get_info=ldap3.NONE,
+            connect_timeout=5,
+        )
 
 
 # ---- fixture (registered in tests/conftest.py through pytest_plugins) ----------------------
