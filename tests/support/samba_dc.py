@@ -480,6 +480,9 @@ class SambaDC:
         if self._lock is not None:
             self._lock.close()
             self._lock = None
+        # The database copy (33 MB) goes; the logs in dir/log stay with pytest's temp folder.
+        for sub in ("private", "state", "cache", "bind-dns"):
+            shutil.rmtree(self.dir / sub, ignore_errors=True)
 
     def rss_kb(self) -> int:
         """Resident memory of the samba process, kB."""
@@ -600,14 +603,15 @@ class SambaTemplate:
 
 
 @pytest.fixture(scope="session")
-def samba_template(tmp_path_factory: pytest.TempPathFactory) -> SambaTemplate:
+def samba_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaTemplate]:
     reason = available()
     if reason is not None:
         pytest.skip(reason)
     t0 = time.monotonic()
     path = tmp_path_factory.mktemp("samba") / "template"
     provision(path)
-    return SambaTemplate(path, time.monotonic() - t0)
+    yield SambaTemplate(path, time.monotonic() - t0)
+    shutil.rmtree(path, ignore_errors=True)  # 33 MB; pytest keeps its last 3 temp folders
 
 
 @pytest.fixture(scope="session")
