@@ -54,6 +54,26 @@ make_venv() {
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extra"
     touch "$stamp"
   fi
+  # The message catalogs: the install compiled them (setup.py); a .po edited since then is
+  # compiled again here, so the app and the tests never run on a stale .mo.
+  if catalogs_stale; then
+    if .venv/bin/python -c "import babel" 2>/dev/null; then
+      bash packaging/i18n.sh compile
+    else
+      .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extra"
+    fi
+  fi
+}
+
+catalogs_stale() {
+  local po
+  for po in gui/xdrconf/locale/*/LC_MESSAGES/*.po; do
+    [ -e "$po" ] || continue
+    if [ ! -e "${po%.po}.mo" ] || [ "$po" -nt "${po%.po}.mo" ]; then
+      return 0
+    fi
+  done
+  return 1
 }
 
 case "$mode" in
