@@ -116,7 +116,7 @@ def test_errors_are_shown(window, qtbot, ws, prompts):
     window.refresh()
     window.select_tenant(ws.tenant("Acme").id)
     window.act_remove.trigger()
-    assert "remove or move them first" in window.last_error
+    assert "has 1 child tenant (Child); remove or move it first" in window.last_error
 
 
 def test_shared_tenant_needs_no_settings(window, qtbot, ws):

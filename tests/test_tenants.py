@@ -85,7 +85,7 @@ def test_parent_with_children_cannot_be_removed():
     tree = TenantTree.new()
     a = tree.add("A", tree.root_id, {})
     tree.add("B", a.id, {})
-    with pytest.raises(TenantError, match="remove or move them first"):
+    with pytest.raises(TenantError, match=r"has 1 child tenant \(B\); remove or move it first"):
         tree.remove(a.id)
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .. import __version__
-from ..core import catalog
+from ..core import catalog, i18n
 from ..core.errors import XdrconfError
+from ..core.i18n import _
 from ..core.tenants import Tenant
 from ..core.workspace import IntegrationEdit, Workspace
 
@@ -397,6 +398,8 @@ def cmd_config_show(args: argparse.Namespace) -> int:
             "keyring": ws.secrets.backend_name,
             "timeout": ws.app.get("timeout", 10.0),
             "proxy": ws.app.get("proxy", {"mode": "none"}),
+            "language": ws.app.get("language", "auto"),
+            "language_in_use": i18n.language(),
             "read_only": ws.readonly_reason or None,
         }
     if args.json:
@@ -433,8 +436,12 @@ def cmd_config_set(args: argparse.Namespace) -> int:
                 proxy["url"] = parse_url(value, "proxy_url", schemes=("http", "https")) if value else ""
             elif key == "no_proxy":
                 proxy["no_proxy"] = [h.strip() for h in value.split(",") if h.strip()]
+            elif key == "language":
+                # auto is the default: stored as no value at all.
+                language = i18n.parse_setting(value, "language")
+                changes["language"] = None if language == "auto" else language
             else:
-                fail(f"unknown setting '{key}' (timeout, proxy_mode, proxy_url, no_proxy)")
+                fail(f"unknown setting '{key}' (timeout, proxy_mode, proxy_url, no_proxy, language)")
         if proxy.get("mode") == "manual" and not proxy.get("url"):
             fail("proxy_mode=manual needs proxy_url")
         changes["proxy"] = proxy
@@ -465,7 +472,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command, the window opens.",
         parents=[common],
     )
-    parser.add_argument("--version", action="version", version=f"xdrconf {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"xdrconf {__version__}",
+        help=_("show program's version number and exit"),
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(
@@ -544,7 +556,8 @@ def build_parser() -> argparse.ArgumentParser:
         csub,
         "set",
         cmd_config_set,
-        "set timeout=SECONDS, proxy_mode=none|manual|system, proxy_url=URL, no_proxy=HOSTS",
+        "set timeout=SECONDS, proxy_mode=none|manual|system, proxy_url=URL, no_proxy=HOSTS, "
+        "language=auto|en|ru (from the next start; XDRCONF_LANG overrides it)",
     )
     p.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     add(csub, "restore-backup", cmd_config_restore, "use the backup of the settings (after a corrupt file)")
@@ -560,7 +573,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def config_dir_arg(argv: list[str]) -> str | None:
+    """The --config-dir DIR of argv, found before the parser exists (the parser's texts
+    need the language, and the language setting lives in that folder)."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--config-dir" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--config-dir="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def run(argv: list[str]) -> int:
+    i18n.setup(i18n.setting_in(config_dir_arg(argv)))
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
@@ -571,8 +598,9 @@ def run(argv: list[str]) -> int:
     except CheckFailed:
         return 1
     except XdrconfError as exc:
-        print(f"xdrconf: {exc}", file=sys.stderr)
+        # TRANSLATORS: the one line of a failed command on standard error; keep "xdrconf:".
+        print(_("xdrconf: {error}").format(error=exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("xdrconf: interrupted; nothing more was changed.", file=sys.stderr)
+        print(_("xdrconf: interrupted; nothing more was changed."), file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import NotFoundError, TenantError, ValidationError
+from .i18n import _, ngettext
 
 ROOT = "root"
 SHARED = "shared"
@@ -82,11 +83,16 @@ class Tenant:
 def validate_name(raw: str) -> str:
     name = " ".join(str(raw).split())
     if not name:
-        raise ValidationError("Tenant name", "must not be empty")
+        raise ValidationError(_("Tenant name"), _("must not be empty"))
     if "/" in name:
-        raise ValidationError("Tenant name", "must not contain '/' (it separates tenants in a path)")
+        raise ValidationError(_("Tenant name"), _("must not contain '/' (it separates tenants in a path)"))
     if len(name) > MAX_NAME:
-        raise ValidationError("Tenant name", f"must be at most {MAX_NAME} characters")
+        raise ValidationError(
+            _("Tenant name"),
+            ngettext(
+                "must be at most {limit} character", "must be at most {limit} characters", MAX_NAME
+            ).format(limit=MAX_NAME),
+        )
     return name
 
 
@@ -114,10 +120,10 @@ class TenantTree:
         for item in items:
             tid = str(item["id"])
             if tid in tree._by_id:
-                raise ValueError(f"duplicate tenant id {tid}")
+                raise ValueError(_("duplicate tenant id {id}").format(id=tid))
             role = item.get("role", TENANT)
             if role not in (ROOT, SHARED, TENANT):
-                raise ValueError(f"tenant {tid} has unknown role {role!r}")
+                raise ValueError(_("tenant {id} has unknown role {role!r}").format(id=tid, role=role))
             tenant = Tenant(
                 id=tid,
                 name=validate_name(item["name"]),
@@ -130,22 +136,22 @@ class TenantTree:
             tree._by_id[tid] = tenant
             if role == ROOT:
                 if tree.root_id:
-                    raise ValueError("more than one Root tenant")
+                    raise ValueError(_("more than one Root tenant"))
                 tree.root_id = tid
             elif role == SHARED:
                 if tree.shared_id:
-                    raise ValueError("more than one Shared tenant")
+                    raise ValueError(_("more than one Shared tenant"))
                 tree.shared_id = tid
         if not tree.root_id or not tree.shared_id:
-            raise ValueError("the Root or the Shared tenant is missing")
+            raise ValueError(_("the Root or the Shared tenant is missing"))
         for tenant in tree._by_id.values():
             if tenant.role != TENANT:
                 if tenant.parent_id is not None:
-                    raise ValueError(f"{tenant.name} must not have a parent")
+                    raise ValueError(_("{name} must not have a parent").format(name=tenant.name))
                 continue
             parent = tree._by_id.get(tenant.parent_id or "")
             if parent is None or parent.is_shared:
-                raise ValueError(f"tenant {tenant.name} has no valid parent")
+                raise ValueError(_("tenant {name} has no valid parent").format(name=tenant.name))
             parent.children.append(tenant.id)
         # Every tenant must reach Root: no cycles.
         seen = {tree.root_id}
@@ -155,7 +161,7 @@ class TenantTree:
                 seen.add(child)
                 stack.append(child)
         if len(seen) + 1 != len(tree._by_id):
-            raise ValueError("the tenant tree contains a cycle")
+            raise ValueError(_("the tenant tree contains a cycle"))
         return tree
 
     def to_list(self) -> list[dict[str, Any]]:
@@ -183,7 +189,7 @@ class TenantTree:
         try:
             return self._by_id[tenant_id]
         except KeyError:
-            raise NotFoundError(f"No tenant with id {tenant_id}.") from None
+            raise NotFoundError(_("No tenant with id {id}.").format(id=tenant_id)) from None
 
     @property
     def root(self) -> Tenant:
@@ -246,7 +252,9 @@ class TenantTree:
             for part in parts:
                 match = [c for c in self.children(node.id) if c.name == part]
                 if not match:
-                    raise NotFoundError(f"No tenant '{part}' under '{self.path(node.id)}'.")
+                    raise NotFoundError(
+                        _("No tenant '{name}' under '{parent}'.").format(name=part, parent=self.path(node.id))
+                    )
                 node = match[0]
             return node
         matches = [t for t in self._by_id.values() if t.name == ref]
@@ -255,9 +263,11 @@ class TenantTree:
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            raise NotFoundError(f"No tenant named '{ref}' (see 'xdrconf tenant list').")
+            raise NotFoundError(_("No tenant named '{name}' (see 'xdrconf tenant list').").format(name=ref))
         paths = ", ".join(sorted(self.path(t.id) for t in matches))
-        raise NotFoundError(f"'{ref}' names several tenants; give the path: {paths}.")
+        raise NotFoundError(
+            _("'{name}' names several tenants; give the path: {paths}.").format(name=ref, paths=paths)
+        )
 
     def is_ancestor(self, ancestor_id: str, tenant_id: str) -> bool:
         tenant = self._by_id[tenant_id]
@@ -272,15 +282,17 @@ class TenantTree:
         for sibling in self.children(parent_id):
             if sibling.id != exclude and sibling.name.lower() == name.lower():
                 raise TenantError(
-                    f"A tenant named '{sibling.name}' already exists under "
-                    f"'{self._by_id[parent_id].name}'; sibling names must be unique."
+                    _(
+                        "A tenant named '{name}' already exists under '{parent}'; "
+                        "sibling names must be unique."
+                    ).format(name=sibling.name, parent=self._by_id[parent_id].name)
                 )
 
     def add(self, name: str, parent_id: str, integrations: dict[str, IntegrationState]) -> Tenant:
         name = validate_name(name)
         parent = self.get(parent_id)
         if parent.is_shared:
-            raise TenantError("The Shared tenant cannot have child tenants.")
+            raise TenantError(_("The Shared tenant cannot have child tenants."))
         self._check_sibling_name(parent_id, name)
         tenant = Tenant(id=_new_id(), name=name, parent_id=parent_id, integrations=integrations)
         self._by_id[tenant.id] = tenant
@@ -291,7 +303,7 @@ class TenantTree:
         tenant = self.get(tenant_id)
         new_name = validate_name(new_name)
         if tenant.is_shared:
-            raise TenantError("The Shared tenant cannot be renamed.")
+            raise TenantError(_("The Shared tenant cannot be renamed."))
         if tenant.parent_id:
             self._check_sibling_name(tenant.parent_id, new_name, exclude=tenant_id)
         tenant.name = new_name
@@ -300,11 +312,17 @@ class TenantTree:
         tenant = self.get(tenant_id)
         new_parent = self.get(new_parent_id)
         if tenant.is_root or tenant.is_shared:
-            raise TenantError(f"The {tenant.name} cannot be moved.")
+            raise TenantError(
+                _("The Root tenant cannot be moved.")
+                if tenant.is_root
+                else _("The Shared tenant cannot be moved.")
+            )
         if new_parent.is_shared:
-            raise TenantError("The Shared tenant cannot have child tenants.")
+            raise TenantError(_("The Shared tenant cannot have child tenants."))
         if new_parent_id == tenant_id or self.is_ancestor(tenant_id, new_parent_id):
-            raise TenantError(f"'{tenant.name}' cannot be moved under itself or its own subtree.")
+            raise TenantError(
+                _("'{name}' cannot be moved under itself or its own subtree.").format(name=tenant.name)
+            )
         if tenant.parent_id == new_parent_id:
             return
         self._check_sibling_name(new_parent_id, tenant.name, exclude=tenant_id)
@@ -316,12 +334,21 @@ class TenantTree:
     def check_removable(self, tenant_id: str) -> Tenant:
         tenant = self.get(tenant_id)
         if tenant.is_root or tenant.is_shared:
-            raise TenantError(f"The {tenant.name} cannot be removed.")
+            raise TenantError(
+                _("The Root tenant cannot be removed.")
+                if tenant.is_root
+                else _("The Shared tenant cannot be removed.")
+            )
         if tenant.children:
             names = ", ".join(c.name for c in self.children(tenant_id)[:5])
+            n = len(tenant.children)
             raise TenantError(
-                f"'{tenant.name}' has {len(tenant.children)} child tenant(s) ({names}); "
-                "remove or move them first."
+                # TRANSLATORS: {names} lists up to five of the child tenants' names.
+                ngettext(
+                    "'{name}' has {n} child tenant ({names}); remove or move it first.",
+                    "'{name}' has {n} child tenants ({names}); remove or move them first.",
+                    n,
+                ).format(name=tenant.name, n=n, names=names)
             )
         return tenant
 

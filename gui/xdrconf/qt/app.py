@@ -21,18 +21,48 @@ def _after_first_paint(widget: Any, then: Any) -> None:
     widget.installEventFilter(probe)
 
 
+_translators: list[Any] = []
+
+
+def apply_language(setting: str | None = None) -> str:
+    """Choose the language (xdrconf.core.i18n.setup: XDRCONF_LANG, the setting, the system)
+    and install Qt's own translations of it (standard buttons, file dialogs: the qtbase
+    catalog that PySide6 ships) on the application; English needs none. Returns the code.
+    The application's own texts go through xdrconf.core.i18n, not Qt's tr()."""
+    from PySide6.QtCore import QCoreApplication, QLibraryInfo, QTranslator
+
+    from ..core import i18n
+
+    code = i18n.setup(setting).code
+    app = QCoreApplication.instance()
+    if app is None:
+        return code
+    while _translators:
+        app.removeTranslator(_translators.pop())
+    if code != i18n.DEFAULT:
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        translator = QTranslator(app)
+        if translator.load(f"qtbase_{code}", folder):
+            app.installTranslator(translator)
+            _translators.append(translator)
+    return code
+
+
 def start_gui(config_dir: str | None = None, *, keyring_backend: Any | None = None) -> Any:
     """Open the settings and show the main window (the tree first; the integrations, the
     keyring status and any notice right after the first paint). None if the settings
     cannot be opened at all (the user was told why)."""
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from ..core import i18n
     from ..core.errors import XdrconfError
     from ..core.workspace import Workspace
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("xdrconf")
     app.setOrganizationName("xdrconf")
+    # The language before any text: even the settings folder's errors are shown in it.
+    apply_language(i18n.setting_in(config_dir))
     try:
         ws = Workspace.open(config_dir, readonly_if_locked=True, keyring_backend=keyring_backend)
     except XdrconfError as exc:

@@ -1,9 +1,10 @@
-"""Application settings: the check timeout and the HTTP(S) proxy (none, manual with a
-no-proxy list, or the system's proxy variables). Stored with ws.set_app(timeout=...,
-proxy={"mode", "url", "no_proxy"})."""
+"""Application settings: the check timeout, the HTTP(S) proxy (none, manual with a
+no-proxy list, or the system's proxy variables) and the language. Stored with
+ws.set_app(timeout=..., proxy={"mode", "url", "no_proxy"}, language=None|"en"|"ru")."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -18,45 +19,48 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core import i18n
 from ..core.errors import ValidationError
 from ..core.fields import parse_url
+from ..core.i18n import N_, _, pgettext
 from ..core.net import DEFAULT_TIMEOUT
 
 MODES = (
-    ("none", "No proxy (connect directly)"),
-    ("manual", "Manual proxy"),
-    ("system", "System proxy (HTTPS_PROXY / NO_PROXY variables)"),
+    ("none", N_("No proxy (connect directly)")),
+    ("manual", N_("Manual proxy")),
+    ("system", N_("System proxy (HTTPS_PROXY / NO_PROXY variables)")),
 )
 
 
 class SettingsDialog(QDialog):
     def __init__(self, app: dict[str, Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(_("Settings"))
         self.setMinimumWidth(520)
         lay = QVBoxLayout(self)
         form = QFormLayout()
         self.timeout = QDoubleSpinBox(self)
         self.timeout.setRange(1.0, 600.0)
         self.timeout.setDecimals(1)
-        self.timeout.setSuffix(" s")
+        self.timeout.setSuffix(pgettext("unit after a number", " s"))
         self.timeout.setValue(float(app.get("timeout", DEFAULT_TIMEOUT)))
-        self.timeout.setToolTip("Connect and read timeout of every connection check.")
-        form.addRow("Check timeout:", self.timeout)
+        self.timeout.setToolTip(_("Connect and read timeout of every connection check."))
+        form.addRow(_("Check timeout:"), self.timeout)
         proxy = dict(app.get("proxy") or {})
         self.mode = QComboBox(self)
         for value, label in MODES:
-            self.mode.addItem(label, value)
-        modes = [m for m, _ in MODES]
+            self.mode.addItem(_(label), value)
+        modes = [m for m, _label in MODES]
         current = proxy.get("mode", "none")
         self.mode.setCurrentIndex(modes.index(current) if current in modes else 0)
-        form.addRow("Proxy:", self.mode)
+        form.addRow(_("Proxy:"), self.mode)
         self.url = QLineEdit(proxy.get("url", ""), self)
         self.url.setPlaceholderText("http://proxy.example.com:3128")
-        form.addRow("Proxy URL:", self.url)
+        form.addRow(_("Proxy URL:"), self.url)
         self.no_proxy = QLineEdit(", ".join(proxy.get("no_proxy", [])), self)
         self.no_proxy.setPlaceholderText("localhost, .corp.example.com, 10.0.0.5")
-        form.addRow("No proxy for:", self.no_proxy)
+        form.addRow(_("No proxy for:"), self.no_proxy)
+        self._add_language(form, app)
         lay.addLayout(form)
         self.reason = QLabel(self)
         self.reason.setObjectName("reason")
@@ -73,12 +77,36 @@ class SettingsDialog(QDialog):
         self.url.textChanged.connect(self._validate)
         self._validate()
 
+    def _add_language(self, form: QFormLayout, app: dict[str, Any]) -> None:
+        self.language = QComboBox(self)
+        system = i18n.system_language() or i18n.DEFAULT
+        # TRANSLATORS: {language} is the system's language, named in itself (English, Русский).
+        self.language.addItem(_("As the system ({language})").format(language=i18n.LANGUAGES[system]), "auto")
+        for code, name in i18n.LANGUAGES.items():
+            self.language.addItem(name, code)
+        index = self.language.findData(app.get("language") or "auto")
+        self.language.setCurrentIndex(max(index, 0))
+        form.addRow(_("Language:"), self.language)
+        notes = [_("The language changes the next time xdrconf starts.")]
+        forced = i18n.choose(None).source == i18n.ENV_LANG
+        if forced:
+            notes.append(
+                _("{variable}={value} is set in the environment: it overrides this setting.").format(
+                    variable=i18n.ENV_LANG, value=os.environ.get(i18n.ENV_LANG, "")
+                )
+            )
+        self.language_note = QLabel(" ".join(notes), self)
+        self.language_note.setObjectName("languageNote")
+        self.language_note.setWordWrap(True)
+        self.language_note.setStyleSheet("color:#666")
+        form.addRow("", self.language_note)
+
     def _problem(self) -> str:
         mode = self.mode.currentData()
         if mode != "manual":
             return ""
         try:
-            parse_url(self.url.text(), "Proxy URL", schemes=("http", "https"))
+            parse_url(self.url.text(), _("Proxy URL"), schemes=("http", "https"))
         except ValidationError as exc:
             return str(exc)
         return ""
@@ -95,8 +123,10 @@ class SettingsDialog(QDialog):
         """Keyword arguments for ws.set_app."""
         no_proxy = [p.strip() for p in self.no_proxy.text().replace(";", ",").split(",") if p.strip()]
         mode = self.mode.currentData()
+        language = self.language.currentData()
         return {
             "timeout": round(self.timeout.value(), 1),
+            "language": None if language == "auto" else language,
             "proxy": {
                 "mode": mode,
                 "url": self.url.text().strip() if mode == "manual" else "",
