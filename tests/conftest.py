@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The tests read English, whatever the machine's locale (LANG=ru_RU... would otherwise turn
+# every message Russian); tests/test_i18n.py sets the language it tests.
+os.environ["XDRCONF_LANG"] = "en"
 
 import pytest
 
@@ -23,6 +26,18 @@ pytest_plugins = [
     "support.samba_dc",
     "support.slapd",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _english_again():
+    """A test that switched the language (and Qt's translations) leaves English behind."""
+    yield
+    from xdrconf.core import i18n
+
+    if i18n.language() != i18n.DEFAULT:
+        if "xdrconf.qt.app" in sys.modules:
+            sys.modules["xdrconf.qt.app"].apply_language(i18n.DEFAULT)
+        i18n.set_language(i18n.DEFAULT)
 
 
 @pytest.fixture(scope="session")

@@ -54,20 +54,22 @@ def start_gui(config_dir: str | None = None, *, keyring_backend: Any | None = No
     cannot be opened at all (the user was told why)."""
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from ..core import i18n
     from ..core.errors import XdrconfError
     from ..core.workspace import Workspace
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("xdrconf")
     app.setOrganizationName("xdrconf")
-    # The language before any text: even the settings folder's errors are shown in it.
-    apply_language(i18n.setting_in(config_dir))
+    # The language before any text: XDRCONF_LANG's or the system's for an error opening the
+    # settings, then the settings' own choice (read with them, not twice) for the window.
+    apply_language(None)
     try:
         ws = Workspace.open(config_dir, readonly_if_locked=True, keyring_backend=keyring_backend)
     except XdrconfError as exc:
         QMessageBox.critical(None, "xdrconf", str(exc))
         return None
+    if ws.app.get("language"):
+        apply_language(ws.app["language"])
     from .main_window import MainWindow
 
     window = MainWindow(ws, deferred=True)
