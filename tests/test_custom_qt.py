@@ -9,15 +9,19 @@ import getpass
 import os
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWizard
 
 from support import sshd as sshd_support
+from support.gui import accept, expect_dialog, no_dialog
 from support.sshd import Sshd, make_key
 from xdrconf.core import catalog
 from xdrconf.core.outcome import Category
 from xdrconf.core.sshkeys import parse_public_key
 from xdrconf.core.workspace import IntegrationEdit
 from xdrconf.qt import workers
+from xdrconf.qt.dialogs import ChooseDialog
 from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext, wizard_pages
 from xdrconf.qt.integrations.custom import CustomIntegrationPage
 
@@ -222,35 +226,31 @@ def test_through_the_tenant_wizard_to_the_keyring(qtbot, ws):
     assert "key_passphrase" not in state.secrets
 
 
-class ChooseFirst:
-    """Scripted answers for the page's prompts: records the question, picks the last item."""
-
-    def __init__(self) -> None:
-        self.asked: list[tuple[str, list[str]]] = []
-
-    def choose(self, title, label, items, current=0):
-        self.asked.append((label, list(items)))
-        return items[-1]
-
-
 @pytest.mark.skipif(sshd_support.available() is not None, reason=str(sshd_support.available()))
 def test_read_from_host_lists_the_keys_and_pastes_the_chosen_one(qtbot, ws, tmp_path):
     with Sshd(tmp_path / "sshd", host_keys=("ed25519", "rsa")) as server:
         page = make_page(qtbot, ws)
-        page.prompts = ChooseFirst()
         page.ports.setText(str(server.port))
-        page.read_host_keys()
+        with no_dialog(qtbot):
+            page.read_public.click()
         assert "IP address or host name" in page.key_info.text()  # no host yet: said, nothing read
         page.host.setText("127.0.0.1")
-        task = page.read_host_keys()
-        qtbot.waitUntil(lambda: bool(page.prompts.asked), timeout=15000)
-        [(label, items)] = page.prompts.asked
-        assert "compare the fingerprint" in label
+        items: list[str] = []
+
+        def choose_last(dialog: ChooseDialog) -> None:
+            items.extend(dialog.source.stringList())
+            dialog.view.setFocus()
+            QTest.keyClick(dialog.view, Qt.Key.Key_End)
+            accept(dialog)
+
+        with expect_dialog(qtbot, ChooseDialog, choose_last, name="chooseDialog", title="Host keys") as asked:
+            page.read_public.click()
+        assert "compare the fingerprint" in asked.text
         assert len(items) == 2
+        qtbot.waitUntil(lambda: bool(page.public_key.toPlainText()))
         chosen = page.public_key.toPlainText()
         assert chosen in {server.public_line("ed25519"), server.public_line("rsa")}
         assert parse_public_key(chosen).fingerprint in items[-1]
-        assert task is not None
 
 
 @pytest.mark.skipif(sshd_support.available() is not None, reason=str(sshd_support.available()))

@@ -1,30 +1,44 @@
-"""The main window through its real actions: tree and filter, tenant changes, the Shared
-tenant, unsupported integrations, read-only mode, the corrupt-file notice, settings."""
+"""The main window through its real actions and real dialogs: tree and filter, tenant
+changes, the Shared tenant, unsupported integrations, read-only mode, settings, export and
+import. (Every dialog accepted once: test_gui_dialogs.py; every action in every state:
+test_gui_sweep.py.)"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from support.gui import wait_idle
+from PySide6.QtCore import QModelIndex
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QInputDialog, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
+
+from support.gui import (
+    Expected,
+    accept,
+    expect_dialog,
+    expect_dialogs,
+    in_order,
+    open_window,
+    pick_file,
+    reject,
+    type_into,
+    type_text,
+    wait_idle,
+)
 from support.kuma_peer import configure
+from xdrconf.core.tenants import IntegrationState
 from xdrconf.core.workspace import IntegrationEdit, Workspace
+from xdrconf.qt.dialogs import ChooseDialog
 from xdrconf.qt.main_window import MainWindow
+from xdrconf.qt.settings_dialog import SettingsDialog
 
 
-def open_window(qtbot, ws, prompts):
-    window = MainWindow(ws, prompts)
-    qtbot.addWidget(window)
-    window.show()
-    window.start()
-    return window
-
-
-def visible_names(window, parent=None):
-    from PySide6.QtCore import QModelIndex
-
+def visible_names(window: MainWindow, parent: QModelIndex | None = None) -> list[str]:
     model = window.tree_model
     parent = parent or QModelIndex()
-    out = []
+    out: list[str] = []
     for row in range(model.rowCount(parent)):
         index = model.index(row, 0, parent)
         out.append(model.data(index))
@@ -32,11 +46,16 @@ def visible_names(window, parent=None):
     return out
 
 
-def test_tree_and_filter(qtbot, ws, prompts):
+def enter_name(name: str) -> Callable[[QWidget], Any]:
+    """Type `name` into the text prompt and press OK."""
+    return in_order(type_text(None, name), accept)
+
+
+def test_tree_and_filter(qtbot: QtBot, ws: Workspace) -> None:
     ws.add_tenant("Acme")
     ws.add_tenant("Acme EU", "Acme")
     ws.add_tenant("Globex")
-    window = open_window(qtbot, ws, prompts)
+    window = open_window(qtbot, ws)
     assert visible_names(window) == ["Root tenant", "Acme", "Acme EU", "Globex", "Shared"]
     assert window.count_label.text() == "5 tenants"
     assert window.current_tenant_id() == ws.tree.root_id
@@ -49,7 +68,7 @@ def test_tree_and_filter(qtbot, ws, prompts):
     wait_idle(qtbot, window)
 
 
-def test_keyring_status_and_folder_in_status_bar(window, qtbot, ws):
+def test_keyring_status_and_folder_in_status_bar(window: MainWindow, qtbot: QtBot, ws: Workspace) -> None:
     qtbot.waitUntil(lambda: window.keyring_status is not None)
     assert window.keyring_status.usable
     assert window.keyring_label.text().endswith("ready")
@@ -58,43 +77,51 @@ def test_keyring_status_and_folder_in_status_bar(window, qtbot, ws):
     assert not window.readonly_banner.isVisible()
 
 
-def test_add_rename_move_remove_through_actions(window, qtbot, ws, prompts):
-    prompts.answer("text", "Acme")
-    window.act_add.trigger()
+def test_add_rename_move_remove_through_actions(window: MainWindow, qtbot: QtBot, ws: Workspace) -> None:
+    with expect_dialog(qtbot, QInputDialog, enter_name("Acme"), name="textPrompt", title="Add child") as add:
+        window.act_add.trigger()
+    assert "under 'Root tenant'" in add.text
     wait_idle(qtbot, window)
     acme = ws.tenant("Acme")
     assert window.current_tenant_id() == acme.id
     assert "Acme" in visible_names(window)
 
     window.select_tenant(ws.tree.root_id)
-    prompts.answer("text", "Globex")
-    window.act_add.trigger()
+    with expect_dialog(qtbot, QInputDialog, enter_name("Globex"), name="textPrompt"):
+        window.act_add.trigger()
     wait_idle(qtbot, window)
 
     window.select_tenant(acme.id)
-    prompts.answer("text", "Acme Corp")
-    window.act_rename.trigger()
+    with expect_dialog(qtbot, QInputDialog, enter_name("Acme Corp"), title="Rename") as rename:
+        window.act_rename.trigger()
+    assert "New name for 'Acme'" in rename.text
     wait_idle(qtbot, window)
     assert ws.tree.get(acme.id).name == "Acme Corp"
     assert "Acme Corp" in visible_names(window)
 
-    prompts.answer("choose", "Root tenant/Globex")
-    window.act_move.trigger()
+    offered: list[str] = []
+
+    def choose_globex(dialog: ChooseDialog) -> None:
+        offered.extend(dialog.source.stringList())
+        type_text("chooseFilter", "globex")(dialog)
+        assert dialog.chosen() == "Root tenant/Globex"
+        accept(dialog)
+
+    with expect_dialog(qtbot, ChooseDialog, choose_globex, name="chooseDialog", title="Move tenant"):
+        window.act_move.trigger()
     wait_idle(qtbot, window)
     assert ws.tree.path(acme.id) == "Root tenant/Globex/Acme Corp"
-    method, _, _, items = prompts.asked[-1]
-    assert method == "choose" and "Root tenant/Globex" in items and "Root tenant" not in items
+    assert "Root tenant/Globex" in offered and "Root tenant" not in offered  # not the current parent
 
     # Removing asks first and lists what goes; Cancel keeps the tenant.
-    prompts.answer("confirm", False)
-    window.act_remove.trigger()
+    with expect_dialog(qtbot, QMessageBox, reject, name="confirmBox", title="Remove tenant") as asked:
+        window.act_remove.trigger()
     wait_idle(qtbot, window)
     assert acme.id in ws.tree
-    _, _, text, details = prompts.asked[-1]
-    assert "Root tenant/Globex/Acme Corp" in text
-    assert details == ws.removal_summary(acme.id)
-    prompts.answer("confirm", True)
-    window.act_remove.trigger()
+    assert asked.seen is not None and "Root tenant/Globex/Acme Corp" in asked.seen.text
+    assert all(line in asked.seen.details for line in ws.removal_summary(acme.id))
+    with expect_dialog(qtbot, QMessageBox, accept, name="confirmBox", title="Remove tenant"):
+        window.act_remove.trigger()
     wait_idle(qtbot, window)
     assert acme.id not in ws.tree
     assert "Acme Corp" not in visible_names(window)
@@ -103,23 +130,27 @@ def test_add_rename_move_remove_through_actions(window, qtbot, ws, prompts):
     assert json.loads(ws.file.path.read_text())["tenants"][1]["name"] == "Globex"
 
 
-def test_errors_are_shown(window, qtbot, ws, prompts):
+def test_errors_are_shown(window: MainWindow, qtbot: QtBot, ws: Workspace) -> None:
     ws.add_tenant("Acme")
     window.refresh()
-    prompts.answer("text", "acme")
-    window.act_add.trigger()
-    wait_idle(qtbot, window)
-    assert "already exists" in window.last_error
+    # The core refuses the name in the worker; the reason comes in an error box.
+    with expect_dialogs(
+        qtbot, Expected(QInputDialog, enter_name("acme")), Expected(QMessageBox, accept, name="errorBox")
+    ) as (_, error):
+        window.act_add.trigger()
+        wait_idle(qtbot, window)
+    assert "already exists" in error.text and "already exists" in window.last_error
     assert [t.name for t in ws.tree.walk_all()].count("acme") == 0
     # A tenant with children cannot be removed: the reason, no question.
     ws.add_tenant("Child", "Acme")
     window.refresh()
     window.select_tenant(ws.tenant("Acme").id)
-    window.act_remove.trigger()
-    assert "has 1 child tenant (Child); remove or move it first" in window.last_error
+    with expect_dialog(qtbot, QMessageBox, accept, name="errorBox") as error:
+        window.act_remove.trigger()
+    assert "has 1 child tenant (Child); remove or move it first" in error.text
 
 
-def test_shared_tenant_needs_no_settings(window, qtbot, ws):
+def test_shared_tenant_needs_no_settings(window: MainWindow, ws: Workspace) -> None:
     window.select_tenant(ws.tree.shared_id)
     assert "needs no integration settings" in window.note_label.text()
     assert window.table.isHidden()
@@ -128,7 +159,7 @@ def test_shared_tenant_needs_no_settings(window, qtbot, ws):
         assert not act.isEnabled()
 
 
-def test_unsupported_integration_is_shown_and_cannot_be_turned_on(window, qtbot, ws):
+def test_unsupported_integration_is_shown_and_cannot_be_turned_on(window: MainWindow, ws: Workspace) -> None:
     window.select_tenant(ws.tree.root_id)
     window.select_integration("ad")
     row = window.current_row()
@@ -141,7 +172,7 @@ def test_unsupported_integration_is_shown_and_cannot_be_turned_on(window, qtbot,
     assert window.act_configure.isEnabled()
 
 
-def test_integration_row_shows_state_missing_and_flags(window, qtbot, ws):
+def test_integration_row_shows_state_missing_and_flags(window: MainWindow, ws: Workspace) -> None:
     ws.add_tenant("Acme")
     ws.update_integration("Acme", IntegrationEdit("kuma", values={"host": "kuma.example.com"}))
     window.refresh()
@@ -153,7 +184,7 @@ def test_integration_row_shows_state_missing_and_flags(window, qtbot, ws):
     assert model.data(model.index(r, 3)) == "not checked"
 
 
-def test_toggle_through_action(window, qtbot, ws):
+def test_toggle_through_action(window: MainWindow, qtbot: QtBot, ws: Workspace) -> None:
     tid = configure(ws, 7223, tenant="Acme", token="secret-token-1", enabled=False)
     window.refresh()
     window.select_tenant(tid)
@@ -165,12 +196,14 @@ def test_toggle_through_action(window, qtbot, ws):
     assert window.current_row().enabled and window.act_toggle.text() == "Turn &off"
 
 
-def test_read_only_when_the_folder_is_locked(qtbot, ws, config_dir, keyring_backend, prompts):
+def test_read_only_when_the_folder_is_locked(
+    qtbot: QtBot, ws: Workspace, config_dir: Path, keyring_backend: Any
+) -> None:
     ws.add_tenant("Acme")
     second = Workspace.open(config_dir, readonly_if_locked=True, keyring_backend=keyring_backend)
     try:
         assert second.readonly
-        window = open_window(qtbot, second, prompts)
+        window = open_window(qtbot, second)
         assert window.readonly_label.isVisible()
         assert window.readonly_label.text() == "read-only"
         assert second.readonly_reason in window.readonly_label.toolTip()
@@ -192,59 +225,46 @@ def test_read_only_when_the_folder_is_locked(qtbot, ws, config_dir, keyring_back
         second.close()
 
 
-def test_corrupt_file_notice_offers_the_backup(qtbot, config_dir, keyring_backend, prompts):
-    with Workspace.open(config_dir, keyring_backend=keyring_backend) as first:
-        first.add_tenant("Acme")
-        first.add_tenant("Globex")  # the backup now holds Acme
-    (config_dir / "settings.json").write_text("{ not json")
-    ws = Workspace.open(config_dir, readonly_if_locked=True, keyring_backend=keyring_backend)
-    try:
-        assert ws.notice is not None
-        message = ws.notice.message
-        prompts.answer("confirm", True)
-        window = open_window(qtbot, ws, prompts)
-        qtbot.waitUntil(lambda: any(a[0] == "confirm" for a in prompts.asked))
-        wait_idle(qtbot, window)
-        _method, title, text, details = prompts.asked[0]
-        assert text == message and "could not be read" in title
-        assert "kept as" in text and any("backup" in d for d in details)
-        assert "Acme" in visible_names(window)
-        assert ws.notice is None
-    finally:
-        ws.close()
-
-
-def test_settings_dialog_stores_timeout_and_proxy(window, qtbot, ws, prompts):
-    from PySide6.QtWidgets import QDialogButtonBox
-
-    def fill(dialog):
-        dialog.timeout.setValue(7.5)
+def test_settings_dialog_stores_timeout_and_proxy(window: MainWindow, qtbot: QtBot, ws: Workspace) -> None:
+    def fill(dialog: SettingsDialog) -> None:
+        ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        type_into(dialog.timeout, "7.5")
         dialog.mode.setCurrentIndex(dialog.mode.findData("manual"))
-        dialog.url.setText("ftp://proxy")
-        assert "http://" in dialog.reason.text()
-        assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
-        dialog.url.setText("http://proxy.example.com:3128")
-        dialog.no_proxy.setText("localhost, .corp.example.com")
-        assert dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
-        return True
+        type_into(dialog.url, "ftp://proxy")
+        assert "http://" in dialog.reason.text() and not ok.isEnabled()
+        type_into(dialog.url, "http://proxy.example.com:3128")
+        type_into(dialog.no_proxy, "localhost, .corp.example.com")
+        assert ok.isEnabled() and not dialog.reason.text()
+        accept(dialog)
 
-    prompts.answer("dialog", fill)
-    window.act_settings.trigger()
+    with expect_dialog(qtbot, SettingsDialog, fill, name="settingsDialog"):
+        window.act_settings.trigger()
     wait_idle(qtbot, window)
-    assert ws.app["timeout"] == 7.5
-    assert ws.app["proxy"] == {
+    assert window.statusBar().currentMessage() == "Settings saved."
+    proxy = {
         "mode": "manual",
         "url": "http://proxy.example.com:3128",
         "no_proxy": ["localhost", ".corp.example.com"],
     }
+    assert ws.app["timeout"] == 7.5 and ws.app["proxy"] == proxy
+    saved = json.loads(ws.file.path.read_text())["app"]
+    assert saved["timeout"] == 7.5 and saved["proxy"] == proxy
+    # Cancel changes nothing.
+    with expect_dialog(qtbot, SettingsDialog, in_order(type_text(None, "7"), reject), name="settingsDialog"):
+        window.act_settings.trigger()
+    wait_idle(qtbot, window)
+    assert ws.app["timeout"] == 7.5
 
 
-def test_export_and_import_through_the_menu(window, qtbot, ws, prompts, tmp_path):
+def test_export_and_import_through_the_menu(
+    window: MainWindow, qtbot: QtBot, ws: Workspace, tmp_path: Path
+) -> None:
     configure(ws, 7223, tenant="Acme", token="do-not-export-me")
     out = tmp_path / "export.json"
-    prompts.answer("save_file", str(out))
-    window.act_export.trigger()
+    with expect_dialog(qtbot, QFileDialog, pick_file(out), name="saveFileDialog", title="Export"):
+        window.act_export.trigger()
     wait_idle(qtbot, window)
+    assert f"Exported to {out}" in window.statusBar().currentMessage()
     text = out.read_text()
     assert "Acme" in text and "do-not-export-me" not in text
     doc = json.loads(text)
@@ -261,15 +281,17 @@ def test_export_and_import_through_the_menu(window, qtbot, ws, prompts, tmp_path
         }
     )
     out.write_text(json.dumps(doc))
-    prompts.answer("open_file", str(out))
-    window.act_import.trigger()
-    wait_idle(qtbot, window)
+    with expect_dialog(qtbot, QFileDialog, pick_file(out), name="openFileDialog", title="Import"):
+        window.act_import.trigger()
+    with expect_dialog(qtbot, QMessageBox, accept, name="infoBox", title="Imported") as info:
+        wait_idle(qtbot, window)
     assert "Imported" in visible_names(window)
-    info = [a for a in prompts.asked if a[0] == "info"][-1]
-    assert any("Imported" in line and "token" in line for line in info[3])
+    assert info.seen is not None and "Imported" in info.seen.details and "token" in info.seen.details
 
 
-def test_start_gui_shows_the_tree_then_fills_in_after_the_first_paint(qtbot, config_dir, keyring_backend):
+def test_start_gui_shows_the_tree_then_fills_in_after_the_first_paint(
+    qtbot: QtBot, config_dir: Path, keyring_backend: Any
+) -> None:
     """The start-up path of `xdrconf` (run_gui without its event loop: app.exec() would
     leave Qt's quit flag set for the rest of the test session)."""
     from xdrconf.qt.app import start_gui
@@ -290,10 +312,8 @@ def test_start_gui_shows_the_tree_then_fills_in_after_the_first_paint(qtbot, con
         window.ws.close()
 
 
-def test_expiry_flags_are_shown_on_the_row_and_the_tree(window, qtbot, ws):
+def test_expiry_flags_are_shown_on_the_row_and_the_tree(window: MainWindow, ws: Workspace) -> None:
     """Flags come from the integration's spec (here KASAP's token expiry) via ws.flags."""
-    from xdrconf.core.tenants import IntegrationState
-
     ws.add_tenant("Acme")
     acme = ws.tenant("Acme")
     acme.integrations["kasap"] = IntegrationState(

@@ -7,8 +7,11 @@ import os
 
 import pytest
 from cryptography import x509
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox
 
-from support.gui import ScriptedPrompts
+from support.gui import accept, expect_dialog, open_window, pick_file, reject, type_into
 from support.kata_peer import KataPeer
 from xdrconf.core import catalog
 from xdrconf.core.fields import format_fingerprint
@@ -18,20 +21,38 @@ from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext, pane
 from xdrconf.qt.integrations import kata as kata_ui
 
 
-def fill(host=None, port=None, key=None):
+def choose_data(combo: QComboBox, value: object) -> None:
+    """Pick the entry whose data is `value`, as with the arrow keys."""
+    index = combo.findData(value)
+    assert index >= 0, f"{value!r} is not offered"
+    combo.setFocus()
+    while combo.currentIndex() != index:
+        qt_key = Qt.Key.Key_Down if combo.currentIndex() < index else Qt.Key.Key_Up
+        QTest.keyClick(combo, qt_key)
+
+
+def fill(host: str | None = None, port: int | None = None, key: str | None = None):
     """A user typing into the Add / Edit connection dialog and pressing Save."""
 
-    def answer(dlg) -> bool:
+    def answer(dlg: kata_ui.ConnectionDialog) -> None:
         if host is not None:
-            dlg.host.setText(host)
+            type_into(dlg.host, host)
         if port is not None:
-            dlg.port.setValue(port)
+            type_into(dlg.port, str(port))
         if key is not None:
-            dlg.key_type.setCurrentIndex(dlg.key_type.findData(key))
-        dlg.accept()
-        return dlg.result() == dlg.DialogCode.Accepted
+            choose_data(dlg.key_type, key)
+        accept(dlg)
+        assert dlg.result() == dlg.DialogCode.Accepted, dlg.error.text()
 
     return answer
+
+
+def connection_dialog(qtbot, act, title: str = "Add connection"):
+    return expect_dialog(qtbot, kata_ui.ConnectionDialog, act, name="kataConnectionDialog", title=title)
+
+
+def confirm(qtbot, act, title: str):
+    return expect_dialog(qtbot, QMessageBox, act, name="confirmBox", title=title)
 
 
 def wait(qtbot, widget, timeout=20000):
@@ -49,7 +70,6 @@ def make_panel(qtbot, ws, tid):
     ctx = IntegrationUiContext(ws, tid, "kata", catalog.spec_for("kata"))
     w = panel(ctx)
     qtbot.addWidget(w)
-    w.prompts = ScriptedPrompts()
     w.resize(1100, 440)
     w.show()
     return w
@@ -59,8 +79,8 @@ def test_panel_add_reveal_generate_export_check_delete(qtbot, ws, acme, server_c
     w = make_panel(qtbot, ws, acme)
     assert w.tree.topLevelItemCount() == 0 and not w.check_all_btn.isEnabled()
     with KataPeer(server_cert, host="::1") as peer:
-        w.prompts.answer("dialog", fill(host="::1", port=peer.port))  # RSA-2048 by default
-        w.add_btn.click()
+        with connection_dialog(qtbot, fill(host="::1", port=peer.port)):  # RSA-2048 by default
+            w.add_btn.click()
         assert w.busy  # the key is generated in a worker; the window stays responsive
         wait(qtbot, w)
         [conn] = kata.connections(ws.tenant(acme).integrations["kata"])
@@ -93,24 +113,23 @@ def test_panel_add_reveal_generate_export_check_delete(qtbot, ws, acme, server_c
         assert kata.status_of(ws.tenant(acme).integrations["kata"], conn).category == "ok"
 
         # Generate asks first (the administrator must approve again), then replaces key and cert.
-        w.prompts.answer("confirm", False)
-        w.generate_btn.click()
+        with confirm(qtbot, reject, "Generate a new certificate"):
+            w.generate_btn.click()
         assert kata.connections(ws.tenant(acme).integrations["kata"])[0]["fingerprint"] == conn["fingerprint"]
-        w.prompts.answer("confirm", True)
-        w.generate_btn.click()
+        with confirm(qtbot, accept, "Generate a new certificate") as asked:
+            w.generate_btn.click()
         wait(qtbot, w)
-        assert "must accept the connection again" in " ".join(w.prompts.asked[-1][3])
+        assert "must accept the connection again" in asked.text
         [new] = kata.connections(ws.tenant(acme).integrations["kata"])
         assert new["fingerprint"] != conn["fingerprint"]
         assert w.fingerprint.toolTip() == format_fingerprint(new["fingerprint"])
         assert w.tree.topLevelItem(0).text(3) == "not checked"
 
     # Export PEM and DER; copy the fingerprint.
-    w.prompts.answer("save_file", str(tmp_path / "c.pem"), str(tmp_path / "c.der"))
-    w.export_btn.click()
-    wait(qtbot, w)
-    w.export_btn.click()
-    wait(qtbot, w)
+    for name in ("c.pem", "c.der"):
+        with expect_dialog(qtbot, QFileDialog, pick_file(tmp_path / name), name="saveFileDialog"):
+            w.export_btn.click()
+        wait(qtbot, w)
     a = x509.load_pem_x509_certificate((tmp_path / "c.pem").read_bytes())
     assert x509.load_der_x509_certificate((tmp_path / "c.der").read_bytes()) == a
     w.copy_btn.click()
@@ -120,8 +139,9 @@ def test_panel_add_reveal_generate_export_check_delete(qtbot, ws, acme, server_c
 
     # Delete asks, then removes the connection and its key.
     ref = ws.tenant(acme).integrations["kata"].secrets[kata.secret_name(new["id"])]
-    w.prompts.answer("confirm", True)
-    w.delete_btn.click()
+    with confirm(qtbot, accept, "Delete connection") as asked:
+        w.delete_btn.click()
+    assert "deleted from the OS keyring" in asked.text
     wait(qtbot, w)
     assert w.tree.topLevelItemCount() == 0
     assert ws.secrets.get(ref) is None
@@ -151,8 +171,8 @@ def test_dialog_names_the_wrong_field(qtbot, ws, acme):
 def test_edit_and_toggle(qtbot, ws, acme):
     kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
     w = make_panel(qtbot, ws, acme)
-    w.prompts.answer("dialog", fill(host="10.0.0.9", port=8443))
-    w.edit_btn.click()
+    with connection_dialog(qtbot, fill(host="10.0.0.9", port=8443), title="Edit connection"):
+        w.edit_btn.click()
     wait(qtbot, w)
     [conn] = kata.connections(ws.tenant(acme).integrations["kata"])
     assert (conn["host"], conn["port"]) == ("10.0.0.9", 8443)
@@ -176,11 +196,10 @@ def test_wizard_draft_saves_nothing_until_finish(qtbot, ws, acme, server_cert):
     page = kata_ui.KataConnectionsPage(ctx)
     qtbot.addWidget(page)
     w = page.widget
-    w.prompts = ScriptedPrompts()
     assert w.toggle is None  # the wizard's closing page has the on/off switch
     with KataPeer(server_cert) as peer:
-        w.prompts.answer("dialog", fill(host="127.0.0.1", port=peer.port, key="p256"))
-        w.add_btn.click()
+        with connection_dialog(qtbot, fill(host="127.0.0.1", port=peer.port, key="p256")):
+            w.add_btn.click()
         wait(qtbot, w)
         assert kata.connections(ws.tenant(acme).integrations["kata"]) == []  # nothing saved yet
         [conn] = draft.structured["connections"]
@@ -210,14 +229,13 @@ def test_wizard_delete_and_regenerate_in_draft(qtbot, ws, acme):
     draft = IntegrationDraft.for_state(spec, ws.tenant(acme).integrations["kata"])
     w = kata_ui.KataConnectionsWidget(IntegrationUiContext(ws, acme, "kata", spec, draft=draft))
     qtbot.addWidget(w)
-    w.prompts = ScriptedPrompts()
-    w.prompts.answer("confirm", True)
-    w.generate_btn.click()
+    with confirm(qtbot, accept, "Generate a new certificate"):
+        w.generate_btn.click()
     wait(qtbot, w)
     assert "KATA connections: 1 new certificate(s)" in draft.summary()
     assert ws.secrets.get(old_ref) is not None  # still in force until Finish
-    w.prompts.answer("confirm", True)
-    w.delete_btn.click()
+    with confirm(qtbot, accept, "Delete connection"):
+        w.delete_btn.click()
     assert draft.secrets == {kata.secret_name(stored["id"]): None}
     assert "KATA connections: 1 removed" in draft.summary()
     ws.update_integrations(acme, [draft.edit()])
@@ -238,9 +256,8 @@ def test_in_the_tenant_wizard(qtbot, ws, acme, tmp_path):
         p.title for p in catalog.spec_for("kata").pages
     ]
     w = pages[0].widget
-    w.prompts = ScriptedPrompts()
-    w.prompts.answer("dialog", fill(host="kata.example.com", key="rsa3072"))
-    w.add_btn.click()
+    with connection_dialog(qtbot, fill(host="kata.example.com", key="rsa3072")):
+        w.add_btn.click()
     wait(qtbot, w)
     wiz.drafts["kata"].enabled = True
     [edit] = wiz.edits()
@@ -306,14 +323,9 @@ def test_panel_in_the_main_window(qtbot, ws, acme, config_dir, keyring_backend):
     """Selecting KATA/KEDR in the main window shows the connections panel; a read-only
     window (another instance holds the folder) can look and check but not change."""
     from xdrconf.core.workspace import Workspace
-    from xdrconf.qt.main_window import MainWindow
 
     conn = kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
-    prompts = ScriptedPrompts()
-    window = MainWindow(ws, prompts)
-    qtbot.addWidget(window)
-    window.show()
-    window.start()
+    window = open_window(qtbot, ws)
     window.select_tenant(acme)
     window.select_integration("kata")
     qtbot.waitUntil(lambda: isinstance(window._panel, kata_ui.KataConnectionsWidget))

@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
-from support.gui import ScriptedPrompts, wait_idle
+from support.gui import Expected, accept, expect_dialog, expect_dialogs, open_window, reject, wait_idle
 from support.kuma_peer import GOOD_TOKEN, configure
 from xdrconf.core import catalog
 from xdrconf.core.kuma_api import commands_of
@@ -17,18 +17,10 @@ from xdrconf.qt.integrations import IntegrationUiContext
 from xdrconf.qt.integrations import kuma as kuma_ui
 
 
-class Host(QWidget):
-    """Stands in for the window: the panel asks its questions through `prompts`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.prompts = ScriptedPrompts()
-
-
 @pytest.fixture
 def panel(qtbot, ws, kuma, test_ca):
     tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
-    host = Host()
+    host = QWidget()  # the panel's parent (the main window in the application)
     qtbot.addWidget(host)
     ctx = IntegrationUiContext(ws, tid, "kuma", catalog.spec_for("kuma"), parent=host)
     view = kuma_ui.panel(ctx)
@@ -70,13 +62,14 @@ def test_receive_select_close(qtbot, panel, kuma, tmp_path):
         panel.grab().save(str(Path(shot) / "kuma-incidents.png"))
 
     panel.reason_combo.setCurrentText("incorrect data")
-    prompts = panel.ctx.parent.prompts
-    prompts.answer("confirm", False)  # "Close alert …?" — No: nothing is sent
     sent = len(kuma.requests)
-    panel.close_button.click()
-    assert len(kuma.requests) == sent and "with the reason 'incorrect data'" in prompts.asked[-1][2]
-    prompts.answer("confirm", True)
-    with qtbot.waitSignal(panel.closed, timeout=15000) as blocker:
+    with expect_dialog(qtbot, QMessageBox, reject, name="confirmBox", title="Close incident") as asked:
+        panel.close_button.click()  # "Close alert …?" — Cancel: nothing is sent
+    assert len(kuma.requests) == sent and "with the reason 'incorrect data'" in asked.text
+    with (
+        qtbot.waitSignal(panel.closed, timeout=15000) as blocker,
+        expect_dialog(qtbot, QMessageBox, accept, name="confirmBox", title="Close incident"),
+    ):
         panel.close_button.click()
     assert blocker.args == [target]
     assert kuma.requests[-1].json() == {"id": target, "reason": "incorrect data"}
@@ -92,12 +85,14 @@ def test_close_error_is_shown(qtbot, panel, kuma):
     receive(qtbot, panel)
     kuma.api.alerts[0]["status"] = "closed"  # closed in KUMA meanwhile
     panel.alerts_view.selectRow(0)
-    errors = []
-    panel.ctx.show_error = errors.append
-    panel.ctx.parent.prompts.answer("confirm", True)
-    panel.close_button.click()
-    qtbot.waitUntil(lambda: bool(errors), timeout=15000)
-    assert "already closed" in str(errors[0]) and "406" in panel.info.text()
+    with expect_dialogs(
+        qtbot,
+        Expected(QMessageBox, accept, name="confirmBox", title="Close incident"),
+        Expected(QMessageBox, accept, name="errorBox"),
+        timeout=15000,
+    ) as (_, error):
+        panel.close_button.click()
+    assert "already closed" in error.text and "406" in panel.info.text()
 
 
 def test_run_command_with_the_selected_alert(qtbot, panel, kuma):
@@ -116,13 +111,11 @@ def test_run_command_with_the_selected_alert(qtbot, panel, kuma):
 
 def test_cancel_a_receive(qtbot, panel, kuma):
     kuma.api.mode = "hang"
-    errors = []
-    panel.ctx.show_error = errors.append
-    panel.receive_button.click()
-    assert panel.cancel_button.isEnabled()
-    panel.cancel_button.click()
-    qtbot.waitUntil(lambda: bool(errors), timeout=15000)
-    assert errors[0].category.value == "cancelled"
+    with expect_dialog(qtbot, QMessageBox, accept, name="errorBox", timeout=15000) as error:
+        panel.receive_button.click()
+        assert panel.cancel_button.isEnabled()
+        panel.cancel_button.click()
+    assert "cancel" in error.text.lower() and error.text == panel.info.text()
     assert panel.receive_button.isEnabled()
 
 
@@ -174,17 +167,13 @@ def test_menu_action_opens_the_editor_and_the_panel_follows(qtbot, panel, ws):
 
 def test_the_panel_in_the_main_window(qtbot, ws, kuma, test_ca, tmp_path):
     from xdrconf.qt import workers
-    from xdrconf.qt.main_window import MainWindow
 
     tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
     kuma.api.add_alerts(12, events=2)
     kuma.api.alerts[3]["priority"] = "critical"
     kuma.api.alerts[7]["priority"] = "low"
-    window = MainWindow(ws, ScriptedPrompts())
-    qtbot.addWidget(window)
+    window = open_window(qtbot, ws)
     window.resize(1280, 860)
-    window.show()
-    window.start()
     wait_idle(qtbot, window)
     window.select_tenant(tid)
     window.select_integration("kuma")

@@ -271,6 +271,7 @@ class CheckAllDialog(QDialog):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(150)
         self._flush_timer.timeout.connect(self._flush)
+        self.setObjectName("checkAllDialog")
         self.setWindowTitle(title)
         self.resize(1100, 520)
         lay = QVBoxLayout(self)

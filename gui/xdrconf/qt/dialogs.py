@@ -1,13 +1,17 @@
-"""Questions and messages to the user, behind one object so tests can answer them.
+"""Questions and messages to the user: the real Qt dialogs, behind one small object.
 
-The window never calls QInputDialog/QMessageBox directly: it asks `self.prompts`, an
-instance of Prompts (real dialogs). Tests replace it with scripted answers, which drives
-the real actions without modal loops."""
+The window and the integration panels ask `Prompts(parent)` instead of calling
+QInputDialog/QMessageBox/QFileDialog themselves, so every question has the same look and a
+stable object name: "textPrompt" (QInputDialog), "chooseDialog" (ChooseDialog),
+"confirmBox" and "infoBox" (QMessageBox), "openFileDialog" and "saveFileDialog" (Qt's own
+QFileDialog, never the platform's native one, so it behaves alike everywhere) and "errorBox"
+(show_error). Tests answer these real dialogs by finding them (the active modal widget, or by
+object name) and pressing their buttons (tests/support/gui.py)."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSortFilterProxyModel, QStringListModel, Qt
 from PySide6.QtWidgets import (
@@ -64,10 +68,15 @@ class Prompts:
         self.parent = parent
 
     def text(self, title: str, label: str, default: str = "") -> str | None:
-        from PySide6.QtWidgets import QInputDialog, QLineEdit
+        from PySide6.QtWidgets import QInputDialog
 
-        value, ok = QInputDialog.getText(self.parent, title, label, QLineEdit.EchoMode.Normal, default)
-        return value if ok else None
+        dialog = QInputDialog(self.parent)
+        dialog.setObjectName("textPrompt")
+        dialog.setInputMode(QInputDialog.InputMode.TextInput)
+        dialog.setWindowTitle(title)
+        dialog.setLabelText(label)
+        dialog.setTextValue(default)
+        return dialog.textValue() if dialog.exec() else None
 
     def choose(self, title: str, label: str, items: list[str], current: int = 0) -> str | None:
         dialog = ChooseDialog(self.parent, title, label, items, current)
@@ -83,6 +92,7 @@ class Prompts:
             QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
             self.parent,
         )
+        box.setObjectName("confirmBox")
         if details:
             box.setInformativeText("\n".join(f"• {line}" for line in details))
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
@@ -94,6 +104,7 @@ class Prompts:
         box = QMessageBox(
             QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self.parent
         )
+        box.setObjectName("infoBox")
         if details:
             box.setInformativeText("\n".join(details))
         box.exec()
@@ -101,14 +112,30 @@ class Prompts:
     def open_file(self, title: str, filter_: str = "All files (*)") -> str | None:
         from PySide6.QtWidgets import QFileDialog
 
-        path, _ = QFileDialog.getOpenFileName(self.parent, title, "", filter_)
-        return path or None
+        return self._file_dialog("openFileDialog", title, "", filter_, QFileDialog.AcceptMode.AcceptOpen)
 
     def save_file(self, title: str, name: str, filter_: str = "All files (*)") -> str | None:
         from PySide6.QtWidgets import QFileDialog
 
-        path, _ = QFileDialog.getSaveFileName(self.parent, title, name, filter_)
-        return path or None
+        return self._file_dialog("saveFileDialog", title, name, filter_, QFileDialog.AcceptMode.AcceptSave)
+
+    def _file_dialog(self, object_name: str, title: str, name: str, filter_: str, mode: Any) -> str | None:
+        """Qt's own file dialog (the native one differs per desktop and cannot be driven)."""
+        from PySide6.QtWidgets import QFileDialog
+
+        dialog = QFileDialog(self.parent, title, "", filter_)
+        dialog.setObjectName(object_name)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        dialog.setAcceptMode(mode)
+        if mode == QFileDialog.AcceptMode.AcceptOpen:
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        else:
+            dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+            dialog.selectFile(name)
+        if not dialog.exec():
+            return None
+        files = dialog.selectedFiles()
+        return files[0] if files else None
 
     def dialog(self, dialog: QDialog) -> bool:
         """Run a custom dialog (settings, move); True when accepted."""
@@ -124,6 +151,7 @@ class ChooseDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self._total = len(items)
+        self.setObjectName("chooseDialog")
         self.setWindowTitle(title)
         self.resize(560, 460)
         lay = QVBoxLayout(self)

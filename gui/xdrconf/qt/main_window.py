@@ -41,13 +41,13 @@ class MainWindow(QMainWindow):
     refreshed = Signal()  # after the views were rebuilt from the workspace
     busy_changed = Signal(bool)
 
-    def __init__(self, ws: Workspace, prompts: Prompts | None = None, *, deferred: bool = False) -> None:
+    def __init__(self, ws: Workspace, *, deferred: bool = False) -> None:
         """deferred: show the tree first and fill in the integrations (which imports every
         integration's module) in start(), after the window was painted."""
         super().__init__()
         self._populated = not deferred
         self.ws = ws
-        self.prompts = prompts or Prompts(self)
+        self.prompts = Prompts(self)
         self.busy = 0
         self.keyring_status: Any = None
         self.last_error = ""
@@ -976,6 +976,7 @@ class MainWindow(QMainWindow):
         from .settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.ws.app, self)
+        dialog.setObjectName("settingsDialog")
         if not self.prompts.dialog(dialog):
             return
         values = dialog.values()

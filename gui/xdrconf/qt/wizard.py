@@ -19,7 +19,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -77,14 +76,11 @@ class FieldEditor(QWidget):
         self.setObjectName(f"field_{f.name}")
         self.lay = QHBoxLayout(self)
         self.lay.setContentsMargins(0, 0, 0, 0)
-        # Tests (and custom pages) may pick a file without a dialog.
-        self.pick_file: Callable[[str], str | None] = self._pick_file
 
-    def _pick_file(self, title: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, title, "", "PEM files (*.pem *.crt *.cer *.key);;All files (*)"
-        )
-        return path or None
+    def pick_file(self, title: str) -> str | None:
+        from .dialogs import Prompts
+
+        return Prompts(self).open_file(title, "PEM files (*.pem *.crt *.cer *.key);;All files (*)")
 
     def value(self) -> Any:
         raise NotImplementedError
@@ -733,6 +729,7 @@ class TenantWizard(QWizard):
         self.kind_pages: dict[str, list[int]] = {}
         self._next_id = 10
         self.applying = False
+        self.setObjectName("tenantWizard")
         self.setWindowTitle(f"Set up integrations — {ws.tree.get(tenant_id).name}")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)

@@ -57,6 +57,7 @@ from ...core.kuma_api import (
 
 if TYPE_CHECKING:
     from ...core.workspace import Workspace
+    from ..dialogs import Prompts
     from . import IntegrationUiContext
 
 ALERT_COLUMNS = (
@@ -165,8 +166,6 @@ class IncidentsPanel(QWidget):
         self.ctx = ctx
         self.task: Any = None
         self._cancel: threading.Event | None = None
-        # Asked for placeholder values other than <Alert ID>; tests replace it.
-        self.ask_params: Callable[[Command, dict[str, str]], dict[str, str] | None] = self._ask_params
 
         self.setWindowTitle("Incidents")  # the window's tab title
         self.setToolTip("KUMA alerts received the way the SOAR connector receives them")
@@ -258,14 +257,10 @@ class IncidentsPanel(QWidget):
             return None
         return self.alerts_model.payload[rows[0].row()]
 
-    def _prompts(self) -> Any:
-        """The window's question asker (scripted in tests), or real dialogs."""
-        prompts = getattr(self.ctx.parent, "prompts", None)
-        if prompts is None:
-            from ..dialogs import Prompts
+    def _prompts(self) -> Prompts:
+        from ..dialogs import Prompts
 
-            prompts = Prompts(self)
-        return prompts
+        return Prompts(self)
 
     def _busy(self, busy: bool) -> None:
         self.receive_button.setEnabled(not busy)
@@ -442,8 +437,9 @@ class IncidentsPanel(QWidget):
         self.info.setText(f"Running '{command.name}'…")
         self._start(work, done, cancel)
 
-    def _ask_params(self, command: Command, known: dict[str, str]) -> dict[str, str] | None:
+    def ask_params(self, command: Command, known: dict[str, str]) -> dict[str, str] | None:
         dialog = QDialog(self)
+        dialog.setObjectName("kumaCommandParams")
         dialog.setWindowTitle(f"Run '{command.name}'")
         form = QFormLayout(dialog)
         edits: dict[str, QLineEdit] = {}
