@@ -7,11 +7,9 @@ import os
 
 import pytest
 from cryptography import x509
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from support.gui import accept, expect_dialog, open_window, pick_file, reject, type_into
+from support.gui import accept, expect_dialog, open_window, pick_file, reject, select_data, type_into
 from support.kata_peer import KataPeer
 from xdrconf.core import catalog
 from xdrconf.core.fields import format_fingerprint
@@ -19,16 +17,6 @@ from xdrconf.core.integrations import kata, kata_certs
 from xdrconf.core.workspace import IntegrationEdit
 from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext, panel
 from xdrconf.qt.integrations import kata as kata_ui
-
-
-def choose_data(combo: QComboBox, value: object) -> None:
-    """Pick the entry whose data is `value`, as with the arrow keys."""
-    index = combo.findData(value)
-    assert index >= 0, f"{value!r} is not offered"
-    combo.setFocus()
-    while combo.currentIndex() != index:
-        qt_key = Qt.Key.Key_Down if combo.currentIndex() < index else Qt.Key.Key_Up
-        QTest.keyClick(combo, qt_key)
 
 
 def fill(host: str | None = None, port: int | None = None, key: str | None = None):
@@ -40,7 +28,7 @@ def fill(host: str | None = None, port: int | None = None, key: str | None = Non
         if port is not None:
             type_into(dlg.port, str(port))
         if key is not None:
-            choose_data(dlg.key_type, key)
+            select_data(dlg.key_type, key)
         accept(dlg)
         assert dlg.result() == dlg.DialogCode.Accepted, dlg.error.text()
 

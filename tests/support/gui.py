@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
     QApplication,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -376,7 +377,7 @@ def type_text(target: str | None, text: str) -> Act[QWidget]:
     return act
 
 
-def paste_into(widget: QLineEdit, text: str) -> None:
+def paste_into(widget: QLineEdit, text: str, *, check: bool = True) -> None:
     """Select all of the line edit and paste `text` (through the real clipboard)."""
     from PySide6.QtGui import QGuiApplication, QKeySequence
 
@@ -384,8 +385,19 @@ def paste_into(widget: QLineEdit, text: str) -> None:
     widget.setFocus()
     widget.selectAll()
     QTest.keySequence(widget, QKeySequence(QKeySequence.StandardKey.Paste))
-    if widget.text() != text:
+    if check and widget.text() != text:
         raise AssertionError(f"pasting {text!r} left {widget.text()!r}")
+
+
+def select_data(combo: QComboBox, value: object) -> None:
+    """Pick the combo box entry whose data is `value` with the arrow keys."""
+    index = combo.findData(value)
+    if index < 0:
+        raise AssertionError(f"{value!r} is not offered in {combo.objectName() or 'the combo box'}")
+    combo.setFocus()
+    while combo.currentIndex() != index:
+        key = Qt.Key.Key_Down if combo.currentIndex() < index else Qt.Key.Key_Up
+        QTest.keyClick(combo, key)
 
 
 def pick_file(path: str | Path) -> Act[QFileDialog]:
@@ -396,7 +408,7 @@ def pick_file(path: str | Path) -> Act[QFileDialog]:
         edit = dialog.findChild(QLineEdit, "fileNameEdit")
         if edit is None:
             raise AssertionError(f"{DialogInfo.of(dialog)} is not Qt's own file dialog (no file name field)")
-        paste_into(edit, str(path))
+        paste_into(edit, str(path), check=False)  # the dialog may go to the folder, keeping the name
         completer = edit.completer()
         if completer is not None and completer.popup().isVisible():
             completer.popup().hide()  # the list of completions a person would ignore
