@@ -294,6 +294,43 @@ def no_dialog(qtbot: QtBot) -> Iterator[None]:
         yield
 
 
+class Dismisser:
+    """Closes every dialog or window that opens while it runs, as Cancel / the close button
+    would, and records what it saw (for sweeps that trigger actions without answering)."""
+
+    def __init__(self) -> None:
+        self.known = {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
+        self.opened: list[DialogInfo] = []
+        self._closed: list[QWidget] = []
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self.poll)
+
+    def __enter__(self) -> Dismisser:
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.poll()
+        self.timer.stop()
+
+    def poll(self) -> None:
+        for widget in [QApplication.activeModalWidget(), *QApplication.topLevelWidgets()]:
+            if widget is None or not _alive(widget) or not widget.isVisible() or id(widget) in self.known:
+                continue
+            if widget.windowType() not in (Qt.WindowType.Window, Qt.WindowType.Dialog):
+                continue  # menus, tooltips, completion popups
+            if not any(w is widget for w in self._closed):
+                self.opened.append(DialogInfo.of(widget))
+                self._closed.append(widget)
+            close_dialog(widget)
+            return
+
+    def open_now(self) -> bool:
+        """Whether one of the windows it closed is still on screen."""
+        return any(_alive(w) and w.isVisible() for w in self._closed)
+
+
 # ---- acts: what a person does in a dialog ------------------------------------------------------------
 def find_button(dialog: QWidget, which: AnyButton) -> QAbstractButton:
     """The dialog's standard button `which` (Ok, Cancel, Save, Open, ...)."""
