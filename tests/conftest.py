@@ -1,4 +1,5 @@
-"""Shared fixtures: real Secret Service, a settings folder, the test PKI, the CLI."""
+"""Shared fixtures: real Secret Service, a settings folder, the test PKI, the CLI; and a
+check after every test that it left no thread running."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import contextlib
 import io
 import os
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -26,6 +30,80 @@ pytest_plugins = [
     "support.samba_dc",
     "support.slapd",
 ]
+
+THREAD_GRACE_S = 3.0  # a worker that is finishing its last callback gets this long
+
+
+def _tolerated(thread: threading.Thread) -> bool:
+    """paramiko arms a threading.Timer for its handshake timeout and cancels it only when a
+    handshake completes: after a failed one (a peer that is no SSH server, no common host
+    key type) it sleeps out the timeout and ends, having nothing left to do."""
+    function = getattr(thread, "function", None)
+    return isinstance(thread, threading.Timer) and getattr(function, "__module__", "").startswith("paramiko.")
+
+
+def _running_threads() -> dict[int, threading.Thread]:
+    """Python threads that run code of their own (not the main thread, not the dummy
+    entries Python keeps for Qt's pool threads that once logged or used threading)."""
+    return {
+        t.ident: t
+        for t in threading.enumerate()
+        if t.ident is not None
+        and t is not threading.main_thread()
+        and not isinstance(t, threading._DummyThread)
+        and not _tolerated(t)
+        and t.is_alive()
+    }
+
+
+def _busy_pools() -> dict[str, int]:
+    """Qt thread pools with work still running: xdrconf's two and Qt's global one."""
+    if "PySide6.QtCore" not in sys.modules:
+        return {}
+    from PySide6.QtCore import QThreadPool
+
+    from xdrconf.qt import workers
+
+    pools = {"global": QThreadPool.globalInstance(), "general": workers._general, "checks": workers._checks}
+    return {
+        name: pool.activeThreadCount() for name, pool in pools.items() if pool and pool.activeThreadCount()
+    }
+
+
+def _describe(thread: threading.Thread) -> str:
+    target = getattr(thread, "_target", None)
+    if target is None and type(thread) is not threading.Thread:
+        target = type(thread)  # a Thread subclass (e.g. paramiko's Transport)
+    where = (
+        f" running {getattr(target, '__module__', '')}.{getattr(target, '__qualname__', target)}"
+        if target
+        else ""
+    )
+    return f"{thread.name}{where}"
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running() -> Iterator[None]:
+    """Fails the test (in its teardown, after its other fixtures ended) if it leaves a
+    thread or a Qt pool worker running, naming it."""
+    before = set(_running_threads())
+    yield
+    deadline = time.monotonic() + THREAD_GRACE_S
+    while True:
+        leaked = [t for ident, t in _running_threads().items() if ident not in before]
+        pools = _busy_pools()
+        if not leaked and not pools:
+            return
+        if time.monotonic() > deadline:
+            break
+        if "PySide6.QtCore" in sys.modules:
+            from PySide6.QtCore import QCoreApplication
+
+            if QCoreApplication.instance() is not None:
+                QCoreApplication.processEvents()  # queued answers let finished workers go
+        time.sleep(0.02)
+    names = [_describe(t) for t in leaked] + [f"{n} pool: {c} worker(s) busy" for n, c in pools.items()]
+    pytest.fail(f"the test left running: {'; '.join(names)}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ password and key authentication, ports tried in order, and one category for each
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import logging
 import socket
@@ -391,6 +392,8 @@ class GarbagePeer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() (close alone may not)
         self.sock.close()
         self._thread.join(2)
 

@@ -21,7 +21,7 @@ def test_reads_through_the_kept_open_session(keyring_backend, tmp_path):
     store.delete(ref)
     assert store.get(ref) is None
     store.delete(big)
-    reader.close()
+    store.close()
 
 
 def test_a_broken_session_falls_back_to_the_backend(keyring_backend, tmp_path):
@@ -33,7 +33,7 @@ def test_a_broken_session_falls_back_to_the_backend(keyring_backend, tmp_path):
     assert store._reader is None
     assert store.get(ref) == "value-2" and isinstance(store._reader, _SecretServiceReader)
     store.delete(ref)
-    store._reader.close()
+    store.close()
 
 
 def test_other_backends_use_their_own_path():

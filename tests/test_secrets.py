@@ -55,6 +55,7 @@ def test_large_secret_is_encrypted_on_disk_with_key_in_keyring(tmp_path, keyring
     store.delete(ref)
     assert not (tmp_path / "secrets" / f"{name}.bin").exists()
     assert keyring_backend.get_password(store.service, name) is None
+    store.close()
 
 
 def test_tampered_blob_is_refused(tmp_path, keyring_backend):
@@ -67,6 +68,7 @@ def test_tampered_blob_is_refused(tmp_path, keyring_backend):
         store.get(one)
     store.delete(one)
     store.delete(two)
+    store.close()
 
 
 def test_no_keyring_app_still_works_and_secret_fails_clearly(config_dir):

@@ -122,6 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
         result = peer.route(req)
         if result is HANG:
             peer.stopped.wait(120)
+            self.close_connection = True  # hang up: the client's wait ends with the peer
             return
         assert isinstance(result, Reply)
         if result.delay:

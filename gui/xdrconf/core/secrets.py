@@ -74,13 +74,16 @@ class _KeyringThread:
     """One daemon thread that performs keyring calls in order."""
 
     def __init__(self) -> None:
-        self._jobs: queue.Queue[tuple[Callable[[], Any], queue.Queue[Any]]] = queue.Queue()
+        self._jobs: queue.Queue[tuple[Callable[[], Any], queue.Queue[Any]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="xdrconf-keyring", daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
         while True:
-            fn, reply = self._jobs.get()
+            job = self._jobs.get()
+            if job is None:  # stop(): the store was closed
+                return
+            fn, reply = job
             try:
                 reply.put((True, fn()))
             except BaseException as exc:  # noqa: BLE001 - handed back to the caller
@@ -96,6 +99,11 @@ class _KeyringThread:
         if ok:
             return value
         raise value
+
+    def stop(self, wait: float) -> None:
+        """End the thread once the calls already queued are done (a hung one stays: daemon)."""
+        self._jobs.put(None)
+        self._thread.join(wait)
 
 
 class SecretStore:
@@ -114,16 +122,34 @@ class SecretStore:
         self._backend = backend
         self._thread: _KeyringThread | None = None
         self._thread_lock = threading.Lock()
+        self._closed = False
         self._hung = False
         self._reader: _SecretServiceReader | Literal[False] | None = None  # False: not usable
+
+    def close(self) -> None:
+        """Stop the keyring thread and close the kept-open session. A call made after
+        (by work that was already under way) still works, on a thread of its own that ends
+        with it."""
+        with self._thread_lock:
+            self._closed = True
+            worker, hung, self._thread = self._thread, self._hung, None
+            reader, self._reader = self._reader, None
+        if worker is not None:
+            worker.stop(0 if hung else 1.0)
+        if reader:
+            reader.close()
 
     # ---- backend ------------------------------------------------------------------
     def _run(self, fn: Callable[[], T]) -> T:
         with self._thread_lock:
-            if self._thread is None or self._hung:
-                self._thread = _KeyringThread()
-                self._hung = False
-            worker = self._thread
+            if self._closed:
+                worker = _KeyringThread()
+            else:
+                if self._thread is None or self._hung:
+                    self._thread = _KeyringThread()
+                    self._hung = False
+                worker = self._thread
+            once = self._closed
         try:
             return worker.call(fn, self.timeout)
         except TimeoutError:
@@ -133,6 +159,9 @@ class SecretStore:
                 f"The OS keyring ({self.backend_name}) did not answer within "
                 f"{self.timeout:g} seconds; it may be locked and waiting for a password."
             ) from None
+        finally:
+            if once:
+                worker.stop(0)
 
     @property
     def backend(self) -> Any:

@@ -137,6 +137,7 @@ class Workspace:
         )
 
     def close(self) -> None:
+        self.secrets.close()
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -161,6 +162,7 @@ class Workspace:
             self.namespace = document["namespace"]
             self.app = dict(document.get("app", {}))
             self.tree = loaded.tree
+            self.secrets.close()
             self.secrets = SecretStore(
                 self.namespace,
                 self.config_dir / "secrets",
