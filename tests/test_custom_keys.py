@@ -43,7 +43,7 @@ def test_type_and_fingerprint_exactly_as_ssh_keygen(kind, keys, tmp_path):
     pub = tmp_path / "key.pub"
     pub.write_text(keys[kind].public_line + "\n")
     expected = subprocess.run(
-        [SSH_KEYGEN, "-lf", str(pub)], capture_output=True, text=True, check=True
+        [str(SSH_KEYGEN), "-lf", str(pub)], capture_output=True, text=True, check=True
     ).stdout.strip()
     info = parse_public_key(keys[kind].public_line)
     assert info.keygen_line() == expected
@@ -55,7 +55,7 @@ def test_key_without_comment_matches_ssh_keygen(keys, tmp_path):
     pub = tmp_path / "key.pub"
     pub.write_text(keys["ed25519"].public_no_comment + "\n")
     expected = subprocess.run(
-        [SSH_KEYGEN, "-lf", str(pub)], capture_output=True, text=True, check=True
+        [str(SSH_KEYGEN), "-lf", str(pub)], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert parse_public_key(keys["ed25519"].public_no_comment).keygen_line() == expected
     assert expected.endswith("no comment (ED25519)")

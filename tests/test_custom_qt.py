@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWizard
 
 from support import sshd as sshd_support
-from support.gui import accept, expect_dialog, no_dialog
+from support.gui import accept, as_a, expect_dialog, no_dialog, some
 from support.sshd import Sshd, make_key
 from xdrconf.core import catalog
 from xdrconf.core.outcome import Category
@@ -23,9 +23,13 @@ from xdrconf.core.workspace import IntegrationEdit
 from xdrconf.qt import workers
 from xdrconf.qt.dialogs import ChooseDialog
 from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext, wizard_pages
-from xdrconf.qt.integrations.custom import CustomIntegrationPage
+from xdrconf.qt.integrations.custom import CustomIntegrationPage, HostVerificationPanel
+from xdrconf.qt.wizard import IntegrationClosingPage
 
 SPEC = catalog.spec_for("custom")
+
+
+_wizards: list[QWizard] = []  # the wizards of this test, alive until it ends
 
 
 def make_page(qtbot, ws, tenant="Acme"):
@@ -34,13 +38,13 @@ def make_page(qtbot, ws, tenant="Acme"):
     t = ws.tenant(tenant)
     stored = t.integrations.get("custom")
     ctx = IntegrationUiContext(ws, t.id, "custom", SPEC, draft=IntegrationDraft.for_state(SPEC, stored))
-    [page] = wizard_pages(ctx)
+    [page] = some(wizard_pages(ctx))
     assert isinstance(page, CustomIntegrationPage)
     wizard = QWizard()
     wizard.addPage(page)
     wizard.resize(760, 900)
     qtbot.addWidget(wizard)  # pytest-qt keeps only a weak reference
-    page.test_wizard = wizard
+    _wizards.append(wizard)
     wizard.show()
     return page
 
@@ -49,6 +53,7 @@ def make_page(qtbot, ws, tenant="Acme"):
 def drain_workers():
     yield
     workers.wait_all(10000)
+    _wizards.clear()
 
 
 def test_public_key_is_parsed_live_with_reason_or_fingerprint(qtbot, ws):
@@ -210,7 +215,7 @@ def test_through_the_tenant_wizard_to_the_keyring(qtbot, ws):
     qtbot.waitUntil(lambda: "private_key" in page.draft.secrets, timeout=10000)
     assert page.validatePage()
     wizard.next()
-    closing = wizard.currentPage()
+    closing = as_a(IntegrationClosingPage, wizard.currentPage())
     assert closing is wizard.page_of("custom", 1)
     closing.toggle.setChecked(True)  # the seed's "Custom integration" toggle
     assert closing.isComplete(), closing.problem()
@@ -281,7 +286,7 @@ def test_panel_offers_to_pin_the_key_an_unverified_check_saw(qtbot, ws, tmp_path
         ws.record_results({(tid, "custom"): [r.to_dict() for r in results]})
         refreshed = []
         ctx = IntegrationUiContext(ws, tid, "custom", SPEC, refresh=lambda: refreshed.append(1))
-        widget = panel(ctx)
+        widget = as_a(HostVerificationPanel, panel(ctx))
         qtbot.addWidget(widget)
         widget.show()
         fingerprint = parse_public_key(server.public_line("ed25519")).fingerprint

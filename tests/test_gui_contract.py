@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ def test_draft_edit_and_summary_never_show_secrets(ws):
     draft.set_secret("token", "s3cret-value")
     draft.enabled = True
     edit = draft.edit()
-    assert edit.values == {"host": "kuma.example.com"}
+    assert edit is not None and edit.values == {"host": "kuma.example.com"}
     assert edit.secrets == {"token": "s3cret-value"} and edit.enabled is True
     lines = draft.summary()
     assert "KUMA Core host: kuma.example.com" in lines
@@ -109,7 +110,7 @@ def test_many_slot_calls_and_emits_do_not_exhaust_none(qtbot):
 
     edit = QLineEdit()
     qtbot.addWidget(edit)
-    seen = []
+    seen: list[Any] = []
     edit.textChanged.connect(lambda text: None)
     e = Emitter()
     e.ping.connect(seen.append)

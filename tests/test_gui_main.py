@@ -46,6 +46,11 @@ def visible_names(window: MainWindow, parent: QModelIndex | None = None) -> list
     return out
 
 
+def built(window: MainWindow) -> bool:
+    """Whether the integrations area was built (deferred until the first paint)."""
+    return window.table is not None
+
+
 def enter_name(name: str) -> Callable[[QWidget], Any]:
     """Type `name` into the text prompt and press OK."""
     return in_order(type_text(None, name), accept)
@@ -302,9 +307,9 @@ def test_start_gui_shows_the_tree_then_fills_in_after_the_first_paint(
     qtbot.addWidget(window)
     try:
         assert visible_names(window) == ["Root tenant", "Acme", "Shared"]
-        assert window.table is None  # deferred until painted
+        assert built(window) is False  # deferred until painted
         qtbot.waitUntil(lambda: window.keyring_status is not None, timeout=10000)
-        assert window.table is not None and window.table_model.rowCount() > 0
+        assert built(window) and window.table_model.rowCount() > 0
         assert window.keyring_label.text().endswith("ready")
         assert not window.ws.readonly
         wait_idle(qtbot, window)

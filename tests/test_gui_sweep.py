@@ -39,7 +39,7 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QTabWidget, QToolBar
 from pytestqt.qtbot import QtBot
 
-from support.gui import DialogInfo, Dismisser, ErrorLog, close_window, open_window, wait_idle
+from support.gui import DialogInfo, Dismisser, ErrorLog, as_a, close_window, open_window, wait_idle
 from support.kuma_peer import configure as configure_kuma
 from support.pki import TestCA
 from support.sshd import make_key
@@ -125,6 +125,12 @@ def base(ws: Workspace) -> None:
     ws.add_tenant("Globex")
 
 
+def on_tenant(
+    recipe: Callable[[Workspace, str, TestCA], None], tenant: str
+) -> Callable[[Workspace, TestCA], None]:
+    return lambda ws, ca: recipe(ws, tenant, ca)
+
+
 def states() -> list[State]:
     out = [
         State("nothing selected", None),
@@ -141,7 +147,7 @@ def states() -> list[State]:
                 f"{kind} configured",
                 "Acme EU",
                 kind,
-                prepare=(lambda ws, ca, r=recipe: r(ws, "Acme EU", ca)) if recipe else None,
+                prepare=on_tenant(recipe, "Acme EU") if recipe else None,
             )
         )
     # Read-only: each tenant kind, and each integration with something to look at and check.
@@ -157,7 +163,7 @@ def _menu_actions(menu: QMenu) -> Iterator[QAction]:
         if act.isSeparator():
             continue
         if act.menu() is not None:
-            yield from _menu_actions(act.menu())
+            yield from _menu_actions(as_a(QMenu, act.menu()))
         else:
             yield act
 
@@ -183,7 +189,7 @@ def reachable_actions(qtbot: QtBot, window: MainWindow) -> dict[str, QAction]:
     found: list[QAction] = []
     for top in window.menuBar().actions():
         if top.menu() is not None:
-            found.extend(_menu_actions(top.menu()))
+            found.extend(_menu_actions(as_a(QMenu, top.menu())))
     for bar in window.findChildren(QToolBar):
         found.extend(a for a in bar.actions() if not a.isSeparator())
     found.extend(_context_menu(qtbot, window, window.tree_view))
@@ -428,7 +434,7 @@ def test_the_sweep_sees_an_action_that_does_nothing_and_one_that_raises(
     """The sweep's own checks can fail: an action added to the Help menu that does nothing,
     one that raises, one that logs an error."""
     with window_in(qtbot, State("Root tenant", "Root tenant"), tmp_path, keyring_backend, test_ca) as window:
-        help_menu = window.menuBar().actions()[-1].menu()
+        help_menu = as_a(QMenu, window.menuBar().actions()[-1].menu())
         silent = help_menu.addAction("Does nothing")
         silent.triggered.connect(lambda: None)
         loud = help_menu.addAction("Raises")

@@ -131,6 +131,7 @@ def test_expiry_flags_around_the_30_day_boundary(day, level, words):
     )
     assert expiry_of(state.settings) == _dt.date(2026, 3, 10)
     now = _dt.datetime.combine(issued + _dt.timedelta(days=day), _dt.time(12), _dt.UTC)
+    assert spec.flags is not None
     flags = spec.flags(state, now)
     if level is None:
         assert flags == []
@@ -152,6 +153,7 @@ def test_tenant_flagged_through_workspace(ws, kasap, test_ca):
 def test_unknown_issue_date_is_flagged():
     spec = catalog.spec_for("kasap")
     state = IntegrationState("kasap", True, {"url": "https://k.example"}, {"token": "ref"})
+    assert spec.flags is not None
     [flag] = spec.flags(state, _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC))
     assert flag.level == "warning" and "issue date" in flag.message
 
@@ -178,7 +180,7 @@ def test_check_warns_when_rights_not_confirmed(ws, kasap, test_ca):
 
 
 def test_check_groups_wrapped_in_object(ws, kasap, test_ca):
-    kasap.api.groups = {"items": [{"id": 7, "name": "Everyone"}]}  # type: ignore[assignment]
+    kasap.api.groups = {"items": [{"id": 7, "name": "Everyone"}]}
     tid = configure(ws, kasap, test_ca, prefix="/company/42")
     r = check(ws, tid)
     assert r.ok and "1 learning group exists: Everyone" in r.message

@@ -9,7 +9,17 @@ import pytest
 from cryptography import x509
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from support.gui import accept, expect_dialog, open_window, pick_file, reject, select_data, type_into
+from support.gui import (
+    accept,
+    as_a,
+    expect_dialog,
+    open_window,
+    pick_file,
+    reject,
+    select_data,
+    some,
+    type_into,
+)
 from support.kata_peer import KataPeer
 from xdrconf.core import catalog
 from xdrconf.core.fields import format_fingerprint
@@ -56,7 +66,7 @@ def acme(ws, test_ca):
 
 def make_panel(qtbot, ws, tid):
     ctx = IntegrationUiContext(ws, tid, "kata", catalog.spec_for("kata"))
-    w = panel(ctx)
+    w = as_a(kata_ui.KataConnectionsWidget, panel(ctx))
     qtbot.addWidget(w)
     w.resize(1100, 440)
     w.show()
@@ -98,7 +108,7 @@ def test_panel_add_reveal_generate_export_check_delete(qtbot, ws, acme, server_c
         w.check_all_btn.click()
         wait(qtbot, w)
         assert w.tree.topLevelItem(0).text(3) == "ok"
-        assert kata.status_of(ws.tenant(acme).integrations["kata"], conn).category == "ok"
+        assert some(kata.status_of(ws.tenant(acme).integrations["kata"], conn)).category == "ok"
 
         # Generate asks first (the administrator must approve again), then replaces key and cert.
         with confirm(qtbot, reject, "Generate a new certificate"):
@@ -203,11 +213,11 @@ def test_wizard_draft_saves_nothing_until_finish(qtbot, ws, acme, server_cert):
         peer.api.approve(conn["id"], conn["fingerprint"])
         w.check_btn.click()
         wait(qtbot, w)
-        assert w.tree.topLevelItem(0).text(3) == "ok", w.conn_status.text()
+        assert some(w.tree.topLevelItem(0)).text(3) == "ok", w.conn_status.text()
     ws.update_integrations(acme, [draft.edit()])  # what the wizard does at Finish
     [saved] = kata.connections(ws.tenant(acme).integrations["kata"])
     assert saved["id"] == conn["id"]
-    assert kata_certs.key_matches(saved["cert_pem"], kata.private_key(ws, acme, conn["id"]))
+    assert kata_certs.key_matches(saved["cert_pem"], some(kata.private_key(ws, acme, conn["id"])))
 
 
 def test_wizard_delete_and_regenerate_in_draft(qtbot, ws, acme):
@@ -262,7 +272,7 @@ def test_in_the_tenant_wizard(qtbot, ws, acme, tmp_path):
     state = ws.tenant(acme).integrations["kata"]
     [conn] = kata.connections(state)
     assert state.enabled and conn["key_type"] == "rsa3072"
-    assert kata_certs.key_matches(conn["cert_pem"], kata.private_key(ws, acme, conn["id"]))
+    assert kata_certs.key_matches(conn["cert_pem"], some(kata.private_key(ws, acme, conn["id"])))
 
 
 def test_render_panel(qtbot, ws, acme, tmp_path):
@@ -317,15 +327,15 @@ def test_panel_in_the_main_window(qtbot, ws, acme, config_dir, keyring_backend):
     window.select_tenant(acme)
     window.select_integration("kata")
     qtbot.waitUntil(lambda: isinstance(window._panel, kata_ui.KataConnectionsWidget))
-    w = window._panel
+    w = as_a(kata_ui.KataConnectionsWidget, window._panel)
     assert window.bottom_tabs.tabText(window.bottom_tabs.indexOf(w)) == "KATA/KEDR connections"
-    assert w.tree.topLevelItem(0).text(0) == "kata.example.com:443" and w.add_btn.isEnabled()
+    assert some(w.tree.topLevelItem(0)).text(0) == "kata.example.com:443" and w.add_btn.isEnabled()
     assert w.xdr_id.text() == conn["id"]
     with Workspace.open(config_dir, readonly=True, keyring_backend=keyring_backend) as ro:
         ctx = IntegrationUiContext(ro, acme, "kata", catalog.spec_for("kata"))
-        view = panel(ctx)
+        view = as_a(kata_ui.KataConnectionsWidget, panel(ctx))
         qtbot.addWidget(view)
         assert view.tree.topLevelItemCount() == 1
         assert not view.add_btn.isEnabled() and not view.delete_btn.isEnabled()
-        assert not view.generate_btn.isEnabled() and not view.toggle.isEnabled()
+        assert not view.generate_btn.isEnabled() and not some(view.toggle).isEnabled()
         assert view.export_btn.isEnabled() and view.reveal_btn.isEnabled() and view.check_btn.isEnabled()

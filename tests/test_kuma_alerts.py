@@ -76,7 +76,7 @@ def test_receive_twice_updates_instead_of_duplicating(kuma, conn, ws):
     assert (second.new, second.changed, second.unchanged) == (1, 1, 299)
     assert "1 new, 1 changed" in second.message()
     assert len(store.visible("new")) == 301
-    assert len(store.get(kuma.api.alerts[42]["id"])["events"]) == 3
+    assert len((store.get(kuma.api.alerts[42]["id"]) or {})["events"]) == 3
 
 
 def test_counts_survive_a_new_session_through_the_cache(kuma, conn, ws):

@@ -6,6 +6,16 @@ from __future__ import annotations
 from xdrconf.core.secrets import SecretStore, _SecretServiceReader
 
 
+def reader_of(store: SecretStore) -> object:
+    return store._reader
+
+
+def as_a_reader(store: SecretStore) -> _SecretServiceReader:
+    reader = store._reader
+    assert isinstance(reader, _SecretServiceReader)
+    return reader
+
+
 def test_reads_through_the_kept_open_session(keyring_backend, tmp_path):
     store = SecretStore("reader-test", tmp_path, backend=keyring_backend)
     ref = store.put("tökén ✓ value")
@@ -28,10 +38,10 @@ def test_a_broken_session_falls_back_to_the_backend(keyring_backend, tmp_path):
     store = SecretStore("reader-test-2", tmp_path, backend=keyring_backend)
     ref = store.put("value-2")
     assert store.get(ref) == "value-2"
-    store._reader.connection.close()  # the D-Bus connection went away
+    as_a_reader(store).connection.close()  # the D-Bus connection went away
     assert store.get(ref) == "value-2"  # answered by the backend, reader dropped
-    assert store._reader is None
-    assert store.get(ref) == "value-2" and isinstance(store._reader, _SecretServiceReader)
+    assert reader_of(store) is None
+    assert store.get(ref) == "value-2" and isinstance(reader_of(store), _SecretServiceReader)
     store.delete(ref)
     store.close()
 

@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import stat
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,7 @@ def _crash_during_save(config_dir: str) -> None:
     doc["tenants"][0]["name"] = "Renamed by a crashing save"
     real_replace = os.replace
 
-    def dying_replace(src, dst):
+    def dying_replace(src: Any, dst: Any, **kw: Any) -> None:
         if str(dst).endswith("settings.json"):
             os.kill(os.getpid(), signal.SIGKILL)
         real_replace(src, dst)
@@ -103,7 +104,7 @@ def test_corrupt_or_unknown_file_is_kept_aside_and_backup_offered(
 def test_corrupt_file_without_backup(config_dir, keyring_backend):
     (config_dir / "settings.json").write_text("garbage")
     with Workspace.open(config_dir, keyring_backend=keyring_backend) as ws:
-        assert "No backup is available" in ws.notice.message
+        assert ws.notice is not None and "No backup is available" in ws.notice.message
         ws.add_tenant("Fresh")
     assert [p.name for p in config_dir.iterdir() if p.name.startswith("settings.corrupt-")]
 

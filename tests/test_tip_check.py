@@ -236,10 +236,10 @@ def test_lookup_every_type(ws, portal, test_ca, value, kind, path, verdict):
     configure(ws, portal, test_ca)
     r = lookup(ws, "Root", value, clock=Clock())
     assert r.ok and r.found, r.message
-    assert r.observable.kind == kind and r.verdict == verdict
+    assert r.observable is not None and r.observable.kind == kind and r.verdict == verdict
     assert not r.from_cache
     assert portal.requests[-1].path == path
-    assert portal.requests[-1].query["request"] == [r.observable.value]
+    assert portal.requests[-1].query["request"] == [r.observable.value if r.observable else None]
 
 
 @pytest.mark.parametrize(

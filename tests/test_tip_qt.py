@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QCheckBox, QLabel
 
+from support.gui import some
 from support.https_peer import HttpsPeer
 from support.tip_peer import GOOD_TOKEN, SHA256_RED, TipPortal
 from xdrconf.core import catalog
@@ -32,14 +33,14 @@ def add_token(qtbot, page, value):
 
 def test_root_page_writes_draft_and_saves(qtbot, ws):
     ctx = wizard_ctx(ws)
-    pages = wizard_pages(ctx)
+    pages = some(wizard_pages(ctx))
     for p in pages:
         qtbot.addWidget(p)
     page = pages[0]
     assert isinstance(page, TipServicePage) and page.proxy is not None
     assert page.ttl_number.text() == "7" and page.ttl_unit.currentData() == "d"
     assert page.radios["general"].isChecked()
-    notice = page.findChild(QLabel, "quotaNotice")
+    notice = some(page.findChild(QLabel, "quotaNotice"))
     assert "quota" in notice.text()
     assert "no quota" in " ".join(lbl.text() for lbl in page.findChildren(QLabel))
     assert page.token.button.text() == "Add token…"
@@ -48,7 +49,7 @@ def test_root_page_writes_draft_and_saves(qtbot, ws):
     assert not page.radios["general"].isChecked()  # exactly one service
     page.ttl_number.setText("12")
     page.ttl_unit.setCurrentIndex(1)
-    page.proxy.setChecked(True)
+    some(page.proxy).setChecked(True)
     add_token(qtbot, page, GOOD_TOKEN)
     assert "will be stored" in page.token.status.text()
     assert page.token.button.text() == "Replace token…"
@@ -72,11 +73,11 @@ def test_root_page_writes_draft_and_saves(qtbot, ws):
 def test_untouched_proxy_is_no_change(qtbot, ws):
     page = TipServicePage(wizard_ctx(ws))
     qtbot.addWidget(page)
-    page.proxy.setChecked(True)
-    assert page.validatePage() and page.ctx.draft.values["proxy"] is True
-    page.proxy.setChecked(False)
-    assert page.validatePage() and "proxy" not in page.ctx.draft.values
-    assert not any("Proxy" in line for line in page.ctx.draft.summary())
+    some(page.proxy).setChecked(True)
+    assert page.validatePage() and some(page.ctx.draft).values["proxy"] is True
+    some(page.proxy).setChecked(False)
+    assert page.validatePage() and "proxy" not in some(page.ctx.draft).values
+    assert not any("Proxy" in line for line in some(page.ctx.draft).summary())
 
 
 def test_bad_ttl_is_refused_on_the_page(qtbot, ws):
@@ -87,7 +88,7 @@ def test_bad_ttl_is_refused_on_the_page(qtbot, ws):
     assert page.error.text().startswith("Cache TTL:")
     page.ttl_number.setText("")  # unlimited
     assert page.validatePage()
-    assert page.ctx.draft.edit().values["cache_ttl"] is None
+    assert some(some(page.ctx.draft).edit()).values["cache_ttl"] is None
 
 
 def test_child_page_has_no_proxy_toggle(qtbot, ws):
@@ -96,9 +97,9 @@ def test_child_page_has_no_proxy_toggle(qtbot, ws):
     page = TipServicePage(wizard_ctx(ws, "Acme"))
     qtbot.addWidget(page)
     assert page.proxy is None and page.findChild(QCheckBox, "proxy") is None
-    assert "on, as set for the Root tenant" in page.findChild(QLabel, "proxyNote").text()
+    assert "on, as set for the Root tenant" in some(page.findChild(QLabel, "proxyNote")).text()
     assert page.validatePage()
-    assert "proxy" not in page.ctx.draft.values and page.ctx.draft.edit() is None
+    assert "proxy" not in some(page.ctx.draft).values and some(page.ctx.draft).edit() is None
 
 
 @pytest.fixture

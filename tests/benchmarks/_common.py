@@ -6,6 +6,7 @@ import os
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent
@@ -38,7 +39,7 @@ def make_config(folder: Path, tenants: int, *, with_results: int = 50) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with Workspace.open(folder) as ws, ws.transaction():
         tree = ws.tree
-        level1 = []
+        level1: list[Any] = []
         for i in range(tenants):
             if i < max(1, tenants // 100):
                 parent = tree.root_id

@@ -119,11 +119,13 @@ def run(args: argparse.Namespace) -> int:
         text=True,
     )
     try:
+        assert peer.stdout is not None and peer.stdin is not None
         port = int(peer.stdout.readline())
         with Workspace.open(tmp / "config", keyring_backend=secret_service.backend()) as ws:
             return measure(app, ws, port, ca, args)
     finally:
-        peer.stdin.close()
+        if peer.stdin is not None:
+            peer.stdin.close()
         peer.wait(10)
 
 

@@ -447,8 +447,9 @@ def pick_file(path: str | Path) -> Act[QFileDialog]:
             raise AssertionError(f"{DialogInfo.of(dialog)} is not Qt's own file dialog (no file name field)")
         paste_into(edit, str(path), check=False)  # the dialog may go to the folder, keeping the name
         completer = edit.completer()
-        if completer is not None and completer.popup().isVisible():
-            completer.popup().hide()  # the list of completions a person would ignore
+        popup = completer.popup() if completer is not None else None
+        if popup is not None and popup.isVisible():
+            popup.hide()  # the list of completions a person would ignore
         accept(dialog)
         if dialog.isVisible():
             raise AssertionError(f"the file dialog stayed open on {edit.text()!r}")
@@ -557,3 +558,18 @@ def window(qtbot: QtBot, ws: Workspace) -> Generator[MainWindow]:
     w = open_window(qtbot, ws)
     yield w
     close_window(qtbot, w)
+
+
+T = TypeVar("T")
+
+
+def some(value: T | None) -> T:
+    """`value`, which must not be None (narrows Optional results for the type checker)."""
+    assert value is not None
+    return value
+
+
+def as_a(kind: type[W], widget: object) -> W:
+    """`widget`, which must be a `kind` (e.g. the panel an integration's module made)."""
+    assert isinstance(widget, kind), f"{type(widget).__name__} is not a {kind.__name__}"
+    return widget

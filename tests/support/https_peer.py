@@ -143,6 +143,10 @@ class _Handler(BaseHTTPRequestHandler):
 class HttpsPeer:
     """Start with `with HttpsPeer(route, cert=...) as peer:`; `peer.port`, `peer.requests`."""
 
+    # Set at run time by the fixtures and peers built on it: the fake API's state (KumaApi,
+    # TipApi, ...) that a test changes to make the peer answer otherwise.
+    api: Any
+
     def __init__(
         self,
         route: Route,

@@ -47,6 +47,7 @@ def make_key(
     kind: str, *, passphrase: str | None = None, comment: str = "xdrconf-test", pem: bool = False
 ) -> KeyPair:
     """kind: ed25519 | rsa | ecdsa | ecdsa384. pem=True writes a traditional/PKCS#8 PEM key."""
+    key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
     if kind == "ed25519":
         key = ed25519.Ed25519PrivateKey.generate()
     elif kind == "rsa":
