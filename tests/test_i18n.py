@@ -235,7 +235,8 @@ def test_lazy_texts_translate_when_displayed_not_when_created():
         assert _(label) == "Имя тенанта" and _(unit) == " с"
         assert type(_(label)) is str and type(str(label)) is str
         # What programs read stays the msgid: equality, hashing, JSON.
-        assert label == "Tenant name" and {label: 1}["Tenant name"] == 1
+        by_text: dict[object, int] = {label: 1}
+        assert label == "Tenant name" and by_text["Tenant name"] == 1
         assert json.dumps({"title": label}) == '{"title": "Tenant name"}'
         assert label.msgid == "Tenant name" and unit.context == "unit after a number"
         assert repr(unit) == "N_('unit after a number', ' s')"
