@@ -3,7 +3,9 @@ gnome-keyring: same answers as keyring's own path, and a fall-back when it canno
 
 from __future__ import annotations
 
-from xdrconf.core.secrets import SecretStore, _SecretServiceReader
+from xdrconf.core.secrets import SecretLabel, SecretStore, _SecretServiceReader
+
+LABEL = SecretLabel("Root tenant", "KUMA REST API", "API token")
 
 
 def reader_of(store: SecretStore) -> object:
@@ -18,8 +20,8 @@ def as_a_reader(store: SecretStore) -> _SecretServiceReader:
 
 def test_reads_through_the_kept_open_session(keyring_backend, tmp_path):
     store = SecretStore("reader-test", tmp_path, backend=keyring_backend)
-    ref = store.put("tökén ✓ value")
-    big = store.put("k" * 3000)  # a blob: its key is read the same way
+    ref = store.put("tökén ✓ value", LABEL)
+    big = store.put("k" * 3000, LABEL)  # a blob: its key is read the same way
     assert store.get(ref) == "tökén ✓ value"
     assert store.get(big) == "k" * 3000
     assert isinstance(store._reader, _SecretServiceReader)
@@ -36,7 +38,7 @@ def test_reads_through_the_kept_open_session(keyring_backend, tmp_path):
 
 def test_a_broken_session_falls_back_to_the_backend(keyring_backend, tmp_path):
     store = SecretStore("reader-test-2", tmp_path, backend=keyring_backend)
-    ref = store.put("value-2")
+    ref = store.put("value-2", LABEL)
     assert store.get(ref) == "value-2"
     as_a_reader(store).connection.close()  # the D-Bus connection went away
     assert store.get(ref) == "value-2"  # answered by the backend, reader dropped

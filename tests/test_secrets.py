@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from xdrconf.core.errors import KeyringUnavailable
-from xdrconf.core.secrets import INLINE_LIMIT, SecretStore
+from xdrconf.core.secrets import INLINE_LIMIT, SecretLabel, SecretStore
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
+LABEL = SecretLabel("Root tenant", "KATA/KEDR", "private key, XDR ID test")
 
 
 def test_two_config_folders_never_share_secrets(tmp_path, keyring_backend):
@@ -44,7 +45,7 @@ def test_large_secret_is_encrypted_on_disk_with_key_in_keyring(tmp_path, keyring
     store = SecretStore("ns-large", tmp_path / "secrets", backend=keyring_backend)
     value = "-----BEGIN PRIVATE KEY-----\n" + ("QUJD" * 700) + "\n-----END PRIVATE KEY-----\n"
     assert len(value) > INLINE_LIMIT
-    ref = store.put(value)
+    ref = store.put(value, LABEL)
     assert ref.startswith("blob:")
     name = ref[5:]
     in_keyring = keyring_backend.get_password(store.service, name)
@@ -60,7 +61,7 @@ def test_large_secret_is_encrypted_on_disk_with_key_in_keyring(tmp_path, keyring
 
 def test_tampered_blob_is_refused(tmp_path, keyring_backend):
     store = SecretStore("ns-tamper", tmp_path / "secrets", backend=keyring_backend)
-    one, two = store.put("x" * 2000), store.put("y" * 2000)
+    one, two = store.put("x" * 2000, LABEL), store.put("y" * 2000, LABEL)
     f1 = tmp_path / "secrets" / f"{one[5:]}.bin"
     f2 = tmp_path / "secrets" / f"{two[5:]}.bin"
     f1.write_bytes(f2.read_bytes())  # swap in another secret's ciphertext
@@ -71,20 +72,41 @@ def test_tampered_blob_is_refused(tmp_path, keyring_backend):
     store.close()
 
 
-def test_no_keyring_app_still_works_and_secret_fails_clearly(config_dir):
+def test_no_keyring_means_the_vault_and_a_locked_vault_changes_nothing(config_dir):
+    """keyring's fail backend: the vault is the store; with nobody to give its passphrase a
+    secret is refused in one sentence and nothing is half-saved."""
     from keyring.backends import fail
 
     with Workspace.open(config_dir, keyring_backend=fail.Keyring()) as ws:
         ws.add_tenant("Works")  # no secret involved: fine
         status = ws.secrets.status()
-        assert not status.usable and "No OS keyring is available" in status.reason
-        with pytest.raises(KeyringUnavailable, match="No OS keyring is available"):
+        assert status.kind == "vault" and status.usable
+        assert status.name == "Vault: secrets.kdbx, not created yet"
+        assert "No OS keyring is available" in status.reason
+        with pytest.raises(KeyringUnavailable, match="no passphrase was given"):
             ws.update_integration(
                 "Works", IntegrationEdit("kuma", values={"host": "k.example.com"}, secrets={"token": "t"})
             )
         assert "kuma" not in ws.tenant("Works").integrations  # nothing half-saved
+        assert "secret_store" not in ws.app
     with Workspace.open(config_dir, keyring_backend=fail.Keyring()) as ws:
         assert "kuma" not in ws.tenant("Works").integrations
+    assert not (config_dir / "secrets.kdbx").exists()
+
+
+def test_a_chosen_keyring_that_is_gone_fails_clearly(config_dir):
+    """secret_store=keyring and no keyring now: a clear refusal, never a switch to the vault."""
+    from keyring.backends import fail
+
+    with Workspace.open(config_dir, keyring_backend=fail.Keyring()) as ws:
+        ws.set_app(secret_store="keyring")
+        ws.add_tenant("T")
+        with pytest.raises(KeyringUnavailable, match="No OS keyring is available"):
+            ws.update_integration(
+                "T", IntegrationEdit("kuma", values={"host": "k.example.com"}, secrets={"token": "t"})
+            )
+        assert not ws.secrets.status().usable
+    assert not (config_dir / "secrets.kdbx").exists()
 
 
 def test_status_of_real_keyring(ws):
@@ -125,7 +147,10 @@ def locked_keyring_env(request):
     shutil.rmtree(home, ignore_errors=True)
 
 
-def test_locked_keyring_fails_clearly_and_quickly(locked_keyring_env, tmp_path):
+def test_locked_keyring_means_the_vault_and_no_hang(locked_keyring_env, tmp_path):
+    """A keyring that stays locked is no usable keyring: the vault is chosen. Without a
+    terminal or a passphrase file the secret is refused in one sentence, quickly, with
+    nothing half-saved."""
     env = dict(locked_keyring_env)
     cfg = tmp_path / "cfg"
     base = [sys.executable, "-m", "xdrconf", "--config-dir", str(cfg)]
@@ -138,10 +163,12 @@ def test_locked_keyring_fails_clearly_and_quickly(locked_keyring_env, tmp_path):
         capture_output=True,
         text=True,
         timeout=60,
+        start_new_session=True,  # no controlling terminal to type a passphrase on
     )
     elapsed = time.monotonic() - started
     assert proc.returncode == 2, proc
-    assert "keyring" in proc.stderr.lower()
+    assert proc.stderr.count("\n") == 1
+    assert "keyring" in proc.stderr.lower() and "XDRCONF_VAULT_PASSPHRASE_FILE" in proc.stderr
     assert "a-token" not in proc.stderr + proc.stdout
     assert elapsed < 30
     show = subprocess.run(
@@ -152,6 +179,7 @@ def test_locked_keyring_fails_clearly_and_quickly(locked_keyring_env, tmp_path):
         timeout=60,
     )
     assert '"host"' not in show.stdout  # nothing half-saved
+    assert not (cfg / "secrets.kdbx").exists()
 
 
 @pytest.mark.xvfb
@@ -160,12 +188,12 @@ def test_locked_keyring_with_a_display_never_hangs(locked_keyring_env, tmp_path)
     keyring call must still come back within its timeout with a clear message."""
     code = (
         "import sys, time\n"
-        "from xdrconf.core.secrets import SecretStore\n"
+        "from xdrconf.core.secrets import SecretLabel, SecretStore\n"
         "from xdrconf.core.errors import KeyringUnavailable\n"
         f"store = SecretStore('ns-locked', __import__('pathlib').Path({str(tmp_path)!r}), timeout=2.0)\n"
         "t = time.monotonic()\n"
         "try:\n"
-        "    store.put('value')\n"
+        "    store.put('value', SecretLabel('T', 'KUMA', 'token'))\n"
         "    print('STORED')\n"
         "except KeyringUnavailable as exc:\n"
         "    print('REFUSED', round(time.monotonic() - t, 1), exc)\n"

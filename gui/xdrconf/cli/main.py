@@ -41,7 +41,10 @@ def fail(message: str) -> NoReturn:
 # ---- helpers shared by command modules -----------------------------------------------------
 def open_ws(args: argparse.Namespace, *, write: bool) -> Workspace:
     """Open the settings; changes refuse when another instance holds the folder."""
+    from . import vault_passphrase
+
     ws = Workspace.open(getattr(args, "config_dir", None), readonly_if_locked=not write)
+    ws.secrets.vault.unlocker = vault_passphrase.unlocker(ws.secrets)
     if ws.notice is not None:
         print(
             f"xdrconf: {ws.notice.message}"
@@ -392,16 +395,20 @@ def cmd_check(args: argparse.Namespace) -> int:
 # ---- application settings ------------------------------------------------------------------
 def cmd_config_show(args: argparse.Namespace) -> int:
     with open_ws(args, write=False) as ws:
+        status = ws.secrets.status()
         data = {
             "config_dir": str(ws.config_dir),
             "settings_file": str(ws.file.path),
-            "keyring": ws.secrets.backend_name,
+            "secret_store": status.kind,
+            "secret_store_status": status.name + ("" if status.usable else " — not usable"),
             "timeout": ws.app.get("timeout", 10.0),
             "proxy": ws.app.get("proxy", {"mode": "none"}),
             "language": ws.app.get("language", "auto"),
             "language_in_use": i18n.language(),
             "read_only": ws.readonly_reason or None,
         }
+    if not status.usable:
+        data["secret_store_problem"] = status.reason
     if args.json:
         print_json(data)
     else:
@@ -414,6 +421,7 @@ def cmd_config_set(args: argparse.Namespace) -> int:
     from ..core.fields import parse_url
 
     changes: dict[str, Any] = {}
+    store: str | None = None
     with open_ws(args, write=True) as ws:
         proxy = dict(ws.app.get("proxy", {"mode": "none"}))
         for pair in args.assignments:
@@ -440,11 +448,26 @@ def cmd_config_set(args: argparse.Namespace) -> int:
                 # auto is the default: stored as no value at all.
                 language = i18n.parse_setting(value, "language")
                 changes["language"] = None if language == "auto" else language
+            elif key == "secret_store":
+                if value not in ("keyring", "vault"):
+                    fail("secret_store: one of keyring, vault")
+                store = value
             else:
-                fail(f"unknown setting '{key}' (timeout, proxy_mode, proxy_url, no_proxy, language)")
+                fail(
+                    f"unknown setting '{key}' (timeout, proxy_mode, proxy_url, no_proxy, language, secret_store)"
+                )
         if proxy.get("mode") == "manual" and not proxy.get("url"):
             fail("proxy_mode=manual needs proxy_url")
         changes["proxy"] = proxy
+        if store is not None:
+            report = ws.move_secrets(store)
+            where = (
+                f"the vault {ws.secrets.vault.path}"
+                if store == "vault"
+                else f"the OS keyring ({ws.secrets.keyring.backend_name})"
+            )
+            gone = f"; {report.missing} were already missing and stay missing" if report.missing else ""
+            print(f"Secrets are kept in {where}; {report.moved} secret(s) moved{gone}.")
         ws.set_app(**changes)
     print("Saved.")
     return 0
@@ -557,7 +580,8 @@ def build_parser() -> argparse.ArgumentParser:
         "set",
         cmd_config_set,
         "set timeout=SECONDS, proxy_mode=none|manual|system, proxy_url=URL, no_proxy=HOSTS, "
-        "language=auto|en|ru (from the next start; XDRCONF_LANG overrides it)",
+        "language=auto|en|ru (from the next start; XDRCONF_LANG overrides it), "
+        "secret_store=keyring|vault (moves every secret across, all or nothing)",
     )
     p.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     add(csub, "restore-backup", cmd_config_restore, "use the backup of the settings (after a corrupt file)")

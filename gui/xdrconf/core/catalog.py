@@ -75,6 +75,9 @@ class IntegrationSpec:
     cert_target: Callable[[dict[str, Any]], tuple[str, int] | None] | None = None
     # How to enter again a secret an import could not bring (default: integration set).
     reenter_hint: Callable[[str, str], str] | None = None
+    # How the secret store names a secret the integration names itself (KATA's keys), in
+    # the vault's entry titles; declared secret fields use their label.
+    secret_label: Callable[[str], str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def field(self, name: str) -> Field:

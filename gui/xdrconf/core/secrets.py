@@ -14,7 +14,17 @@ Design:
   data, so a ciphertext file cannot be swapped for another. Deleting the secret deletes
   both parts.
 - Every keyring call runs on one background thread, one at a time, and is abandoned after
-  a timeout, so a keyring that waits on a password prompt can never hang the caller."""
+  a timeout, so a keyring that waits on a password prompt can never hang the caller.
+- A keyring backend that keeps secrets readable on disk, or that is no OS keyring at all
+  (keyring's fail and null backends, keyrings.alt's file keyrings, ...: UNSAFE_BACKENDS) is
+  never used for a secret, whatever PYTHON_KEYRING_BACKEND says: xdrconf then has no usable
+  OS keyring (it does not look for another backend behind the user's choice). keyring's
+  chainer is never used either (it falls through to the next backend when one refuses): its
+  first safe backend is used directly.
+
+Where no usable OS keyring exists, the secrets go into an encrypted KeePass vault instead
+(core/vault.py). `SecretStores` is what the rest of xdrconf calls: it chooses the store,
+writes new secrets there and sends each reference to the store that holds it."""
 
 from __future__ import annotations
 
@@ -25,7 +35,7 @@ import queue
 import sys
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -33,19 +43,97 @@ from typing import Any, Literal, TypeVar
 from .errors import KeyringUnavailable
 
 INLINE_LIMIT = 1000  # characters kept directly in the keyring
+VAULT_PREFIX = "vault:"  # references of secrets kept in the vault (core/vault.py)
 BLOB_PREFIX = "blob:"
 DEFAULT_TIMEOUT = 10.0
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class KeyringStatus:
+class SecretLabel:
+    """What a secret is, given when it is stored: the vault files the entry under the
+    tenant's path and titles it `<integration> / <field>`. Never part of a reference."""
+
+    tenant: str  # the tenant's path, e.g. "Root tenant/EU/Acme"
+    integration: str  # the integration's title, e.g. "KUMA REST API"
+    field: str  # the secret's label, e.g. "API token"
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """kind: keyring or vault; name: the store in words ("OS keyring: Secret Service",
+    "Vault: secrets.kdbx, unlocked"); usable: a secret can be stored now (a locked vault
+    counts: it asks for its passphrase); reason: why not, or what happens next."""
+
+    kind: str
     name: str
     usable: bool
     reason: str = ""
 
 
+KeyringStatus = StoreStatus  # the name used before the vault existed
+
+# Backends that are no OS keyring, by module (prefix) or module.class. keyrings.alt's
+# backends keep secrets in files (PlaintextKeyring readable by anyone who can read the
+# file; EncryptedKeyring asks for its own password on the terminal) or elsewhere outside
+# the OS's protection; keyrings.cryptfile likewise.
+UNSAFE_BACKENDS: dict[str, str] = {
+    "keyring.backends.fail": "no OS keyring was found",
+    "keyring.backends.null": "it stores nothing",
+    "keyrings.alt": "it keeps secrets in a file of its own, not in an OS keyring",
+    "keyrings.cryptfile": "it keeps secrets in a file of its own, not in an OS keyring",
+}
+FRIENDLY_NAMES = {
+    "keyring.backends.SecretService": "Secret Service",
+    "keyring.backends.libsecret": "Secret Service (libsecret)",
+    "keyring.backends.kwallet": "KWallet",
+    "keyring.backends.macOS": "macOS Keychain",
+    "keyring.backends.Windows": "Windows Credential Manager",
+}
+CHAINER = "keyring.backends.chainer"
+
+
+def unsafe_reason(backend: Any) -> str | None:
+    """Why this keyring backend must not hold a secret, or None when it may."""
+    cls = type(backend)
+    module = cls.__module__
+    qualified = f"{module}.{cls.__name__}"
+    for prefix, why in UNSAFE_BACKENDS.items():
+        if qualified == prefix or module == prefix or module.startswith(prefix + "."):
+            return why
+    if "plaintext" in cls.__name__.lower() or hasattr(backend, "file_path"):
+        return "it keeps secrets in a file of its own, not in an OS keyring"
+    return None
+
+
+def safe_backend(backend: Any) -> tuple[Any | None, str]:
+    """(the backend to use, "") or (None, why none may be used). A chainer gives its first
+    safe backend."""
+    if type(backend).__module__ == CHAINER:
+        refused = []
+        for child in getattr(backend, "backends", []):
+            why = unsafe_reason(child)
+            if why is None:
+                return child, ""
+            refused.append(_refusal_text(child, why))
+        return None, "no OS keyring was found" + (f"; not used: {', '.join(refused)}" if refused else "")
+    why = unsafe_reason(backend)
+    if why is not None:
+        return None, _refusal_text(backend, why)
+    return backend, ""
+
+
+def _refusal_text(backend: Any, why: str) -> str:
+    if type(backend).__module__ in ("keyring.backends.fail", "keyring.backends.null"):
+        return why
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__name__}: {why}"
+
+
 def _describe_backend(backend: Any) -> str:
+    module = type(backend).__module__
+    if module in FRIENDLY_NAMES:
+        return FRIENDLY_NAMES[module]
     name = getattr(backend, "name", None) or type(backend).__name__
     return str(name)
 
@@ -107,7 +195,9 @@ class _KeyringThread:
 
 
 class SecretStore:
-    """Secrets of one settings folder."""
+    """Secrets of one settings folder in the OS keyring."""
+
+    kind = "keyring"
 
     def __init__(
         self,
@@ -119,7 +209,9 @@ class SecretStore:
         self.service = f"xdrconf/{namespace}"
         self.blob_dir = blob_dir
         self.timeout = timeout
-        self._backend = backend
+        self._given = backend
+        self._backend: Any = None
+        self.refusal = ""  # why no keyring backend may be used ("" when one may)
         self._thread: _KeyringThread | None = None
         self._thread_lock = threading.Lock()
         self._closed = False
@@ -141,6 +233,9 @@ class SecretStore:
 
     # ---- backend ------------------------------------------------------------------
     def _run(self, fn: Callable[[], T]) -> T:
+        self._resolve()
+        if self.refusal:
+            raise KeyringUnavailable(self.refusal_message())
         with self._thread_lock:
             if self._closed:
                 worker = _KeyringThread()
@@ -163,12 +258,33 @@ class SecretStore:
             if once:
                 worker.stop(0)
 
-    @property
-    def backend(self) -> Any:
-        if self._backend is None:
+    def _resolve(self) -> None:
+        if self._backend is not None or self.refusal:
+            return
+        chosen = self._given
+        if chosen is None:
             import keyring
 
-            self._backend = keyring.get_keyring()
+            chosen = keyring.get_keyring()
+        backend, why = safe_backend(chosen)
+        if backend is None:
+            self.refusal = why
+            self._backend = chosen
+        else:
+            self._backend = backend
+
+    def refusal_message(self) -> str:
+        if self.refusal.startswith("no OS keyring was found"):
+            detail = self.refusal[len("no OS keyring was found") :].lstrip("; ")
+            return (
+                "No OS keyring is available (no Secret Service, Keychain or Credential Manager was "
+                "found)" + (f"; {detail}" if detail else "") + "."
+            )
+        return f"The OS keyring cannot be used for secrets ({self.refusal})."
+
+    @property
+    def backend(self) -> Any:
+        self._resolve()
         return self._backend
 
     @property
@@ -178,21 +294,24 @@ class SecretStore:
         except Exception:  # noqa: BLE001
             return "unknown keyring"
 
+    def describe(self) -> str:
+        return f"OS keyring: {self.backend_name}"
+
     def _wrap(self, exc: BaseException) -> KeyringUnavailable:
         return KeyringUnavailable(explain_keyring_error(exc, self.backend_name))
 
-    def status(self) -> KeyringStatus:
+    def status(self) -> StoreStatus:
         """Whether secrets can be stored now: a write, a read and a delete of a probe entry."""
-        name = self.backend_name
+        name = self.describe()
         probe = "probe-" + os.urandom(6).hex()
         try:
             self._run(lambda: self.backend.set_password(self.service, probe, "probe"))
             self._run(lambda: self.backend.delete_password(self.service, probe))
         except KeyringUnavailable as exc:
-            return KeyringStatus(name, False, str(exc))
+            return StoreStatus("keyring", name, False, str(exc))
         except Exception as exc:  # noqa: BLE001
-            return KeyringStatus(name, False, explain_keyring_error(exc, name))
-        return KeyringStatus(name, True)
+            return StoreStatus("keyring", name, False, explain_keyring_error(exc, self.backend_name))
+        return StoreStatus("keyring", name, True)
 
     # ---- raw entries ------------------------------------------------------------------
     def _set(self, ref: str, value: str) -> None:
@@ -243,8 +362,9 @@ class SecretStore:
             raise self._wrap(exc) from None
 
     # ---- public API -------------------------------------------------------------------
-    def put(self, value: str) -> str:
-        """Store a new secret; returns its reference."""
+    def put(self, value: str, label: SecretLabel) -> str:
+        """Store a new secret; returns its reference. (The label is for the vault; keyring
+        entries are named by their reference only.)"""
         if len(value) <= INLINE_LIMIT:
             ref = os.urandom(16).hex()
             self._set(ref, value)
@@ -266,11 +386,18 @@ class SecretStore:
             return
         self._delete(ref)
 
-    def copy(self, ref: str) -> str | None:
+    def copy(self, ref: str, label: SecretLabel) -> str | None:
         value = self.get(ref)
         if value is None:
             return None
-        return self.put(value)
+        return self.put(value, label)
+
+    def relabel(self, ref: str, label: SecretLabel) -> None:
+        """Nothing to do: keyring entries carry no tenant path."""
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        yield
 
     # ---- large values -----------------------------------------------------------------
     def _put_blob(self, value: str) -> str:
@@ -368,3 +495,146 @@ class _SecretServiceReader:
     def close(self) -> None:
         with contextlib.suppress(Exception):  # already gone
             self._closer()
+
+
+# ---- the store in use -----------------------------------------------------------------------
+STORE_KINDS = ("keyring", "vault")
+
+
+class SecretStores:
+    """The secret store of one config folder, as the rest of xdrconf sees it.
+
+    Which store new secrets go to: the app setting `secret_store` (keyring | vault) when it
+    is set; otherwise the OS keyring when one is usable (a safe backend that stores and
+    deletes a probe entry within the timeout), else the vault. Settings written before the
+    vault existed hold keyring references only: they stay with the keyring. The Workspace
+    records the choice in the settings with the first secret it stores, so secrets never
+    change store unless `Workspace.move_secrets` moves them.
+
+    Reads, deletes and relabels go to the store that holds the reference (`vault:` ones to
+    the vault, all others to the keyring), whatever the current choice."""
+
+    def __init__(
+        self,
+        namespace: str,
+        config_dir: Path,
+        *,
+        setting: Callable[[], Any],
+        refs: Callable[[], list[str]],
+        keyring_backend: Any | None = None,
+        keyring_timeout: float | None = None,
+        vault_kdf: Any = None,
+    ) -> None:
+        from .vault import DEFAULT_KDF, VaultStore
+
+        kwargs: dict[str, Any] = {}
+        if keyring_timeout is not None:
+            kwargs["timeout"] = keyring_timeout
+        self.keyring = SecretStore(namespace, config_dir / "secrets", backend=keyring_backend, **kwargs)
+        self.vault = VaultStore(config_dir, kdf=vault_kdf or DEFAULT_KDF)
+        self._setting = setting
+        self._refs = refs
+        self._auto: str | None = None
+        self._auto_lock = threading.Lock()
+        self.auto_reason = ""  # why the vault was chosen, when it was chosen automatically
+
+    # ---- choosing ---------------------------------------------------------------------
+    def known_kind(self) -> str | None:
+        """The store new secrets go to, if that is known without asking the keyring."""
+        value = self._setting()
+        if value in STORE_KINDS:
+            return str(value)
+        if self._auto is not None:
+            return self._auto
+        refs = self._refs()
+        if refs:
+            return "vault" if all(r.startswith(VAULT_PREFIX) for r in refs) else "keyring"
+        if self.vault.exists():
+            return "vault"
+        return None
+
+    def chosen_kind(self) -> str:
+        """The store new secrets go to; may probe the keyring (up to its timeout)."""
+        known = self.known_kind()
+        if known is not None:
+            return known
+        with self._auto_lock:
+            if self._auto is None:
+                status = self.keyring.status()
+                self._auto = "keyring" if status.usable else "vault"
+                self.auto_reason = "" if status.usable else status.reason
+            return self._auto
+
+    def store(self, kind: str) -> SecretStore | Any:
+        if kind == "vault":
+            return self.vault
+        if kind == "keyring":
+            return self.keyring
+        raise ValueError(kind)
+
+    def current(self) -> SecretStore | Any:
+        return self.store(self.chosen_kind())
+
+    def holder(self, ref: str) -> SecretStore | Any:
+        return self.vault if ref.startswith(VAULT_PREFIX) else self.keyring
+
+    @property
+    def kind(self) -> str:
+        return self.chosen_kind()
+
+    @property
+    def service(self) -> str:
+        """The keyring service name of this config folder's entries."""
+        return self.keyring.service
+
+    # ---- the store interface (what the rest of xdrconf calls) ------------------------------
+    def put(self, value: str, label: SecretLabel) -> str:
+        """Store a new secret in the current store; returns its reference."""
+        return self.current().put(value, label)
+
+    def get(self, ref: str) -> str | None:
+        return self.holder(ref).get(ref)
+
+    def delete(self, ref: str) -> None:
+        self.holder(ref).delete(ref)
+
+    def copy(self, ref: str, label: SecretLabel) -> str | None:
+        """A new entry (in the current store) with the value of ref, or None if it is gone."""
+        value = self.get(ref)
+        if value is None:
+            return None
+        return self.put(value, label)
+
+    def relabel(self, ref: str, label: SecretLabel) -> None:
+        self.holder(ref).relabel(ref, label)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Vault changes inside are saved once, at the end."""
+        with self.vault.batch():
+            yield
+
+    def status(self) -> StoreStatus:
+        """The current store's status (chooses the store first; never asks for a passphrase)."""
+        status = self.current().status()
+        if status.kind == "vault" and self.auto_reason and not self.vault.exists():
+            return StoreStatus(status.kind, status.name, status.usable, f"{self.auto_reason} {status.reason}")
+        return status
+
+    def describe(self) -> str:
+        """The store in words, without probing ("OS keyring: Secret Service", "Vault: …")."""
+        kind = self.known_kind()
+        if kind is None:
+            return "Secret store: not chosen yet"
+        return self.store(kind).describe()
+
+    def close(self) -> None:
+        """Stop the keyring's thread and forget the vault's key (the Workspace closes)."""
+        self.keyring.close()
+        if self.vault.unlocked:
+            self.vault.lock()
+
+    @property
+    def noun(self) -> str:
+        """How a message names where secrets are ("the OS keyring" / "the vault")."""
+        return "the vault" if self.known_kind() == "vault" else "the OS keyring"

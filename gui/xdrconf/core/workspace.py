@@ -21,13 +21,14 @@ from typing import Any
 from . import catalog
 from .catalog import ValidationContext
 from .errors import (
+    KeyringUnavailable,
     ReadOnlyError,
     SettingsLocked,
     SettingsUnreadable,
     TenantError,
     ValidationError,
 )
-from .secrets import SecretStore
+from .secrets import STORE_KINDS, SecretLabel, SecretStores
 from .storage import FolderLock, SettingsFile, resolve_config_dir
 from .tenants import IntegrationState, Tenant, TenantTree
 
@@ -45,6 +46,16 @@ class IntegrationEdit:
     secrets: dict[str, str | None] = field(default_factory=dict)
     enabled: bool | None = None
     structured: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MoveReport:
+    """What Workspace.move_secrets did: the store now in use, secrets moved, secrets that
+    were already missing (they stay missing)."""
+
+    kind: str
+    moved: int
+    missing: int
 
 
 @dataclass
@@ -68,6 +79,7 @@ class Workspace:
         keyring_backend: Any | None = None,
         keyring_timeout: float | None = None,
         tree: TenantTree | None = None,
+        vault_kdf: Any = None,
     ) -> None:
         self.config_dir = config_dir
         self.file = SettingsFile(config_dir)
@@ -77,10 +89,8 @@ class Workspace:
         self.namespace: str = document["namespace"]
         self.app: dict[str, Any] = dict(document.get("app", {}))
         self.tree = tree if tree is not None else TenantTree.from_list(document["tenants"])
-        kwargs: dict[str, Any] = {}
-        if keyring_timeout is not None:
-            kwargs["timeout"] = keyring_timeout
-        self.secrets = SecretStore(self.namespace, config_dir / "secrets", backend=keyring_backend, **kwargs)
+        self._keyring_args = (keyring_backend, keyring_timeout, vault_kdf)
+        self.secrets = self._new_stores()
         self._mutex = threading.RLock()
         self._saved_once = False
 
@@ -94,6 +104,7 @@ class Workspace:
         readonly: bool = False,
         keyring_backend: Any | None = None,
         keyring_timeout: float | None = None,
+        vault_kdf: Any = None,
     ) -> Workspace:
         """Open a settings folder. With readonly_if_locked, a folder locked by another
         instance opens read-only (readonly_reason says why); otherwise SettingsLocked."""
@@ -134,6 +145,7 @@ class Workspace:
             keyring_backend=keyring_backend,
             keyring_timeout=keyring_timeout,
             tree=tree,
+            vault_kdf=vault_kdf,
         )
 
     def close(self) -> None:
@@ -162,14 +174,128 @@ class Workspace:
             self.namespace = document["namespace"]
             self.app = dict(document.get("app", {}))
             self.tree = loaded.tree
-            self.secrets.close()
-            self.secrets = SecretStore(
-                self.namespace,
-                self.config_dir / "secrets",
-                backend=self.secrets._backend,
-                timeout=self.secrets.timeout,
-            )
+            old = self.secrets
+            old.close()
+            self.secrets = self._new_stores()
+            self.secrets.vault.unlocker = old.vault.unlocker
+            self.secrets.vault.listeners = old.vault.listeners
             self.notice = None
+
+    # ---- the secret store -----------------------------------------------------------------
+    def _new_stores(self) -> SecretStores:
+        backend, timeout, kdf = self._keyring_args
+        stores = SecretStores(
+            self.namespace,
+            self.config_dir,
+            setting=lambda: self.app.get("secret_store"),
+            refs=self._all_refs,
+            keyring_backend=backend,
+            keyring_timeout=timeout,
+            vault_kdf=kdf,
+        )
+        if not self.readonly:
+
+            def file_anew() -> None:
+                stores.vault.relabel_many(self.secret_labels())
+
+            stores.vault.after_unlock = file_anew
+        return stores
+
+    def _all_refs(self) -> list[str]:
+        return [
+            ref for t in self.tree.walk_all() for st in t.integrations.values() for ref in st.secrets.values()
+        ]
+
+    def secret_label(self, tenant_path: str, kind: str, name: str) -> SecretLabel:
+        """How the store describes a secret: the tenant's path, the integration's title and
+        the secret's label (the vault files and titles its entry by them)."""
+        spec = catalog.spec_for(kind)
+        label = next((f.label for f in spec.secret_fields if f.name == name), None)
+        if label is None:
+            label = spec.secret_label(name) if spec.secret_label is not None else name
+        return SecretLabel(tenant_path, spec.title, label)
+
+    def secret_labels(self, tenant_id: str | None = None) -> dict[str, SecretLabel]:
+        """Every stored secret's reference and label (of one tenant and its subtree)."""
+        tenants = self.tree.walk_all() if tenant_id is None else self.tree.walk(tenant_id)
+        out: dict[str, SecretLabel] = {}
+        for tenant in list(tenants):
+            path = self.tree.path(tenant.id)
+            for kind, state in list(tenant.integrations.items()):
+                for name, ref in list(state.secrets.items()):
+                    out[ref] = self.secret_label(path, kind, name)
+        return out
+
+    def _relabel(self, tenant_id: str) -> None:
+        """After a rename or a move: vault entries follow the tenant's new path. When the vault
+        is locked this waits for the next unlock (which files every entry anew)."""
+        try:
+            self.secrets.vault.relabel_many(self.secret_labels(tenant_id))
+        except Exception:  # noqa: BLE001 - the entries keep their old group until the next unlock
+            log.warning("could not file the vault's entries under the tenant's new path")
+
+    def move_secrets(self, kind: str) -> MoveReport:
+        """Move every secret to the store `kind` (keyring | vault), all or nothing: every
+        value is written to the new store, the settings are saved pointing at the new
+        references (and naming the new store) in one save, and only then are the old
+        entries deleted. A failure before that leaves settings and both stores as they were."""
+        if kind not in STORE_KINDS:
+            raise ValidationError("secret_store", "is one of keyring, vault")
+        self._require_writable()
+        with self._mutex:
+            target = self.secrets.store(kind)
+            plan = [
+                (tenant.id, k, name, ref)
+                for tenant in self.tree.walk_all()
+                for k, state in tenant.integrations.items()
+                for name, ref in state.secrets.items()
+                if self.secrets.holder(ref) is not target
+            ]
+            if self.app.get("secret_store") == kind and not plan:
+                return MoveReport(kind, 0, 0)
+            if kind == "keyring":
+                status = target.status()
+                if not status.usable:
+                    raise KeyringUnavailable(f"{status.reason} Nothing was moved.")
+            created_vault = kind == "vault" and not self.secrets.vault.exists()
+            if kind == "vault":
+                self.secrets.vault.ensure_open()
+            created: list[str] = []
+            new_refs: dict[tuple[str, str, str], str] = {}
+            missing = 0
+            try:
+                with target.batch():
+                    for tid, k, name, ref in plan:
+                        value = self.secrets.get(ref)
+                        if value is None:
+                            missing += 1
+                            continue
+                        label = self.secret_label(self.tree.path(tid), k, name)
+                        new = target.put(value, label)
+                        created.append(new)
+                        new_refs[(tid, k, name)] = new
+                with self.transaction():
+                    for (tid, k, name), new in new_refs.items():
+                        self.tree.get(tid).integrations[k].secrets[name] = new
+                    self.app["secret_store"] = kind
+            except BaseException:
+                with target.batch():
+                    for ref in created:
+                        try:
+                            target.delete(ref)
+                        except Exception:  # noqa: BLE001 - best effort; the entry is unused
+                            log.warning("could not delete a copied secret after a failed move")
+                if created_vault:
+                    self.secrets.vault.forget_file()
+                raise
+            old = [ref for tid, k, name, ref in plan if (tid, k, name) in new_refs]
+            with self.secrets.batch():
+                for ref in old:
+                    try:
+                        self.secrets.delete(ref)
+                    except Exception:  # noqa: BLE001
+                        log.warning("could not delete a moved secret from the old store; it is left unused")
+            return MoveReport(kind, len(new_refs), missing)
 
     # ---- persistence --------------------------------------------------------------------
     def document(self) -> dict[str, Any]:
@@ -199,22 +325,28 @@ class Workspace:
             before_app = copy.deepcopy(self.app)
             txn = _Txn(self)
             try:
-                yield txn
+                with self.secrets.batch():
+                    yield txn
+                if txn.created and self.app.get("secret_store") not in STORE_KINDS:
+                    # The first secret: the store chosen now is the store from now on.
+                    self.app["secret_store"] = self.secrets.chosen_kind()
                 self.file.save(self.document())
             except BaseException:
                 self.tree = TenantTree.from_list(before_tree)
                 self.app = before_app
-                for ref in txn.created:
+                with self.secrets.batch():
+                    for ref in txn.created:
+                        try:
+                            self.secrets.delete(ref)
+                        except Exception:  # noqa: BLE001 - best effort clean-up
+                            log.warning("could not delete an unused secret after a failed save")
+                raise
+            with self.secrets.batch():
+                for ref in txn.obsolete:
                     try:
                         self.secrets.delete(ref)
-                    except Exception:  # noqa: BLE001 - best effort clean-up
-                        log.warning("could not delete an unused keyring entry after a failed save")
-                raise
-            for ref in txn.obsolete:
-                try:
-                    self.secrets.delete(ref)
-                except Exception:  # noqa: BLE001
-                    log.warning("could not delete a replaced keyring entry; it is left unused")
+                    except Exception:  # noqa: BLE001
+                        log.warning("could not delete a replaced secret; it is left unused")
 
     def save(self) -> None:
         with self.transaction():
@@ -228,12 +360,13 @@ class Workspace:
         """A new child tenant with a copy of its parent's integration settings, secrets
         included as new keyring entries."""
         parent_t = self.tree.find(parent) if parent else self.tree.root
+        child_path = f"{self.tree.path(parent_t.id)}/{name.strip()}"
         with self.transaction() as txn:
             copies: dict[str, IntegrationState] = {}
             for kind, state in parent_t.integrations.items():
                 clone = state.clone_without_secrets()
                 for name_, ref in state.secrets.items():
-                    new_ref = self.secrets.copy(ref)
+                    new_ref = self.secrets.copy(ref, self.secret_label(child_path, kind, name_))
                     if new_ref is not None:
                         txn.created.append(new_ref)
                         clone.secrets[name_] = new_ref
@@ -244,12 +377,14 @@ class Workspace:
         tenant = self.tree.find(ref)
         with self.transaction():
             self.tree.rename(tenant.id, new_name)
+        self._relabel(tenant.id)
 
     def move_tenant(self, ref: str, new_parent: str) -> None:
         tenant = self.tree.find(ref)
         parent = self.tree.find(new_parent)
         with self.transaction():
             self.tree.move(tenant.id, parent.id)
+        self._relabel(tenant.id)
 
     def removal_summary(self, ref: str) -> list[str]:
         """What removing the tenant takes away, one line each (for the confirmation)."""
@@ -257,7 +392,7 @@ class Workspace:
         lines = [f"Tenant '{self.tree.path(tenant.id)}'"]
         for kind, state in tenant.integrations.items():
             n = len(state.secrets)
-            secrets = f", {n} secret(s) deleted from the keyring" if n else ""
+            secrets = f", {n} secret(s) deleted from {self.secrets.noun}" if n else ""
             status = "on" if state.enabled else "off"
             lines.append(f"{catalog.title_of(kind)} integration ({status}){secrets}")
         return lines
@@ -353,7 +488,7 @@ class Workspace:
             if secret is None:
                 state.secrets.pop(name, None)
             else:
-                ref = self.secrets.put(secret)
+                ref = self.secrets.put(secret, self.secret_label(self.tree.path(tenant.id), edit.kind, name))
                 txn.created.append(ref)
                 state.secrets[name] = ref
             if old:

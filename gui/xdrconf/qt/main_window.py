@@ -40,6 +40,7 @@ EXPAND_LIMIT = 300  # with a filter, open the tree down to the matches when at m
 class MainWindow(QMainWindow):
     refreshed = Signal()  # after the views were rebuilt from the workspace
     busy_changed = Signal(bool)
+    store_changed = Signal()  # the vault was unlocked, locked or created (from any thread)
 
     def __init__(self, ws: Workspace, *, deferred: bool = False) -> None:
         """deferred: show the tree first and fill in the integrations (which imports every
@@ -59,6 +60,13 @@ class MainWindow(QMainWindow):
         self._structure: list[tuple[str, str, str | None]] | None = None  # the tree last shown
         self.setWindowTitle("xdrconf — XDR and KUMA integrations")
         self.resize(1180, 720)
+        from .vault_dialog import GuiUnlocker
+
+        # The vault asks for its passphrase (on the GUI thread) when a worker first needs it.
+        self.unlocker = GuiUnlocker(self, reason=lambda: self.ws.secrets.auto_reason)
+        ws.secrets.vault.unlocker = self.unlocker
+        ws.secrets.vault.listeners.append(self.store_changed.emit)
+        self.store_changed.connect(self._show_store, Qt.ConnectionType.QueuedConnection)
         self._build_actions()
         self._build_menus()
         self._build_central()
@@ -301,7 +309,7 @@ class MainWindow(QMainWindow):
             self.readonly_label.setText("read-only")
             self.readonly_label.setToolTip(self.ws.readonly_reason)
         self.readonly_label.setVisible(self.ws.readonly)
-        self.keyring_label = QLabel("Keyring: checking…", self)
+        self.keyring_label = QLabel("Secret store: checking…", self)
         self.keyring_label.setObjectName("keyringLabel")
         self.folder_label = QLabel(f"Settings: {self.ws.config_dir}", self)
         self.folder_label.setObjectName("folderLabel")
@@ -321,30 +329,39 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.show_open_notice)
 
     def probe_keyring(self) -> workers.Task:
-        def done(status: Any) -> None:
-            self.keyring_status = status
-            if status.usable:
-                self.keyring_label.setText(f"Keyring: {status.name} — ready")
-                self.keyring_label.setToolTip("Secrets are kept in this OS keyring.")
-                self.keyring_label.setStyleSheet("")
-            else:
-                self.keyring_label.setText(f"Keyring: {status.name} — not usable")
-                self.keyring_label.setToolTip(status.reason)
-                self.keyring_label.setStyleSheet("color:#b00020")
+        """Name the secret store in the status bar ("OS keyring: Secret Service", "Vault:
+        secrets.kdbx, locked"); choosing it may probe the keyring, so in a worker."""
 
         def failed(exc: BaseException) -> None:
-            self.keyring_label.setText("Keyring: not usable")
+            self.keyring_label.setText("Secret store: not usable")
             self.keyring_label.setToolTip(str(exc))
+            self.keyring_label.setStyleSheet("color:#b00020")
 
         if self.ws.readonly:
-            # A read-only window stores nothing: name the backend without a write probe.
+            # A read-only window stores nothing: name the store without a write probe.
             return workers.run_in_background(
-                lambda: self.ws.secrets.backend_name,
-                lambda name: self.keyring_label.setText(f"Keyring: {name}"),
-                failed,
-                owner=self,
+                self.ws.secrets.describe, self.keyring_label.setText, failed, owner=self
             )
-        return workers.run_in_background(self.ws.secrets.status, done, failed, owner=self)
+        return workers.run_in_background(self.ws.secrets.status, self._store_status, failed, owner=self)
+
+    def _store_status(self, status: Any) -> None:
+        self.keyring_status = status
+        if status.usable:
+            self.keyring_label.setText(status.name)
+            tip = "Secrets are kept in this OS keyring." if status.kind == "keyring" else status.reason
+            if status.kind == "vault":
+                tip = f"Secrets are kept in {self.ws.secrets.vault.path} (KeePass, KeePassXC opens it). {tip}"
+            self.keyring_label.setToolTip(tip.strip())
+            self.keyring_label.setStyleSheet("")
+        else:
+            self.keyring_label.setText(f"{status.name} — not usable")
+            self.keyring_label.setToolTip(status.reason)
+            self.keyring_label.setStyleSheet("color:#b00020")
+
+    def _show_store(self) -> None:
+        """After the vault was unlocked, locked or created: its state in the status bar."""
+        if self.ws.secrets.known_kind() == "vault":
+            self._store_status(self.ws.secrets.vault.status())
 
     def show_open_notice(self) -> None:
         notice = self.ws.notice
@@ -998,6 +1015,7 @@ class MainWindow(QMainWindow):
 
     # ---- closing ----------------------------------------------------------------------------
     def closeEvent(self, event: Any) -> None:
+        self.unlocker.close()
         for task in list(self._check_tasks.values()):
             task.cancel()
         if self.check_dialog is not None:

@@ -567,5 +567,6 @@ SPEC = IntegrationSpec(
         f"xdrconf kata regenerate '{tenant_path}' {name.split(':', 1)[-1]}  "
         "(a new key and certificate; the KATA administrator approves the connection again)"
     ),
+    secret_label=lambda name: f"private key, XDR ID {name.split(':', 1)[-1]}",
     extra={"timeout_steps": 3},
 )
