@@ -9,10 +9,13 @@ entry moved in KeePassXC is still the one xdrconf reads. A reference is `vault:<
 
 Holding the passphrase: it is used once, to derive the database key with Argon2id, and
 dropped right after (`unlock` / `create` keep no reference to it; pykeepass's copy is
-cleared). What stays in memory while the vault is unlocked is the derived 32-byte key and
-the decrypted database, until `lock()` or the end of the process. Python strings cannot be
-wiped, so the passphrase's characters may linger in freed memory until it is reused.
-Nothing here logs a passphrase or a secret.
+cleared). What stays in memory while the vault is unlocked, until `lock()` or the end of
+the process: the decrypted database, the derived 32-byte key, and KeePass's 32-byte
+composite key (SHA-256 of SHA-256 of the passphrase), which KeePassXC's saves need: they
+draw a new KDF salt, and the composite key derives the key for it without asking again.
+Neither reveals the passphrase itself. Python strings cannot be wiped, so the passphrase's
+characters may linger in freed memory until it is reused. Nothing here logs a passphrase
+or a secret.
 
 Saving: the whole database is encrypted anew in memory (fresh master seed and IVs, the same
 derived key) and written atomically, readable by its owner only (storage.write_private).
@@ -111,6 +114,36 @@ def passphrase_strength(text: str) -> tuple[int, str]:
     return value, word
 
 
+def _composite(passphrase: str) -> bytes:
+    """KeePass's composite key of a passphrase-only database: SHA-256(SHA-256(passphrase))."""
+    from pykeepass.kdbx_parsing.common import compute_key_composite
+
+    return bytes(compute_key_composite(password=passphrase, keyfile=None))
+
+
+def _transform(params: Any, composite: bytes) -> bytes:
+    """The derived key for a KDBX 4 header's KDF parameters."""
+    from argon2.low_level import Type, hash_secret_raw
+    from pykeepass.kdbx_parsing.common import aes_kdf
+    from pykeepass.kdbx_parsing.kdbx4 import kdf_uuids
+
+    kdf = params["$UUID"].value
+    if kdf in (kdf_uuids["argon2"], kdf_uuids["argon2id"]):
+        return hash_secret_raw(
+            secret=composite,
+            salt=params["S"].value,
+            time_cost=params["I"].value,
+            memory_cost=params["M"].value // 1024,
+            parallelism=params["P"].value,
+            hash_len=32,
+            type=Type.ID if kdf == kdf_uuids["argon2id"] else Type.D,
+            version=params["V"].value,
+        )
+    if kdf == kdf_uuids["aeskdf"]:
+        return bytes(aes_kdf(params["S"].value, params["R"].value, composite))
+    raise ValueError("unknown key derivation")
+
+
 def _no_passphrase_message(path: Path) -> str:
     return (
         f"The vault {path.name} is locked and no passphrase was given, so secrets cannot be "
@@ -138,7 +171,8 @@ class VaultStore:
         self._asking = threading.Lock()  # one passphrase question at a time
         self._declined = 0  # counts questions that ended without an unlocked vault
         self._kp: Any = None
-        self._key: bytes | None = None
+        self._key: bytes | None = None  # the derived (transformed) key of the file as read
+        self._composite: bytes | None = None  # SHA-256 of SHA-256 of the passphrase (see above)
         self._signature: tuple[int, int, int] | None = None
         self._entries: dict[str, Any] = {}
         self._batch = 0
@@ -206,6 +240,7 @@ class VaultStore:
             raise self._unreadable(exc) from None
         kp.password = None  # pykeepass keeps its own copy otherwise
         with self._lock:
+            self._composite = _composite(passphrase)
             self._install(kp, kp.transformed_key, signature)
         if self.after_unlock is not None:
             try:
@@ -216,8 +251,6 @@ class VaultStore:
 
     def create(self, passphrase: str) -> None:
         """A new, empty vault (refuses to replace an existing one)."""
-        from argon2.low_level import Type, hash_secret_raw
-        from pykeepass.kdbx_parsing.common import compute_key_composite
         from pykeepass.kdbx_parsing.kdbx4 import kdf_uuids
 
         if not passphrase:
@@ -232,16 +265,8 @@ class VaultStore:
         params["M"].value = self.kdf.memory_kib * 1024
         params["P"].value = self.kdf.parallelism
         params["V"].value = 0x13
-        key = hash_secret_raw(
-            secret=compute_key_composite(password=passphrase, keyfile=None),
-            salt=salt,
-            time_cost=self.kdf.iterations,
-            memory_cost=self.kdf.memory_kib,
-            parallelism=self.kdf.parallelism,
-            hash_len=32,
-            type=Type.ID,
-            version=0x13,
-        )
+        composite = _composite(passphrase)
+        key = _transform(params, composite)
         kp.password = None
         kp.database_name = "xdrconf secrets"
         kp.database_description = f"Secrets of the xdrconf settings in {self.path.parent}"
@@ -251,19 +276,19 @@ class VaultStore:
         with self._lock:
             if self.exists():
                 raise VaultError(f"The vault {self.path.name} already exists; it was left as it is.")
-            self._kp, self._key = kp, key
+            self._kp, self._key, self._composite = kp, key, composite
             self._entries = {}
             try:
                 self._write()
             except BaseException:
-                self._kp = self._key = None
+                self._kp = self._key = self._composite = None
                 raise
         self._notify()
 
     def lock(self) -> None:
         """Forget the key and the decrypted secrets."""
         with self._lock:
-            self._kp = self._key = None
+            self._kp = self._key = self._composite = None
             self._entries = {}
             self._signature = None
         self._notify()
@@ -324,10 +349,16 @@ class VaultStore:
         from pykeepass.exceptions import CredentialsError
 
         data, signature = self._read_file()
+        key = self._key
         try:
-            kp = PyKeePass(io.BytesIO(data), transformed_key=self._key)
+            try:
+                kp = PyKeePass(io.BytesIO(data), transformed_key=key)
+            except CredentialsError:
+                # KeePassXC draws a new KDF salt when it saves: derive the key for it.
+                key = self._derive(data)
+                kp = PyKeePass(io.BytesIO(data), transformed_key=key)
         except CredentialsError:
-            self._kp = self._key = None
+            self._kp = self._key = self._composite = None
             self._entries = {}
             raise VaultLocked(
                 f"The vault {self.path.name} was changed outside xdrconf and its passphrase is no "
@@ -335,13 +366,26 @@ class VaultStore:
             ) from None
         except Exception as exc:  # noqa: BLE001
             raise self._unreadable(exc) from None
-        self._install(kp, self._key, signature)
+        self._install(kp, key, signature)
+
+    def _derive(self, data: bytes) -> bytes:
+        """The key of the file's KDF parameters from the kept composite key (Argon2: slow)."""
+        from pykeepass import PyKeePass
+        from pykeepass.exceptions import CredentialsError
+
+        if self._composite is None:
+            raise CredentialsError("no composite key")
+        header = PyKeePass(io.BytesIO(data), decrypt=False).kdbx.header.value
+        if header.major_version < 4:
+            raise CredentialsError("KDBX 3")
+        return _transform(header.dynamic_header.kdf_parameters.data.dict, self._composite)
 
     def ensure_open(self) -> None:
         """Unlock (or create) the vault through the unlocker unless it is open already."""
         with self._lock:
             if self._is_open():
-                self._refresh()
+                with contextlib.suppress(VaultLocked):  # changed with another passphrase: ask
+                    self._refresh()
                 if self._is_open():
                     return
             declined = self._declined
