@@ -3,16 +3,15 @@ locked keyring."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
+from support import secret_service
 from xdrconf.core.errors import KeyringUnavailable
 from xdrconf.core.secrets import INLINE_LIMIT, SecretLabel, SecretStore
 from xdrconf.core.workspace import IntegrationEdit, Workspace
@@ -117,34 +116,12 @@ def test_status_of_real_keyring(ws):
 
 @pytest.fixture
 def locked_keyring_env(request):
-    """A second D-Bus session whose gnome-keyring was started without unlocking. Under Xvfb
-    (tests marked xvfb) DISPLAY is kept, so the keyring may put up a password prompt."""
+    """A second D-Bus session whose gnome-keyring stays locked. Under Xvfb (tests marked
+    xvfb) DISPLAY is kept, so the keyring may put up a password prompt."""
     if not shutil.which("dbus-daemon") or not shutil.which("gnome-keyring-daemon"):
         pytest.skip("dbus-daemon and gnome-keyring-daemon are not installed")
-    home = tempfile.mkdtemp(prefix="xdrconf-locked-")
-    keep_display = request.node.get_closest_marker("xvfb") is not None
-    env = {k: v for k, v in os.environ.items() if keep_display or k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(HOME=home, XDG_DATA_HOME=f"{home}/data", XDG_RUNTIME_DIR=f"{home}/run")
-    os.makedirs(f"{home}/run", mode=0o700)
-    out = subprocess.run(
-        ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1", "--nosyslog"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-    ).stdout.split()
-    env["DBUS_SESSION_BUS_ADDRESS"], pid = out[0], int(out[1])
-    subprocess.run(
-        ["gnome-keyring-daemon", "--start", "--components=secrets", "--daemonize"],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=True,
-    )
-    yield env
-    os.kill(pid, 15)
-    shutil.rmtree(home, ignore_errors=True)
+    with secret_service.locked_session(request.node.get_closest_marker("xvfb") is not None) as env:
+        yield env
 
 
 def test_locked_keyring_means_the_vault_and_no_hang(locked_keyring_env, tmp_path):

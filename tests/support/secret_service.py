@@ -65,3 +65,52 @@ def backend():
 
     kr = SecretService.Keyring()
     return kr
+
+
+@contextlib.contextmanager
+def locked_session(keep_display: bool = False):
+    """The environment of a second D-Bus session whose gnome-keyring was started without
+    being unlocked (it stays locked). With keep_display, DISPLAY is kept, so the keyring may
+    put up a password prompt on it."""
+    home = tempfile.mkdtemp(prefix="xdrconf-locked-")
+    env = {k: v for k, v in os.environ.items() if keep_display or k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(HOME=home, XDG_DATA_HOME=f"{home}/data", XDG_RUNTIME_DIR=f"{home}/run")
+    os.makedirs(f"{home}/run", mode=0o700)
+    out = subprocess.run(
+        ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1", "--nosyslog"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout.split()
+    env["DBUS_SESSION_BUS_ADDRESS"], pid = out[0], int(out[1])
+    try:
+        subprocess.run(
+            ["gnome-keyring-daemon", "--start", "--components=secrets", "--daemonize"],
+            capture_output=True,
+            text=True,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            check=True,
+        )
+        yield env
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def entries_of(service: str) -> list[str]:
+    """User names of the Secret Service items filed under a keyring service (the real
+    collection, read through secretstorage)."""
+    import secretstorage
+
+    conn = secretstorage.dbus_init()
+    try:
+        collection = secretstorage.get_default_collection(conn)
+        return [
+            item.get_attributes().get("username", "")
+            for item in collection.search_items({"service": service})
+        ]
+    finally:
+        conn.close()

@@ -112,11 +112,12 @@ def safe_backend(backend: Any) -> tuple[Any | None, str]:
     if type(backend).__module__ == CHAINER:
         refused = []
         for child in getattr(backend, "backends", []):
-            why = unsafe_reason(child)
-            if why is None:
+            if unsafe_reason(child) is None:
                 return child, ""
-            refused.append(_refusal_text(child, why))
-        return None, "no OS keyring was found" + (f"; not used: {', '.join(refused)}" if refused else "")
+            if type(child).__module__ not in ("keyring.backends.fail", "keyring.backends.null"):
+                refused.append(f"{type(child).__module__}.{type(child).__name__}")
+        detail = f"; {', '.join(refused)}: not used, no OS keyring" if refused else ""
+        return None, "no OS keyring was found" + detail
     why = unsafe_reason(backend)
     if why is not None:
         return None, _refusal_text(backend, why)
@@ -275,10 +276,10 @@ class SecretStore:
 
     def refusal_message(self) -> str:
         if self.refusal.startswith("no OS keyring was found"):
-            detail = self.refusal[len("no OS keyring was found") :].lstrip("; ")
+            detail = self.refusal[len("no OS keyring was found") :]
             return (
                 "No OS keyring is available (no Secret Service, Keychain or Credential Manager was "
-                "found)" + (f"; {detail}" if detail else "") + "."
+                f"found{detail})."
             )
         return f"The OS keyring cannot be used for secrets ({self.refusal})."
 
