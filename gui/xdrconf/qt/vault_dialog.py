@@ -212,23 +212,37 @@ class GuiUnlocker(QObject):
                 return
 
     def _on_ask(self, request: tuple[VaultStore, bool, threading.Event]) -> None:
+        """On the GUI thread: open the dialog (no nested event loop); the worker is released
+        when it closes."""
         store, creating, done = request
-        try:
-            if not self._closing.is_set():
-                self._show(store, creating)
-        finally:
+        if self._closing.is_set() or store.unlocked or self.dialog is not None:
             done.set()
-
-    def _show(self, store: VaultStore, creating: bool) -> None:
-        if store.unlocked:
             return
+        dialog = self._dialog(store, creating)
+        dialog.finished.connect(lambda _result: self._closed(dialog, done))
+        dialog.open()
+
+    def _closed(self, dialog: VaultPassphraseDialog, done: threading.Event) -> None:
+        self.dialog = None
+        dialog.deleteLater()
+        done.set()
+        self.asked.emit()
+
+    def _dialog(self, store: VaultStore, creating: bool) -> VaultPassphraseDialog:
         reason = ""
         if creating and self._reason is not None:
             reason = str(self._reason() or "")
         self.dialog = VaultPassphraseDialog(store, creating, self._window, reason)
+        return self.dialog
+
+    def _show(self, store: VaultStore, creating: bool) -> None:
+        """Called on the GUI thread itself (no worker to wait): a modal exec()."""
+        if store.unlocked:
+            return
+        dialog = self._dialog(store, creating)
         try:
-            self.dialog.exec()
+            dialog.exec()
         finally:
-            self.dialog.deleteLater()
             self.dialog = None
+            dialog.deleteLater()
             self.asked.emit()
