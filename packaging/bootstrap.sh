@@ -16,7 +16,7 @@ runtime_pkgs="python3 python3-venv libgl1 libegl1 libfontconfig1 libfreetype6 li
 # Last line: the Samba AD DC test peer (tests/support/samba_dc.py); samba-ad-provision has the
 # files `samba-tool domain provision` needs. The debconf questions of krb5-user come from
 # krb5-config, a Recommends (not installed here); DEBIAN_FRONTEND=noninteractive covers both.
-test_pkgs="openssh-server openssh-client slapd ldap-utils openssl procps
+test_pkgs="openssh-server openssh-client slapd ldap-utils openssl procps keepassxc
   redmine redmine-sqlite ruby-webrick
   samba samba-ad-dc samba-ad-provision krb5-user winbind"
 
@@ -38,8 +38,11 @@ redmine redmine/instances/default/dbconfig-install boolean true
 redmine redmine/instances/default/database-type select sqlite3
 EOF
   fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Another apt or dpkg (e.g. unattended-upgrades on a fresh machine) may hold the lock:
+  # wait for it, up to five minutes, instead of failing at once.
+  local wait=(-o DPkg::Lock::Timeout=300)
+  apt-get "${wait[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 make_venv() {
@@ -81,6 +84,14 @@ case "$mode" in
     # shellcheck disable=SC2086
     need_apt $runtime_pkgs
     make_venv ""
+    # Secrets: the OS keyring when one is running and unlocked (a desktop session's
+    # gnome-keyring or KWallet); otherwise xdrconf keeps them in an encrypted KeePass vault
+    # whose passphrase the user chooses. This script starts no keyring: it would have to
+    # invent or store a passphrase to unlock it.
+    if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] && [ ! -S "${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/bus" ]; then
+      echo "xdrconf: no D-Bus session, so no OS keyring: secrets go into an encrypted KeePass vault" \
+        "(secrets.kdbx in the settings folder); you choose its passphrase when the first secret is stored." >&2
+    fi
     # With a command (e.g. `app tenant list`) it is the command line: no screen needed.
     if [ $# -eq 0 ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
       echo "xdrconf: no display found (DISPLAY is not set); starting on a virtual screen with xvfb-run." >&2
