@@ -85,6 +85,7 @@ def test_vault_opens_in_pykeepass_and_keepassxc_grouped_by_tenant(config_dir):
         )
         conn = kata.add_connection(ws, "Acme", "kata.example.invalid", 443, "rsa2048")
         key_pem = kata.private_key(ws, "Acme", conn["id"])
+        assert key_pem is not None
         assert ws.secrets.describe() == "Vault: secrets.kdbx, unlocked"
         assert ws.app["secret_store"] == "vault"
     assert asked == [True]  # created once, then used unlocked
@@ -132,7 +133,9 @@ def test_no_secret_in_any_other_file(vws, config_dir):
         "Acme", IntegrationEdit("kuma", values={"host": "kuma.example.invalid"}, secrets={"token": secret})
     )
     conn = kata.add_connection(vws, "Acme", "kata.example.invalid", 443, "p256")
-    key_body = "".join(kata.private_key(vws, "Acme", conn["id"]).splitlines()[1:-1])
+    key_pem = kata.private_key(vws, "Acme", conn["id"])
+    assert key_pem is not None
+    key_body = "".join(key_pem.splitlines()[1:-1])
     vws.add_tenant("Child", "Acme")  # copies
     vws.rename_tenant("Child", "Renamed")
     files = [p for p in config_dir.rglob("*") if p.is_file()]

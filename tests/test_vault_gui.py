@@ -9,6 +9,7 @@ import pytest
 from keyring.backends import fail
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton
 
+from support.gui import some
 from support.kuma_peer import GOOD_TOKEN, configure
 from xdrconf.core.vault import KdfParams
 from xdrconf.core.workspace import IntegrationEdit, Workspace
@@ -67,7 +68,7 @@ def vault_window(qtbot, config_dir):
 
 def test_token_stored_through_the_vault_and_checked(vault_window, qtbot, config_dir, kuma, test_ca):
     window, ws = vault_window, vault_window.ws
-    label = window.findChild(QLabel, "keyringLabel")
+    label = some(window.findChild(QLabel, "keyringLabel"))
     qtbot.waitUntil(lambda: label.text() == "Vault: secrets.kdbx, not created yet", timeout=15000)
     assert "No OS keyring is available" in label.toolTip()
 
@@ -127,7 +128,7 @@ def test_locked_vault_asks_once_wrong_passphrase_said_in_the_dialog(qtbot, confi
     window.show()
     window.start()
     try:
-        label = window.findChild(QLabel, "keyringLabel")
+        label = some(window.findChild(QLabel, "keyringLabel"))
         qtbot.waitUntil(lambda: label.text() == "Vault: secrets.kdbx, locked", timeout=15000)
         window.select_tenant(ws.tenant("Acme").id)
         check = window.check_tenant()

@@ -453,9 +453,8 @@ def cmd_config_set(args: argparse.Namespace) -> int:
                     fail("secret_store: one of keyring, vault")
                 store = value
             else:
-                fail(
-                    f"unknown setting '{key}' (timeout, proxy_mode, proxy_url, no_proxy, language, secret_store)"
-                )
+                known = "timeout, proxy_mode, proxy_url, no_proxy, language, secret_store"
+                fail(f"unknown setting '{key}' ({known})")
         if proxy.get("mode") == "manual" and not proxy.get("url"):
             fail("proxy_mode=manual needs proxy_url")
         changes["proxy"] = proxy
