@@ -76,7 +76,7 @@ def test_tree_and_filter(qtbot: QtBot, ws: Workspace) -> None:
 def test_keyring_status_and_folder_in_status_bar(window: MainWindow, qtbot: QtBot, ws: Workspace) -> None:
     qtbot.waitUntil(lambda: window.keyring_status is not None)
     assert window.keyring_status.usable
-    assert window.keyring_label.text().endswith("ready")
+    assert window.keyring_label.text() == "OS keyring: Secret Service"  # the store in words
     assert str(ws.config_dir) in window.folder_label.text()
     assert not window.readonly_label.isVisible()
     assert not window.readonly_banner.isVisible()
@@ -310,7 +310,7 @@ def test_start_gui_shows_the_tree_then_fills_in_after_the_first_paint(
         assert built(window) is False  # deferred until painted
         qtbot.waitUntil(lambda: window.keyring_status is not None, timeout=10000)
         assert built(window) and window.table_model.rowCount() > 0
-        assert window.keyring_label.text().endswith("ready")
+        assert window.keyring_label.text() == "OS keyring: Secret Service"  # the store in words
         assert not window.ws.readonly
         wait_idle(qtbot, window)
     finally:
