@@ -74,9 +74,10 @@ def test_host_forms(ws, acme, host, stored, target):
         ("300.1.1.1", 443, "IP address or host name: '300.1.1.1' is not a valid IPv4 address"),
         ("2001:db8::zz", 443, "IP address or host name: '2001:db8::zz' is not a valid IPv6 address"),
         (
-            "kata.example.com:443",
+            "kata.acme.invalid:443",
             443,
-            "IP address or host name: .*not a valid IPv6 address \\(a port goes in its own field\\)",
+            "IP address or host name: 'kata.acme.invalid:443' includes the port 443: enter only "
+            "kata.acme.invalid here and 443 in the port field",
         ),
         ("kata.example.com", 0, "Port: 0 is out of range; enter 1 to 65535"),
         ("kata.example.com", 65536, "Port: 65536 is out of range"),

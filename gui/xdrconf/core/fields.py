@@ -20,29 +20,22 @@ _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def parse_host(text: str, label: str = "Host") -> str:
-    """A DNS host name, an IPv4 or an IPv6 address (brackets allowed around IPv6)."""
-    value = text.strip()
-    if not value:
-        raise ValidationError(label, "enter a host name or an IP address")
-    if value.startswith("[") and value.endswith("]"):
-        value = value[1:-1]
-        try:
-            return str(ipaddress.IPv6Address(value))
-        except ValueError:
-            raise ValidationError(label, f"'{text.strip()}' is not a valid IPv6 address") from None
+def _parse_address(value: str, text: str, label: str) -> str:
+    """A host name, an IPv4 or an IPv6 address (no brackets, no port) in canonical form."""
     if ":" in value:
         try:
             return str(ipaddress.IPv6Address(value))
         except ValueError:
             raise ValidationError(
-                label, f"'{value}' is not a valid IPv6 address (a port goes in its own field)"
+                label,
+                f"'{text}' is not a valid IPv6 address (write a port after an IPv6 address "
+                "as [2001:db8::5]:7223, or in the port field)",
             ) from None
     if re.fullmatch(r"[0-9.]+", value):
         try:
             return str(ipaddress.IPv4Address(value))
         except ValueError:
-            raise ValidationError(label, f"'{value}' is not a valid IPv4 address") from None
+            raise ValidationError(label, f"'{text}' is not a valid IPv4 address") from None
     host = value.rstrip(".")
     if len(host) > 253:
         raise ValidationError(label, "a host name is at most 253 characters long")
@@ -51,11 +44,73 @@ def parse_host(text: str, label: str = "Host") -> str:
         if not _HOST_LABEL.match(part):
             raise ValidationError(
                 label,
-                f"'{value}' is not a valid host name (letters, digits and hyphens, labels separated by dots)",
+                f"'{text}' is not a valid host name (letters, digits and hyphens, labels separated by dots)",
             )
     if labels[-1].isdigit():
-        raise ValidationError(label, f"'{value}' is not a valid host name or IPv4 address")
+        raise ValidationError(label, f"'{text}' is not a valid host name or IPv4 address")
     return host.lower()
+
+
+def _port_in(port_text: str, text: str, label: str) -> int:
+    if not port_text:
+        raise ValidationError(label, f"'{text}' ends with a colon: remove it, or add the port number")
+    if not port_text.isdigit():
+        raise ValidationError(label, f"'{port_text}' after the colon in '{text}' is not a port number")
+    port = int(port_text)
+    if not 1 <= port <= 65535:
+        raise ValidationError(label, f"the port {port} in '{text}' is out of range; enter 1 to 65535")
+    return port
+
+
+def split_host_port(text: str, label: str = "Host") -> tuple[str, int | None, bool]:
+    """What a person typed or pasted into a host field: a host name or an address, perhaps
+    with a port or as a URL. Returns (canonical host, port or None, whether it was a URL).
+
+    Accepted: ``kuma.example.com``, ``kuma.example.com:7223``, ``10.0.0.5:7223``,
+    ``2001:db8::5``, ``[2001:db8::5]``, ``[::1]:7223``, ``https://kuma.example.com:7223/``
+    (a URL's path is ignored). An IPv6 address without brackets is an address, never an
+    address and a port."""
+    value = text.strip()
+    if not value:
+        raise ValidationError(label, "enter a host name or an IP address")
+    if "://" in value:
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError:
+            raise ValidationError(label, f"the port in '{value}' is not valid") from None
+        if not parts.hostname:
+            raise ValidationError(label, f"'{value}' has no host name")
+        if parts.username or parts.password:
+            raise ValidationError(label, f"'{value}' contains a user name or password; enter the host only")
+        return _parse_address(parts.hostname, value, label), port, True
+    bracketed = re.fullmatch(r"\[([^\]]*)\](?::(.*))?", value)
+    if bracketed:
+        inner, port_text = bracketed.group(1), bracketed.group(2)
+        try:
+            host = str(ipaddress.IPv6Address(inner))
+        except ValueError:
+            raise ValidationError(label, f"'{value}' is not a valid IPv6 address") from None
+        return host, None if port_text is None else _port_in(port_text, value, label), False
+    if value.count(":") == 1:
+        host_text, port_text = value.split(":")
+        return _parse_address(host_text, value, label), _port_in(port_text, value, label), False
+    return _parse_address(value, value, label), None, False
+
+
+def parse_host(text: str, label: str = "Host") -> str:
+    """A DNS host name, an IPv4 or an IPv6 address (brackets allowed around IPv6). Text
+    with a port or a URL is refused with what to enter instead (see split_host_port)."""
+    host, port, url = split_host_port(text, label)
+    value = text.strip()
+    if port is not None:
+        raise ValidationError(
+            label,
+            f"'{value}' includes the port {port}: enter only {host} here and {port} in the port field",
+        )
+    if url:
+        raise ValidationError(label, f"'{value}' is a URL: enter only the host name {host}")
+    return host
 
 
 def host_for_url(host: str) -> str:
