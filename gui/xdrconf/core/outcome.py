@@ -36,6 +36,42 @@ class Category(StrEnum):
         return self.value
 
 
+# What a person reads for each category (the window, the command line's human output); the
+# code itself stays in tooltips and in --json.
+_WORDS = {
+    Category.OK: "OK",
+    Category.INVALID_CONFIG: "Settings not valid",
+    Category.MISSING_SECRET: "Secret missing",
+    Category.KEYRING_UNAVAILABLE: "Secret store unavailable",
+    Category.DNS: "Host name not found",
+    Category.UNREACHABLE: "Unreachable",
+    Category.TIMEOUT: "Timed out",
+    Category.TLS_UNTRUSTED: "Certificate not trusted",
+    Category.TLS_HOSTNAME: "Certificate for another name",
+    Category.TLS_EXPIRED: "Certificate expired",
+    Category.TLS_PIN_MISMATCH: "Certificate differs from the pinned one",
+    Category.CLIENT_CERT_REJECTED: "Client certificate rejected",
+    Category.AUTH_FAILED: "Authentication failed",
+    Category.FORBIDDEN: "Access denied",
+    Category.PENDING_APPROVAL: "Waiting for approval",
+    Category.HOST_KEY_MISMATCH: "Host key differs from the pinned one",
+    Category.RATE_LIMITED: "Too many requests",
+    Category.QUOTA_EXCEEDED: "Quota exceeded",
+    Category.SERVER_ERROR: "Server error",
+    Category.PROTOCOL_ERROR: "Unexpected answer",
+    Category.CANCELLED: "Cancelled",
+}
+
+
+def category_words(category: Category | str) -> str:
+    """The category as words ("auth_failed" -> "Authentication failed"); an unknown code
+    (e.g. from a newer version's stored result) is returned as it is."""
+    try:
+        return _WORDS[Category(category)]
+    except ValueError:
+        return str(category)
+
+
 def now_utc() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
 
