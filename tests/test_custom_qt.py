@@ -1,7 +1,7 @@
 """The custom integration's wizard page (pytest-qt, offscreen): live public-key parsing,
-"Add data"/"Replace" with stored secrets never shown back, the passphrase checked before it
-is accepted, verification off only knowingly, and Check connection against a real sshd
-offering "Pin this key"."""
+secrets entered as on every page (masked, "stored — leave empty to keep", Replace) and never
+shown back, the passphrase checked against the key as it is typed, verification off only
+knowingly, and Check connection against a real sshd offering "Pin this key"."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import os
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWizard
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLineEdit, QWizard
 
 from support import sshd as sshd_support
 from support.gui import accept, as_a, expect_dialog, no_dialog, some
@@ -69,14 +70,14 @@ def test_public_key_is_parsed_live_with_reason_or_fingerprint(qtbot, ws):
     assert page.draft.settings()["host_public_key"] == pair.public_no_comment
 
 
-def test_add_data_stores_in_draft_and_stored_values_are_never_shown(qtbot, ws):
+def test_secrets_are_entered_as_everywhere_and_stored_values_are_never_shown(qtbot, ws):
     ws.add_tenant("Acme")
     ws.update_integration(
         "Acme",
         IntegrationEdit(
             "custom",
             values={
-                "host": "scripts.example.com",
+                "host": "scripts.acme.invalid",
                 "host_public_key": make_key("ed25519").public_line,
                 "auth": "password",
                 "username": "soar",
@@ -85,50 +86,63 @@ def test_add_data_stores_in_draft_and_stored_values_are_never_shown(qtbot, ws):
         ),
     )
     page = make_page(qtbot, ws)
-    assert page.data_button.text() == "Replace"
-    assert "stored in the keyring" in page.data_status.text()
-    dialog = page.open_credentials()
-    assert dialog.password.text() == ""  # never pre-filled
-    dialog.password.setText("New-Secret-2")
-    dialog.save()
+    password = page.password
+    # The same pattern as every other secret: masked, empty, "stored — leave empty to keep".
+    assert password.edit.echoMode() == QLineEdit.EchoMode.Password
+    assert password.edit.text() == "" and not password.edit.isEnabled()
+    assert password.edit.placeholderText() == "stored — leave empty to keep"
+    assert page.isComplete()
+    qtbot.mouseClick(password.replace_button, Qt.MouseButton.LeftButton)
+    assert password.edit.isEnabled() and password.replace_button.text() == "Keep stored"
+    qtbot.keyClicks(password.edit, "New-Secret-2")
     assert page.draft.secrets == {"password": "New-Secret-2"}
     assert "Password: will be replaced" in page.draft.summary()
-    # Switching to SSH key: nothing stored for it yet.
+    # Switching to SSH key: its fields show instead, nothing stored for the key yet.
     page.by_key.setChecked(True)
-    assert page.data_button.text() == "Add data"
+    assert not password.isVisibleTo(page) and page.private_key.isVisibleTo(page)
+    assert page.private_key.status.text() == "not stored yet"
     assert page.draft.settings()["auth"] == "key"
-    for widget in page.findChildren(type(page.host)):
+    assert not page.isComplete()  # a key is required
+    for widget in page.findChildren(QLineEdit):
         assert "Stored-Secret-1" not in widget.text()
 
 
-def test_key_dialog_refuses_wrong_passphrase_then_accepts_the_right_one(qtbot, ws):
+def test_wrong_passphrase_is_refused_under_the_field(qtbot, ws, tmp_path):
     page = make_page(qtbot, ws)
     page.by_key.setChecked(True)
     enc = make_key("ed25519", passphrase="right passphrase")
-    dialog = page.open_credentials()
-    dialog.key_text.setPlainText(enc.public_line)
-    assert "public key" in dialog.key_status.text()
-    dialog.key_text.setPlainText(enc.private_openssh)
-    assert "✓" in dialog.key_status.text()
-    dialog.passphrase.setText("wrong passphrase")
-    dialog.save()
-    qtbot.waitUntil(lambda: "does not decrypt" in dialog.error.text(), timeout=10000)
-    assert dialog.isVisible() and "private_key" not in page.draft.secrets
-    if os.environ.get("XDRCONF_SCREENSHOTS"):
-        dialog.grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "custom_key_dialog.png"))
-    dialog.passphrase.setText("right passphrase")
-    dialog.save()
-    qtbot.waitUntil(lambda: "private_key" in page.draft.secrets, timeout=10000)
+    key, passphrase = page.private_key, page.key_passphrase
+    reasons = page.form.reasons
+    assert reasons["private_key"].text().startswith("OpenSSH or PEM format")  # the hint
+    # A public key pasted by mistake is refused at once.
+    path = tmp_path / "id.pub"
+    path.write_text(enc.public_line)
+    key.pick_file = lambda _title: str(path)
+    qtbot.mouseClick(key.load_button, Qt.MouseButton.LeftButton)
+    assert "public key" in reasons["private_key"].text()
+    path.write_text(enc.private_openssh)
+    qtbot.mouseClick(key.load_button, Qt.MouseButton.LeftButton)
+    assert "lines, hidden" in key.status.text()
+    assert reasons["private_key"].text().startswith("OpenSSH or PEM format")
+    # Encrypted, no passphrase: said under the passphrase once the key was decrypted.
+    qtbot.waitUntil(lambda: "encrypted" in reasons["key_passphrase"].text(), timeout=10000)
+    assert not page.isComplete()
+    qtbot.keyClicks(passphrase.edit, "wrong passphrase")
+    qtbot.waitUntil(lambda: "does not decrypt" in reasons["key_passphrase"].text(), timeout=10000)
+    assert not page.isComplete()
+    passphrase.edit.clear()
+    qtbot.keyClicks(passphrase.edit, "right passphrase")
+    qtbot.waitUntil(lambda: page.key_task is None and not page.key_timer_active(), timeout=10000)
+    assert page.form.external == {} and "key_passphrase" not in page.form.problems()
     assert page.draft.secrets["key_passphrase"] == "right passphrase"
-    assert page.data_button.text() == "Replace"
-    assert "with its passphrase" in page.data_status.text()
+    assert page.draft.secrets["private_key"] == enc.private_openssh
 
 
 def test_verification_off_needs_acknowledgement(qtbot, ws):
     page = make_page(qtbot, ws)
-    page.host.setText("scripts.example.com")
-    page.username.setText("soar")
-    page._credentials_saved({"password": "pw-123456"})
+    qtbot.keyClicks(page.host, "scripts.acme.invalid")
+    qtbot.keyClicks(page.username, "soar")
+    qtbot.keyClicks(page.password.edit, "pw-123456")
     page.verify.setChecked(False)
     assert page.unverified_warning.isVisibleTo(page)
     assert not page.validatePage()
@@ -149,7 +163,7 @@ def test_check_with_verification_off_offers_pin_then_verifies(qtbot, ws, tmp_pat
         page.ports.setText(str(server.port))
         page.by_key.setChecked(True)
         page.username.setText(getpass.getuser())
-        page._credentials_saved({"private_key": client.private_openssh, "key_passphrase": None})
+        page.private_key.set_value(client.private_openssh)
         page.verify.setChecked(False)
         assert not page.pin_button.isVisibleTo(page)
         assert not page.check_box.button.isEnabled()  # not before the user says so knowingly
@@ -204,15 +218,15 @@ def test_through_the_tenant_wizard_to_the_keyring(qtbot, ws):
     assert isinstance(page, CustomIntegrationPage)
     host_key = make_key("ecdsa")
     page.public_key.setPlainText(host_key.public_line)
-    page.host.setText("scripts.example.com")
+    qtbot.keyClicks(page.host, "scripts.acme.invalid")
     page.ports.setText("22, 2222")
-    page.username.setText("soar")
+    qtbot.keyClicks(page.username, "soar")
     page.by_key.setChecked(True)
-    dialog = page.open_credentials()
     client = make_key("rsa")
-    dialog.key_text.setPlainText(client.private_openssh)
-    dialog.save()
-    qtbot.waitUntil(lambda: "private_key" in page.draft.secrets, timeout=10000)
+    QGuiApplication.clipboard().setText(client.private_openssh)
+    qtbot.mouseClick(page.private_key.paste_button, Qt.MouseButton.LeftButton)
+    assert page.draft.secrets["private_key"] == client.private_openssh
+    qtbot.waitUntil(lambda: page.key_task is None, timeout=10000)
     assert page.validatePage()
     wizard.next()
     closing = as_a(IntegrationClosingPage, wizard.currentPage())

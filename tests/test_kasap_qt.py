@@ -29,6 +29,10 @@ def wizard_ctx(ws, tenant="Acme"):
     )
 
 
+def type_token(qtbot, page, value):
+    qtbot.keyClicks(page.form.editors["token"].edit, value)
+
+
 def test_page_new_token_sets_today_and_saves(qtbot, ws, test_ca):
     ctx = wizard_ctx(ws)
     pages = some(wizard_pages(ctx))
@@ -42,10 +46,8 @@ def test_page_new_token_sets_today_and_saves(qtbot, ws, test_ca):
         "POST /openapi/v1/report",
         "PATCH /openapi/v1/user/:userid",
     ]
-    page.url.setText("https://kasap.example.com/openapi/v1")
-    dialog = page.token.open_dialog()
-    dialog.field.setText(GOOD_TOKEN)
-    dialog.ok.click()
+    qtbot.keyClicks(page.url.edit, "https://kasap.acme.invalid/openapi/v1")
+    type_token(qtbot, page, GOOD_TOKEN)
     today = _dt.date.today()
     assert page.issued_text() == today.isoformat()
     assert "expires on" in page.expiry.text() and "in 36" in page.expiry.text()
@@ -55,7 +57,7 @@ def test_page_new_token_sets_today_and_saves(qtbot, ws, test_ca):
     assert page.validatePage() and pages[1].isComplete()
     ws.update_integrations(ctx.tenant_id, [ctx.draft.edit()])
     s = ws.tenant("Acme").integrations["kasap"].settings
-    assert s["url"] == "https://kasap.example.com"
+    assert s["url"] == "https://kasap.acme.invalid"
     assert s["token_issued"] == today.isoformat()
     assert s["rights_confirmed"] == ["groups", "report", "user"]
     assert s["tls_ca"].startswith("-----BEGIN CERTIFICATE-----")
@@ -65,23 +67,28 @@ def test_user_date_wins_over_today(qtbot, ws):
     ctx = wizard_ctx(ws)
     page = KasapPage(ctx)
     qtbot.addWidget(page)
-    page.url.setText("https://kasap.example.com")
+    qtbot.keyClicks(page.url.edit, "https://kasap.acme.invalid")
     page.issued.setDate(QDate(2026, 1, 10))
-    dialog = page.token.open_dialog()
-    dialog.field.setText("t")
-    dialog.ok.click()
+    type_token(qtbot, page, "t")
     assert page.issued_text() == "2026-01-10"
     assert page.validatePage()
     ws.update_integrations(ctx.tenant_id, [ctx.draft.edit()])
     assert ws.tenant("Acme").integrations["kasap"].settings["token_issued"] == "2026-01-10"
 
 
-def test_bad_url_refused(qtbot, ws):
+def test_bad_url_refused_as_you_type(qtbot, ws):
     page = KasapPage(wizard_ctx(ws))
     qtbot.addWidget(page)
-    page.url.setText("kasap.example.com")
-    assert not page.validatePage()
-    assert page.error.text().startswith("OpenAPI URL:")
+    type_token(qtbot, page, "t")
+    reason = page.form.reasons["url"]
+    assert reason.text().startswith("The OpenAPI URL shown in KASAP")  # the hint, not "is required"
+    qtbot.keyClicks(page.url.edit, "kasap.acme.invalid")
+    assert reason.text() == "must start with https://"  # at once, not after Next
+    assert not page.isComplete() and not page.validatePage()
+    page.url.edit.clear()
+    assert reason.text() == "enter a URL"
+    qtbot.keyClicks(page.url.edit, "https://kasap.acme.invalid")
+    assert page.isComplete() and reason.text().startswith("The OpenAPI URL shown in KASAP")
 
 
 def test_expiry_colours_follow_the_flags():
@@ -126,4 +133,4 @@ def test_panel_lists_groups(qtbot, ws, kasap, test_ca):
     kasap.route.token = "rotated"
     widget.button.click()
     qtbot.waitUntil(lambda: widget.task is None, timeout=10000)
-    assert "auth_failed" in widget.groups.text()
+    assert "Authentication failed" in widget.groups.text()

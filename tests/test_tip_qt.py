@@ -4,7 +4,7 @@ the lookup runs in a worker against a real portal-like HTTPS peer."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QCheckBox, QLabel
+from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit
 
 from support.gui import some
 from support.https_peer import HttpsPeer
@@ -25,10 +25,10 @@ def wizard_ctx(ws, tenant="Root"):
 
 
 def add_token(qtbot, page, value):
-    dialog = page.token.open_dialog()
-    assert not dialog.ok.isEnabled()
-    dialog.field.setText(value)
-    dialog.ok.click()
+    token = page.token.editors["token"]
+    if token.replace_button.isVisible():
+        token.replace_button.click()
+    qtbot.keyClicks(token.edit, value)
 
 
 def test_root_page_writes_draft_and_saves(qtbot, ws):
@@ -37,13 +37,18 @@ def test_root_page_writes_draft_and_saves(qtbot, ws):
     for p in pages:
         qtbot.addWidget(p)
     page = pages[0]
+    page.show()
     assert isinstance(page, TipServicePage) and page.proxy is not None
     assert page.ttl_number.text() == "7" and page.ttl_unit.currentData() == "d"
     assert page.radios["general"].isChecked()
     notice = some(page.findChild(QLabel, "quotaNotice"))
     assert "quota" in notice.text()
     assert "no quota" in " ".join(lbl.text() for lbl in page.findChildren(QLabel))
-    assert page.token.button.text() == "Add token…"
+    # The token is entered as on every page: masked, never pre-filled; required to go on.
+    token = page.token.editors["token"]
+    assert token.edit.echoMode() == QLineEdit.EchoMode.Password and token.edit.text() == ""
+    assert token.edit.placeholderText() == "not stored yet" and not token.replace_button.isVisible()
+    assert not page.isComplete()
 
     page.radios["premium"].setChecked(True)
     assert not page.radios["general"].isChecked()  # exactly one service
@@ -51,9 +56,7 @@ def test_root_page_writes_draft_and_saves(qtbot, ws):
     page.ttl_unit.setCurrentIndex(1)
     some(page.proxy).setChecked(True)
     add_token(qtbot, page, GOOD_TOKEN)
-    assert "will be stored" in page.token.status.text()
-    assert page.token.button.text() == "Replace token…"
-    assert page.validatePage()
+    assert page.isComplete() and page.validatePage()
     assert pages[1].isComplete()
     edit = ctx.draft.edit()
     assert edit.values["access"] == "premium" and edit.values["cache_ttl"] == "12h"
@@ -65,30 +68,51 @@ def test_root_page_writes_draft_and_saves(qtbot, ws):
 
     again = TipServicePage(wizard_ctx(ws))
     qtbot.addWidget(again)
+    again.show()
     assert again.radios["premium"].isChecked() and again.ttl_number.text() == "12"
-    assert again.token.status.text() == "Token: stored in the OS keyring."
-    assert again.token.button.text() == "Replace token…"
+    stored = again.token.editors["token"]
+    assert stored.edit.text() == "" and not stored.edit.isEnabled()
+    assert stored.edit.placeholderText() == "stored — leave empty to keep"
+    assert stored.replace_button.isVisible() and again.isComplete()
 
 
 def test_untouched_proxy_is_no_change(qtbot, ws):
     page = TipServicePage(wizard_ctx(ws))
     qtbot.addWidget(page)
-    some(page.proxy).setChecked(True)
-    assert page.validatePage() and some(page.ctx.draft).values["proxy"] is True
-    some(page.proxy).setChecked(False)
-    assert page.validatePage() and "proxy" not in some(page.ctx.draft).values
-    assert not any("Proxy" in line for line in some(page.ctx.draft).summary())
+    add_token(qtbot, page, GOOD_TOKEN)
+    page.proxy.setChecked(True)
+    assert page.validatePage() and page.ctx.draft.values["proxy"] is True
+    page.proxy.setChecked(False)
+    assert page.validatePage() and "proxy" not in page.ctx.draft.values
+    assert not any("Proxy" in line for line in page.ctx.draft.summary())
 
 
-def test_bad_ttl_is_refused_on_the_page(qtbot, ws):
+def test_bad_ttl_is_refused_as_you_type(qtbot, ws):
     page = TipServicePage(wizard_ctx(ws))
     qtbot.addWidget(page)
-    page.ttl_number.setText("1.5")
-    assert not page.validatePage()
-    assert page.error.text().startswith("Cache TTL:")
-    page.ttl_number.setText("")  # unlimited
-    assert page.validatePage()
-    assert some(some(page.ctx.draft).edit()).values["cache_ttl"] is None
+    add_token(qtbot, page, GOOD_TOKEN)
+    assert page.isComplete()
+    reason = page.ttl_reason
+    assert reason.text().startswith("How long lookup results are kept")  # the hint
+    page.ttl_number.selectAll()
+    qtbot.keyClicks(page.ttl_number, "abc")
+    # Refused at once, quoting exactly what was typed (not 'abcd' with the unit).
+    assert reason.text() == (
+        "'abc' is not a whole number of days; leave it empty to keep results without limit"
+    )
+    assert not page.isComplete() and not page.validatePage()
+    page.ttl_number.clear()
+    qtbot.keyClicks(page.ttl_number, "1.5")
+    assert reason.text().startswith("'1.5' is not a whole number of days")
+    page.ttl_unit.setCurrentIndex(1)
+    assert reason.text().startswith("'1.5' is not a whole number of hours")
+    page.ttl_number.clear()
+    qtbot.keyClicks(page.ttl_number, "0")
+    assert reason.text().startswith("must be at least 1h")
+    page.ttl_number.clear()  # unlimited
+    assert page.isComplete() and page.validatePage()
+    assert reason.text().startswith("How long lookup results are kept")
+    assert page.ctx.draft.edit().values["cache_ttl"] is None
 
 
 def test_child_page_has_no_proxy_toggle(qtbot, ws):
@@ -97,9 +121,11 @@ def test_child_page_has_no_proxy_toggle(qtbot, ws):
     page = TipServicePage(wizard_ctx(ws, "Acme"))
     qtbot.addWidget(page)
     assert page.proxy is None and page.findChild(QCheckBox, "proxy") is None
-    assert "on, as set for the Root tenant" in some(page.findChild(QLabel, "proxyNote")).text()
+    assert "on, as set for the Root tenant" in page.findChild(QLabel, "proxyNote").text()
+    assert not page.validatePage()  # no token yet
+    add_token(qtbot, page, GOOD_TOKEN)
     assert page.validatePage()
-    assert "proxy" not in some(page.ctx.draft).values and some(page.ctx.draft).edit() is None
+    assert "proxy" not in page.ctx.draft.values and page.ctx.draft.edit().values == {}
 
 
 @pytest.fixture
@@ -161,5 +187,5 @@ def test_lookup_panel_shows_failure(qtbot, ws, portal, test_ca):
     portal.route.mode = "quota"
     widget = lookup_panel(qtbot, ws, portal, test_ca)
     run_lookup(qtbot, widget, "example.com")
-    assert "quota_exceeded" in widget.verdict.text()
+    assert "Quota exceeded" in widget.verdict.text()
     assert "quota" in widget.note.text()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 MAX_PEM_FILE = 1_000_000
 REASON_STYLE = "color:#b00020"
 HELP_STYLE = "color:#666"
+MIN_WIZARD_SIZE = (680, 540)  # every page stays usable down to this size
 
 
 def read_text_file(path: str, label: str) -> str:
@@ -200,18 +201,21 @@ class PemEditor(FieldEditor):
         self.text.setPlainText("" if value is None else str(value))
 
 
+STORED_PLACEHOLDER = "stored — leave empty to keep"
+
+
 class SecretEditor(FieldEditor):
-    """Masked, never pre-filled. With a stored secret the field stays empty ("stored —
-    leave empty to keep") until Replace; an empty field keeps the stored secret."""
+    """The one way to enter a secret: a masked field, never pre-filled. With a stored
+    secret it stays empty and disabled ("stored — leave empty to keep") until Replace;
+    an empty field keeps the stored secret."""
 
     def __init__(self, f: Field, stored: bool, parent: QWidget | None = None) -> None:
         super().__init__(f, parent)
         self.stored = stored
         self.edit = QLineEdit(self)
+        self.edit.setObjectName(f"secret_{f.name}")
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.edit.setPlaceholderText(
-            "stored — leave empty to keep" if stored else (f.placeholder or "not stored yet")
-        )
+        self.edit.setPlaceholderText(STORED_PLACEHOLDER if stored else (f.placeholder or "not stored yet"))
         self.edit.textChanged.connect(lambda _: self.changed.emit())
         self.lay.addWidget(self.edit, 1)
         self.replace_button = QPushButton("Replace", self)
@@ -240,22 +244,40 @@ class SecretEditor(FieldEditor):
 
 
 class SecretTextEditor(FieldEditor):
-    """A multi-line secret (a private key): loaded from a file or pasted, never shown."""
+    """A multi-line secret (a private key), entered the way SecretEditor enters a line:
+    loaded from a file or pasted, never shown; with a stored one, "stored — leave empty
+    to keep" until Replace."""
 
     def __init__(self, f: Field, stored: bool, parent: QWidget | None = None) -> None:
         super().__init__(f, parent)
         self.stored = stored
         self._value = ""
         self.status = QLabel(self)
+        self.status.setObjectName(f"secret_{f.name}")
+        self.status.setStyleSheet(HELP_STYLE)
         self.lay.addWidget(self.status, 1)
         self.load_button = QPushButton("Load from file…", self)
         self.load_button.clicked.connect(self.load)
         self.paste_button = QPushButton("Paste", self)
         self.paste_button.clicked.connect(self.paste)
-        self.clear_button = QPushButton("Keep stored" if stored else "Clear", self)
+        self.clear_button = QPushButton("Clear", self)
         self.clear_button.clicked.connect(lambda: self.set_value(""))
-        for b in (self.load_button, self.paste_button, self.clear_button):
+        self.replace_button = QPushButton("Replace", self)
+        self.replace_button.setObjectName("replaceButton")
+        self.replace_button.setCheckable(True)
+        self.replace_button.toggled.connect(self._replace)
+        self.replace_button.setVisible(stored)
+        for b in (self.load_button, self.paste_button, self.clear_button, self.replace_button):
             self.lay.addWidget(b)
+        self._replace(False)
+
+    def _replace(self, on: bool) -> None:
+        entering = on or not self.stored
+        for b in (self.load_button, self.paste_button, self.clear_button):
+            b.setEnabled(entering)
+        self.replace_button.setText("Keep stored" if on else "Replace")
+        if not entering:
+            self.set_value("")
         self._show()
 
     def _show(self) -> None:
@@ -263,7 +285,7 @@ class SecretTextEditor(FieldEditor):
             lines = self._value.strip().count("\n") + 1
             self.status.setText(f"new value entered ({lines} lines, hidden)")
         else:
-            self.status.setText("stored — leave as is to keep" if self.stored else "not stored yet")
+            self.status.setText(STORED_PLACEHOLDER if self.stored else "not stored yet")
 
     def load(self) -> None:
         path = self.pick_file(f"Load {self.field.label}")
@@ -287,6 +309,61 @@ class SecretTextEditor(FieldEditor):
         self.changed.emit()
 
 
+class HostPasteSplitter(QObject):
+    """A host field that takes what people paste: 'kuma.example.com:7223', '[::1]:7223' or
+    'https://kuma.example.com:7223/' leave the host in the field and the port in the port
+    field (set_port). Done when text is pasted or the field is left, not while a port is
+    being typed by hand; an IPv6 address without brackets stays an address."""
+
+    def __init__(self, edit: QLineEdit, set_port: Callable[[int], None] | None) -> None:
+        super().__init__(edit)
+        self.edit = edit
+        self.set_port = set_port
+        self._last = edit.text()
+        edit.textEdited.connect(self._edited)
+        edit.editingFinished.connect(self.split)
+
+    @staticmethod
+    def _typed(before: str, after: str) -> bool:
+        """One character typed, or characters deleted (not a paste)."""
+        if len(after) == len(before) + 1:
+            return any(after[:i] + after[i + 1 :] == before for i in range(len(after)))
+        if len(after) < len(before):
+            cut = len(before) - len(after)
+            return any(before[:i] + before[i + cut :] == after for i in range(len(after) + 1))
+        return False
+
+    def _edited(self, text: str) -> None:
+        typed = self._typed(self._last, text)
+        self._last = text
+        if not typed:
+            self.split()
+
+    def split(self) -> None:
+        from ..core.fields import split_host_port
+
+        text = self.edit.text()
+        try:
+            host, port, url = split_host_port(text)
+        except ValidationError:
+            return  # the field's message says what is wrong
+        if port is not None:
+            if self.set_port is None:
+                return  # the field's message says what to change
+            self.set_port(port)
+        elif not url:
+            return
+        self._last = host
+        self.edit.setText(host)
+
+
+def ca_hint(spec_title: str) -> str:
+    return (
+        f"PEM certificate of the CA that issued the TLS certificate of {spec_title}. "
+        "Leave empty to use the system's trusted CAs."
+    )
+
+
 def make_editor(f: Field, draft: IntegrationDraft) -> FieldEditor:
     if f.kind == "secret":
         return SecretEditor(f, draft.has_stored_secret(f.name))
@@ -303,30 +380,57 @@ def make_editor(f: Field, draft: IntegrationDraft) -> FieldEditor:
     return LineEditor(f)
 
 
-# ---- pages -------------------------------------------------------------------------------------
-class SpecFormPage(QWizardPage):
-    """A form page generated from one core Page of an integration's spec."""
+# ---- forms and pages ---------------------------------------------------------------------------
+def show_reason(reason: QLabel, problem: str, *, judged: bool) -> None:
+    """Under a field: its hint (the label's "help" property) until there is something to
+    judge (the user typed, or the field holds a value), then why the value is refused."""
+    if problem and judged:
+        reason.setText(problem)
+        reason.setStyleSheet(REASON_STYLE)
+    else:
+        reason.setText(str(reason.property("help") or ""))
+        reason.setStyleSheet(HELP_STYLE)
 
-    def __init__(self, ctx: IntegrationUiContext, page: Page, parent: QWidget | None = None) -> None:
+
+class FieldsForm(QWidget):
+    """Some fields of an integration's spec in a grid: label, editor, and under the editor
+    the field's hint or what is wrong with its value. Validated as the user types; what is
+    typed goes into the draft at once. A host field splits a pasted 'host:port' or URL into
+    the form's port field."""
+
+    validity_changed = Signal()
+    edited = Signal(str)  # the name of a field the user changed
+
+    def __init__(
+        self,
+        ctx: IntegrationUiContext,
+        names: tuple[str | tuple[str, QWidget], ...],
+        parent: QWidget | None = None,
+    ) -> None:
+        """names: the fields, in order; a (label, widget) pair puts a widget of the page's
+        own between them (e.g. radio buttons), aligned with the fields."""
         super().__init__(parent)
         assert ctx.draft is not None
         self.ctx = ctx
         self.draft = ctx.draft
-        self.core_page = page
-        self.setTitle(page.title)
-        self.setSubTitle(page.subtitle)
         self.editors: dict[str, FieldEditor] = {}
         self.reasons: dict[str, QLabel] = {}
-        self._labels: dict[str, QLabel] = {}
+        self.labels: dict[str, QLabel] = {}
         self._problems: dict[str, str] = {}
-        outer = QVBoxLayout(self)
-        self.form = QGridLayout()
-        self.form.setColumnStretch(1, 1)
-        self.form.setHorizontalSpacing(12)
-        self.form.setVerticalSpacing(2)
+        self._touched: set[str] = set()
+        # Problems found outside the field's own parser (e.g. in a worker): name -> problem.
+        self.external: dict[str, str] = {}
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setColumnStretch(1, 1)
+        self.grid.setHorizontalSpacing(12)
+        self.grid.setVerticalSpacing(2)
         tenant_is_root = ctx.tenant.is_root
-        row = 0
-        for name in page.fields:
+        self.rows = 0
+        for name in names:
+            if isinstance(name, tuple):
+                self.add_widget(name[1], name[0])
+                continue
             f = ctx.spec.field(name)
             editor = make_editor(f, self.draft)
             label = QLabel(f.label + (" *" if f.required else "") + ":", self)
@@ -338,32 +442,61 @@ class SpecFormPage(QWizardPage):
             reason.setObjectName(f"reason_{name}")
             reason.setWordWrap(True)
             reason.setTextFormat(Qt.TextFormat.PlainText)
-            editor.setToolTip(f.help)
+            hint = ca_hint(ctx.spec.title) if name == "tls_ca" else f.help
+            editor.setToolTip(hint)
             if not f.secret:
                 editor.set_value(self.draft.values.get(name, self.draft.stored_text(name)))
             if name in ctx.spec.root_only and not tenant_is_root:
                 editor.setEnabled(False)
-                f_help = "Set for the Root tenant only."
-                reason.setProperty("help", f_help)
+                reason.setProperty("help", "Set for the Root tenant only.")
             else:
-                reason.setProperty("help", f.help)
+                reason.setProperty("help", hint)
                 editor.changed.connect(lambda name=name: self._changed(name))
-            self.form.addWidget(label, row, 0)
-            self.form.addWidget(editor, row, 1)
-            self.form.addWidget(reason, row + 1, 1)
-            self.form.setRowMinimumHeight(row + 2, 8)
-            row += 3
+            reason.setContentsMargins(0, 0, 0, 8)  # the space before the next field
+            row = self.rows
+            self.grid.addWidget(label, row, 0)
+            self.grid.addWidget(editor, row, 1)
+            self.grid.addWidget(reason, row + 1, 1)
+            self.rows += 2
             self.editors[name] = editor
             self.reasons[name] = reason
-            self._labels[name] = label
-        if "tls_pin_sha256" in page.fields:
-            self.fetch_box = FetchCertificateBox(ctx, self.editors["tls_pin_sha256"], self)
-            self.form.addWidget(self.fetch_box, row, 1)
-        outer.addLayout(self.form)
-        outer.addStretch(1)
-        for name in self.editors:
-            self._store(name)
-        self._revalidate()
+            self.labels[name] = label
+        self._split_pasted_hosts()
+        for name, editor in self.editors.items():
+            # Into the draft only what differs from the saved settings (e.g. a choice's
+            # first item for a field not set yet); the rest when the user edits it.
+            if not editor.field.secret and str(editor.value()) != self.draft.stored_text(name):
+                self._store(name)
+        self.revalidate()
+
+    def _split_pasted_hosts(self) -> None:
+        ports = [
+            e
+            for e in self.editors.values()
+            if e.field.kind in ("port", "ports") and isinstance(e, LineEditor)
+        ]
+        set_port: Callable[[int], None] | None = None
+        if ports:
+            port_edit = ports[0].edit
+
+            def set_port(port: int) -> None:
+                port_edit.setText(str(port))
+
+        for editor in self.editors.values():
+            if editor.field.kind == "host" and isinstance(editor, LineEditor):
+                HostPasteSplitter(editor.edit, set_port)
+
+    def add_widget(self, widget: QWidget | QHBoxLayout, label: str = "") -> None:
+        """A widget (or a row of them) under the fields, in the editors' column."""
+        if label:
+            text = QLabel(label, self)
+            text.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.grid.addWidget(text, self.rows, 0)
+        if isinstance(widget, QWidget):
+            self.grid.addWidget(widget, self.rows, 1)
+        else:
+            self.grid.addLayout(widget, self.rows, 1)
+        self.rows += 1
 
     def _store(self, name: str) -> None:
         f = self.ctx.spec.field(name)
@@ -376,8 +509,10 @@ class SpecFormPage(QWizardPage):
             self.draft.set_value(name, value)
 
     def _changed(self, name: str) -> None:
+        self._touched.add(name)
         self._store(name)
-        self._revalidate()
+        self.revalidate()
+        self.edited.emit(name)
 
     def _current_values(self) -> dict[str, Any]:
         values = dict(self.draft.stored.settings)
@@ -390,50 +525,70 @@ class SpecFormPage(QWizardPage):
         """Field name -> why its value is not acceptable (visible fields only)."""
         return dict(self._problems)
 
-    def _revalidate(self) -> None:
+    def problem_of(self, editor: FieldEditor) -> str:
+        f, name = editor.field, editor.field.name
+        if self.external.get(name):
+            return self.external[name]
+        raw = editor.value()
+        if f.secret and not raw:
+            return "is required" if f.required and not self.draft.has_stored_secret(name) else ""
+        try:
+            f.parse(raw)
+        except ValidationError as exc:
+            return exc.problem
+        return ""
+
+    def revalidate(self) -> None:
         values = self._current_values()
         problems: dict[str, str] = {}
         for name, editor in self.editors.items():
             f = editor.field
             visible = f.visible(values)
-            for w in (editor, self._labels[name], self.reasons[name]):
+            for w in (editor, self.labels[name], self.reasons[name]):
                 w.setVisible(visible)
             if not visible or (not editor.isEnabled() and not f.secret):
                 continue
-            problem = ""
-            raw = editor.value()
-            if f.secret:
-                if not raw:
-                    if f.required and not self.draft.has_stored_secret(name):
-                        problem = "is required"
-                else:
-                    try:
-                        f.parse(raw)
-                    except ValidationError as exc:
-                        problem = exc.problem
-            else:
-                try:
-                    f.parse(raw)
-                except ValidationError as exc:
-                    problem = exc.problem
+            problem = self.problem_of(editor)
             if problem:
                 problems[name] = problem
-            reason = self.reasons[name]
-            if problem:
-                reason.setText(problem)
-                reason.setStyleSheet(REASON_STYLE)
-            else:
-                reason.setText(str(reason.property("help") or ""))
-                reason.setStyleSheet(HELP_STYLE)
+            raw = editor.value()
+            judged = name in self._touched or (raw not in ("", None, False) and not f.secret)
+            show_reason(self.reasons[name], problem, judged=judged)
         self._problems = problems
-        self.completeChanged.emit()
+        self.validity_changed.emit()
+
+
+class SpecFormPage(QWizardPage):
+    """A form page generated from one core Page of an integration's spec."""
+
+    def __init__(self, ctx: IntegrationUiContext, page: Page, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        assert ctx.draft is not None
+        self.ctx = ctx
+        self.draft = ctx.draft
+        self.core_page = page
+        self.setTitle(page.title)
+        self.setSubTitle(page.subtitle)
+        outer = QVBoxLayout(self)
+        self.form = FieldsForm(ctx, page.fields, self)
+        self.editors = self.form.editors
+        self.reasons = self.form.reasons
+        if "tls_pin_sha256" in page.fields:
+            self.fetch_box = FetchCertificateBox(ctx, self.editors["tls_pin_sha256"], self)
+            self.form.add_widget(self.fetch_box)
+        outer.addWidget(self.form)
+        outer.addStretch(1)
+        self.form.validity_changed.connect(self.completeChanged.emit)
+
+    def problems(self) -> dict[str, str]:
+        return self.form.problems()
 
     def isComplete(self) -> bool:
-        return not self._problems
+        return not self.form.problems()
 
     def validatePage(self) -> bool:
         # QWizard.next() called from code does not look at isComplete(): refuse here too.
-        return not self._problems
+        return not self.form.problems()
 
 
 class FetchCertificateBox(QWidget):
@@ -454,11 +609,17 @@ class FetchCertificateBox(QWidget):
         self.button = QPushButton("Fetch certificate", self)
         self.button.setObjectName("fetchButton")
         self.button.clicked.connect(self.fetch)
+        # Which server, when the settings name several (KATA: one per connection).
+        self.target_combo = QComboBox(self)
+        self.target_combo.setObjectName("certTarget")
+        self.target_combo.setToolTip("The server whose certificate to read")
+        self.target_combo.setVisible(False)
         self.pin_button = QPushButton("Pin this certificate", self)
         self.pin_button.setObjectName("pinButton")
         self.pin_button.clicked.connect(self.pin)
         self.pin_button.setEnabled(False)
         row.addWidget(self.button)
+        row.addWidget(self.target_combo)
         row.addWidget(self.pin_button)
         row.addStretch(1)
         lay.addLayout(row)
@@ -469,27 +630,60 @@ class FetchCertificateBox(QWidget):
         self.label.setStyleSheet(HELP_STYLE)
         lay.addWidget(self.label)
 
-    def _where(self) -> tuple[str, int]:
+    def targets(self) -> list[tuple[str, int]]:
+        """The servers the settings entered so far name: the spec's cert_target, host and
+        port, the host of a URL, or every connection of a list of connections (KATA)."""
+        from ..core.fields import url_host_port
+
         assert self.ctx.draft is not None
-        settings = self.ctx.draft.settings()
+        try:
+            settings = self.ctx.draft.settings()
+        except XdrconfError:
+            return []
         if self.ctx.spec.cert_target is not None:
             found = self.ctx.spec.cert_target(settings)
-            if found is None:
-                raise ValidationError("Address", "enter the server's address on the earlier page first")
-            return found
-        host, port = settings.get("host"), settings.get("port")
-        if not host and settings.get("url"):
-            from urllib.parse import urlsplit
+            return [found] if found is not None else []
+        if settings.get("host") and settings.get("port"):
+            return [(str(settings["host"]), int(settings["port"]))]
+        if settings.get("url"):
+            found = url_host_port(str(settings["url"]))
+            return [found] if found is not None else []
+        out: list[tuple[str, int]] = []
+        for value in settings.values():
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict) and item.get("host") and item.get("port"):
+                        out.append((str(item["host"]), int(item["port"])))
+        return out
 
-            parts = urlsplit(settings["url"])
-            host, port = parts.hostname, parts.port or 443
-        if not host or not port:
-            raise ValidationError("Host", "enter the host and port on the earlier page first")
+    def update_targets(self) -> None:
+        from ..core.fields import host_port
+
+        chosen = self.target_combo.currentData()
+        found = self.targets()
+        self.target_combo.clear()
+        for host, port in found:
+            self.target_combo.addItem(host_port(host, port), (host, port))
+        if chosen in found:
+            self.target_combo.setCurrentIndex(found.index(chosen))
+        self.target_combo.setVisible(len(found) > 1)
+
+    def showEvent(self, event: Any) -> None:
+        self.update_targets()
+        super().showEvent(event)
+
+    def _where(self) -> tuple[str, int]:
+        self.update_targets()
+        chosen = self.target_combo.currentData()
+        if chosen is None:
+            raise ValidationError("Address", "enter the server's address on the earlier page first")
+        host, port = chosen
         return str(host), int(port)
 
     def fetch(self) -> None:
         from ..core.fields import host_port
         from ..core.net import NetConfig, classify_exception, fetch_certificate
+        from ..core.outcome import category_words
 
         try:
             host, port = self._where()
@@ -506,7 +700,7 @@ class FetchCertificateBox(QWidget):
             self.button.setEnabled(True)
             try:
                 category, message = classify_exception(exc, target, timeout)
-                self._say(f"{category.value}: {message}", error=True)
+                self._say(f"{category_words(category)}: {message}", error=True)
             except Exception:  # noqa: BLE001
                 self._say(error_text(exc), error=True)
 
@@ -561,6 +755,8 @@ class IntegrationClosingPage(QWizardPage):
         # A first set-up is turned on by default; otherwise it stays as it was.
         self.toggle.setChecked(saved.enabled if saved is not None and saved.configured else True)
         self.toggle.toggled.connect(self._toggled)
+        self.toggled_by_user = False  # a change of its own, asked about on Cancel
+        self.toggle.clicked.connect(lambda: setattr(self, "toggled_by_user", True))
         lay.addWidget(self.toggle)
         self.reason = QLabel(self)
         self.reason.setObjectName("closingReason")
@@ -734,7 +930,9 @@ class TenantWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, False)
+        self.setMinimumSize(MIN_WIZARD_SIZE[0], MIN_WIZARD_SIZE[1])
         self.resize(760, 600)
+        self.discard_box: Any = None
         self.opening = OpeningPage(self)
         self.summary = SummaryPage(self)
         self.setPage(self.OPENING, self.opening)
@@ -844,7 +1042,51 @@ class TenantWizard(QWizard):
         ):
             self.button(which).setEnabled(on)
 
+    def unsaved_changes(self) -> list[str]:
+        """Titles of the chosen integrations with something typed that Cancel would drop."""
+        out = []
+        for kind in self.chosen():
+            draft = self.drafts[kind]
+            try:
+                values = bool(draft.changed_values())
+            except XdrconfError:
+                values = True  # typed, even if not valid yet
+            structured = any(draft.stored.settings.get(k) != v for k, v in draft.structured.items())
+            closing = self.page(self.kind_pages[kind][-1])
+            toggled = isinstance(closing, IntegrationClosingPage) and closing.toggled_by_user
+            if values or draft.secrets or structured or (toggled and draft.edit() is not None):
+                out.append(catalog.title_of(kind))
+        return out
+
     def reject(self) -> None:
         if self.applying:
             return  # the save is under way; it either completes or changes nothing
-        super().reject()
+        changed = self.unsaved_changes()
+        if not changed:
+            super().reject()
+            return
+        if self.discard_box is not None:
+            return  # already asking
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Discard the changes?",
+            "Nothing has been saved yet. Discard what you entered for " + ", ".join(changed) + "?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("discardChanges")
+        box.button(QMessageBox.StandardButton.Cancel).setText("Keep editing")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+
+        def answered(button: Any) -> None:
+            self.discard_box = None
+            if box.standardButton(button) == QMessageBox.StandardButton.Discard:
+                QWizard.reject(self)
+
+        box.buttonClicked.connect(answered)
+        box.rejected.connect(lambda: setattr(self, "discard_box", None))
+        self.discard_box = box
+        box.open()

@@ -1,12 +1,13 @@
 """Custom integration in the tenant wizard: the seed's settings section — Remote host
 verification (toggle + public key with its live type and SHA256 fingerprint or the reason
-it is refused), Remote host connection (host, ports, SSH authentication method with
-"Add data" / "Replace"), and Check connection, which offers "Pin this key" when
-verification is off. The "Custom integration" on/off toggle is the
-wizard's closing page ("Turn Custom integration on for this tenant"), one toggle for all.
+it is refused), Remote host connection (host, ports, SSH authentication method, user name
+and the password or the private key with its passphrase), and Check connection, which
+offers "Pin this key" when verification is off. The "Custom integration" on/off toggle is
+the wizard's closing page ("Turn Custom integration on for this tenant"), one toggle for all.
 
-Stored secrets are never shown back: the credentials window always opens empty. Keys and
-passphrases are checked in a worker (decrypting an OpenSSH key runs bcrypt)."""
+Secrets are entered as everywhere else in the wizard: masked, never shown back; with a
+stored one, "stored — leave empty to keep" until Replace. A typed key is decrypted with
+its passphrase in a worker (decrypting an OpenSSH key runs bcrypt)."""
 
 from __future__ import annotations
 
@@ -14,19 +15,15 @@ import html
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -93,146 +90,6 @@ def _read_text_file(path: str) -> str:
         raise XdrconfError(f"'{path}' is not a text file; choose an OpenSSH or PEM key file.") from None
 
 
-class CredentialsDialog(QDialog):
-    """ "Add data" / "Replace": the password, or the private key and its passphrase.
-    Opens empty; on Save the values go to the draft (the keyring at Finish)."""
-
-    saved = Signal(dict)  # secret field -> value (None deletes)
-
-    def __init__(
-        self, ctx: IntegrationUiContext, method: str, prompts: Prompts, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.method = method
-        self.prompts = prompts
-        self.task: Any = None
-        self.setObjectName("customCredentials")
-        self.setWindowTitle("Authentication data")
-        self.setMinimumWidth(560)
-        lay = QVBoxLayout(self)
-        form = QFormLayout()
-        self.password = QLineEdit(self)
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setObjectName("password")
-        self.key_text = QPlainTextEdit(self)
-        self.key_text.setObjectName("privateKey")
-        self.key_text.setPlaceholderText("-----BEGIN OPENSSH PRIVATE KEY-----\n…")
-        self.key_text.setMinimumHeight(140)
-        self.key_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        _mono(self.key_text)
-        self.key_status = QLabel(self)
-        self.key_status.setWordWrap(True)
-        self.load_key = QPushButton("Load from file…", self)
-        self.passphrase = QLineEdit(self)
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase.setObjectName("passphrase")
-        self.passphrase.setPlaceholderText("only if the key is encrypted")
-        if method == "password":
-            intro = "Enter the password of the user name set in the form. It is kept in the OS keyring only."
-            form.addRow("Password", self.password)
-        else:
-            intro = (
-                "Paste the private key (OpenSSH or PEM; RSA, ECDSA or Ed25519) or load it "
-                "from a file, and its passphrase if it is encrypted. Both are kept in the OS "
-                "keyring only."
-            )
-            key_box = QVBoxLayout()
-            key_box.addWidget(self.key_text)
-            row = QHBoxLayout()
-            row.addWidget(self.key_status, 1)
-            row.addWidget(self.load_key, 0, Qt.AlignmentFlag.AlignTop)
-            key_box.addLayout(row)
-            form.addRow("Private key", key_box)
-            form.addRow("Key passphrase", self.passphrase)
-            self.key_text.textChanged.connect(self._key_changed)
-            self.load_key.clicked.connect(self._load_key)
-            self._key_changed()
-        text = QLabel(intro, self)
-        text.setWordWrap(True)
-        lay.addWidget(text)
-        lay.addLayout(form)
-        self.error = QLabel(self)
-        self.error.setObjectName("credentialsError")
-        self.error.setWordWrap(True)
-        lay.addWidget(self.error)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setObjectName("saveCredentials")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        lay.addWidget(buttons)
-
-    def _key_changed(self) -> None:
-        text = self.key_text.toPlainText()
-        if not text.strip():
-            _status(self.key_status, None, "No key entered yet.")
-            return
-        try:
-            parse_private_key_field(text, "Private key")
-        except ValidationError as exc:
-            _status(self.key_status, False, exc.problem[:1].upper() + exc.problem[1:] + ".")
-            return
-        _status(self.key_status, True, "A private key in a readable format.")
-
-    def _load_key(self) -> None:
-        path = self.prompts.open_file("Private key file", "All files (*)")
-        if path:
-            self.ctx.run_in_background(
-                lambda: _read_text_file(path),
-                self.key_text.setPlainText,
-                lambda exc: self.error.setText(html.escape(error_text(exc))),
-            )
-
-    def save(self) -> None:
-        self.error.setText("")
-        if self.method == "password":
-            value = self.password.text()
-            if not value.strip():
-                self.error.setText("Password: enter the password.")
-                return
-            self._done({"password": value})
-            return
-        text = self.key_text.toPlainText()
-        passphrase = self.passphrase.text()
-        try:
-            parse_private_key_field(text, "Private key")
-        except ValidationError as exc:
-            self.error.setText(html.escape(f"{exc}."))
-            return
-        self.save_button.setEnabled(False)
-        self.error.setText("Reading the key…")
-
-        def verify() -> str:
-            try:
-                key = load_private_key(text, passphrase or None)
-            except PassphraseNeeded:
-                raise XdrconfError("Key passphrase: the key is encrypted; enter its passphrase.") from None
-            except PassphraseWrong:
-                raise XdrconfError(
-                    "Key passphrase: does not decrypt this key; enter the right one."
-                ) from None
-            return f"{key.get_name()} {key.fingerprint}"
-
-        def done(_: str) -> None:
-            self._done({"private_key": text, "key_passphrase": passphrase or None})
-
-        def failed(exc: BaseException) -> None:
-            self.save_button.setEnabled(True)
-            self.error.setText(f"<span style='color:{ERROR_COLOUR}'>{html.escape(error_text(exc))}</span>")
-
-        self.task = self.ctx.run_in_background(verify, done, failed)
-
-    def _done(self, values: dict[str, str | None]) -> None:
-        self.saved.emit(values)
-        self.password.clear()
-        self.key_text.clear()
-        self.passphrase.clear()
-        self.accept()
-
-
 class CustomIntegrationPage(QWizardPage):
     """The whole Custom integration section on one wizard page."""
 
@@ -244,7 +101,6 @@ class CustomIntegrationPage(QWizardPage):
         self.ctx = ctx
         self.draft = ctx.draft
         self.prompts = Prompts(self)
-        self.credentials_dialog: CredentialsDialog | None = None
         self.setObjectName("customIntegrationPage")
         self.setTitle("Custom integration")
         self.setSubTitle(
@@ -313,46 +169,54 @@ class CustomIntegrationPage(QWizardPage):
         lay.addWidget(verification)
 
         # -- Remote host connection ----------------------------------------------------------
+        from ..wizard import FieldsForm
+
         connection = QGroupBox("Remote host connection", body)
-        form = QFormLayout(connection)
-        self.host = QLineEdit(self._initial("host"), connection)
-        self.host.setObjectName("host")
-        self.host.setPlaceholderText("scripts.example.com or 10.0.0.5")
-        form.addRow("IP address or host name", self.host)
-        self.ports = QLineEdit(self._initial("ports") or "22", connection)
-        self.ports.setObjectName("ports")
-        self.ports.setPlaceholderText("22  (several: 22,2222 — tried in order)")
-        form.addRow("Ports", self.ports)
-        method_row = QHBoxLayout()
-        self.by_password = QRadioButton("User name and password", connection)
+        clay = QVBoxLayout(connection)
+        method_row = QWidget(connection)
+        mlay = QHBoxLayout(method_row)
+        mlay.setContentsMargins(0, 0, 0, 0)
+        self.by_password = QRadioButton("User name and password", method_row)
         self.by_password.setObjectName("authPassword")
-        self.by_key = QRadioButton("SSH key", connection)
+        self.by_key = QRadioButton("SSH key", method_row)
         self.by_key.setObjectName("authKey")
         self.methods = QButtonGroup(connection)
         self.methods.addButton(self.by_password)
         self.methods.addButton(self.by_key)
         (self.by_key if self._initial("auth") == "key" else self.by_password).setChecked(True)
-        method_row.addWidget(self.by_password)
-        method_row.addWidget(self.by_key)
-        method_row.addStretch(1)
-        form.addRow("SSH authentication method", method_row)
-        self.username = QLineEdit(self._initial("username"), connection)
-        self.username.setObjectName("username")
-        form.addRow("User name", self.username)
-        data_row = QHBoxLayout()
-        self.data_status = QLabel(connection)
-        self.data_status.setObjectName("dataStatus")
-        self.data_button = QPushButton(connection)
-        self.data_button.setObjectName("dataButton")
-        self.data_button.clicked.connect(self.open_credentials)
-        data_row.addWidget(self.data_status, 1)
-        data_row.addWidget(self.data_button)
-        form.addRow("Authentication data", data_row)
-        self.test_command = QLineEdit(self._initial("test_command"), connection)
-        self.test_command.setObjectName("testCommand")
-        self.test_command.setPlaceholderText("optional, harmless — e.g. true")
-        form.addRow("Test command", self.test_command)
+        mlay.addWidget(self.by_password)
+        mlay.addWidget(self.by_key)
+        mlay.addStretch(1)
+        self.draft.set_value("auth", self.method)
+        self.form = FieldsForm(
+            ctx,
+            (
+                "host",
+                "ports",
+                ("SSH authentication method:", method_row),
+                "username",
+                "password",
+                "private_key",
+                "key_passphrase",
+                "test_command",
+            ),
+            connection,
+        )
+        clay.addWidget(self.form)
+        editors = self.form.editors
+        self.host = editors["host"].edit  # type: ignore[attr-defined]
+        self.ports = editors["ports"].edit  # type: ignore[attr-defined]
+        self.username = editors["username"].edit  # type: ignore[attr-defined]
+        self.test_command = editors["test_command"].edit  # type: ignore[attr-defined]
+        self.password = editors["password"]
+        self.private_key = editors["private_key"]
+        self.key_passphrase = editors["key_passphrase"]
         lay.addWidget(connection)
+        self.key_task: Any = None
+        self._key_timer = QTimer(self)
+        self._key_timer.setSingleShot(True)
+        self._key_timer.setInterval(300)
+        self._key_timer.timeout.connect(self._verify_key)
 
         # -- Check connection ------------------------------------------------------------------
         status = QGroupBox("Connection status", body)
@@ -382,20 +246,15 @@ class CustomIntegrationPage(QWizardPage):
         lay.addWidget(self.page_error)
         lay.addStretch(1)
 
-        for edit, name in (
-            (self.host, "host"),
-            (self.ports, "ports"),
-            (self.username, "username"),
-            (self.test_command, "test_command"),
-        ):
-            edit.textChanged.connect(lambda text, name=name: self._set(name, text))
+        self.form.edited.connect(self._form_edited)
+        self.form.validity_changed.connect(self.completeChanged.emit)
         self.public_key.textChanged.connect(self._public_key_changed)
         self.verify.toggled.connect(self._verify_changed)
         self.acknowledge.toggled.connect(self._gate_check)
-        self.by_password.toggled.connect(self._method_changed)
         self._public_key_changed()
         self._verify_changed(self.verify.isChecked(), initial=True)
         self._method_changed()
+        self.by_password.toggled.connect(self._method_changed)
         self._show_pin(None)
         self._gate_check()
 
@@ -436,50 +295,49 @@ class CustomIntegrationPage(QWizardPage):
 
     def _method_changed(self, *_: Any) -> None:
         self._set("auth", self.method)
-        self._update_data_status()
+        self.form.revalidate()  # shows the password, or the key and its passphrase
 
-    def _secret_state(self, name: str) -> str:
-        """typed / deleted / stored / none"""
-        if name in self.draft.secrets:
-            return "deleted" if self.draft.secrets[name] is None else "typed"
-        return "stored" if self.draft.has_stored_secret(name) else "none"
+    def _form_edited(self, name: str) -> None:
+        self.page_error.setText("")
+        if name in ("private_key", "key_passphrase"):
+            self.form.external.pop("key_passphrase", None)
+            self._key_timer.start()
 
-    def _update_data_status(self) -> None:
-        main = "password" if self.method == "password" else "private_key"
-        state = self._secret_state(main)
-        what = "Password" if main == "password" else "SSH key"
-        if state == "typed":
-            extra = ""
-            if main == "private_key" and self._secret_state("key_passphrase") == "typed":
-                extra = " with its passphrase"
-            text = f"{what}{extra} entered; stored in the keyring when you finish."
-            _status(self.data_status, True, text)
-        elif state == "stored":
-            _status(self.data_status, True, f"{what} stored in the keyring (not shown).")
-        else:
-            _status(self.data_status, None, f"No {what.lower() if main == 'password' else what} stored yet.")
-        self.data_button.setText("Replace" if state in ("typed", "stored") else "Add data")
+    def key_timer_active(self) -> bool:
+        """A typed key or passphrase waits to be checked (the check starts after a pause)."""
+        return self._key_timer.isActive()
+
+    def _verify_key(self) -> None:
+        """A typed private key is decrypted with the typed passphrase in a worker (bcrypt
+        is slow); a passphrase that does not open it is shown under the passphrase."""
+        key, passphrase = self.private_key.value(), self.key_passphrase.value()
+        if not key.strip() or "key_passphrase" in self.form.external:
+            return
+        try:
+            parse_private_key_field(key, "Private key")
+        except ValidationError:
+            return  # the field shows why
+
+        def verify() -> str:
+            try:
+                load_private_key(key, passphrase or None)
+            except PassphraseNeeded:
+                return "the key is encrypted; enter its passphrase"
+            except PassphraseWrong:
+                return "does not decrypt this key; enter the right one"
+            return ""
+
+        def done(problem: str) -> None:
+            self.key_task = None
+            if (key, passphrase) != (self.private_key.value(), self.key_passphrase.value()):
+                return  # typed on meanwhile; a newer check follows
+            if problem:
+                self.form.external["key_passphrase"] = problem
+            self.form.revalidate()
+
+        self.key_task = self.ctx.run_in_background(verify, done, lambda exc: done(error_text(exc)))
 
     # ---- actions -------------------------------------------------------------------------------
-    def open_credentials(self) -> CredentialsDialog:
-        dialog = CredentialsDialog(self.ctx, self.method, self.prompts, self)
-        dialog.saved.connect(self._credentials_saved)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        self.credentials_dialog = dialog
-        dialog.open()
-        return dialog
-
-    def _credentials_saved(self, values: dict[str, str | None]) -> None:
-        for name, value in values.items():
-            if value is None:
-                if self.draft.has_stored_secret(name):
-                    self.draft.set_secret(name, None)
-                else:
-                    self.draft.secrets.pop(name, None)
-            else:
-                self.draft.set_secret(name, value)
-        self._update_data_status()
-        self.page_error.setText("")
 
     def _load_public_key(self) -> None:
         path = self.prompts.open_file("Host public key", "Public keys (*.pub);;All files (*)")
@@ -566,7 +424,12 @@ class CustomIntegrationPage(QWizardPage):
         self._show_pin(None)
 
     # ---- QWizardPage ---------------------------------------------------------------------------
+    def isComplete(self) -> bool:
+        return not self.form.problems()
+
     def validatePage(self) -> bool:
+        if self.form.problems():
+            return False
         try:
             if self.draft.edit() is None:
                 return True

@@ -12,11 +12,9 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -25,9 +23,10 @@ from PySide6.QtWidgets import (
 
 from ...core import checks
 from ...core.integrations import kasap as core
+from ...core.outcome import category_words
 from ..icons import COLOURS
 from . import IntegrationUiContext
-from .tip import FieldErrors, TokenRow, hint
+from .tip import hint
 
 NOT_SET = QDate(2000, 1, 1)
 
@@ -52,8 +51,13 @@ def expiry_html(issued: str | None, today: _dt.date) -> str:
 
 
 class KasapPage(QWizardPage):
+    """The OpenAPI URL and the token (validated as the user types), the token's issue date
+    with its expiry, and the rights checklist; all written to the draft at once."""
+
     def __init__(self, ctx: IntegrationUiContext) -> None:
         super().__init__()
+        from ..wizard import FieldsForm
+
         assert ctx.draft is not None
         self.ctx = ctx
         draft = ctx.draft
@@ -62,13 +66,8 @@ class KasapPage(QWizardPage):
             "The OpenAPI URL and the token from KASAP: Dashboard → Import and sync → OpenAPI tab."
         )
         layout = QVBoxLayout(self)
-        form = QFormLayout()
-        self.url = QLineEdit(draft.stored_text("url"))
-        self.url.setObjectName("url")
-        self.url.setPlaceholderText("https://…  (the OpenAPI URL shown in KASAP)")
-        form.addRow("OpenAPI URL:", self.url)
-        self.token = TokenRow(ctx, "token", "Token", on_new=self._new_token)
-        form.addRow(self.token)
+        self.form = FieldsForm(ctx, ("url", "token"), self)
+        self.url = self.form.editors["url"]
 
         self.issued = QDateEdit()
         self.issued.setObjectName("tokenIssued")
@@ -88,11 +87,13 @@ class KasapPage(QWizardPage):
         row.addWidget(self.issued)
         row.addWidget(clear)
         row.addStretch(1)
-        form.addRow("Token issued on:", row)
+        self.form.add_widget(row, "Token issued on:")
         self.expiry = QLabel()
         self.expiry.setObjectName("expiry")
-        form.addRow("", self.expiry)
-        layout.addLayout(form)
+        self.expiry.setWordWrap(True)
+        self.form.add_widget(self.expiry)
+        layout.addWidget(self.form)
+        layout.addSpacing(8)
 
         box = QGroupBox("Token rights — confirm the token was created with all three")
         blay = QVBoxLayout(box)
@@ -102,6 +103,7 @@ class KasapPage(QWizardPage):
             cb = QCheckBox(shown)
             cb.setObjectName(f"right_{name}")
             cb.setChecked(name in confirmed)
+            cb.toggled.connect(lambda _: self._store())
             self.rights[name] = cb
             blay.addWidget(cb)
         blay.addWidget(
@@ -117,11 +119,15 @@ class KasapPage(QWizardPage):
                 "the tenant is flagged in the main window."
             )
         )
-        self.error = QLabel()
-        self.errors = FieldErrors(self.error)
-        layout.addWidget(self.error)
         layout.addStretch(1)
+        self.form.edited.connect(self._edited)
+        self.form.validity_changed.connect(self.completeChanged.emit)
         self._show_expiry()
+        self._store()
+
+    def _edited(self, name: str) -> None:
+        if name == "token" and self.form.editors["token"].value():
+            self._new_token()
 
     def _new_token(self) -> None:
         # a new token was issued today, unless the user already said otherwise
@@ -130,10 +136,12 @@ class KasapPage(QWizardPage):
             self.issued.setDate(QDate.currentDate())
             self.issued.blockSignals(False)
             self._show_expiry()
+            self._store()
 
     def _date_changed(self, _date: QDate) -> None:
         self.issued_touched = True
         self._show_expiry()
+        self._store()
 
     def issued_text(self) -> str:
         date = self.issued.date()
@@ -142,15 +150,21 @@ class KasapPage(QWizardPage):
     def _show_expiry(self) -> None:
         self.expiry.setText(expiry_html(self.issued_text() or None, _dt.date.today()))
 
-    def values(self) -> dict[str, Any]:
-        return {
-            "url": self.url.text(),
-            "token_issued": self.issued_text(),
-            "rights_confirmed": ",".join(n for n, cb in self.rights.items() if cb.isChecked()),
-        }
+    def _store(self) -> None:
+        assert self.ctx.draft is not None
+        self.ctx.draft.set_value("token_issued", self.issued_text())
+        self.ctx.draft.set_value(
+            "rights_confirmed", ",".join(n for n, cb in self.rights.items() if cb.isChecked())
+        )
+
+    def problems(self) -> dict[str, str]:
+        return self.form.problems()
+
+    def isComplete(self) -> bool:
+        return not self.form.problems()
 
     def validatePage(self) -> bool:
-        return self.errors.run(self.ctx, self.values())
+        return not self.form.problems()
 
 
 def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage]:
@@ -165,30 +179,22 @@ class KasapPanel(QGroupBox):
     def __init__(self, ctx: IntegrationUiContext) -> None:
         super().__init__("KASAP token and learning groups")
         self.setObjectName("kasapPanel")
+        self.setWindowTitle("KASAP token")  # the tab's title
         self.ctx = ctx
         self.task: Any = None
-        settings = ctx.state.settings
         layout = QVBoxLayout(self)
-        self.expiry = QLabel(expiry_html(settings.get("token_issued"), _dt.date.today()))
+        self.expiry = QLabel()
         self.expiry.setObjectName("expiry")
         self.expiry.setWordWrap(True)
         layout.addWidget(self.expiry)
-        confirmed = set(settings.get("rights_confirmed") or [])
-        missing = [shown for name, shown in core.RIGHTS if name not in confirmed]
-        rights = QLabel(
-            "Token rights: all three confirmed."
-            if not missing
-            else f"<span style='color:{COLOURS['warning']}'>Token rights not confirmed: "
-            f"{html.escape('; '.join(missing))}.</span>"
-        )
-        rights.setObjectName("rights")
-        rights.setWordWrap(True)
-        layout.addWidget(rights)
+        self.rights = QLabel()
+        self.rights.setObjectName("rights")
+        self.rights.setWordWrap(True)
+        layout.addWidget(self.rights)
         row = QHBoxLayout()
         self.button = QPushButton("List learning groups")
         self.button.setObjectName("groupsButton")
         self.button.clicked.connect(self.load_groups)
-        self.button.setEnabled("token" in ctx.state.secrets and bool(settings.get("url")))
         row.addWidget(self.button)
         row.addStretch(1)
         layout.addLayout(row)
@@ -197,6 +203,22 @@ class KasapPanel(QGroupBox):
         self.groups.setWordWrap(True)
         layout.addWidget(self.groups)
         layout.addStretch(1)
+        self.update_view()
+
+    def update_view(self) -> None:
+        """From the saved settings (the main window calls this after they changed)."""
+        state = self.ctx.state
+        settings = state.settings
+        self.expiry.setText(expiry_html(settings.get("token_issued"), _dt.date.today()))
+        confirmed = set(settings.get("rights_confirmed") or [])
+        missing = [shown for name, shown in core.RIGHTS if name not in confirmed]
+        self.rights.setText(
+            "Token rights: all three confirmed."
+            if not missing
+            else f"<span style='color:{COLOURS['warning']}'>Token rights not confirmed: "
+            f"{html.escape('; '.join(missing))}.</span>"
+        )
+        self.button.setEnabled(self.task is None and "token" in state.secrets and bool(settings.get("url")))
 
     def load_groups(self) -> None:
         if self.task is not None:
@@ -218,7 +240,7 @@ class KasapPanel(QGroupBox):
         if not result.ok:
             self.groups.setText(
                 f"<span style='color:{COLOURS['error']}'><b>"
-                f"{html.escape(result.category.value)}</b>: "
+                f"{html.escape(category_words(result.category))}</b>: "
                 f"{html.escape(result.message)}</span>"
             )
             return

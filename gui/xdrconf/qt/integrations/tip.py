@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFrame,
     QGroupBox,
     QHBoxLayout,
@@ -32,7 +30,7 @@ from PySide6.QtWidgets import (
 from ...core import tip_lookup
 from ...core.errors import ValidationError
 from ...core.integrations import tip as tip_spec
-from ...core.outcome import Category
+from ...core.outcome import Category, category_words
 from ..icons import COLOURS
 from . import IntegrationUiContext
 
@@ -51,126 +49,35 @@ def hint(text: str) -> QLabel:
     return label
 
 
-# ---- the token: Add token / Replace token ----------------------------------------------------------
-class TokenDialog(QDialog):
-    """The window that opens from Add token / Replace token: one password field."""
-
-    def __init__(self, parent: QWidget | None, title: str, label: str, replace: bool) -> None:
-        super().__init__(parent)
-        self.setObjectName("tokenDialog")
-        self.setWindowTitle(title)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(label))
-        self.field = QLineEdit()
-        self.field.setObjectName("tokenField")
-        self.field.setEchoMode(QLineEdit.EchoMode.Password)
-        self.field.setMinimumWidth(380)
-        layout.addWidget(self.field)
-        layout.addWidget(hint("The token is kept in the OS keyring only, never in the settings file."))
-        self.buttons = QDialogButtonBox()
-        self.ok = self.buttons.addButton(
-            "Replace" if replace else "Add", QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.ok.setEnabled(False)
-        self.field.textChanged.connect(lambda t: self.ok.setEnabled(bool(t.strip())))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
-
-    def value(self) -> str:
-        return self.field.text().strip()
+# ---- the settings page ------------------------------------------------------------------------------
+TTL_UNITS = (("d", "days"), ("h", "hours"))
 
 
-class TokenRow(QWidget):
-    """'Token: stored in the OS keyring' + Add token / Replace token. A typed token goes to
-    the draft (on_new is told) and is never shown again."""
+def ttl_problem(number: str, unit: str) -> str:
+    """What is wrong with the Cache TTL typed as a number of days or hours, or ''."""
+    from ...core.tip_lookup import parse_ttl
 
-    def __init__(
-        self, ctx: IntegrationUiContext, name: str, what: str, on_new: Callable[[], None] | None = None
-    ) -> None:
-        super().__init__()
-        self.ctx, self.name, self.what, self.on_new = ctx, name, what, on_new
-        self.dialog: TokenDialog | None = None
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        self.status = QLabel()
-        self.status.setObjectName("tokenStatus")
-        self.button = QPushButton()
-        self.button.setObjectName("tokenButton")
-        self.button.clicked.connect(self.open_dialog)
-        row.addWidget(self.status, 1)
-        row.addWidget(self.button)
-        self.update_text()
-
-    @property
-    def stored(self) -> bool:
-        assert self.ctx.draft is not None
-        return self.ctx.draft.has_stored_secret(self.name)
-
-    @property
-    def typed(self) -> bool:
-        assert self.ctx.draft is not None
-        return bool(self.ctx.draft.secrets.get(self.name))
-
-    def update_text(self) -> None:
-        if self.typed:
-            self.status.setText(f"{self.what}: a new one will be stored in the OS keyring on Finish.")
-        elif self.stored:
-            self.status.setText(f"{self.what}: stored in the OS keyring.")
-        else:
-            self.status.setText(f"{self.what}: not added yet.")
-        has = self.stored or self.typed
-        self.button.setText(f"Replace {self.what.lower()}…" if has else f"Add {self.what.lower()}…")
-
-    def open_dialog(self) -> TokenDialog:
-        replace = self.stored or self.typed
-        verb = "Replace" if replace else "Add"
-        self.dialog = TokenDialog(
-            self, f"{verb} {self.what.lower()}", f"Enter the {self.what.lower()}:", replace
-        )
-        self.dialog.accepted.connect(self._accepted)
-        self.dialog.open()
-        return self.dialog
-
-    def _accepted(self) -> None:
-        assert self.ctx.draft is not None and self.dialog is not None
-        self.ctx.draft.set_secret(self.name, self.dialog.value())
-        self.dialog = None
-        self.update_text()
-        if self.on_new is not None:
-            self.on_new()
-
-
-# ---- pages ----------------------------------------------------------------------------------------
-class FieldErrors:
-    """Parses typed values with the spec's fields and shows the first problem."""
-
-    def __init__(self, label: QLabel) -> None:
-        self.label = label
-        label.setStyleSheet(f"color: {COLOURS['error']};")
-        label.setWordWrap(True)
-        label.hide()
-
-    def run(self, ctx: IntegrationUiContext, values: dict[str, Any]) -> bool:
-        assert ctx.draft is not None
-        try:
-            for name, text in values.items():
-                ctx.spec.field(name).parse(text)
-        except ValidationError as exc:
-            self.label.setText(str(exc))
-            self.label.show()
-            return False
-        for name, text in values.items():
-            ctx.draft.set_value(name, text)
-        self.label.hide()
-        return True
+    value = number.strip()
+    if not value:
+        return ""
+    words = dict(TTL_UNITS)[unit]
+    if not value.isdigit():
+        return f"'{value}' is not a whole number of {words}; leave it empty to keep results without limit"
+    try:
+        parse_ttl(value + unit)
+    except ValidationError as exc:
+        return exc.problem
+    return ""
 
 
 class TipServicePage(QWizardPage):
+    """Proxy (Root only), Cache TTL, one of the two services and the token: validated as
+    the user types, written to the draft at once."""
+
     def __init__(self, ctx: IntegrationUiContext) -> None:
         super().__init__()
+        from ..wizard import FieldsForm
+
         assert ctx.draft is not None
         self.ctx = ctx
         draft = ctx.draft
@@ -206,15 +113,17 @@ class TipServicePage(QWizardPage):
         layout.addSpacing(8)
         # Cache TTL: a number and its unit; empty means unlimited.
         ttl_row = QHBoxLayout()
-        ttl_row.addWidget(QLabel("Cache TTL:"))
+        ttl_label = QLabel("Cache TTL:")
+        ttl_row.addWidget(ttl_label)
         self.ttl_number = QLineEdit()
         self.ttl_number.setObjectName("ttlNumber")
         self.ttl_number.setPlaceholderText("unlimited")
         self.ttl_number.setMaximumWidth(90)
+        ttl_label.setBuddy(self.ttl_number)
         self.ttl_unit = QComboBox()
         self.ttl_unit.setObjectName("ttlUnit")
-        self.ttl_unit.addItem("days", "d")
-        self.ttl_unit.addItem("hours", "h")
+        for value, words in TTL_UNITS:
+            self.ttl_unit.addItem(words, value)
         stored = draft.stored.settings.get("cache_ttl")
         if stored:
             self.ttl_number.setText(stored[:-1])
@@ -223,12 +132,15 @@ class TipServicePage(QWizardPage):
         ttl_row.addWidget(self.ttl_unit)
         ttl_row.addStretch(1)
         layout.addLayout(ttl_row)
-        layout.addWidget(
-            hint(
-                "How long lookup results are kept in the local cache: 7 days by "
-                "default; leave it empty to keep them without limit."
-            )
+        self.ttl_reason = hint("")
+        self.ttl_reason.setObjectName("reason_cache_ttl")
+        self.ttl_reason.setProperty(
+            "help",
+            "How long lookup results are kept in the local cache: 7 days by "
+            "default; leave it empty to keep them without limit.",
         )
+        layout.addWidget(self.ttl_reason)
+        self.ttl_touched = False
 
         layout.addSpacing(8)
         # One of the two services.
@@ -251,15 +163,25 @@ class TipServicePage(QWizardPage):
         layout.addWidget(box)
 
         layout.addSpacing(4)
-        self.token = TokenRow(ctx, "token", "Token")
+        self.token = FieldsForm(ctx, ("token",), self)
         layout.addWidget(self.token)
         notice = hint("⚠ " + tip_spec.QUOTA_NOTICE)
         notice.setObjectName("quotaNotice")
         layout.addWidget(notice)
-        self.error = QLabel()
-        self.errors = FieldErrors(self.error)
-        layout.addWidget(self.error)
         layout.addStretch(1)
+
+        self.ttl_number.textEdited.connect(self._ttl_typed)
+        self.ttl_number.textChanged.connect(lambda _: self.revalidate())
+        self.ttl_unit.currentIndexChanged.connect(lambda _: self.revalidate())
+        self.access.buttonToggled.connect(lambda *_: self.revalidate())
+        if self.proxy is not None:
+            self.proxy.toggled.connect(lambda _: self.revalidate())
+        self.token.validity_changed.connect(self.completeChanged.emit)
+        self.revalidate()
+
+    def _ttl_typed(self, *_: Any) -> None:
+        self.ttl_touched = True
+        self.revalidate()
 
     def chosen_access(self) -> str:
         for value, radio in self.radios.items():
@@ -280,12 +202,32 @@ class TipServicePage(QWizardPage):
             values["proxy"] = self.proxy.isChecked()
         return values
 
-    def validatePage(self) -> bool:
-        values = self.values()
+    def problems(self) -> dict[str, str]:
+        out = self.token.problems()
+        ttl = ttl_problem(self.ttl_number.text(), str(self.ttl_unit.currentData()))
+        if ttl:
+            out["cache_ttl"] = ttl
+        return out
+
+    def revalidate(self) -> None:
+        from ..wizard import show_reason
+
         assert self.ctx.draft is not None
+        ttl = ttl_problem(self.ttl_number.text(), str(self.ttl_unit.currentData()))
+        show_reason(self.ttl_reason, ttl, judged=self.ttl_touched or bool(self.ttl_number.text()))
+        values = self.values()
         if "proxy" not in values:
             self.ctx.draft.values.pop("proxy", None)  # back to what is stored: no change
-        return self.errors.run(self.ctx, values)
+        for name, text in values.items():
+            if name != "cache_ttl" or not ttl:
+                self.ctx.draft.set_value(name, text)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return not self.problems()
+
+    def validatePage(self) -> bool:
+        return not self.problems()
 
 
 def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage]:
@@ -305,6 +247,7 @@ class LookupPanel(QGroupBox):
     def __init__(self, ctx: IntegrationUiContext, lookup: LookupFn | None = None) -> None:
         super().__init__("Look up an observable")
         self.setObjectName("tipLookupPanel")
+        self.setWindowTitle("Lookup")  # the tab's title
         self.ctx = ctx
         self._lookup = lookup or (
             lambda value, cancel: tip_lookup.lookup(ctx.workspace, ctx.tenant_id, value, cancel=cancel)
@@ -450,7 +393,7 @@ class LookupPanel(QGroupBox):
                 else COLOURS["error"]
             )
             self.verdict.setText(
-                f"<b style='color:{colour}'>{esc(r.category.value)}</b> <span>{esc(what)}</span>"
+                f"<b style='color:{colour}'>{esc(category_words(r.category))}</b> <span>{esc(what)}</span>"
             )
             self.facts.setText("")
             self.facts.hide()
