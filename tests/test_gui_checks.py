@@ -3,6 +3,8 @@ Cancel, and the results kept in the settings and shown in the window."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from support.gui import wait_idle
 from support.kuma_peer import GOOD_TOKEN, configure
 from xdrconf.core.workspace import IntegrationEdit
@@ -28,14 +30,17 @@ def test_check_subtree_and_tenant(window, qtbot, ws, kuma, test_ca):
     assert dialog.progress.value() == dialog.progress.maximum() == 2
     rows = {r[0]: r for r in table_rows(dialog)}
     assert set(rows) == {"Acme", "Acme/Acme EU"}  # paths below the Root tenant
-    assert rows["Acme"][1:4] == ["KUMA REST API", f"127.0.0.1:{kuma.port}", "ok"]
-    assert rows["Acme/Acme EU"][3] == "auth_failed"
+    assert rows["Acme"][1:4] == ["KUMA REST API", f"127.0.0.1:{kuma.port}", "OK"]
+    assert rows["Acme/Acme EU"][3] == "Authentication failed"  # the code is in the tooltip
     assert rows["Acme"][5].endswith(" ms") and rows["Acme"][6]
-    assert dialog.summary.text() == "2 of 2 checked, 1 not ok — done"
+    assert dialog.summary.text() == "2 of 2 integrations checked, 1 not OK — done"
     failed_row = [r[0] for r in table_rows(dialog)].index("Acme/Acme EU")
+    results = dialog.table.model()
+    tip = results.data(results.index(failed_row, 3), Qt.ItemDataRole.ToolTipRole)
+    assert tip == "Authentication failed (auth_failed)"
     dialog.table.selectRow(failed_row)
     assert "Root tenant/Acme/Acme EU" in dialog.detail.text()
-    assert "auth_failed" in dialog.detail.text() and "403" in dialog.detail.text()
+    assert "Authentication failed" in dialog.detail.text() and "403" in dialog.detail.text()
     wait_idle(qtbot, window)
     # Kept in the settings and shown in the window (tree mark, table, details).
     eu = ws.tenant("Acme EU")
@@ -43,7 +48,7 @@ def test_check_subtree_and_tenant(window, qtbot, ws, kuma, test_ca):
     assert window.tree_model.data(window.tree_model.index_of(eu.id), window.tree_model.MARK_ROLE) == "error"
     window.select_tenant(eu.id)
     model = window.table_model
-    assert model.data(model.index(model.row_of("kuma"), 3)).startswith("auth_failed · ")
+    assert model.data(model.index(model.row_of("kuma"), 3)).startswith("Authentication failed · ")
     dialog.close()
 
     # Check all for one tenant: only that tenant's enabled integrations.
@@ -78,8 +83,8 @@ def test_check_all_can_be_cancelled(window, qtbot, ws, kuma, test_ca):
     assert dialog.running
     with qtbot.waitSignal(dialog.finished_all, timeout=10000):
         dialog.cancel_button.click()
-    assert {r[3] for r in table_rows(dialog)} == {"cancelled"}
-    assert "3 of 3 checked" in dialog.summary.text()
+    assert {r[3] for r in table_rows(dialog)} == {"Cancelled"}
+    assert "3 of 3 integrations checked" in dialog.summary.text()
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         pass
     # Cancelled checks do not replace what was known before.

@@ -52,7 +52,7 @@ def test_main_window_on_screen(window, qtbot, ws, kuma, test_ca, tmp_path):
     frame = window.frameGeometry()
     assert distinct_colours(image, frame.intersected(image.rect())) > 10  # painted, not blank
     model = window.table_model
-    assert model.data(model.index(model.row_of("kuma"), 3)).startswith("ok · ")
+    assert model.data(model.index(model.row_of("kuma"), 3)).startswith("OK · ")
 
 
 def test_wizard_with_real_key_events(window, qtbot, ws, tmp_path):

@@ -92,7 +92,11 @@ def test_panel_add_reveal_generate_export_check_delete(qtbot, ws, acme, server_c
         # The key is masked; Reveal reads it from the keyring in a worker.
         key = kata.private_key(ws, acme, conn["id"])
         assert w.key_mask.text() == kata_ui.MASK and not w.key_text.isVisibleTo(w)
-        w.reveal_btn.click()
+        with confirm(qtbot, reject, "Show the private key"):  # revealing asks first
+            w.reveal_btn.click()
+        assert not w.key_text.isVisibleTo(w)  # Cancel shows nothing
+        with confirm(qtbot, accept, "Show the private key"):
+            w.reveal_btn.click()
         wait(qtbot, w)
         assert w.key_text.toPlainText() == key and w.key_text.isVisibleTo(w)
         w.reveal_btn.click()
@@ -102,12 +106,12 @@ def test_panel_add_reveal_generate_export_check_delete(qtbot, ws, acme, server_c
         peer.trust(conn["cert_pem"])
         w.check_btn.click()
         wait(qtbot, w)
-        assert w.tree.topLevelItem(0).text(3) == "pending_approval"
+        assert w.tree.topLevelItem(0).text(3) == "Waiting for approval"
         assert format_fingerprint(conn["fingerprint"]) in w.conn_status.text().replace("\u200b", "")
         peer.api.approve(conn["id"], conn["fingerprint"])
         w.check_all_btn.click()
         wait(qtbot, w)
-        assert w.tree.topLevelItem(0).text(3) == "ok"
+        assert w.tree.topLevelItem(0).text(3) == "OK"
         assert some(kata.status_of(ws.tenant(acme).integrations["kata"], conn)).category == "ok"
 
         # Generate asks first (the administrator must approve again), then replaces key and cert.
@@ -207,13 +211,14 @@ def test_wizard_draft_saves_nothing_until_finish(qtbot, ws, acme, server_cert):
         assert "KATA connections: 1 added" in draft.summary()
         assert not any("PRIVATE" in line for line in draft.summary())
         # Reveal shows the unsaved key; Check uses it through the draft.
-        w.reveal_btn.click()
+        with confirm(qtbot, accept, "Show the private key"):
+            w.reveal_btn.click()
         assert kata_certs.key_matches(conn["cert_pem"], w.key_text.toPlainText())
         peer.trust(conn["cert_pem"])
         peer.api.approve(conn["id"], conn["fingerprint"])
         w.check_btn.click()
         wait(qtbot, w)
-        assert some(w.tree.topLevelItem(0)).text(3) == "ok", w.conn_status.text()
+        assert some(w.tree.topLevelItem(0)).text(3) == "OK", w.conn_status.text()
     ws.update_integrations(acme, [draft.edit()])  # what the wizard does at Finish
     [saved] = kata.connections(ws.tenant(acme).integrations["kata"])
     assert saved["id"] == conn["id"]
@@ -303,7 +308,8 @@ def test_render_panel(qtbot, ws, acme, tmp_path):
     w.tree.setCurrentItem(w.tree.topLevelItem(1))
     qtbot.wait(50)
     w.grab().save(os.path.join(shots, "kata_panel.png"))
-    w.reveal_btn.click()
+    with confirm(qtbot, accept, "Show the private key"):
+        w.reveal_btn.click()
     wait(qtbot, w)
     qtbot.wait(50)
     assert w.width() == 1100  # revealing must not widen the window
@@ -328,7 +334,7 @@ def test_panel_in_the_main_window(qtbot, ws, acme, config_dir, keyring_backend):
     window.select_integration("kata")
     qtbot.waitUntil(lambda: isinstance(window._panel, kata_ui.KataConnectionsWidget))
     w = as_a(kata_ui.KataConnectionsWidget, window._panel)
-    assert window.bottom_tabs.tabText(window.bottom_tabs.indexOf(w)) == "KATA/KEDR connections"
+    assert window.bottom_tabs.tabText(window.bottom_tabs.indexOf(window.panel_scroll)) == "KATA/KEDR connections"
     assert some(w.tree.topLevelItem(0)).text(0) == "kata.example.com:443" and w.add_btn.isEnabled()
     assert w.xdr_id.text() == conn["id"]
     with Workspace.open(config_dir, readonly=True, keyring_backend=keyring_backend) as ro:

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from ..core import catalog
 from ..core.errors import XdrconfError
-from ..core.outcome import Category, CheckResult
+from ..core.outcome import Category, CheckResult, category_words
 from . import workers
 from .icons import colour
 from .integrations_view import format_time
@@ -49,13 +49,10 @@ Index = QModelIndex | QPersistentModelIndex
 def result_html(result: CheckResult) -> str:
     c = colour("ok" if result.ok else "error").name()
     latency = f" · {result.latency_ms:.0f} ms" if result.latency_ms is not None else ""
-    target = (
-        f" · {html.escape(result.connection or result.target)}"
-        if (result.connection or result.target)
-        else ""
-    )
+    where = result.target or result.connection
+    target = f" · {html.escape(where)}" if where else ""
     return (
-        f"<span style='color:{c}'><b>{html.escape(result.category.value)}</b></span>"
+        f"<span style='color:{c}'><b>{html.escape(category_words(result.category))}</b></span>"
         f"{target}{latency}<br>{html.escape(result.message)}"
     )
 
@@ -220,11 +217,15 @@ class ResultsModel(QAbstractTableModel):
                 if "/" in r.tenant and col == 0 and role == Qt.ItemDataRole.DisplayRole
                 else r.tenant
             )
+            if col == 3 and role == Qt.ItemDataRole.ToolTipRole:
+                return f"{category_words(r.category)} ({r.category.value})"
+            if col == 2 and role == Qt.ItemDataRole.ToolTipRole and r.connection:
+                return f"{r.target} (XDR ID {r.connection})" if r.target else r.connection
             return (
                 tenant,
                 catalog.title_of(r.integration),
-                r.connection or r.target,
-                r.category.value,
+                r.target or r.connection,
+                category_words(r.category),
                 r.message,
                 "",
                 format_time(r.checked_at),
@@ -391,9 +392,11 @@ class CheckAllDialog(QDialog):
         )
 
     def _one_done(self, key: tuple[str, str], results: list[CheckResult]) -> None:
+        # Counted per integration of a tenant, as the progress is; an integration with
+        # several connections (KATA) is not OK when one of them is not.
         self.pending -= 1
         self.done_count += 1
-        self.failed_count += sum(1 for r in results if not r.ok)
+        self.failed_count += 1 if any(not r.ok for r in results) else 0
         self.by_pair[key] = results
         self._unshown.extend(results)
         if self.cancel_event.is_set():
@@ -442,9 +445,9 @@ class CheckAllDialog(QDialog):
 
     def _update_summary(self) -> None:
         total = len(self.pairs)
-        text = f"{self.done_count} of {total} checked"
+        text = f"{self.done_count} of {total} integration{'s' if total != 1 else ''} checked"
         if self.failed_count:
-            text += f", {self.failed_count} not ok"
+            text += f", {self.failed_count} not OK"
         if self.pending and self.cancel_event.is_set():
             text += " — cancelling…"
         elif not self.pending and self.done_count:

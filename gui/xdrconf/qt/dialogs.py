@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSortFilterProxyModel, QStringListModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -199,3 +199,64 @@ class ChooseDialog(QDialog):
     def chosen(self) -> str | None:
         index = self.view.currentIndex()
         return str(index.data()) if index.isValid() else None
+
+
+class NameDialog(QDialog):
+    """Asks for a name and stays open until the change made with it is done: a refused
+    name (taken, not allowed) is shown in the dialog with the text kept for correcting.
+    `submitted` carries the name; the caller answers with `finish()` or `refused(reason)`."""
+
+    submitted = Signal(str)
+
+    def __init__(self, parent: QWidget | None, title: str, label: str, text: str = "") -> None:
+        super().__init__(parent)
+        self.setObjectName("nameDialog")
+        self.setWindowTitle(title)
+        # Wide enough for the whole title in the title bar, and for a long name.
+        self.setMinimumWidth(max(440, self.fontMetrics().horizontalAdvance(title) * 2 + 160))
+        lay = QVBoxLayout(self)
+        prompt = QLabel(label, self)
+        prompt.setWordWrap(True)
+        lay.addWidget(prompt)
+        self.edit = QLineEdit(text, self)
+        self.edit.setObjectName("nameEdit")
+        self.edit.selectAll()
+        prompt.setBuddy(self.edit)
+        lay.addWidget(self.edit)
+        self.error = QLabel(self)
+        self.error.setObjectName("nameError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color:#b00020")
+        self.error.setVisible(False)
+        lay.addWidget(self.error)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+        self.edit.textChanged.connect(self._typed)
+        self._typed(text)
+
+    def _typed(self, text: str) -> None:
+        self.ok_button.setEnabled(bool(text.strip()))
+
+    def name(self) -> str:
+        return self.edit.text().strip()
+
+    def accept(self) -> None:
+        if not self.name() or not self.buttons.isEnabled():
+            return
+        self.buttons.setEnabled(False)  # until the change is done or refused
+        self.error.setVisible(False)
+        self.submitted.emit(self.name())
+
+    def refused(self, reason: str) -> None:
+        self.buttons.setEnabled(True)
+        self.error.setText(reason)
+        self.error.setVisible(True)
+        self.edit.setFocus()
+
+    def finish(self) -> None:
+        QDialog.accept(self)

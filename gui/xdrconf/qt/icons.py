@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 COLOURS = {
@@ -17,15 +16,27 @@ COLOURS = {
 
 
 @cache
-def mark_icon(level: str) -> QIcon:
+def mark_icon(level: str, *, ring: bool = False) -> QIcon:
+    """A dot of the level's colour ("none": blank); ring=True draws a ring instead (a
+    tenant whose own integrations are fine but something below it is not)."""
+    from PySide6.QtCore import Qt  # the Qt namespace is loaded after the first paint
+
     pix = QPixmap(14, 14)
     pix.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pix)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
     if level != "none":
-        painter.setBrush(QColor(COLOURS.get(level, COLOURS["off"])))
-        painter.drawEllipse(2, 2, 10, 10)
+        c = QColor(COLOURS.get(level, COLOURS["off"]))
+        if ring:
+            from PySide6.QtGui import QPen
+
+            painter.setPen(QPen(c, 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(3, 3, 8, 8)
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(c)
+            painter.drawEllipse(2, 2, 10, 10)
     painter.end()
     return QIcon(pix)
 

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from ..core import catalog
+from ..core.outcome import category_words
 from ..core.tenants import Tenant
 from .icons import colour, mark_icon
 
@@ -20,17 +22,34 @@ if TYPE_CHECKING:
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Integration", "On", "Configured", "Last check", "Flags")
+# In the table, the names the product's own texts use for the long ones (the full title is
+# in the tooltip and the details).
+SHORT_TITLES = {"kasap": "KASAP", "tip": "Kaspersky TIP"}
 
 
-def format_time(iso: str) -> str:
-    """A check time in local time: 'HH:MM' today, else 'YYYY-MM-DD HH:MM'."""
+def _local(iso: str) -> tuple[_dt.datetime, bool] | None:
+    """A stored check time in local time, and whether it is today."""
     try:
         when = _dt.datetime.fromisoformat(iso).astimezone()
     except (TypeError, ValueError):
+        return None
+    return when, when.date() == _dt.datetime.now().astimezone().date()
+
+
+def short_time(iso: str) -> str:
+    """For the table: 'HH:MM' today, else the date (the details have the whole time)."""
+    found = _local(iso)
+    if found is None:
         return iso or ""
-    if when.date() == _dt.datetime.now().astimezone().date():
-        return when.strftime("%H:%M:%S")
-    return when.strftime("%Y-%m-%d %H:%M")
+    return found[0].strftime("%H:%M" if found[1] else "%Y-%m-%d")
+
+
+def format_time(iso: str) -> str:
+    """A check time in local time: 'HH:MM:SS' today, else 'YYYY-MM-DD HH:MM'."""
+    found = _local(iso)
+    if found is None:
+        return iso or ""
+    return found[0].strftime("%H:%M:%S" if found[1] else "%Y-%m-%d %H:%M")
 
 
 @dataclass
@@ -60,12 +79,12 @@ class Row:
 
     def status_text(self) -> str:
         if not self.supported:
-            return "not yet supported"
+            return "—"
         return "on" if self.enabled else "off"
 
     def configured_text(self) -> str:
         if not self.supported:
-            return ""
+            return "—"
         if self.configured:
             return "yes"
         if not self.missing and not self.configured:
@@ -73,19 +92,28 @@ class Row:
         return "missing: " + ", ".join(self.missing)
 
     def check_text(self) -> str:
+        """Words and time; the message is in the tooltip and the details."""
         if self.running:
             return "checking…"
+        if not self.supported:
+            return "not yet supported"
         if not self.results:
-            return "" if not self.supported else "not checked"
+            return "not checked"
+        when = short_time(max(r.get("checked_at", "") for r in self.results))
         if len(self.results) == 1:
-            r = self.results[0]
-            return f"{r.get('category')} · {format_time(r.get('checked_at', ''))} — {r.get('message', '')}"
+            return f"{category_words(self.results[0].get('category', ''))} · {when}"
         bad = [r for r in self.results if r.get("category") != "ok"]
-        when = format_time(max(r.get("checked_at", "") for r in self.results))
         if not bad:
-            return f"ok ({len(self.results)} connections) · {when}"
-        cats = ", ".join(sorted({str(r.get("category")) for r in bad}))
-        return f"{len(bad)} of {len(self.results)} failed ({cats}) · {when}"
+            return f"OK ({len(self.results)} connections) · {when}"
+        words = ", ".join(sorted({category_words(str(r.get("category"))) for r in bad}))
+        return f"{len(bad)} of {len(self.results)} failed: {words} · {when}"
+
+    def check_tooltip(self) -> str:
+        return "\n\n".join(
+            f"{category_words(str(r.get('category')))} ({r.get('category')}) — "
+            f"{r.get('connection') or r.get('target', '')}\n{r.get('message', '')}"
+            for r in self.results
+        )
 
     def flags_text(self) -> str:
         return "; ".join(message for _, message in self.flags)
@@ -190,19 +218,15 @@ class IntegrationsModel(QAbstractTableModel):
         if role == self.KIND_ROLE:
             return row.kind
         if role == Qt.ItemDataRole.DisplayRole:
-            return (row.title, row.status_text(), row.configured_text(), row.check_text(), row.flags_text())[
-                col
-            ]
+            title = SHORT_TITLES.get(row.kind, row.title)
+            return (title, row.status_text(), row.configured_text(), row.check_text(), row.flags_text())[col]
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 3 and row.results:
-                return "\n\n".join(
-                    f"{r.get('category')} — {r.get('target', '')}\n{r.get('message', '')}"
-                    for r in row.results
-                )
+                return row.check_tooltip()
             if col == 4 and row.flags:
                 return "\n".join(m for _, m in row.flags)
-            if col == 0:
-                return catalog.spec_for(row.kind).description
+            if col == 0:  # the title may be elided in the column
+                return f"{row.title}\n{catalog.spec_for(row.kind).description}"
             if col == 2 and row.missing:
                 return "Not set yet: " + ", ".join(row.missing)
             return None
@@ -255,7 +279,7 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
             lat = f", {latency:.0f} ms" if isinstance(latency, (int, float)) else ""
             target = r.get("connection") or r.get("target") or ""
             parts.append(
-                f"<li><span style='color:{c}'><b>{esc(cat)}</b></span> "
+                f"<li><span style='color:{c}'><b>{esc(category_words(cat))}</b></span> "
                 f"{esc(target)} · {esc(format_time(r.get('checked_at', '')))}{esc(lat)}<br>"
                 f"{esc(str(r.get('message', '')))}</li>"
             )
@@ -263,3 +287,58 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
     elif row.enabled or row.configured:
         parts.append("<p style='color:#666'>Not checked yet: use Check.</p>")
     return "".join(parts)
+
+
+class IntegrationsTable(QTableView):
+    """The integrations table. On and Configured fit their text; Integration, Last check
+    and Flags share the rest (3 : 4 : 3), so each is readable without widening the window,
+    until the user drags a column. Tab leaves the table (to the details)."""
+
+    def __init__(self, model: IntegrationsModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._fitting = False
+        self.user_sized = False
+        self.setModel(model)
+        self.setTabKeyNavigation(False)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        head = self.horizontalHeader()
+        head.setMinimumSectionSize(40)
+        head.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        head.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        head.sectionResized.connect(self._resized)
+        model.modelReset.connect(self.fit_columns)
+
+    def _resized(self, column: int, _old: int, _new: int) -> None:
+        if not self._fitting and column != 3:
+            self.user_sized = True
+
+    def fit_columns(self) -> None:
+        if self.user_sized:
+            return
+        self._fitting = True
+        try:
+            fm = self.fontMetrics()
+            pad = 20
+            on = max(fm.horizontalAdvance(COLUMNS[1]), fm.horizontalAdvance("off")) + pad
+            conf = max(fm.horizontalAdvance(COLUMNS[2]) + pad, self.sizeHintForColumn(2))
+            conf = min(conf, fm.horizontalAdvance("missing: API token, CA") + pad)
+            self.setColumnWidth(1, on)
+            self.setColumnWidth(2, conf)
+            rest = max(0, self.viewport().width() - on - conf)
+            # Last check (the Stretch column) keeps about 40 %.
+            self.setColumnWidth(0, max(120, int(rest * 0.3)))
+            self.setColumnWidth(4, max(100, int(rest * 0.3)))
+        finally:
+            self._fitting = False
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()

@@ -11,9 +11,9 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -30,11 +30,59 @@ from PySide6.QtWidgets import (
 from ..core import catalog
 from ..core.workspace import Workspace
 from . import workers
-from .dialogs import Prompts, show_error
 from .tenant_model import TenantTreeModel
+
+if TYPE_CHECKING:
+    from .dialogs import NameDialog, Prompts
+
+# Before the first paint (MainWindow(deferred=True) until start()) nothing here names the Qt
+# namespace (PySide6.QtCore.Qt): loading it builds all its enum classes, which costs the
+# start-up some 30 ms. What needs it is set up in _finish_setup(), after the paint.
 
 log = logging.getLogger(__name__)
 EXPAND_LIMIT = 300  # with a filter, open the tree down to the matches when at most this many
+MIN_SIZE = (960, 600)  # every pane stays usable down to this window size
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that never widens its window: text that does not fit ends in "…"
+    (or loses its middle), and the whole text is in the tooltip."""
+
+    def __init__(self, parent: QWidget | None = None, *, middle: bool = False) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self._middle = middle
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        if self.isVisible():
+            self._elide()
+        else:
+            super().setText(text)  # elided when laid out (resizeEvent)
+
+    def full_text(self) -> str:
+        return self._full
+
+    def _elide(self) -> None:
+        fm, width = self.fontMetrics(), max(0, self.width() - 4)
+        if fm.horizontalAdvance(self._full) <= width:
+            super().setText(self._full)
+            return
+        from PySide6.QtCore import Qt  # only when something is cut (see the note above)
+
+        mode = Qt.TextElideMode.ElideMiddle if self._middle else Qt.TextElideMode.ElideRight
+        super().setText(fm.elidedText(self._full, mode, width))
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def minimumSizeHint(self) -> Any:
+        hint = super().minimumSizeHint()
+        hint.setWidth(self.fontMetrics().horizontalAdvance("…") * 4)
+        return hint
 
 
 class MainWindow(QMainWindow):
@@ -47,8 +95,10 @@ class MainWindow(QMainWindow):
         integration's module) in start(), after the window was painted."""
         super().__init__()
         self._populated = not deferred
+        self._finished = False
         self.ws = ws
-        self.prompts = Prompts(self)
+        self._prompts: Prompts | None = None
+        self.name_dialog: NameDialog | None = None
         self.busy = 0
         self.keyring_status: Any = None
         self.last_error = ""
@@ -59,6 +109,7 @@ class MainWindow(QMainWindow):
         self._panel_actions: list[QAction] = []
         self._structure: list[tuple[str, str, str | None]] | None = None  # the tree last shown
         self.setWindowTitle("xdrconf — XDR and KUMA integrations")
+        self.setMinimumSize(MIN_SIZE[0], MIN_SIZE[1])
         self.resize(1180, 720)
         from .vault_dialog import GuiUnlocker
 
@@ -71,8 +122,23 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_central()
         self._build_status()
+        if not deferred:
+            self._finish_setup()
         self.reload_tree(select=ws.tree.root_id)
         self._update_actions()
+
+    @property
+    def prompts(self) -> Prompts:
+        """The questions to the user (real dialogs; created when first needed)."""
+        if self._prompts is None:
+            from .dialogs import Prompts
+
+            self._prompts = Prompts(self)
+        return self._prompts
+
+    @prompts.setter
+    def prompts(self, value: Prompts) -> None:
+        self._prompts = value
 
     # ---- construction ---------------------------------------------------------------------
     def _action(
@@ -166,8 +232,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_about)
         tb = QToolBar("Main", self)
         tb.setObjectName("mainToolbar")
-        tb.setMovable(False)
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tb.setMovable(False)  # the actions have no icons: the buttons show their text
         tb.addActions([self.act_add, self.act_rename, self.act_remove])
         tb.addSeparator()
         tb.addActions([self.act_setup, self.act_configure, self.act_toggle])
@@ -177,8 +242,11 @@ class MainWindow(QMainWindow):
         self.toolbar = tb
 
     def _build_central(self) -> None:
-        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split = QSplitter(self)  # horizontal
+        split.setChildrenCollapsible(False)
+        self.split = split
         left = QWidget(split)
+        left.setMinimumWidth(200)
         lay = QVBoxLayout(left)
         lay.setContentsMargins(6, 6, 0, 6)
         self.filter_edit = QLineEdit(left)
@@ -191,8 +259,6 @@ class MainWindow(QMainWindow):
         self.tree_view.setHeaderHidden(True)
         self.tree_view.setUniformRowHeights(True)
         self.tree_view.setModel(self.tree_model)
-        self.tree_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.tree_view.customContextMenuRequested.connect(self._tree_menu)
         self.tree_view.selectionModel().currentChanged.connect(lambda *_: self._tenant_changed())
         lay.addWidget(self.tree_view, 1)
         self.count_label = QLabel(left)
@@ -202,6 +268,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.count_label)
 
         right = QWidget(split)
+        right.setMinimumWidth(560)
         self._right = right
         rlay = QVBoxLayout(right)
         rlay.setContentsMargins(6, 6, 6, 6)
@@ -211,7 +278,7 @@ class MainWindow(QMainWindow):
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         self.title_label.setFont(font)
-        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title_label.setWordWrap(True)  # a long path must not push the tree narrower
         rlay.addWidget(self.title_label)
         self.note_label = QLabel(right)
         self.note_label.setObjectName("tenantNote")
@@ -238,8 +305,6 @@ class MainWindow(QMainWindow):
         self.table_model: Any = None
         self.details: Any = None
         self.bottom_tabs: Any = None
-        if self._populated:
-            self._build_integrations_area()
         self._panel_tab_wanted: set[str] = set()
         split.addWidget(left)
         split.addWidget(right)
@@ -248,32 +313,29 @@ class MainWindow(QMainWindow):
         split.setSizes([300, 880])
         self.setCentralWidget(split)
 
+    def _finish_setup(self) -> None:
+        """What needs the Qt namespace (after the first paint when deferred)."""
+        from PySide6.QtCore import Qt
+
+        if self._finished:
+            return
+        self._finished = True
+        self.tree_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree_view.customContextMenuRequested.connect(self._tree_menu)
+        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._build_integrations_area()
+
     def _build_integrations_area(self) -> None:
         """The integrations table and the details/panel tabs (built after the first paint
         when deferred: they are not needed to show the tree)."""
-        from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTabWidget, QTextBrowser
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QScrollArea, QTabWidget, QTextBrowser
 
-        from .integrations_view import IntegrationsModel
+        from .integrations_view import IntegrationsModel, IntegrationsTable
 
         self.table_model = IntegrationsModel(self)
-        self.table = QTableView(self._right)
-        self.table.setModel(self.table_model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        head = self.table.horizontalHeader()
-        head.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        head.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        head.setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
-        self.table.setColumnWidth(2, 150)
-        self.table.setColumnWidth(4, 140)
+        self.table = IntegrationsTable(self.table_model, self._right)
+        self.table.setObjectName("integrations")
         self.table.doubleClicked.connect(lambda *_: self.configure_integration())
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._integration_changed())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -287,6 +349,11 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.setObjectName("bottomTabs")
         self.bottom_tabs.setDocumentMode(True)
         self.bottom_tabs.addTab(self.details, "Details")
+        # A panel scrolls in its tab rather than forcing the window (and the tree) narrower.
+        self.panel_scroll = QScrollArea(self._right)
+        self.panel_scroll.setObjectName("panelScroll")
+        self.panel_scroll.setWidgetResizable(True)
+        self.panel_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.detail_split = QSplitter(Qt.Orientation.Vertical, self._right)
         self.detail_split.setChildrenCollapsible(False)
         self.detail_split.addWidget(self.table)
@@ -302,6 +369,14 @@ class MainWindow(QMainWindow):
         self.busy_bar: Any = None  # created on first use
         self.busy_label = QLabel(self)
         sb.addWidget(self.busy_label)
+        # Messages go here, not to QStatusBar.showMessage: a long one ends in "…" with the
+        # whole text in the tooltip instead of being cut off by the labels on the right.
+        self.message_label = ElidedLabel(self)
+        self.message_label.setObjectName("statusMessage")
+        sb.addWidget(self.message_label, 1)
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(lambda: self.message_label.set_full_text(""))
         self.readonly_label = QLabel(self)
         self.readonly_label.setObjectName("readonlyLabel")
         self.readonly_label.setStyleSheet("color:#b00020; font-weight:bold")
@@ -311,18 +386,33 @@ class MainWindow(QMainWindow):
         self.readonly_label.setVisible(self.ws.readonly)
         self.keyring_label = QLabel("Secret store: checking…", self)
         self.keyring_label.setObjectName("keyringLabel")
-        self.folder_label = QLabel(f"Settings: {self.ws.config_dir}", self)
+        # The store's name is never cut (it says whether secrets can be kept); the folder
+        # loses its middle when the window is narrow.
+        self.keyring_label.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
+        self.folder_label = ElidedLabel(self, middle=True)
         self.folder_label.setObjectName("folderLabel")
-        self.folder_label.setToolTip(str(self.ws.config_dir))
-        for w in (self.readonly_label, self.keyring_label, self.folder_label):
+        self.folder_label.set_full_text(f"Settings: {self.ws.config_dir}")
+        self.folder_label.setMinimumWidth(160)
+        self.folder_label.setMaximumWidth(
+            self.fontMetrics().horizontalAdvance(self.folder_label.full_text()) + 8
+        )
+        for w in (self.readonly_label, self.keyring_label):
             sb.addPermanentWidget(w)
+        sb.addPermanentWidget(self.folder_label, 1)
+
+    def say(self, text: str, msecs: int = 0) -> None:
+        """A message in the status bar (for msecs, or until the next one)."""
+        self.message_label.set_full_text(text)
+        self._message_timer.stop()
+        if msecs:
+            self._message_timer.start(msecs)
 
     # ---- start ----------------------------------------------------------------------------
     def start(self) -> None:
         """Things that may be slow, done after the window is on screen."""
         if not self._populated:
             self._populated = True
-            self._build_integrations_area()
+            self._finish_setup()
             self.reload_tree()
         self.probe_keyring()
         if self.ws.notice is not None:
@@ -479,7 +569,9 @@ class MainWindow(QMainWindow):
         from .dialogs import error_text
 
         self.last_error = error_text(error)
-        self.statusBar().showMessage(self.last_error, 15000)
+        self.say(self.last_error, 15000)
+        from .dialogs import show_error
+
         show_error(self, error)
 
     # ---- selection ------------------------------------------------------------------------------
@@ -537,10 +629,10 @@ class MainWindow(QMainWindow):
         expanded and selected."""
         keep = select or self.current_tenant_id()
         expanded = self._expanded_ids() if len(self.tree_model) else {self.ws.tree.root_id}
-        from .integrations_view import tenant_mark
-
         marks = {}
         for tenant in self.ws.tree.walk_all() if self._populated else ():
+            from .integrations_view import tenant_mark
+
             if tenant.integrations:
                 mark = tenant_mark(self.ws, tenant)
                 if mark:
@@ -661,34 +753,42 @@ class MainWindow(QMainWindow):
         )
 
     def _show_panel(self) -> None:
+        """The selected integration's panel in a tab beside Details (once it is configured,
+        unless its module says the panel is where it gets configured), kept up to date."""
         from . import integrations
 
-        key = (self.current_tenant_id(), self.current_kind())
+        row = self.current_row()
+        key = (self.current_tenant_id(), self.current_kind(), bool(row is not None and row.configured))
         if getattr(self, "_panel_key", None) == key:
+            update = getattr(self._panel, "update_view", None)
+            if callable(update):
+                update()  # the saved state may have changed (a check, a pinned key)
             return
         self._panel_key = key
         if self._panel is not None:
             old_kind = getattr(self, "_panel_kind", None)
             if old_kind is not None:
-                if self.bottom_tabs.currentWidget() is self._panel:
+                if self.bottom_tabs.currentWidget() is self.panel_scroll:
                     self._panel_tab_wanted.add(old_kind)
                 else:
                     self._panel_tab_wanted.discard(old_kind)
-            self.bottom_tabs.removeTab(self.bottom_tabs.indexOf(self._panel))
-            self._panel.setParent(None)
-            self._panel.deleteLater()
+            self.bottom_tabs.removeTab(self.bottom_tabs.indexOf(self.panel_scroll))
+            old = self.panel_scroll.takeWidget()
+            if old is not None:
+                old.deleteLater()
             self._panel = None
         for act in self._panel_actions:
             self.integration_menu.removeAction(act)
         self._panel_actions = []
-        tid, kind = key
+        tid, kind, configured = key
         if tid is None or kind is None or self.ws.tree.get(tid).is_shared:
             return
         if not catalog.spec_for(kind).supported:
             return
         try:
             ctx = self._ui_context(tid, kind)
-            self._panel = integrations.panel(ctx)
+            if configured or getattr(integrations.ui_module(kind), "PANEL_BEFORE_CONFIGURED", False):
+                self._panel = integrations.panel(ctx)
             self._panel_actions = integrations.actions(ctx)
         except Exception as exc:
             log.exception("the %s panel failed", kind)
@@ -697,7 +797,9 @@ class MainWindow(QMainWindow):
         self._panel_kind = kind
         if self._panel is not None:
             title = self._panel.windowTitle() or f"{catalog.title_of(kind)} tools"
-            index = self.bottom_tabs.addTab(self._panel, title)
+            self.panel_scroll.setWidget(self._panel)
+            index = self.bottom_tabs.addTab(self.panel_scroll, title)
+            self.bottom_tabs.setTabToolTip(index, self._panel.toolTip() or title)
             if kind in self._panel_tab_wanted:
                 self.bottom_tabs.setCurrentIndex(index)
         self.integration_menu.addActions(self._panel_actions)
@@ -745,38 +847,62 @@ class MainWindow(QMainWindow):
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     # ---- tenant actions -------------------------------------------------------------------------
-    def add_child(self) -> None:
+    def _ask_name(self, title: str, label: str, text: str, change: Callable[[str], str]) -> NameDialog:
+        """A name dialog whose OK runs `change(name)` (which returns the tenant to select) in
+        a worker; a refusal is shown in the dialog, which keeps the typed name."""
+        from PySide6.QtCore import Qt
+
+        from .dialogs import NameDialog, error_text
+
+        dialog = NameDialog(self, title, label, text)
+
+        def submit(name: str) -> None:
+            if name == text:
+                dialog.finish()
+                return
+
+            def done(select: str) -> None:
+                dialog.finish()
+                self._after_structure(select)
+
+            self.run_task(
+                lambda: change(name), done, lambda exc: dialog.refused(error_text(exc)), what=f"{title}…"
+            )
+
+        dialog.submitted.connect(submit)
+        dialog.finished.connect(lambda _=0: setattr(self, "name_dialog", None))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self.name_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def add_child(self) -> NameDialog | None:
         parent = self.current_tenant_id()
         if parent is None:
-            return
-        name = self.prompts.text(
+            return None
+        return self._ask_name(
             "Add child tenant",
-            f"Name of the new tenant under '{self.ws.tree.path(parent)}'\n"
-            "(it receives a copy of this tenant's integration settings):",
-        )
-        if name is None:
-            return
-        self.run_task(
-            lambda: self.ws.add_tenant(name, parent).id,
-            lambda tid: self._after_structure(tid),
-            what="Adding the tenant…",
+            f"Name of the new tenant under '{self.ws.tree.path(parent)}' (it receives a copy of "
+            "this tenant's integration settings):",
+            "",
+            lambda name: self.ws.add_tenant(name, parent).id,
         )
 
     def _after_structure(self, select: str) -> None:
         self._structure = None
         self.reload_tree(select=select)
 
-    def rename_tenant(self) -> None:
+    def rename_tenant(self) -> NameDialog | None:
         tid = self.current_tenant_id()
         if tid is None:
-            return
+            return None
         old = self.ws.tree.get(tid).name
-        name = self.prompts.text("Rename tenant", f"New name for '{old}':", old)
-        if name is None or name == old:
-            return
-        self.run_task(
-            lambda: self.ws.rename_tenant(tid, name), lambda _: self._after_structure(tid), what="Renaming…"
-        )
+
+        def rename(name: str) -> str:
+            self.ws.rename_tenant(tid, name)
+            return tid
+
+        return self._ask_name("Rename tenant", f"New name for '{old}':", old, rename)
 
     def move_tenant(self) -> None:
         tid = self.current_tenant_id()
@@ -830,7 +956,7 @@ class MainWindow(QMainWindow):
 
         def applied() -> None:
             self.refresh()
-            self.statusBar().showMessage("Saved.", 5000)
+            self.say("Saved.", 5000)
 
         wizard.applied.connect(applied)
         wizard.finished.connect(lambda _=0: setattr(self, "wizard", None))
@@ -871,9 +997,10 @@ class MainWindow(QMainWindow):
         if not self._confirm_notices({kind}):
             return None
         from ..core.checks import run_check
+        from ..core.outcome import category_words
 
         self.table_model.set_running(kind, True)
-        self.statusBar().showMessage(f"Checking {row.title}…")
+        self.say(f"Checking {row.title}…")
         cancel = threading.Event()
 
         def done(results: list[Any]) -> None:
@@ -881,8 +1008,8 @@ class MainWindow(QMainWindow):
             self.table_model.set_running(kind, False)
             if results:
                 first = results[0]
-                self.statusBar().showMessage(
-                    f"{catalog.title_of(kind)}: {first.category.value} — {first.message}", 30000
+                self.say(
+                    f"{catalog.title_of(kind)}: {category_words(first.category)} — {first.message}", 30000
                 )
             self.save_results({(tid, kind): [r.to_dict() for r in results]})
 
@@ -955,7 +1082,7 @@ class MainWindow(QMainWindow):
 
         self.run_task(
             work,
-            lambda p: self.statusBar().showMessage(f"Exported to {p} (no secrets included).", 15000),
+            lambda p: self.say(f"Exported to {p} (no secrets included).", 15000),
             what="Exporting…",
         )
 
@@ -985,7 +1112,7 @@ class MainWindow(QMainWindow):
                     [n.line() for n in needed],
                 )
             else:
-                self.statusBar().showMessage("Imported.", 10000)
+                self.say("Imported.", 10000)
 
         self.run_task(work, done, what="Importing…")
 
@@ -999,7 +1126,7 @@ class MainWindow(QMainWindow):
         values = dialog.values()
         self.run_task(
             lambda: self.ws.set_app(**values),
-            lambda _: self.statusBar().showMessage("Settings saved.", 5000),
+            lambda _: self.say("Settings saved.", 5000),
             what="Saving settings…",
         )
 

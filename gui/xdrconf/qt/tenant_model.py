@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from typing import Any, overload
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex
 from PySide6.QtGui import QFont
 
 from ..core.tenants import TenantTree
 
 _NONE = -1  # the invisible root
 Index = QModelIndex | QPersistentModelIndex
+# Qt.ItemDataRole values as numbers: naming the Qt namespace builds all its enum classes
+# (some 30 ms), and the tree is painted before anything else needs them.
+DISPLAY, DECORATION, TOOLTIP, FONT, USER = 0, 1, 3, 6, 0x100
+HORIZONTAL = 1  # Qt.Orientation.Horizontal
+_WORSE = {None: 0, "ok": 0, "warning": 1, "error": 2}
 
 
 class TenantTreeModel(QAbstractItemModel):
-    MARK_ROLE = Qt.ItemDataRole.UserRole + 1  # "warning" / "error" / None
-    ID_ROLE = Qt.ItemDataRole.UserRole
+    MARK_ROLE = USER + 1  # "warning" / "error" / None: the tenant's own
+    BELOW_ROLE = USER + 2  # the worst "warning" / "error" of the tenants below it, or None
+    ID_ROLE = USER
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -31,6 +37,7 @@ class TenantTreeModel(QAbstractItemModel):
         self._num: dict[str, int] = {}
         self._shared = _NONE
         self._marks: dict[str, str] = {}
+        self._below: dict[int, str] = {}
         self._tree: TenantTree | None = None
         self.filter_text = ""
         self.match_count = 0
@@ -65,6 +72,7 @@ class TenantTreeModel(QAbstractItemModel):
         self._shared = num[tree.shared_id]
         self._root_num = num[tree.root_id]
         self._marks = dict(marks or {})
+        self._roll_up()
         self._apply_filter()
         self.endResetModel()
 
@@ -74,7 +82,20 @@ class TenantTreeModel(QAbstractItemModel):
             return
         self.layoutAboutToBeChanged.emit()
         self._marks = dict(marks)
+        self._roll_up()
         self.layoutChanged.emit()
+
+    def _roll_up(self) -> None:
+        """Each tenant's worst warning or error below it, so that a collapsed tenant shows it."""
+        below: dict[int, str] = {}
+        for tid, mark in self._marks.items():
+            if _WORSE.get(mark, 0) == 0 or tid not in self._num:
+                continue
+            p = self._parent[self._num[tid]]
+            while p != _NONE and _WORSE.get(below.get(p), 0) < _WORSE[mark]:
+                below[p] = mark
+                p = self._parent[p]
+        self._below = below
 
     # ---- filter ---------------------------------------------------------------------------
     def set_filter(self, text: str) -> None:
@@ -176,23 +197,25 @@ class TenantTreeModel(QAbstractItemModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 1
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
         if not index.isValid():
             return None
         n = index.internalId()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == DISPLAY:
             return self._names[n]
         if role == self.ID_ROLE:
             return self._ids[n]
         if role == self.MARK_ROLE:
             return self._marks.get(self._ids[n])
-        if role == Qt.ItemDataRole.FontRole:
+        if role == self.BELOW_ROLE:
+            return self._below.get(n)
+        if role == FONT:
             if n == self._shared:
                 return self._italic
             if self.matches(n):
                 return self._bold
             return None
-        if role == Qt.ItemDataRole.ToolTipRole and self._tree is not None:
+        if role == TOOLTIP and self._tree is not None:
             tid = self._ids[n]
             if tid in self._tree:
                 tip = self._tree.path(tid)
@@ -200,18 +223,24 @@ class TenantTreeModel(QAbstractItemModel):
                     tip += "\nA connection check failed."
                 elif self._marks.get(tid) == "warning":
                     tip += "\nA warning is pending (see the integrations)."
+                below = self._below.get(n)
+                if below == "error":
+                    tip += "\nA check failed for a tenant below this one."
+                elif below == "warning":
+                    tip += "\nA tenant below this one has a warning."
                 return tip
-        if role == Qt.ItemDataRole.DecorationRole and self._marks:
+        if role == DECORATION and self._marks:
             from .icons import mark_icon
 
             # Once any tenant has a mark, every row gets an icon (blank when none) so that
-            # the names stay aligned.
-            return mark_icon(self._marks.get(self._ids[n], "none"))
+            # the names stay aligned. A ring: fine here, but not everything below.
+            own = self._marks.get(self._ids[n])
+            if _WORSE.get(own, 0) == 0 and n in self._below:
+                return mark_icon(self._below[n], ring=True)
+            return mark_icon(own or "none")
         return None
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+    def headerData(self, section: int, orientation: Any, role: int = DISPLAY) -> Any:
+        if role == DISPLAY and orientation == HORIZONTAL:
             return "Tenants"
         return None

@@ -37,7 +37,12 @@ of these three functions; each receives an :class:`IntegrationUiContext`:
     TIP lookup panel, the KUMA incidents view); the panel's ``windowTitle()`` names the
     tab (default "<title> tools"). ``ctx.draft`` is None here. A panel that changes the settings
     does so through the Workspace in ``ctx.run_in_background`` and then calls
-    ``ctx.refresh()`` so the window shows the new state.
+    ``ctx.refresh()`` so the window shows the new state. The panel is shown once the
+    integration is configured (a module that sets ``PANEL_BEFORE_CONFIGURED = True`` has it
+    shown always: KATA adds its connections there). A panel that shows saved state defines
+    ``update_view()``: the window calls it whenever that state may have changed (after a
+    check, an edit, a pin). It sits in a scroll area: a wide panel scrolls rather than
+    widening the window.
 
 ``actions(ctx) -> list[QAction]``
     Extra actions for that integration, added to the Integration menu and to the table's

@@ -47,13 +47,15 @@ from ...core.checks import run_check
 from ...core.errors import ValidationError
 from ...core.fields import format_fingerprint
 from ...core.integrations import kata, kata_certs
-from ...core.outcome import CheckResult
+from ...core.outcome import CheckResult, category_words
 from ..dialogs import Prompts, error_text
 from ..icons import colour, mark_icon
 from . import IntegrationUiContext
 
 MASK = "●" * 24
 NOTE_KEY = "kata-connections"
+# The main window's panel is where connections are added: shown before KATA is configured.
+PANEL_BEFORE_CONFIGURED = True
 
 
 def _level(category: str | None) -> str:
@@ -95,6 +97,9 @@ class ConnectionDialog(QDialog):
         self.port.setMaximumWidth(110)
         form.addRow(kata.HOST_LABEL, self.host)
         form.addRow(kata.PORT_LABEL, self.port)
+        from ..wizard import HostPasteSplitter
+
+        HostPasteSplitter(self.host, self.port.setValue)
         self.key_type = QComboBox(self)
         self.key_type.setObjectName("keyType")
         for value, label in kata_certs.KEY_TYPES:
@@ -322,6 +327,11 @@ class KataConnectionsWidget(QWidget):
         return edit
 
     # ---- showing -------------------------------------------------------------------------
+    def update_view(self) -> None:
+        """The main window calls this after the saved settings changed."""
+        if not self.busy:
+            self.reload()
+
     def reload(self, select: str | None = None) -> None:
         current = select or (self.selected() or {}).get("id")
         self.tree.clear()
@@ -334,14 +344,14 @@ class KataConnectionsWidget(QWidget):
                     kata.target_of(conn),
                     conn.get("key_type", ""),
                     until.strftime("%Y-%m-%d") if until else "",
-                    st.category if st else "not checked",
+                    category_words(st.category) if st else "not checked",
                 ]
             )
             item.setData(0, Qt.ItemDataRole.UserRole, conn["id"])
             item.setToolTip(0, f"XDR ID {conn['id']}")
             item.setIcon(3, mark_icon(_level(st.category if st else None)))
             if st:
-                item.setToolTip(3, st.message)
+                item.setToolTip(3, f"{st.category}: {st.message}")
             if until and until - now <= _dt.timedelta(days=kata.EXPIRY_WARNING_DAYS):
                 item.setForeground(2, colour("error" if until <= now else "warning"))
             self.tree.addTopLevelItem(item)
@@ -411,7 +421,7 @@ class KataConnectionsWidget(QWidget):
             self.conn_status.setText("Not checked yet.")
             self.conn_status.setStyleSheet("")
         else:
-            self.conn_status.setText(_breakable(f"{st.category}: {st.message}"))
+            self.conn_status.setText(_breakable(f"{category_words(st.category)}: {st.message}"))
             self.conn_status.setStyleSheet(f"color: {colour(_level(st.category)).name()}")
 
     def _say(self, text: str, level: str = "ok") -> None:
@@ -620,6 +630,16 @@ class KataConnectionsWidget(QWidget):
         if self.revealed_for == conn["id"]:
             self._hide_key()
             return
+        if not self.prompts.confirm(
+            "Show the private key",
+            f"Show the private key of the connection to {kata.target_of(conn)} on screen?",
+            [
+                "Anyone who can see the screen, or a screenshot of it, can use the key to "
+                "act as this XDR ID towards KATA.",
+                "Hide it again when you are done.",
+            ],
+        ):
+            return
         name = kata.secret_name(conn["id"])
         typed = self.draft.secrets.get(name) if self.draft is not None else None
         if typed:
@@ -722,7 +742,10 @@ class KataConnectionsWidget(QWidget):
         if not results:
             return
         if len(results) == 1:
-            self._say(f"{results[0].category.value}: {results[0].message}", _level(results[0].category.value))
+            self._say(
+                f"{category_words(results[0].category)}: {results[0].message}",
+                _level(results[0].category.value),
+            )
         else:
             self._say(
                 f"{len(results) - len(bad)} of {len(results)} connection(s) ok.", "error" if bad else "ok"

@@ -4,6 +4,7 @@ in xdrconf.core.kuma_api on a worker thread."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.errors import ValidationError
+from ...core.errors import ValidationError, XdrconfError
 from ...core.integrations.kuma import base_url
 from ...core.kuma_api import (
     ALERT_STATUSES,
@@ -69,6 +70,7 @@ ALERT_COLUMNS = (
     ("last_seen", "Last seen"),
     ("events", "Events"),
 )
+log = logging.getLogger(__name__)
 _SEVERITY_COLOURS = {"Critical": "#b00020", "High": "#d35400", "Medium": "#9a7d0a", "Low": "#2e7d32"}
 _ALERT_ID = "alert id"
 
@@ -300,7 +302,7 @@ class IncidentsPanel(QWidget):
             self.commands = commands_of(self.ctx.state.settings)
         except ValidationError as exc:
             self.commands = []
-            self.info.setText(f"The saved commands are not valid: {exc}. Edit them.")
+            self._say(f"The saved commands are not valid: {exc}. Edit them.")
         for c in self.commands:
             self.command_combo.addItem(c.name)
         self._busy(self.task is not None)
@@ -324,22 +326,30 @@ class IncidentsPanel(QWidget):
             on_done(value)
 
         def failed(exc: BaseException) -> None:
+            from ..dialogs import error_text
+
             if not shiboken6.isValid(self):
                 return
             self.task = None
             self._busy(False)
-            self.info.setText(str(exc))
-            self.ctx.show_error(exc)
+            # Said once, where the user looked: in the panel (no message box on top).
+            if not isinstance(exc, XdrconfError):
+                log.error("unexpected error: %s", type(exc).__name__, exc_info=exc)
+            self._say(error_text(exc), error=True)
 
         self.task = self.ctx.run_in_background(
             fn, finished_ok, failed, on_progress=progress, cancel=cancel, checks=True
         )
         self._busy(True)
 
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.info.setText(text)
+        self.info.setStyleSheet("color:#b00020" if error else "")
+
     def cancel(self) -> None:
         if self._cancel is not None:
             self._cancel.set()
-            self.info.setText("Cancelling…")
+            self._say("Cancelling…")
 
     def _connection(self) -> KumaConnection:
         return KumaConnection.open(self.ctx.workspace, self.ctx.tenant_id)
@@ -357,20 +367,20 @@ class IncidentsPanel(QWidget):
 
         def progress(value: Any) -> None:
             page, total = value
-            self.info.setText(f"Receiving… page {page}, {total} alert(s) so far.")
+            self._say(f"Receiving… page {page}, {total} alert(s) so far.")
 
         def done(summary: Any) -> None:
-            self.info.setText(summary.message())
+            self._say(summary.message())
             self.show_alerts()
             self.received.emit(summary)
 
-        self.info.setText("Receiving…")
+        self._say("Receiving…")
         self._start(work, done, cancel, progress=progress)
 
     def close_selected(self) -> None:
         alert = self.selected_alert()
         if alert is None:
-            self.info.setText("Select the alert to close first.")
+            self._say("Select the alert to close first.")
             return
         alert_id, reason = str(alert["id"]), self.reason_combo.currentText()
         if not self._prompts().confirm(
@@ -391,11 +401,11 @@ class IncidentsPanel(QWidget):
             return message
 
         def done(message: str) -> None:
-            self.info.setText(message)
+            self._say(message)
             self.show_alerts()
             self.closed.emit(alert_id)
 
-        self.info.setText(f"Closing alert {alert_id}…")
+        self._say(f"Closing alert {alert_id}…")
         self._start(work, done, cancel)
 
     def run_selected_command(self) -> None:
@@ -416,7 +426,7 @@ class IncidentsPanel(QWidget):
         try:
             command.render(params)
         except ValidationError as exc:
-            self.info.setText(str(exc))
+            self._say(str(exc))
             return
         cancel = threading.Event()
 
@@ -424,7 +434,7 @@ class IncidentsPanel(QWidget):
             return run_command(self._connection(), command, params, cancel=cancel)
 
         def done(response: Any) -> None:
-            self.info.setText(f"{command.name}: {response.message}")
+            self._say(f"{command.name}: {response.message}")
             head = (
                 f"{response.method} {response.url}\n"
                 f"→ {response.status} {response.reason} ({response.elapsed_ms:.0f} ms)"
@@ -434,7 +444,7 @@ class IncidentsPanel(QWidget):
             self.lower_tabs.setCurrentWidget(self.response)
             self.command_done.emit(response)
 
-        self.info.setText(f"Running '{command.name}'…")
+        self._say(f"Running '{command.name}'…")
         self._start(work, done, cancel)
 
     def ask_params(self, command: Command, known: dict[str, str]) -> dict[str, str] | None:
