@@ -8,9 +8,9 @@ import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QScrollArea, QTableView, QWidget
 
 from ..core import catalog
 from ..core.outcome import category_words
@@ -342,3 +342,41 @@ class IntegrationsTable(QTableView):
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self.fit_columns()
+
+
+class PanelScroll(QScrollArea):
+    """Holds an integration's panel in its tab. The panel fills the tab and keeps at least its
+    minimum size: when the tab is smaller it scrolls, instead of forcing the window (and so
+    the tree) to change. The tab asks the splitter above for the panel's minimum height."""
+
+    def setWidget(self, widget: QWidget) -> None:
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+        self.fit()
+        self.updateGeometry()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.fit()
+        return False
+
+    def fit(self) -> None:
+        inner = self.widget()
+        if inner is None:
+            return
+        least = inner.minimumSizeHint().expandedTo(inner.minimumSize())
+        view = self.viewport().size()
+        inner.resize(max(view.width(), least.width()), max(view.height(), least.height()))
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:  # also when a scroll bar comes or goes
+            self.fit()
+        return super().viewportEvent(event)
+
+    def minimumSizeHint(self) -> Any:
+        hint = super().minimumSizeHint()
+        inner = self.widget()
+        if inner is not None:
+            bar = self.horizontalScrollBar().sizeHint().height()
+            hint.setHeight(max(hint.height(), inner.minimumSizeHint().height() + bar))
+        return hint

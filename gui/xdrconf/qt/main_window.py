@@ -331,7 +331,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QScrollArea, QTabWidget, QTextBrowser
 
-        from .integrations_view import IntegrationsModel, IntegrationsTable
+        from .integrations_view import IntegrationsModel, IntegrationsTable, PanelScroll
 
         self.table_model = IntegrationsModel(self)
         self.table = IntegrationsTable(self.table_model, self._right)
@@ -349,10 +349,10 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.setObjectName("bottomTabs")
         self.bottom_tabs.setDocumentMode(True)
         self.bottom_tabs.addTab(self.details, "Details")
+
         # A panel scrolls in its tab rather than forcing the window (and the tree) narrower.
-        self.panel_scroll = QScrollArea(self._right)
+        self.panel_scroll = PanelScroll(self._right)
         self.panel_scroll.setObjectName("panelScroll")
-        self.panel_scroll.setWidgetResizable(True)
         self.panel_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.detail_split = QSplitter(Qt.Orientation.Vertical, self._right)
         self.detail_split.setChildrenCollapsible(False)

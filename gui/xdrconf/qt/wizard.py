@@ -254,8 +254,15 @@ class SecretTextEditor(FieldEditor):
         self._value = ""
         self.status = QLabel(self)
         self.status.setObjectName(f"secret_{f.name}")
-        self.status.setStyleSheet(HELP_STYLE)
-        self.lay.addWidget(self.status, 1)
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet(HELP_STYLE)  # reads like a placeholder, as SecretEditor's
+        self.status.setContentsMargins(0, 4, 0, 0)
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.status)
+        buttons = QHBoxLayout()
+        column.addLayout(buttons)
+        self.lay.addLayout(column, 1)
         self.load_button = QPushButton("Load from file…", self)
         self.load_button.clicked.connect(self.load)
         self.paste_button = QPushButton("Paste", self)
@@ -267,8 +274,10 @@ class SecretTextEditor(FieldEditor):
         self.replace_button.setCheckable(True)
         self.replace_button.toggled.connect(self._replace)
         self.replace_button.setVisible(stored)
-        for b in (self.load_button, self.paste_button, self.clear_button, self.replace_button):
-            self.lay.addWidget(b)
+        for b in (self.load_button, self.paste_button, self.clear_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.replace_button)
         self._replace(False)
 
     def _replace(self, on: bool) -> None:

@@ -226,21 +226,25 @@ class KataConnectionsWidget(QWidget):
         left.addWidget(self.tree, 1)
         if vertical:
             self.tree.setMaximumHeight(120)
+        # Changing and checking on two rows: the list keeps to its share of the width.
         row = QHBoxLayout()
         self.add_btn = self._button("Add connection…", self.add, row, "addButton")
         self.edit_btn = self._button("Edit…", self.edit, row, "editButton")
         self.delete_btn = self._button("Delete", self.delete, row, "deleteButton")
         row.addStretch(1)
+        left.addLayout(row)
+        row = QHBoxLayout()
         self.check_btn = self._button(
             "Check connection", lambda: self.check(only_selected=True), row, "checkButton"
         )
         self.check_all_btn = self._button(
             "Check all", lambda: self.check(only_selected=False), row, "checkAllButton"
         )
+        row.addStretch(1)
         left.addLayout(row)
         self.message = self._label("message")
         left.addWidget(self.message)
-        body.addLayout(left, 2 if vertical else 3)
+        body.addLayout(left, 2)
 
         self.details = QGroupBox("Selected connection", self)
         self.details.setObjectName("details")
@@ -277,7 +281,7 @@ class KataConnectionsWidget(QWidget):
         self.key_text.setVisible(False)
         form.addRow("", self.key_text)
         self.conn_status = self._label("connectionStatus")
-        form.addRow("Connection status", self.conn_status)
+        form.addRow("Status", self.conn_status)
         for label in (self.subject, self.validity, self.conn_status, self.message):
             # long wrapped texts must not widen the window; they wrap to the width there is
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -295,7 +299,7 @@ class KataConnectionsWidget(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.details)
-        body.addWidget(scroll, 4)
+        body.addWidget(scroll, 4 if vertical else 3)
 
     def _button(self, text: str, slot: Callable[[], None], layout: Any, name: str) -> QPushButton:
         btn = QPushButton(text, self)
