@@ -44,6 +44,14 @@ EXPAND_LIMIT = 300  # with a filter, open the tree down to the matches when at m
 MIN_SIZE = (960, 600)  # every pane stays usable down to this window size
 
 
+def home_relative(path: Path) -> str:
+    """A path as people write it: ~/.config/xdrconf for a folder in the home folder."""
+    try:
+        return str(Path("~") / Path(path).relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
 class ElidedLabel(QLabel):
     """A one-line label that never widens its window: text that does not fit ends in "…"
     (or loses its middle), and the whole text is in the tooltip."""
@@ -54,9 +62,9 @@ class ElidedLabel(QLabel):
         self._middle = middle
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-    def set_full_text(self, text: str) -> None:
+    def set_full_text(self, text: str, tooltip: str | None = None) -> None:
         self._full = text
-        self.setToolTip(text)
+        self.setToolTip(text if tooltip is None else tooltip)
         if self.isVisible():
             self._elide()
         else:
@@ -391,7 +399,9 @@ class MainWindow(QMainWindow):
         self.keyring_label.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
         self.folder_label = ElidedLabel(self, middle=True)
         self.folder_label.setObjectName("folderLabel")
-        self.folder_label.set_full_text(f"Settings: {self.ws.config_dir}")
+        self.folder_label.set_full_text(
+            f"Settings: {home_relative(self.ws.config_dir)}", f"Settings folder: {self.ws.config_dir}"
+        )
         self.folder_label.setMinimumWidth(160)
         self.folder_label.setMaximumWidth(
             self.fontMetrics().horizontalAdvance(self.folder_label.full_text()) + 8
