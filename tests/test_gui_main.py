@@ -11,15 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex
-from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from support.gui import (
-    Expected,
     accept,
     as_a,
     expect_dialog,
-    expect_dialogs,
     in_order,
     open_window,
     pick_file,
@@ -302,11 +300,12 @@ def test_export_and_import_through_the_menu(
     assert info.seen is not None and "Imported" in info.seen.details and "token" in info.seen.details
 
 
-def test_start_gui_shows_the_tree_then_fills_in_after_the_first_paint(
+def test_start_gui_paints_the_frame_then_opens_and_fills_in(
     qtbot: QtBot, config_dir: Path, keyring_backend: Any
 ) -> None:
     """The start-up path of `xdrconf` (run_gui without its event loop: app.exec() would
-    leave Qt's quit flag set for the rest of the test session)."""
+    leave Qt's quit flag set for the rest of the test session): the frame is painted first,
+    then the settings are opened and the tree and the integrations built."""
     from xdrconf.qt.app import start_gui
 
     with Workspace.open(config_dir, keyring_backend=keyring_backend) as first:
@@ -314,15 +313,40 @@ def test_start_gui_shows_the_tree_then_fills_in_after_the_first_paint(
     window = start_gui(str(config_dir), keyring_backend=keyring_backend)
     qtbot.addWidget(window)
     try:
-        assert visible_names(window) == ["Root tenant", "Acme", "Shared"]
-        assert built(window) is False  # deferred until painted
+        assert not window.opened and window.table is None  # deferred until painted
+        assert window.note_label.text() == "Loading…"
         qtbot.waitUntil(lambda: window.keyring_status is not None, timeout=10000)
-        assert built(window) and window.table_model.rowCount() > 0
+        assert window.opened and visible_names(window) == ["Root tenant", "Acme", "Shared"]
+        assert (
+            window.title_label.text() == "Root tenant"
+            and window.current_tenant_id() == window.ws.tree.root_id
+        )
+        assert window.table is not None and window.table_model.rowCount() > 0
         assert window.keyring_label.text() == "OS keyring: Secret Service"  # the store in words
         assert not window.ws.readonly
         wait_idle(qtbot, window)
     finally:
-        window.ws.close()
+        if window.opened:
+            window.ws.close()
+
+
+def test_settings_that_cannot_be_opened_are_said_and_close_the_window(qtbot: QtBot, tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "settings"
+    not_a_folder.write_text("a file where the settings folder should be")
+
+    def opener() -> Workspace:
+        return Workspace.open(not_a_folder, readonly_if_locked=True)
+
+    window = MainWindow(None, deferred=True, opener=opener)
+    qtbot.addWidget(window)
+    window.show()
+    with (
+        qtbot.waitSignal(window.open_failed, timeout=5000),
+        expect_dialog(qtbot, QMessageBox, accept, title="xdrconf") as said,
+    ):
+        window.start()
+    assert "The settings cannot be opened" in said.text and str(not_a_folder) in said.text
+    assert not window.isVisible() and not window.opened
 
 
 def test_expiry_flags_are_shown_on_the_row_and_the_tree(window: MainWindow, ws: Workspace) -> None:

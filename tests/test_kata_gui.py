@@ -334,7 +334,9 @@ def test_panel_in_the_main_window(qtbot, ws, acme, config_dir, keyring_backend):
     window.select_integration("kata")
     qtbot.waitUntil(lambda: isinstance(window._panel, kata_ui.KataConnectionsWidget))
     w = as_a(kata_ui.KataConnectionsWidget, window._panel)
-    assert window.bottom_tabs.tabText(window.bottom_tabs.indexOf(window.panel_scroll)) == "KATA/KEDR connections"
+    assert (
+        window.bottom_tabs.tabText(window.bottom_tabs.indexOf(window.panel_scroll)) == "KATA/KEDR connections"
+    )
     assert some(w.tree.topLevelItem(0)).text(0) == "kata.example.com:443" and w.add_btn.isEnabled()
     assert w.xdr_id.text() == conn["id"]
     with Workspace.open(config_dir, readonly=True, keyring_backend=keyring_backend) as ro:

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from support.gui import Expected, accept, expect_dialog, expect_dialogs, no_dialog, open_window, reject, wait_idle
+from support.gui import (
+    accept,
+    expect_dialog,
+    no_dialog,
+    open_window,
+    reject,
+    wait_idle,
+)
 from support.kuma_peer import GOOD_TOKEN, configure
 from xdrconf.core import catalog
 from xdrconf.core.kuma_api import commands_of

@@ -24,22 +24,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
 
 FIRST_PAINT = r"""
-import sys, time
+import json, sys, time
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 app = QApplication(sys.argv[:1])
 painted = []
+tree = []
+want_tree = sys.argv[-1:] == ["--tree"]  # go on until the tenant tree itself is painted
+
+def tree_painted():
+    print(f"TREE-PAINTED {time.time():.6f}", flush=True)
+    app.quit()
 
 def finish():
     print(f"PAINTED {time.time():.6f}", flush=True)
-    app.quit()
+    import PySide6.QtCore
+    # What had been done before the first paint (see "start-up" in the README).
+    print("BEFORE-PAINT " + json.dumps({
+        "qt_namespace": "Qt" in PySide6.QtCore.__dict__,
+        "settings_opened": "xdrconf.core.workspace" in sys.modules,
+        "modules": len(sys.modules),
+    }), flush=True)
+    if not want_tree:
+        app.quit()
 
 class FirstPaint(QObject):
     def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint and not painted:
-            painted.append(obj)
-            QTimer.singleShot(0, finish)  # after this paint has been done
+        if event.type() == QEvent.Type.Paint:
+            if not painted:
+                painted.append(obj)
+                QTimer.singleShot(0, finish)  # after this paint has been done
+            elif want_tree and not tree:
+                parent = obj.parent()
+                if parent is not None and parent.metaObject().className() == "QTreeView":
+                    tree.append(obj)  # the tree view's viewport
+                    QTimer.singleShot(0, tree_painted)
         return False
 
 probe = FirstPaint()
@@ -62,7 +82,7 @@ XDRCONF = (
     FIRST_PAINT
     + r"""
 from xdrconf.__main__ import main  # the real entry point: `xdrconf --config-dir DIR`
-main(["--config-dir", sys.argv[1]])
+sys.exit(main(["--config-dir", sys.argv[1]]))
 """
 )
 
@@ -117,7 +137,16 @@ ws.close()
 """
 
 
+BEFORE_PAINT: dict[str, str] = {}  # kind of run -> what it had done before its first paint
+
+
 def first_paint(code: str, *args: str) -> float:
+    return paints(code, *args)[0]
+
+
+def paints(code: str, *args: str) -> tuple[float, float | None]:
+    """Seconds from before Popen to the end of the first paint, and (with --tree) to the end
+    of the first paint of the tenant tree."""
     started = time.time()
     proc = subprocess.run(
         [sys.executable, "-c", code, *args],
@@ -128,8 +157,15 @@ def first_paint(code: str, *args: str) -> float:
         env=child_env(),
     )
     for line in proc.stdout.splitlines():
-        if line.startswith("PAINTED "):
-            return float(line.split()[1]) - started
+        if line.startswith("BEFORE-PAINT "):
+            BEFORE_PAINT["xdrconf" if args else "bare"] = line.split(" ", 1)[1]
+    found = {
+        line.split()[0]: float(line.split()[1]) - started
+        for line in proc.stdout.splitlines()
+        if line.startswith(("PAINTED ", "TREE-PAINTED "))
+    }
+    if "PAINTED" in found:
+        return found["PAINTED"], found.get("TREE-PAINTED")
     raise RuntimeError(f"no first paint reported: {proc.stdout}\n{proc.stderr}")
 
 
@@ -156,18 +192,32 @@ def main() -> int:
             # (a) start-up ratio
             first_paint(BARE)  # warm the file cache for both
             first_paint(XDRCONF, str(small))
-            bare, ours = [], []
+            bare, ours, trees = [], [], []
             for _ in range(args.runs):
                 bare.append(first_paint(BARE))
-                ours.append(first_paint(XDRCONF, str(small)))
+                frame, tree = paints(XDRCONF, str(small), "--tree")
+                ours.append(frame)
+                if tree is not None:
+                    trees.append(tree)
             b, o = _common.median(bare), _common.median(ours)
             print(
                 f"(a) start-up to first paint, 1,000 tenants: xdrconf {o * 1000:.0f} ms, bare "
                 f"QMainWindow {b * 1000:.0f} ms (medians of {args.runs}); ratio {o / b:.2f} "
                 f"(target <= 1.5)"
             )
+            if trees:
+                t = _common.median(trees)
+                print(
+                    f"    the tenant tree painted: {t * 1000:.0f} ms (median), {t / b:.2f} x the bare "
+                    f"window's first paint; runs {[round(x * 1000) for x in trees]}"
+                )
             print(f"    runs xdrconf: {[round(x * 1000) for x in ours]}")
             print(f"    runs bare:    {[round(x * 1000) for x in bare]}")
+            print(f"    before the first paint: xdrconf {BEFORE_PAINT.get('xdrconf')}")
+            print(f"                            bare    {BEFORE_PAINT.get('bare')}")
+            load = os.getloadavg()
+            cpus = os.cpu_count()
+            print(f"    load average after the runs: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {cpus} CPUs")
 
             # (b) + (c) in one fresh process
             proc = subprocess.run(

@@ -16,6 +16,10 @@ def _pin_singletons() -> None:
     no program can exhaust, which is what 3.12 does. Harmless on releases without the fault."""
     if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return
+    import PySide6
+
+    if tuple(PySide6.__version_info__[:2]) < (6, 12):  # before the fault (and ctypes' 3 ms)
+        return
     import ctypes
 
     for obj in (None, True, False):

@@ -49,30 +49,32 @@ def apply_language(setting: str | None = None) -> str:
 
 
 def start_gui(config_dir: str | None = None, *, keyring_backend: Any | None = None) -> Any:
-    """Open the settings and show the main window (the tree first; the integrations, the
-    keyring status and any notice right after the first paint). None if the settings
-    cannot be opened at all (the user was told why)."""
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
-    from ..core.errors import XdrconfError
-    from ..core.workspace import Workspace
+    """Show the main window's frame at once; right after its first paint the window opens
+    the settings, builds the tree and the integrations, checks the keyring and shows any
+    notice. If the settings cannot be opened at all the user is told why and the event loop
+    ends with status 2."""
+    from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("xdrconf")
     app.setOrganizationName("xdrconf")
-    # The language before any text: XDRCONF_LANG's or the system's for an error opening the
-    # settings, then the settings' own choice (read with them, not twice) for the window.
+    # The language before any text: XDRCONF_LANG's or the system's for the window's frame and
+    # an error opening the settings; the settings' own choice (read with them, not twice)
+    # when the window opens them right after its first paint (it then retranslates its frame).
     apply_language(None)
-    try:
+
+    def opener() -> Any:
+        from ..core.workspace import Workspace
+
         ws = Workspace.open(config_dir, readonly_if_locked=True, keyring_backend=keyring_backend)
-    except XdrconfError as exc:
-        QMessageBox.critical(None, "xdrconf", str(exc))
-        return None
-    if ws.app.get("language"):
-        apply_language(ws.app["language"])
+        if ws.app.get("language"):
+            apply_language(ws.app["language"])
+        return ws
+
     from .main_window import MainWindow
 
-    window = MainWindow(ws, deferred=True)
+    window = MainWindow(None, deferred=True, opener=opener)
+    window.open_failed.connect(lambda: QApplication.exit(2))
     _after_first_paint(window, window.start)
     window.show()
     return window
@@ -82,12 +84,11 @@ def run_gui(config_dir: str | None = None, *, keyring_backend: Any | None = None
     from PySide6.QtWidgets import QApplication
 
     window = start_gui(config_dir, keyring_backend=keyring_backend)
-    if window is None:
-        return 2
     try:
         return QApplication.exec()
     finally:
         from . import workers
 
         workers.wait_all(5000)
-        window.ws.close()
+        if window.opened:
+            window.ws.close()

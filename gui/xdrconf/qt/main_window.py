@@ -14,30 +14,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QProxyStyle,
     QSizePolicy,
     QSplitter,
+    QStyle,
     QToolBar,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
-from ..core import catalog
-from ..core.workspace import Workspace
 from . import workers
-from .tenant_model import TenantTreeModel
 
 if TYPE_CHECKING:
+    from ..core.workspace import Workspace
     from .dialogs import NameDialog, Prompts
+    from .tenant_model import TenantTreeModel
+    from .vault_dialog import GuiUnlocker
 
 # Before the first paint (MainWindow(deferred=True) until start()) nothing here names the Qt
 # namespace (PySide6.QtCore.Qt): loading it builds all its enum classes, which costs the
-# start-up some 30 ms. What needs it is set up in _finish_setup(), after the paint.
+# start-up some 30 ms. What needs it is set up in _finish_setup(), after the paint; so are
+# the tree (a scroll area), the settings themselves when the window opens them (opener) and
+# the core modules that read them.
 
 log = logging.getLogger(__name__)
 EXPAND_LIMIT = 300  # with a filter, open the tree down to the matches when at most this many
@@ -50,6 +54,18 @@ def home_relative(path: Path) -> str:
         return str(Path("~") / Path(path).relative_to(Path.home()))
     except ValueError:
         return str(path)
+
+
+class FixedLayoutStyle(QProxyStyle):
+    """The application's style, without the geometry animations QMainWindow's layout runs
+    for its toolbar and central widget (there are no docks to animate). Those animations
+    would create the first objects of an unwrapped Qt class (QAnimationTimer), which costs
+    a window watched by Python code some 30 ms before its first paint."""
+
+    def styleHint(self, hint: Any, option: Any = None, widget: Any = None, data: Any = None) -> int:
+        if hint == QStyle.StyleHint.SH_Widget_Animation_Duration:
+            return 0
+        return super().styleHint(hint, option, widget, data)
 
 
 class ElidedLabel(QLabel):
@@ -97,15 +113,27 @@ class MainWindow(QMainWindow):
     refreshed = Signal()  # after the views were rebuilt from the workspace
     busy_changed = Signal(bool)
     store_changed = Signal()  # the vault was unlocked, locked or created (from any thread)
+    open_failed = Signal()  # start() could not open the settings (the user was told why)
 
-    def __init__(self, ws: Workspace, *, deferred: bool = False) -> None:
-        """deferred: show the tree first and fill in the integrations (which imports every
-        integration's module) in start(), after the window was painted."""
+    def __init__(
+        self,
+        ws: Workspace | None,
+        *,
+        deferred: bool = False,
+        opener: Callable[[], Workspace] | None = None,
+    ) -> None:
+        """deferred: show the window's frame first and build the rest (the tree, the
+        integrations, which import every integration's module) in start(), after the window
+        was painted. Without ws, start() opens the settings with opener (deferred only)."""
         super().__init__()
+        assert ws is not None or (deferred and opener is not None)
         self._populated = not deferred
         self._finished = False
-        self.ws = ws
+        self._ws = ws
+        self._opener = opener
         self._prompts: Prompts | None = None
+        self._shortcuts: list[tuple[QAction, str]] = []
+        self._status_filled = False
         self.name_dialog: NameDialog | None = None
         self.busy = 0
         self.keyring_status: Any = None
@@ -117,23 +145,69 @@ class MainWindow(QMainWindow):
         self._panel_actions: list[QAction] = []
         self._structure: list[tuple[str, str, str | None]] | None = None  # the tree last shown
         self.setWindowTitle("xdrconf — XDR and KUMA integrations")
+        self.setAnimated(False)  # no docks, a fixed toolbar: nothing to animate
         self.setMinimumSize(MIN_SIZE[0], MIN_SIZE[1])
         self.resize(1180, 720)
-        from .vault_dialog import GuiUnlocker
-
-        # The vault asks for its passphrase (on the GUI thread) when a worker first needs it.
-        self.unlocker = GuiUnlocker(self, reason=lambda: self.ws.secrets.auto_reason)
-        ws.secrets.vault.unlocker = self.unlocker
-        ws.secrets.vault.listeners.append(self.store_changed.emit)
-        self.store_changed.connect(self._show_store, Qt.ConnectionType.QueuedConnection)
+        self.unlocker: GuiUnlocker | None = None  # set by _attach_store
         self._build_actions()
         self._build_menus()
         self._build_central()
         self._build_status()
-        if not deferred:
+        if deferred:
+            self.note_label.setText("Loading…")
+            # As they will be with the Root tenant selected (so the toolbar does not flicker).
+            for act in (self.act_move, self.act_remove, self.act_configure, self.act_toggle, self.act_check):
+                act.setEnabled(False)
+        else:
+            self._attach_store()
             self._finish_setup()
-        self.reload_tree(select=ws.tree.root_id)
-        self._update_actions()
+            self.reload_tree(select=self.ws.tree.root_id)
+            self._update_actions()
+
+    def _attach_store(self) -> None:
+        """The vault asks for its passphrase (on the GUI thread) when a worker first needs it;
+        its state changes show in the status bar."""
+        from PySide6.QtCore import Qt
+
+        from .vault_dialog import GuiUnlocker
+
+        self.unlocker = GuiUnlocker(self, reason=lambda: self.ws.secrets.auto_reason)
+        self.ws.secrets.vault.unlocker = self.unlocker
+        self.ws.secrets.vault.listeners.append(self.store_changed.emit)
+        self.store_changed.connect(self._show_store, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def ws(self) -> Workspace:
+        assert self._ws is not None, "the settings are opened in start()"
+        return self._ws
+
+    @property
+    def opened(self) -> bool:
+        """Whether the window has its settings (False before start() or when they could not
+        be opened)."""
+        return self._ws is not None
+
+    def _open(self) -> bool:
+        """Open the settings (start() of a window given an opener); False if they cannot be
+        opened at all: the user was told why, the window closes and says open_failed."""
+        from ..core.errors import XdrconfError
+
+        if self._ws is not None:
+            return True
+        assert self._opener is not None
+        try:
+            self._ws = self._opener()
+        except (XdrconfError, OSError) as exc:  # e.g. a file where the folder should be
+            from PySide6.QtWidgets import QMessageBox
+
+            from .dialogs import error_text
+
+            QMessageBox.critical(self, "xdrconf", f"The settings cannot be opened: {error_text(exc)}")
+            self.close()
+            self.open_failed.emit()
+            return False
+        self._attach_store()
+        return True
 
     @property
     def prompts(self) -> Prompts:
@@ -153,12 +227,13 @@ class MainWindow(QMainWindow):
         self, text: str, slot: Callable[[], Any], shortcut: str | None = None, tip: str = ""
     ) -> QAction:
         act = QAction(text, self)
-        if shortcut:
-            act.setShortcut(QKeySequence(shortcut))
+        if shortcut:  # set in _finish_setup: setShortcut() loads the Qt namespace
+            self._shortcuts.append((act, shortcut))
         if tip:
             act.setStatusTip(tip)
             act.setToolTip(tip)
-        act.triggered.connect(lambda checked=False: slot())
+        # Until start() has opened the settings and built the window, an action does nothing.
+        act.triggered.connect(lambda checked=False: slot() if self._finished else None)
         return act
 
     def _build_actions(self) -> None:
@@ -220,24 +295,13 @@ class MainWindow(QMainWindow):
         ]
 
     def _build_menus(self) -> None:
+        """The menu titles and the toolbar (what the first paint shows); the menus are
+        filled in _fill_menus."""
         bar = self.menuBar()
-        m = bar.addMenu("&File")
-        m.addActions([self.act_export, self.act_import])
-        m.addSeparator()
-        m.addActions([self.act_settings, self.act_restore])
-        m.addSeparator()
-        m.addAction(self.act_quit)
-        m = bar.addMenu("&Tenant")
-        m.addActions([self.act_add, self.act_rename, self.act_move, self.act_remove])
-        m.addSeparator()
-        m.addAction(self.act_setup)
-        self.integration_menu = m = bar.addMenu("&Integration")
-        m.addActions([self.act_configure, self.act_toggle])
-        m.addSeparator()
-        m.addActions([self.act_check, self.act_check_tenant, self.act_check_subtree])
-        self._menu_tail = m.addSeparator()
-        m = bar.addMenu("&Help")
-        m.addAction(self.act_about)
+        self.file_menu = bar.addMenu("&File")
+        self.tenant_menu = bar.addMenu("&Tenant")
+        self.integration_menu = bar.addMenu("&Integration")
+        self.help_menu = bar.addMenu("&Help")
         tb = QToolBar("Main", self)
         tb.setObjectName("mainToolbar")
         tb.setMovable(False)  # the actions have no icons: the buttons show their text
@@ -249,8 +313,26 @@ class MainWindow(QMainWindow):
         self.addToolBar(tb)
         self.toolbar = tb
 
+    def _fill_menus(self) -> None:
+        m = self.file_menu
+        m.addActions([self.act_export, self.act_import])
+        m.addSeparator()
+        m.addActions([self.act_settings, self.act_restore])
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        m = self.tenant_menu
+        m.addActions([self.act_add, self.act_rename, self.act_move, self.act_remove])
+        m.addSeparator()
+        m.addAction(self.act_setup)
+        m = self.integration_menu
+        m.addActions([self.act_configure, self.act_toggle])
+        m.addSeparator()
+        m.addActions([self.act_check, self.act_check_tenant, self.act_check_subtree])
+        self._menu_tail = m.addSeparator()
+        self.help_menu.addAction(self.act_about)
+
     def _build_central(self) -> None:
-        split = QSplitter(self)  # horizontal
+        split = QSplitter(parent=self)  # horizontal; QSplitter(self) would load the Qt namespace
         split.setChildrenCollapsible(False)
         self.split = split
         left = QWidget(split)
@@ -259,16 +341,17 @@ class MainWindow(QMainWindow):
         lay.setContentsMargins(6, 6, 0, 6)
         self.filter_edit = QLineEdit(left)
         self.filter_edit.setPlaceholderText("Filter tenants by name…")
-        self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.apply_filter)
         lay.addWidget(self.filter_edit)
-        self.tree_model = TenantTreeModel(self)
-        self.tree_view = QTreeView(left)
-        self.tree_view.setHeaderHidden(True)
-        self.tree_view.setUniformRowHeights(True)
-        self.tree_view.setModel(self.tree_model)
-        self.tree_view.selectionModel().currentChanged.connect(lambda *_: self._tenant_changed())
-        lay.addWidget(self.tree_view, 1)
+        self._left_layout = lay
+        self.tree_model: TenantTreeModel  # both built by _build_tree
+        self.tree_view: QTreeView
+        # Until the first paint an empty box holds the tree's place: the first scroll area
+        # shown costs some 30 ms more (its scroll bars load the Qt namespace).
+        self._tree_slot: QWidget | None = QWidget(left)
+        self._tree_slot.setAutoFillBackground(True)
+        self._tree_slot.setBackgroundRole(QPalette.ColorRole.Base)
+        lay.addWidget(self._tree_slot, 1)
         self.count_label = QLabel(left)
         self.count_label.setObjectName("countLabel")
         # Its text changes on every filter keystroke: keep that from relaying out the window.
@@ -292,23 +375,11 @@ class MainWindow(QMainWindow):
         self.note_label.setObjectName("tenantNote")
         self.note_label.setWordWrap(True)
         rlay.addWidget(self.note_label)
-        # Read-only (another xdrconf holds the folder): said where it cannot be missed.
-        self.readonly_banner = QLabel(right)
-        self.readonly_banner.setObjectName("readonlyBanner")
-        self.readonly_banner.setWordWrap(True)
-        self.readonly_banner.setStyleSheet(
-            "background:#fdecea; color:#8a1c1c; border:1px solid #f1b0ab; border-radius:3px; padding:6px"
-        )
-        if self.ws.readonly:
-            self.readonly_banner.setText(
-                f"<b>Read-only.</b> {self.ws.readonly_reason} Changes are turned off in this "
-                "window; checks still run, but their results are not saved."
-            )
-        self.readonly_banner.setVisible(self.ws.readonly)
-        rlay.addWidget(self.readonly_banner)
         self._right_layout = rlay
-        self._placeholder = QWidget(right)
-        rlay.addWidget(self._placeholder, 1)
+        self.readonly_banner: QLabel | None = None
+        if self._ws is not None and self._ws.readonly:
+            self._build_banner()
+        rlay.addStretch(1)  # where the integrations go (after the first paint when deferred)
         self.table: Any = None
         self.table_model: Any = None
         self.details: Any = None
@@ -320,6 +391,46 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(1, 1)
         split.setSizes([300, 880])
         self.setCentralWidget(split)
+        self._layout_style = FixedLayoutStyle()
+        for placed in (split, self.toolbar):
+            placed.setStyle(self._layout_style)
+
+    def _build_tree(self) -> None:
+        from PySide6.QtCore import Qt
+
+        from .tenant_model import TenantTreeModel
+
+        self.tree_model = TenantTreeModel(self)
+        view = QTreeView(self._tree_slot.parentWidget() if self._tree_slot is not None else None)
+        view.setHeaderHidden(True)
+        view.setUniformRowHeights(True)
+        view.setModel(self.tree_model)
+        view.selectionModel().currentChanged.connect(lambda *_: self._tenant_changed())
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._tree_menu)
+        self.tree_view = view
+        if self._tree_slot is not None:
+            self._left_layout.replaceWidget(self._tree_slot, view)
+            self._tree_slot.deleteLater()
+            self._tree_slot = None
+            view.show()  # at once, not when the layout gets round to it
+
+    def _build_banner(self) -> None:
+        """Read-only (another xdrconf holds the folder): said where it cannot be missed."""
+        banner = QLabel(self._right)
+        banner.setObjectName("readonlyBanner")
+        banner.setWordWrap(True)
+        banner.setStyleSheet(
+            "background:#fdecea; color:#8a1c1c; border:1px solid #f1b0ab; border-radius:3px; padding:6px"
+        )
+        if self.ws.readonly:
+            banner.setText(
+                f"<b>Read-only.</b> {self.ws.readonly_reason} Changes are turned off in this "
+                "window; checks still run, but their results are not saved."
+            )
+        banner.setVisible(self.ws.readonly)
+        self._right_layout.insertWidget(2, banner)
+        self.readonly_banner = banner
 
     def _finish_setup(self) -> None:
         """What needs the Qt namespace (after the first paint when deferred)."""
@@ -328,8 +439,16 @@ class MainWindow(QMainWindow):
         if self._finished:
             return
         self._finished = True
-        self.tree_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.tree_view.customContextMenuRequested.connect(self._tree_menu)
+        for act, shortcut in self._shortcuts:
+            act.setShortcut(QKeySequence(shortcut))
+        if self._tree_slot is not None:
+            self._build_tree()
+        # After the paint too: the clear button's fade-in animation costs the first paint ~30 ms.
+        self.filter_edit.setClearButtonEnabled(True)
+        self._fill_menus()
+        self._fill_status()
+        if self.readonly_banner is None:
+            self._build_banner()
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._build_integrations_area()
 
@@ -369,10 +488,17 @@ class MainWindow(QMainWindow):
         self.detail_split.setStretchFactor(0, 1)
         self.detail_split.setStretchFactor(1, 1)
         self.detail_split.setSizes([330, 290])
-        self._right_layout.replaceWidget(self._placeholder, self.detail_split)
-        self._placeholder.deleteLater()
+        stretch = self._right_layout.takeAt(self._right_layout.count() - 1)
+        del stretch
+        self._right_layout.addWidget(self.detail_split, 1)
 
     def _build_status(self) -> None:
+        self.statusBar()  # its room, before the first paint; the labels in _fill_status
+
+    def _fill_status(self) -> None:
+        if self._status_filled:
+            return
+        self._status_filled = True
         sb = self.statusBar()
         self.busy_bar: Any = None  # created on first use
         self.busy_label = QLabel(self)
@@ -419,11 +545,28 @@ class MainWindow(QMainWindow):
 
     # ---- start ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Things that may be slow, done after the window is on screen."""
+        """Things that may be slow, done after the window is on screen. A deferred window
+        opens its settings and shows the tree first (painted as soon as this returns), then
+        builds the rest."""
+        if not self._open():
+            return
         if not self._populated:
-            self._populated = True
-            self._finish_setup()
-            self.reload_tree()
+            self._build_tree()
+            self._fill_status()
+            self.reload_tree(select=self.ws.tree.root_id)
+            self.repaint()  # the tree now, before the rest is built (a timer would come first)
+            QTimer.singleShot(0, self._start_rest)
+            return
+        self._started()
+
+    def _start_rest(self) -> None:
+        self._populated = True
+        self._finish_setup()
+        self.reload_tree()
+        self._update_actions()
+        self._started()
+
+    def _started(self) -> None:
         self.probe_keyring()
         if self.ws.notice is not None:
             QTimer.singleShot(0, self.show_open_notice)
@@ -586,6 +729,8 @@ class MainWindow(QMainWindow):
 
     # ---- selection ------------------------------------------------------------------------------
     def current_tenant_id(self) -> str | None:
+        if self._tree_slot is not None:  # before the first paint
+            return None
         tid = self.tree_model.tenant_id(self.tree_view.currentIndex())
         return tid if tid is not None and tid in self.ws.tree else None
 
@@ -710,14 +855,14 @@ class MainWindow(QMainWindow):
             self.count_label.setText(f"{total:,} tenants")
 
     def _tenant_changed(self) -> None:
-        from .integrations_view import build_rows
-
         tid = self.current_tenant_id()
         kind = self.current_kind()
         if not self._populated:
             self.title_label.setText(self.ws.tree.path(tid) if tid else "")
             self.note_label.setText("Loading…")
             return
+        from .integrations_view import build_rows
+
         if tid is None:
             self.title_label.setText("No tenant selected")
             self.note_label.setText("")
@@ -745,10 +890,10 @@ class MainWindow(QMainWindow):
         self._integration_changed()
 
     def _integration_changed(self) -> None:
-        from .integrations_view import details_html
-
         if not self._populated:
             return
+        from .integrations_view import details_html
+
         tid = self.current_tenant_id()
         if tid is not None:
             self.details.setHtml(details_html(self.ws, self.ws.tree.get(tid), self.current_row()))
@@ -756,6 +901,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _ui_context(self, tid: str, kind: str) -> Any:
+        from ..core import catalog
         from .integrations import IntegrationUiContext
 
         return IntegrationUiContext(
@@ -765,6 +911,7 @@ class MainWindow(QMainWindow):
     def _show_panel(self) -> None:
         """The selected integration's panel in a tab beside Details (once it is configured,
         unless its module says the panel is where it gets configured), kept up to date."""
+        from ..core import catalog
         from . import integrations
 
         row = self.current_row()
@@ -990,6 +1137,8 @@ class MainWindow(QMainWindow):
         )
 
     def _confirm_notices(self, kinds: set[str]) -> bool:
+        from ..core import catalog
+
         notices = [
             f"{catalog.title_of(k)}: {catalog.spec_for(k).check_notice}"
             for k in sorted(kinds)
@@ -1006,6 +1155,7 @@ class MainWindow(QMainWindow):
         kind = row.kind
         if not self._confirm_notices({kind}):
             return None
+        from ..core import catalog
         from ..core.checks import run_check
         from ..core.outcome import category_words
 
@@ -1152,7 +1302,8 @@ class MainWindow(QMainWindow):
 
     # ---- closing ----------------------------------------------------------------------------
     def closeEvent(self, event: Any) -> None:
-        self.unlocker.close()
+        if self.unlocker is not None:
+            self.unlocker.close()
         for task in list(self._check_tasks.values()):
             task.cancel()
         if self.check_dialog is not None:
