@@ -785,9 +785,9 @@ class MainWindow(QMainWindow):
         keep = select or self.current_tenant_id()
         expanded = self._expanded_ids() if len(self.tree_model) else {self.ws.tree.root_id}
         marks = {}
+        if self._populated:
+            from .integrations_view import tenant_mark  # once: each import statement costs
         for tenant in self.ws.tree.walk_all() if self._populated else ():
-            from .integrations_view import tenant_mark
-
             if tenant.integrations:
                 mark = tenant_mark(self.ws, tenant)
                 if mark:
