@@ -12,10 +12,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLineEdit, QWizard
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QWizard
 
 from support import sshd as sshd_support
 from support.gui import accept, as_a, expect_dialog, no_dialog, some
+from support.gui import pick_file as choose_file
 from support.sshd import Sshd, make_key
 from xdrconf.core import catalog
 from xdrconf.core.outcome import Category
@@ -117,11 +118,13 @@ def test_wrong_passphrase_is_refused_under_the_field(qtbot, ws, tmp_path):
     # A public key pasted by mistake is refused at once.
     path = tmp_path / "id.pub"
     path.write_text(enc.public_line)
-    key.pick_file = lambda _title: str(path)
-    qtbot.mouseClick(key.load_button, Qt.MouseButton.LeftButton)
+    with expect_dialog(qtbot, QFileDialog, choose_file(path), name="openFileDialog", title="Private key"):
+        qtbot.mouseClick(key.load_button, Qt.MouseButton.LeftButton)
     assert "public key" in reasons["private_key"].text()
+    path = tmp_path / "id_ed25519"
     path.write_text(enc.private_openssh)
-    qtbot.mouseClick(key.load_button, Qt.MouseButton.LeftButton)
+    with expect_dialog(qtbot, QFileDialog, choose_file(path), name="openFileDialog", title="Private key"):
+        qtbot.mouseClick(key.load_button, Qt.MouseButton.LeftButton)
     assert "lines, hidden" in key.status.text()
     assert reasons["private_key"].text().startswith("OpenSSH or PEM format")
     # Encrypted, no passphrase: said under the passphrase once the key was decrypted.

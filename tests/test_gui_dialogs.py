@@ -16,11 +16,11 @@ from pytestqt.qtbot import QtBot
 from support.gui import (
     Expected,
     accept,
+    as_a,
     click,
     close_window,
     expect_dialog,
     expect_dialogs,
-    no_dialog,
     pick_file,
     reject,
     select_data,
@@ -33,9 +33,9 @@ from xdrconf.core.outcome import Category
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.checks_ui import CheckAllDialog
 from xdrconf.qt.integrations import kata as kata_ui
-from xdrconf.qt.integrations.custom import CredentialsDialog, CustomIntegrationPage
+from xdrconf.qt.integrations.custom import CustomIntegrationPage
 from xdrconf.qt.main_window import MainWindow
-from xdrconf.qt.wizard import LineEditor, TenantWizard
+from xdrconf.qt.wizard import LineEditor, SecretTextEditor, TenantWizard
 
 
 def confirm(act: Any, title: str) -> Expected[QMessageBox]:
@@ -116,7 +116,7 @@ def test_tip_check_asks_about_the_quota_first(
     wait_idle(qtbot, window)
     [result] = ws.tree.get(ws.tree.root_id).integrations["tip"].results
     assert result["category"] == Category.UNREACHABLE.value  # port 1 on loopback answers nothing
-    assert window.statusBar().currentMessage().startswith("Kaspersky Threat Intelligence Portal: unreachable")
+    assert window.message_label.full_text().startswith("Kaspersky Threat Intelligence Portal: Unreachable")
 
 
 def test_check_all_asks_about_the_quota_then_shows_the_results(
@@ -163,8 +163,10 @@ def test_wizard_cancel_saves_nothing(window: MainWindow, qtbot: QtBot, ws: Works
     assert isinstance(wizard, TenantWizard)
     field = wizard.currentPage().findChild(LineEditor, "field_host")
     assert field is not None
-    type_into(field.edit, "kuma.example.com")
-    with no_dialog(qtbot):
+    type_into(field.edit, "kuma.acme.invalid")
+    # Cancel asks before dropping what was typed; Discard drops it.
+    discard = click(QMessageBox.StandardButton.Discard)
+    with expect_dialog(qtbot, QMessageBox, discard, name="discardChanges", title="Discard the changes?"):
         wizard.button(QWizard.WizardButton.CancelButton).click()
     qtbot.waitUntil(lambda: not wizard.isVisible())
     assert window.wizard is None
@@ -196,20 +198,21 @@ def test_custom_load_from_file_fills_the_key_and_the_host_key(
     assert "ED25519" in page.key_info.text()
 
     page.by_key.setChecked(True)
-    with expect_dialog(qtbot, CredentialsDialog, lambda _d: None, name="customCredentials") as creds:
-        page.data_button.click()
-    dialog = creds.dialog
-    assert isinstance(dialog, CredentialsDialog)
+    key = as_a(SecretTextEditor, page.private_key)
     client = make_key("ed25519")
     key_file = tmp_path / "id_ed25519"
     key_file.write_text(client.private_openssh)
     with expect_dialog(qtbot, QFileDialog, pick_file(key_file), name="openFileDialog", title="Private key"):
-        dialog.load_key.click()
-    qtbot.waitUntil(lambda: dialog.key_text.toPlainText() == client.private_openssh)
-    dialog.save_button.click()
-    qtbot.waitUntil(lambda: "private_key" in page.draft.secrets, timeout=10000)
+        key.load_button.click()
     assert page.draft.secrets["private_key"] == client.private_openssh
-    wizard.reject()
+    assert "lines, hidden" in key.status.text()
+    # Cancel asks before dropping what was typed; Discard drops it.
+    with expect_dialog(
+        qtbot, QMessageBox, click(QMessageBox.StandardButton.Discard), name="discardChanges"
+    ) as asked:
+        wizard.reject()
+    assert "Custom integration" in asked.text
+    qtbot.waitUntil(lambda: not wizard.isVisible())
     assert "custom" not in ws.tenant("Acme").integrations  # nothing saved before Finish
 
 

@@ -429,7 +429,8 @@ def test_the_window_starts_in_the_language_of_the_settings(qtbot, monkeypatch, c
     window = start_gui(str(config_dir), keyring_backend=keyring_backend)
     qtbot.addWidget(window)
     try:
-        assert i18n.language() == "ru"
+        assert i18n.language() == "ru"  # before the frame is painted (the settings opened after)
+        qtbot.waitUntil(lambda: window.opened, timeout=10000)
         dialog = SettingsDialog(window.ws.app, window)
         assert dialog.language.currentData() == "ru"
         assert dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).text() == "Отмена"
@@ -438,7 +439,8 @@ def test_the_window_starts_in_the_language_of_the_settings(qtbot, monkeypatch, c
         assert "language" not in window.ws.app
         dialog.reject()
     finally:
-        window.ws.close()
+        if window.opened:
+            window.ws.close()
     assert i18n.setting_in(config_dir) is None
 
 

@@ -30,7 +30,7 @@ def wizard_ctx(ws, tenant="Acme"):
 
 
 def type_token(qtbot, page, value):
-    qtbot.keyClicks(page.form.editors["token"].edit, value)
+    qtbot.keyClicks(page.token.edit, value)
 
 
 def test_page_new_token_sets_today_and_saves(qtbot, ws, test_ca):

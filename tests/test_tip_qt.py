@@ -25,7 +25,7 @@ def wizard_ctx(ws, tenant="Root"):
 
 
 def add_token(qtbot, page, value):
-    token = page.token.editors["token"]
+    token = page.token
     if token.replace_button.isVisible():
         token.replace_button.click()
     qtbot.keyClicks(token.edit, value)
@@ -45,7 +45,7 @@ def test_root_page_writes_draft_and_saves(qtbot, ws):
     assert "quota" in notice.text()
     assert "no quota" in " ".join(lbl.text() for lbl in page.findChildren(QLabel))
     # The token is entered as on every page: masked, never pre-filled; required to go on.
-    token = page.token.editors["token"]
+    token = page.token
     assert token.edit.echoMode() == QLineEdit.EchoMode.Password and token.edit.text() == ""
     assert token.edit.placeholderText() == "not stored yet" and not token.replace_button.isVisible()
     assert not page.isComplete()
@@ -70,7 +70,7 @@ def test_root_page_writes_draft_and_saves(qtbot, ws):
     qtbot.addWidget(again)
     again.show()
     assert again.radios["premium"].isChecked() and again.ttl_number.text() == "12"
-    stored = again.token.editors["token"]
+    stored = again.token
     assert stored.edit.text() == "" and not stored.edit.isEnabled()
     assert stored.edit.placeholderText() == "stored — leave empty to keep"
     assert stored.replace_button.isVisible() and again.isComplete()
@@ -80,11 +80,11 @@ def test_untouched_proxy_is_no_change(qtbot, ws):
     page = TipServicePage(wizard_ctx(ws))
     qtbot.addWidget(page)
     add_token(qtbot, page, GOOD_TOKEN)
-    page.proxy.setChecked(True)
-    assert page.validatePage() and page.ctx.draft.values["proxy"] is True
-    page.proxy.setChecked(False)
-    assert page.validatePage() and "proxy" not in page.ctx.draft.values
-    assert not any("Proxy" in line for line in page.ctx.draft.summary())
+    some(page.proxy).setChecked(True)
+    assert page.validatePage() and some(page.ctx.draft).values["proxy"] is True
+    some(page.proxy).setChecked(False)
+    assert page.validatePage() and "proxy" not in some(page.ctx.draft).values
+    assert not any("Proxy" in line for line in some(page.ctx.draft).summary())
 
 
 def test_bad_ttl_is_refused_as_you_type(qtbot, ws):
@@ -112,7 +112,7 @@ def test_bad_ttl_is_refused_as_you_type(qtbot, ws):
     page.ttl_number.clear()  # unlimited
     assert page.isComplete() and page.validatePage()
     assert reason.text().startswith("How long lookup results are kept")
-    assert page.ctx.draft.edit().values["cache_ttl"] is None
+    assert some(some(page.ctx.draft).edit()).values["cache_ttl"] is None
 
 
 def test_child_page_has_no_proxy_toggle(qtbot, ws):
@@ -121,11 +121,11 @@ def test_child_page_has_no_proxy_toggle(qtbot, ws):
     page = TipServicePage(wizard_ctx(ws, "Acme"))
     qtbot.addWidget(page)
     assert page.proxy is None and page.findChild(QCheckBox, "proxy") is None
-    assert "on, as set for the Root tenant" in page.findChild(QLabel, "proxyNote").text()
+    assert "on, as set for the Root tenant" in some(page.findChild(QLabel, "proxyNote")).text()
     assert not page.validatePage()  # no token yet
     add_token(qtbot, page, GOOD_TOKEN)
     assert page.validatePage()
-    assert "proxy" not in page.ctx.draft.values and page.ctx.draft.edit().values == {}
+    assert "proxy" not in some(page.ctx.draft).values and some(some(page.ctx.draft).edit()).values == {}
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ValidationError
+from .i18n import _
 
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -28,37 +29,52 @@ def _parse_address(value: str, text: str, label: str) -> str:
         except ValueError:
             raise ValidationError(
                 label,
-                f"'{text}' is not a valid IPv6 address (write a port after an IPv6 address "
-                "as [2001:db8::5]:7223, or in the port field)",
+                _(
+                    "'{text}' is not a valid IPv6 address (write a port after an IPv6 address "
+                    "as [2001:db8::5]:7223, or in the port field)"
+                ).format(text=text),
             ) from None
     if re.fullmatch(r"[0-9.]+", value):
         try:
             return str(ipaddress.IPv4Address(value))
         except ValueError:
-            raise ValidationError(label, f"'{text}' is not a valid IPv4 address") from None
+            raise ValidationError(
+                label, _("'{text}' is not a valid IPv4 address").format(text=text)
+            ) from None
     host = value.rstrip(".")
     if len(host) > 253:
-        raise ValidationError(label, "a host name is at most 253 characters long")
+        raise ValidationError(label, _("a host name is at most 253 characters long"))
     labels = host.split(".")
     for part in labels:
         if not _HOST_LABEL.match(part):
             raise ValidationError(
                 label,
-                f"'{text}' is not a valid host name (letters, digits and hyphens, labels separated by dots)",
+                _(
+                    "'{text}' is not a valid host name (letters, digits and hyphens, labels "
+                    "separated by dots)"
+                ).format(text=text),
             )
     if labels[-1].isdigit():
-        raise ValidationError(label, f"'{text}' is not a valid host name or IPv4 address")
+        raise ValidationError(label, _("'{text}' is not a valid host name or IPv4 address").format(text=text))
     return host.lower()
 
 
 def _port_in(port_text: str, text: str, label: str) -> int:
     if not port_text:
-        raise ValidationError(label, f"'{text}' ends with a colon: remove it, or add the port number")
+        raise ValidationError(
+            label, _("'{text}' ends with a colon: remove it, or add the port number").format(text=text)
+        )
     if not port_text.isdigit():
-        raise ValidationError(label, f"'{port_text}' after the colon in '{text}' is not a port number")
+        raise ValidationError(
+            label,
+            _("'{port}' after the colon in '{text}' is not a port number").format(port=port_text, text=text),
+        )
     port = int(port_text)
     if not 1 <= port <= 65535:
-        raise ValidationError(label, f"the port {port} in '{text}' is out of range; enter 1 to 65535")
+        raise ValidationError(
+            label,
+            _("the port {port} in '{text}' is out of range; enter 1 to 65535").format(port=port, text=text),
+        )
     return port
 
 
@@ -72,17 +88,19 @@ def split_host_port(text: str, label: str = "Host") -> tuple[str, int | None, bo
     address and a port."""
     value = text.strip()
     if not value:
-        raise ValidationError(label, "enter a host name or an IP address")
+        raise ValidationError(label, _("enter a host name or an IP address"))
     if "://" in value:
         try:
             parts = urlsplit(value)
             port = parts.port
         except ValueError:
-            raise ValidationError(label, f"the port in '{value}' is not valid") from None
+            raise ValidationError(label, _("the port in '{text}' is not valid").format(text=value)) from None
         if not parts.hostname:
-            raise ValidationError(label, f"'{value}' has no host name")
+            raise ValidationError(label, _("'{text}' has no host name").format(text=value))
         if parts.username or parts.password:
-            raise ValidationError(label, f"'{value}' contains a user name or password; enter the host only")
+            raise ValidationError(
+                label, _("'{text}' contains a user name or password; enter the host only").format(text=value)
+            )
         return _parse_address(parts.hostname, value, label), port, True
     bracketed = re.fullmatch(r"\[([^\]]*)\](?::(.*))?", value)
     if bracketed:
@@ -90,7 +108,9 @@ def split_host_port(text: str, label: str = "Host") -> tuple[str, int | None, bo
         try:
             host = str(ipaddress.IPv6Address(inner))
         except ValueError:
-            raise ValidationError(label, f"'{value}' is not a valid IPv6 address") from None
+            raise ValidationError(
+                label, _("'{text}' is not a valid IPv6 address").format(text=value)
+            ) from None
         return host, None if port_text is None else _port_in(port_text, value, label), False
     if value.count(":") == 1:
         host_text, port_text = value.split(":")
@@ -106,10 +126,14 @@ def parse_host(text: str, label: str = "Host") -> str:
     if port is not None:
         raise ValidationError(
             label,
-            f"'{value}' includes the port {port}: enter only {host} here and {port} in the port field",
+            _(
+                "'{text}' includes the port {port}: enter only {host} here and {port} in the port field"
+            ).format(text=value, port=port, host=host),
         )
     if url:
-        raise ValidationError(label, f"'{value}' is a URL: enter only the host name {host}")
+        raise ValidationError(
+            label, _("'{text}' is a URL: enter only the host name {host}").format(text=value, host=host)
+        )
     return host
 
 

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .i18n import N_, _
+
 
 class Category(StrEnum):
     OK = "ok"
@@ -39,27 +41,27 @@ class Category(StrEnum):
 # What a person reads for each category (the window, the command line's human output); the
 # code itself stays in tooltips and in --json.
 _WORDS = {
-    Category.OK: "OK",
-    Category.INVALID_CONFIG: "Settings not valid",
-    Category.MISSING_SECRET: "Secret missing",
-    Category.KEYRING_UNAVAILABLE: "Secret store unavailable",
-    Category.DNS: "Host name not found",
-    Category.UNREACHABLE: "Unreachable",
-    Category.TIMEOUT: "Timed out",
-    Category.TLS_UNTRUSTED: "Certificate not trusted",
-    Category.TLS_HOSTNAME: "Certificate name mismatch",
-    Category.TLS_EXPIRED: "Certificate expired",
-    Category.TLS_PIN_MISMATCH: "Not the pinned certificate",
-    Category.CLIENT_CERT_REJECTED: "Client certificate rejected",
-    Category.AUTH_FAILED: "Authentication failed",
-    Category.FORBIDDEN: "Access denied",
-    Category.PENDING_APPROVAL: "Waiting for approval",
-    Category.HOST_KEY_MISMATCH: "Not the pinned host key",
-    Category.RATE_LIMITED: "Too many requests",
-    Category.QUOTA_EXCEEDED: "Quota exceeded",
-    Category.SERVER_ERROR: "Server error",
-    Category.PROTOCOL_ERROR: "Unexpected answer",
-    Category.CANCELLED: "Cancelled",
+    Category.OK: N_("OK"),
+    Category.INVALID_CONFIG: N_("Settings not valid"),
+    Category.MISSING_SECRET: N_("Secret missing"),
+    Category.KEYRING_UNAVAILABLE: N_("Secret store unavailable"),
+    Category.DNS: N_("Host name not found"),
+    Category.UNREACHABLE: N_("Unreachable"),
+    Category.TIMEOUT: N_("Timed out"),
+    Category.TLS_UNTRUSTED: N_("Certificate not trusted"),
+    Category.TLS_HOSTNAME: N_("Certificate name mismatch"),
+    Category.TLS_EXPIRED: N_("Certificate expired"),
+    Category.TLS_PIN_MISMATCH: N_("Not the pinned certificate"),
+    Category.CLIENT_CERT_REJECTED: N_("Client certificate rejected"),
+    Category.AUTH_FAILED: N_("Authentication failed"),
+    Category.FORBIDDEN: N_("Access denied"),
+    Category.PENDING_APPROVAL: N_("Waiting for approval"),
+    Category.HOST_KEY_MISMATCH: N_("Not the pinned host key"),
+    Category.RATE_LIMITED: N_("Too many requests"),
+    Category.QUOTA_EXCEEDED: N_("Quota exceeded"),
+    Category.SERVER_ERROR: N_("Server error"),
+    Category.PROTOCOL_ERROR: N_("Unexpected answer"),
+    Category.CANCELLED: N_("Cancelled"),
 }
 
 
@@ -67,7 +69,7 @@ def category_words(category: Category | str) -> str:
     """The category as words ("auth_failed" -> "Authentication failed"); an unknown code
     (e.g. from a newer version's stored result) is returned as it is."""
     try:
-        return _WORDS[Category(category)]
+        return _(_WORDS[Category(category)])
     except ValueError:
         return str(category)
 

@@ -58,17 +58,20 @@ def start_gui(config_dir: str | None = None, *, keyring_backend: Any | None = No
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("xdrconf")
     app.setOrganizationName("xdrconf")
-    # The language before any text: XDRCONF_LANG's or the system's for the window's frame and
-    # an error opening the settings; the settings' own choice (read with them, not twice)
-    # when the window opens them right after its first paint (it then retranslates its frame).
-    apply_language(None)
+    # The language before any text, the window's frame included: XDRCONF_LANG's, else the
+    # settings' own choice (read without opening them: they are opened after the first
+    # paint), else the system's.
+    from ..core import i18n
+
+    setting = i18n.setting_in(config_dir)
+    apply_language(setting)
 
     def opener() -> Any:
         from ..core.workspace import Workspace
 
         ws = Workspace.open(config_dir, readonly_if_locked=True, keyring_backend=keyring_backend)
-        if ws.app.get("language"):
-            apply_language(ws.app["language"])
+        if ws.app.get("language") != setting:  # changed meanwhile by another instance
+            apply_language(ws.app.get("language"))
         return ws
 
     from .main_window import MainWindow

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from ..core import catalog
 from ..core.errors import XdrconfError
+from ..core.i18n import _, ngettext
 from ..core.outcome import Category, CheckResult, category_words
 from . import workers
 from .icons import colour
@@ -220,7 +221,11 @@ class ResultsModel(QAbstractTableModel):
             if col == 3 and role == Qt.ItemDataRole.ToolTipRole:
                 return f"{category_words(r.category)} ({r.category.value})"
             if col == 2 and role == Qt.ItemDataRole.ToolTipRole and r.connection:
-                return f"{r.target} (XDR ID {r.connection})" if r.target else r.connection
+                return (
+                    _("{target} (XDR ID {xdr_id})").format(target=r.target, xdr_id=r.connection)
+                    if r.target
+                    else r.connection
+                )
             return (
                 tenant,
                 catalog.title_of(r.integration),
@@ -332,7 +337,7 @@ class CheckAllDialog(QDialog):
         self._started = time.monotonic()
         self._queue = list(self.pairs)
         self.pending = len(self._queue)
-        for _ in range(min(len(self._queue), workers.check_pool().maxThreadCount())):
+        for _slot in range(min(len(self._queue), workers.check_pool().maxThreadCount())):
             self._launch_next()
         self._update_summary()
 
@@ -444,14 +449,21 @@ class CheckAllDialog(QDialog):
         self.saved.emit()
 
     def _update_summary(self) -> None:
-        total = len(self.pairs)
-        text = f"{self.done_count} of {total} integration{'s' if total != 1 else ''} checked"
-        if self.failed_count:
-            text += f", {self.failed_count} not OK"
+        total, done, failed = len(self.pairs), self.done_count, self.failed_count
+        if failed:
+            text = ngettext(
+                "{done} of {total} integration checked, {failed} not OK",
+                "{done} of {total} integrations checked, {failed} not OK",
+                total,
+            ).format(done=done, total=total, failed=failed)
+        else:
+            text = ngettext(
+                "{done} of {total} integration checked", "{done} of {total} integrations checked", total
+            ).format(done=done, total=total)
         if self.pending and self.cancel_event.is_set():
-            text += " — cancelling…"
-        elif not self.pending and self.done_count:
-            text += " — done"
+            text = _("{summary} — cancelling…").format(summary=text)
+        elif not self.pending and done:
+            text = _("{summary} — done").format(summary=text)
         self.summary.setText(text)
 
     def closeEvent(self, event: Any) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QScrollArea, QTableView, QWidget
 
 from ..core import catalog
+from ..core.i18n import _, ngettext
 from ..core.outcome import category_words
 from ..core.tenants import Tenant
 from .icons import colour, mark_icon
@@ -96,17 +97,22 @@ class Row:
         if self.running:
             return "checking…"
         if not self.supported:
-            return "not yet supported"
+            return _("not yet supported")
         if not self.results:
-            return "not checked"
+            return _("not checked")
         when = short_time(max(r.get("checked_at", "") for r in self.results))
         if len(self.results) == 1:
             return f"{category_words(self.results[0].get('category', ''))} · {when}"
         bad = [r for r in self.results if r.get("category") != "ok"]
         if not bad:
-            return f"OK ({len(self.results)} connections) · {when}"
+            n = len(self.results)
+            return ngettext("OK ({n} connection) · {when}", "OK ({n} connections) · {when}", n).format(
+                n=n, when=when
+            )
         words = ", ".join(sorted({category_words(str(r.get("category"))) for r in bad}))
-        return f"{len(bad)} of {len(self.results)} failed: {words} · {when}"
+        return _("{bad} of {n} failed: {words} · {when}").format(
+            bad=len(bad), n=len(self.results), words=words, when=when
+        )
 
     def check_tooltip(self) -> str:
         return "\n\n".join(

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.i18n import _
 from . import workers
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_status()
         if deferred:
-            self.note_label.setText("Loading…")
+            self.note_label.setText(_("Loading…"))
             # As they will be with the Root tenant selected (so the toolbar does not flicker).
             for act in (self.act_move, self.act_remove, self.act_configure, self.act_toggle, self.act_check):
                 act.setEnabled(False)
@@ -202,7 +203,9 @@ class MainWindow(QMainWindow):
 
             from .dialogs import error_text
 
-            QMessageBox.critical(self, "xdrconf", f"The settings cannot be opened: {error_text(exc)}")
+            QMessageBox.critical(
+                self, "xdrconf", _("The settings cannot be opened: {reason}").format(reason=error_text(exc))
+            )
             self.close()
             self.open_failed.emit()
             return False
@@ -376,7 +379,8 @@ class MainWindow(QMainWindow):
         self.note_label.setWordWrap(True)
         rlay.addWidget(self.note_label)
         self._right_layout = rlay
-        self.readonly_banner: QLabel | None = None
+        self.readonly_banner: QLabel  # built by _build_banner (before the paint when read-only)
+        self._banner_built = False
         if self._ws is not None and self._ws.readonly:
             self._build_banner()
         rlay.addStretch(1)  # where the integrations go (after the first paint when deferred)
@@ -431,6 +435,7 @@ class MainWindow(QMainWindow):
         banner.setVisible(self.ws.readonly)
         self._right_layout.insertWidget(2, banner)
         self.readonly_banner = banner
+        self._banner_built = True
 
     def _finish_setup(self) -> None:
         """What needs the Qt namespace (after the first paint when deferred)."""
@@ -447,7 +452,7 @@ class MainWindow(QMainWindow):
         self.filter_edit.setClearButtonEnabled(True)
         self._fill_menus()
         self._fill_status()
-        if self.readonly_banner is None:
+        if not self._banner_built:
             self._build_banner()
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._build_integrations_area()
@@ -526,7 +531,8 @@ class MainWindow(QMainWindow):
         self.folder_label = ElidedLabel(self, middle=True)
         self.folder_label.setObjectName("folderLabel")
         self.folder_label.set_full_text(
-            f"Settings: {home_relative(self.ws.config_dir)}", f"Settings folder: {self.ws.config_dir}"
+            _("Settings: {folder}").format(folder=home_relative(self.ws.config_dir)),
+            _("Settings folder: {folder}").format(folder=self.ws.config_dir),
         )
         self.folder_label.setMinimumWidth(160)
         self.folder_label.setMaximumWidth(
@@ -859,7 +865,7 @@ class MainWindow(QMainWindow):
         kind = self.current_kind()
         if not self._populated:
             self.title_label.setText(self.ws.tree.path(tid) if tid else "")
-            self.note_label.setText("Loading…")
+            self.note_label.setText(_("Loading…"))
             return
         from .integrations_view import build_rows
 

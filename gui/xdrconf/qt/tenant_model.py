@@ -11,6 +11,7 @@ from typing import Any, overload
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex
 from PySide6.QtGui import QFont
 
+from ..core.i18n import _
 from ..core.tenants import TenantTree
 
 _NONE = -1  # the invisible root
@@ -225,9 +226,9 @@ class TenantTreeModel(QAbstractItemModel):
                     tip += "\nA warning is pending (see the integrations)."
                 below = self._below.get(n)
                 if below == "error":
-                    tip += "\nA check failed for a tenant below this one."
+                    tip += "\n" + _("A check failed for a tenant below this one.")
                 elif below == "warning":
-                    tip += "\nA tenant below this one has a warning."
+                    tip += "\n" + _("A tenant below this one has a warning.")
                 return tip
         if role == DECORATION and self._marks:
             from .icons import mark_icon

@@ -38,6 +38,7 @@ from ..core import catalog
 from ..core.catalog import Page, ValidationContext
 from ..core.errors import ValidationError, XdrconfError
 from ..core.fields import Field
+from ..core.i18n import N_, _, ngettext
 from . import integrations, workers
 from .checks_ui import CheckConnectionBox
 from .dialogs import error_text, show_error
@@ -201,7 +202,7 @@ class PemEditor(FieldEditor):
         self.text.setPlainText("" if value is None else str(value))
 
 
-STORED_PLACEHOLDER = "stored — leave empty to keep"
+STORED_PLACEHOLDER = N_("stored — leave empty to keep")
 
 
 class SecretEditor(FieldEditor):
@@ -215,10 +216,12 @@ class SecretEditor(FieldEditor):
         self.edit = QLineEdit(self)
         self.edit.setObjectName(f"secret_{f.name}")
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.edit.setPlaceholderText(STORED_PLACEHOLDER if stored else (f.placeholder or "not stored yet"))
+        self.edit.setPlaceholderText(
+            _(STORED_PLACEHOLDER) if stored else (f.placeholder or _("not stored yet"))
+        )
         self.edit.textChanged.connect(lambda _: self.changed.emit())
         self.lay.addWidget(self.edit, 1)
-        self.replace_button = QPushButton("Replace", self)
+        self.replace_button = QPushButton(_("Replace"), self)
         self.replace_button.setObjectName("replaceButton")
         self.replace_button.setCheckable(True)
         self.replace_button.toggled.connect(self._replace)
@@ -228,7 +231,7 @@ class SecretEditor(FieldEditor):
 
     def _replace(self, on: bool) -> None:
         self.edit.setEnabled(on)
-        self.replace_button.setText("Keep stored" if on else "Replace")
+        self.replace_button.setText(_("Keep stored") if on else _("Replace"))
         if on:
             self.edit.setFocus()
         else:
@@ -263,13 +266,13 @@ class SecretTextEditor(FieldEditor):
         buttons = QHBoxLayout()
         column.addLayout(buttons)
         self.lay.addLayout(column, 1)
-        self.load_button = QPushButton("Load from file…", self)
+        self.load_button = QPushButton(_("Load from file…"), self)
         self.load_button.clicked.connect(self.load)
-        self.paste_button = QPushButton("Paste", self)
+        self.paste_button = QPushButton(_("Paste"), self)
         self.paste_button.clicked.connect(self.paste)
-        self.clear_button = QPushButton("Clear", self)
+        self.clear_button = QPushButton(_("Clear"), self)
         self.clear_button.clicked.connect(lambda: self.set_value(""))
-        self.replace_button = QPushButton("Replace", self)
+        self.replace_button = QPushButton(_("Replace"), self)
         self.replace_button.setObjectName("replaceButton")
         self.replace_button.setCheckable(True)
         self.replace_button.toggled.connect(self._replace)
@@ -284,7 +287,7 @@ class SecretTextEditor(FieldEditor):
         entering = on or not self.stored
         for b in (self.load_button, self.paste_button, self.clear_button):
             b.setEnabled(entering)
-        self.replace_button.setText("Keep stored" if on else "Replace")
+        self.replace_button.setText(_("Keep stored") if on else _("Replace"))
         if not entering:
             self.set_value("")
         self._show()
@@ -292,9 +295,13 @@ class SecretTextEditor(FieldEditor):
     def _show(self) -> None:
         if self._value:
             lines = self._value.strip().count("\n") + 1
-            self.status.setText(f"new value entered ({lines} lines, hidden)")
+            self.status.setText(
+                ngettext(
+                    "new value entered ({n} line, hidden)", "new value entered ({n} lines, hidden)", lines
+                ).format(n=lines)
+            )
         else:
-            self.status.setText(STORED_PLACEHOLDER if self.stored else "not stored yet")
+            self.status.setText(_(STORED_PLACEHOLDER) if self.stored else _("not stored yet"))
 
     def load(self) -> None:
         path = self.pick_file(f"Load {self.field.label}")
@@ -367,10 +374,10 @@ class HostPasteSplitter(QObject):
 
 
 def ca_hint(spec_title: str) -> str:
-    return (
-        f"PEM certificate of the CA that issued the TLS certificate of {spec_title}. "
+    return _(
+        "PEM certificate of the CA that issued the TLS certificate of {peer}. "
         "Leave empty to use the system's trusted CAs."
-    )
+    ).format(peer=spec_title)
 
 
 def make_editor(f: Field, draft: IntegrationDraft) -> FieldEditor:
@@ -457,7 +464,7 @@ class FieldsForm(QWidget):
                 editor.set_value(self.draft.values.get(name, self.draft.stored_text(name)))
             if name in ctx.spec.root_only and not tenant_is_root:
                 editor.setEnabled(False)
-                reason.setProperty("help", "Set for the Root tenant only.")
+                reason.setProperty("help", _("Set for the Root tenant only."))
             else:
                 reason.setProperty("help", hint)
                 editor.changed.connect(lambda name=name: self._changed(name))
@@ -540,7 +547,7 @@ class FieldsForm(QWidget):
             return self.external[name]
         raw = editor.value()
         if f.secret and not raw:
-            return "is required" if f.required and not self.draft.has_stored_secret(name) else ""
+            return _("is required") if f.required and not self.draft.has_stored_secret(name) else ""
         try:
             f.parse(raw)
         except ValidationError as exc:
@@ -621,7 +628,7 @@ class FetchCertificateBox(QWidget):
         # Which server, when the settings name several (KATA: one per connection).
         self.target_combo = QComboBox(self)
         self.target_combo.setObjectName("certTarget")
-        self.target_combo.setToolTip("The server whose certificate to read")
+        self.target_combo.setToolTip(_("The server whose certificate to read"))
         self.target_combo.setVisible(False)
         self.pin_button = QPushButton("Pin this certificate", self)
         self.pin_button.setObjectName("pinButton")
@@ -685,7 +692,7 @@ class FetchCertificateBox(QWidget):
         self.update_targets()
         chosen = self.target_combo.currentData()
         if chosen is None:
-            raise ValidationError("Address", "enter the server's address on the earlier page first")
+            raise ValidationError(_("Address"), _("enter the server's address on the earlier page first"))
         host, port = chosen
         return str(host), int(port)
 
@@ -1080,13 +1087,15 @@ class TenantWizard(QWizard):
 
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Discard the changes?",
-            "Nothing has been saved yet. Discard what you entered for " + ", ".join(changed) + "?",
+            _("Discard the changes?"),
+            _("Nothing has been saved yet. Discard what you entered for {integrations}?").format(
+                integrations=", ".join(changed)
+            ),
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             self,
         )
         box.setObjectName("discardChanges")
-        box.button(QMessageBox.StandardButton.Cancel).setText("Keep editing")
+        box.button(QMessageBox.StandardButton.Cancel).setText(_("Keep editing"))
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
 

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from ...core.catalog import ValidationContext
 from ...core.errors import ValidationError, XdrconfError
+from ...core.i18n import _
 from ...core.outcome import CheckResult
 from ...core.sshkeys import (
     PassphraseNeeded,
@@ -169,7 +170,7 @@ class CustomIntegrationPage(QWizardPage):
         lay.addWidget(verification)
 
         # -- Remote host connection ----------------------------------------------------------
-        from ..wizard import FieldsForm
+        from ..wizard import FieldsForm, LineEditor, SecretEditor, SecretTextEditor
 
         connection = QGroupBox("Remote host connection", body)
         clay = QVBoxLayout(connection)
@@ -193,7 +194,7 @@ class CustomIntegrationPage(QWizardPage):
             (
                 "host",
                 "ports",
-                ("SSH authentication method:", method_row),
+                (_("SSH authentication method:"), method_row),
                 "username",
                 "password",
                 "private_key",
@@ -204,13 +205,15 @@ class CustomIntegrationPage(QWizardPage):
         )
         clay.addWidget(self.form)
         editors = self.form.editors
-        self.host = editors["host"].edit  # type: ignore[attr-defined]
-        self.ports = editors["ports"].edit  # type: ignore[attr-defined]
-        self.username = editors["username"].edit  # type: ignore[attr-defined]
-        self.test_command = editors["test_command"].edit  # type: ignore[attr-defined]
-        self.password = editors["password"]
-        self.private_key = editors["private_key"]
-        self.key_passphrase = editors["key_passphrase"]
+        lines = {n: e for n, e in editors.items() if isinstance(e, LineEditor)}
+        self.host = lines["host"].edit
+        self.ports = lines["ports"].edit
+        self.username = lines["username"].edit
+        self.test_command = lines["test_command"].edit
+        password, key, passphrase = editors["password"], editors["private_key"], editors["key_passphrase"]
+        assert isinstance(password, SecretEditor) and isinstance(passphrase, SecretEditor)
+        assert isinstance(key, SecretTextEditor)
+        self.password, self.private_key, self.key_passphrase = password, key, passphrase
         lay.addWidget(connection)
         self.key_task: Any = None
         self._key_timer = QTimer(self)
@@ -322,9 +325,9 @@ class CustomIntegrationPage(QWizardPage):
             try:
                 load_private_key(key, passphrase or None)
             except PassphraseNeeded:
-                return "the key is encrypted; enter its passphrase"
+                return _("the key is encrypted; enter its passphrase")
             except PassphraseWrong:
-                return "does not decrypt this key; enter the right one"
+                return _("does not decrypt this key; enter the right one")
             return ""
 
         def done(problem: str) -> None:

@@ -56,7 +56,7 @@ class KasapPage(QWizardPage):
 
     def __init__(self, ctx: IntegrationUiContext) -> None:
         super().__init__()
-        from ..wizard import FieldsForm
+        from ..wizard import FieldsForm, LineEditor, SecretEditor
 
         assert ctx.draft is not None
         self.ctx = ctx
@@ -67,7 +67,9 @@ class KasapPage(QWizardPage):
         )
         layout = QVBoxLayout(self)
         self.form = FieldsForm(ctx, ("url", "token"), self)
-        self.url = self.form.editors["url"]
+        url, token = self.form.editors["url"], self.form.editors["token"]
+        assert isinstance(url, LineEditor) and isinstance(token, SecretEditor)
+        self.url, self.token = url, token
 
         self.issued = QDateEdit()
         self.issued.setObjectName("tokenIssued")
@@ -126,7 +128,7 @@ class KasapPage(QWizardPage):
         self._store()
 
     def _edited(self, name: str) -> None:
-        if name == "token" and self.form.editors["token"].value():
+        if name == "token" and self.token.value():
             self._new_token()
 
     def _new_token(self) -> None:

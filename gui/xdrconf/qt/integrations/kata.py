@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 from ...core.checks import run_check
 from ...core.errors import ValidationError
 from ...core.fields import format_fingerprint
+from ...core.i18n import _
 from ...core.integrations import kata, kata_certs
 from ...core.outcome import CheckResult, category_words
 from ..dialogs import Prompts, error_text
@@ -281,7 +282,7 @@ class KataConnectionsWidget(QWidget):
         self.key_text.setVisible(False)
         form.addRow("", self.key_text)
         self.conn_status = self._label("connectionStatus")
-        form.addRow("Status", self.conn_status)
+        form.addRow(_("Status"), self.conn_status)
         for label in (self.subject, self.validity, self.conn_status, self.message):
             # long wrapped texts must not widen the window; they wrap to the width there is
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -635,12 +636,16 @@ class KataConnectionsWidget(QWidget):
             self._hide_key()
             return
         if not self.prompts.confirm(
-            "Show the private key",
-            f"Show the private key of the connection to {kata.target_of(conn)} on screen?",
+            _("Show the private key"),
+            _("Show the private key of the connection to {target} on screen?").format(
+                target=kata.target_of(conn)
+            ),
             [
-                "Anyone who can see the screen, or a screenshot of it, can use the key to "
-                "act as this XDR ID towards KATA.",
-                "Hide it again when you are done.",
+                _(
+                    "Anyone who can see the screen, or a screenshot of it, can use the key to "
+                    "act as this XDR ID towards KATA."
+                ),
+                _("Hide it again when you are done."),
             ],
         ):
             return

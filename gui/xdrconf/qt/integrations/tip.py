@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ...core import tip_lookup
 from ...core.errors import ValidationError
+from ...core.i18n import N_, _
 from ...core.integrations import tip as tip_spec
 from ...core.outcome import Category, category_words
 from ..icons import COLOURS
@@ -50,7 +51,7 @@ def hint(text: str) -> QLabel:
 
 
 # ---- the settings page ------------------------------------------------------------------------------
-TTL_UNITS = (("d", "days"), ("h", "hours"))
+TTL_UNITS = (("d", N_("days")), ("h", N_("hours")))
 
 
 def ttl_problem(number: str, unit: str) -> str:
@@ -60,9 +61,14 @@ def ttl_problem(number: str, unit: str) -> str:
     value = number.strip()
     if not value:
         return ""
-    words = dict(TTL_UNITS)[unit]
     if not value.isdigit():
-        return f"'{value}' is not a whole number of {words}; leave it empty to keep results without limit"
+        if unit == "d":
+            return _(
+                "'{text}' is not a whole number of days; leave it empty to keep results without limit"
+            ).format(text=value)
+        return _(
+            "'{text}' is not a whole number of hours; leave it empty to keep results without limit"
+        ).format(text=value)
     try:
         parse_ttl(value + unit)
     except ValidationError as exc:
@@ -76,7 +82,7 @@ class TipServicePage(QWizardPage):
 
     def __init__(self, ctx: IntegrationUiContext) -> None:
         super().__init__()
-        from ..wizard import FieldsForm
+        from ..wizard import FieldsForm, SecretEditor
 
         assert ctx.draft is not None
         self.ctx = ctx
@@ -123,7 +129,7 @@ class TipServicePage(QWizardPage):
         self.ttl_unit = QComboBox()
         self.ttl_unit.setObjectName("ttlUnit")
         for value, words in TTL_UNITS:
-            self.ttl_unit.addItem(words, value)
+            self.ttl_unit.addItem(_(words), value)
         stored = draft.stored.settings.get("cache_ttl")
         if stored:
             self.ttl_number.setText(stored[:-1])
@@ -163,8 +169,11 @@ class TipServicePage(QWizardPage):
         layout.addWidget(box)
 
         layout.addSpacing(4)
-        self.token = FieldsForm(ctx, ("token",), self)
-        layout.addWidget(self.token)
+        self.form = FieldsForm(ctx, ("token",), self)
+        token = self.form.editors["token"]
+        assert isinstance(token, SecretEditor)
+        self.token = token
+        layout.addWidget(self.form)
         notice = hint("⚠ " + tip_spec.QUOTA_NOTICE)
         notice.setObjectName("quotaNotice")
         layout.addWidget(notice)
@@ -176,7 +185,7 @@ class TipServicePage(QWizardPage):
         self.access.buttonToggled.connect(lambda *_: self.revalidate())
         if self.proxy is not None:
             self.proxy.toggled.connect(lambda _: self.revalidate())
-        self.token.validity_changed.connect(self.completeChanged.emit)
+        self.form.validity_changed.connect(self.completeChanged.emit)
         self.revalidate()
 
     def _ttl_typed(self, *_: Any) -> None:
@@ -203,7 +212,7 @@ class TipServicePage(QWizardPage):
         return values
 
     def problems(self) -> dict[str, str]:
-        out = self.token.problems()
+        out = self.form.problems()
         ttl = ttl_problem(self.ttl_number.text(), str(self.ttl_unit.currentData()))
         if ttl:
             out["cache_ttl"] = ttl
