@@ -39,7 +39,7 @@ from ..core.i18n import _, ngettext
 from ..core.outcome import Category, CheckResult, category_words
 from . import workers
 from .icons import colour
-from .integrations_view import format_time
+from .integrations_view import SHORT_TITLES, format_time
 
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
@@ -218,6 +218,8 @@ class ResultsModel(QAbstractTableModel):
                 if "/" in r.tenant and col == 0 and role == Qt.ItemDataRole.DisplayRole
                 else r.tenant
             )
+            if col == 1 and role == Qt.ItemDataRole.ToolTipRole:
+                return catalog.title_of(r.integration)
             if col == 3 and role == Qt.ItemDataRole.ToolTipRole:
                 return f"{category_words(r.category)} ({r.category.value})"
             if col == 2 and role == Qt.ItemDataRole.ToolTipRole and r.connection:
@@ -228,7 +230,7 @@ class ResultsModel(QAbstractTableModel):
                 )
             return (
                 tenant,
-                catalog.title_of(r.integration),
+                SHORT_TITLES.get(r.integration, catalog.title_of(r.integration)),
                 r.target or r.connection,
                 category_words(r.category),
                 r.message,
@@ -301,7 +303,9 @@ class CheckAllDialog(QDialog):
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         head = self.table.horizontalHeader()
-        for col, width in enumerate((230, 130, 140, 110, 300, 70, 70)):
+        # The Category column fits the longest words (the code is in the tooltip).
+        words = max(self.fontMetrics().horizontalAdvance(category_words(c)) for c in Category) + 16
+        for col, width in enumerate((200, 150, 150, words, 300, 70, 70)):
             self.table.setColumnWidth(col, width)
         head.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         lay.addWidget(self.table, 1)

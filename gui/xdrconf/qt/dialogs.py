@@ -256,6 +256,7 @@ class NameDialog(QDialog):
         self.buttons.setEnabled(True)
         self.error.setText(reason)
         self.error.setVisible(True)
+        self.adjustSize()  # room for the whole reason, the typed name kept
         self.edit.setFocus()
 
     def finish(self) -> None:
