@@ -200,6 +200,9 @@ def test_the_tree_keeps_its_width_and_every_pane_stays_usable(
         window.select_tenant(tid)
         assert window.tree_view.width() == tree_width
     assert (window.minimumWidth(), window.minimumHeight()) == MIN_SIZE
+    # Nothing left over covers the filter box (the tree's place holder before the paint).
+    corner = window.filter_edit.mapTo(window, QPoint(8, 8))
+    assert window.childAt(corner) is window.filter_edit
     # At the minimum size: the tree, the table, the tabs and the status bar all have room.
     assert window.tree_view.width() >= 200 and window.tree_view.height() >= 200
     assert window.table.viewport().height() >= 4 * window.table.verticalHeader().defaultSectionSize()

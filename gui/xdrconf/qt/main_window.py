@@ -415,6 +415,7 @@ class MainWindow(QMainWindow):
         self.tree_view = view
         if self._tree_slot is not None:
             self._left_layout.replaceWidget(self._tree_slot, view)
+            self._tree_slot.hide()  # now: a deferred delete waits for the event loop
             self._tree_slot.deleteLater()
             self._tree_slot = None
             view.show()  # at once, not when the layout gets round to it
