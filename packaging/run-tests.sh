@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the gates (ruff, ruff format, mypy), then the whole suite against real peers: a
+# Runs the gates (ruff, ruff format, mypy), builds the installable package when it is out of
+# date (packaging/build.sh --if-changed), then the whole suite against real peers: a
 # private D-Bus session with an unlocked gnome-keyring (the real Secret Service), one Xvfb
 # session for the tests marked xvfb, and offscreen Qt for all the others. Called by
 # bootstrap.sh after installation.
@@ -27,6 +28,13 @@ failed=()
 if [ ${#failed[@]} -ne 0 ]; then
   printf 'xdrconf: gate failed: %s\n' "${failed[@]}" >&2
   exit 1
+fi
+
+# The installable package, for its smoke test (tests/test_frozen.py): built here, once per
+# run and before the tests (about a minute; seconds when the sources have not changed since
+# dist/ was built), when the whole suite runs or the smoke test was asked for.
+if [ $# -eq 0 ] || [[ " $* " == *test_frozen* ]]; then
+  bash packaging/build.sh --if-changed || { echo "xdrconf: packaging/build.sh failed" >&2; exit 1; }
 fi
 
 dbus-run-session -- bash -c '

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,16 @@ def make_config(folder: Path, tenants: int, *, with_results: int = 50) -> Path:
             if i < tenants // 10:
                 level1.append(tenant.id)
     return folder
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a `python` subprocess that runs xdrconf from this source tree."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "gui"), env.get("PYTHONPATH", "")])
+    # As installed: byte-code cached (in a scratch folder, not in the source tree).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "xdrconf-bench-pycache")
+    return env
 
 
 def median(values: list[float]) -> float:

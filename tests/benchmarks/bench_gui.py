@@ -154,7 +154,7 @@ def paints(code: str, *args: str) -> tuple[float, float | None]:
         text=True,
         timeout=120,
         cwd=_common.ROOT,
-        env=child_env(),
+        env=_common.child_env(),
     )
     for line in proc.stdout.splitlines():
         if line.startswith("BEFORE-PAINT "):
@@ -167,15 +167,6 @@ def paints(code: str, *args: str) -> tuple[float, float | None]:
     if "PAINTED" in found:
         return found["PAINTED"], found.get("TREE-PAINTED")
     raise RuntimeError(f"no first paint reported: {proc.stdout}\n{proc.stderr}")
-
-
-def child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(_common.ROOT / "gui"), env.get("PYTHONPATH", "")])
-    # As installed: byte-code cached (in a scratch folder, not in the source tree).
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "xdrconf-bench-pycache")
-    return env
 
 
 def main() -> int:
@@ -226,7 +217,7 @@ def main() -> int:
                 text=True,
                 timeout=300,
                 cwd=_common.ROOT,
-                env=child_env(),
+                env=_common.child_env(),
             )
             if proc.returncode != 0:
                 print(proc.stderr, file=sys.stderr)
