@@ -224,7 +224,7 @@ said=$(desktop-file-validate $root/usr/share/applications/$app.desktop 2>&1) || 
 [ -z "$said" ] || { echo "$said" >&2; exit 1; }
 appstreamcli validate --no-net $root/usr/share/metainfo/$app_id.metainfo.xml >>"$log" 2>&1 ||
   { appstreamcli validate --no-net $root/usr/share/metainfo/$app_id.metainfo.xml >&2; exit 1; }
-lintian --fail-on error --info --display-info "$deb" >$dist/lintian.txt 2>&1 ||
+lintian --fail-on error "$deb" >$dist/lintian.txt 2>&1 ||
   { cat $dist/lintian.txt >&2; echo "xdrconf: lintian found errors in $deb" >&2; exit 1; }
 rm -rf "${dist:?}/$app"
 cp -a $root/opt/$app "$dist/$app"

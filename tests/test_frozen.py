@@ -107,7 +107,10 @@ def stored_secret(home: Path, tenant: str, kind: str, field: str, keyring_backen
 
 def test_secret_service_and_kuma_check_over_tls(package, home, kuma, ca_file, keyring_backend):
     config = json.loads(ok(package.run(home, "config", "show", "--json")))
-    assert config["keyring"] == "SecretService Keyring"
+    assert (config["secret_store"], config["secret_store_status"]) == (
+        "keyring",
+        "OS keyring: Secret Service",
+    )
     ok(package.run(home, "tenant", "add", "Acme"))
     ok(
         package.run(
@@ -123,6 +126,39 @@ def test_secret_service_and_kuma_check_over_tls(package, home, kuma, ca_file, ke
     [result] = json.loads(ok(package.run(home, "check", "Acme", "kuma", "--json")))
     assert result["category"] == "ok", result
     # The token read back from the Secret Service is what KUMA saw.
+    assert [r.header("Authorization") for r in kuma.requests] == [f"Bearer {GOOD_TOKEN}"]
+
+
+def test_vault_where_there_is_no_keyring(package, home, kuma, ca_file, tmp_path):
+    """No D-Bus at all: the frozen application keeps the token in its KeePass vault (pykeepass,
+    Argon2id) and reads it back for the check."""
+    from pykeepass import PyKeePass
+
+    passphrase = tmp_path / "vault-passphrase"
+    passphrase.write_text("correct horse battery staple 42\n")
+    passphrase.chmod(0o600)
+    env = package.env(
+        home,
+        DBUS_SESSION_BUS_ADDRESS=f"unix:path={tmp_path}/no-such-bus",
+        XDRCONF_VAULT_PASSPHRASE_FILE=str(passphrase),
+    )
+    ok(package.run(home, "tenant", "add", "Acme", env=env))
+    ok(
+        package.run(
+            home,
+            *("integration", "set", "Acme", "kuma", "host=127.0.0.1", f"port={kuma.port}"),
+            *(f"tls_ca=@{ca_file}", "--secret", "token"),
+            stdin=GOOD_TOKEN + "\n",
+            env=env,
+        )
+    )
+    config = json.loads(ok(package.run(home, "config", "show", "--json", env=env)))
+    assert config["secret_store"] == "vault", config
+    vault = PyKeePass(str(home / ".config/xdrconf/secrets.kdbx"), password="correct horse battery staple 42")
+    assert [(e.path[-1], e.password) for e in vault.entries] == [("KUMA REST API / API token", GOOD_TOKEN)]
+    ok(package.run(home, "integration", "enable", "Acme", "kuma", env=env))
+    [result] = json.loads(ok(package.run(home, "check", "Acme", "kuma", "--json", env=env)))
+    assert result["category"] == "ok", result
     assert [r.header("Authorization") for r in kuma.requests] == [f"Bearer {GOOD_TOKEN}"]
 
 

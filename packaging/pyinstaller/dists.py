@@ -38,3 +38,14 @@ def keyring_backends() -> list[tuple[str, str]]:
     return sorted(
         {(ep.module, ep.dist.metadata["Name"]) for ep in md.entry_points(group="keyring.backends") if ep.dist}
     )
+
+
+def packages_of(dist: md.Distribution) -> list[str]:
+    """The top-level import packages that a distribution installs (folders with __init__.py)."""
+    return sorted(
+        {
+            str(f).split("/")[0]
+            for f in dist.files or ()
+            if str(f).count("/") == 1 and f.name == "__init__.py" and not str(f).startswith("..")
+        }
+    )
