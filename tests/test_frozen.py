@@ -67,6 +67,10 @@ def test_package_layout(package):
     [keyring_info] = internal.glob("keyring-*.dist-info")
     assert "SecretService = keyring.backends.SecretService" in (keyring_info / "entry_points.txt").read_text()
     assert (internal / "certifi/cacert.pem").stat().st_size > 0
+    # Qt's data is what PyInstaller's PySide6 hooks chose: no QML, no Qt tools, no .pyi stubs.
+    assert not [p.name for p in (internal / "PySide6").iterdir() if p.name in ("qml", "qmlls", "qmlformat")]
+    assert not (internal / "PySide6/Qt/qml").exists()
+    assert not list(internal.glob("**/*.pyi"))
 
 
 def test_version_and_no_python_of_this_machine(package, home):
