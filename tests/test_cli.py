@@ -208,13 +208,17 @@ def test_check_json_and_exit_statuses(cli, server_cert, test_ca, tmp_path):
         assert set(item) == {
             "tenant",
             "integration",
+            "operation",
             "target",
             "category",
             "ok",
             "message",
+            "warnings",
+            "verified",
             "latency_ms",
             "checked_at",
         }
+        assert item["operation"] == "check" and item["warnings"] == [] and item["verified"] is True
         assert item["category"] == "ok" and item["ok"] is True and item["tenant"] == "Root tenant/Good"
         cli("tenant", "add", "Bad")
         cli(

@@ -29,7 +29,7 @@ def test_core_and_cli_import_no_qt():
 def test_check_logs_no_secret(ws, caplog, server_cert, test_ca):
     from support.https_peer import HttpsPeer
     from support.kuma_peer import KumaApi
-    from xdrconf.core.checks import run_check
+    from xdrconf.core.engine import run_operation
     from xdrconf.core.workspace import IntegrationEdit
 
     token = "LEAKCANARY-" + "7" * 20
@@ -45,9 +45,9 @@ def test_check_logs_no_secret(ws, caplog, server_cert, test_ca):
                 enabled=True,
             ),
         )
-        [ok] = run_check(ws, ws.tenant("T").id, "kuma")
+        [ok] = run_operation(ws, ws.tenant("T").id, "kuma")
         ws.update_integration("T", IntegrationEdit("kuma", values={"tls_ca": None}))
-        [bad] = run_check(ws, ws.tenant("T").id, "kuma")
+        [bad] = run_operation(ws, ws.tenant("T").id, "kuma")
     assert ok.ok and not bad.ok
     everything = caplog.text + repr(ok.to_dict()) + repr(bad.to_dict())
     assert token not in everything

@@ -15,10 +15,10 @@ import pytest
 from support import sshd as sshd_support
 from support.https_peer import SilentPeer, closed_port
 from support.sshd import Sshd, auth_lines, make_key
-from xdrconf.core.checks import run_check
+from xdrconf.core.engine import run_operation
 from xdrconf.core.errors import ValidationError
+from xdrconf.core.integrations.custom.keys import parse_public_key
 from xdrconf.core.outcome import Category
-from xdrconf.core.sshkeys import parse_public_key
 from xdrconf.core.workspace import IntegrationEdit
 
 pytestmark = pytest.mark.skipif(sshd_support.available() is not None, reason=str(sshd_support.available()))
@@ -106,7 +106,7 @@ def configure(
 
 
 def check(ws, tid, **kw):
-    [result] = run_check(ws, tid, "custom", **kw)
+    [result] = run_operation(ws, tid, "custom", **kw)
     return result
 
 
@@ -526,11 +526,11 @@ def test_private_key_is_stored_in_the_keyring_not_the_settings(ws, client_keys, 
 
 
 # ---- reading the host's keys (ssh-keyscan) ------------------------------------------------------
-def test_read_host_keys_returns_every_type_and_never_authenticates(server):
+def test_read_host_keys_returns_every_type_and_never_authenticates(ws, server):
     from xdrconf.core.integrations.custom import read_host_keys
 
     mark = server.mark()
-    found = read_host_keys("127.0.0.1", [closed_port(), server.port], timeout=5)
+    found = read_host_keys(ws, "127.0.0.1", [closed_port(), server.port], timeout=5)
     assert found.failure is None
     assert found.port == server.port
     assert sorted(k.line for k in found.keys) == sorted(
@@ -543,10 +543,10 @@ def test_read_host_keys_returns_every_type_and_never_authenticates(server):
     assert auth_lines(log) == [], log
 
 
-def test_read_host_keys_of_nothing_is_unreachable():
+def test_read_host_keys_of_nothing_is_unreachable(ws):
     from xdrconf.core.integrations.custom import read_host_keys
 
-    found = read_host_keys("127.0.0.1", [closed_port()], timeout=2)
+    found = read_host_keys(ws, "127.0.0.1", [closed_port()], timeout=2)
     assert found.keys == [] and found.failure is not None
     assert found.failure.category is Category.UNREACHABLE
 

@@ -11,7 +11,7 @@ import pytest
 
 from support.sshd import make_key
 from xdrconf.core.errors import ValidationError
-from xdrconf.core.sshkeys import (
+from xdrconf.core.integrations.custom.keys import (
     PassphraseNeeded,
     PassphraseWrong,
     load_private_key,

@@ -19,8 +19,8 @@ from support.gui import accept, as_a, expect_dialog, no_dialog, some
 from support.gui import pick_file as choose_file
 from support.sshd import Sshd, make_key
 from xdrconf.core import catalog
+from xdrconf.core.integrations.custom.keys import parse_public_key
 from xdrconf.core.outcome import Category
-from xdrconf.core.sshkeys import parse_public_key
 from xdrconf.core.workspace import IntegrationEdit
 from xdrconf.qt import workers
 from xdrconf.qt.dialogs import ChooseDialog
@@ -277,7 +277,7 @@ def test_read_from_host_lists_the_keys_and_pastes_the_chosen_one(qtbot, ws, tmp_
 
 @pytest.mark.skipif(sshd_support.available() is not None, reason=str(sshd_support.available()))
 def test_panel_offers_to_pin_the_key_an_unverified_check_saw(qtbot, ws, tmp_path):
-    from xdrconf.core.checks import run_check
+    from xdrconf.core.engine import run_operation
     from xdrconf.qt.integrations import panel
 
     client = make_key("ed25519")
@@ -299,7 +299,7 @@ def test_panel_offers_to_pin_the_key_an_unverified_check_saw(qtbot, ws, tmp_path
             ),
         )
         tid = ws.tenant("Acme").id
-        results = run_check(ws, tid, "custom")
+        results = run_operation(ws, tid, "custom")
         ws.record_results({(tid, "custom"): [r.to_dict() for r in results]})
         refreshed = []
         ctx = IntegrationUiContext(ws, tid, "custom", SPEC, refresh=lambda: refreshed.append(1))
@@ -319,4 +319,4 @@ def test_panel_offers_to_pin_the_key_an_unverified_check_saw(qtbot, ws, tmp_path
         assert state.settings["verify_host"] is True
         assert state.settings["host_public_key"] == server.public_line("ed25519")
         assert "Host verified" in widget.state_label.text() and not widget.pin_button.isVisible()
-        assert run_check(ws, tid, "custom")[0].ok
+        assert run_operation(ws, tid, "custom")[0].ok

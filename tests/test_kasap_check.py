@@ -10,7 +10,7 @@ import pytest
 from support.https_peer import HttpsPeer
 from support.kasap_peer import GOOD_TOKEN, KasapApi
 from xdrconf.core import catalog
-from xdrconf.core.checks import run_check
+from xdrconf.core.engine import run_operation
 from xdrconf.core.errors import ValidationError
 from xdrconf.core.integrations.kasap import add_months, expiry_of
 from xdrconf.core.outcome import Category
@@ -32,7 +32,7 @@ def configure(ws, peer, test_ca, *, tenant="Acme", token=GOOD_TOKEN, prefix="", 
 
 
 def check(ws, tid, **kw):
-    [result] = run_check(ws, tid, "kasap", **kw)
+    [result] = run_operation(ws, tid, "kasap", **kw)
     return result
 
 

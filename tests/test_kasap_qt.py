@@ -24,9 +24,11 @@ def wizard_ctx(ws, tenant="Acme"):
     if tenant not in [t.name for t in ws.tree.walk_all()]:
         ws.add_tenant(tenant)
     t = ws.tenant(tenant)
-    return IntegrationUiContext(
+    ctx = IntegrationUiContext(
         ws, t.id, "kasap", SPEC, draft=IntegrationDraft.for_state(SPEC, t.integrations.get("kasap"))
     )
+    ctx.form_page = lambda page: SpecFormPage(ctx, page)  # as the wizard does
+    return ctx
 
 
 def type_token(qtbot, page, value):

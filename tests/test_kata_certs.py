@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from xdrconf.core.errors import ValidationError
-from xdrconf.core.integrations import kata_certs
+from xdrconf.core.integrations.kata import certs as kata_certs
 
 XDR_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 

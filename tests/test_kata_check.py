@@ -8,7 +8,7 @@ import pytest
 from support.gui import some
 from support.https_peer import HttpsPeer, Reply, SilentPeer, closed_port
 from support.kata_peer import KataPeer
-from xdrconf.core.checks import run_check
+from xdrconf.core.engine import run_operation
 from xdrconf.core.fields import format_fingerprint
 from xdrconf.core.integrations import kata
 from xdrconf.core.outcome import Category
@@ -33,7 +33,7 @@ def test_pending_until_approved_then_ok(ws, server_cert, test_ca, host):
     with KataPeer(server_cert, host=host) as peer:
         conn = kata.add_connection(ws, tid, host, peer.port, "p256")
         peer.trust(conn["cert_pem"])
-        [r] = run_check(ws, tid, "kata")
+        [r] = run_operation(ws, tid, "kata")
         assert r.category is Category.PENDING_APPROVAL, r.message
         assert format_fingerprint(conn["fingerprint"]) in r.message
         assert "ask the KATA administrator to accept the request with fingerprint" in r.message
@@ -43,7 +43,7 @@ def test_pending_until_approved_then_ok(ws, server_cert, test_ca, host):
         assert peer.api.pending == {conn["id"]: conn["fingerprint"]}
         assert peer.requests[-1].path == f"/kata/scanner/v1/sensors/{conn['id']}/scans/filters"
         peer.api.approve(conn["id"], conn["fingerprint"])
-        [r] = run_check(ws, tid, "kata")
+        [r] = run_operation(ws, tid, "kata")
     assert r.category is Category.OK, r.message
     assert r.details["xdr_id"] == conn["id"]
 
@@ -54,7 +54,7 @@ def test_kedr_response_api_path(ws, server_cert, test_ca):
         conn = kata.add_connection(ws, tid, "127.0.0.1", peer.port, "p256")
         peer.trust(conn["cert_pem"])
         peer.api.approve(conn["id"], conn["fingerprint"])
-        [r] = run_check(ws, tid, "kata")
+        [r] = run_operation(ws, tid, "kata")
     assert r.ok, r.message
     assert peer.requests[-1].path == f"/kata/response_api/v1/{conn['id']}/sensors"
 
@@ -65,7 +65,7 @@ def test_rsa_key_through_keyring_blob_and_mutual_tls(ws, server_cert, test_ca):
         conn = kata.add_connection(ws, tid, "localhost", peer.port)  # RSA-2048 default
         peer.trust(conn["cert_pem"])
         peer.api.approve(conn["id"], conn["fingerprint"])
-        [r] = run_check(ws, tid, "kata")
+        [r] = run_operation(ws, tid, "kata")
     assert conn["key_type"] == "rsa2048"
     assert r.ok, r.message
     assert peer.requests[-1].client_cert_sha256 == conn["fingerprint"]
@@ -77,10 +77,10 @@ def test_regenerated_certificate_must_be_approved_again(ws, server_cert, test_ca
         conn = kata.add_connection(ws, tid, "127.0.0.1", peer.port, "p256")
         peer.trust(conn["cert_pem"])
         peer.api.approve(conn["id"], conn["fingerprint"])
-        assert run_check(ws, tid, "kata")[0].ok
+        assert run_operation(ws, tid, "kata")[0].ok
         new = kata.regenerate(ws, tid, conn["id"])
         peer.trust(new["cert_pem"])
-        [r] = run_check(ws, tid, "kata")
+        [r] = run_operation(ws, tid, "kata")
     assert new["id"] == conn["id"] and new["fingerprint"] != conn["fingerprint"]
     assert r.category is Category.PENDING_APPROVAL
     assert format_fingerprint(new["fingerprint"]) in r.message
@@ -100,7 +100,7 @@ def test_client_certificate_rejected_in_handshake(ws, server_cert, test_ca, tls1
     ) as peer:
         kata.add_connection(ws, tid, "127.0.0.1", peer.port, "p256")
         for _ in range(3):  # the alert races the request under TLS 1.3: it must always win
-            [r] = run_check(ws, tid, "kata")
+            [r] = run_operation(ws, tid, "kata")
             assert r.category is Category.CLIENT_CERT_REJECTED, r.message
         assert peer.requests == []
         assert peer.handshake_errors
@@ -112,7 +112,7 @@ def test_server_certificate_untrusted(ws, server_cert, test_ca):
     with KataPeer(server_cert) as peer:
         conn = kata.add_connection(ws, tid, "127.0.0.1", peer.port, "p256")
         peer.trust(conn["cert_pem"])
-        [r] = run_check(ws, tid, "kata")
+        [r] = run_operation(ws, tid, "kata")
     assert r.category is Category.TLS_UNTRUSTED, r.message
     assert peer.requests == []
 
@@ -123,9 +123,9 @@ def test_pinned_server_certificate(ws, server_cert, test_ca):
         conn = kata.add_connection(ws, tid, "127.0.0.1", peer.port, "p256")
         peer.trust(conn["cert_pem"])
         peer.api.approve(conn["id"], conn["fingerprint"])
-        assert run_check(ws, tid, "kata")[0].ok
+        assert run_operation(ws, tid, "kata")[0].ok
         ws.update_integration(tid, IntegrationEdit("kata", values={"tls_pin_sha256": "ab" * 32}))
-        [r] = run_check(ws, tid, "kata")
+        [r] = run_operation(ws, tid, "kata")
     assert r.category is Category.TLS_PIN_MISMATCH
     assert len(peer.requests) == 1
 
@@ -140,7 +140,7 @@ def test_one_result_per_connection(ws, server_cert, test_ca):
         a.trust(ca["cert_pem"])
         b.trust(cb["cert_pem"])
         a.api.approve(ca["id"], ca["fingerprint"])
-        results = run_check(ws, tid, "kata", timeout=1.0)
+        results = run_operation(ws, tid, "kata", timeout=1.0)
     by_id = {r.connection: r for r in results}
     assert [r.connection for r in results] == [ca["id"], cb["id"], cc["id"], cd["id"]]
     assert by_id[ca["id"]].category is Category.OK
@@ -158,9 +158,9 @@ def test_check_one_connection_keeps_the_others_status(ws, server_cert, test_ca):
         for c in (c1, c2):
             peer.trust(c["cert_pem"])
         peer.api.approve(c1["id"], c1["fingerprint"])
-        results = run_check(ws, tid, "kata")
+        results = run_operation(ws, tid, "kata")
         kata.record_results(ws, tid, results)
-        only = run_check(ws, tid, "kata", extra={"connection": c2["id"]})
+        only = run_operation(ws, tid, "kata", params={"connection": c2["id"]})
         assert [r.connection for r in only] == [c2["id"]]
         kata.record_results(ws, tid, only)
     state = ws.tenant(tid).integrations["kata"]
@@ -181,31 +181,31 @@ def test_server_error_and_wrong_path(ws, server_cert, test_ca):
         conn = kata.add_connection(ws, tid, "127.0.0.1", peer.port, "p256")
         peer.trust(conn["cert_pem"])
         peer.api.status_override = 500
-        [r] = run_check(ws, tid, "kata")
+        [r] = run_operation(ws, tid, "kata")
         assert r.category is Category.SERVER_ERROR
         peer.api.status_override = 404
-        [r] = run_check(ws, tid, "kata")
+        [r] = run_operation(ws, tid, "kata")
     assert r.category is Category.PROTOCOL_ERROR and "404" in r.message
 
 
 def test_no_connection_and_lost_key(ws, server_cert, test_ca):
     tid = setup_tenant(ws, test_ca)
-    [r] = run_check(ws, tid, "kata")
+    [r] = run_operation(ws, tid, "kata")
     assert r.category is Category.INVALID_CONFIG and "no connection" in r.message
     conn = kata.add_connection(ws, tid, "127.0.0.1", 443, "p256")
     state = ws.tenant(tid).integrations["kata"]
     ws.secrets.delete(state.secrets[kata.secret_name(conn["id"])])  # e.g. the keyring was reset
-    [r] = run_check(ws, tid, "kata")
+    [r] = run_operation(ws, tid, "kata")
     assert r.category is Category.MISSING_SECRET and r.connection == conn["id"]
 
 
 def test_key_that_does_not_belong_to_the_certificate(ws, server_cert, test_ca):
-    from xdrconf.core.integrations import kata_certs
+    from xdrconf.core.integrations.kata import certs as kata_certs
 
     tid = setup_tenant(ws, test_ca)
     conn = kata.add_connection(ws, tid, "127.0.0.1", 443, "p256")
     other = kata_certs.generate(conn["id"], "p256").key_pem
     ws.update_integration(tid, IntegrationEdit("kata", secrets={kata.secret_name(conn["id"]): other}))
-    [r] = run_check(ws, tid, "kata")
+    [r] = run_operation(ws, tid, "kata")
     assert r.category is Category.INVALID_CONFIG and "does not belong to its certificate" in r.message
     assert other.splitlines()[1] not in r.message

@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from support.gui import some
 from xdrconf.core import exchange
 from xdrconf.core.errors import NotFoundError, ValidationError
-from xdrconf.core.integrations import kata, kata_certs
+from xdrconf.core.integrations import kata
+from xdrconf.core.integrations.kata import certs as kata_certs
 from xdrconf.core.workspace import IntegrationEdit
 
 
@@ -195,7 +196,7 @@ def test_private_key_never_in_plain_text_on_disk(ws, acme, tmp_path, monkeypatch
     """Every file under the test's folder (the config folder with its encrypted key files,
     and the temporary folder mutual TLS uses) is searched for any line of the key."""
     from support.https_peer import closed_port
-    from xdrconf.core.checks import run_check
+    from xdrconf.core.engine import run_operation
 
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
@@ -204,7 +205,7 @@ def test_private_key_never_in_plain_text_on_disk(ws, acme, tmp_path, monkeypatch
         kata.add_connection(ws, acme, "127.0.0.1", closed_port(), kt) for kt in ("rsa2048", "rsa3072", "p256")
     ]
     kata.regenerate(ws, acme, conns[0]["id"])
-    run_check(ws, acme, "kata", timeout=2)  # loads each key for mutual TLS
+    run_operation(ws, acme, "kata", timeout=2)  # loads each key for mutual TLS
     keys = [kata.private_key(ws, acme, c["id"]) for c in conns]
     assert all(k and "PRIVATE KEY" in k for k in keys)
     needles = {

@@ -9,34 +9,53 @@ import pytest
 
 from support.https_peer import SilentPeer
 from support.kuma_peer import GOOD_TOKEN, configure
-from xdrconf.core import kuma_api
-from xdrconf.core.errors import ValidationError
-from xdrconf.core.kuma_api import (
-    IncidentStore,
-    KumaConnection,
-    KumaNotReady,
-    KumaRequestFailed,
-    close_alert,
-    receive_alerts,
-)
+from xdrconf.core.engine import run_operation
+from xdrconf.core.integrations.kuma import incidents as kuma_api
+from xdrconf.core.integrations.kuma.incidents import IncidentStore, MergeSummary
 from xdrconf.core.outcome import Category
 from xdrconf.core.workspace import IntegrationEdit
 
 
+@pytest.fixture(autouse=True)
+def fresh_session():
+    """Each test is a session of its own: no incident store kept from another one."""
+    IncidentStore.forget_all()
+    yield
+    IncidentStore.forget_all()
+
+
 @pytest.fixture
 def conn(ws, kuma, test_ca):
-    tid = configure(ws, kuma.port, ca=test_ca.cert_pem)
-    return KumaConnection.open(ws, tid)
+    return configure(ws, kuma.port, ca=test_ca.cert_pem)
 
 
-def test_all_pages_are_followed_with_events(kuma, conn):
+def receive(ws, tenant, status="new", **kw):
+    [outcome] = run_operation(ws, tenant, "kuma", "receive", {"status": status}, **kw)
+    return outcome
+
+
+def received(ws, tenant, status="new", **kw):
+    """A receive that must succeed: its summary and the alerts KUMA listed."""
+    outcome = receive(ws, tenant, status, **kw)
+    assert outcome.ok, outcome.message
+    return MergeSummary.from_public(outcome.data["summary"]), outcome.data["rows"]
+
+
+def close(ws, tenant, alert_id, reason, **kw):
+    [outcome] = run_operation(
+        ws, tenant, "kuma", "close", {"id": alert_id, "reason": reason}, confirmed=True, **kw
+    )
+    return outcome
+
+
+def test_all_pages_are_followed_with_events(ws, kuma, conn):
     kuma.api.add_alerts(600, events=3)
     pages = []
-    result = receive_alerts(conn, on_page=lambda page, total: pages.append((page, total)))
-    assert len(result.alerts) == 600 and result.pages == 3
+    summary, alerts = received(ws, conn, on_progress=pages.append)
+    assert len(alerts) == 600 and summary.pages == 3
     assert pages == [(1, 250), (2, 500), (3, 600)]
-    assert len({a["id"] for a in result.alerts}) == 600
-    assert all(len(a["events"]) == 3 for a in result.alerts)
+    assert len({a["id"] for a in alerts}) == 600
+    assert all(len(a["events"]) == 3 for a in alerts)
     gets = [r for r in kuma.requests if r.method == "GET"]
     assert [r.query["page"] for r in gets] == [["1"], ["2"], ["3"]]
     for r in gets:
@@ -45,10 +64,10 @@ def test_all_pages_are_followed_with_events(kuma, conn):
         assert r.headers["Authorization"] == f"Bearer {GOOD_TOKEN}"
 
 
-def test_exact_multiple_of_page_size_stops_on_empty_page(kuma, conn):
+def test_exact_multiple_of_page_size_stops_on_empty_page(ws, kuma, conn):
     kuma.api.add_alerts(500, events=0)
-    result = receive_alerts(conn)
-    assert len(result.alerts) == 500 and result.pages == 3
+    summary, alerts = received(ws, conn)
+    assert len(alerts) == 500 and summary.pages == 3
     assert len(kuma.requests) == 3
 
 
@@ -56,63 +75,70 @@ def test_status_filter_and_api_version(ws, kuma, conn):
     kuma.api.add_alerts(3)
     kuma.api.add_alerts(2, start=10, status="assigned")
     ws.update_integration("Acme", IntegrationEdit("kuma", values={"api_version": "v2.1"}))
-    conn = KumaConnection.open(ws, "Acme")
-    result = receive_alerts(conn, "assigned")
-    assert {a["status"] for a in result.alerts} == {"assigned"} and len(result.alerts) == 2
+    _, alerts = received(ws, "Acme", "assigned")
+    assert {a["status"] for a in alerts} == {"assigned"} and len(alerts) == 2
     assert kuma.requests[-1].path == "/api/v2.1/alerts/"
-    with pytest.raises(ValidationError, match="Status"):
-        receive_alerts(conn, "open")
+    refused = receive(ws, "Acme", "open")
+    assert refused.refused and refused.category is Category.INVALID_CONFIG
+    assert refused.message.startswith("Status:")
 
 
 def test_receive_twice_updates_instead_of_duplicating(kuma, conn, ws):
     kuma.api.add_alerts(300)
-    store = IncidentStore.for_tenant(ws, conn.tenant_id)
-    first = store.merge(receive_alerts(conn))
+    first, _ = received(ws, conn)
     assert (first.new, first.changed, first.received) == (300, 0, 300)
     kuma.api.alerts[42]["lastSeen"] = "2026-11-22T06:00:00Z"  # one alert changed ...
     kuma.api.alerts[42]["events"].append({"event": {"ID": "late", "Name": "Late event"}})
     kuma.api.add_alerts(1, start=1000)  # ... and one added
-    second = store.merge(receive_alerts(conn))
+    second, _ = received(ws, conn)
     assert (second.new, second.changed, second.unchanged) == (1, 1, 299)
     assert "1 new, 1 changed" in second.message()
+    store = IncidentStore.shared(ws.config_dir, conn)
     assert len(store.visible("new")) == 301
     assert len((store.get(kuma.api.alerts[42]["id"]) or {})["events"]) == 3
 
 
 def test_counts_survive_a_new_session_through_the_cache(kuma, conn, ws):
     kuma.api.add_alerts(5)
-    IncidentStore.for_tenant(ws, conn.tenant_id).merge(receive_alerts(conn))
+    received(ws, conn)
+    IncidentStore.forget_all()  # a new session: only the cache file is left
     kuma.api.alerts[0]["priority"] = "critical"
-    again = IncidentStore.for_tenant(ws, conn.tenant_id).merge(receive_alerts(conn))
+    again, _ = received(ws, conn)
     assert (again.new, again.changed) == (0, 1)
-    cache = (ws.config_dir / "cache" / "kuma" / f"{conn.tenant_id}.json").read_text()
+    cache = (ws.config_dir / "cache" / "kuma" / f"{conn}.json").read_text()
     assert GOOD_TOKEN not in cache and "Logon failure" not in cache  # ids and fingerprints only
 
 
 def test_close_then_the_alert_leaves_the_new_list(kuma, conn, ws):
     made = kuma.api.add_alerts(3)
-    store = IncidentStore.for_tenant(ws, conn.tenant_id)
-    store.merge(receive_alerts(conn))
+    received(ws, conn)
+    store = IncidentStore.shared(ws.config_dir, conn)
     target = made[1]["id"]
-    message = close_alert(conn, target, "incorrect data")
-    assert message == f"Alert {target} was closed in KUMA with the reason 'incorrect data'."
+    outcome = close(ws, conn, target, "incorrect data")
+    assert outcome.ok
+    assert outcome.message == f"Alert {target} was closed in KUMA with the reason 'incorrect data'."
     assert kuma.requests[-1].method == "POST" and kuma.requests[-1].path == "/api/v1/alerts/close"
     assert kuma.requests[-1].json() == {"id": target, "reason": "incorrect data"}
-    store.mark_closed(target, "incorrect data")
     assert target not in [a["id"] for a in store.visible("new")]
-    summary = store.merge(receive_alerts(conn))  # KUMA no longer lists it as new either
+    summary, _ = received(ws, conn)  # KUMA no longer lists it as new either
     assert summary.received == 2 and target not in [a["id"] for a in store.visible("new")]
     assert kuma.api.alert(target)["closingReason"] == "incorrect data"
 
 
+def test_close_needs_confirmation(kuma, conn, ws):
+    made = kuma.api.add_alerts(1)
+    [outcome] = run_operation(ws, conn, "kuma", "close", {"id": made[0]["id"], "reason": "responded"})
+    assert outcome.refused and "needs confirmation" in outcome.message
+    assert kuma.requests == []
+
+
 def test_alert_closed_elsewhere_is_reported_as_no_longer_new(kuma, conn, ws):
     made = kuma.api.add_alerts(3)
-    store = IncidentStore.for_tenant(ws, conn.tenant_id)
-    store.merge(receive_alerts(conn))
+    received(ws, conn)
     kuma.api.alert(made[0]["id"])["status"] = "assigned"
-    summary = store.merge(receive_alerts(conn))
+    summary, _ = received(ws, conn)
     assert summary.gone == 1 and "1 no longer new" in summary.message()
-    assert made[0]["id"] not in [a["id"] for a in store.visible("new")]
+    assert made[0]["id"] not in [a["id"] for a in IncidentStore.shared(ws.config_dir, conn).visible("new")]
 
 
 @pytest.mark.parametrize(
@@ -124,7 +150,7 @@ def test_alert_closed_elsewhere_is_reported_as_no_longer_new(kuma, conn, ws):
         ("readonly", 0, "responded", 403, Category.AUTH_FAILED, "403 access denied"),
     ],
 )
-def test_each_close_error_has_its_own_message(kuma, conn, setup, alert, reason, status, category, words):
+def test_each_close_error_has_its_own_message(ws, kuma, conn, setup, alert, reason, status, category, words):
     made = kuma.api.add_alerts(1)
     alert_id = made[0]["id"] if alert == 0 else alert
     if setup == "closed":
@@ -133,48 +159,44 @@ def test_each_close_error_has_its_own_message(kuma, conn, setup, alert, reason, 
         kuma.api.disabled_tenants.add("t-1")
     elif setup == "readonly":
         kuma.api.can_close = False
-    with pytest.raises(KumaRequestFailed) as info:
-        close_alert(conn, alert_id, reason)
-    err = info.value
-    assert err.status == status and err.category is category
-    assert words in str(err), str(err)
-    assert GOOD_TOKEN not in str(err)
+    err = close(ws, conn, alert_id, reason)
+    assert not err.ok and not err.refused
+    assert err.details["http_status"] == status and err.category is category
+    assert words in err.message, err.message
+    assert GOOD_TOKEN not in err.message
 
 
-def test_close_400_from_kuma(kuma, conn):
+def test_close_400_from_kuma(ws, kuma, conn):
     # A KUMA that does not accept a reason answers 400 "invalid reason" [doc].
     kuma.api.add_alerts(1)
     kuma.api.close_reasons = ("responded",)
-    with pytest.raises(KumaRequestFailed) as info:
-        close_alert(conn, kuma.api.alerts[0]["id"], "incorrect correlation rule")
-    assert info.value.status == 400 and info.value.code == "bad_request"
-    assert info.value.category is Category.INVALID_CONFIG
-    assert '(400) (KUMA said: "invalid reason")' in str(info.value)
+    err = close(ws, conn, kuma.api.alerts[0]["id"], "incorrect correlation rule")
+    assert err.details["http_status"] == 400 and err.details["code"] == "bad_request"
+    assert err.category is Category.INVALID_CONFIG
+    assert '(400) (KUMA said: "invalid reason")' in err.message
 
 
-def test_reason_and_id_are_checked_before_sending(kuma, conn):
-    with pytest.raises(ValidationError, match="Reason: 'fixed' is not a reason KUMA accepts"):
-        close_alert(conn, "a-1", "fixed")
-    with pytest.raises(ValidationError, match="Alert ID"):
-        close_alert(conn, "  ", "responded")
+def test_reason_and_id_are_checked_before_sending(ws, kuma, conn):
+    err = close(ws, conn, "a-1", "fixed")
+    assert err.refused and "Reason: 'fixed' is not a reason KUMA accepts" in err.message
+    err = close(ws, conn, "  ", "responded")
+    assert err.refused and err.message.startswith("Alert ID")
     assert kuma.requests == []
 
 
 def test_unknown_token_is_refused_without_leaking_it(ws, kuma, test_ca):
     configure(ws, kuma.port, ca=test_ca.cert_pem, token="not-the-token-123")
-    conn = KumaConnection.open(ws, "Acme")
-    with pytest.raises(KumaRequestFailed) as info:
-        receive_alerts(conn)
-    assert info.value.category is Category.AUTH_FAILED and info.value.status == 403
-    assert "not-the-token-123" not in str(info.value)
+    err = receive(ws, "Acme")
+    assert err.category is Category.AUTH_FAILED and err.details["http_status"] == 403
+    assert "not-the-token-123" not in err.message
 
 
-def test_a_peer_that_ignores_paging_is_caught(kuma, conn):
+def test_a_peer_that_ignores_paging_is_caught(ws, kuma, conn):
     kuma.api.add_alerts(300)
     kuma.api.mode = "ignore_page"
-    with pytest.raises(KumaRequestFailed, match="does not page as documented") as info:
-        receive_alerts(conn)
-    assert info.value.category is Category.PROTOCOL_ERROR
+    err = receive(ws, conn)
+    assert "does not page as documented" in err.message
+    assert err.category is Category.PROTOCOL_ERROR
 
 
 def test_untrusted_certificate(ws, kuma):
@@ -185,39 +207,29 @@ def test_untrusted_certificate(ws, kuma):
             "kuma", values={"host": "127.0.0.1", "port": str(kuma.port)}, secrets={"token": GOOD_TOKEN}
         ),
     )
-    conn = KumaConnection.open(ws, "Acme")
-    with pytest.raises(KumaRequestFailed) as info:
-        receive_alerts(conn)
-    assert info.value.category is Category.TLS_UNTRUSTED
+    err = receive(ws, "Acme")
+    assert err.category is Category.TLS_UNTRUSTED
     assert kuma.requests == []
 
 
 def test_not_configured_and_missing_token(ws, kuma, test_ca):
     ws.add_tenant("Empty")
-    with pytest.raises(KumaNotReady) as info:
-        KumaConnection.open(ws, "Empty")
-    assert info.value.category is Category.INVALID_CONFIG
+    err = receive(ws, "Empty")
+    assert err.refused and err.category is Category.INVALID_CONFIG
     configure(ws, kuma.port, ca=test_ca.cert_pem, token=None, tenant="NoToken")
-    with pytest.raises(KumaNotReady) as info:
-        KumaConnection.open(ws, "NoToken")
-    assert info.value.category is Category.MISSING_SECRET
+    err = receive(ws, "NoToken")
+    assert err.refused and err.category is Category.MISSING_SECRET
 
 
 def test_cancel_and_timeout(ws, test_ca, server_cert):
     with SilentPeer() as silent:
         ws.app["timeout"] = 0.5
         configure(ws, silent.port, ca=test_ca.cert_pem, tenant="Slow")
-        conn = KumaConnection.open(ws, "Slow")
-        with pytest.raises(KumaRequestFailed) as info:
-            receive_alerts(conn)
-        assert info.value.category is Category.TIMEOUT
+        assert receive(ws, "Slow").category is Category.TIMEOUT
         cancel = threading.Event()
         threading.Timer(0.2, cancel.set).start()
         ws.app["timeout"] = 30
-        conn = KumaConnection.open(ws, "Slow")
-        with pytest.raises(KumaRequestFailed) as info:
-            receive_alerts(conn, cancel=cancel)
-        assert info.value.category is Category.CANCELLED
+        assert receive(ws, "Slow", cancel=cancel).category is Category.CANCELLED
 
 
 def test_display_helpers():

@@ -7,13 +7,13 @@ import time
 
 from support.https_peer import HttpsPeer, SilentPeer, closed_port
 from support.kuma_peer import GOOD_TOKEN, KumaApi, configure
-from xdrconf.core.checks import run_check
+from xdrconf.core.engine import run_operation
 from xdrconf.core.outcome import Category
 from xdrconf.core.workspace import IntegrationEdit
 
 
 def check(ws, tid, **kw):
-    [result] = run_check(ws, tid, "kuma", **kw)
+    [result] = run_operation(ws, tid, "kuma", **kw)
     return result
 
 

@@ -9,15 +9,15 @@ import pytest
 
 from support.https_peer import Reply
 from support.kuma_peer import GOOD_TOKEN, configure
-from xdrconf.core import kuma_api
+from xdrconf.core.engine import run_operation
 from xdrconf.core.errors import ValidationError
-from xdrconf.core.kuma_api import (
-    KumaConnection,
+from xdrconf.core.integrations.kuma import commands as kuma_api
+from xdrconf.core.integrations.kuma.api import CommandResponse
+from xdrconf.core.integrations.kuma.commands import (
     commands_of,
     default_commands,
     find_command,
     parse_command,
-    run_command,
     save_commands,
 )
 from xdrconf.core.workspace import IntegrationEdit
@@ -176,7 +176,21 @@ def test_saved_with_the_tenant_settings_transactionally(ws, config_dir):
 @pytest.fixture
 def conn(ws, kuma, test_ca):
     configure(ws, kuma.port, ca=test_ca.cert_pem)
-    return KumaConnection.open(ws, "Acme")
+    return ws
+
+
+def run_command(ws, command, params=None):
+    """The "command" operation for a command (saved with the tenant's first, if new)."""
+    saved = commands_of(ws.integration(ws.tenant("Acme"), "kuma").settings)
+    if command not in saved:
+        save_commands(ws, "Acme", [*saved, command])
+    [outcome] = run_operation(
+        ws, "Acme", "kuma", "command", {"name": command.name, **(params or {})}, confirmed=True
+    )
+    assert outcome.data is not None, outcome.message
+    response = CommandResponse.from_payload(outcome.data)
+    assert outcome.ok is response.ok and outcome.message == response.message
+    return response
 
 
 def test_run_receive_and_close_commands(kuma, conn):

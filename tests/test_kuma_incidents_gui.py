@@ -19,7 +19,8 @@ from support.gui import (
 )
 from support.kuma_peer import GOOD_TOKEN, configure
 from xdrconf.core import catalog
-from xdrconf.core.kuma_api import commands_of
+from xdrconf.core.integrations.kuma.commands import commands_of
+from xdrconf.core.integrations.kuma.incidents import IncidentStore
 from xdrconf.qt.integrations import IntegrationUiContext
 from xdrconf.qt.integrations import kuma as kuma_ui
 
@@ -35,7 +36,7 @@ def panel(qtbot, ws, kuma, test_ca):
     view.resize(1100, 640)
     view.show()
     yield view
-    kuma_ui._stores.clear()
+    IncidentStore.forget_all()
 
 
 def receive(qtbot, view):
@@ -197,4 +198,4 @@ def test_the_panel_in_the_main_window(qtbot, ws, kuma, test_ca, tmp_path):
         window.grab().save(str(Path(shot) / "kuma-main-window.png"))
     wait_idle(qtbot, window)
     workers.wait_all()
-    kuma_ui._stores.clear()
+    IncidentStore.forget_all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from xdrconf.core import exchange
-from xdrconf.core.tip_lookup import CACHE_FILE, CACHE_SCHEMA, TipCache
+from xdrconf.core.integrations.tip.cache import CACHE_FILE, CACHE_SCHEMA, TipCache
 
 
 def test_removed_tenant_leaves_no_cache_behind(ws, config_dir):

@@ -8,7 +8,7 @@ import pytest
 from support.connect_proxy import ConnectProxy
 from support.https_peer import HttpsPeer, Reply
 from support.kuma_peer import KumaApi, configure
-from xdrconf.core.checks import run_check
+from xdrconf.core.engine import run_operation
 from xdrconf.core.net import NetConfig, ProxyConfig, Trust, fetch_certificate, make_client
 from xdrconf.core.outcome import Category
 
@@ -39,7 +39,7 @@ def test_manual_proxy_is_used(ws, server_cert, test_ca):
     with HttpsPeer(KumaApi(), cert=server_cert) as peer, ConnectProxy() as proxy:
         tid = _kuma(ws, peer, test_ca)
         ws.set_app(proxy={"mode": "manual", "url": proxy.url, "no_proxy": []})
-        [r] = run_check(ws, tid, "kuma")
+        [r] = run_operation(ws, tid, "kuma")
     assert r.ok, r.message
     assert proxy.requests == [f"CONNECT localhost:{peer.port} HTTP/1.1"]
 
@@ -48,7 +48,7 @@ def test_no_proxy_list_bypasses_proxy(ws, server_cert, test_ca):
     with HttpsPeer(KumaApi(), cert=server_cert) as peer, ConnectProxy() as proxy:
         tid = _kuma(ws, peer, test_ca)
         ws.set_app(proxy={"mode": "manual", "url": proxy.url, "no_proxy": ["localhost"]})
-        [r] = run_check(ws, tid, "kuma")
+        [r] = run_operation(ws, tid, "kuma")
     assert r.ok, r.message
     assert proxy.requests == []
 
@@ -59,10 +59,10 @@ def test_system_proxy_variables_only_when_chosen(ws, server_cert, test_ca, monke
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
         tid = _kuma(ws, peer, test_ca)
-        [r] = run_check(ws, tid, "kuma")  # mode none: the variable is ignored
+        [r] = run_operation(ws, tid, "kuma")  # mode none: the variable is ignored
         assert r.ok and proxy.requests == []
         ws.set_app(proxy={"mode": "system"})
-        [r] = run_check(ws, tid, "kuma")
+        [r] = run_operation(ws, tid, "kuma")
         assert r.ok, r.message
         assert len(proxy.requests) == 1
 
@@ -73,7 +73,7 @@ def test_dead_proxy_is_reported(ws, server_cert, test_ca):
     with HttpsPeer(KumaApi(), cert=server_cert) as peer:
         tid = _kuma(ws, peer, test_ca)
         ws.set_app(proxy={"mode": "manual", "url": f"http://127.0.0.1:{closed_port()}", "no_proxy": []})
-        [r] = run_check(ws, tid, "kuma")
+        [r] = run_operation(ws, tid, "kuma")
     assert r.category is Category.UNREACHABLE
 
 
@@ -104,7 +104,7 @@ def test_redirect_gives_protocol_error_in_check(ws, server_cert, test_ca):
 
     with HttpsPeer(redirect, cert=server_cert) as peer:
         tid = _kuma(ws, peer, test_ca)
-        [r] = run_check(ws, tid, "kuma")
+        [r] = run_operation(ws, tid, "kuma")
     assert r.category is Category.PROTOCOL_ERROR and "redirect" in r.message
 
 

@@ -12,10 +12,11 @@ from support.connect_proxy import ConnectProxy
 from support.https_peer import HttpsPeer, SilentPeer
 from support.tip_peer import GOOD_TOKEN, MD5_GREEN, SHA256_RED, TipPortal
 from xdrconf.core import catalog
-from xdrconf.core.checks import run_check
+from xdrconf.core.engine import run_operation
 from xdrconf.core.errors import ValidationError
+from xdrconf.core.integrations.tip.cache import CACHE_FILE
+from xdrconf.core.integrations.tip.lookup import lookup
 from xdrconf.core.outcome import Category
-from xdrconf.core.tip_lookup import CACHE_FILE, lookup
 from xdrconf.core.workspace import IntegrationEdit
 
 
@@ -39,7 +40,7 @@ def configure(ws, peer, test_ca, *, tenant="Root", access="general", token=GOOD_
 
 
 def check(ws, tid, **kw):
-    [result] = run_check(ws, tid, "tip", **kw)
+    [result] = run_operation(ws, tid, "tip", **kw)
     return result
 
 
@@ -94,7 +95,7 @@ def test_spec_fields_and_notice():
     )
     for kind in ("domain", "URL", "IP", "MD5", "SHA256"):
         assert kind in access.extra["choice_help"]["general"]
-    assert "quota" in spec.check_notice
+    assert "quota" in spec.check_op.notice and spec.operation("lookup").notice == spec.check_op.notice
     assert spec.root_only == ("proxy",)
     assert spec.defaults()["cache_ttl"] == "7d"
     assert spec.defaults()["opentip_url"] == "https://opentip.kaspersky.com"
@@ -278,8 +279,9 @@ def test_lookup_no_data(ws, portal, test_ca):
 def test_refused_values_send_nothing(ws, portal, test_ca):
     configure(ws, portal, test_ca)
     for value in ("10.0.0.1", "da39a3ee5e6b4b0d3255bfef95601890afd80709", "someone@example.com", ""):
-        with pytest.raises(ValidationError):
-            lookup(ws, "Root", value, clock=Clock())
+        r = lookup(ws, "Root", value, clock=Clock())
+        assert r.refused and r.category is Category.INVALID_CONFIG, r.message
+        assert r.message.startswith("Observable: ")
     assert portal.requests == []
 
 

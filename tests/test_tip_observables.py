@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from xdrconf.core.errors import ValidationError
-from xdrconf.core.tip_lookup import describe_ttl, parse_ttl, recognise, ttl_seconds
+from xdrconf.core.integrations.tip.cache import describe_ttl, parse_ttl, ttl_seconds
+from xdrconf.core.integrations.tip.observables import recognise
 
 
 @pytest.mark.parametrize(

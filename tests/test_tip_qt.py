@@ -14,6 +14,7 @@ from xdrconf.core.workspace import IntegrationEdit
 from xdrconf.qt import workers
 from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext, panel, wizard_pages
 from xdrconf.qt.integrations.tip import LookupPanel, TipServicePage
+from xdrconf.qt.wizard import SpecFormPage
 
 SPEC = catalog.spec_for("tip")
 
@@ -21,7 +22,9 @@ SPEC = catalog.spec_for("tip")
 def wizard_ctx(ws, tenant="Root"):
     t = ws.tenant(tenant)
     draft = IntegrationDraft.for_state(SPEC, t.integrations.get("tip"))
-    return IntegrationUiContext(ws, t.id, "tip", SPEC, draft=draft)
+    ctx = IntegrationUiContext(ws, t.id, "tip", SPEC, draft=draft)
+    ctx.form_page = lambda page: SpecFormPage(ctx, page)  # as the wizard does
+    return ctx
 
 
 def add_token(qtbot, page, value):

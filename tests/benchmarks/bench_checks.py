@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
 
 def measure(app, ws, port, ca, args) -> int:
     from support.kuma_peer import GOOD_TOKEN
-    from xdrconf.core.checks import run_check
+    from xdrconf.core.engine import run_operation
     from xdrconf.core.workspace import IntegrationEdit
     from xdrconf.qt import workers
     from xdrconf.qt.checks_ui import CheckAllDialog
@@ -193,7 +193,7 @@ def measure(app, ws, port, ca, args) -> int:
 
         def in_a_row() -> int:
             start = time.perf_counter()
-            good = sum(1 for tid, kind in pairs[:n] for r in run_check(ws, tid, kind) if r.ok)
+            good = sum(1 for tid, kind in pairs[:n] for r in run_operation(ws, tid, kind) if r.ok)
             box["s"] = time.perf_counter() - start
             return good
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from xdrconf.core.tip_lookup import OPENTIP_TOKEN_HEADER, PREMIUM_TOKEN_HEADER
+from xdrconf.core.integrations.tip.lookup import OPENTIP_TOKEN_HEADER, PREMIUM_TOKEN_HEADER
 
 from .https_peer import HANG, Reply, Request
 

@@ -14,38 +14,42 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
-from ..core.kuma_api import (
-    ALERT_STATUSES,
-    CLOSE_REASONS,
-    IncidentStore,
-    KumaConnection,
-    KumaError,
-    KumaNotReady,
-    alert_row,
-    close_alert,
-    receive_alerts,
-)
-from .main import CheckFailed, fail, open_ws, print_json
+from ..core.integrations.kuma.api import ALERT_STATUSES
+from ..core.integrations.kuma.commands import CLOSE_REASONS
+from ..core.integrations.kuma.incidents import alert_row
+from ..core.outcome import Outcome
+from .common import CheckFailed, fail, print_json
+from .operations import print_table, run_one
 
 EXIT_CODES = "Exit status: 0 success; 1 the request failed or KUMA refused it; 2 usage or configuration error"
 
 
-def request_failed(exc: KumaError, as_json: bool) -> NoReturn:
-    """A configuration problem exits 2 (through main); a failed request prints its message
-    (and its JSON form with --json) and exits 1."""
-    if isinstance(exc, KumaNotReady):
-        raise exc
-    if as_json:
-        print_json(exc.public())
-    print(f"xdrconf: {exc}", file=sys.stderr)
+def run_kuma(
+    args: argparse.Namespace, op: str, tenant: str, params: dict[str, str], *, confirmed: bool = False
+) -> Outcome:
+    """Run one KUMA operation; a configuration problem (nothing sent) exits 2, a failed
+    request prints its message (and its JSON form with --json) and exits 1."""
+    [outcome] = run_one(args, "kuma", op, tenant, params, confirmed=confirmed)
+    if outcome.ok:
+        return outcome
+    if outcome.refused:
+        fail(outcome.message)
+    if args.json:
+        print_json(error_json(outcome))
+    print(f"xdrconf: {outcome.message}", file=sys.stderr)
     raise CheckFailed
 
 
-def check_timeout(value: float | None) -> None:
-    if value is not None and not 0 < value <= 600:
-        fail("--timeout: give seconds between 0 and 600")
+def error_json(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "category": outcome.category.value,
+        "code": outcome.details.get("code") or outcome.category.value,
+        "http_status": outcome.details.get("http_status"),
+        "message": outcome.message,
+    }
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
@@ -71,66 +75,44 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def receive(args: argparse.Namespace, tenant_ref: str) -> int:
-    check_timeout(args.timeout)
-    status = args.status or "new"
-    with open_ws(args, write=False) as ws:
-        conn = KumaConnection.open(ws, tenant_ref, timeout=args.timeout)
-        store = IncidentStore.for_tenant(ws, conn.tenant_id)
-    try:
-        result = receive_alerts(conn, status)
-    except KumaError as exc:
-        request_failed(exc, args.json)
-    summary = store.merge(result)
+    outcome = run_kuma(args, "receive", tenant_ref, {"status": args.status or "new"})
+    data = outcome.data
     if args.json:
-        print_json(
-            {"ok": True, "tenant": conn.tenant_path, "summary": summary.public(), "alerts": result.alerts}
-        )
+        print_json({"ok": True, "tenant": outcome.tenant, "summary": data["summary"], "alerts": data["rows"]})
         return 0
-    print(summary.message())
-    rows = [alert_row(a) for a in result.alerts]
+    print(outcome.message)
+    rows = [alert_row(a) for a in data["rows"]]
     if rows:
-        print_table(rows)
+        print_table(
+            rows,
+            (
+                ("id", "ID"),
+                ("severity", "SEVERITY"),
+                ("status", "STATUS"),
+                ("first_seen", "FIRST SEEN"),
+                ("last_seen", "LAST SEEN"),
+                ("events", "EVENTS"),
+                ("name", "NAME"),
+            ),
+        )
     return 0
 
 
-def print_table(rows: list[dict[str, Any]]) -> None:
-    cols = (
-        ("id", "ID"),
-        ("severity", "SEVERITY"),
-        ("status", "STATUS"),
-        ("first_seen", "FIRST SEEN"),
-        ("last_seen", "LAST SEEN"),
-        ("events", "EVENTS"),
-        ("name", "NAME"),
-    )
-    widths = {k: max(len(title), *(len(str(r[k])) for r in rows)) for k, title in cols}
-    print("  ".join(title.ljust(widths[k]) for k, title in cols).rstrip())
-    for r in rows:
-        print("  ".join(str(r[k]).ljust(widths[k]) for k, _ in cols).rstrip())
-
-
 def close(args: argparse.Namespace, tenant_ref: str, alert_id: str) -> int:
-    check_timeout(args.timeout)
-    with open_ws(args, write=False) as ws:
-        conn = KumaConnection.open(ws, tenant_ref, timeout=args.timeout)
-        store = IncidentStore.for_tenant(ws, conn.tenant_id)
-    try:
-        message = close_alert(conn, alert_id, args.reason)
-    except KumaError as exc:
-        request_failed(exc, args.json)
-    store.mark_closed(alert_id.strip(), args.reason)
+    # The command itself is the explicit request to close: no --yes as well.
+    outcome = run_kuma(args, "close", tenant_ref, {"id": alert_id, "reason": args.reason}, confirmed=True)
     if args.json:
         print_json(
             {
                 "ok": True,
-                "tenant": conn.tenant_path,
-                "id": alert_id.strip(),
-                "reason": args.reason,
-                "message": message,
+                "tenant": outcome.tenant,
+                "id": outcome.data["id"],
+                "reason": outcome.data["reason"],
+                "message": outcome.message,
             }
         )
     else:
-        print(message)
+        print(outcome.message)
     return 0
 
 
@@ -156,4 +138,4 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
     p.add_argument("--status", choices=ALERT_STATUSES, help="alerts with this status (default: new)")
     p.add_argument("--reason", choices=CLOSE_REASONS, metavar="REASON", help="why the alert is closed")
     p.add_argument("--json", action="store_true", help="print JSON (alerts with their events)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="per request (default: the app's)")
+    p.add_argument("--timeout", metavar="SECONDS", help="per request (default: the app's)")

@@ -21,19 +21,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..core import catalog
-from ..core.kuma_api import (
+from ..core.integrations.kuma.api import CommandResponse
+from ..core.integrations.kuma.commands import (
     METHODS,
     Command,
-    KumaConnection,
-    KumaError,
     commands_of,
     find_command,
     parse_command,
-    run_command,
     save_commands,
 )
-from .alerts import EXIT_CODES, check_timeout, request_failed
-from .main import CheckFailed, fail, open_ws, print_json, read_value_file
+from .alerts import EXIT_CODES, error_json
+from .common import CheckFailed, fail, open_ws, print_json, read_value_file
+from .operations import run_one
 
 if TYPE_CHECKING:
     from ..core.tenants import Tenant
@@ -80,17 +79,17 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    check_timeout(args.timeout)
     params = _params(args.param or [])
-    with open_ws(args, write=False) as ws:
-        tenant, commands, _ = _stored(ws, args.tenant)
-        command = find_command(commands, args.name)
-        command.render(params)  # refuses unknown or missing placeholders before the keyring is read
-        conn = KumaConnection.open(ws, tenant.id, timeout=args.timeout)
-    try:
-        response = run_command(conn, command, params)
-    except KumaError as exc:
-        request_failed(exc, args.json)
+    # The command itself is the explicit request to send it: no --yes as well.
+    [outcome] = run_one(args, "kuma", "command", args.tenant, {**params, "name": args.name}, confirmed=True)
+    if outcome.refused:
+        fail(outcome.message)
+    if outcome.data is None:  # the request could not be made
+        if args.json:
+            print_json(error_json(outcome))
+        print(f"xdrconf: {outcome.message}", file=sys.stderr)
+        raise CheckFailed
+    response = CommandResponse.from_payload(outcome.data)
     if args.json:
         print_json(response.public())
     else:
@@ -174,7 +173,7 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
         help="a value for a placeholder, e.g. --param 'Alert ID=…' (repeatable)",
     )
     p.add_argument("--json", action="store_true")
-    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--timeout", metavar="SECONDS")
     p.epilog = EXIT_CODES + "; run exits 1 when KUMA answers with an error status."
     p = add(csub, "add", cmd_add, "add (or with --replace, change) a command")
     p.add_argument("tenant")

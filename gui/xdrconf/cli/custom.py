@@ -15,11 +15,12 @@ from typing import Any
 
 from ..core.errors import ValidationError
 from ..core.workspace import IntegrationEdit
-from .main import CheckFailed, fail, open_ws, print_json, read_value_file
+from .common import CheckFailed, fail, open_ws, print_json, read_value_file
+from .operations import run_one
 
 
 def cmd_key_info(args: argparse.Namespace) -> int:
-    from ..core.sshkeys import parse_public_key
+    from ..core.integrations.custom.keys import parse_public_key
 
     text = read_value_file("Public key", args.file)
     try:
@@ -43,7 +44,7 @@ def cmd_key_info(args: argparse.Namespace) -> int:
 
 def cmd_pin(args: argparse.Namespace) -> int:
     from ..core.integrations.custom import seen_host_key
-    from ..core.sshkeys import parse_public_key
+    from ..core.integrations.custom.keys import parse_public_key
 
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.tenant)
@@ -68,17 +69,12 @@ def cmd_pin(args: argparse.Namespace) -> int:
 
 
 def cmd_host_keys(args: argparse.Namespace) -> int:
-    from ..core.fields import parse_host, parse_ports
-    from ..core.integrations.custom import read_host_keys
+    from ..core.integrations.custom.ssh import HostKeys
 
-    try:
-        host = parse_host(args.host, "Host")
-        ports = parse_ports(args.ports, "Ports")
-    except ValidationError as exc:
-        fail(str(exc))
-    if args.timeout is not None and not 0 < args.timeout <= 600:
-        fail("--timeout: give seconds between 0 and 600")
-    found = read_host_keys(host, ports, timeout=args.timeout or 10.0)
+    [outcome] = run_one(args, "custom", "host-keys", None, {"host": args.host, "ports": args.ports})
+    if outcome.refused:
+        fail(outcome.message)
+    found = HostKeys.of(outcome)
     if args.json:
         print_json(
             {
@@ -107,9 +103,7 @@ def cmd_host_keys(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
-    custom = sub.add_parser("custom", help="custom integration: SSH host key helpers", parents=[common])
-    csub = custom.add_subparsers(dest="action", metavar="ACTION", required=True)
+def actions(csub: Any, common: argparse.ArgumentParser, add: Any) -> set[str]:
     p = add(
         csub,
         "key-info",
@@ -130,5 +124,6 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
     )
     p.add_argument("host")
     p.add_argument("--ports", default="22", help="comma-separated, tried in order (default 22)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--timeout", metavar="SECONDS")
     p.add_argument("--json", action="store_true")
+    return {"key-info", "pin", "host-keys"}

@@ -1,7 +1,8 @@
 """`xdrconf kata …`: the KATA/KEDR connections of a tenant (XDR ID, key, certificate).
 
 The trust settings of the KATA server are generic (`xdrconf integration set TENANT kata
-tls_ca=@FILE`), and so is the check (`xdrconf check TENANT kata`, one line per connection)."""
+tls_ca=@FILE`), and so is the check (`xdrconf check TENANT kata`, one line per connection;
+`xdrconf kata check TENANT connection=XDR_ID` for one)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core.fields import format_fingerprint
-from ..core.integrations import kata, kata_certs
-from .main import fail, open_ws, print_json
+from ..core.integrations import kata
+from ..core.integrations.kata import certs as kata_certs
+from .common import fail, open_ws, print_json
 
 
 def _row(state: Any, conn: dict[str, Any]) -> dict[str, Any]:
@@ -137,11 +139,9 @@ def cmd_export_cert(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argparse.ArgumentParser]) -> None:
-    group = sub.add_parser(
-        "kata", help="KATA/KEDR connections: XDR ID, client certificate and key", parents=[common]
-    )
-    ksub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+def actions(
+    ksub: Any, common: argparse.ArgumentParser, add: Callable[..., argparse.ArgumentParser]
+) -> set[str]:
     conn_help = "XDR ID or HOST:PORT (IPv6 as [ADDRESS]:PORT)"
     p = add(ksub, "list", cmd_list, "list a tenant's KATA connections")
     p.add_argument("tenant")
@@ -183,3 +183,4 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
     p.add_argument("connection", help=conn_help)
     p.add_argument("-o", "--output", metavar="FILE", help="file to write (default: PEM on standard output)")
     p.add_argument("--der", action="store_true", help="DER instead of PEM (needs -o)")
+    return {"list", "add", "remove", "regenerate", "export-cert"}

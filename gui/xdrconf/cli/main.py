@@ -7,88 +7,20 @@ error (one line on stderr). Secrets never come from the command line itself: onl
 from __future__ import annotations
 
 import argparse
-import getpass
-import importlib
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from .. import __version__
-from ..core import catalog, i18n
+from ..core import appsettings, catalog, i18n
 from ..core.errors import XdrconfError
 from ..core.i18n import _
+from ..core.status import integration_status
 from ..core.tenants import Tenant
 from ..core.workspace import IntegrationEdit, Workspace
-
-# Sub-command groups contributed by integration modules: xdrconf.cli.<name>.register(sub, common)
-EXTENSIONS = ("kata", "tip", "kasap", "alerts", "command", "custom")
-
-
-class UsageError(XdrconfError):
-    """Bad arguments: exit status 2."""
-
-
-class CheckFailed(Exception):
-    """A requested check did not pass: exit status 1 (the output already said why)."""
-
-
-def fail(message: str) -> NoReturn:
-    raise UsageError(message)
-
-
-# ---- helpers shared by command modules -----------------------------------------------------
-def open_ws(args: argparse.Namespace, *, write: bool) -> Workspace:
-    """Open the settings; changes refuse when another instance holds the folder."""
-    from . import vault_passphrase
-
-    ws = Workspace.open(getattr(args, "config_dir", None), readonly_if_locked=not write)
-    ws.secrets.vault.unlocker = vault_passphrase.unlocker(ws.secrets)
-    if ws.notice is not None:
-        print(
-            f"xdrconf: {ws.notice.message}"
-            + (" Run 'xdrconf config restore-backup' to use it." if ws.notice.backup else ""),
-            file=sys.stderr,
-        )
-    return ws
-
-
-def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
-class SecretReader:
-    """Reads the values of `--secret FIELD` options: one line per secret from standard
-    input in the order given, or a prompt without echo on a terminal."""
-
-    def __init__(self, stdin: Any = None) -> None:
-        self.stdin = stdin or sys.stdin
-
-    def read(self, label: str) -> str:
-        if self.stdin.isatty():
-            value = getpass.getpass(f"{label}: ")
-        else:
-            line = self.stdin.readline()
-            if not line:
-                fail(f"{label}: expected its value on standard input (one line per --secret), got nothing")
-            value = line.rstrip("\r\n")
-        if not value.strip():
-            fail(f"{label}: the value read is empty")
-        return value
-
-
-def read_value_file(field_label: str, path_text: str) -> str:
-    path = Path(path_text).expanduser()
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        fail(f"{field_label}: file '{path}' does not exist")
-    except UnicodeDecodeError:
-        fail(f"{field_label}: file '{path}' is not UTF-8 text")
-    except OSError as exc:
-        fail(f"{field_label}: cannot read '{path}' ({exc.strerror})")
+from .common import CheckFailed, SecretReader, fail, open_ws, print_json, read_value_file, timeout_of
 
 
 def parse_assignments(
@@ -202,26 +134,27 @@ def cmd_tenant_remove(args: argparse.Namespace) -> int:
 def describe_state(ws: Workspace, tenant: Tenant, kind: str) -> dict[str, Any]:
     spec = catalog.spec_for(kind)
     state = ws.integration(tenant, kind)
+    status = integration_status(ws, tenant, kind)
     settings = {}
     for f in spec.plain_fields:
         if f.name in state.settings:
             settings[f.name] = state.settings[f.name]
     secrets = {f.name: ("set" if f.name in state.secrets else "not set") for f in spec.secret_fields}
     extra_secrets = {k: "set" for k in state.secrets if k not in secrets}
-    last = state.results[-1] if state.results else None
     return {
         "tenant": ws.tree.path(tenant.id),
         "integration": kind,
         "title": spec.title,
         "supported": spec.supported,
-        "enabled": state.enabled,
-        "configured": state.configured and not ws.missing(tenant, kind, state),
-        "missing": ws.missing(tenant, kind, state) if spec.supported else [],
+        "enabled": status.enabled,
+        "configured": status.configured,
+        "missing": status.missing,
         "settings": settings,
         "secrets": {**secrets, **extra_secrets},
         "managed": {k: state.settings[k] for k in spec.structured_keys if k in state.settings},
-        "last_check": last,
-        "flags": [fl.message for k, fl in ws.flags(tenant) if k == kind],
+        "last_check": status.last_check,
+        "level": status.level,
+        "flags": [message for _, message in status.flags],
     }
 
 
@@ -356,24 +289,23 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # ---- checks ----------------------------------------------------------------------------------
 def cmd_check(args: argparse.Namespace) -> int:
-    from ..core import checks
+    from ..core.engine import exit_status
+    from ..core.scheduler import Scheduler, by_pair, targets
+    from .operations import print_outcomes
 
-    if args.timeout is not None and not 0 < args.timeout <= 600:
-        fail("--timeout: give seconds between 0 and 600")
+    timeout = timeout_of(args)
     if args.kind is not None and args.tenant is None:
         fail("KIND needs a TENANT")
     with open_ws(args, write=False) as ws:
         if args.kind is not None:
             spec = catalog.spec_for(args.kind)
-            if spec.check_notice and not args.json:
-                print(f"Note: {spec.check_notice}", file=sys.stderr)
-        pairs = checks.targets(ws, args.tenant, args.kind)
+            notice = spec.check_op.notice if spec.check_op is not None else ""
+            if notice and not args.json:
+                print(f"Note: {notice}", file=sys.stderr)
+        pairs = targets(ws, args.tenant, args.kind)
         results: dict[tuple[str, str], list[dict[str, Any]]] = {}
-
-        def keep(tid: str, kind: str, found: list[Any]) -> None:
-            results[(tid, kind)] = [r.to_dict() for r in found]
-
-        found = checks.run_many(ws, pairs, timeout=args.timeout, on_result=keep)
+        sched = Scheduler(ws, pairs, timeout=timeout, on_batch=lambda batch: results.update(by_pair(batch)))
+        found = sched.start().wait()
         if not ws.readonly:
             ws.record_results(results)
     if args.json:
@@ -381,14 +313,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         if not found:
             print("Nothing to check: no integration is turned on.")
-        for r in found:
-            mark = "ok " if r.ok else "FAIL"
-            latency = f" {r.latency_ms:.0f} ms" if r.latency_ms is not None else ""
-            print(
-                f"{mark} {r.tenant} / {r.integration} [{r.target}] {r.category.value}{latency}: {r.message}"
-            )
-    if any(not r.ok for r in found):
-        raise CheckFailed
+        print_outcomes(found)
+    status = exit_status(found, refusal_is_usage=False)
+    if status:
+        raise CheckFailed(status)
     return 0
 
 
@@ -401,7 +329,7 @@ def cmd_config_show(args: argparse.Namespace) -> int:
             "settings_file": str(ws.file.path),
             "secret_store": status.kind,
             "secret_store_status": status.name + ("" if status.usable else " — not usable"),
-            "timeout": ws.app.get("timeout", 10.0),
+            "timeout": appsettings.timeout_of(ws.app),
             "proxy": ws.app.get("proxy", {"mode": "none"}),
             "language": ws.app.get("language", "auto"),
             "language_in_use": i18n.language(),
@@ -418,47 +346,15 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 
 def cmd_config_set(args: argparse.Namespace) -> int:
-    from ..core.fields import parse_url
-
-    changes: dict[str, Any] = {}
-    store: str | None = None
+    # secret_store moves every secret (Workspace.move_secrets); the others are app settings.
+    stores = [p.split("=", 1)[1].strip() for p in args.assignments if p.split("=", 1)[0].strip() == "secret_store"]
+    pairs = [p for p in args.assignments if p.split("=", 1)[0].strip() != "secret_store"]
+    for store in stores:
+        if store not in ("keyring", "vault"):
+            fail("secret_store: one of keyring, vault")
     with open_ws(args, write=True) as ws:
-        proxy = dict(ws.app.get("proxy", {"mode": "none"}))
-        for pair in args.assignments:
-            if "=" not in pair:
-                fail(f"'{pair}' is not KEY=VALUE")
-            key, value = (p.strip() for p in pair.split("=", 1))
-            if key == "timeout":
-                try:
-                    t = float(value)
-                except ValueError:
-                    fail("timeout: give a number of seconds")
-                if not 0 < t <= 600:
-                    fail("timeout: give seconds between 0 and 600")
-                changes["timeout"] = t
-            elif key == "proxy_mode":
-                if value not in ("none", "manual", "system"):
-                    fail("proxy_mode: one of none, manual, system")
-                proxy["mode"] = value
-            elif key == "proxy_url":
-                proxy["url"] = parse_url(value, "proxy_url", schemes=("http", "https")) if value else ""
-            elif key == "no_proxy":
-                proxy["no_proxy"] = [h.strip() for h in value.split(",") if h.strip()]
-            elif key == "language":
-                # auto is the default: stored as no value at all.
-                language = i18n.parse_setting(value, "language")
-                changes["language"] = None if language == "auto" else language
-            elif key == "secret_store":
-                if value not in ("keyring", "vault"):
-                    fail("secret_store: one of keyring, vault")
-                store = value
-            else:
-                known = "timeout, proxy_mode, proxy_url, no_proxy, language, secret_store"
-                fail(f"unknown setting '{key}' ({known})")
-        if proxy.get("mode") == "manual" and not proxy.get("url"):
-            fail("proxy_mode=manual needs proxy_url")
-        changes["proxy"] = proxy
-        if store is not None:
+        changes = appsettings.apply_assignments(ws.app, pairs) if pairs else {}
+        for store in stores[-1:]:
             report = ws.move_secrets(store)
             where = (
                 f"the vault {ws.secrets.vault.path}"
@@ -467,7 +363,8 @@ def cmd_config_set(args: argparse.Namespace) -> int:
             )
             gone = f"; {report.missing} were already missing and stay missing" if report.missing else ""
             print(f"Secrets are kept in {where}; {report.moved} secret(s) moved{gone}.")
-        ws.set_app(**changes)
+        if changes:
+            ws.set_app(**changes)
     print("Saved.")
     return 0
 
@@ -542,6 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_integration_set,
         "set fields: FIELD=VALUE, FIELD=@FILE, FIELD= to clear; secrets with --secret FIELD",
     )
+    p.epilog = (
+        "The fields of each integration, with their allowed values and defaults, and its "
+        "operations: xdrconf KIND --help (kinds: "
+        + ", ".join(k for k in kinds if catalog.spec_for(k).supported)
+        + ")."
+    )
     p.add_argument("tenant")
     p.add_argument("kind", choices=kinds, metavar="KIND")
     p.add_argument("assignments", nargs="*", metavar="FIELD=VALUE")
@@ -562,7 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tenant", nargs="?")
     p.add_argument("kind", nargs="?", choices=kinds, metavar="KIND")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--timeout", metavar="SECONDS")
 
     p = add(sub, "export", cmd_export, "export tenants and settings (never secrets)")
     p.add_argument("--tenant", help="export this tenant and its subtree only")
@@ -585,14 +488,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     add(csub, "restore-backup", cmd_config_restore, "use the backup of the settings (after a corrupt file)")
 
-    for name in EXTENSIONS:
-        try:
-            module = importlib.import_module(f"xdrconf.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"xdrconf.cli.{name}":
-                continue
-            raise
-        module.register(sub, common, add)
+    from . import operations
+
+    operations.register(sub, common, add)
     return parser
 
 
@@ -618,8 +516,8 @@ def run(argv: list[str]) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except CheckFailed:
-        return 1
+    except CheckFailed as done:
+        return done.code
     except XdrconfError as exc:
         # TRANSLATORS: the one line of a failed command on standard error; keep "xdrconf:".
         print(_("xdrconf: {error}").format(error=exc), file=sys.stderr)

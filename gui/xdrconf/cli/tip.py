@@ -1,26 +1,28 @@
-"""`xdrconf tip lookup TENANT VALUE`: the reputation of one observable from Kaspersky TIP."""
+"""`xdrconf tip lookup TENANT VALUE`: the reputation of one observable from Kaspersky TIP (the
+"lookup" operation, printed as before)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from .main import CheckFailed, fail, open_ws, print_json
+from .common import CheckFailed, fail, print_json
+from .operations import run_one
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
-    from ..core import tip_lookup
+    from ..core.integrations.tip.lookup import ACCESS_TITLES, LookupResult
 
-    if args.timeout is not None and not 0 < args.timeout <= 600:
-        fail("--timeout: give seconds between 0 and 600")
-    with open_ws(args, write=False) as ws:
-        result = tip_lookup.lookup(ws, args.tenant, args.value, timeout=args.timeout)
+    [outcome] = run_one(args, "tip", "lookup", args.tenant, {"value": args.value})
+    if outcome.refused:
+        fail(outcome.message)
+    result = LookupResult.of(outcome, args.value.strip())
     if args.json:
         print_json(result.public())
     else:
         obs = result.observable
-        assert obs is not None
-        print(f"{obs.value} ({obs.label}) — {tip_lookup.ACCESS_TITLES.get(result.access, result.access)}")
+        title = ACCESS_TITLES.get(result.access, result.access)
+        print(f"{obs.value} ({obs.label}) — {title}" if obs is not None else result.input)
         if result.ok:
             zone = f" ({result.zone} zone)" if result.zone else ""
             print(f"Verdict: {result.verdict}{zone}")
@@ -32,11 +34,9 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
-    tip = sub.add_parser("tip", help="Kaspersky TIP: look up observables", parents=[common])
-    tsub = tip.add_subparsers(dest="action", metavar="ACTION", required=True)
+def actions(sub: Any, common: argparse.ArgumentParser, add: Any) -> set[str]:
     p = add(
-        tsub,
+        sub,
         "lookup",
         cmd_lookup,
         "look up a domain, URL, IPv4/IPv6 address, MD5 or SHA256 on the tenant's Kaspersky "
@@ -45,4 +45,5 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
     p.add_argument("tenant")
     p.add_argument("value")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--timeout", metavar="SECONDS")
+    return {"lookup"}

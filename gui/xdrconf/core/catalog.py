@@ -1,9 +1,12 @@
-"""The integration catalog: every integration named in the product texts, in the order the
-product lists them, and the spec of each one that xdrconf supports.
+"""The integration catalog, the one registry of integrations: every integration named in the
+product texts, in the order the product lists them, where its code lives, and the spec of
+each one that xdrconf supports.
 
-A supported integration lives in its own module under ``xdrconf.core.integrations`` and
-exposes ``SPEC``; the module is imported on first use. A kind whose module is absent is
-listed as "not yet supported" and cannot be turned on."""
+An integration is one package ``xdrconf.core.integrations.<package>`` exposing ``SPEC``
+(fields, pages, operations); it is imported on first use. A kind whose package is absent is
+listed as "not yet supported" and cannot be turned on. Bespoke front-end parts are named
+here too (``Entry.qt``: a module of ``xdrconf.qt.integrations``; ``Entry.cli``: modules of
+``xdrconf.cli``); the core never imports them, the Qt loader and the command line do."""
 
 from __future__ import annotations
 
@@ -13,14 +16,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .errors import NotFoundError, ValidationError
-from .fields import Field
+from .fields import Field, host_port
 
 if TYPE_CHECKING:
-    from .checks import CheckContext
-    from .outcome import CheckResult
+    from .engine import Operation
     from .tenants import IntegrationState
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One integration in the catalog: its kind (as typed on the command line), title, the
+    package of its core code, and the optional bespoke front-end modules."""
+
+    kind: str
+    title: str
+    package: str
+    qt: str | None = None  # xdrconf.qt.integrations.<qt>
+    cli: tuple[str, ...] = ()  # xdrconf.cli.<name>, each with register(sub, common, add)
 
 
 @dataclass(frozen=True)
@@ -47,12 +62,11 @@ class IntegrationSpec:
     description: str
     fields: tuple[Field, ...] = ()
     pages: tuple[Page, ...] = ()
-    # Probe: returns one result per connection (most integrations have one).
-    check: Callable[[CheckContext], list[CheckResult]] | None = None
+    # What can be done on the peer, the connection check included (is_check=True); run by
+    # xdrconf.core.engine.run_operation.
+    operations: tuple[Operation, ...] = ()
     # Cross-field validation of parsed settings; raises ValidationError.
     validate: Callable[[dict[str, Any], ValidationContext], None] | None = None
-    # Said to the user before a check runs (e.g. "may consume quota").
-    check_notice: str = ""
     # Settings the integration fills in itself after an edit and before validation
     # (e.g. KASAP's token issue date when a new token is stored); changes settings in place.
     adjust: Callable[[dict[str, Any], ValidationContext], None] | None = None
@@ -66,6 +80,12 @@ class IntegrationSpec:
     # Whether a change of those structured settings makes the last check result stale
     # (KATA connections: yes; KUMA's saved commands: no, the check does not use them).
     structured_resets_check: bool = True
+    # The fields that say where the secrets are sent (host, port, URL): a change of one of
+    # them means a stored secret would go somewhere new.
+    target_fields: tuple[str, ...] = ()
+    # "host:port" an outcome is about, from the settings; by default the fields host and
+    # port, or the host and port of the field url.
+    target: Callable[[dict[str, Any]], str] | None = None
     supported: bool = True
     # Drops what the integration keeps outside the settings for a removed tenant (e.g.
     # cached lookups): called with the config folder and the tenant's id.
@@ -100,6 +120,28 @@ class IntegrationSpec:
     def defaults(self) -> dict[str, Any]:
         return {f.name: f.default for f in self.plain_fields if f.default is not None}
 
+    # ---- operations ---------------------------------------------------------------------------
+    @property
+    def check_op(self) -> Operation | None:
+        """The connection check, or None when the integration has none."""
+        return next((op for op in self.operations if op.is_check), None)
+
+    def operation(self, name: str) -> Operation:
+        for op in self.operations:
+            if op.name == name:
+                return op
+        known = ", ".join(op.name for op in self.operations) or "none"
+        raise NotFoundError(f"{self.title} has no operation '{name}' (operations: {known}).")
+
+    def target_of(self, settings: dict[str, Any]) -> str:
+        if self.target is not None:
+            return self.target(settings)
+        host, port = settings.get("host"), settings.get("port")
+        if host and port:
+            return host_port(str(host), int(port))
+        url = settings.get("url")
+        return urlsplit(str(url)).netloc if url else str(host or "")
+
 
 @dataclass(frozen=True)
 class ValidationContext:
@@ -117,47 +159,53 @@ class ValidationContext:
     enabled: bool = False
 
 
-# kind -> (title, module name or None). Order is the product's order.
-_CATALOG: tuple[tuple[str, str, str], ...] = (
-    ("kuma", "KUMA REST API", "kuma"),
-    ("kasap", "Kaspersky Automated Security Awareness Platform", "kasap"),
-    ("tip", "Kaspersky Threat Intelligence Portal", "tip"),
-    ("kata", "KATA/KEDR", "kata"),
-    ("custom", "Custom integration", "custom"),
-    ("ad", "Active Directory", "ad"),
-    ("usergate", "UserGate", "usergate"),
-    ("ideco-ngfw", "Ideco NGFW", "ideco_ngfw"),
-    ("ideco-utm", "Ideco UTM", "ideco_utm"),
-    ("redmine", "Redmine", "redmine"),
-    ("checkpoint", "Check Point NGFW", "checkpoint"),
-    ("sophos", "Sophos Firewall", "sophos"),
-    ("continent", "Continent 4", "continent"),
-    ("skdpu", "SKDPU NT", "skdpu"),
+# The product's order.
+ENTRIES: tuple[Entry, ...] = (
+    Entry("kuma", "KUMA REST API", "kuma", qt="kuma", cli=("alerts", "command")),
+    Entry("kasap", "Kaspersky Automated Security Awareness Platform", "kasap", qt="kasap", cli=("kasap",)),
+    Entry("tip", "Kaspersky Threat Intelligence Portal", "tip", qt="tip", cli=("tip",)),
+    Entry("kata", "KATA/KEDR", "kata", qt="kata", cli=("kata",)),
+    Entry("custom", "Custom integration", "custom", qt="custom", cli=("custom",)),
+    Entry("ad", "Active Directory", "ad"),
+    Entry("usergate", "UserGate", "usergate"),
+    Entry("ideco-ngfw", "Ideco NGFW", "ideco_ngfw"),
+    Entry("ideco-utm", "Ideco UTM", "ideco_utm"),
+    Entry("redmine", "Redmine", "redmine"),
+    Entry("checkpoint", "Check Point NGFW", "checkpoint"),
+    Entry("sophos", "Sophos Firewall", "sophos"),
+    Entry("continent", "Continent 4", "continent"),
+    Entry("skdpu", "SKDPU NT", "skdpu"),
 )
 
-KINDS: tuple[str, ...] = tuple(k for k, _, _ in _CATALOG)
+KINDS: tuple[str, ...] = tuple(e.kind for e in ENTRIES)
+_BY_KIND = {e.kind: e for e in ENTRIES}
 _cache: dict[str, IntegrationSpec] = {}
 
 
+def entry(kind: str) -> Entry:
+    try:
+        return _BY_KIND[kind]
+    except KeyError:
+        raise NotFoundError(f"Unknown integration kind '{kind}'; known kinds: {', '.join(KINDS)}.") from None
+
+
 def _load(kind: str) -> IntegrationSpec:
-    for k, title, module in _CATALOG:
-        if k != kind:
-            continue
-        try:
-            mod = importlib.import_module(f"xdrconf.core.integrations.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"xdrconf.core.integrations.{module}":
-                raise
-            return IntegrationSpec(
-                kind=kind,
-                title=title,
-                description=f"{title} is not yet supported by this version of xdrconf.",
-                supported=False,
-            )
-        spec: IntegrationSpec = mod.SPEC
-        assert spec.kind == kind, f"{module} declares kind {spec.kind}, expected {kind}"
-        return spec
-    raise NotFoundError(f"Unknown integration kind '{kind}'; known kinds: {', '.join(KINDS)}.")
+    e = entry(kind)
+    name = f"xdrconf.core.integrations.{e.package}"
+    try:
+        mod = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return IntegrationSpec(
+            kind=kind,
+            title=e.title,
+            description=f"{e.title} is not yet supported by this version of xdrconf.",
+            supported=False,
+        )
+    spec: IntegrationSpec = mod.SPEC
+    assert spec.kind == kind, f"{e.package} declares kind {spec.kind}, expected {kind}"
+    return spec
 
 
 def spec_for(kind: str) -> IntegrationSpec:
@@ -171,7 +219,5 @@ def all_specs() -> list[IntegrationSpec]:
 
 
 def title_of(kind: str) -> str:
-    for k, title, _ in _CATALOG:
-        if k == kind:
-            return title
-    return kind
+    e = _BY_KIND.get(kind)
+    return e.title if e is not None else kind

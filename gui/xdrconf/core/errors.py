@@ -3,6 +3,13 @@ contains a secret value."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from .outcome import Category
+
+if TYPE_CHECKING:
+    from .outcome import Outcome
+
 
 class XdrconfError(Exception):
     """Base of every error that is meant to be shown to the user as it is."""
@@ -45,3 +52,37 @@ class SettingsLocked(XdrconfError):
 
 class ReadOnlyError(XdrconfError):
     """A change was attempted on settings that were opened read-only."""
+
+
+class OperationFailed(XdrconfError):
+    """Raised by an operation (or the request helper) to end with one outcome category.
+
+    refused: nothing was attempted on the peer because the configuration does not allow it
+    (a missing secret, a value that cannot be sent)."""
+
+    def __init__(
+        self,
+        category: Category,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        refused: bool = False,
+    ) -> None:
+        self.category = Category(category)
+        self.details = dict(details or {})
+        self.refused = refused
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> OperationFailed:
+        """An outcome that is not ok as an exception, for front ends that report errors so."""
+        return cls(outcome.category, outcome.message, details=outcome.details, refused=outcome.refused)
+
+
+class Stopped(BaseException):
+    """An operation was abandoned (cancelled or overdue): its thread ends quietly. Not an
+    Exception, so that no `except Exception` in an operation swallows it."""

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .appsettings import DEFAULT_TIMEOUT, timeout_of
 from .fields import format_fingerprint, host_port
 from .outcome import Category
 
@@ -31,7 +32,6 @@ else:  # httpcore is imported with httpx, when the first client is made (start-u
 logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("httpcore").setLevel(logging.WARNING)
 
-DEFAULT_TIMEOUT = 10.0
 USER_AGENT = "xdrconf/0.1"
 
 
@@ -107,7 +107,7 @@ class NetConfig:
 
     @classmethod
     def from_app(cls, app: dict[str, Any], timeout: float | None = None) -> NetConfig:
-        t = timeout if timeout is not None else float(app.get("timeout", DEFAULT_TIMEOUT))
+        t = timeout if timeout is not None else timeout_of(app)
         return cls(t, ProxyConfig.from_app(app))
 
 

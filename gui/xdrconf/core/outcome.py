@@ -1,10 +1,12 @@
-"""The one outcome of a connection check. Category names are a public contract: the
-command line prints them and scripts match on them."""
+"""The one outcome of an operation on a peer (the connection check is one of them).
+Category names are a public contract: the command line prints them and scripts match on
+them."""
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -78,47 +80,90 @@ def now_utc() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
 
 
+# Not kept with a stored result: the payload can be large (alerts, groups), and `refused`
+# only tells the front end how the run ended.
+_NOT_STORED = ("data", "refused")
+
+
 @dataclass
-class CheckResult:
+class Outcome:
+    """One target's (or connection's) result of one operation.
+
+    data: the operation's payload (rows, a dict), json-able, never stored with a check.
+    warnings: an ok outcome can carry warnings (rights not confirmed, host not verified).
+    verified: False when only reachability or TLS could be proven, not the credentials.
+    refused: set by the engine when nothing was attempted because the configuration or the
+    parameters do not allow it (not configured, a missing secret, a bad parameter); the
+    command line turns that into exit status 2 for a single operation."""
+
     category: Category
     message: str
     target: str = ""
     latency_ms: float | None = None
     checked_at: str = field(default_factory=lambda: now_utc().isoformat(timespec="seconds"))
     details: dict[str, Any] = field(default_factory=dict)
-    # Set by the runner: which tenant and integration the result belongs to.
+    # Stamped by the engine: which tenant, integration and operation the outcome belongs to.
     tenant: str = ""
     integration: str = ""
     connection: str = ""  # a connection id when an integration has several (KATA)
+    operation: str = ""
+    data: Any = None
+    warnings: list[str] = field(default_factory=list)
+    verified: bool = True
+    refused: bool = False
 
     @property
     def ok(self) -> bool:
         return self.category is Category.OK
 
+    @property
+    def level(self) -> str:
+        """ok, warning (ok with warnings), unverified (ok, credentials not proven) or failed."""
+        if not self.ok:
+            return "failed"
+        if self.warnings:
+            return "warning"
+        return "ok" if self.verified else "unverified"
+
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["category"] = self.category.value
-        return data
+        """The stored form (the last check result of an integration); no payload."""
+        out = {
+            f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.name not in _NOT_STORED
+        }
+        out["category"] = self.category.value
+        return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+    def from_dict(cls, data: dict[str, Any]) -> Outcome:
         data = dict(data)
         try:
             category = Category(data.pop("category"))
         except ValueError:
             category = Category.PROTOCOL_ERROR
-        known = {f for f in cls.__dataclass_fields__}
+        known = {f.name for f in fields(cls)} - set(_NOT_STORED)
         return cls(category=category, **{k: v for k, v in data.items() if k in known})
 
     def public(self) -> dict[str, Any]:
         """The command line's JSON form (a public contract)."""
-        return {
+        out: dict[str, Any] = {
             "tenant": self.tenant,
             "integration": self.integration,
+            "operation": self.operation,
             "target": self.target,
             "category": self.category.value,
             "ok": self.ok,
             "message": self.message,
+            "warnings": list(self.warnings),
+            "verified": self.verified,
             "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
             "checked_at": self.checked_at,
         }
+        if self.connection:
+            out["connection"] = self.connection
+        if self.data is not None:
+            out["data"] = self.data
+        return out
+
+
+# The stored results of checks were called check results; one class serves both.
+CheckResult = Outcome

@@ -35,7 +35,7 @@ import queue
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -233,7 +233,7 @@ class SecretStore:
             reader.close()
 
     # ---- backend ------------------------------------------------------------------
-    def _run(self, fn: Callable[[], T]) -> T:
+    def _run(self, fn: Callable[[], T], timeout: float | None = None) -> T:
         self._resolve()
         if self.refusal:
             raise KeyringUnavailable(self.refusal_message())
@@ -246,14 +246,15 @@ class SecretStore:
                     self._hung = False
                 worker = self._thread
             once = self._closed
+        timeout = self.timeout if timeout is None else timeout
         try:
-            return worker.call(fn, self.timeout)
+            return worker.call(fn, timeout)
         except TimeoutError:
             # That thread is stuck (e.g. behind a password prompt): use a new one next time.
             self._hung = True
             raise KeyringUnavailable(
                 f"The OS keyring ({self.backend_name}) did not answer within "
-                f"{self.timeout:g} seconds; it may be locked and waiting for a password."
+                f"{timeout:g} seconds; it may be locked and waiting for a password."
             ) from None
         finally:
             if once:
@@ -378,6 +379,27 @@ class SecretStore:
             return self._get_blob(ref)
         return self._get(ref)
 
+    def get_many(self, refs: Iterable[str]) -> dict[str, str | None]:
+        """Many secrets at once (a scheduler's prefetch): the keyring reads run as one job
+        on the keyring thread, blobs are decrypted afterwards. Raises KeyringUnavailable as
+        get() does; a value the keyring no longer has is None."""
+        wanted = list(dict.fromkeys(refs))
+        names = {ref: ref[len(BLOB_PREFIX) :] if ref.startswith(BLOB_PREFIX) else ref for ref in wanted}
+        try:
+            raw = self._run(
+                lambda: {name: self._read(name) for name in names.values()},
+                self.timeout + 0.05 * len(names),
+            )
+        except KeyringUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise self._wrap(exc) from None
+        out: dict[str, str | None] = {}
+        for ref, name in names.items():
+            value = raw.get(name)
+            out[ref] = self._open_blob(name, value) if ref.startswith(BLOB_PREFIX) and value else value
+        return out
+
     def delete(self, ref: str) -> None:
         if ref.startswith(BLOB_PREFIX):
             name = ref[len(BLOB_PREFIX) :]
@@ -425,13 +447,16 @@ class SecretStore:
         return BLOB_PREFIX + name
 
     def _get_blob(self, ref: str) -> str | None:
-        from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
         name = ref[len(BLOB_PREFIX) :]
         key_text = self._get(name)
         if key_text is None:
             return None
+        return self._open_blob(name, key_text)
+
+    def _open_blob(self, name: str, key_text: str) -> str | None:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         try:
             sealed = (self.blob_dir / f"{name}.bin").read_bytes()
         except FileNotFoundError:
@@ -595,6 +620,11 @@ class SecretStores:
 
     def get(self, ref: str) -> str | None:
         return self.holder(ref).get(ref)
+
+    def get_many(self, refs: Iterable[str]) -> dict[str, str | None]:
+        """The keyring's secrets among refs in one batch (a scheduler's prefetch). The vault's
+        are left out: they are read when used, as the vault may have to ask for its passphrase."""
+        return self.keyring.get_many([r for r in refs if not r.startswith(VAULT_PREFIX)])
 
     def delete(self, ref: str) -> None:
         self.holder(ref).delete(ref)

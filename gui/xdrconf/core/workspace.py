@@ -546,6 +546,11 @@ class Workspace:
 
     # ---- application settings --------------------------------------------------------------
     def set_app(self, **values: Any) -> None:
+        """Change application settings (timeout, proxy …), validated (ValidationError names
+        the setting; nothing is changed then)."""
+        from .appsettings import validate
+
+        values = validate(values)
         with self.transaction():
             for key, value in values.items():
                 if value is None:

@@ -1,6 +1,7 @@
 """Connection checks in the window: the "Check connection" box of the wizard (a draft
-configuration with typed secrets) and the "Check all" results dialog. The checks are
-`core.checks.run_check` calls on the check pool; cancelling sets their cancel event."""
+configuration with typed secrets; `core.engine.run_operation` on the check pool) and the
+"Check all" results dialog (the core's scheduler; its batches of results reach the GUI
+thread through a queued signal). Cancelling sets their cancel event."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -37,6 +39,7 @@ from ..core import catalog
 from ..core.errors import XdrconfError
 from ..core.i18n import _, ngettext
 from ..core.outcome import Category, CheckResult, category_words
+from ..core.scheduler import Batch, Scheduler, by_pair
 from . import workers
 from .icons import colour
 from .integrations_view import SHORT_TITLES, format_time
@@ -72,7 +75,8 @@ class CheckConnectionBox(QWidget):
         self.results: list[CheckResult] = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        notice = ctx.spec.check_notice
+        check = ctx.spec.check_op
+        notice = check.notice if check is not None else ""
         self.notice_label = QLabel(f"Note before checking: {notice}" if notice else "", self)
         self.notice_label.setWordWrap(True)
         self.notice_label.setVisible(bool(notice))
@@ -115,7 +119,7 @@ class CheckConnectionBox(QWidget):
         return self._running
 
     def start(self) -> workers.Task | None:
-        from ..core.checks import run_check
+        from ..core.engine import run_operation
 
         if self.running:
             return None
@@ -140,7 +144,7 @@ class CheckConnectionBox(QWidget):
         self._timer.start()
 
         def work() -> list[CheckResult]:
-            return run_check(ws, tid, kind, cancel=cancel, draft=draft_state, draft_secrets=typed)
+            return run_operation(ws, tid, kind, cancel=cancel, draft=draft_state, draft_secrets=typed)
 
         self.task = ctx.run_in_background(work, self._show, self._failed, cancel=cancel, checks=True)
         return self.task
@@ -247,11 +251,13 @@ class ResultsModel(QAbstractTableModel):
 
 
 class CheckAllDialog(QDialog):
-    """Runs many checks on the check pool with a progress bar, a results table and Cancel;
-    saves the results (except cancelled ones) with ws.record_results when all are done."""
+    """Runs many checks through the core's scheduler with a progress bar, a results table
+    and Cancel; saves the results (except cancelled ones) with ws.record_results when all
+    are done."""
 
     finished_all = Signal()  # every check has reported
     saved = Signal()  # the results were recorded
+    _batch = Signal(object)  # emitted by the scheduler's thread; delivered on the GUI thread
 
     def __init__(
         self,
@@ -269,16 +275,12 @@ class CheckAllDialog(QDialog):
         self.done_count = 0
         self.failed_count = 0
         self.by_pair: dict[tuple[str, str], list[CheckResult]] = {}
-        self._queue: list[tuple[str, str]] = []
         self._all_reported = False
         self._started = time.monotonic()
-        # Results reach the table in batches, a few times a second: repainting the table for
-        # each of hundreds of results would keep the GUI thread busy.
-        self._unshown: list[CheckResult] = []
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(150)
-        self._flush_timer.timeout.connect(self._flush)
+        self.scheduler: Scheduler | None = None
+        # Results reach the table in the scheduler's batches, a few times a second:
+        # repainting the table for each of hundreds of results would keep the GUI thread busy.
+        self._batch.connect(self._deliver)
         self.setObjectName("checkAllDialog")
         self.setWindowTitle(title)
         self.resize(1100, 520)
@@ -336,50 +338,23 @@ class CheckAllDialog(QDialog):
         )
 
     def start(self) -> None:
-        """Start as many checks as the check pool runs at once; each one that reports
-        starts the next (the GUI thread never queues hundreds of tasks in one go)."""
+        """Start the checks on the core's scheduler (as many at once as the check pool runs)."""
         self._started = time.monotonic()
-        self._queue = list(self.pairs)
-        self.pending = len(self._queue)
-        for _slot in range(min(len(self._queue), workers.check_pool().maxThreadCount())):
-            self._launch_next()
+        self.pending = len(self.pairs)
+        workers.check_pool()  # sets the interpreter's switch interval for many checking threads
+        self.scheduler = Scheduler(
+            self.ws,
+            self.pairs,
+            concurrency=workers.CHECK_CONCURRENCY,
+            on_batch=self._emit_batch,
+            cancel=self.cancel_event,
+        ).start()
         self._update_summary()
 
-    def _launch_next(self) -> None:
-        from ..core.checks import run_check
-
-        if not self._queue:
-            return
-        tid, kind = self._queue.pop(0)
-        ws, cancel, key = self.ws, self.cancel_event, (tid, kind)
-        workers.run_in_background(
-            lambda: run_check(ws, tid, kind, cancel=cancel),
-            lambda results: self._one_done(key, results),
-            lambda exc: self._one_failed(key, exc),
-            cancel=cancel,
-            pool=workers.check_pool(),
-            owner=self,
-        )
-
-    def _cancel_queued(self) -> None:
-        """Checks not started yet end as cancelled at once."""
-        queued, self._queue = self._queue, []
-        batch = []
-        for tid, kind in queued:
-            path = self.ws.tree.path(tid) if tid in self.ws.tree else tid
-            result = CheckResult(
-                Category.CANCELLED,
-                "The check was cancelled before it started.",
-                tenant=path,
-                integration=kind,
-            )
-            self.by_pair[(tid, kind)] = [result]
-            batch.append(result)
-        self.pending -= len(batch)
-        self.done_count += len(batch)
-        self.failed_count += len(batch)
-        self._unshown.extend(batch)
-        self._maybe_finish()
+    def _emit_batch(self, batch: Batch) -> None:
+        # On the scheduler's thread: the dialog may have been closed and deleted meanwhile.
+        if shiboken6.isValid(self):
+            self._batch.emit(batch)
 
     @property
     def running(self) -> bool:
@@ -388,44 +363,24 @@ class CheckAllDialog(QDialog):
     def cancel(self) -> None:
         self.cancel_event.set()
         self.cancel_button.setEnabled(False)
-        self._cancel_queued()
         self._update_summary()
 
-    def _one_failed(self, key: tuple[str, str], exc: BaseException) -> None:
-        from .dialogs import error_text
-
-        tid, kind = key
-        path = self.ws.tree.path(tid) if tid in self.ws.tree else tid
-        self._one_done(
-            key, [CheckResult(Category.INVALID_CONFIG, error_text(exc), tenant=path, integration=kind)]
-        )
-
-    def _one_done(self, key: tuple[str, str], results: list[CheckResult]) -> None:
-        # Counted per integration of a tenant, as the progress is; an integration with
-        # several connections (KATA) is not OK when one of them is not.
-        self.pending -= 1
-        self.done_count += 1
-        self.failed_count += 1 if any(not r.ok for r in results) else 0
-        self.by_pair[key] = results
-        self._unshown.extend(results)
-        if self.cancel_event.is_set():
-            self._cancel_queued()
-        else:
-            self._launch_next()
-        self._maybe_finish()
-
-    def _flush(self) -> None:
-        self._flush_timer.stop()
-        batch, self._unshown = self._unshown, []
-        self.model.add(batch)
+    def _deliver(self, batch: Batch) -> None:
+        shown: list[CheckResult] = []
+        for key, results in batch:
+            self.by_pair[key] = results
+            self.pending -= 1
+            self.done_count += 1
+            # Counted per integration of a tenant, as the progress is; an integration with
+            # several connections (KATA) is not OK when one of them is not.
+            self.failed_count += 1 if any(not r.ok for r in results) else 0
+            shown.extend(results)
+        self.model.add(shown)
         self.progress.setValue(self.done_count)
         self._update_summary()
+        self._maybe_finish()
 
     def _maybe_finish(self) -> None:
-        if self.pending == 0:
-            self._flush()
-        elif not self._flush_timer.isActive():
-            self._flush_timer.start()
         if self.pending == 0 and not self._all_reported:
             self._all_reported = True
             self.elapsed = time.monotonic() - self._started
@@ -434,11 +389,7 @@ class CheckAllDialog(QDialog):
             self._save()
 
     def _save(self) -> None:
-        keep = {
-            key: [r.to_dict() for r in rs]
-            for key, rs in self.by_pair.items()
-            if not any(r.category is Category.CANCELLED for r in rs)
-        }
+        keep = by_pair(list(self.by_pair.items()))
         if not keep:
             QTimer.singleShot(0, self.saved.emit)
             return

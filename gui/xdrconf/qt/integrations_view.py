@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QScrollArea, QTabl
 from ..core import catalog
 from ..core.i18n import _, ngettext
 from ..core.outcome import category_words
+from ..core.status import IntegrationStatus, tenant_level, tenant_statuses
 from ..core.tenants import Tenant
 from .icons import colour, mark_icon
 
@@ -54,29 +55,10 @@ def format_time(iso: str) -> str:
 
 
 @dataclass
-class Row:
-    """What the table shows for one integration of one tenant (a snapshot)."""
+class Row(IntegrationStatus):
+    """What the table shows for one integration of one tenant (a snapshot of its status)."""
 
-    kind: str
-    title: str
-    supported: bool
-    enabled: bool = False
-    configured: bool = False
-    missing: list[str] = field(default_factory=list)
-    results: list[dict[str, Any]] = field(default_factory=list)
-    flags: list[tuple[str, str]] = field(default_factory=list)  # (level, message)
     running: bool = False
-
-    @property
-    def level(self) -> str:
-        """ok / error / warning / off — the row's colour."""
-        if not self.supported or not self.enabled:
-            return "off"
-        if any(r.get("category") != "ok" for r in self.results):
-            return "error"
-        if self.flags:
-            return "error" if any(level == "error" for level, _ in self.flags) else "warning"
-        return "ok" if self.results else "off"
 
     def status_text(self) -> str:
         if not self.supported:
@@ -126,48 +108,19 @@ class Row:
 
 
 def build_rows(ws: Workspace, tenant: Tenant) -> list[Row]:
-    if tenant.is_shared:
-        return []
-    flags: dict[str, list[tuple[str, str]]] = {}
-    for kind, flag in ws.flags(tenant):
-        flags.setdefault(kind, []).append((flag.level, flag.message))
     rows = []
-    for kind in catalog.KINDS:
-        spec = catalog.spec_for(kind)
-        if not spec.supported:
-            rows.append(Row(kind, spec.title, False))
-            continue
-        state = ws.integration(tenant, kind)
-        missing = ws.missing(tenant, kind, state)
-        rows.append(
-            Row(
-                kind,
-                spec.title,
-                True,
-                enabled=state.enabled,
-                configured=state.configured and not missing,
-                missing=missing if state.configured else [],
-                results=list(state.results),
-                flags=flags.get(kind, []),
-            )
-        )
+    for status in tenant_statuses(ws, tenant):
+        row = Row(**{f.name: getattr(status, f.name) for f in fields(IntegrationStatus)})
+        if not row.started:
+            row.missing = []  # never set up: "no", not the list of everything
+        rows.append(row)
     return rows
 
 
 def tenant_mark(ws: Workspace, tenant: Tenant) -> str | None:
     """'error' when an enabled integration's last check failed, 'warning' for flags, 'ok'
     when every enabled integration's last check passed, else None."""
-    enabled = [s for s in tenant.integrations.values() if s.enabled]
-    if any(r.get("category") != "ok" for s in enabled for r in s.results):
-        return "error"
-    flags = ws.flags(tenant) if enabled else []
-    if any(flag.level == "error" for _, flag in flags):
-        return "error"
-    if flags:
-        return "warning"
-    if enabled and all(s.results for s in enabled):
-        return "ok"
-    return None
+    return tenant_level(ws, tenant)
 
 
 class IntegrationsModel(QAbstractTableModel):

@@ -1146,10 +1146,9 @@ class MainWindow(QMainWindow):
     def _confirm_notices(self, kinds: set[str]) -> bool:
         from ..core import catalog
 
+        checks = {k: catalog.spec_for(k).check_op for k in sorted(kinds)}
         notices = [
-            f"{catalog.title_of(k)}: {catalog.spec_for(k).check_notice}"
-            for k in sorted(kinds)
-            if catalog.spec_for(k).check_notice
+            f"{catalog.title_of(k)}: {op.notice}" for k, op in checks.items() if op is not None and op.notice
         ]
         if not notices:
             return True
@@ -1163,7 +1162,7 @@ class MainWindow(QMainWindow):
         if not self._confirm_notices({kind}):
             return None
         from ..core import catalog
-        from ..core.checks import run_check
+        from ..core.engine import run_operation
         from ..core.outcome import category_words
 
         self.table_model.set_running(kind, True)
@@ -1186,7 +1185,7 @@ class MainWindow(QMainWindow):
             self.show_error(exc)
 
         task = workers.run_in_background(
-            lambda: run_check(self.ws, tid, kind, cancel=cancel),
+            lambda: run_operation(self.ws, tid, kind, cancel=cancel),
             done,
             failed,
             cancel=cancel,
@@ -1210,7 +1209,7 @@ class MainWindow(QMainWindow):
         return self._check_many(subtree=True)
 
     def _check_many(self, subtree: bool) -> Any:
-        from ..core.checks import targets
+        from ..core.scheduler import targets
         from .checks_ui import CheckAllDialog
 
         tid = self.current_tenant_id()

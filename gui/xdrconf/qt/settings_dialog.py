@@ -19,11 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import i18n
+from ..core import appsettings, i18n
 from ..core.errors import ValidationError
-from ..core.fields import parse_url
 from ..core.i18n import N_, _, pgettext
-from ..core.net import DEFAULT_TIMEOUT
 
 MODES = (
     ("none", N_("No proxy (connect directly)")),
@@ -43,7 +41,7 @@ class SettingsDialog(QDialog):
         self.timeout.setRange(1.0, 600.0)
         self.timeout.setDecimals(1)
         self.timeout.setSuffix(pgettext("unit after a number", " s"))
-        self.timeout.setValue(float(app.get("timeout", DEFAULT_TIMEOUT)))
+        self.timeout.setValue(appsettings.timeout_of(app))
         self.timeout.setToolTip(_("Connect and read timeout of every connection check."))
         form.addRow(_("Check timeout:"), self.timeout)
         proxy = dict(app.get("proxy") or {})
@@ -102,11 +100,8 @@ class SettingsDialog(QDialog):
         form.addRow("", self.language_note)
 
     def _problem(self) -> str:
-        mode = self.mode.currentData()
-        if mode != "manual":
-            return ""
         try:
-            parse_url(self.url.text(), _("Proxy URL"), schemes=("http", "https"))
+            appsettings.validate(self.values())
         except ValidationError as exc:
             return str(exc)
         return ""

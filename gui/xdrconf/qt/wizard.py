@@ -970,6 +970,7 @@ class TenantWizard(QWizard):
         ctx = IntegrationUiContext(
             self.ws, self.tenant_id, kind, spec, parent=self, draft=draft, runner=self._runner
         )
+        ctx.form_page = lambda page: SpecFormPage(ctx, page)
         pages = integrations.wizard_pages(ctx)
         if pages is None:
             pages = [SpecFormPage(ctx, page) for page in spec.pages]

@@ -7,7 +7,7 @@ through queued signals, so the GUI thread never waits on the network or the keyr
 run on the GUI thread. With `on_progress`, `fn` is called with one argument, `report`,
 which it may call from the pool thread as often as it likes. Cancellation is
 cooperative: `task.cancel()` sets `task.cancel_event` (a threading.Event), which the
-function passes on, e.g. to `core.checks.run_check(cancel=...)`.
+function passes on, e.g. to `core.engine.run_operation(cancel=...)`.
 
 Two pools: `general_pool()` for keyring and settings work (few threads; the keyring is
 serialised in the core anyway) and `check_pool()` for connection checks (12 per CPU core,

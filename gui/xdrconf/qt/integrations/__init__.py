@@ -5,10 +5,9 @@ Every supported integration gets generic UI for free: the wizard builds one form
 closing page per integration with the on/off toggle, the spec's check notice and
 "Check connection". The main window lists the integration in the tenant's table.
 
-An integration that needs more provides a module
-``xdrconf/qt/integrations/<catalog module name>.py`` (the catalog's module name, i.e. the
-kind with '-' written as '_': ``kata.py``, ``tip.py``, ``ideco_ngfw.py``). It MAY define any
-of these three functions; each receives an :class:`IntegrationUiContext`:
+An integration that needs more provides a module ``xdrconf/qt/integrations/<name>.py`` and
+names it in its catalog entry (``core.catalog.ENTRIES``: ``Entry(..., qt="<name>")``). It MAY
+define any of these three functions; each receives an :class:`IntegrationUiContext`:
 
 ``wizard_pages(ctx) -> list[QWizardPage]``
     Replaces the generic form pages of that integration in the tenant wizard (the
@@ -28,7 +27,7 @@ of these three functions; each receives an :class:`IntegrationUiContext`:
     Nothing is saved until Finish: the wizard then applies every draft of the tenant with
     one ``Workspace.update_integrations(tenant_id, [draft.edit(), ...])`` in a worker;
     Cancel drops the drafts. A page may reuse the generic pieces:
-    ``xdrconf.qt.wizard.SpecFormPage(ctx, core_page)`` (a spec-generated form page) and
+    ``ctx.form_page(core_page)`` (a spec-generated form page, the wizard's SpecFormPage) and
     ``xdrconf.qt.checks_ui.CheckConnectionBox(ctx)`` (button, progress, Cancel, result).
 
 ``panel(ctx) -> QWidget``
@@ -49,7 +48,7 @@ of these three functions; each receives an :class:`IntegrationUiContext`:
     context menu while the integration is selected (parent them to ``ctx.parent``).
 
 Rules for UI modules: never touch the network, the keyring (SecretStore, Workspace
-methods that write secrets, ``run_check``) or slow files on the GUI thread: use
+methods that write secrets, ``core.engine.run_operation``) or slow files on the GUI thread: use
 ``ctx.run_in_background(fn, on_done, on_error)``; errors raised by the core carry a
 user-facing message (``ctx.show_error(exc)`` shows it). Keep logic in the core module
 ``xdrconf.core.integrations.<module>``; the Qt module only arranges widgets. Modules are
@@ -67,7 +66,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ...core.catalog import IntegrationSpec
+from ...core import catalog
+from ...core.catalog import IntegrationSpec, Page
 from ...core.errors import ValidationError
 from ...core.tenants import IntegrationState
 from ...core.workspace import IntegrationEdit
@@ -86,7 +86,6 @@ __all__ = [
     "IntegrationDraft",
     "IntegrationUiContext",
     "actions",
-    "module_name",
     "panel",
     "ui_module",
     "wizard_pages",
@@ -166,7 +165,7 @@ class IntegrationDraft:
         return merged
 
     def draft_state(self) -> IntegrationState:
-        """An IntegrationState for `run_check(draft=...)`: typed settings, stored secret
+        """An IntegrationState for `run_operation(draft=...)`: typed settings, stored secret
         references (minus deleted ones); typed secrets go in `typed_secrets()`."""
         secrets = {k: v for k, v in self.stored.secrets.items() if self.secrets.get(k, v) is not None}
         enabled = self.stored.enabled if self.enabled is None else self.enabled
@@ -240,6 +239,8 @@ class IntegrationUiContext:
     refresh: Callable[[], None] = lambda: None  # the main window reloads its views
     # The main window shows a busy state while tasks run; it passes its own runner.
     runner: Callable[..., Task] | None = None
+    # In the wizard: makes the generic form page of one of the spec's pages.
+    form_page: Callable[[Page], QWizardPage] = field(default=lambda page: _no_wizard(page))
 
     @property
     def tenant(self) -> Tenant:
@@ -280,24 +281,19 @@ class IntegrationUiContext:
         show_error(self.parent, error)
 
 
+def _no_wizard(page: Page) -> QWizardPage:
+    raise RuntimeError(f"form page '{page.title}' asked for outside the wizard")
+
+
 # ---- loader ---------------------------------------------------------------------------------
 _modules: dict[str, ModuleType | None] = {}
 
 
-def module_name(kind: str) -> str:
-    return kind.replace("-", "_")
-
-
 def ui_module(kind: str) -> ModuleType | None:
-    """The integration's Qt module, or None when it has none (generic UI only)."""
+    """The integration's Qt module named by its catalog entry, or None (generic UI only)."""
     if kind not in _modules:
-        name = f"{__name__}.{module_name(kind)}"
-        try:
-            _modules[kind] = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            _modules[kind] = None
+        name = catalog.entry(kind).qt
+        _modules[kind] = importlib.import_module(f"{__name__}.{name}") if name else None
     return _modules[kind]
 
 

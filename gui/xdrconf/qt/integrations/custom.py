@@ -36,14 +36,14 @@ from PySide6.QtWidgets import (
 from ...core.catalog import ValidationContext
 from ...core.errors import ValidationError, XdrconfError
 from ...core.i18n import _
-from ...core.outcome import CheckResult
-from ...core.sshkeys import (
+from ...core.integrations.custom.keys import (
     PassphraseNeeded,
     PassphraseWrong,
     load_private_key,
     parse_private_key_field,
     parse_public_key,
 )
+from ...core.outcome import CheckResult
 from ..dialogs import Prompts, error_text
 from ..icons import colour
 from . import IntegrationUiContext
@@ -351,7 +351,6 @@ class CustomIntegrationPage(QWizardPage):
         """Read the host's keys in a worker and let the user choose one to paste."""
         from ...core.fields import parse_host, parse_ports
         from ...core.integrations.custom import read_host_keys
-        from ...core.net import NetConfig
 
         try:
             host = parse_host(self.host.text(), "IP address or host name")
@@ -359,7 +358,7 @@ class CustomIntegrationPage(QWizardPage):
         except ValidationError as exc:
             _status(self.key_info, False, f"{exc}.")
             return None
-        timeout = NetConfig.from_app(self.ctx.workspace.app).timeout
+        ws = self.ctx.workspace
         self.read_public.setEnabled(False)
         _status(self.key_info, None, f"Reading the host keys of {host}…")
 
@@ -385,9 +384,7 @@ class CustomIntegrationPage(QWizardPage):
             self.read_public.setEnabled(self.verify.isChecked())
             _status(self.key_info, False, error_text(exc))
 
-        return self.ctx.run_in_background(
-            lambda: read_host_keys(host, ports, timeout=timeout), done, failed, checks=True
-        )
+        return self.ctx.run_in_background(lambda: read_host_keys(ws, host, ports), done, failed, checks=True)
 
     def _show_pin(self, result: CheckResult | None) -> None:
         seen = result.details.get("seen_host_key") if result is not None else None

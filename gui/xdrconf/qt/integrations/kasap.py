@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ...core import checks
+from ...core.engine import run_operation
 from ...core.integrations import kasap as core
 from ...core.outcome import category_words
 from ..icons import COLOURS
@@ -170,9 +170,7 @@ class KasapPage(QWizardPage):
 
 
 def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage]:
-    from ..wizard import SpecFormPage
-
-    return [KasapPage(ctx), SpecFormPage(ctx, ctx.spec.pages[-1])]
+    return [KasapPage(ctx), ctx.form_page(ctx.spec.pages[-1])]
 
 
 class KasapPanel(QGroupBox):
@@ -227,18 +225,18 @@ class KasapPanel(QGroupBox):
             return
         ws, tenant_id = self.ctx.workspace, self.ctx.tenant_id
 
-        def fetch() -> tuple[Any, list[dict[str, Any]]]:
-            tenant = ws.tree.get(tenant_id)
-            return core.fetch_groups(checks.context_for(ws, tenant, "kasap"))
+        def fetch() -> Any:
+            [outcome] = run_operation(ws, tenant_id, "kasap", "groups")
+            return outcome
 
         self.button.setEnabled(False)
         self.groups.setText("Asking KASAP…")
         self.task = self.ctx.run_in_background(fetch, self._done, self._failed, checks=True)
 
-    def _done(self, value: tuple[Any, list[dict[str, Any]]]) -> None:
+    def _done(self, result: Any) -> None:
         self.task = None
         self.button.setEnabled(True)
-        result, groups = value
+        groups: list[dict[str, Any]] = result.data or []
         if not result.ok:
             self.groups.setText(
                 f"<span style='color:{COLOURS['error']}'><b>"

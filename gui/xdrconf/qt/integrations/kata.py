@@ -43,11 +43,12 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ...core.checks import run_check
+from ...core.engine import run_operation
 from ...core.errors import ValidationError
 from ...core.fields import format_fingerprint
 from ...core.i18n import _
-from ...core.integrations import kata, kata_certs
+from ...core.integrations.kata import certs as kata_certs
+from ...core.integrations.kata import connections as kata
 from ...core.outcome import CheckResult, category_words
 from ..dialogs import Prompts, error_text
 from ..icons import colour, mark_icon
@@ -723,18 +724,18 @@ class KataConnectionsWidget(QWidget):
         conn = self.selected() if only_selected else None
         if only_selected and conn is None:
             return
-        extra = {"connection": conn["id"]} if conn else {}
+        params = {"connection": conn["id"]} if conn else {}
         ws, tid = self.ctx.workspace, self.ctx.tenant_id
         draft = self.draft
         if draft is not None:
             state, typed = draft.draft_state(), draft.typed_secrets()
 
             def probe() -> list[CheckResult]:
-                return run_check(ws, tid, kata.KIND, extra=extra, draft=state, draft_secrets=typed)
+                return run_operation(ws, tid, kata.KIND, params=params, draft=state, draft_secrets=typed)
         else:
 
             def probe() -> list[CheckResult]:
-                results = run_check(ws, tid, kata.KIND, extra=extra)
+                results = run_operation(ws, tid, kata.KIND, params=params)
                 if not ws.readonly:
                     kata.record_results(ws, tid, results)
                 return results
@@ -779,9 +780,7 @@ class KataConnectionsPage(QWizardPage):
 
 
 def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage]:
-    from ..wizard import SpecFormPage
-
-    return [KataConnectionsPage(ctx)] + [SpecFormPage(ctx, page) for page in ctx.spec.pages]
+    return [KataConnectionsPage(ctx)] + [ctx.form_page(page) for page in ctx.spec.pages]
 
 
 def panel(ctx: IntegrationUiContext) -> QWidget:

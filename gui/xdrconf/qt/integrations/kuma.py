@@ -1,6 +1,6 @@
 """KUMA: the Incidents view (the SOAR connector's commands, proven from here) and the
-connector commands editor. Widgets only: every request, keyring read and cache write runs
-in xdrconf.core.kuma_api on a worker thread."""
+connector commands editor. Widgets only: every request, keyring read and cache write is an
+operation of xdrconf.core.integrations.kuma run by the engine on a worker thread."""
 
 from __future__ import annotations
 
@@ -32,28 +32,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.errors import ValidationError, XdrconfError
-from ...core.integrations.kuma import base_url
-from ...core.kuma_api import (
-    ALERT_STATUSES,
+from ...core.engine import run_operation
+from ...core.errors import OperationFailed, ValidationError, XdrconfError
+from ...core.integrations.kuma.api import ALERT_STATUSES, CommandResponse, base_url
+from ...core.integrations.kuma.commands import (
     CLOSE_REASONS,
-    EVENT_COLUMNS,
     METHODS,
     Command,
-    IncidentStore,
-    KumaConnection,
-    alert_row,
-    close_alert,
     commands_of,
     default_commands,
-    event_row,
-    events_of,
     parse_command,
     parse_commands,
     placeholder_key,
-    receive_alerts,
-    run_command,
     save_commands,
+)
+from ...core.integrations.kuma.incidents import (
+    EVENT_COLUMNS,
+    IncidentStore,
+    MergeSummary,
+    alert_row,
+    event_row,
+    events_of,
 )
 
 if TYPE_CHECKING:
@@ -74,24 +73,22 @@ log = logging.getLogger(__name__)
 _SEVERITY_COLOURS = {"Critical": "#b00020", "High": "#d35400", "Medium": "#9a7d0a", "Low": "#2e7d32"}
 _ALERT_ID = "alert id"
 
-# One store per settings folder and tenant for the whole session: the panel is rebuilt each
-# time the integration is selected, the received alerts stay.
-_stores: dict[tuple[str, str], IncidentStore] = {}
-_stores_lock = threading.Lock()
-
 
 def store_for(ws: Workspace, tenant_id: str) -> IncidentStore:
     """The session's store of the tenant (reads the cache file the first time: call it in a worker)."""
-    key = (str(ws.config_dir), tenant_id)
-    with _stores_lock:
-        if key not in _stores:
-            _stores[key] = IncidentStore.for_tenant(ws, tenant_id)
-        return _stores[key]
+    return IncidentStore.shared(ws.config_dir, tenant_id)
 
 
 def _cached_store(ws: Workspace, tenant_id: str) -> IncidentStore | None:
-    with _stores_lock:
-        return _stores.get((str(ws.config_dir), tenant_id))
+    return IncidentStore.cached(ws.config_dir, tenant_id)
+
+
+def _run(ws: Workspace, tenant_id: str, op: str, params: dict[str, str], **kw: Any) -> Any:
+    """One KUMA operation (in a worker): its outcome, or OperationFailed saying why not."""
+    [outcome] = run_operation(ws, tenant_id, "kuma", op, params, **kw)
+    if not outcome.ok and (op != "command" or outcome.data is None):
+        raise OperationFailed.of(outcome)
+    return outcome
 
 
 class _RowsModel(QAbstractTableModel):
@@ -355,19 +352,13 @@ class IncidentsPanel(QWidget):
             self._cancel.set()
             self._say("Cancelling…")
 
-    def _connection(self) -> KumaConnection:
-        return KumaConnection.open(self.ctx.workspace, self.ctx.tenant_id)
-
     def receive(self) -> None:
         status, ws, tid = self.status, self.ctx.workspace, self.ctx.tenant_id
         cancel = threading.Event()
 
         def work(report: Callable[[Any], None]) -> Any:
-            store = store_for(ws, tid)
-            result = receive_alerts(
-                self._connection(), status, cancel=cancel, on_page=lambda page, total: report((page, total))
-            )
-            return store.merge(result)
+            outcome = _run(ws, tid, "receive", {"status": status}, cancel=cancel, on_progress=report)
+            return MergeSummary.from_public(outcome.data["summary"])
 
         def progress(value: Any) -> None:
             page, total = value
@@ -400,9 +391,9 @@ class IncidentsPanel(QWidget):
         cancel = threading.Event()
 
         def work() -> str:
-            message = close_alert(self._connection(), alert_id, reason, cancel=cancel)
-            store_for(ws, tid).mark_closed(alert_id, reason)
-            return message
+            # Confirmed above; the operation marks the alert closed in the session's store.
+            params = {"id": alert_id, "reason": reason}
+            return str(_run(ws, tid, "close", params, cancel=cancel, confirmed=True).message)
 
         def done(message: str) -> None:
             self._say(message)
@@ -434,8 +425,14 @@ class IncidentsPanel(QWidget):
             return
         cancel = threading.Event()
 
+        ws, tid = self.ctx.workspace, self.ctx.tenant_id
+
         def work() -> Any:
-            return run_command(self._connection(), command, params, cancel=cancel)
+            # The analyst chose the command and pressed Run: that is the confirmation.
+            outcome = _run(
+                ws, tid, "command", {**params, "name": command.name}, cancel=cancel, confirmed=True
+            )
+            return CommandResponse.from_payload(outcome.data)
 
         def done(response: Any) -> None:
             self._say(f"{command.name}: {response.message}")

@@ -1,7 +1,7 @@
 """Kaspersky TIP in the window: the settings page as the product describes it (Proxy for the
 Root tenant only, Cache TTL in days or hours, one of the two services with what each
 provides, Add token / Replace token) and the observable lookup panel. The logic lives in
-xdrconf.core.tip_lookup and xdrconf.core.integrations.tip; this module arranges widgets."""
+xdrconf.core.integrations.tip; this module arranges widgets."""
 
 from __future__ import annotations
 
@@ -27,10 +27,11 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ...core import tip_lookup
 from ...core.errors import ValidationError
 from ...core.i18n import N_, _
 from ...core.integrations import tip as tip_spec
+from ...core.integrations.tip import lookup as tip_lookup
+from ...core.integrations.tip.observables import recognise
 from ...core.outcome import Category, category_words
 from ..icons import COLOURS
 from . import IntegrationUiContext
@@ -56,7 +57,7 @@ TTL_UNITS = (("d", N_("days")), ("h", N_("hours")))
 
 def ttl_problem(number: str, unit: str) -> str:
     """What is wrong with the Cache TTL typed as a number of days or hours, or ''."""
-    from ...core.tip_lookup import parse_ttl
+    from ...core.integrations.tip.cache import parse_ttl
 
     value = number.strip()
     if not value:
@@ -240,13 +241,11 @@ class TipServicePage(QWizardPage):
 
 
 def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage]:
-    from ..wizard import SpecFormPage
-
-    return [TipServicePage(ctx), SpecFormPage(ctx, ctx.spec.pages[-1])]
+    return [TipServicePage(ctx), ctx.form_page(ctx.spec.pages[-1])]
 
 
 # ---- the lookup panel ---------------------------------------------------------------------------------
-LookupFn = Callable[[str, threading.Event], tip_lookup.LookupResult]
+LookupFn = tip_lookup.LookupFn
 
 
 class LookupPanel(QGroupBox):
@@ -320,7 +319,7 @@ class LookupPanel(QGroupBox):
             self.button.setEnabled(False)
             return
         try:
-            obs = tip_lookup.recognise(text)
+            obs = recognise(text)
         except ValidationError as exc:
             self.kind.setText(f"<span style='color:{COLOURS['error']}'>{html.escape(exc.problem)}.</span>")
             self.button.setEnabled(False)

@@ -18,7 +18,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ValidationError
+from ...errors import ValidationError
 
 # OpenSSH key format name -> (name ssh-keygen prints in brackets).
 PUBLIC_KEY_TYPES: dict[str, str] = {

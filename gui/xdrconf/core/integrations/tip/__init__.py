@@ -1,34 +1,28 @@
 """Kaspersky Threat Intelligence Portal: reputation of observables through OpenTIP (General
-access) or Kaspersky TIP (Premium access). Lookups and the cache: xdrconf.core.tip_lookup.
+access) or Kaspersky TIP (Premium access). Lookups: tip.lookup; the cache: tip.cache.
 Wire facts: shared/INTEGRATIONS.md."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from ..catalog import IntegrationSpec, Page, ValidationContext
-from ..checks import CheckContext
-from ..fields import Field, parse_url, url_host_port
-from ..outcome import Category, CheckResult
-from ..tip_lookup import (
+from ...catalog import IntegrationSpec, Page, ValidationContext
+from ...engine import Operation, check_operation
+from ...fields import Field, parse_url, url_host_port
+from ..common import TRUST_FIELDS
+from . import lookup
+from .cache import TipCache, parse_ttl
+from .lookup import (
     ACCESS_GENERAL,
     ACCESS_PREMIUM,
     ACCESS_TITLES,
+    CHECK_VALUE,
     OPENTIP_DEFAULT_URL,
     PREMIUM_DEFAULT_URL,
-    TipCache,
-    access_of,
     base_url,
-    parse_ttl,
-    query,
-    recognise,
-    uses_proxy,
+    target_of,
 )
-from .common import TRUST_FIELDS
-
-# A lookup of a fixed, harmless value proves the token; IANA reserves this domain.
-CHECK_VALUE = "example.com"
+from .observables import SUPPORTED, parse_observable
 
 ACCESS_HELP = {
     ACCESS_GENERAL: "Reputation of the observables in alerts and incidents — domain, URL, IP, "
@@ -116,42 +110,6 @@ def adjust(settings: dict[str, Any], vctx: ValidationContext) -> None:
         settings.pop("proxy", None)
 
 
-def check(ctx: CheckContext) -> list[CheckResult]:
-    obs = recognise(CHECK_VALUE)
-    r = query(ctx, obs, for_check=True)
-    title = ACCESS_TITLES[access_of(ctx.settings)]
-    note = ""
-    host = urlsplit(base_url(ctx.settings)).hostname or ""
-    if uses_proxy(ctx) and ctx.net.proxy.for_host(host) is None:
-        note = (
-            " The Proxy toggle is on, but no application-wide proxy applies to this "
-            "address, so the portal was reached directly."
-        )
-    elif uses_proxy(ctx):
-        note = " The request went through the application-wide proxy."
-    if r.ok:
-        if r.found:
-            message = (
-                f"Connected: {title} accepted the token and answered a lookup of "
-                f"{CHECK_VALUE} ({r.verdict}). The lookup may have consumed quota."
-            )
-        else:
-            message = (
-                f"Connected: {title} accepted the token and has no data on {CHECK_VALUE} "
-                "(HTTP 404) — a valid answer that proves the token works. The lookup may "
-                "have consumed quota."
-            )
-        return [
-            CheckResult(
-                Category.OK,
-                message + note,
-                r.target,
-                details={"access": r.access, "status": r.status, "proxy": uses_proxy(ctx)},
-            )
-        ]
-    return [CheckResult(r.category, r.message + (note if r.status is not None else ""), r.target)]
-
-
 SPEC = IntegrationSpec(
     kind="tip",
     title="Kaspersky Threat Intelligence Portal",
@@ -177,9 +135,29 @@ SPEC = IntegrationSpec(
             ("opentip_url", "premium_url", "tls_ca", "tls_pin_sha256"),
         ),
     ),
-    check=check,
-    check_notice=QUOTA_NOTICE,
+    operations=(
+        check_operation(lookup.check, notice=QUOTA_NOTICE),
+        Operation(
+            "lookup",
+            "Look up an observable",
+            lookup.lookup_op,
+            params=(
+                Field(
+                    "value",
+                    "Observable",
+                    required=True,
+                    parser=parse_observable,
+                    help=f"The value to look up: {SUPPORTED}.",
+                    placeholder="Domain, URL, IPv4/IPv6 address, MD5 or SHA256",
+                ),
+            ),
+            description="The reputation of one observable: its zone, verdict and main facts.",
+            notice=QUOTA_NOTICE,
+        ),
+    ),
     adjust=adjust,
+    target=target_of,
+    target_fields=("access", "opentip_url", "premium_url"),
     root_only=("proxy",),
     forget_tenant=lambda config_dir, tenant_id: TipCache(config_dir).forget_tenant(tenant_id),
     cert_target=lambda settings: url_host_port(base_url(settings)),

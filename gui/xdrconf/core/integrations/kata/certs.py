@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import ValidationError
+from ...errors import ValidationError
 
 if TYPE_CHECKING:  # cryptography is imported when a key is made
     from cryptography.hazmat.primitives.asymmetric import ec, rsa

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import time
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
-from ..catalog import Flag, IntegrationSpec, Page, ValidationContext
-from ..checks import CheckContext, failure, missing_secret_result
-from ..errors import ValidationError
-from ..fields import Field, parse_url
-from ..net import classify_status, error_message_of
-from ..outcome import Category, CheckResult
-from ..tenants import IntegrationState
-from .common import TRUST_FIELDS, trust_page
+from ...catalog import Flag, IntegrationSpec, Page, ValidationContext
+from ...engine import Operation, check_operation
+from ...errors import ValidationError
+from ...fields import Field, parse_url
+from ...outcome import Category, Outcome
+from ..common import TRUST_FIELDS, trust_page
+
+if TYPE_CHECKING:
+    from ...engine import OpContext
+    from ...tenants import IntegrationState
 
 TITLE = "Kaspersky Automated Security Awareness Platform"
 GROUPS_PATH = "/openapi/v1/groups"
@@ -185,10 +185,6 @@ def validate(settings: dict[str, Any], vctx: ValidationContext) -> None:
 
 
 # ---- requests ------------------------------------------------------------------------------------
-def target(settings: dict[str, Any]) -> str:
-    return urlsplit(settings.get("url") or "").netloc
-
-
 def _groups_of(data: Any) -> list[dict[str, Any]] | None:
     items = data
     if isinstance(data, dict):
@@ -211,97 +207,69 @@ def _groups_of(data: Any) -> list[dict[str, Any]] | None:
     return groups
 
 
-def fetch_groups(ctx: CheckContext) -> tuple[CheckResult, list[dict[str, Any]]]:
-    """GET <url>/openapi/v1/groups: the result of the call and the learning groups."""
+def fetch_groups(ctx: OpContext) -> Outcome:
+    """GET <url>/openapi/v1/groups: ok with the learning groups as data."""
     s = ctx.settings
-    where = target(s)
-    token = ctx.secret("token")
-    if not token:
-        return missing_secret_result("Token", "KASAP"), []
-    if not token.isascii() or any(c in token for c in "\r\n"):
-        return CheckResult(
-            Category.INVALID_CONFIG,
-            "Token: contains characters that cannot be "
-            "sent in an HTTP header; paste it exactly as KASAP showed it.",
-            where,
-        ), []
-    url = s["url"] + GROUPS_PATH
-    started = time.monotonic()
-    try:
-        with ctx.client(urlsplit(url).hostname or "") as client:
-            response = client.get(
-                url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
-            )
-    except Exception as exc:  # noqa: BLE001 - classified into one category
-        return failure(exc, where, ctx), []
-    latency = (time.monotonic() - started) * 1000
-    status = response.status_code
-    said = error_message_of(response)
-    quote = f' ("{said}")' if said else ""
-    if status == 200:
-        try:
-            groups = _groups_of(response.json())
-        except ValueError:
-            groups = None
-        if groups is None:
-            return CheckResult(
+    token = ctx.require_secret("token", header=True)
+    expiry = expiry_text(s, ctx.now().date())
+    known = f" By its issue date the token {expiry}." if expiry else ""
+    refused = (
+        Category.AUTH_FAILED,
+        "KASAP refused the token (HTTP {status}){quote}: it is wrong, expired (valid 12 months), "
+        f"revoked after 6 months unused, or lacks the right GET {GROUPS_PATH}.{known} Reissue it in "
+        "KASAP (Import and sync → OpenAPI) and replace it here.",
+    )
+    session = ctx.http()
+    r = session.get(
+        s["url"] + GROUPS_PATH,
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        meaning={
+            401: refused,
+            403: refused,
+            429: (
+                Category.RATE_LIMITED,
+                "KASAP is limiting the request rate (HTTP 429; it allows 10 requests per second "
+                "per method); try again in a moment.",
+            ),
+            404: (
                 Category.PROTOCOL_ERROR,
-                f"{where} answered 200 but not with a list "
-                "of learning groups; check that the OpenAPI URL is the one KASAP "
-                "shows.",
-                where,
-                latency,
-            ), []
-        names = ", ".join(g["name"] for g in groups[:5]) + (", …" if len(groups) > 5 else "")
-        message = (
-            f"Connected: KASAP accepted the token; {len(groups)} learning group"
-            f"{'s' if len(groups) != 1 else ''} exist{'s' if len(groups) == 1 else ''}"
-            + (f": {names}." if groups else ".")
-        )
-        return CheckResult(Category.OK, message, where, latency, details={"groups": len(groups)}), groups
-    if status in (401, 403):
-        expiry = expiry_text(s, ctx.now().date())
-        known = f" By its issue date the token {expiry}." if expiry else ""
-        return CheckResult(
-            Category.AUTH_FAILED,
-            f"KASAP refused the token (HTTP {status}){quote}: "
-            "it is wrong, expired (valid 12 months), revoked after 6 months unused, "
-            f"or lacks the right GET {GROUPS_PATH}.{known} Reissue it in KASAP "
-            "(Import and sync → OpenAPI) and replace it here.",
-            where,
-            latency,
-        ), []
-    if status == 429:
-        return CheckResult(
-            Category.RATE_LIMITED,
-            "KASAP is limiting the request rate (HTTP 429; "
-            "it allows 10 requests per second per method); try again in a moment.",
-            where,
-            latency,
-        ), []
-    if status == 404:
-        return CheckResult(
+                f"{{target}} has no {GROUPS_PATH} (HTTP 404); check that the OpenAPI URL is the one "
+                "KASAP shows.",
+            ),
+        },
+    )
+    try:
+        groups = _groups_of(r.json())
+    except ValueError:
+        groups = None
+    if groups is None:
+        ctx.fail(
             Category.PROTOCOL_ERROR,
-            f"{where} has no {GROUPS_PATH} (HTTP 404); check that the OpenAPI URL is the one KASAP shows.",
-            where,
-            latency,
-        ), []
-    category, message = classify_status(status, where, said)
-    return CheckResult(category, message, where, latency), []
+            f"{session.target} answered 200 but not with a list of learning groups; check that the "
+            "OpenAPI URL is the one KASAP shows.",
+        )
+    names = ", ".join(g["name"] for g in groups[:5]) + (", …" if len(groups) > 5 else "")
+    message = (
+        f"Connected: KASAP accepted the token; {len(groups)} learning group"
+        f"{'s' if len(groups) != 1 else ''} exist{'s' if len(groups) == 1 else ''}"
+        + (f": {names}." if groups else ".")
+    )
+    return Outcome(Category.OK, message, details={"groups": len(groups)}, data=groups)
 
 
-def check(ctx: CheckContext) -> list[CheckResult]:
-    result, _ = fetch_groups(ctx)
-    if not result.ok:
-        return [result]
+def check(ctx: OpContext) -> list[Outcome]:
+    result = fetch_groups(ctx)
+    result.data = None
     notes = []
     confirmed = set(ctx.settings.get("rights_confirmed") or [])
     missing = [shown for name, shown in RIGHTS if name not in confirmed]
     if missing:
-        notes.append(
+        warning = (
             "Warning: confirm in the settings that the token has these rights too, "
             "which a check cannot test without side effects: " + "; ".join(missing) + "."
         )
+        notes.append(warning)
+        result.warnings.append(warning)
     expiry = expiry_text(ctx.settings, ctx.now().date())
     if expiry:
         notes.append(f"The token {expiry}.")
@@ -310,6 +278,10 @@ def check(ctx: CheckContext) -> list[CheckResult]:
     result.message = " ".join([result.message, *notes])
     result.details["rights_missing"] = missing
     return [result]
+
+
+def groups(ctx: OpContext) -> list[Outcome]:
+    return [fetch_groups(ctx)]
 
 
 SPEC = IntegrationSpec(
@@ -331,7 +303,17 @@ SPEC = IntegrationSpec(
         ),
         trust_page("KASAP"),
     ),
-    check=check,
+    operations=(
+        check_operation(check),
+        Operation(
+            "groups",
+            "List learning groups",
+            groups,
+            description="The learning groups KASAP returns for the tenant's token.",
+            columns=(("id", "ID"), ("name", "Name")),
+        ),
+    ),
+    target_fields=("url",),
     adjust=adjust,
     validate=validate,
     flags=flags,

@@ -1,0 +1,90 @@
+"""What the command's modules share: errors that end a command with an exit status, opening
+the settings, JSON output, reading secrets and value files."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from ..core import appsettings
+from ..core.errors import XdrconfError
+from ..core.workspace import Workspace
+
+
+class UsageError(XdrconfError):
+    """Bad arguments: exit status 2."""
+
+
+class CheckFailed(Exception):
+    """What was run did not pass: exit status 1, or 2 for a configuration error found before
+    anything ran (the output already said why)."""
+
+    def __init__(self, code: int = 1) -> None:
+        self.code = code
+        super().__init__(code)
+
+
+def timeout_of(args: argparse.Namespace) -> float | None:
+    """The --timeout option, checked (the one parser of timeouts: core.appsettings)."""
+    value = getattr(args, "timeout", None)
+    return None if value is None else appsettings.parse_timeout(value, "--timeout")
+
+
+def fail(message: str) -> NoReturn:
+    raise UsageError(message)
+
+
+def open_ws(args: argparse.Namespace, *, write: bool) -> Workspace:
+    """Open the settings; changes refuse when another instance holds the folder."""
+    from . import vault_passphrase
+
+    ws = Workspace.open(getattr(args, "config_dir", None), readonly_if_locked=not write)
+    ws.secrets.vault.unlocker = vault_passphrase.unlocker(ws.secrets)
+    if ws.notice is not None:
+        print(
+            f"xdrconf: {ws.notice.message}"
+            + (" Run 'xdrconf config restore-backup' to use it." if ws.notice.backup else ""),
+            file=sys.stderr,
+        )
+    return ws
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+class SecretReader:
+    """Reads the values of `--secret FIELD` options: one line per secret from standard
+    input in the order given, or a prompt without echo on a terminal."""
+
+    def __init__(self, stdin: Any = None) -> None:
+        self.stdin = stdin or sys.stdin
+
+    def read(self, label: str) -> str:
+        if self.stdin.isatty():
+            value = getpass.getpass(f"{label}: ")
+        else:
+            line = self.stdin.readline()
+            if not line:
+                fail(f"{label}: expected its value on standard input (one line per --secret), got nothing")
+            value = line.rstrip("\r\n")
+        if not value.strip():
+            fail(f"{label}: the value read is empty")
+        return value
+
+
+def read_value_file(field_label: str, path_text: str) -> str:
+    path = Path(path_text).expanduser()
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(f"{field_label}: file '{path}' does not exist")
+    except UnicodeDecodeError:
+        fail(f"{field_label}: file '{path}' is not UTF-8 text")
+    except OSError as exc:
+        fail(f"{field_label}: cannot read '{path}' ({exc.strerror})")

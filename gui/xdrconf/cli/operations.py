@@ -1,0 +1,240 @@
+"""The generic command line of the integrations, generated from their specs:
+
+    xdrconf KIND --help                 the kind's fields (allowed values, defaults) and operations
+    xdrconf KIND OPERATION TENANT [PARAM=VALUE ...] [--json] [--timeout S] [--yes]
+
+A bare VALUE fills the operation's required parameters in order (`xdrconf tip lookup
+Root example.com`). Exit status (core.engine.exit_status): 0 every outcome ok, 1 an
+outcome is not ok, 2 a usage or configuration error before anything ran."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+from ..core import catalog
+from ..core.engine import Operation, exit_status, record_check, rows_of, run_operation
+from ..core.fields import Field
+from ..core.outcome import Outcome
+from .common import CheckFailed, fail, open_ws, print_json, timeout_of
+
+Add = Callable[..., argparse.ArgumentParser]
+WIDTH = 100
+
+
+# ---- help texts -------------------------------------------------------------------------------------
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+
+
+def describe_field(spec: catalog.IntegrationSpec, f: Field, *, param: bool = False) -> list[str]:
+    facts = [f.kind]
+    if f.required:
+        facts.append("required")
+    if f.choices:
+        facts.append("one of: " + ", ".join(value for value, _ in f.choices))
+    if f.default not in (None, "", []):
+        facts.append(
+            f"default: {f.format(f.default) if f.kind != 'ports' else ','.join(map(str, f.default))}"
+        )
+    if f.visible_when is not None:
+        facts.append(f"when {f.visible_when[0]}={_text(f.visible_when[1])}")
+    if not param and f.name in spec.root_only:
+        facts.append("Root tenant only")
+    if f.secret:
+        facts.append(f"secret: --secret {f.name} or {f.name}=@FILE")
+    lines = [f"  {f.name} — {f.label} ({'; '.join(facts)})"]
+    if f.help:
+        lines.extend(_wrap(f.help, "      "))
+    return lines
+
+
+def _text(value: Any) -> str:
+    return "true" if value is True else "false" if value is False else str(value)
+
+
+def usage_of(kind: str, op: Operation) -> str:
+    tenant = "" if op.standalone else " TENANT"
+    params = " ".join(f"{f.name}=…" if f.required else f"[{f.name}=…]" for f in op.params)
+    extra = " [NAME=VALUE …]" if op.extra_params else ""
+    yes = " --yes" if op.changes_peer else ""
+    return f"xdrconf {kind} {op.name}{tenant} {params}{extra}".rstrip() + f" [--json] [--timeout S]{yes}"
+
+
+def describe_kind(spec: catalog.IntegrationSpec) -> str:
+    lines = [
+        *_wrap(spec.description, ""),
+        "",
+        f"Fields (xdrconf integration set TENANT {spec.kind} FIELD=VALUE …):",
+    ]
+    for f in spec.fields:
+        lines.extend(describe_field(spec, f))
+    lines += ["", "Operations:"]
+    for op in spec.operations:
+        lines.append(f"  {usage_of(spec.kind, op)}")
+        lines.extend(_wrap(f"{op.title}: {op.description}".rstrip(": "), "      "))
+        if op.notice:
+            lines.extend(_wrap(f"Note: {op.notice}", "      "))
+        if op.changes_peer:
+            lines.extend(_wrap("Changes data on the peer: needs --yes.", "      "))
+        for f in op.params:
+            lines.extend("    " + line for line in describe_field(spec, f, param=True))
+        if op.extra_params:
+            lines.extend(_wrap(f"NAME=VALUE: {op.extra_params}", "      "))
+    lines += [
+        "",
+        "Exit status: 0 every outcome ok; 1 an outcome is not ok (a problem found by running); "
+        "2 a usage or configuration error before anything ran.",
+    ]
+    return "\n".join(lines)
+
+
+# ---- running one operation ---------------------------------------------------------------------------
+def split_words(op: Operation, words: list[str]) -> dict[str, str]:
+    """NAME=VALUE words (NAME a parameter, or any name where the operation takes others),
+    and bare words for the required parameters in order."""
+    names = {f.name for f in op.params}
+    params: dict[str, str] = {}
+    bare: list[str] = []
+    for word in words:
+        name, sep, value = word.partition("=")
+        name = name.strip()
+        if sep and name and (name in names or op.extra_params):
+            params[name] = value
+        else:
+            bare.append(word)
+    for f in op.params:
+        if not bare:
+            break
+        if f.name not in params and f.required:
+            params[f.name] = bare.pop(0)
+    if bare:
+        known = ", ".join(f.name for f in op.params) or "none"
+        fail(f"'{bare[0]}' is not PARAMETER=VALUE for '{op.title}' (parameters: {known})")
+    return params
+
+
+def run_one(
+    args: argparse.Namespace,
+    kind: str,
+    op_name: str,
+    tenant: str | None,
+    params: dict[str, str],
+    *,
+    confirmed: bool = False,
+    on_progress: Callable[[Any], None] | None = None,
+) -> list[Outcome]:
+    """Run one operation for the command line (the settings opened read-only unless free);
+    a check's outcomes are kept as the last results."""
+    timeout = timeout_of(args)
+    with open_ws(args, write=False) as ws:
+        outcomes = run_operation(
+            ws, tenant, kind, op_name, params, timeout=timeout, confirmed=confirmed, on_progress=on_progress
+        )
+        op = catalog.spec_for(kind).operation(op_name) if catalog.spec_for(kind).supported else None
+        if op is not None and op.is_check and tenant is not None and not ws.readonly:
+            record_check(ws, tenant, kind, outcomes)
+    return outcomes
+
+
+def print_outcomes(outcomes: list[Outcome], columns: tuple[tuple[str, str], ...] = ()) -> None:
+    for o in outcomes:
+        mark = "ok " if o.ok else "FAIL"
+        latency = f" {o.latency_ms:.0f} ms" if o.latency_ms is not None else ""
+        where = o.connection or o.target
+        print(f"{mark} {o.tenant} / {o.integration} [{where}] {o.category.value}{latency}: {o.message}")
+        for w in o.warnings:
+            print(f"  warning: {w}")
+        rows = rows_of(o)
+        if rows:
+            print_table(rows, columns or tuple((k, k.upper()) for k in rows[0]))
+
+
+def print_table(rows: list[dict[str, Any]], cols: tuple[tuple[str, str], ...]) -> None:
+    widths = {k: max(len(title), *(len(str(r.get(k, ""))) for r in rows)) for k, title in cols}
+    print("  ".join(title.upper().ljust(widths[k]) for k, title in cols).rstrip())
+    for r in rows:
+        print("  ".join(str(r.get(k, "")).ljust(widths[k]) for k, _ in cols).rstrip())
+
+
+def cmd_operation(args: argparse.Namespace) -> int:
+    spec = catalog.spec_for(args.kind)
+    op = spec.operation(args.operation)
+    words = list(args.words)
+    tenant: str | None = None
+    if not op.standalone:
+        if not words:
+            fail(f"{usage_of(spec.kind, op)}: give the TENANT")
+        tenant = words.pop(0)
+    params = split_words(op, words)
+    if op.notice and not args.json:
+        print(f"Note: {op.notice}", file=sys.stderr)
+    outcomes = run_one(args, spec.kind, op.name, tenant, params, confirmed=args.yes)
+    if args.json:
+        print_json([o.public() for o in outcomes])
+    elif not any(o.refused for o in outcomes):
+        print_outcomes(outcomes, op.columns)
+    status = exit_status(outcomes)
+    if status == 2:
+        for o in outcomes:
+            print(f"xdrconf: {o.message}", file=sys.stderr)
+    if status:
+        raise CheckFailed(status)
+    return 0
+
+
+# ---- the parsers ---------------------------------------------------------------------------------
+def _module(name: str) -> Any:
+    full = f"xdrconf.cli.{name}"
+    try:
+        return importlib.import_module(full)
+    except ModuleNotFoundError as exc:
+        if exc.name == full:
+            return None
+        raise
+
+
+def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:
+    """`xdrconf KIND …` for every supported integration (its bespoke actions from the
+    catalog's cli modules first, then its operations), and the modules' own commands."""
+    for entry in catalog.ENTRIES:
+        modules = [m for m in (_module(name) for name in entry.cli) if m is not None]
+        for module in modules:
+            if hasattr(module, "register"):
+                module.register(sub, common, add)
+        spec = catalog.spec_for(entry.kind)
+        if not spec.supported:
+            continue
+        group = sub.add_parser(
+            entry.kind,
+            help=f"{spec.title}: fields and operations (xdrconf {entry.kind} --help)",
+            description=describe_kind(spec),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
+        )
+        gsub = group.add_subparsers(dest="operation", metavar="OPERATION", required=True)
+        taken: set[str] = set()
+        for module in modules:
+            if hasattr(module, "actions"):
+                taken |= set(module.actions(gsub, common, add))
+        for op in spec.operations:
+            if op.name in taken:
+                continue
+            p = add(
+                gsub,
+                op.name,
+                cmd_operation,
+                f"{op.title}" + (f": {op.description}" if op.description else ""),
+            )
+            p.usage = usage_of(entry.kind, op)
+            p.set_defaults(kind=entry.kind)
+            p.add_argument("words", nargs="*", metavar="TENANT PARAM=VALUE")
+            p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+            p.add_argument("--timeout", metavar="SECONDS", help="per step (default: the app's)")
+            p.add_argument(
+                "--yes", action="store_true", help="confirm an operation that changes data on the peer"
+            )
