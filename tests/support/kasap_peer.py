@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .echo import echoed
 from .https_peer import HANG, Reply, Request
 
 GOOD_TOKEN = "kasap-token-6a1f0c29b7e84d7f"
@@ -9,7 +10,8 @@ GOOD_TOKEN = "kasap-token-6a1f0c29b7e84d7f"
 
 class KasapApi:
     """prefix: the path part of the OpenAPI URL KASAP shows (e.g. '/company/42').
-    mode: normal | expired | ratelimit | notjson | hang."""
+    mode: normal | expired | ratelimit | notjson | hang | echo (refuses, echoing the token) |
+    echo200 (lists a group named after the token)."""
 
     def __init__(self, token: str = GOOD_TOKEN, prefix: str = "") -> None:
         self.token = token
@@ -25,6 +27,10 @@ class KasapApi:
         if self.mode == "hang":
             return HANG
         auth = req.headers.get("Authorization", "")
+        if self.mode == "echo":
+            return Reply(401, {"message": f"Unauthorized: {echoed(auth[7:])}"})
+        if self.mode == "echo200" and auth[7:] == self.token:
+            return Reply(200, [*self.groups, {"id": auth[7:], "name": echoed(auth[7:])}])
         if not auth.startswith("Bearer ") or auth[7:] != self.token:
             return Reply(401, {"message": "Unauthorized"})
         if self.mode == "expired":

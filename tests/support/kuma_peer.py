@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from .echo import echoed
 from .https_peer import HANG, Reply, Request
 
 GOOD_TOKEN = "kuma-token-0123456789abcdef"
@@ -72,7 +73,9 @@ class KumaApi:
                 ],
             }
         }
-        self.mode = "normal"  # normal | error500 | notjson | hang | ignore_page
+        # normal | error500 | notjson | hang | ignore_page | echo (refuses, echoing the
+        # token) | echo200 (answers with the token inside the user description)
+        self.mode = "normal"
         self.alerts: list[dict[str, Any]] = []
         self.can_close = True  # False: the token's user has no right to close (403)
         self.disabled_tenants: set[str] = set()  # alerts of these tenants answer 406
@@ -86,9 +89,14 @@ class KumaApi:
         auth = req.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
             return Reply(400, {"message": "invalid authorization header"})
-        user = self.tokens.get(auth[len("Bearer ") :])
+        token = auth[len("Bearer ") :]
+        if self.mode == "echo":
+            return Reply(403, {"message": f"access denied: {echoed(token)}"})
+        user = self.tokens.get(token)
         if user is None:
             return Reply(403, {"message": "access denied"})
+        if self.mode == "echo200":
+            user = {**user, "name": echoed(token), "tenants": [{"id": "t-1", "name": token}]}
         parts = req.path.strip("/").split("/")
         if len(parts) >= 3 and parts[0] == "api" and parts[2:] == ["users", "whoami"]:
             if self.mode == "notjson":

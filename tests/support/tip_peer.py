@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 from xdrconf.core.integrations.tip.lookup import OPENTIP_TOKEN_HEADER, PREMIUM_TOKEN_HEADER
 
+from .echo import echoed
 from .https_peer import HANG, Reply, Request
 
 GOOD_TOKEN = "tip-token-Zm9vYmFy0123456789=="
@@ -82,7 +83,8 @@ KNOWN: dict[tuple[str, str], dict[str, Any]] = {
 
 class TipPortal:
     """premium=False answers /api/v1/search/<type>?request=…, premium=True /api/<type>/<value>.
-    mode: normal | quota | forbidden | ratelimit | badrequest | error500 | hang | slow."""
+    mode: normal | quota | forbidden | ratelimit | badrequest | error500 | hang | slow | echo
+    (refuses, echoing the token) | echo200 (answers with the token inside the verdict)."""
 
     def __init__(self, *, premium: bool = False, token: str = GOOD_TOKEN) -> None:
         self.premium = premium
@@ -97,6 +99,12 @@ class TipPortal:
             return Reply(200, {"Zone": "Grey"}, delay=3.0)
         header = PREMIUM_TOKEN_HEADER if self.premium else OPENTIP_TOKEN_HEADER
         given = {k.lower(): v for k, v in req.headers.items()}.get(header.lower())
+        if self.mode == "echo":
+            return Reply(401, {"message": f"Authentication failed: {echoed(given or '')}"})
+        if self.mode == "echo200" and given == self.token:
+            return Reply(
+                200, {"Zone": "Red", "DomainGeneralInfo": {"Domain": echoed(given), "Categories": [given]}}
+            )
         if given != self.token:
             return Reply(401, {"message": "Authentication failed"})
         if self.mode == "quota":
