@@ -13,15 +13,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_import_contracts_are_kept():
+def lint_imports(cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     lint = Path(sys.executable).with_name("lint-imports")
-    proc = subprocess.run(
+    return subprocess.run(
         [str(lint), str(ROOT / "pyproject.toml"), "--no-cache"],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
+
+
+def test_import_contracts_are_kept():
+    proc = lint_imports(ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "4 kept, 0 broken" in proc.stdout, proc.stdout
 
@@ -49,15 +54,7 @@ def test_a_broken_layer_is_caught(tmp_path):
     (copy / "xdrconf" / "core" / "integrations" / "tip" / "broken.py").write_text(
         "from xdrconf.core.integrations.kuma import commands\n"
     )
-    lint = Path(sys.executable).with_name("lint-imports")
-    proc = subprocess.run(
-        [str(lint), str(ROOT / "pyproject.toml"), "--no-cache"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"},
-    )
+    proc = lint_imports(tmp_path, {"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 1, proc.stdout + proc.stderr
     report = " ".join(proc.stdout.split())
     assert "xdrconf.core.broken -> xdrconf.qt.workers" in report, report

@@ -143,6 +143,7 @@ def receive(ctx: OpContext) -> list[Outcome]:
         ctx.progress((page, len(alerts)))
         if len(items) < PAGE_SIZE:
             break
+    alerts = ctx.redactor(alerts)  # the store keeps them for the window: never a token echoed back
     summary = IncidentStore.shared(ctx.config_dir, ctx.tenant_id).merge(ReceiveResult(status, alerts, page))
     return [Outcome(Category.OK, summary.message(), data={"summary": summary.public(), "rows": alerts})]
 
