@@ -354,7 +354,7 @@ def setting_in(config_dir: str | os.PathLike[str] | None) -> str | None:
     when there is no file, or it cannot be read: opening it properly will say why."""
     import json
 
-    from .storage import SETTINGS_FILE, resolve_config_dir
+    from .paths import SETTINGS_FILE, resolve_config_dir
 
     try:
         document = json.loads((resolve_config_dir(config_dir) / SETTINGS_FILE).read_bytes())

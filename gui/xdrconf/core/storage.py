@@ -20,27 +20,12 @@ if TYPE_CHECKING:
 import contextlib
 
 from .errors import SettingsLocked, SettingsUnreadable
+from .paths import SETTINGS_FILE
 
 SCHEMA = "xdrconf-settings"
 VERSION = 1
-SETTINGS_FILE = "settings.json"
 BACKUP_FILE = "settings.json.bak"
 LOCK_FILE = "xdrconf.lock"
-ENV_CONFIG_DIR = "XDRCONF_CONFIG_DIR"
-
-
-def default_config_dir() -> Path:
-    env = os.environ.get(ENV_CONFIG_DIR)
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("xdrconf", appauthor=False))
-
-
-def resolve_config_dir(explicit: str | os.PathLike[str] | None) -> Path:
-    path = Path(explicit).expanduser() if explicit else default_config_dir()
-    return path.absolute()
 
 
 def new_document() -> dict[str, Any]:

@@ -28,8 +28,9 @@ from .errors import (
     TenantError,
     ValidationError,
 )
+from .paths import resolve_config_dir
 from .secrets import STORE_KINDS, SecretLabel, SecretStores
-from .storage import FolderLock, SettingsFile, resolve_config_dir
+from .storage import FolderLock, SettingsFile
 from .tenants import IntegrationState, Tenant, TenantTree
 
 log = logging.getLogger(__name__)
