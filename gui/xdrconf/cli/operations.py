@@ -19,6 +19,7 @@ from typing import Any
 from ..core import catalog
 from ..core.engine import Operation, exit_status, record_check, rows_of, run_operation
 from ..core.fields import Field
+from ..core.i18n import _
 from ..core.outcome import Outcome
 from .common import CheckFailed, fail, open_ws, print_json, timeout_of
 
@@ -34,22 +35,22 @@ def _wrap(text: str, indent: str) -> list[str]:
 def describe_field(spec: catalog.IntegrationSpec, f: Field, *, param: bool = False) -> list[str]:
     facts = [f.kind]
     if f.required:
-        facts.append("required")
+        facts.append(_("required"))
     if f.choices:
-        facts.append("one of: " + ", ".join(value for value, _ in f.choices))
+        facts.append(_("one of: {values}").format(values=", ".join(value for value, _label in f.choices)))
     if f.default not in (None, "", []):
-        facts.append(
-            f"default: {f.format(f.default) if f.kind != 'ports' else ','.join(map(str, f.default))}"
-        )
+        facts.append(_("default: {value}").format(value=f.format(f.default)))
     if f.visible_when is not None:
-        facts.append(f"when {f.visible_when[0]}={_text(f.visible_when[1])}")
+        facts.append(
+            _("when {field}={value}").format(field=f.visible_when[0], value=_text(f.visible_when[1]))
+        )
     if not param and f.name in spec.root_only:
-        facts.append("Root tenant only")
+        facts.append(_("Root tenant only"))
     if f.secret:
-        facts.append(f"secret: --secret {f.name} or {f.name}=@FILE")
-    lines = [f"  {f.name} — {f.label} ({'; '.join(facts)})"]
+        facts.append(_("secret: --secret {name} or {name}=@FILE").format(name=f.name))
+    lines = [f"  {f.name} — {_(f.label)} ({'; '.join(facts)})"]
     if f.help:
-        lines.extend(_wrap(f.help, "      "))
+        lines.extend(_wrap(_(f.help), "      "))
     return lines
 
 
@@ -67,28 +68,30 @@ def usage_of(kind: str, op: Operation) -> str:
 
 def describe_kind(spec: catalog.IntegrationSpec) -> str:
     lines = [
-        *_wrap(spec.description, ""),
+        *_wrap(_(spec.description), ""),
         "",
-        f"Fields (xdrconf integration set TENANT {spec.kind} FIELD=VALUE …):",
+        _("Fields (xdrconf integration set TENANT {kind} FIELD=VALUE …):").format(kind=spec.kind),
     ]
     for f in spec.fields:
         lines.extend(describe_field(spec, f))
-    lines += ["", "Operations:"]
+    lines += ["", _("Operations:")]
     for op in spec.operations:
         lines.append(f"  {usage_of(spec.kind, op)}")
-        lines.extend(_wrap(f"{op.title}: {op.description}".rstrip(": "), "      "))
+        lines.extend(_wrap(f"{_(op.title)}: {_(op.description)}".rstrip(": "), "      "))
         if op.notice:
-            lines.extend(_wrap(f"Note: {op.notice}", "      "))
+            lines.extend(_wrap(_("Note: {notice}").format(notice=_(op.notice)), "      "))
         if op.changes_peer:
-            lines.extend(_wrap("Changes data on the peer: needs --yes.", "      "))
+            lines.extend(_wrap(_("Changes data on the peer: needs --yes."), "      "))
         for f in op.params:
             lines.extend("    " + line for line in describe_field(spec, f, param=True))
         if op.extra_params:
-            lines.extend(_wrap(f"NAME=VALUE: {op.extra_params}", "      "))
+            lines.extend(_wrap(f"NAME=VALUE: {_(op.extra_params)}", "      "))
     lines += [
         "",
-        "Exit status: 0 every outcome ok; 1 an outcome is not ok (a problem found by running); "
-        "2 a usage or configuration error before anything ran.",
+        _(
+            "Exit status: 0 every outcome ok; 1 an outcome is not ok (a problem found by running); "
+            "2 a usage or configuration error before anything ran."
+        ),
     ]
     return "\n".join(lines)
 
@@ -114,7 +117,11 @@ def split_words(op: Operation, words: list[str]) -> dict[str, str]:
             params[f.name] = bare.pop(0)
     if bare:
         known = ", ".join(f.name for f in op.params) or "none"
-        fail(f"'{bare[0]}' is not PARAMETER=VALUE for '{op.title}' (parameters: {known})")
+        fail(
+            _("'{word}' is not PARAMETER=VALUE for '{title}' (parameters: {known})").format(
+                word=bare[0], title=op.title, known=known
+            )
+        )
     return params
 
 
@@ -148,7 +155,7 @@ def print_outcomes(outcomes: list[Outcome], columns: tuple[tuple[str, str], ...]
         where = o.connection or o.target
         print(f"{mark} {o.tenant} / {o.integration} [{where}] {o.category.value}{latency}: {o.message}")
         for w in o.warnings:
-            print(f"  warning: {w}")
+            print(_("  warning: {text}").format(text=w))
         rows = rows_of(o)
         if rows:
             print_table(rows, columns or tuple((k, k.upper()) for k in rows[0]))
@@ -168,11 +175,11 @@ def cmd_operation(args: argparse.Namespace) -> int:
     tenant: str | None = None
     if not op.standalone:
         if not words:
-            fail(f"{usage_of(spec.kind, op)}: give the TENANT")
+            fail(_("{usage}: give the TENANT").format(usage=usage_of(spec.kind, op)))
         tenant = words.pop(0)
     params = split_words(op, words)
     if op.notice and not args.json:
-        print(f"Note: {op.notice}", file=sys.stderr)
+        print(_("Note: {notice}").format(notice=_(op.notice)), file=sys.stderr)
     outcomes = run_one(args, spec.kind, op.name, tenant, params, confirmed=args.yes)
     if args.json:
         print_json([o.public() for o in outcomes])
@@ -211,7 +218,9 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:
             continue
         group = sub.add_parser(
             entry.kind,
-            help=f"{spec.title}: fields and operations (xdrconf {entry.kind} --help)",
+            help=_("{title}: fields and operations (xdrconf {kind} --help)").format(
+                title=spec.title, kind=entry.kind
+            ),
             description=describe_kind(spec),
             formatter_class=argparse.RawDescriptionHelpFormatter,
             parents=[common],
@@ -224,17 +233,13 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:
         for op in spec.operations:
             if op.name in taken:
                 continue
-            p = add(
-                gsub,
-                op.name,
-                cmd_operation,
-                f"{op.title}" + (f": {op.description}" if op.description else ""),
-            )
+            text = f"{_(op.title)}: {_(op.description)}" if op.description else _(op.title)
+            p = add(gsub, op.name, cmd_operation, text)
             p.usage = usage_of(entry.kind, op)
             p.set_defaults(kind=entry.kind)
             p.add_argument("words", nargs="*", metavar="TENANT PARAM=VALUE")
-            p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
-            p.add_argument("--timeout", metavar="SECONDS", help="per step (default: the app's)")
+            p.add_argument("--json", action="store_true", help=_("print the outcomes as JSON"))
+            p.add_argument("--timeout", metavar="SECONDS", help=_("per step (default: the app's)"))
             p.add_argument(
-                "--yes", action="store_true", help="confirm an operation that changes data on the peer"
+                "--yes", action="store_true", help=_("confirm an operation that changes data on the peer")
             )

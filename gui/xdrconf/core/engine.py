@@ -39,6 +39,7 @@ from .errors import (
     XdrconfError,
 )
 from .fields import Field
+from .i18n import N_, _
 from .net import ClientCert, NetConfig, Trust, classify_exception
 from .outcome import Category, Outcome, now_utc
 
@@ -97,13 +98,13 @@ class Operation:
         for f in self.params:
             if f.name == name:
                 return f
-        raise NotFoundError(f"'{self.title}' has no parameter '{name}'.")
+        raise NotFoundError(_("'{title}' has no parameter '{name}'.").format(title=self.title, name=name))
 
 
 def check_operation(run: Callable[[OpContext], list[Outcome]], **kw: Any) -> Operation:
     """The connection check of an integration."""
-    kw.setdefault("description", "Prove that the connection and the credentials work (read-only).")
-    return Operation("check", "Check connection", run, is_check=True, **kw)
+    kw.setdefault("description", N_("Prove that the connection and the credentials work (read-only)."))
+    return Operation("check", N_("Check connection"), run, is_check=True, **kw)
 
 
 # ---- redaction ----------------------------------------------------------------------------------
@@ -385,8 +386,10 @@ class OpContext:
         if header and not (value.isascii() and value.isprintable()):
             raise ValidationError(
                 self._label(name),
-                "contains characters that cannot be sent in an HTTP header; paste it exactly as "
-                f"{self.spec.title} showed it",
+                _(
+                    "contains characters that cannot be sent in an HTTP header; paste it exactly as "
+                    "{title} showed it"
+                ).format(title=self.spec.title),
                 field=name,
             )
         return value
@@ -508,8 +511,13 @@ def missing_secret_message(spec: catalog.IntegrationSpec, name: str, op: Operati
         label = spec.field(name).label
     except ValidationError:
         label = name
-    again = "check again" if op is None or op.is_check else "try again"
-    return f"The {label} of {spec.title} is not stored; add it (Add data / Replace) and {again}."
+    if op is None or op.is_check:
+        return _("The {label} of {title} is not stored; add it (Add data / Replace) and check again.").format(
+            label=label, title=spec.title
+        )
+    return _("The {label} of {title} is not stored; add it (Add data / Replace) and try again.").format(
+        label=label, title=spec.title
+    )
 
 
 def rows_of(outcome: Outcome) -> list[dict[str, Any]]:
@@ -565,7 +573,11 @@ class Job:
             ctx.check_stop()
             outcomes = list(self.op.run(ctx))
             if not outcomes:
-                outcomes = [Outcome(Category.INVALID_CONFIG, f"{ctx.spec.title} had nothing to do.")]
+                outcomes = [
+                    Outcome(
+                        Category.INVALID_CONFIG, _("{title} had nothing to do.").format(title=ctx.spec.title)
+                    )
+                ]
         except Stopped:
             outcomes = None
         except BaseException as exc:  # noqa: BLE001 - every failure becomes an outcome
@@ -590,14 +602,20 @@ class Job:
     def abandon(self, category: Category) -> None:
         """Give up on the operation: its late answer is dropped and its connections closed."""
         ctx = self.ctx
-        word = "The check" if self.op.is_check else f"'{self.op.title}'"
-        if category is Category.CANCELLED:
-            message = f"{word} was cancelled; nothing was concluded."
-        else:
-            message = (
-                f"{word} did not finish within its time limit ({ctx.timeout:g} s per step); "
+        if category is Category.CANCELLED and self.op.is_check:
+            message = _("The check was cancelled; nothing was concluded.")
+        elif category is Category.CANCELLED:
+            message = _("'{title}' was cancelled; nothing was concluded.").format(title=self.op.title)
+        elif self.op.is_check:
+            message = _(
+                "The check did not finish within its time limit ({timeout:g} s per step); "
                 "the peer is too slow or unreachable."
-            )
+            ).format(timeout=ctx.timeout)
+        else:
+            message = _(
+                "'{title}' did not finish within its time limit ({timeout:g} s per step); "
+                "the peer is too slow or unreachable."
+            ).format(title=self.op.title, timeout=ctx.timeout)
         self.resolve(ctx._ended_early(category, message))
         with ctx._lock:
             ctx.abandoned = True
@@ -662,10 +680,10 @@ def parse_params(op: Operation, raw: dict[str, str] | None) -> dict[str, Any]:
         if f.name in raw:
             value = f.parse(raw.pop(f.name))
             if value in (None, "") and f.required:
-                raise ValidationError(f.label, "is required", field=f.name)
+                raise ValidationError(f.label, _("is required"), field=f.name)
             out[f.name] = f.default if value in (None, "") else value
         elif f.required:
-            raise ValidationError(f.label, "is required", field=f.name)
+            raise ValidationError(f.label, _("is required"), field=f.name)
         else:
             out[f.name] = f.default
     if raw:
@@ -673,7 +691,11 @@ def parse_params(op: Operation, raw: dict[str, str] | None) -> dict[str, Any]:
             known = ", ".join(f.name for f in op.params) or "none"
             name = next(iter(raw))
             raise ValidationError(
-                "Parameter", f"'{name}' is not a parameter of '{op.title}' (parameters: {known})", field=name
+                _("Parameter"),
+                _("'{name}' is not a parameter of '{title}' (parameters: {known})").format(
+                    name=name, title=op.title, known=known
+                ),
+                field=name,
             )
         out.update({str(k): str(v) for k, v in raw.items()})
     return out
@@ -704,7 +726,7 @@ def prepare(
     if not spec.supported:
         return _refused(
             Category.INVALID_CONFIG,
-            f"{spec.title} is not yet supported by this version of xdrconf.",
+            _("{title} is not yet supported by this version of xdrconf.").format(title=spec.title),
             kind=kind,
         )
     try:
@@ -720,7 +742,12 @@ def prepare(
             return _refused(Category.INVALID_CONFIG, str(exc), kind=kind, op=op_name)
         path = ws.tree.path(tenant.id)
     elif not op.standalone:
-        return _refused(Category.INVALID_CONFIG, f"'{op.title}' needs a tenant.", kind=kind, op=op_name)
+        return _refused(
+            Category.INVALID_CONFIG,
+            _("'{title}' needs a tenant.").format(title=op.title),
+            kind=kind,
+            op=op_name,
+        )
 
     def refuse(category: Category, message: str) -> list[Outcome]:
         target = spec.target_of(state.settings) if state is not None and state.settings else ""
@@ -728,15 +755,16 @@ def prepare(
 
     state = draft if draft is not None else (tenant.integrations.get(kind) if tenant is not None else None)
     if tenant is not None and tenant.is_shared:
-        return refuse(Category.INVALID_CONFIG, "The Shared tenant needs no integration settings.")
+        return refuse(Category.INVALID_CONFIG, _("The Shared tenant needs no integration settings."))
     typed = {k: v for k, v in (draft_secrets or {}).items() if v}
-    again = "check again" if op.is_check else "try again"
     if not op.standalone:
         if state is None or not state.configured:
             return refuse(
                 Category.INVALID_CONFIG,
-                f"{spec.title} is not configured for tenant '{path}' (its settings are not set up); "
-                "set them first.",
+                _(
+                    "{title} is not configured for tenant '{path}' (its settings are not set up); "
+                    "set them first."
+                ).format(title=spec.title, path=path),
             )
         missing_plain = []
         for f in spec.fields:
@@ -745,10 +773,12 @@ def prepare(
             if state.settings.get(f.name) in (None, "", []):
                 missing_plain.append(f.label)
         if missing_plain:
-            return refuse(
-                Category.INVALID_CONFIG,
-                f"{spec.title} is missing: {', '.join(missing_plain)}; set it and {again}.",
-            )
+            missing = ", ".join(str(label) for label in missing_plain)
+            if op.is_check:
+                text = _("{title} is missing: {fields}; set it and check again.")
+            else:
+                text = _("{title} is missing: {fields}; set it and try again.")
+            return refuse(Category.INVALID_CONFIG, text.format(title=spec.title, fields=missing))
         needs = op.needs
         if needs is None:
             needs = tuple(f.name for f in spec.secret_fields if f.required and f.visible(state.settings))
@@ -762,7 +792,9 @@ def prepare(
     if op.changes_peer and not confirmed:
         return refuse(
             Category.INVALID_CONFIG,
-            f"'{op.title}' changes data on the peer and needs confirmation (on the command line: --yes).",
+            _(
+                "'{title}' changes data on the peer and needs confirmation (on the command line: --yes)."
+            ).format(title=op.title),
         )
     root_state = ws.tree.root.integrations.get(kind)
     if tenant is not None and tenant.is_root and state is not None:

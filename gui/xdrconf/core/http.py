@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .errors import OperationFailed, Stopped
+from .i18n import _
 from .net import ClientCert, Trust, classify_exception, classify_status, error_message_of, make_client
 from .outcome import Category
 
@@ -65,8 +66,9 @@ class HttpSession:
         if hostname != self.host.strip("[]").lower():
             raise OperationFailed(
                 Category.PROTOCOL_ERROR,
-                f"A request of {self.ctx.spec.title} to {hostname} was refused: this connection is "
-                f"for {self.host} only.",
+                _("A request of {title} to {host} was refused: this connection is for {peer} only.").format(
+                    title=self.ctx.spec.title, host=hostname, peer=self.host
+                ),
             )
         if self._client is None:
             self._client = make_client(
@@ -161,8 +163,10 @@ class HttpSession:
                 if size > MAX_BODY:
                     raise OperationFailed(
                         Category.PROTOCOL_ERROR,
-                        f"{self.target} answered with more than {MAX_BODY // (1024 * 1024)} MiB; that is "
-                        "not the API this integration talks to (check the address).",
+                        _(
+                            "{target} answered with more than {size} MiB; that is not the API this "
+                            "integration talks to (check the address)."
+                        ).format(target=self.target, size=MAX_BODY // (1024 * 1024)),
                         details={"http_status": streamed.status_code, "code": "too_large"},
                     )
                 chunks.append(chunk)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import catalog, engine
+from .i18n import _
 from .outcome import Category, Outcome
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class Scheduler:
     # ---- the monitor -------------------------------------------------------------------------
     def _run(self) -> None:
         self._secrets = engine.prefetch(self.ws, self.pairs)
-        for _ in range(min(self.concurrency, len(self.pairs))):
+        for _worker in range(min(self.concurrency, len(self.pairs))):
             self._spawn()
         last_flush = time.monotonic()
         while True:
@@ -201,7 +202,7 @@ class Scheduler:
                 [
                     Outcome(
                         Category.CANCELLED,
-                        "The check was cancelled before it started.",
+                        _("The check was cancelled before it started."),
                         tenant=path,
                         integration=kind,
                         operation=self.op,
