@@ -527,7 +527,7 @@ def test_private_key_is_stored_in_the_keyring_not_the_settings(ws, client_keys, 
 
 # ---- reading the host's keys (ssh-keyscan) ------------------------------------------------------
 def test_read_host_keys_returns_every_type_and_never_authenticates(ws, server):
-    from xdrconf.core.integrations.custom import read_host_keys
+    from xdrconf.core.integrations.custom.ssh import read_host_keys
 
     mark = server.mark()
     found = read_host_keys(ws, "127.0.0.1", [closed_port(), server.port], timeout=5)
@@ -544,7 +544,7 @@ def test_read_host_keys_returns_every_type_and_never_authenticates(ws, server):
 
 
 def test_read_host_keys_of_nothing_is_unreachable(ws):
-    from xdrconf.core.integrations.custom import read_host_keys
+    from xdrconf.core.integrations.custom.ssh import read_host_keys
 
     found = read_host_keys(ws, "127.0.0.1", [closed_port()], timeout=2)
     assert found.keys == [] and found.failure is not None

@@ -10,7 +10,7 @@ from support.https_peer import HttpsPeer, Reply, SilentPeer, closed_port
 from support.kata_peer import KataPeer
 from xdrconf.core.engine import run_operation
 from xdrconf.core.fields import format_fingerprint
-from xdrconf.core.integrations import kata
+from xdrconf.core.integrations.kata import connections as kata
 from xdrconf.core.outcome import Category
 from xdrconf.core.workspace import IntegrationEdit
 

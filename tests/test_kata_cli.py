@@ -118,7 +118,7 @@ def test_trust_settings_and_check_per_connection(acme, server_cert, test_ca, tmp
 
 
 def test_expiring_certificate_flags_the_tenant(acme, config_dir, keyring_backend):
-    from xdrconf.core.integrations import kata
+    from xdrconf.core.integrations.kata import connections as kata
     from xdrconf.core.workspace import Workspace
 
     with Workspace.open(config_dir, keyring_backend=keyring_backend) as ws:

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from support.gui import some
 from xdrconf.core import exchange
 from xdrconf.core.errors import NotFoundError, ValidationError
-from xdrconf.core.integrations import kata
 from xdrconf.core.integrations.kata import certs as kata_certs
+from xdrconf.core.integrations.kata import connections as kata
 from xdrconf.core.workspace import IntegrationEdit
 
 

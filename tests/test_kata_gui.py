@@ -23,8 +23,8 @@ from support.gui import (
 from support.kata_peer import KataPeer
 from xdrconf.core import catalog
 from xdrconf.core.fields import format_fingerprint
-from xdrconf.core.integrations import kata
 from xdrconf.core.integrations.kata import certs as kata_certs
+from xdrconf.core.integrations.kata import connections as kata
 from xdrconf.core.workspace import IntegrationEdit
 from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext, panel
 from xdrconf.qt.integrations import kata as kata_ui

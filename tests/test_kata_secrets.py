@@ -10,8 +10,8 @@ from keyring.errors import PasswordSetError
 
 from support.gui import some
 from xdrconf.core.errors import KeyringUnavailable
-from xdrconf.core.integrations import kata
 from xdrconf.core.integrations.kata import certs as kata_certs
+from xdrconf.core.integrations.kata import connections as kata
 from xdrconf.core.secrets import BLOB_PREFIX
 from xdrconf.core.workspace import Workspace
 

@@ -9,7 +9,7 @@ import threading
 from support.kuma_peer import GOOD_TOKEN, configure
 from support.trickle_peer import TricklePeer
 from xdrconf.core import engine
-from xdrconf.core.integrations import kata
+from xdrconf.core.integrations.kata import connections as kata
 from xdrconf.core.outcome import Category
 from xdrconf.core.scheduler import Scheduler, by_pair, run_many, targets
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.fields import format_fingerprint
-from ..core.integrations import kata
 from ..core.integrations.kata import certs as kata_certs
+from ..core.integrations.kata import connections as kata
 from .common import fail, open_ws, print_json
 
 

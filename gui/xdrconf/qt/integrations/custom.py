@@ -350,7 +350,7 @@ class CustomIntegrationPage(QWizardPage):
     def read_host_keys(self) -> Any:
         """Read the host's keys in a worker and let the user choose one to paste."""
         from ...core.fields import parse_host, parse_ports
-        from ...core.integrations.custom import read_host_keys
+        from ...core.integrations.custom.ssh import read_host_keys
 
         try:
             host = parse_host(self.host.text(), "IP address or host name")

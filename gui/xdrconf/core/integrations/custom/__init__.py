@@ -15,12 +15,10 @@ from ...errors import ValidationError
 from ...fields import Field
 from . import ssh
 from .keys import parse_private_key_field, parse_public_key_field
-from .ssh import DEFAULT_PORT, HostKeys, read_host_keys, targets_text
+from .ssh import DEFAULT_PORT, targets_text
 
 if TYPE_CHECKING:
     from ...tenants import IntegrationState
-
-__all__ = ["SPEC", "HostKeys", "read_host_keys", "seen_host_key"]
 
 TITLE = "Custom integration"
 

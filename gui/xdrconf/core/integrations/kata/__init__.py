@@ -36,71 +36,20 @@ from ...outcome import Category, Outcome
 from ..common import TRUST_FIELDS, trust_page
 from . import certs as kata_certs
 from .connections import (
-    API_PATHS,
     CONNECTIONS,
-    DEFAULT_PORT,
     EXPIRY_WARNING_DAYS,
     HOST_LABEL,
     KIND,
-    PORT_LABEL,
-    Status,
-    add_connection,
-    certificate_lines,
-    connections,
     connections_from_settings,
-    edit_connection,
     expires,
-    export_certificate,
-    find,
     find_in,
     malformed,
-    moved,
-    new_connection,
-    private_key,
     probe_url,
-    record_results,
-    regenerate,
-    regenerated,
-    remove_connection,
     secret_name,
-    status_of,
     target_of,
     validate_target,
 )
-
-__all__ = [
-    "API_PATHS",
-    "CONNECTIONS",
-    "DEFAULT_PORT",
-    "EXPIRY_WARNING_DAYS",
-    "HOST_LABEL",
-    "KIND",
-    "PORT_LABEL",
-    "SPEC",
-    "Status",
-    "add_connection",
-    "certificate_lines",
-    "connections",
-    "connections_from_settings",
-    "edit_connection",
-    "expires",
-    "export_certificate",
-    "find",
-    "find_in",
-    "kata_certs",
-    "moved",
-    "new_connection",
-    "private_key",
-    "probe_url",
-    "record_results",
-    "regenerate",
-    "regenerated",
-    "remove_connection",
-    "secret_name",
-    "status_of",
-    "target_of",
-    "validate_target",
-]
+from .connections import connections as connections_of
 
 FIELDS = (
     Field(
@@ -246,7 +195,7 @@ def validate(settings: dict[str, Any], vctx: ValidationContext) -> None:
 
 def flags(state: Any, now: _dt.datetime) -> list[Flag]:
     out = []
-    for conn in connections(state):
+    for conn in connections_of(state):
         until = expires(conn)
         if until is None:
             continue

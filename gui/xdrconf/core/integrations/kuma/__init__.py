@@ -9,10 +9,8 @@ from ...engine import Operation, check_operation
 from ...fields import Field
 from ..common import TRUST_FIELDS, trust_page
 from . import api
-from .api import ALERT_STATUSES, base_url, target
+from .api import ALERT_STATUSES
 from .commands import CLOSE_REASONS, parse_commands
-
-__all__ = ["SPEC", "base_url", "target"]
 
 DEFAULT_PORT = 7223
 API_VERSIONS = ("v1", "v2", "v2.1", "v3")
