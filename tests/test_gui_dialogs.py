@@ -220,7 +220,7 @@ def test_kata_connection_dialogs_through_the_window(
     window: MainWindow, qtbot: QtBot, ws: Workspace, test_ca: Any
 ) -> None:
     """Add, Edit and Delete connection from the KATA/KEDR tab the window shows."""
-    from xdrconf.core.integrations import kata
+    from xdrconf.core.integrations.kata import connections as kata
 
     ws.add_tenant("Acme")
     ws.update_integration("Acme", IntegrationEdit("kata", values={"tls_ca": test_ca.cert_pem}))

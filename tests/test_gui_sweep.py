@@ -84,7 +84,7 @@ def _custom(ws: Workspace, tenant: str, ca: TestCA) -> None:
 
 
 def _kata(ws: Workspace, tenant: str, ca: TestCA) -> None:
-    from xdrconf.core.integrations import kata
+    from xdrconf.core.integrations.kata import connections as kata
 
     ws.update_integration(tenant, IntegrationEdit("kata", values={"tls_ca": ca.cert_pem}))
     kata.add_connection(ws, tenant, LOOPBACK, CLOSED_PORT, "p256")

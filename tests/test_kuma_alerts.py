@@ -50,7 +50,7 @@ def close(ws, tenant, alert_id, reason, **kw):
 
 def test_all_pages_are_followed_with_events(ws, kuma, conn):
     kuma.api.add_alerts(600, events=3)
-    pages = []
+    pages: list[tuple[int, int]] = []
     summary, alerts = received(ws, conn, on_progress=pages.append)
     assert len(alerts) == 600 and summary.pages == 3
     assert pages == [(1, 250), (2, 500), (3, 600)]

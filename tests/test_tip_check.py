@@ -95,6 +95,7 @@ def test_spec_fields_and_notice():
     )
     for kind in ("domain", "URL", "IP", "MD5", "SHA256"):
         assert kind in access.extra["choice_help"]["general"]
+    assert spec.check_op is not None
     assert "quota" in spec.check_op.notice and spec.operation("lookup").notice == spec.check_op.notice
     assert spec.root_only == ("proxy",)
     assert spec.defaults()["cache_ttl"] == "7d"

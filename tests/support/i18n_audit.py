@@ -133,7 +133,9 @@ SINKS: dict[str, tuple[tuple[int, ...] | str, tuple[str, ...]]] = {
     "Flag": ((1,), ("message",)),
     "Field": ((1,), ("label", "help", "placeholder")),
     "Page": ((0, 1), ("title", "subtitle")),
-    "IntegrationSpec": ((1, 2), ("title", "description", "check_notice")),
+    "IntegrationSpec": ((1, 2), ("title", "description")),
+    "Operation": ((1,), ("title", "description", "notice", "extra_params")),
+    "OperationFailed": ((1,), ("message",)),
     # widgets
     "QLabel": ((0,), ("text",)),
     "QPushButton": (ALL, ("text",)),
