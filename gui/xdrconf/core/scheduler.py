@@ -4,7 +4,9 @@
     sched = Scheduler(ws, pairs, on_batch=deliver)   # pairs: (tenant id, kind)
     sched.start(); ...; sched.cancel(); results = sched.wait()
 
-The secrets of every pair are read first in one batched keyring read (engine.prefetch).
+The secrets are read ahead of the runs in batches (engine.prefetch: one keyring job per
+batch, later one Secret Service GetSecrets call), a batch of `concurrency` pairs at a time
+while the runs of the previous one wait on the network.
 Workers run the operations' bodies directly; one monitor thread keeps every running
 operation's deadline and the cancel, resolves an overdue or cancelled one (its late answer
 is dropped, its connections closed) and puts a fresh worker in place of the one still
@@ -87,6 +89,10 @@ class Scheduler:
         self._left = len(self.pairs)
         self._finished = threading.Event()
         self._secrets: dict[str, str | None] = {}
+        # Pairs are prefetched in chunks; a run waits for its chunk (the keyring is one
+        # thread anyway: reading ahead overlaps the reads with the runs' network waits).
+        self._chunk = max(8, self.concurrency)
+        self._ready = [threading.Event() for _n in range(0, len(self.pairs), self._chunk)]
         self._monitor: threading.Thread | None = None
         self._wake = threading.Event()  # a result came in: the monitor looks at once
 
@@ -110,8 +116,18 @@ class Scheduler:
         return self._finished.is_set()
 
     # ---- the monitor -------------------------------------------------------------------------
+    def _prefetch(self) -> None:
+        for n, ready in enumerate(self._ready):
+            if self.cancel_event.is_set():
+                break
+            chunk = self.pairs[n * self._chunk : (n + 1) * self._chunk]
+            self._secrets.update(engine.prefetch(self.ws, chunk))
+            ready.set()
+        for ready in self._ready:  # cancelled or done: nobody waits any longer
+            ready.set()
+
     def _run(self) -> None:
-        self._secrets = engine.prefetch(self.ws, self.pairs)
+        threading.Thread(target=self._prefetch, name="xdrconf-scheduler-secrets", daemon=True).start()
         for _worker in range(min(self.concurrency, len(self.pairs))):
             self._spawn()
         last_flush = time.monotonic()
@@ -155,6 +171,7 @@ class Scheduler:
             if i is None:
                 return
             tid, kind = self.pairs[i]
+            self._ready[i // self._chunk].wait()
             try:
                 job = engine.prepare(
                     self.ws,
