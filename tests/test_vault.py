@@ -16,7 +16,7 @@ import pytest
 from keyring.backends import fail
 
 from xdrconf.core.errors import KeyringUnavailable
-from xdrconf.core.integrations import kata
+from xdrconf.core.integrations.kata import connections as kata
 from xdrconf.core.vault import KdfParams, VaultStore, WrongPassphrase, passphrase_strength
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 
@@ -296,10 +296,10 @@ def test_import_hints_and_check_with_the_vault(vws, config_dir, tmp_path, kuma, 
     """A check reads the token from the vault; an import into a vault folder lists the
     secrets to enter again, and entering one puts it in the vault."""
     from support.kuma_peer import GOOD_TOKEN, configure
-    from xdrconf.core import checks, exchange
+    from xdrconf.core import exchange, scheduler
 
     configure(vws, kuma.port, ca=test_ca.cert_pem, token=GOOD_TOKEN)
-    [result] = checks.run_many(vws, checks.targets(vws, "Acme", "kuma"))
+    [result] = scheduler.run_many(vws, scheduler.targets(vws, "Acme", "kuma"))
     assert result.category.value == "ok", result.message
     doc = exchange.export_document(vws, None)
     other_dir = tmp_path / "other"

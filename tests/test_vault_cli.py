@@ -19,7 +19,7 @@ import pytest
 
 from support import secret_service
 from support.kuma_peer import GOOD_TOKEN
-from xdrconf.core.integrations import kata
+from xdrconf.core.integrations.kata import connections as kata
 from xdrconf.core.vault import KdfParams
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 

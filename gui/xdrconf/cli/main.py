@@ -347,7 +347,9 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 def cmd_config_set(args: argparse.Namespace) -> int:
     # secret_store moves every secret (Workspace.move_secrets); the others are app settings.
-    stores = [p.split("=", 1)[1].strip() for p in args.assignments if p.split("=", 1)[0].strip() == "secret_store"]
+    stores = [
+        p.split("=", 1)[1].strip() for p in args.assignments if p.split("=", 1)[0].strip() == "secret_store"
+    ]
     pairs = [p for p in args.assignments if p.split("=", 1)[0].strip() != "secret_store"]
     for store in stores:
         if store not in ("keyring", "vault"):

@@ -36,39 +36,17 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from .errors import KeyringUnavailable
+from .secret_types import SecretLabel, StoreStatus
 
 INLINE_LIMIT = 1000  # characters kept directly in the keyring
 VAULT_PREFIX = "vault:"  # references of secrets kept in the vault (core/vault.py)
 BLOB_PREFIX = "blob:"
 DEFAULT_TIMEOUT = 10.0
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class SecretLabel:
-    """What a secret is, given when it is stored: the vault files the entry under the
-    tenant's path and titles it `<integration> / <field>`. Never part of a reference."""
-
-    tenant: str  # the tenant's path, e.g. "Root tenant/EU/Acme"
-    integration: str  # the integration's title, e.g. "KUMA REST API"
-    field: str  # the secret's label, e.g. "API token"
-
-
-@dataclass(frozen=True)
-class StoreStatus:
-    """kind: keyring or vault; name: the store in words ("OS keyring: Secret Service",
-    "Vault: secrets.kdbx, unlocked"); usable: a secret can be stored now (a locked vault
-    counts: it asks for its passphrase); reason: why not, or what happens next."""
-
-    kind: str
-    name: str
-    usable: bool
-    reason: str = ""
 
 
 KeyringStatus = StoreStatus  # the name used before the vault existed

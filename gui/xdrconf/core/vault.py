@@ -41,7 +41,7 @@ from .errors import KeyringUnavailable
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from .secrets import SecretLabel, StoreStatus
+    from .secret_types import SecretLabel, StoreStatus
 
 VAULT_FILE = "secrets.kdbx"
 REF_PREFIX = "vault:"
@@ -204,7 +204,7 @@ class VaultStore:
     def status(self) -> StoreStatus:
         """Never asks for the passphrase: a locked vault is usable (it is unlocked when a
         secret is needed)."""
-        from .secrets import StoreStatus
+        from .secret_types import StoreStatus
 
         reason = ""
         if not self.unlocked:
