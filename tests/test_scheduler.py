@@ -87,3 +87,18 @@ def test_targets_are_the_enabled_integrations(ws, kuma, test_ca):
     assert targets(ws) == pairs
     assert targets(ws, "T01") == [pairs[1]]
     assert targets(ws, "Off", "kuma") == [(ws.tenant("Off").id, "kuma")]
+
+
+def test_cancel_at_any_moment_ends_the_scheduler(ws, kuma, test_ca):
+    """Cancelled right after the start (a run may be taken but not started yet): every pair
+    still gets its one outcome and the scheduler's threads end."""
+    kuma.api.mode = "hang"
+    pairs = tenants(ws, kuma, test_ca, 3)
+    for moment in range(30):
+        sched = Scheduler(ws, pairs, concurrency=3).start()
+        threading.Event().wait(moment / 1000)  # 0 to 29 ms: before, while and after runs start
+        sched.cancel()
+        results = sched.wait(10)
+        assert sched.done, "the scheduler did not end after Cancel"
+        assert len(results) == 3
+        assert [r.category for r in results] == [Category.CANCELLED] * 3

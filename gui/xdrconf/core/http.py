@@ -20,7 +20,15 @@ from urllib.parse import urlsplit
 
 from .errors import OperationFailed, Stopped
 from .i18n import _
-from .net import ClientCert, Trust, classify_exception, classify_status, error_message_of, make_client
+from .net import (
+    ClientCert,
+    Trust,
+    classify_exception,
+    classify_status,
+    error_message_of,
+    make_client,
+    shut_down,
+)
 from .outcome import Category
 
 if TYPE_CHECKING:
@@ -56,6 +64,7 @@ class HttpSession:
         # How {quote} introduces the server's message, e.g. "KUMA said: ".
         self.said_prefix = ""
         self._client: Any = None
+        self._streams: list[Any] = []
 
     def _client_for(self, url: str) -> Any:
         """The client of this session's peer. Its host is the one the trust (the pin) and
@@ -72,11 +81,19 @@ class HttpSession:
             )
         if self._client is None:
             self._client = make_client(
-                self.host, self.trust, self.ctx.net, client_cert=self.client_cert, use_proxy=self.use_proxy
+                self.host,
+                self.trust,
+                self.ctx.net,
+                client_cert=self.client_cert,
+                use_proxy=self.use_proxy,
+                streams=self._streams,
             )
         return self._client
 
     def close(self) -> None:
+        """Close the client; a request still under way in another thread (an abandoned
+        operation) fails at once, as its sockets are shut down first."""
+        shut_down(self._streams)
         client, self._client = self._client, None
         if client is not None:
             with contextlib.suppress(Exception):  # closing a dead connection may fail; nothing to do

@@ -216,6 +216,53 @@ class _PinningBackend(_NetworkBackend):
         self._inner.sleep(seconds)
 
 
+class _TrackedStream(_NetworkStream):
+    """Remembers the stream (the TLS one after the upgrade) so that its socket can be shut
+    down from another thread: closing a client does not wake a thread blocked reading."""
+
+    def __init__(self, inner: Any, streams: list[Any]) -> None:
+        self._inner = inner
+        self._streams = streams
+        streams.append(inner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> Any:
+        upgraded = self._inner.start_tls(ssl_context, server_hostname, timeout)
+        self._streams.append(upgraded)
+        return upgraded
+
+
+class _TrackingBackend(_NetworkBackend):
+    def __init__(self, inner: Any, streams: list[Any]) -> None:
+        self._inner = inner
+        self.streams = streams
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
+        return _TrackedStream(self._inner.connect_tcp(*args, **kwargs), self.streams)
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:
+        return _TrackedStream(self._inner.connect_unix_socket(*args, **kwargs), self.streams)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def shut_down(streams: list[Any]) -> None:
+    """Shut the sockets of the streams down (both directions): a read blocked on one of them
+    in another thread returns at once."""
+    for stream in list(streams):
+        try:
+            sock = stream.get_extra_info("socket")
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError, ValueError):
+            continue  # closed already
+
+
 def make_client(
     host: str,
     trust: Trust,
@@ -224,17 +271,22 @@ def make_client(
     client_cert: ClientCert | None = None,
     timeout: float | None = None,
     use_proxy: bool = True,
+    streams: list[Any] | None = None,
 ) -> Any:
-    """An httpx.Client for one peer: verification on, redirects off, proxy applied."""
+    """An httpx.Client for one peer: verification on, redirects off, proxy applied. With
+    `streams`, its connections are recorded there (for shut_down)."""
     import httpx
 
     t = timeout if timeout is not None else net.timeout
     ctx = make_ssl_context(trust, client_cert)
     proxy = net.proxy.for_host(host) if use_proxy else None
     transport = httpx.HTTPTransport(verify=ctx, proxy=proxy, retries=0)
+    pool = transport._pool  # httpcore pool: our backends wrap its network backend
     if trust.pin_sha256:
-        pool = transport._pool  # httpcore pool: our backend checks the pin after the handshake
+        # The pin is checked after the handshake, before a request byte is written.
         pool._network_backend = _PinningBackend(pool._network_backend, host, trust.pin_sha256)
+    if streams is not None:
+        pool._network_backend = _TrackingBackend(pool._network_backend, streams)
     return httpx.Client(
         transport=transport,
         timeout=httpx.Timeout(t),

@@ -193,8 +193,11 @@ class Scheduler:
             with self._lock:
                 self._running.pop(i, None)
                 replaced = job.replaced
-            if job.done.is_set():
-                self._record(i, job.outcomes())
+            if not job.done.is_set():
+                # It stopped before the monitor saw it run (cancelled meanwhile): it still
+                # needs its one outcome, or the scheduler would wait for it for ever.
+                job.abandon(Category.CANCELLED if self.cancel_event.is_set() else Category.TIMEOUT)
+            self._record(i, job.outcomes())
             if replaced:
                 return  # a fresh worker took this one's place while it was stuck
 
