@@ -26,9 +26,9 @@ from support.sshd import Sshd, make_key
 from support.sshd import available as sshd_available
 from xdrconf.core import catalog
 from xdrconf.core.fields import format_fingerprint
-from xdrconf.core.integrations import kata
+from xdrconf.core.integrations.custom.keys import parse_public_key
+from xdrconf.core.integrations.kata import connections as kata
 from xdrconf.core.outcome import Category, CheckResult, category_words
-from xdrconf.core.sshkeys import parse_public_key
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.checks_ui import CheckAllDialog
 from xdrconf.qt.dialogs import NameDialog

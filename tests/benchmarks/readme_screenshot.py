@@ -57,8 +57,8 @@ def render(out: Path) -> int:
     from support.https_peer import HttpsPeer
     from support.kuma_peer import GOOD_TOKEN, KumaApi, configure
     from support.pki import TestCA
-    from xdrconf.core.checks import run_check
-    from xdrconf.core.storage import default_config_dir
+    from xdrconf.core.engine import run_operation
+    from xdrconf.core.paths import default_config_dir
     from xdrconf.core.workspace import Workspace
     from xdrconf.qt import workers
     from xdrconf.qt.main_window import MainWindow
@@ -82,7 +82,7 @@ def render(out: Path) -> int:
         results = {}
         for tenant in ws.tree.walk_all():
             if "kuma" in tenant.integrations:
-                results[(tenant.id, "kuma")] = [r.to_dict() for r in run_check(ws, tenant.id, "kuma")]
+                results[(tenant.id, "kuma")] = [r.to_dict() for r in run_operation(ws, tenant.id, "kuma")]
         ws.record_results(results)
 
         window = MainWindow(ws)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .outcome import Category
-
-if TYPE_CHECKING:
-    from .outcome import Outcome
+if TYPE_CHECKING:  # the outcome's texts import core.i18n, which imports this module
+    from .outcome import Category, Outcome
 
 
 class XdrconfError(Exception):
@@ -68,7 +66,7 @@ class OperationFailed(XdrconfError):
         details: dict[str, Any] | None = None,
         refused: bool = False,
     ) -> None:
-        self.category = Category(category)
+        self.category = category
         self.details = dict(details or {})
         self.refused = refused
         super().__init__(message)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
