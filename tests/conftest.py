@@ -18,6 +18,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["XDRCONF_LANG"] = "en"
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from support import secret_service
 from support.pki import TestCA
@@ -104,6 +105,27 @@ def no_thread_left_running() -> Iterator[None]:
         time.sleep(0.02)
     names = [_describe(t) for t in leaked] + [f"{n} pool: {c} worker(s) busy" for n, c in pools.items()]
     pytest.fail(f"the test left running: {'; '.join(names)}", pytrace=False)
+
+
+# Property-based tests: the same examples on every CI run (derandomized, no example
+# database), random ones on a developer's machine; HYPOTHESIS_PROFILE=ci|dev|long chooses
+# explicitly (long: 3,000 examples, for a search before a release).
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=200,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from xdrconf.core.errors import ReadOnlyError, SettingsLocked, SettingsUnreadable
+from xdrconf.core.errors import ReadOnlyError, SettingsIOError, SettingsLocked, SettingsUnreadable
 from xdrconf.core.storage import SettingsFile, new_document
 from xdrconf.core.workspace import Workspace
 
@@ -43,7 +43,7 @@ def _crash_during_save(config_dir: str) -> None:
     import signal
 
     sf = SettingsFile(__import__("pathlib").Path(config_dir))
-    doc = json.loads(sf.path.read_text())
+    doc = sf.load().document
     doc["tenants"][0]["name"] = "Renamed by a crashing save"
     real_replace = os.replace
 
@@ -75,11 +75,14 @@ def test_crash_between_write_and_replace_leaves_old_settings(ws, config_dir, key
     "content,reason",
     [
         (b"{not json", "is not valid JSON"),
-        (b'{"schema": "xdrconf-settings", "version": 99, "tenants": []}', "schema version 99"),
+        (
+            b'{"schema": "xdrconf-settings", "version": 99, "tenants": []}',
+            "version: 99 is a schema version this xdrconf (version 1) cannot read",
+        ),
         (b'{"schema": "something-else"}', "not an xdrconf settings document"),
         (
             b'{"schema": "xdrconf-settings", "version": 1, "namespace": "x", "tenants": [{"id": "1"}]}',
-            "is damaged",
+            "tenants[0].name: is missing",
         ),
     ],
 )
@@ -92,7 +95,8 @@ def test_corrupt_or_unknown_file_is_kept_aside_and_backup_offered(
     (config_dir / "settings.json").write_bytes(content)
     with Workspace.open(config_dir, keyring_backend=keyring_backend) as ws:
         assert ws.notice is not None
-        assert reason in ws.notice.message and "A backup is available" in ws.notice.message
+        assert reason in ws.notice.message
+        assert "The last good settings are kept in settings.json.bak" in ws.notice.message
         aside = [p for p in config_dir.iterdir() if p.name.startswith("settings.corrupt-")]
         assert len(aside) == 1 and aside[0].read_bytes() == content
         assert not (config_dir / "settings.json").exists()  # never overwritten
@@ -131,7 +135,9 @@ def test_failed_save_leaves_previous_config_and_no_new_secret(ws, config_dir, ke
     before = (config_dir / "settings.json").read_bytes()
     (config_dir / "settings.json.bak").unlink(missing_ok=True)
     (config_dir / "settings.json.bak").mkdir()  # writing the backup now fails
-    with pytest.raises(OSError):
+    with pytest.raises(
+        SettingsIOError, match=r"settings\.json\.bak: a folder stands where the file should be"
+    ):
         ws.update_integration(
             "T", IntegrationEdit("kuma", values={"host": "k.example.com"}, secrets={"token": "never-kept"})
         )

@@ -31,8 +31,10 @@ LANGUAGES = ("ru",)
 TRANSLATED = frozenset(
     {
         "argparse.py",
+        "xdrconf/core/document.py",
         "xdrconf/core/errors.py",
         "xdrconf/core/i18n.py",
+        "xdrconf/core/storage.py",
         "xdrconf/core/tenants.py",
         "xdrconf/qt/app.py",
         "xdrconf/qt/settings_dialog.py",

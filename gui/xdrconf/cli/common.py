@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from ..core import appsettings
 from ..core.errors import XdrconfError
+from ..core.i18n import _
 from ..core.workspace import Workspace
 
 
@@ -38,19 +39,30 @@ def fail(message: str) -> NoReturn:
     raise UsageError(message)
 
 
-def open_ws(args: argparse.Namespace, *, write: bool) -> Workspace:
-    """Open the settings; changes refuse when another instance holds the folder."""
+def open_ws(args: argparse.Namespace, *, write: bool, notice: bool = True) -> Workspace:
+    """Open the settings; changes refuse when another instance holds the folder. A settings
+    file kept aside (now or at an earlier start, until restored or dismissed) is said in one
+    line on standard error at every start."""
     from . import vault_passphrase
 
     ws = Workspace.open(getattr(args, "config_dir", None), readonly_if_locked=not write)
     ws.secrets.vault.unlocker = vault_passphrase.unlocker(ws.secrets)
-    if ws.notice is not None:
-        print(
-            f"xdrconf: {ws.notice.message}"
-            + (" Run 'xdrconf config restore-backup' to use it." if ws.notice.backup else ""),
-            file=sys.stderr,
-        )
+    if notice and ws.notice is not None:
+        print(notice_line(ws), file=sys.stderr)
     return ws
+
+
+def notice_line(ws: Workspace) -> str:
+    assert ws.notice is not None
+    if ws.notice.backup:
+        hint = _(
+            "'xdrconf config restore-backup' brings the last good settings back; "
+            "'xdrconf config dismiss-notice' keeps the current ones."
+        )
+    else:
+        hint = _("'xdrconf config dismiss-notice' stops this notice.")
+    # TRANSLATORS: the line said at every start while a settings file kept aside is pending.
+    return _("xdrconf: {notice} {hint}").format(notice=ws.notice.message, hint=hint)
 
 
 def print_json(data: Any) -> None:

@@ -372,9 +372,25 @@ def cmd_config_set(args: argparse.Namespace) -> int:
 
 
 def cmd_config_restore(args: argparse.Namespace) -> int:
-    with open_ws(args, write=True) as ws:
+    with open_ws(args, write=True, notice=False) as ws:
         ws.restore_backup()
-    print("The backup of the settings is in use again.")
+    print(_("The backup of the settings is in use again."))
+    return 0
+
+
+def cmd_config_dismiss(args: argparse.Namespace) -> int:
+    with open_ws(args, write=True, notice=False) as ws:
+        if ws.notice is None:
+            print(_("There is no notice to dismiss."))
+            return 0
+        kept = ws.notice.moved_to
+        ws.dismiss_notice()
+    print(
+        _(
+            "Dismissed: the current settings stay in use, and saves keep a backup again. The file "
+            "kept aside stays as {file}."
+        ).format(file=kept)
+    )
     return 0
 
 
@@ -489,6 +505,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     add(csub, "restore-backup", cmd_config_restore, "use the backup of the settings (after a corrupt file)")
+    add(
+        csub,
+        "dismiss-notice",
+        cmd_config_dismiss,
+        _("keep the current settings after a file was kept aside (saves then replace the backup again)"),
+    )
 
     from . import operations
 
@@ -526,4 +548,14 @@ def run(argv: list[str]) -> int:
         return 2
     except KeyboardInterrupt:
         print(_("xdrconf: interrupted; nothing more was changed."), file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # The last resort for a file outside the settings (an export, a @file value): its name
+        # and the cause, never a traceback. The settings' own errors say more above.
+        from ..core.storage import cause_of
+
+        print(
+            _("xdrconf: {file}: {cause}.").format(file=exc.filename or "?", cause=cause_of(exc)),
+            file=sys.stderr,
+        )
         return 2

@@ -44,6 +44,21 @@ class SettingsUnreadable(XdrconfError):
         super().__init__(message)
 
 
+class SettingsChanged(XdrconfError):
+    """The settings file on disk is not the version that was read: another program changed
+    it. Nothing was saved; reloading gives the other program's version."""
+
+
+class SettingsIOError(XdrconfError, OSError):
+    """The settings folder or file could not be read or written (a full disk, a read-only
+    file system, no permission). The message names the file and the cause; nothing was lost.
+    Still an OSError, for callers that handle those."""
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+
 class SettingsLocked(XdrconfError):
     """Another xdrconf holds the settings folder's lock."""
 

@@ -352,13 +352,14 @@ def setting_in(config_dir: str | os.PathLike[str] | None) -> str | None:
     """The `language` app setting of a settings folder, read without opening it (the
     language must be known before the settings are opened and can report anything). None
     when there is no file, or it cannot be read: opening it properly will say why."""
-    import json
-
+    from .jsonread import peek
     from .paths import SETTINGS_FILE, resolve_config_dir
 
+    # Read with the settings' own bounds (size, nesting, numbers): a file that cannot be
+    # used is reported, and kept aside, when the settings are opened.
+    document = peek(resolve_config_dir(config_dir) / SETTINGS_FILE)
     try:
-        document = json.loads((resolve_config_dir(config_dir) / SETTINGS_FILE).read_bytes())
         value = document["app"]["language"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         return None
     return value if isinstance(value, str) and value in SETTING_VALUES else None

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Where secrets are kept: the app setting secret_store (core.secrets chooses and moves).
+STORE_KINDS = ("keyring", "vault")
+
 
 @dataclass(frozen=True)
 class SecretLabel:

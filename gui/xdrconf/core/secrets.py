@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from .errors import KeyringUnavailable
-from .secret_types import SecretLabel, StoreStatus
+from .secret_types import STORE_KINDS, SecretLabel, StoreStatus
 
 INLINE_LIMIT = 1000  # characters kept directly in the keyring
 VAULT_PREFIX = "vault:"  # references of secrets kept in the vault (core/vault.py)
@@ -502,7 +502,6 @@ class _SecretServiceReader:
 
 
 # ---- the store in use -----------------------------------------------------------------------
-STORE_KINDS = ("keyring", "vault")
 
 
 class SecretStores:

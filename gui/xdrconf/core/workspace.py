@@ -20,17 +20,20 @@ from typing import Any
 
 from . import catalog
 from .catalog import ValidationContext
+from .document import DocumentProblem, check_app_settings
 from .errors import (
     KeyringUnavailable,
     ReadOnlyError,
+    SettingsIOError,
     SettingsLocked,
     SettingsUnreadable,
     TenantError,
     ValidationError,
 )
+from .i18n import _
 from .paths import resolve_config_dir
 from .secrets import STORE_KINDS, SecretLabel, SecretStores
-from .storage import FolderLock, SettingsFile
+from .storage import FolderLock, PendingNotice, SettingsFile
 from .tenants import IntegrationState, Tenant, TenantTree
 
 log = logging.getLogger(__name__)
@@ -61,11 +64,31 @@ class MoveReport:
 
 @dataclass
 class OpenNotice:
-    """Something the user must be told when the settings were opened."""
+    """Something the user must be told when the settings were opened: a settings file was
+    kept aside (now, or at an earlier start and not yet restored or dismissed). Until the
+    notice is restored or dismissed, saves keep the backup (the last good settings)."""
 
     message: str
     moved_to: str = ""
     backup: str | None = None
+    fresh: bool = True  # the file was kept aside by this start
+
+    @classmethod
+    def of_pending(cls, pending: PendingNotice, sfile: SettingsFile) -> OpenNotice:
+        latest = pending.latest
+        when = pending.since[:16].replace("T", " ") if pending.since else "?"
+        if pending.backup:
+            offer = _("The last good settings are kept in {backup}.").format(backup=sfile.backup.name)
+        else:
+            offer = _("No backup is available.")
+        return cls(
+            _(
+                "The settings file could not be used on {when} and was kept as {aside} ({problem}). {offer}"
+            ).format(when=when, aside=latest["name"], problem=latest["problem"], offer=offer),
+            moved_to=str(sfile.dir / latest["name"]),
+            backup=str(sfile.backup) if pending.backup else None,
+            fresh=False,
+        )
 
 
 class Workspace:
@@ -81,9 +104,10 @@ class Workspace:
         keyring_timeout: float | None = None,
         tree: TenantTree | None = None,
         vault_kdf: Any = None,
+        file: SettingsFile | None = None,
     ) -> None:
         self.config_dir = config_dir
-        self.file = SettingsFile(config_dir)
+        self.file = file if file is not None else SettingsFile(config_dir)
         self._lock = lock
         self.readonly_reason = readonly_reason
         self.notice = notice
@@ -115,12 +139,12 @@ class Workspace:
         lock: FolderLock | None = None
         reason = ""
         if readonly:
-            reason = "opened read-only"
+            reason = _("opened read-only")
         else:
             lock = FolderLock(path)
             try:
                 lock.acquire()
-            except SettingsLocked as exc:
+            except (SettingsLocked, SettingsIOError) as exc:
                 if not readonly_if_locked:
                     raise
                 lock = None
@@ -128,7 +152,9 @@ class Workspace:
         notice = None
         tree = None
         try:
-            loaded = sfile.load()
+            if lock is not None:
+                sfile.remove_leftovers()
+            loaded = sfile.load(keep_aside=lock is not None)
             document, tree = loaded.document, loaded.tree
         except SettingsUnreadable as exc:
             if lock is None:
@@ -137,6 +163,14 @@ class Workspace:
             from .storage import new_document
 
             document = new_document()
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        if notice is None:
+            pending = sfile.pending()
+            if pending is not None:
+                notice = OpenNotice.of_pending(pending, sfile)
         return cls(
             path,
             document,
@@ -147,6 +181,7 @@ class Workspace:
             keyring_timeout=keyring_timeout,
             tree=tree,
             vault_kdf=vault_kdf,
+            file=sfile,
         )
 
     def close(self) -> None:
@@ -170,17 +205,45 @@ class Workspace:
         self._require_writable()
         with self._mutex:
             self.file.restore_backup()
+            self._reload()
+
+    def dismiss_notice(self) -> None:
+        """Keep the current settings after a file was kept aside: the notice stops and saves
+        rotate the backup again (the file kept aside stays where it is)."""
+        self._require_writable()
+        with self._mutex:
+            self.file.dismiss_notice()
+            self.notice = None
+
+    def reload(self) -> None:
+        """Read the settings file again (after another program changed it): what this
+        process had in memory is replaced by the file's version."""
+        self._require_writable()
+        with self._mutex:
+            self._reload()
+
+    def _reload(self) -> None:
+        try:
             loaded = self.file.load()
-            document = loaded.document
-            self.namespace = document["namespace"]
-            self.app = dict(document.get("app", {}))
-            self.tree = loaded.tree
+            document, tree = loaded.document, loaded.tree
+            pending = self.file.pending()
+            self.notice = OpenNotice.of_pending(pending, self.file) if pending is not None else None
+        except SettingsUnreadable as exc:
+            from .storage import new_document
+
+            self.notice = OpenNotice(str(exc), exc.moved_to, exc.backup)
+            document = new_document()
+            tree = TenantTree.from_list(document["tenants"])
+        changed_namespace = document["namespace"] != self.namespace
+        self.namespace = document["namespace"]
+        self.app = dict(document.get("app", {}))
+        self.tree = tree
+        if changed_namespace:
             old = self.secrets
             old.close()
             self.secrets = self._new_stores()
             self.secrets.vault.unlocker = old.vault.unlocker
             self.secrets.vault.listeners = old.vault.listeners
-            self.notice = None
 
     # ---- the secret store -----------------------------------------------------------------
     def _new_stores(self) -> SecretStores:
@@ -547,8 +610,10 @@ class Workspace:
 
     # ---- application settings --------------------------------------------------------------
     def set_app(self, **values: Any) -> None:
-        """Change application settings (timeout, proxy …), validated (ValidationError names
-        the setting; nothing is changed then)."""
+        """Change application settings (timeout, proxy …; None removes one), validated by
+        core.appsettings (ValidationError names the setting; nothing is changed then) and
+        checked as the loader checks them (document.check_app_settings), so nothing is saved
+        that could not be read."""
         from .appsettings import validate
 
         values = validate(values)
@@ -558,6 +623,10 @@ class Workspace:
                     self.app.pop(key, None)
                 else:
                     self.app[key] = value
+            try:
+                self.app = check_app_settings(self.app)
+            except DocumentProblem as exc:
+                raise ValidationError(exc.where, exc.problem) from None
 
     def flags(self, tenant: Tenant, now: _dt.datetime | None = None) -> list[tuple[str, catalog.Flag]]:
         """Warnings of the tenant's enabled integrations: (kind, flag)."""

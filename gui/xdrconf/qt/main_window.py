@@ -16,10 +16,14 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QItemSelectionModel, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QProxyStyle,
+    QPushButton,
     QSizePolicy,
     QSplitter,
     QStyle,
@@ -29,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.errors import NotFoundError, SettingsChanged
 from ..core.i18n import _
 from . import workers
 
@@ -145,6 +150,8 @@ class MainWindow(QMainWindow):
         self._panel: QWidget | None = None
         self._panel_actions: list[QAction] = []
         self._structure: list[tuple[str, str, str | None]] | None = None  # the tree last shown
+        self.reload_box: QMessageBox | None = None  # the offer to reload after another program's edit
+        self.notice_banner: QFrame | None = None  # built by _build_notice_banner (after the paint)
         self.setWindowTitle("xdrconf — XDR and KUMA integrations")
         self.setAnimated(False)  # no docks, a fixed toolbar: nothing to animate
         self.setMinimumSize(MIN_SIZE[0], MIN_SIZE[1])
@@ -455,8 +462,123 @@ class MainWindow(QMainWindow):
         self._fill_status()
         if not self._banner_built:
             self._build_banner()
+        self._build_notice_banner()
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._build_integrations_area()
+
+    def _build_notice_banner(self) -> None:
+        """A settings file was kept aside: said at every start until the backup is restored
+        or the notice dismissed (while it shows, saves keep the backup as it is)."""
+        from PySide6.QtCore import Qt
+
+        banner = QFrame(self._right)
+        self.notice_banner = banner
+        banner.setObjectName("noticeBanner")
+        banner.setStyleSheet(
+            "#noticeBanner { background:#fff4e5; border:1px solid #f0c36d; border-radius:3px }"
+        )
+        row = QHBoxLayout(banner)
+        row.setContentsMargins(8, 6, 8, 6)
+        self.notice_label = QLabel(banner)
+        self.notice_label.setObjectName("noticeLabel")
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.notice_label, 1)
+        self.notice_restore = QPushButton(_("Restore the backup"), banner)
+        self.notice_restore.setObjectName("noticeRestore")
+        self.notice_restore.clicked.connect(lambda: self._restore())
+        self.notice_dismiss = QPushButton(_("Dismiss"), banner)
+        self.notice_dismiss.setObjectName("noticeDismiss")
+        self.notice_dismiss.clicked.connect(lambda: self.dismiss_notice())
+        row.addWidget(self.notice_restore, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.notice_dismiss, 0, Qt.AlignmentFlag.AlignTop)
+        # Under the title, the note and the read-only banner.
+        self._right_layout.insertWidget(3, banner)
+        self._update_notice()
+
+    def _update_notice(self) -> None:
+        if self.notice_banner is None or not self.opened:
+            return
+        notice = self.ws.notice
+        self.notice_banner.setVisible(notice is not None)
+        if notice is None:
+            return
+        if notice.backup:
+            hint = _("Restore the backup brings the last good settings back; Dismiss keeps the current ones.")
+        else:
+            hint = _("Dismiss stops this notice.")
+        text = f"{notice.message} {hint}"
+        if self.ws.readonly:
+            text += " " + _("This window is read-only: the xdrconf that holds the folder can do either.")
+        if self.notice_label.text() != text:
+            self.notice_label.setText(text)
+        writable = not self.ws.readonly and self.busy == 0
+        self.notice_restore.setVisible(bool(notice.backup))
+        self.notice_restore.setEnabled(writable and bool(notice.backup))
+        self.notice_dismiss.setEnabled(writable)
+
+    def dismiss_notice(self) -> workers.Task:
+        return self.run_task(
+            self.ws.dismiss_notice,
+            lambda _result: self.statusBar().showMessage(_("The current settings stay in use."), 10000),
+            what=_("Dismissing the notice…"),
+        )
+
+    # ---- another program changed the settings file ---------------------------------------------
+    def offer_reload(self, error: BaseException) -> QMessageBox:
+        """A save was refused because the file changed on disk: offer to read it again. The
+        change that failed was not applied; an open wizard stays open with what was typed, so
+        it can be applied again after the reload. Non-blocking (tests press its buttons)."""
+        if self.reload_box is not None:
+            return self.reload_box
+        host: QWidget = self.wizard if self.wizard is not None and self.wizard.isVisible() else self
+        from PySide6.QtCore import Qt
+
+        box = QMessageBox(QMessageBox.Icon.Warning, _("Settings changed on disk"), str(error), parent=host)
+        box.setObjectName("reloadBox")
+        box.setInformativeText(
+            _(
+                "Reload reads the file again and shows its settings; what you have not saved yet "
+                "(an open wizard) stays open, so you can apply it again. Until then nothing can be "
+                "saved from this window."
+            )
+        )
+        reload_button = box.addButton(_("Reload"), QMessageBox.ButtonRole.AcceptRole)
+        reload_button.setObjectName("reloadButton")
+        later = box.addButton(_("Not now"), QMessageBox.ButtonRole.RejectRole)
+        later.setObjectName("notNowButton")
+        box.setDefaultButton(reload_button)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+
+        def finished(_code: int) -> None:
+            self.reload_box = None
+            if box.clickedButton() is reload_button:
+                self.reload_settings()
+
+        box.finished.connect(finished)
+        self.reload_box = box
+        box.open()
+        return box
+
+    def reload_settings(self) -> workers.Task:
+        keep = self.current_tenant_id()
+
+        def done(_result: Any) -> None:
+            self._after_structure(keep or self.ws.tree.root_id)
+            self.statusBar().showMessage(_("The settings were read again from the file."), 10000)
+
+        return self.run_task(self.ws.reload, done, what=_("Reading the settings again…"))
+
+    def _failed(self, exc: BaseException, on_error: Callable[[BaseException], None] | None) -> None:
+        """Where a failed change is reported: its own handler or an error box, and for a
+        file changed on disk the offer to reload."""
+        changed = isinstance(exc, SettingsChanged)
+        if on_error is not None:
+            on_error(exc)
+        elif not changed:
+            self.show_error(exc)
+        if changed:
+            self.offer_reload(exc)
 
     def _build_integrations_area(self) -> None:
         """The integrations table and the details/panel tabs (built after the first paint
@@ -575,7 +697,7 @@ class MainWindow(QMainWindow):
 
     def _started(self) -> None:
         self.probe_keyring()
-        if self.ws.notice is not None:
+        if self.ws.notice is not None and self.ws.notice.fresh:
             QTimer.singleShot(0, self.show_open_notice)
 
     def probe_keyring(self) -> workers.Task:
@@ -614,21 +736,26 @@ class MainWindow(QMainWindow):
             self._store_status(self.ws.secrets.vault.status())
 
     def show_open_notice(self) -> None:
+        """The start at which a settings file was kept aside: said in a dialog once (the
+        banner says it at every start until the backup is restored or the notice dismissed)."""
         notice = self.ws.notice
         if notice is None:
             return
         if notice.backup and not self.ws.readonly:
             if self.prompts.confirm(
-                "Settings file could not be read",
+                _("Settings file could not be read"),
                 notice.message,
                 [
-                    "OK restores the previous version (the backup).",
-                    "Cancel keeps the empty settings; the unreadable file stays where it was moved.",
+                    _("OK restores the previous version (the backup)."),
+                    _(
+                        "Cancel keeps the empty settings; the unreadable file stays where it was moved, "
+                        "and the backup is kept until you restore it or dismiss the notice."
+                    ),
                 ],
             ):
                 self._restore()
         else:
-            self.prompts.info("Settings file could not be read", notice.message)
+            self.prompts.info(_("Settings file could not be read"), notice.message)
 
     def offer_restore(self) -> None:
         if self.prompts.confirm(
@@ -666,7 +793,7 @@ class MainWindow(QMainWindow):
         def failed(exc: BaseException) -> None:
             self._set_busy(-1)
             self.refresh()
-            (on_error or self.show_error)(exc)
+            self._failed(exc, on_error)
 
         return workers.run_in_background(fn, done, failed, owner=self)
 
@@ -700,7 +827,7 @@ class MainWindow(QMainWindow):
 
         def failed(exc: BaseException) -> None:
             self._set_busy(-1)
-            (on_error or self.show_error)(exc)
+            self._failed(exc, on_error)
 
         return workers.run_in_background(fn, done, failed, on_progress=on_progress, cancel=cancel, owner=self)
 
@@ -945,6 +1072,9 @@ class MainWindow(QMainWindow):
             self.integration_menu.removeAction(act)
         self._panel_actions = []
         tid, kind, configured = key
+        if tid is not None and tid not in self.ws.tree:
+            self._panel_key = (None, None, False)  # replaced meanwhile (see below)
+            return
         if tid is None or kind is None or self.ws.tree.get(tid).is_shared:
             return
         if not catalog.spec_for(kind).supported:
@@ -954,6 +1084,11 @@ class MainWindow(QMainWindow):
             if configured or getattr(integrations.ui_module(kind), "PANEL_BEFORE_CONFIGURED", False):
                 self._panel = integrations.panel(ctx)
             self._panel_actions = integrations.actions(ctx)
+        except NotFoundError:
+            # The settings were replaced meanwhile (a restore or a reload in a worker): the
+            # views are rebuilt from the new ones when it is done.
+            self._panel_key = (None, None, False)
+            return
         except Exception as exc:
             log.exception("the %s panel failed", kind)
             self.show_error(exc)
@@ -990,6 +1125,7 @@ class MainWindow(QMainWindow):
         self.act_import.setEnabled(writable)
         self.act_settings.setEnabled(writable)
         self.act_restore.setEnabled(writable and self.ws.file.backup.exists())
+        self._update_notice()
 
     def _tree_menu(self, pos: Any) -> None:
         from PySide6.QtWidgets import QMenu
@@ -1199,7 +1335,10 @@ class MainWindow(QMainWindow):
     def save_results(self, results: dict[tuple[str, str], list[dict[str, Any]]]) -> workers.Task:
         """Keep the last results (saved in a worker; in memory only when read-only)."""
         return workers.run_in_background(
-            lambda: self.ws.record_results(results), lambda _: self.refresh(), self.show_error, owner=self
+            lambda: self.ws.record_results(results),
+            lambda _result: self.refresh(),
+            lambda exc: self._failed(exc, None),
+            owner=self,
         )
 
     def check_tenant(self) -> Any:

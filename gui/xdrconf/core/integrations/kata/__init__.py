@@ -177,9 +177,46 @@ def check(ctx: OpContext) -> list[Outcome]:
     )
 
 
+_TEXT_KEYS = ("id", "host", "cert_pem", "key_type", "fingerprint", "created")
+_TIME_KEYS = ("not_before", "not_after")
+
+
+def _shape(conn: Any) -> str:
+    """What is wrong with the types of a stored connection (as a settings file may hold
+    anything), or ''."""
+    if not isinstance(conn, dict):
+        return "A KATA connection is not an object of its settings; remove it and add it again."
+    for key in _TEXT_KEYS:
+        if conn.get(key) is not None and not isinstance(conn[key], str):
+            return f"A KATA connection's '{key}' is not text; remove it and add it again."
+    port = conn.get("port")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int)):
+        return "A KATA connection's 'port' is not a number; remove it and add it again."
+    for key in _TIME_KEYS:
+        value = conn.get(key)
+        if value is None:
+            continue
+        try:
+            when = _dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            return f"A KATA connection's '{key}' is not a date and time with a time zone."
+    if conn.get("status") is not None and not isinstance(conn["status"], dict):
+        return "A KATA connection's 'status' is not an object; remove it and add it again."
+    return ""
+
+
 def validate(settings: dict[str, Any], vctx: ValidationContext) -> None:
     seen: set[tuple[str, int]] = set()
     ids: set[str] = set()
+    raw = settings.get(CONNECTIONS)
+    if raw is not None and not isinstance(raw, list):
+        raise ValidationError("KATA connections", "must be a list of connections", field=CONNECTIONS)
+    for conn in raw or []:
+        problem = _shape(conn)
+        if problem:
+            raise ValidationError("KATA connection", problem, field=CONNECTIONS)
     for conn in connections_from_settings(settings):
         problem = malformed(conn)
         if problem:
