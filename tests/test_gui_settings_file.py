@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton, QWizard
+from PySide6.QtWidgets import QMessageBox, QPushButton, QWizard
 from pytestqt.qtbot import QtBot
 
 from support.gui import (
@@ -26,6 +26,7 @@ from support.gui import (
 )
 from test_gui_main import enter_name, visible_names
 from xdrconf.core.workspace import Workspace
+from xdrconf.qt.dialogs import NameDialog
 from xdrconf.qt.main_window import MainWindow
 from xdrconf.qt.wizard import LineEditor, OpeningPage, SecretEditor, SpecFormPage, TenantWizard
 
@@ -113,13 +114,13 @@ def test_not_now_keeps_the_window_as_it_is_and_asks_again(
     theirs = path.read_text().replace('"Acme"', '"Acme (theirs)"')
     path.write_text(theirs)
     window.select_tenant(ws.tenant("Acme").id)
-    with expect_dialog(qtbot, QInputDialog, enter_name("Globex"), name="textPrompt"):
+    with expect_dialog(qtbot, NameDialog, enter_name("Globex"), name="nameDialog"):
         window.act_add.trigger()
     press(button(reload_box(qtbot, window), "notNowButton"))
     qtbot.waitUntil(lambda: window.reload_box is None)
     assert "Acme" in visible_names(window) and "Globex" not in visible_names(window)
     assert path.read_text() == theirs
-    with expect_dialog(qtbot, QInputDialog, enter_name("Globex"), name="textPrompt"):
+    with expect_dialog(qtbot, NameDialog, enter_name("Globex"), name="nameDialog"):
         window.act_add.trigger()
     press(button(reload_box(qtbot, window), "reloadButton"))
     wait_idle(qtbot, window)
@@ -153,7 +154,7 @@ def test_the_banner_stays_at_every_start_until_dismissed(
             assert window.notice_restore.isVisible() and window.notice_dismiss.isEnabled()
             if start == 0:
                 window.select_tenant(ws.tree.root_id)
-                with expect_dialog(qtbot, QInputDialog, enter_name("Meanwhile"), name="textPrompt"):
+                with expect_dialog(qtbot, NameDialog, enter_name("Meanwhile"), name="nameDialog"):
                     window.act_add.trigger()  # an ordinary save while the notice is pending
                 wait_idle(qtbot, window)
                 assert (config_dir / "settings.json.bak").read_bytes() == good_backup
