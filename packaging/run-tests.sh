@@ -17,6 +17,9 @@ export XDG_RUNTIME_DIR="$scratch/run"
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 unset DISPLAY WAYLAND_DISPLAY
 export PYTHONDONTWRITEBYTECODE=1
+# Property-based tests take the same examples on every run of the test command (CI included);
+# HYPOTHESIS_PROFILE=dev or long explores new ones.
+export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
 py="$here/.venv/bin/python"
 
 # The gates, before any test: lint, formatting and types (configured in pyproject.toml).
