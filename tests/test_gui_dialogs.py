@@ -32,10 +32,11 @@ from support.sshd import make_key
 from xdrconf.core.outcome import Category
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.checks_ui import CheckAllDialog
+from xdrconf.qt.editors import LineEditor, SecretTextEditor
 from xdrconf.qt.integrations import kata as kata_ui
 from xdrconf.qt.integrations.custom import CustomIntegrationPage
 from xdrconf.qt.main_window import MainWindow
-from xdrconf.qt.wizard import LineEditor, SecretTextEditor, TenantWizard
+from xdrconf.qt.wizard import TenantWizard
 
 
 def confirm(act: Any, title: str) -> Expected[QMessageBox]:

@@ -32,18 +32,12 @@ from xdrconf.core.outcome import Category, CheckResult, category_words
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.checks_ui import CheckAllDialog
 from xdrconf.qt.dialogs import NameDialog
+from xdrconf.qt.editors import LineEditor, SecretEditor, SecretTextEditor
 from xdrconf.qt.integrations import custom as custom_ui
 from xdrconf.qt.integrations import kata as kata_ui
 from xdrconf.qt.integrations import kuma as kuma_ui
 from xdrconf.qt.main_window import MIN_SIZE, MainWindow
-from xdrconf.qt.wizard import (
-    MIN_WIZARD_SIZE,
-    LineEditor,
-    SecretEditor,
-    SecretTextEditor,
-    SpecFormPage,
-    TenantWizard,
-)
+from xdrconf.qt.wizard import MIN_WIZARD_SIZE, SpecFormPage, TenantWizard
 
 
 def with_results(ws: Workspace, tenant: str, kind: str, category: Category, message: str) -> str:

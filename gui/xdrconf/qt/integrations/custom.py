@@ -170,7 +170,7 @@ class CustomIntegrationPage(QWizardPage):
         lay.addWidget(verification)
 
         # -- Remote host connection ----------------------------------------------------------
-        from ..wizard import FieldsForm, LineEditor, SecretEditor, SecretTextEditor
+        from ..editors import FieldsForm, LineEditor, SecretEditor, SecretTextEditor
 
         connection = QGroupBox("Remote host connection", body)
         clay = QVBoxLayout(connection)

@@ -56,7 +56,7 @@ class KasapPage(QWizardPage):
 
     def __init__(self, ctx: IntegrationUiContext) -> None:
         super().__init__()
-        from ..wizard import FieldsForm, LineEditor, SecretEditor
+        from ..editors import FieldsForm, LineEditor, SecretEditor
 
         assert ctx.draft is not None
         self.ctx = ctx

@@ -99,7 +99,7 @@ class ConnectionDialog(QDialog):
         self.port.setMaximumWidth(110)
         form.addRow(kata.HOST_LABEL, self.host)
         form.addRow(kata.PORT_LABEL, self.port)
-        from ..wizard import HostPasteSplitter
+        from ..editors import HostPasteSplitter
 
         HostPasteSplitter(self.host, self.port.setValue)
         self.key_type = QComboBox(self)

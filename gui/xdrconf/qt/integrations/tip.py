@@ -82,7 +82,7 @@ class TipServicePage(QWizardPage):
 
     def __init__(self, ctx: IntegrationUiContext) -> None:
         super().__init__()
-        from ..wizard import FieldsForm, SecretEditor
+        from ..editors import FieldsForm, SecretEditor
 
         assert ctx.draft is not None
         self.ctx = ctx
@@ -219,7 +219,7 @@ class TipServicePage(QWizardPage):
         return out
 
     def revalidate(self) -> None:
-        from ..wizard import show_reason
+        from ..editors import show_reason
 
         assert self.ctx.draft is not None
         ttl = ttl_problem(self.ttl_number.text(), str(self.ttl_unit.currentData()))
