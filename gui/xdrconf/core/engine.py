@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from urllib.parse import quote, quote_plus
@@ -58,6 +58,17 @@ MIN_LINE = 16  # lines of a multi-line secret (a PEM key) that are searched for 
 
 # ---- declaring operations ----------------------------------------------------------------------
 @dataclass(frozen=True)
+class ParamOffer:
+    """What the window offers for an operation's parameters: values to pick from for some
+    of them ({parameter: ((value, label), …)}, e.g. the tenant's KUMA commands), and the
+    names of the extra parameters to ask for one by one (e.g. the placeholders of the
+    command chosen). The command line accepts any value; the operation judges it."""
+
+    choices: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    extra: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Operation:
     """One thing an integration does on its peer. `run` returns one outcome per target
     (per connection); it raises OperationFailed (or ctx.fail) to end with one category.
@@ -69,11 +80,17 @@ class Operation:
     needs: the secret fields it needs; None: the spec's required (visible) secrets.
     timeout_steps: the watchdog's budget is timeout x steps + 1 s, renewed by each request
     and by ctx.progress().
-    columns: (data key, label) to show the rows of an outcome as a table (see rows_of).
+    columns: (data key, label): the columns of the table the rows of an outcome's data are
+    shown in (rows_of); for a dict payload without rows, the keys shown as facts, each a
+    line "label: value" (facts_of). Without columns the window and the command line show
+    every key the data holds.
     is_check: the connection check; its outcomes are kept as the last check results.
     standalone: runs on its parameters alone (no tenant settings, no secrets, no tenant needed).
     extra_params: when set, NAME=VALUE parameters other than `params` are accepted (as text);
-    the text says what they are (KUMA commands: their placeholders)."""
+    the text says what they are (KUMA commands: their placeholders).
+    offer: what the window's parameter form offers, from the tenant's settings and the
+    parameters entered so far (see ParamOffer); called on the GUI thread, so it only reads
+    the settings it is given (no network, no secrets)."""
 
     name: str
     title: str
@@ -88,6 +105,7 @@ class Operation:
     is_check: bool = False
     standalone: bool = False
     extra_params: str = ""
+    offer: Callable[[dict[str, Any], dict[str, str]], ParamOffer] | None = None
 
     def __post_init__(self) -> None:
         for f in self.params:
@@ -526,6 +544,61 @@ def rows_of(outcome: Outcome) -> list[dict[str, Any]]:
     data = outcome.data
     rows = data if isinstance(data, list) else data.get("rows") if isinstance(data, dict) else None
     return [r for r in rows or [] if isinstance(r, dict)]
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def cell_text(value: Any) -> str:
+    """A value of an outcome's data as a table shows it: yes/no, a list of plain values
+    joined with commas, anything nested as compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)) and all(_scalar(v) and not isinstance(v, bool) for v in value):
+        return ", ".join("" if v is None else str(v) for v in value)
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    return str(value)
+
+
+def columns_of(op: Operation | None, rows: Sequence[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """The columns of a table of rows: the operation's (those the rows hold), else every
+    key the rows hold, in the order they first appear, named as they are."""
+    keys: dict[str, None] = {}
+    for r in rows:
+        keys.update(dict.fromkeys(r))
+    declared = tuple((k, label) for k, label in (op.columns if op is not None else ()) if k in keys)
+    return declared or tuple((k, k) for k in keys)
+
+
+def facts_of(outcome: Outcome, op: Operation | None = None) -> list[tuple[str, str]]:
+    """(label, text) pairs of an outcome's dict payload, for a two-column table: the keys the
+    operation's columns name (when its data has no rows: those columns are the rows'), then
+    the data's own "facts" (a dict or (label, text) pairs, e.g. TIP's main facts); with
+    neither, every plain value the dict holds. Not a dict: none."""
+    data = outcome.data
+    if not isinstance(data, dict):
+        return []
+    out: list[tuple[str, str]] = []
+    if not rows_of(outcome):
+        for key, label in op.columns if op is not None else ():
+            if data.get(key) not in (None, "", []):
+                out.append((label, cell_text(data[key])))
+    facts = data.get("facts")
+    if isinstance(facts, dict):
+        out.extend((str(k), cell_text(v)) for k, v in facts.items())
+    elif isinstance(facts, (list, tuple)):
+        out.extend(
+            (str(p[0]), cell_text(p[1])) for p in facts if isinstance(p, (list, tuple)) and len(p) == 2
+        )
+    if out or "rows" in data:
+        return out
+    return [(str(k), cell_text(v)) for k, v in data.items() if _scalar(v) and v not in (None, "")]
 
 
 # ---- classification ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ...engine import ParamOffer
 from ...errors import ValidationError
 from ...fields import host_for_url, host_port
 from ...http import HttpSession, Meaning
@@ -290,6 +291,20 @@ class CommandResponse:
         if self.data is not None:
             return json.dumps(self.data, indent=2, ensure_ascii=False)
         return self.text
+
+
+def command_offer(settings: dict[str, Any], params: dict[str, str]) -> ParamOffer:
+    """The window's form for "command": the tenant's commands to pick from, and a field for
+    each placeholder of the one picked."""
+    try:
+        commands = commands_of(settings)
+    except ValidationError:
+        commands = []
+    try:
+        chosen: tuple[str, ...] = find_command(commands, params.get("name") or "").placeholders
+    except ValidationError:
+        chosen = ()
+    return ParamOffer(choices={"name": tuple((c.name, c.name) for c in commands)}, extra=chosen)
 
 
 def run_command(ctx: OpContext) -> list[Outcome]:

@@ -153,6 +153,15 @@ SPEC = IntegrationSpec(
             ),
             description="The reputation of one observable: its zone, verdict and main facts.",
             notice=QUOTA_NOTICE,
+            # The verdict first, then the portal's main facts (the data's "facts").
+            columns=(
+                ("verdict", "Verdict"),
+                ("zone", "Zone"),
+                ("value", "Observable"),
+                ("type", "Type"),
+                ("from_cache", "From the local cache"),
+                ("fetched_at", "Looked up (UTC)"),
+            ),
         ),
     ),
     adjust=adjust,
