@@ -244,7 +244,7 @@ def test_incidents_only_for_a_tenant_with_kuma(
     assert [tabs.tabText(i) for i in range(tabs.count())] == ["Details"]
     configure(ws, kuma.port, ca=test_ca.cert_pem, tenant="Globex")
     window.refresh()
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Details", "Incidents"]
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Details", "Incidents", "Operations"]
 
 
 def test_receive_error_is_shown_once(

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from support.gui import (
     accept,
+    as_a,
+    click,
     expect_dialog,
     no_dialog,
     open_window,
@@ -106,12 +108,29 @@ def test_run_command_with_the_selected_alert(qtbot, panel, kuma):
     panel.alerts_view.selectRow(1)
     alert_id = panel.selected_alert()["id"]
     panel.command_combo.setCurrentText("Close incident (incorrect correlation rule)")
-    with qtbot.waitSignal(panel.command_done, timeout=15000) as blocker:
+    sent = len(kuma.requests)
+    # A POST changes data in KUMA: a Yes/No question first, No by default; No sends nothing.
+    with expect_dialog(qtbot, QMessageBox, click(QMessageBox.StandardButton.No), name="confirmBox") as asked:
+        panel.run_button.click()
+    box = as_a(QMessageBox, asked.dialog)
+    assert box.standardButton(box.defaultButton()) == QMessageBox.StandardButton.No
+    assert "Close incident (incorrect correlation rule)" in asked.text and "POST" in asked.text
+    assert "'Root tenant/Acme'" in asked.text and f"Alert ID: {alert_id}" in asked.text
+    assert len(kuma.requests) == sent and "was not sent" in panel.info.text()
+    with (
+        qtbot.waitSignal(panel.command_done, timeout=15000) as blocker,
+        expect_dialog(qtbot, QMessageBox, click(QMessageBox.StandardButton.Yes), name="confirmBox"),
+    ):
         panel.run_button.click()
     assert blocker.args[0].status == 204
     assert "→ 204 No Content" in panel.response.toPlainText()
     assert kuma.requests[-1].json() == {"id": alert_id, "reason": "incorrect correlation rule"}
     assert GOOD_TOKEN not in panel.response.toPlainText()
+    # A GET reads: sent at once, without a question.
+    panel.command_combo.setCurrentText("Receive incidents")
+    with no_dialog(qtbot), qtbot.waitSignal(panel.command_done, timeout=15000) as blocker:
+        panel.run_button.click()
+    assert blocker.args[0].status == 200 and kuma.requests[-1].method == "GET"
 
 
 def test_cancel_a_receive(qtbot, panel, kuma):

@@ -1,19 +1,16 @@
-"""The Kaspersky TIP settings page and lookup panel (pytest-qt, offscreen), driven like a user:
-the lookup runs in a worker against a real portal-like HTTPS peer."""
+"""The Kaspersky TIP settings page (pytest-qt, offscreen), driven like a user. The lookup is an
+operation of the Operations tab: tests/test_gui_operations.py."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit
 
 from support.gui import some
-from support.https_peer import HttpsPeer
-from support.tip_peer import GOOD_TOKEN, SHA256_RED, TipPortal
+from support.tip_peer import GOOD_TOKEN
 from xdrconf.core import catalog
 from xdrconf.core.workspace import IntegrationEdit
-from xdrconf.qt import workers
-from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext, panel, wizard_pages
-from xdrconf.qt.integrations.tip import LookupPanel, TipServicePage
+from xdrconf.qt.integrations import IntegrationDraft, IntegrationUiContext, wizard_pages
+from xdrconf.qt.integrations.tip import TipServicePage
 from xdrconf.qt.wizard import SpecFormPage
 
 SPEC = catalog.spec_for("tip")
@@ -129,66 +126,3 @@ def test_child_page_has_no_proxy_toggle(qtbot, ws):
     add_token(qtbot, page, GOOD_TOKEN)
     assert page.validatePage()
     assert "proxy" not in some(page.ctx.draft).values and some(some(page.ctx.draft).edit()).values == {}
-
-
-@pytest.fixture
-def portal(server_cert):
-    api = TipPortal()
-    with HttpsPeer(api, cert=server_cert) as peer:
-        yield peer
-
-
-def lookup_panel(qtbot, ws, portal, test_ca):
-    ws.update_integration(
-        "Root",
-        IntegrationEdit(
-            "tip",
-            values={"opentip_url": f"https://127.0.0.1:{portal.port}", "tls_ca": test_ca.cert_pem},
-            secrets={"token": GOOD_TOKEN},
-            enabled=True,
-        ),
-    )
-    ctx = IntegrationUiContext(ws, ws.tree.root_id, "tip", SPEC)
-    widget = panel(ctx)
-    qtbot.addWidget(widget)
-    assert isinstance(widget, LookupPanel)
-    return widget
-
-
-def run_lookup(qtbot, widget, value):
-    widget.input.setText(value)
-    assert widget.button.isEnabled()
-    widget.button.click()
-    assert widget.task is not None and not widget.button.isEnabled()
-    qtbot.waitUntil(lambda: widget.task is None, timeout=10000)
-
-
-def test_lookup_panel_verdict_facts_and_cache(qtbot, ws, portal, test_ca):
-    widget = lookup_panel(qtbot, ws, portal, test_ca)
-    widget.input.setText(SHA256_RED)
-    assert widget.kind.text() == "Recognised as a SHA256 hash."
-    run_lookup(qtbot, widget, SHA256_RED)
-    assert "Dangerous" in widget.verdict.text() and "Red zone" in widget.verdict.text()
-    assert "EICAR-Test-File" in widget.facts.text() and "Malware" in widget.facts.text()
-    assert "may have consumed quota" in widget.note.text()
-    run_lookup(qtbot, widget, SHA256_RED)
-    assert "From the local cache" in widget.note.text()
-    assert len(portal.requests) == 1
-    assert workers.wait_all(5000)
-
-
-def test_lookup_panel_refuses_before_sending(qtbot, ws, portal, test_ca):
-    widget = lookup_panel(qtbot, ws, portal, test_ca)
-    widget.input.setText("10.0.0.5")
-    assert not widget.button.isEnabled()
-    assert "private address" in widget.kind.text()
-    widget.start()  # Enter in the field does nothing either
-    assert widget.task is None and portal.requests == []
-
-
-def test_lookup_panel_shows_failure(qtbot, ws, portal, test_ca):
-    portal.route.mode = "quota"
-    widget = lookup_panel(qtbot, ws, portal, test_ca)
-    run_lookup(qtbot, widget, "example.com")
-    assert "Quota exceeded" in widget.verdict.text()
-    assert "quota" in widget.note.text()

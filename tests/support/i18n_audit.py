@@ -37,6 +37,8 @@ TRANSLATED = frozenset(
         "xdrconf/core/storage.py",
         "xdrconf/core/tenants.py",
         "xdrconf/qt/app.py",
+        "xdrconf/qt/editors.py",
+        "xdrconf/qt/operations.py",
         "xdrconf/qt/settings_dialog.py",
     }
 )

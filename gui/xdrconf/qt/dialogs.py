@@ -82,21 +82,33 @@ class Prompts:
         dialog = ChooseDialog(self.parent, title, label, items, current)
         return dialog.chosen() if dialog.exec() else None
 
-    def confirm(self, title: str, text: str, details: list[str] | None = None) -> bool:
+    def _question(
+        self, icon: Any, title: str, text: str, details: list[str] | None, yes: Any, no: Any
+    ) -> bool:
+        """A confirmBox with the buttons yes and no, no the default (Enter and Escape)."""
         from PySide6.QtWidgets import QMessageBox
 
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            title,
-            text,
-            QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
-            self.parent,
-        )
+        box = QMessageBox(icon, title, text, yes | no, self.parent)
         box.setObjectName("confirmBox")
         if details:
             box.setInformativeText("\n".join(f"• {line}" for line in details))
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        return box.exec() == QMessageBox.StandardButton.Ok
+        box.setDefaultButton(no)
+        box.setEscapeButton(no)
+        return box.exec() == yes
+
+    def confirm(self, title: str, text: str, details: list[str] | None = None) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
+        buttons = QMessageBox.StandardButton
+        return self._question(QMessageBox.Icon.Question, title, text, details, buttons.Ok, buttons.Cancel)
+
+    def confirm_change(self, title: str, text: str, details: list[str] | None = None) -> bool:
+        """A question before something that changes data on a peer and cannot be taken
+        back: Yes or No, No the default (Enter and Escape both say No)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        buttons = QMessageBox.StandardButton
+        return self._question(QMessageBox.Icon.Warning, title, text, details, buttons.Yes, buttons.No)
 
     def info(self, title: str, text: str, details: list[str] | None = None) -> None:
         from PySide6.QtWidgets import QMessageBox

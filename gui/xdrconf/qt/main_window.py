@@ -267,6 +267,12 @@ class MainWindow(QMainWindow):
         self.act_check = a(
             "C&heck", self.check_selected, "Ctrl+K", "Check the selected integration's connection"
         )
+        self.act_operations = a(
+            "Run an &operation…",
+            self.show_operations,
+            "Ctrl+R",
+            "Show the selected integration's operations (the Operations tab)",
+        )
         self.act_check_tenant = a(
             "Check &all for the tenant",
             self.check_tenant,
@@ -337,7 +343,7 @@ class MainWindow(QMainWindow):
         m = self.integration_menu
         m.addActions([self.act_configure, self.act_toggle])
         m.addSeparator()
-        m.addActions([self.act_check, self.act_check_tenant, self.act_check_subtree])
+        m.addActions([self.act_check, self.act_operations, self.act_check_tenant, self.act_check_subtree])
         self._menu_tail = m.addSeparator()
         self.help_menu.addAction(self.act_about)
 
@@ -396,6 +402,8 @@ class MainWindow(QMainWindow):
         self.details: Any = None
         self.bottom_tabs: Any = None
         self._panel_tab_wanted: set[str] = set()
+        self.operations: Any = None  # the Operations tab's panel (qt.operations) on show
+        self._operations_wanted = False  # the Operations tab was the one shown
         split.addWidget(left)
         split.addWidget(right)
         split.setStretchFactor(0, 0)
@@ -609,6 +617,13 @@ class MainWindow(QMainWindow):
         self.panel_scroll = PanelScroll(self._right)
         self.panel_scroll.setObjectName("panelScroll")
         self.panel_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.operations_scroll = PanelScroll(self._right)
+        self.operations_scroll.setObjectName("operationsScroll")
+        self.operations_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # Shown by the tabs once they hold them; until then not on screen (an empty scroll
+        # area at the top left of the pane covered the tenant's title).
+        self.panel_scroll.setVisible(False)
+        self.operations_scroll.setVisible(False)
         self.detail_split = QSplitter(Qt.Orientation.Vertical, self._right)
         self.detail_split.setChildrenCollapsible(False)
         self.detail_split.addWidget(self.table)
@@ -1054,8 +1069,11 @@ class MainWindow(QMainWindow):
             update = getattr(self._panel, "update_view", None)
             if callable(update):
                 update()  # the saved state may have changed (a check, a pinned key)
+            if self.operations is not None:
+                self.operations.update_view()
             return
         self._panel_key = key
+        self._drop_operations()
         if self._panel is not None:
             old_kind = getattr(self, "_panel_kind", None)
             if old_kind is not None:
@@ -1101,7 +1119,65 @@ class MainWindow(QMainWindow):
             self.bottom_tabs.setTabToolTip(index, self._panel.toolTip() or title)
             if kind in self._panel_tab_wanted:
                 self.bottom_tabs.setCurrentIndex(index)
+        self._show_operations_tab(ctx, configured)
         self.integration_menu.addActions(self._panel_actions)
+
+    def _drop_operations(self) -> None:
+        if self.operations is None:
+            return
+        self._operations_wanted = self.bottom_tabs.currentWidget() is self.operations_scroll
+        self.bottom_tabs.removeTab(self.bottom_tabs.indexOf(self.operations_scroll))
+        old = self.operations_scroll.takeWidget()
+        if old is not None:
+            old.deleteLater()
+        self.operations = None
+
+    def _show_operations_tab(self, ctx: Any, configured: bool) -> None:
+        """The Operations tab (after Details and the integration's own panel) of an
+        integration with operations besides the check (qt.operations)."""
+        from .operations import OperationsPanel, has_tab
+
+        if not has_tab(ctx, configured):
+            return
+        panel = OperationsPanel(ctx)
+        self.operations_scroll.setWidget(panel)
+        index = self.bottom_tabs.addTab(self.operations_scroll, panel.windowTitle())
+        self.bottom_tabs.setTabToolTip(index, panel.toolTip())
+        self.operations = panel
+        if self._operations_wanted:
+            self.bottom_tabs.setCurrentIndex(index)
+
+    def show_operations(self) -> None:
+        """Run an operation…: the Operations tab, its picker focused."""
+        panel = self.operations
+        if panel is None:
+            return
+        self.bottom_tabs.setCurrentWidget(self.operations_scroll)
+        panel.picker.setFocus()
+        self.say(
+            _("{title}: choose an operation, fill in its parameters and press Run.").format(
+                title=panel.ctx.spec.title
+            ),
+            15000,
+        )
+
+    def _enable_check_many(self, tenant: Any) -> None:
+        """Check all / Check subtree only when an integration is turned on there (the
+        tooltip says why not)."""
+        from ..core import catalog
+
+        def on(tenants: Any) -> bool:
+            kinds = set(catalog.KINDS)
+            return any(s.enabled and k in kinds for t in tenants for k, s in t.integrations.items())
+
+        here = tenant is not None and on([tenant])
+        below = tenant is not None and (here or on(self.ws.tree.walk(tenant.id)))
+        for act, ok, why in (
+            (self.act_check_tenant, here, _("No integration is turned on for this tenant.")),
+            (self.act_check_subtree, below, _("No integration is turned on in this tenant or below it.")),
+        ):
+            act.setEnabled(ok)
+            act.setToolTip(act.statusTip() if ok or tenant is None else why)
 
     def _update_actions(self) -> None:
         tid = self.current_tenant_id()
@@ -1120,8 +1196,8 @@ class MainWindow(QMainWindow):
         self.act_toggle.setEnabled(writable and supported and (row.enabled or row.configured))
         self.act_toggle.setText("Turn &off" if row is not None and row.enabled else "Turn &on")
         self.act_check.setEnabled(bool(supported and (row.configured or row.enabled) and not row.running))
-        self.act_check_tenant.setEnabled(normal)
-        self.act_check_subtree.setEnabled(normal)
+        self.act_operations.setEnabled(self.operations is not None)
+        self._enable_check_many(tenant if normal else None)
         self.act_import.setEnabled(writable)
         self.act_settings.setEnabled(writable)
         self.act_restore.setEnabled(writable and self.ws.file.backup.exists())
@@ -1140,7 +1216,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QMenu
 
         menu = QMenu(self)
-        menu.addActions([self.act_configure, self.act_toggle, self.act_check])
+        menu.addActions([self.act_configure, self.act_toggle, self.act_check, self.act_operations])
         if self._panel_actions:
             menu.addSeparator()
             menu.addActions(self._panel_actions)

@@ -1,12 +1,12 @@
 """KASAP in the window: the OpenAPI URL, Add token / Replace token, the token's issue date
 (today when a new token is added, editable) with its expiry, the rights checklist, and a
-panel with the expiry and the learning groups. Logic: xdrconf.core.integrations.kasap."""
+panel with the expiry and the rights (the learning groups are listed by the "groups"
+operation in the Operations tab). Logic: xdrconf.core.integrations.kasap."""
 
 from __future__ import annotations
 
 import datetime as _dt
 import html
-from typing import Any
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -21,9 +21,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ...core.engine import run_operation
 from ...core.integrations import kasap as core
-from ...core.outcome import category_words
 from ..icons import COLOURS
 from . import IntegrationUiContext
 from .tip import hint
@@ -174,14 +172,14 @@ def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage]:
 
 
 class KasapPanel(QGroupBox):
-    """The token's expiry and confirmed rights, and the learning groups on request."""
+    """The token's expiry and its confirmed rights (the learning groups are an operation:
+    the Operations tab lists them)."""
 
     def __init__(self, ctx: IntegrationUiContext) -> None:
-        super().__init__("KASAP token and learning groups")
+        super().__init__("KASAP token")
         self.setObjectName("kasapPanel")
         self.setWindowTitle("KASAP token")  # the tab's title
         self.ctx = ctx
-        self.task: Any = None
         layout = QVBoxLayout(self)
         self.expiry = QLabel()
         self.expiry.setObjectName("expiry")
@@ -191,24 +189,12 @@ class KasapPanel(QGroupBox):
         self.rights.setObjectName("rights")
         self.rights.setWordWrap(True)
         layout.addWidget(self.rights)
-        row = QHBoxLayout()
-        self.button = QPushButton("List learning groups")
-        self.button.setObjectName("groupsButton")
-        self.button.clicked.connect(self.load_groups)
-        row.addWidget(self.button)
-        row.addStretch(1)
-        layout.addLayout(row)
-        self.groups = QLabel()
-        self.groups.setObjectName("groups")
-        self.groups.setWordWrap(True)
-        layout.addWidget(self.groups)
         layout.addStretch(1)
         self.update_view()
 
     def update_view(self) -> None:
         """From the saved settings (the main window calls this after they changed)."""
-        state = self.ctx.state
-        settings = state.settings
+        settings = self.ctx.state.settings
         self.expiry.setText(expiry_html(settings.get("token_issued"), _dt.date.today()))
         confirmed = set(settings.get("rights_confirmed") or [])
         missing = [shown for name, shown in core.RIGHTS if name not in confirmed]
@@ -218,47 +204,6 @@ class KasapPanel(QGroupBox):
             else f"<span style='color:{COLOURS['warning']}'>Token rights not confirmed: "
             f"{html.escape('; '.join(missing))}.</span>"
         )
-        self.button.setEnabled(self.task is None and "token" in state.secrets and bool(settings.get("url")))
-
-    def load_groups(self) -> None:
-        if self.task is not None:
-            return
-        ws, tenant_id = self.ctx.workspace, self.ctx.tenant_id
-
-        def fetch() -> Any:
-            [outcome] = run_operation(ws, tenant_id, "kasap", "groups")
-            return outcome
-
-        self.button.setEnabled(False)
-        self.groups.setText("Asking KASAP…")
-        self.task = self.ctx.run_in_background(fetch, self._done, self._failed, checks=True)
-
-    def _done(self, result: Any) -> None:
-        self.task = None
-        self.button.setEnabled(True)
-        groups: list[dict[str, Any]] = result.data or []
-        if not result.ok:
-            self.groups.setText(
-                f"<span style='color:{COLOURS['error']}'><b>"
-                f"{html.escape(category_words(result.category))}</b>: "
-                f"{html.escape(result.message)}</span>"
-            )
-            return
-        items = "".join(
-            f"<li>{html.escape(g['name'])} <span style='color:#777'>({html.escape(g['id'])})</span></li>"
-            for g in groups
-        )
-        self.groups.setText(
-            f"{len(groups)} learning group{'s' if len(groups) != 1 else ''}"
-            + (f"<ul style='margin-top:2px'>{items}</ul>" if items else ".")
-        )
-
-    def _failed(self, exc: BaseException) -> None:
-        from ..dialogs import error_text
-
-        self.task = None
-        self.button.setEnabled(True)
-        self.groups.setText(html.escape(error_text(exc)))
 
 
 def panel(ctx: IntegrationUiContext) -> QWidget:

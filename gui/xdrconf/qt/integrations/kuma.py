@@ -72,6 +72,7 @@ ALERT_COLUMNS = (
 log = logging.getLogger(__name__)
 _SEVERITY_COLOURS = {"Critical": "#b00020", "High": "#d35400", "Medium": "#9a7d0a", "Low": "#2e7d32"}
 _ALERT_ID = "alert id"
+CHANGING_METHODS = ("POST", "PUT", "PATCH", "DELETE")  # asked about before they are sent
 
 
 def store_for(ws: Workspace, tenant_id: str) -> IncidentStore:
@@ -419,16 +420,26 @@ class IncidentsPanel(QWidget):
                 return
             params = asked
         try:
-            command.render(params)
+            rendered = command.render(params)
         except ValidationError as exc:
             self._say(str(exc))
+            return
+        if command.method in CHANGING_METHODS and not self._prompts().confirm_change(
+            command.name,
+            f"Send '{command.name}' ({rendered.method}) to KUMA for tenant "
+            f"'{self.ctx.workspace.tree.path(self.ctx.tenant_id)}'? A {rendered.method} request "
+            "can change data in KUMA.",
+            [f"{rendered.method} {rendered.url(base_url(self.ctx.state.settings))}"]
+            + [f"{name}: {value}" for name, value in params.items()],
+        ):
+            self._say(f"'{command.name}' was not sent.")
             return
         cancel = threading.Event()
 
         ws, tid = self.ctx.workspace, self.ctx.tenant_id
 
         def work() -> Any:
-            # The analyst chose the command and pressed Run: that is the confirmation.
+            # Run pressed (and, for a method that changes data, Yes answered): confirmed.
             outcome = _run(
                 ws, tid, "command", {**params, "name": command.name}, cancel=cancel, confirmed=True
             )

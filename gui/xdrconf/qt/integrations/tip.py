@@ -1,28 +1,24 @@
 """Kaspersky TIP in the window: the settings page as the product describes it (Proxy for the
 Root tenant only, Cache TTL in days or hours, one of the two services with what each
-provides, Add token / Replace token) and the observable lookup panel. The logic lives in
-xdrconf.core.integrations.tip; this module arranges widgets."""
+provides, Add token / Replace token). The lookup of an observable is an operation of the
+spec, run from the window's Operations tab (its verdict and main facts as facts, the
+portal's answer as JSON). The logic lives in xdrconf.core.integrations.tip; this module
+arranges widgets."""
 
 from __future__ import annotations
 
-import html
-import threading
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QRadioButton,
     QVBoxLayout,
-    QWidget,
     QWizardPage,
 )
 
@@ -30,17 +26,7 @@ from ...core.errors import ValidationError
 from ...core.i18n import N_, _
 from ...core.integrations import tip as tip_spec
 from ...core.integrations.tip import lookup as tip_lookup
-from ...core.integrations.tip.observables import recognise
-from ...core.outcome import Category, category_words
-from ..icons import COLOURS
 from . import IntegrationUiContext
-
-ZONE_COLOURS = {
-    "red": COLOURS["error"],
-    "orange": COLOURS["warning"],
-    "yellow": "#b8860b",
-    "green": COLOURS["ok"],
-}
 
 
 def hint(text: str) -> QLabel:
@@ -241,171 +227,3 @@ class TipServicePage(QWizardPage):
 
 def wizard_pages(ctx: IntegrationUiContext) -> list[QWizardPage]:
     return [TipServicePage(ctx), ctx.form_page(ctx.spec.pages[-1])]
-
-
-# ---- the lookup panel ---------------------------------------------------------------------------------
-LookupFn = tip_lookup.LookupFn
-
-
-class LookupPanel(QGroupBox):
-    """Type a value, see what it is recognised as, look it up in a worker, read the verdict,
-    the main facts and whether the answer came from the cache."""
-
-    def __init__(self, ctx: IntegrationUiContext, lookup: LookupFn | None = None) -> None:
-        super().__init__("Look up an observable")
-        self.setObjectName("tipLookupPanel")
-        self.setWindowTitle("Lookup")  # the tab's title
-        self.ctx = ctx
-        self._lookup = lookup or (
-            lambda value, cancel: tip_lookup.lookup(ctx.workspace, ctx.tenant_id, value, cancel=cancel)
-        )
-        self.task: Any = None
-        self.shown_for = ""
-        layout = QVBoxLayout(self)
-        row = QHBoxLayout()
-        self.input = QLineEdit()
-        self.input.setObjectName("observable")
-        self.input.setPlaceholderText("Domain, URL, IPv4/IPv6 address, MD5 or SHA256")
-        self.input.textChanged.connect(self._typed)
-        self.input.returnPressed.connect(self.start)
-        self.button = QPushButton("Look up")
-        self.button.setObjectName("lookupButton")
-        self.button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("cancelLookup")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.cancel_button.hide()
-        row.addWidget(self.input, 1)
-        row.addWidget(self.button)
-        row.addWidget(self.cancel_button)
-        layout.addLayout(row)
-        self.kind = hint("")
-        self.kind.setObjectName("observableKind")
-        layout.addWidget(self.kind)
-
-        self.result = QFrame()
-        self.result.setObjectName("lookupResult")
-        self.result.setFrameShape(QFrame.Shape.StyledPanel)
-        rlay = QVBoxLayout(self.result)
-        self.verdict = QLabel()
-        self.verdict.setObjectName("verdict")
-        self.verdict.setTextFormat(Qt.TextFormat.RichText)
-        rlay.addWidget(self.verdict)
-        self.facts = QLabel()
-        self.facts.setObjectName("facts")
-        self.facts.setTextFormat(Qt.TextFormat.RichText)
-        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.facts.setWordWrap(True)
-        rlay.addWidget(self.facts)
-        self.note = hint("")
-        self.note.setObjectName("lookupNote")
-        rlay.addWidget(self.note)
-        self.result.hide()
-        layout.addWidget(self.result)
-        layout.addWidget(
-            hint(
-                "A lookup that reaches the portal may consume the token's quota; "
-                "repeating it within the Cache TTL costs nothing."
-            )
-        )
-        self._typed("")
-
-    def _typed(self, text: str) -> None:
-        if self.task is None and text != self.shown_for:
-            self.result.hide()  # the result on screen belongs to another value
-        if not text.strip():
-            self.kind.setText("")
-            self.button.setEnabled(False)
-            return
-        try:
-            obs = recognise(text)
-        except ValidationError as exc:
-            self.kind.setText(f"<span style='color:{COLOURS['error']}'>{html.escape(exc.problem)}.</span>")
-            self.button.setEnabled(False)
-            return
-        same = obs.value == text.strip()
-        self.kind.setText(
-            f"Recognised as {'an' if obs.label[0] in 'AEIM' else 'a'} {obs.label}"
-            + ("." if same else f": {html.escape(obs.value)}")
-        )
-        self.button.setEnabled(self.task is None)
-
-    def start(self) -> None:
-        value = self.input.text()
-        if self.task is not None or not value.strip() or not self.button.isEnabled():
-            return
-        cancel = threading.Event()
-        self.shown_for = value
-        self.button.setEnabled(False)
-        self.cancel_button.show()
-        self.note.setText("Looking up…")
-        self.result.show()
-        self.verdict.setText("")
-        self.facts.setText("")
-        self.task = self.ctx.run_in_background(
-            lambda: self._lookup(value, cancel), self._done, self._failed, cancel=cancel, checks=True
-        )
-
-    def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-
-    def _finish(self) -> None:
-        self.task = None
-        self.cancel_button.hide()
-        self._typed(self.input.text())
-
-    def _done(self, r: tip_lookup.LookupResult) -> None:
-        self._finish()
-        self.show_result(r)
-
-    def _failed(self, exc: BaseException) -> None:
-        self._finish()
-        self.result.show()
-        self.verdict.setText(f"<b style='color:{COLOURS['error']}'>Lookup failed</b>")
-        self.facts.setText("")
-        from ..dialogs import error_text
-
-        self.note.setText(error_text(exc))
-
-    def show_result(self, r: tip_lookup.LookupResult) -> None:
-        self.result.show()
-        esc = html.escape
-        obs = r.observable
-        what = f"{obs.label} {obs.value}" if obs else r.input
-        if r.ok:
-            colour = ZONE_COLOURS.get(r.zone.lower(), COLOURS["off"])
-            zone = f" — {esc(r.zone)} zone" if r.zone else ""
-            self.verdict.setText(
-                f"<b style='color:{colour}; font-size:14pt'>{esc(r.verdict)}</b>"
-                f"{zone}<br><span>{esc(what)}</span>"
-            )
-            rows = "".join(
-                f"<tr><td style='padding-right:12px'><b>{esc(k)}</b></td><td>{esc(v)}</td></tr>"
-                for k, v in r.facts
-            )
-            self.facts.setText(f"<table>{rows}</table>" if rows else "")
-            self.facts.setVisible(bool(rows))
-            if r.from_cache:
-                self.note.setText(
-                    "From the local cache — no request was sent, no quota used. "
-                    f"Looked up {r.fetched_at.replace('T', ' ')[:16]} UTC."
-                )
-            else:
-                self.note.setText("Answered by the portal just now; the request may have consumed quota.")
-        else:
-            colour = (
-                COLOURS["warning"]
-                if r.category in (Category.QUOTA_EXCEEDED, Category.RATE_LIMITED)
-                else COLOURS["error"]
-            )
-            self.verdict.setText(
-                f"<b style='color:{colour}'>{esc(category_words(r.category))}</b> <span>{esc(what)}</span>"
-            )
-            self.facts.setText("")
-            self.facts.hide()
-            self.note.setText(r.message)
-
-
-def panel(ctx: IntegrationUiContext) -> QWidget:
-    return LookupPanel(ctx)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -423,6 +422,3 @@ def lookup(
         with contextlib.suppress(ValidationError):
             result.observable = recognise(text)
     return result
-
-
-LookupFn = Callable[[str, threading.Event], LookupResult]
