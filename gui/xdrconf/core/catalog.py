@@ -6,12 +6,26 @@ An integration is one package ``xdrconf.core.integrations.<package>`` exposing `
 (fields, pages, operations); it is imported on first use. A kind whose package is absent is
 listed as "not yet supported" and cannot be turned on. Bespoke front-end parts are named
 here too (``Entry.qt``: a module of ``xdrconf.qt.integrations``; ``Entry.cli``: modules of
-``xdrconf.cli``); the core never imports them, the Qt loader and the command line do."""
+``xdrconf.cli``); the core never imports them, the Qt loader and the command line do.
+
+Integrations installed as distributions of their own (plugins) join the built-in ones:
+each entry point of the group ``xdrconf.integrations`` names a module exposing ``SPEC``,
+and its name is the kind, e.g. in the plugin's pyproject.toml::
+
+    [project.entry-points."xdrconf.integrations"]
+    acme-edr = "acme_xdrconf.edr"
+
+A plugin gets the generated window (wizard pages, check, Operations tab) and command line
+(``xdrconf acme-edr --help``) as a built-in integration does; it has no bespoke front-end
+parts. Plugins are found once, the first time ``ENTRIES`` or ``KINDS`` is read; one whose
+kind is built in or taken, or whose module cannot be imported, is left out (logged)."""
 
 from __future__ import annotations
 
 import datetime as _dt
 import importlib
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +39,13 @@ if TYPE_CHECKING:
     from .engine import Operation
     from .tenants import IntegrationState
 
+    # Read through __getattr__ below: the built-in integrations and the plugins found.
+    ENTRIES: tuple[Entry, ...]
+    KINDS: tuple[str, ...]
+
+log = logging.getLogger(__name__)
+PLUGIN_GROUP = "xdrconf.integrations"
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -36,6 +57,11 @@ class Entry:
     package: str
     qt: str | None = None  # xdrconf.qt.integrations.<qt>
     cli: tuple[str, ...] = ()  # xdrconf.cli.<name>, each with register(sub, common, add)
+    module: str = ""  # a plugin's module (its entry point); else xdrconf.core.integrations.<package>
+
+    @property
+    def module_name(self) -> str:
+        return self.module or f"xdrconf.core.integrations.{self.package}"
 
 
 @dataclass(frozen=True)
@@ -160,7 +186,7 @@ class ValidationContext:
 
 
 # The product's order.
-ENTRIES: tuple[Entry, ...] = (
+BUILT_IN: tuple[Entry, ...] = (
     Entry("kuma", "KUMA REST API", "kuma", qt="kuma", cli=("alerts", "command")),
     Entry("kasap", "Kaspersky Automated Security Awareness Platform", "kasap", qt="kasap", cli=("kasap",)),
     Entry("tip", "Kaspersky Threat Intelligence Portal", "tip", qt="tip", cli=("tip",)),
@@ -177,21 +203,80 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("skdpu", "SKDPU NT", "skdpu"),
 )
 
-KINDS: tuple[str, ...] = tuple(e.kind for e in ENTRIES)
-_BY_KIND = {e.kind: e for e in ENTRIES}
+_entries: tuple[Entry, ...] | None = None
+_by_kind: dict[str, Entry] = {}
 _cache: dict[str, IntegrationSpec] = {}
+_found = threading.RLock()
+_finding = False
+
+
+def _plugins(taken: set[str]) -> list[tuple[Entry, IntegrationSpec]]:
+    """The integrations installed as plugins (entry points of PLUGIN_GROUP), by name."""
+    from importlib.metadata import entry_points
+
+    out: list[tuple[Entry, IntegrationSpec]] = []
+    for ep in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        if ep.name in taken:
+            log.warning("integration plugin %s (%s) left out: the kind is taken", ep.name, ep.value)
+            continue
+        try:
+            found = ep.load()  # "package.module" (exposing SPEC) or "package.module:SPEC"
+        except Exception:  # a broken plugin must not stop xdrconf
+            log.warning(
+                "integration plugin %s (%s) left out: it cannot be loaded", ep.name, ep.value, exc_info=True
+            )
+            continue
+        spec = found if isinstance(found, IntegrationSpec) else getattr(found, "SPEC", None)
+        if not isinstance(spec, IntegrationSpec) or spec.kind != ep.name:
+            log.warning(
+                "integration plugin %s (%s) left out: it has no SPEC of kind %s", ep.name, ep.value, ep.name
+            )
+            continue
+        taken.add(ep.name)
+        out.append((Entry(ep.name, spec.title, ep.module.rsplit(".", 1)[-1], module=ep.module), spec))
+    return out
+
+
+def _all_entries() -> tuple[Entry, ...]:
+    global _entries, _finding
+    if _entries is None:
+        with _found:
+            if _finding:  # a plugin's module asks while it is imported: the built-in ones
+                return BUILT_IN
+            if _entries is None:
+                _finding = True
+                try:
+                    found = _plugins({e.kind for e in BUILT_IN})
+                finally:
+                    _finding = False
+                for e, spec in found:
+                    _cache[e.kind] = spec
+                entries = BUILT_IN + tuple(e for e, _spec in found)
+                _by_kind.update({e.kind: e for e in entries})
+                _entries = entries
+    return _entries
+
+
+def __getattr__(name: str) -> tuple[Any, ...]:
+    if name == "ENTRIES":
+        return _all_entries()
+    if name == "KINDS":
+        return tuple(e.kind for e in _all_entries())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def entry(kind: str) -> Entry:
+    _all_entries()
     try:
-        return _BY_KIND[kind]
+        return _by_kind[kind]
     except KeyError:
-        raise NotFoundError(f"Unknown integration kind '{kind}'; known kinds: {', '.join(KINDS)}.") from None
+        known = ", ".join(e.kind for e in _all_entries())
+        raise NotFoundError(f"Unknown integration kind '{kind}'; known kinds: {known}.") from None
 
 
 def _load(kind: str) -> IntegrationSpec:
     e = entry(kind)
-    name = f"xdrconf.core.integrations.{e.package}"
+    name = e.module_name
     try:
         mod = importlib.import_module(name)
     except ModuleNotFoundError as exc:
@@ -215,9 +300,10 @@ def spec_for(kind: str) -> IntegrationSpec:
 
 
 def all_specs() -> list[IntegrationSpec]:
-    return [spec_for(k) for k in KINDS]
+    return [spec_for(e.kind) for e in _all_entries()]
 
 
 def title_of(kind: str) -> str:
-    e = _BY_KIND.get(kind)
+    _all_entries()
+    e = _by_kind.get(kind)
     return e.title if e is not None else kind

@@ -3,7 +3,10 @@
 Every supported integration gets generic UI for free: the wizard builds one form page per
 ``spec.pages`` entry from ``spec.fields`` (xdrconf.qt.wizard.SpecFormPage), then adds one
 closing page per integration with the on/off toggle, the spec's check notice and
-"Check connection". The main window lists the integration in the tenant's table.
+"Check connection". The main window lists the integration in the tenant's table, and an
+integration with operations besides its check gets the Operations tab (xdrconf.qt.operations:
+parameters, Run/Cancel, confirmations and the outcome's data, all from the spec's
+``Operation``s — their ``columns`` and ``offer`` say what to show and to offer).
 
 An integration that needs more provides a module ``xdrconf/qt/integrations/<name>.py`` and
 names it in its catalog entry (``core.catalog.ENTRIES``: ``Entry(..., qt="<name>")``). It MAY
@@ -27,13 +30,14 @@ define any of these three functions; each receives an :class:`IntegrationUiConte
     Nothing is saved until Finish: the wizard then applies every draft of the tenant with
     one ``Workspace.update_integrations(tenant_id, [draft.edit(), ...])`` in a worker;
     Cancel drops the drafts. A page may reuse the generic pieces:
-    ``ctx.form_page(core_page)`` (a spec-generated form page, the wizard's SpecFormPage) and
+    ``ctx.form_page(core_page)`` (a spec-generated form page, the wizard's SpecFormPage),
+    the field editors of ``xdrconf.qt.editors`` (FieldsForm, SecretEditor …) and
     ``xdrconf.qt.checks_ui.CheckConnectionBox(ctx)`` (button, progress, Cancel, result).
 
 ``panel(ctx) -> QWidget``
     Extra widgets shown in a tab beside "Details" under the integrations table of the
-    main window while that integration is selected (e.g. the KATA connection list, the
-    TIP lookup panel, the KUMA incidents view); the panel's ``windowTitle()`` names the
+    main window while that integration is selected, for what the Operations tab cannot
+    serve (the KATA connection list, the KUMA incidents view); the panel's ``windowTitle()`` names the
     tab (default "<title> tools"). ``ctx.draft`` is None here. A panel that changes the settings
     does so through the Workspace in ``ctx.run_in_background`` and then calls
     ``ctx.refresh()`` so the window shows the new state. The panel is shown once the
