@@ -27,8 +27,9 @@ from support.gui import (
 from test_gui_main import enter_name, visible_names
 from xdrconf.core.workspace import Workspace
 from xdrconf.qt.dialogs import NameDialog
+from xdrconf.qt.editors import LineEditor, SecretEditor
 from xdrconf.qt.main_window import MainWindow
-from xdrconf.qt.wizard import LineEditor, OpeningPage, SecretEditor, SpecFormPage, TenantWizard
+from xdrconf.qt.wizard import OpeningPage, SpecFormPage, TenantWizard
 
 SECRET = "reload-wizard-secret-51c0"
 
