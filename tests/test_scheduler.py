@@ -46,7 +46,9 @@ def test_an_overdue_run_is_abandoned_and_the_others_go_on(ws, kuma, server_cert,
         fine = tenants(ws, kuma, test_ca, 2)
         # One worker: only a fresh worker in place of the stuck one can run the others.
         results = run_many(ws, [(stuck, "kuma"), *fine], concurrency=1, timeout=1.5)
-    assert [r.category for r in results] == [Category.TIMEOUT, Category.OK, Category.OK]
+    assert [r.category for r in results] == [Category.TIMEOUT, Category.OK, Category.OK], [
+        (r.category, r.message, r.details) for r in results
+    ]
     assert "did not finish within its time limit" in results[0].message
 
 

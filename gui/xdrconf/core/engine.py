@@ -21,6 +21,7 @@ import contextlib
 import datetime as _dt
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -459,6 +460,20 @@ class OpContext:
             _close(closer)
         return closer
 
+    def interrupt_all(self) -> None:
+        """From another thread (the watchdog): wake every blocking call of the operation by
+        shutting its sockets down, without closing them. Closing from here would free the
+        descriptors while the operation's thread still reads or writes them through TLS; a
+        fresh connection of another run could get the same descriptor and see those bytes.
+        The operation's own thread closes everything when it unwinds (close_all)."""
+        with self._lock:
+            sessions = list(self._sessions)
+            closers = list(self._closers)
+        for s in sessions:
+            s.interrupt()
+        for c in closers:
+            _interrupt(c)
+
     def close_all(self) -> None:
         with self._lock:
             sessions, self._sessions = self._sessions, []
@@ -517,6 +532,18 @@ class OpContext:
         if not pending:
             return done + ([] if done else [Outcome(category, message, self.target)])
         return done + [Outcome(category, message, where, connection=conn) for where, conn in pending]
+
+
+def _interrupt(closer: Any) -> None:
+    """Wake a blocking call on `closer`: a socket is shut down (its descriptor stays the
+    operation's until its own thread closes it); anything else (an SSH transport, which
+    stops its own thread) is closed."""
+    shutdown = getattr(closer, "shutdown", None)
+    if isinstance(closer, socket.socket) and shutdown is not None:
+        with contextlib.suppress(OSError):  # not connected, or shut down already
+            shutdown(socket.SHUT_RDWR)
+        return
+    _close(closer)
 
 
 def _close(closer: Any) -> None:
@@ -692,7 +719,7 @@ class Job:
         self.resolve(ctx._ended_early(category, message))
         with ctx._lock:
             ctx.abandoned = True
-        ctx.close_all()
+        ctx.interrupt_all()
 
     def outcomes(self) -> list[Outcome]:
         assert self._outcomes is not None

@@ -90,6 +90,11 @@ class HttpSession:
             )
         return self._client
 
+    def interrupt(self) -> None:
+        """Fail a request under way in another thread at once (its sockets shut down, not
+        closed: the thread that owns them closes them)."""
+        shut_down(self._streams)
+
     def close(self) -> None:
         """Close the client; a request still under way in another thread (an abandoned
         operation) fails at once, as its sockets are shut down first."""
