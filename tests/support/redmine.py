@@ -20,7 +20,9 @@ Seeded data (keys of `users` / `projects`):
 - users: ``admin`` (Debian's admin; must change the password at first login, the API key works
   nonetheless), ``member`` (role xdr-reporter: view_issues, add_issues, add_issue_notes in
   alerts, notrack and restricted), ``viewer`` (role xdr-viewer: view_issues only, in alerts),
-  ``outsider`` (no membership). All but admin have the password
+  ``outsider`` (no membership), ``limited`` (role xdr-bug-reporter in alerts: view_issues, and
+  add_issues for the tracker Bug only, which /roles/<id>.json does not show). All but admin
+  have the password
   `Redmine.password`.
 - projects (private unless said): ``alerts`` = soc-alerts (issue tracking, trackers Bug and
   Feature), ``notrack`` = soc-notrack (no issue_tracking module), ``restricted`` =
