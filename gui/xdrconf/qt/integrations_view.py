@@ -107,6 +107,12 @@ class Row(IntegrationStatus):
         return "; ".join(message for _, message in self.flags)
 
 
+def warnings_html(warnings: list[str]) -> str:
+    """An outcome's warnings, one line each, in the warning colour."""
+    c = colour("warning").name()
+    return "".join(f"<br><span style='color:{c}'>⚠ {html.escape(str(w))}</span>" for w in warnings)
+
+
 def build_rows(ws: Workspace, tenant: Tenant) -> list[Row]:
     rows = []
     for status in tenant_statuses(ws, tenant):
@@ -240,7 +246,7 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
             parts.append(
                 f"<li><span style='color:{c}'><b>{esc(category_words(cat))}</b></span> "
                 f"{esc(target)} · {esc(format_time(r.get('checked_at', '')))}{esc(lat)}<br>"
-                f"{esc(str(r.get('message', '')))}</li>"
+                f"{esc(str(r.get('message', '')))}{warnings_html(list(r.get('warnings') or []))}</li>"
             )
         parts.append("</ul>")
     elif row.enabled or row.configured:

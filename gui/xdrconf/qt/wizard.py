@@ -54,8 +54,8 @@ class SpecFormPage(QWizardPage):
         self.ctx = ctx
         self.draft = ctx.draft
         self.core_page = page
-        self.setTitle(page.title)
-        self.setSubTitle(page.subtitle)
+        self.setTitle(_(page.title))
+        self.setSubTitle(_(page.subtitle) if page.subtitle else "")
         outer = QVBoxLayout(self)
         self.form = FieldsForm(ctx, page.fields, self)
         self.editors = self.form.editors
