@@ -33,6 +33,8 @@ SPEC = IntegrationSpec(
             ),
             ("url", "allow_http", "api_key"),
         ),
+        # Before the project: Choose… beside the project talks to Redmine and needs the trust.
+        trust_page("Redmine"),
         Page(
             N_("Redmine — project"),
             N_(
@@ -41,7 +43,6 @@ SPEC = IntegrationSpec(
             ),
             ("project", "tracker"),
         ),
-        trust_page("Redmine"),
     ),
     operations=(
         check_operation(

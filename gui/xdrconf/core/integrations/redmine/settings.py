@@ -199,7 +199,7 @@ FIELDS = (
             "The project the issues go to: its identifier, as in its URL (…/projects/soc-alerts), or "
             "its numeric id. Choose… lists the projects the API key can see."
         ),
-        placeholder="soc-alerts",
+        placeholder="soc-alerts",  # i18n: ignore (an identifier)
         choices_from=ChoicesFrom("projects", "identifier", ("name", "note")),
     ),
     Field(
@@ -210,7 +210,7 @@ FIELDS = (
             "The tracker of the issues (e.g. Bug), by name or numeric id. Leave it empty for the "
             "project's first tracker."
         ),
-        placeholder="Bug",
+        placeholder="Bug",  # i18n: ignore (Redmine's tracker name)
     ),
     *TRUST_FIELDS,
 )
