@@ -10,10 +10,9 @@ import ssl
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from support.redmine import Redmine
+from support.redmine import Redmine, configure
 from support.tcp_relay import TcpRelay
 from xdrconf.core import catalog
 from xdrconf.core.engine import run_operation
@@ -39,31 +38,6 @@ def url_of(relay: TcpRelay, prefix: str = "") -> str:
     return f"https://127.0.0.1:{relay.port}{prefix}"
 
 
-def configure(
-    ws: Workspace,
-    redmine: Redmine,
-    url: str,
-    who: str = "member",
-    *,
-    tenant: str = "Acme",
-    key: str | None = None,
-    ca: bool = True,
-    **values: Any,
-) -> str:
-    if tenant not in [t.name for t in ws.tree.walk_all()]:
-        ws.add_tenant(tenant)
-    settings: dict[str, Any] = {"url": url, "project": "soc-alerts", **values}
-    if ca:
-        settings["tls_ca"] = redmine.ca.cert_pem
-    ws.update_integration(
-        tenant,
-        IntegrationEdit(
-            "redmine", values=settings, secrets={"api_key": key or redmine.users[who].api_key}, enabled=True
-        ),
-    )
-    return ws.tenant(tenant).id
-
-
 def run(ws: Workspace, tid: str, op: str = "check", relay: TcpRelay | None = None, **kw: Any) -> Outcome:
     [outcome] = run_operation(ws, tid, "redmine", op, **kw)
     if relay is not None:
@@ -73,26 +47,6 @@ def run(ws: Workspace, tid: str, op: str = "check", relay: TcpRelay | None = Non
 
 def everything(outcome: Outcome) -> str:
     return json.dumps([outcome.public(), outcome.to_dict()], ensure_ascii=False)
-
-
-def issues_in(redmine: Redmine, project: str) -> int:
-    """How many issues the project holds (asked with the admin key, every status)."""
-    with httpx.Client(base_url=redmine.https_url, verify=redmine.ssl_context(), timeout=30) as c:
-        r = c.get(
-            "/issues.json",
-            params={"project_id": project, "status_id": "*", "limit": 1},
-            headers={"X-Redmine-API-Key": redmine.users["admin"].api_key},
-        )
-        assert r.status_code == 200
-        return int(r.json()["total_count"])
-
-
-def read_issue(redmine: Redmine, number: int) -> dict[str, Any]:
-    with httpx.Client(base_url=redmine.https_url, verify=redmine.ssl_context(), timeout=30) as c:
-        r = c.get(f"/issues/{number}.json", headers={"X-Redmine-API-Key": redmine.users["admin"].api_key})
-        assert r.status_code == 200
-        issue: dict[str, Any] = r.json()["issue"]
-        return issue
 
 
 # ---- settings ------------------------------------------------------------------------------
@@ -388,12 +342,12 @@ def test_pin_and_ca(ws: Workspace, redmine: Redmine, relay: TcpRelay) -> None:
 # ---- create-issue -----------------------------------------------------------------------------
 def test_created_issue_reads_back(ws: Workspace, redmine: Redmine, relay: TcpRelay) -> None:
     tid = configure(ws, redmine, url_of(relay), tracker="Feature")
-    before = issues_in(redmine, "soc-alerts")
+    before = redmine.issues_in("soc-alerts")
     params = {"subject": "XDR: brute force on host-7", "description": "Alert 42\nfrom KUMA"}
     refused = run(ws, tid, "create-issue", relay=relay, params=params)
     assert refused.category is Category.INVALID_CONFIG and refused.refused
     assert "needs confirmation" in refused.message
-    assert issues_in(redmine, "soc-alerts") == before  # nothing was created
+    assert redmine.issues_in("soc-alerts") == before  # nothing was created
     assert relay.accepted == 0  # nor sent
     result = run(ws, tid, "create-issue", relay=relay, params=params, confirmed=True)
     assert result.category is Category.OK and result.warnings == [], result.message
@@ -409,8 +363,8 @@ def test_created_issue_reads_back(ws: Workspace, redmine: Redmine, relay: TcpRel
         "priority": "Normal",
         "subject": "XDR: brute force on host-7",
     }
-    assert issues_in(redmine, "soc-alerts") == before + 1
-    issue = read_issue(redmine, number)
+    assert redmine.issues_in("soc-alerts") == before + 1
+    issue = redmine.read_issue(number)
     assert issue["subject"] == "XDR: brute force on host-7"
     assert issue["description"] == "Alert 42\r\nfrom KUMA"  # Redmine keeps lines as \r\n
     assert issue["tracker"]["name"] == "Feature" and issue["author"]["id"] == redmine.users["member"].id
@@ -427,20 +381,20 @@ def test_a_tracker_redmine_replaces_is_said(ws: Workspace, redmine: Redmine, rel
     assert "with tracker Bug:" in result.message
     [warning] = result.warnings
     assert warning.startswith("Redmine created the issue with tracker Bug, not Feature as configured")
-    assert read_issue(redmine, result.data["id"])["tracker"]["name"] == "Bug"
+    assert redmine.read_issue(result.data["id"])["tracker"]["name"] == "Bug"
 
 
 def test_wrong_tracker_creates_nothing(ws: Workspace, redmine: Redmine, relay: TcpRelay) -> None:
     tid = configure(ws, redmine, url_of(relay), tracker="999")
-    before = issues_in(redmine, "soc-alerts")
+    before = redmine.issues_in("soc-alerts")
     result = run(ws, tid, "create-issue", relay=relay, params={"subject": "x"}, confirmed=True)
     assert result.category is Category.INVALID_CONFIG and "has no tracker '999'" in result.message
-    assert issues_in(redmine, "soc-alerts") == before
+    assert redmine.issues_in("soc-alerts") == before
 
 
 def test_refused_issue_says_redmine_errors(ws: Workspace, redmine: Redmine, relay: TcpRelay) -> None:
     tid = configure(ws, redmine, url_of(relay), "viewer")
-    before = issues_in(redmine, "soc-alerts")
+    before = redmine.issues_in("soc-alerts")
     result = run(ws, tid, "create-issue", relay=relay, params={"subject": "by a viewer"}, confirmed=True)
     assert result.category is Category.INVALID_CONFIG
     assert result.message.startswith(
@@ -452,7 +406,7 @@ def test_refused_issue_says_redmine_errors(ws: Workspace, redmine: Redmine, rela
         "Tracker cannot be blank",
         "Status cannot be blank",
     ]
-    assert issues_in(redmine, "soc-alerts") == before
+    assert redmine.issues_in("soc-alerts") == before
 
 
 def test_subject_is_checked_before_anything_is_sent(ws: Workspace, redmine: Redmine, relay: TcpRelay) -> None:

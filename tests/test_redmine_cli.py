@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
 from support.gui import files_containing
@@ -36,16 +35,6 @@ def setup_redmine(cli, redmine: Redmine, tmp_path: Path, who: str = "member", *e
     return key
 
 
-def issue_count(redmine: Redmine) -> int:
-    r = httpx.get(
-        f"{redmine.https_url}/issues.json",
-        params={"project_id": "soc-alerts", "status_id": "*", "limit": 1},
-        headers={"X-Redmine-API-Key": redmine.users["admin"].api_key},
-        verify=redmine.ssl_context(),
-    )
-    return int(r.json()["total_count"])
-
-
 def test_projects_then_check_then_create_issue(cli, redmine: Redmine, tmp_path: Path) -> None:
     key = setup_redmine(cli, redmine, tmp_path)
     # Without a project yet: list the projects to pick one.
@@ -66,13 +55,13 @@ def test_projects_then_check_then_create_issue(cli, redmine: Redmine, tmp_path: 
     assert outcome["category"] == "ok" and outcome["operation"] == "check"
     assert "takes issues with tracker Feature" in outcome["message"]
 
-    before = issue_count(redmine)
+    before = redmine.issues_in("soc-alerts")
     r = cli("redmine", "create-issue", "Acme", "subject=From the command line")
     assert r.code == 2 and "needs confirmation (on the command line: --yes)" in r.err, r
-    assert issue_count(redmine) == before
+    assert redmine.issues_in("soc-alerts") == before
     r = cli("redmine", "create-issue", "Acme", "subject=From the command line", "description=Line 1", "--yes")
     assert r.code == 0, r
-    assert issue_count(redmine) == before + 1
+    assert redmine.issues_in("soc-alerts") == before + 1
     assert "Created issue #" in r.out and f"{redmine.https_url}/issues/" in r.out
     r = cli("redmine", "create-issue", "Acme", "From JSON", "--yes", "--json")
     assert r.code == 0, r

@@ -6,20 +6,44 @@ to a folder, each page and result is saved there as PNG."""
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget, QWizard
+from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
-from support.gui import accept, expect_dialog, files_containing, in_order, no_dialog, type_text, wait_idle
-from support.redmine import Redmine
+from support.gui import (
+    Expected,
+    accept,
+    as_a,
+    click,
+    close_window,
+    expect_dialog,
+    expect_dialogs,
+    files_containing,
+    in_order,
+    no_dialog,
+    open_window,
+    operations_tab,
+    run_in_tab,
+    select_data,
+    some,
+    tab_facts,
+    type_into,
+    type_text,
+    wait_idle,
+)
+from support.redmine import Redmine, configure
 from support.tcp_relay import TcpRelay
+from xdrconf.core.fields import ChoicesFrom, Field
 from xdrconf.core.workspace import Workspace
 from xdrconf.qt.dialogs import ChooseDialog
+from xdrconf.qt.editors import FieldGrid, LineEditor
 from xdrconf.qt.main_window import MainWindow
+from xdrconf.qt.operations import OperationsPanel
 from xdrconf.qt.wizard import IntegrationClosingPage, SpecFormPage, TenantWizard
 
 pytestmark = pytest.mark.slow
@@ -249,3 +273,131 @@ def test_the_wizard_in_russian(
     assert "Подключено к Redmine как «xdr-outsider»" in text
     assert "не участник общедоступного проекта" in text
     shot(closing, "ru_4_checked")
+
+
+# ---- the Operations tab --------------------------------------------------------------------
+def open_tab(window: MainWindow, tid: str) -> OperationsPanel:
+    window.refresh()
+    return operations_tab(window, tid, "redmine")
+
+
+def yes() -> Expected[Any]:
+    return Expected(QMessageBox, click(QMessageBox.StandardButton.Yes), name="confirmBox")
+
+
+def test_operations_tab_creates_an_issue_and_lists_projects(
+    window: MainWindow, qtbot: Any, ws: Workspace, redmine: Redmine, relay: TcpRelay
+) -> None:
+    url = f"https://127.0.0.1:{relay.port}"
+    key = redmine.users["member"].api_key
+    tid = configure(ws, redmine, url, tracker="Feature")
+    panel = open_tab(window, tid)
+    pickable = [panel.picker.itemData(i) for i in range(panel.picker.count())]
+    assert pickable == ["check", "create-issue", "projects"]
+    assert panel.operation.name == "create-issue"  # the first one besides the check
+    assert "Changes data on the peer" in panel.notice.text()
+    form = some(panel.form)
+    assert set(form.editors) == {"subject", "description"}
+
+    # The subject is required: Run says so and sends nothing.
+    with no_dialog(qtbot):
+        panel.run_button.click()
+    assert "Subject" in panel.state_label.text() and not panel.running
+    assert relay.accepted == 0
+    type_into(as_a(LineEditor, form.editors["subject"]).edit, "XDR: brute force on host-7")
+    form.editors["description"].set_value("Alert 42\nfrom KUMA")
+    before = redmine.issues_in("soc-alerts")
+
+    # No (the default) creates nothing; Yes creates the issue, read back from Redmine.
+    asked = Expected(QMessageBox, click(QMessageBox.StandardButton.No), name="confirmBox")
+    with expect_dialogs(qtbot, asked):
+        panel.run_button.click()
+    assert "'Create issue'" in asked.text and "'Root tenant/Acme'" in asked.text
+    assert f"on 127.0.0.1:{relay.port}?" in asked.text
+    assert redmine.issues_in("soc-alerts") == before and relay.accepted == 0
+    [outcome] = run_in_tab(qtbot, panel, yes())
+    assert outcome.ok, outcome.message
+    number = outcome.data["id"]
+    created = f"Created issue #{number} in project 'SOC alerts' with tracker Feature"
+    assert html.escape(created) in panel.outcome_label.text()
+    assert tab_facts(panel)["url"] == f"{url}/issues/{number}"
+    assert redmine.issues_in("soc-alerts") == before + 1
+    issue = redmine.read_issue(number)
+    assert issue["subject"] == "XDR: brute force on host-7" and issue["tracker"]["name"] == "Feature"
+    assert relay.wait_idle()
+    shot(window, "en_6_operations_create_issue")
+
+    # The projects, as a table.
+    select_data(panel.picker, "projects")
+    assert some(panel.form).isHidden()  # no parameters
+    [listed] = run_in_tab(qtbot, panel)
+    assert listed.ok and "'xdr-member' can see 4 projects" in listed.message
+    assert panel.rows_model.headers == ["Identifier", "Name", "ID", "Note"]
+    assert sorted(row[0] for row in panel.rows_model.cells) == [
+        "soc-alerts",
+        "soc-notrack",
+        "soc-public",
+        "soc-restricted",
+    ]
+    assert relay.wait_idle()
+    shot(window, "en_7_operations_projects")
+    for text in (panel.outcome_label.text(), panel.json_view.toPlainText(), panel.copy()):
+        assert key not in text
+    assert files_containing(ws.config_dir, key) == []
+    assert ws.tenant("Acme").integrations["redmine"].results == []  # only a check is kept
+
+
+def test_choose_beside_an_operation_parameter_runs_on_the_saved_settings(
+    window: MainWindow, qtbot: Any, ws: Workspace, redmine: Redmine, relay: TcpRelay
+) -> None:
+    """The Operations tab's parameter form (FieldGrid with the integration's context) puts
+    Choose… beside a parameter with choices_from; with no draft it runs on the saved settings."""
+    tid = configure(ws, redmine, f"https://127.0.0.1:{relay.port}", "viewer")
+    panel = open_tab(window, tid)
+    param = Field("target", "Target project", choices_from=ChoicesFrom("projects", "identifier", ("name",)))
+    grid = FieldGrid([param], panel, chooser=panel.ctx, require=True)
+    chooser = grid.choosers["target"]
+    assert chooser.draft is None and chooser.text() == "Choose…"
+
+    def pick(dialog: ChooseDialog) -> None:
+        shown = [dialog.proxy.index(i, 0).data() for i in range(dialog.proxy.rowCount())]
+        # The viewer is a member of soc-alerts; soc-public is public.
+        assert shown == ["soc-alerts — SOC alerts", "soc-public — SOC public board"]
+        in_order(type_text("chooseFilter", "public"), accept)(dialog)
+
+    with expect_dialog(qtbot, ChooseDialog, pick, name="chooseDialog"):
+        chooser.click()
+    assert grid.editors["target"].value() == "soc-public"
+    assert relay.wait_idle()
+    grid.deleteLater()
+
+
+def test_operations_tab_in_russian(
+    qtbot: Any, ws: Workspace, redmine: Redmine, relay: TcpRelay, monkeypatch: Any
+) -> None:
+    """XDRCONF_LANG=ru before the window opens: all of it in Russian."""
+    from xdrconf.qt.app import apply_language
+
+    monkeypatch.setenv("XDRCONF_LANG", "ru")
+    assert apply_language(None) == "ru"
+    tid = configure(ws, redmine, f"https://127.0.0.1:{relay.port}")
+    window = open_window(qtbot, ws)
+    try:
+        panel = open_tab(window, tid)
+        assert window.bottom_tabs.tabText(window.bottom_tabs.currentIndex()) == "Операции"
+        texts = [panel.picker.itemText(i) for i in range(panel.picker.count())]
+        assert texts == ["Проверить подключение", "Создать задачу", "Список проектов"]
+        assert [some(panel.form).labels[n].text() for n in ("subject", "description")] == [
+            "Тема *:",
+            "Описание:",
+        ]
+        shot(window, "ru_6_operations_create_issue")
+        select_data(panel.picker, "projects")
+        [listed] = run_in_tab(qtbot, panel)
+        assert listed.ok
+        assert "видит в Redmine 4 проекта" in panel.outcome_label.text(), panel.outcome_label.text()
+        assert panel.rows_model.headers == ["Идентификатор", "Название", "ID", "Примечание"]
+        assert relay.wait_idle()
+        shot(window, "ru_7_operations_projects")
+    finally:
+        close_window(qtbot, window)
