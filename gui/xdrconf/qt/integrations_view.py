@@ -108,7 +108,13 @@ class Row(IntegrationStatus):
 
 
 def warnings_html(warnings: list[str]) -> str:
-    """An outcome's warnings, one line each, in the warning colour."""
+    """An outcome's warnings, one line each, in the warning colour (HTML to append).
+
+    How an integration uses it: nothing in qt/ — return `Outcome(..., warnings=[...])` from an
+    operation (each warning a translated sentence the analyst can act on; the outcome's level
+    becomes "warning"). The check's result in the wizard and in Check all (checks_ui.
+    result_html) and the stored results in the Details tab (details_html) show them through
+    this; the Operations tab shows them with the outcome."""
     c = colour("warning").name()
     return "".join(f"<br><span style='color:{c}'>⚠ {html.escape(str(w))}</span>" for w in warnings)
 
