@@ -33,6 +33,15 @@ from support.gui import (
     type_into,
     wait_idle,
 )
+from support.gui import (
+    operations_tab as operations,
+)
+from support.gui import (
+    run_in_tab as run,
+)
+from support.gui import (
+    tab_facts as facts,
+)
 from support.https_peer import HttpsPeer
 from support.kasap_peer import GOOD_TOKEN as KASAP_TOKEN
 from support.kasap_peer import KasapApi
@@ -73,40 +82,12 @@ def tab_texts(window: MainWindow) -> list[str]:
     return [tabs.tabText(i) for i in range(tabs.count())]
 
 
-def operations(window: MainWindow, tid: str, kind: str) -> OperationsPanel:
-    """Select the tenant and the integration, then open the Operations tab (Ctrl+R)."""
-    window.select_tenant(tid)
-    window.select_integration(kind)
-    assert window.act_operations.isEnabled()
-    window.act_operations.trigger()
-    panel = as_a(OperationsPanel, window.operations)
-    assert window.bottom_tabs.currentWidget() is window.operations_scroll and panel.isVisible()
-    return panel
-
-
 def line(panel: OperationsPanel, name: str) -> Any:
     return as_a(LineEditor, some(panel.form).editors[name]).edit
 
 
 def combo(panel: OperationsPanel, name: str) -> QComboBox:
     return as_a(ChoiceEditor, some(panel.form).editors[name]).combo
-
-
-def run(qtbot: QtBot, panel: OperationsPanel, *dialogs: Expected[Any]) -> list[Any]:
-    """Press Run, answer the dialogs it asks, wait for the outcome."""
-    with qtbot.waitSignal(panel.ran, timeout=20000) as blocker:
-        if dialogs:
-            with expect_dialogs(qtbot, *dialogs):
-                panel.run_button.click()
-        else:
-            with no_dialog(qtbot):
-                panel.run_button.click()
-    return list(blocker.args[0])
-
-
-def facts(panel: OperationsPanel) -> dict[str, str]:
-    m = panel.facts_model
-    return {row[0]: row[1] for row in m.cells}
 
 
 def tabs_of_data(panel: OperationsPanel) -> list[str]:

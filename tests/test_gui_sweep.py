@@ -91,12 +91,23 @@ def _kata(ws: Workspace, tenant: str, ca: TestCA) -> None:
     ws.set_enabled(ws.tenant(tenant).id, "kata", True)
 
 
+def _redmine(ws: Workspace, tenant: str, ca: TestCA) -> None:
+    values = {
+        "url": f"https://{LOOPBACK}:{CLOSED_PORT}/redmine",
+        "project": "soc-alerts",
+        "tls_ca": ca.cert_pem,
+    }
+    edit = IntegrationEdit("redmine", values=values, secrets={"api_key": "sweep-redmine-key"}, enabled=True)
+    ws.update_integration(tenant, edit)
+
+
 CONFIGURED: dict[str, Callable[[Workspace, str, TestCA], None]] = {
     "kuma": _kuma,
     "tip": _tip,
     "kasap": _kasap,
     "custom": _custom,
     "kata": _kata,
+    "redmine": _redmine,
 }
 
 

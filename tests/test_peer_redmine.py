@@ -349,3 +349,22 @@ def test_non_member_may_add_to_a_public_project_anonymous_may_not(
     assert r.json()["issue"]["author"]["id"] == redmine.users["outsider"].id
     assert create_issue(client, {}, project_id=public.id, subject="anonymous").status_code == 401
     assert create_issue(client, BAD, project_id=public.id, subject="bad key").status_code == 401
+
+
+def test_add_issues_for_some_trackers_only_is_not_shown_and_replaces_the_tracker(
+    redmine: Redmine, client: httpx.Client
+) -> None:
+    """xdr-bug-reporter may add issues of Bug only: /roles/<id>.json lists add_issues all the
+    same, and an issue asked for as Feature is created as Bug."""
+    limited = key_of(redmine, "limited")
+    role = get(client, f"/roles/{redmine.roles['bug_reporter']}.json", limited).json()["role"]
+    assert role["permissions"] == ["view_issues", "add_issues"]
+    r = create_issue(
+        client,
+        limited,
+        project_id=redmine.projects["alerts"].id,
+        subject="limited to Bug",
+        tracker_id=redmine.trackers["Feature"],
+    )
+    assert r.status_code == 201
+    assert r.json()["issue"]["tracker"]["name"] == "Bug"

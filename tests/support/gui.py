@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
     from xdrconf.core.workspace import Workspace
     from xdrconf.qt.main_window import MainWindow
+    from xdrconf.qt.operations import OperationsPanel
 
 W = TypeVar("W", bound=QWidget)
 Act = Callable[[W], object]
@@ -573,3 +574,37 @@ def as_a(kind: type[W], widget: object) -> W:
     """`widget`, which must be a `kind` (e.g. the panel an integration's module made)."""
     assert isinstance(widget, kind), f"{type(widget).__name__} is not a {kind.__name__}"
     return widget
+
+
+# ---- the Operations tab ------------------------------------------------------------------------
+def operations_tab(window: MainWindow, tid: str, kind: str) -> OperationsPanel:
+    """Select the tenant and the integration, then open the Operations tab (Ctrl+R's action)."""
+    from xdrconf.qt.operations import OperationsPanel
+
+    window.select_tenant(tid)
+    window.select_integration(kind)
+    assert window.act_operations.isEnabled()
+    window.act_operations.trigger()
+    panel = as_a(OperationsPanel, window.operations)
+    assert window.bottom_tabs.currentWidget() is window.operations_scroll and panel.isVisible()
+    return panel
+
+
+def run_in_tab(
+    qtbot: QtBot, panel: OperationsPanel, *dialogs: Expected[Any], timeout: int = 20000
+) -> list[Any]:
+    """Press the tab's Run, answer the dialogs it asks (none: no dialog may appear), wait for
+    the outcomes."""
+    with qtbot.waitSignal(panel.ran, timeout=timeout) as blocker:
+        if dialogs:
+            with expect_dialogs(qtbot, *dialogs):
+                panel.run_button.click()
+        else:
+            with no_dialog(qtbot):
+                panel.run_button.click()
+    return list(blocker.args[0])
+
+
+def tab_facts(panel: OperationsPanel) -> dict[str, str]:
+    """The outcome's facts as the tab shows them: fact -> value."""
+    return {row[0]: row[1] for row in panel.facts_model.cells}

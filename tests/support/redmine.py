@@ -20,7 +20,9 @@ Seeded data (keys of `users` / `projects`):
 - users: ``admin`` (Debian's admin; must change the password at first login, the API key works
   nonetheless), ``member`` (role xdr-reporter: view_issues, add_issues, add_issue_notes in
   alerts, notrack and restricted), ``viewer`` (role xdr-viewer: view_issues only, in alerts),
-  ``outsider`` (no membership). All but admin have the password
+  ``outsider`` (no membership), ``limited`` (role xdr-bug-reporter in alerts: view_issues, and
+  add_issues for the tracker Bug only, which /roles/<id>.json does not show). All but admin
+  have the password
   `Redmine.password`.
 - projects (private unless said): ``alerts`` = soc-alerts (issue tracking, trackers Bug and
   Feature), ``notrack`` = soc-notrack (no issue_tracking module), ``restricted`` =
@@ -45,11 +47,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .pki import TestCA
+
+if TYPE_CHECKING:
+    from xdrconf.core.workspace import Workspace
 
 SHARE = Path("/usr/share/redmine")
 SYSTEM_DB = Path("/var/lib/dbconfig-common/sqlite3/redmine/instances/default/redmine_default")
@@ -361,6 +366,24 @@ class Redmine:
         finally:
             self.rest_api(True)
 
+    def _admin_get(self, path: str, **params: Any) -> dict[str, Any]:
+        """A REST answer read with the admin key, to see what the tests made Redmine do."""
+        import httpx
+
+        with httpx.Client(base_url=self.https_url, verify=self.ssl_context(), timeout=30) as c:
+            r = c.get(path, params=params, headers={"X-Redmine-API-Key": self.users["admin"].api_key})
+            r.raise_for_status()
+            answer: dict[str, Any] = r.json()
+            return answer
+
+    def issues_in(self, project: str) -> int:
+        """How many issues the project holds (every status)."""
+        return int(self._admin_get("/issues.json", project_id=project, status_id="*", limit=1)["total_count"])
+
+    def read_issue(self, number: int) -> dict[str, Any]:
+        issue: dict[str, Any] = self._admin_get(f"/issues/{number}.json")["issue"]
+        return issue
+
     def __enter__(self) -> Redmine:
         return self.start()
 
@@ -387,3 +410,32 @@ def redmine_rest_off(redmine: Redmine) -> Iterator[Redmine]:
     """The session's Redmine with its REST API switched off for one test (restored after)."""
     with redmine.rest_api_off():
         yield redmine
+
+
+def configure(
+    ws: Workspace,
+    redmine: Redmine,
+    url: str,
+    who: str = "member",
+    *,
+    tenant: str = "Acme",
+    key: str | None = None,
+    ca: bool = True,
+    **values: Any,
+) -> str:
+    """Turns Redmine on for `tenant` (added when missing) with `who`'s key (or `key`) and
+    project soc-alerts unless `values` says otherwise; the tenant's id."""
+    from xdrconf.core.workspace import IntegrationEdit  # as kuma_peer: xdrconf when used
+
+    if tenant not in [t.name for t in ws.tree.walk_all()]:
+        ws.add_tenant(tenant)
+    settings: dict[str, Any] = {"url": url, "project": "soc-alerts", **values}
+    if ca:
+        settings["tls_ca"] = redmine.ca.cert_pem
+    ws.update_integration(
+        tenant,
+        IntegrationEdit(
+            "redmine", values=settings, secrets={"api_key": key or redmine.users[who].api_key}, enabled=True
+        ),
+    )
+    return ws.tenant(tenant).id

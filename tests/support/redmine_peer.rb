@@ -75,12 +75,17 @@ def seed
 
   reporter = seed_role('xdr-reporter', %i[view_issues add_issues add_issue_notes])
   viewer = seed_role('xdr-viewer', %i[view_issues])
+  # May add issues of the tracker Bug only: /roles/<id>.json shows add_issues all the same.
+  bug_reporter = seed_role('xdr-bug-reporter', %i[view_issues add_issues])
+  bug_reporter.set_permission_trackers(:add_issues, [bug.id])
+  bug_reporter.save!
 
   # Debian's admin must change the password at first login; the key works nonetheless.
   admin = User.find_by_login('admin') || seed_user('admin', admin: true)
   member = seed_user('xdr-member')
   viewer_user = seed_user('xdr-viewer')
   outsider = seed_user('xdr-outsider')
+  limited = seed_user('xdr-limited')
 
   all_modules = %w[issue_tracking time_tracking news documents files wiki]
   alerts = seed_project('soc-alerts', 'SOC alerts', modules: all_modules, trackers: [bug, feature])
@@ -93,8 +98,10 @@ def seed
 
   [alerts, notrack, restricted].each { |p| member!(p, member, reporter) }
   member!(alerts, viewer_user, viewer)
+  member!(alerts, limited, bug_reporter)
 
-  users = { 'admin' => admin, 'member' => member, 'viewer' => viewer_user, 'outsider' => outsider }
+  users = { 'admin' => admin, 'member' => member, 'viewer' => viewer_user, 'outsider' => outsider,
+            'limited' => limited }
   projects = { 'alerts' => alerts, 'notrack' => notrack, 'restricted' => restricted,
                'public' => open_board }
   {
@@ -107,7 +114,7 @@ def seed
         'trackers' => p.trackers.map(&:name), 'modules' => p.enabled_module_names,
         'public' => p.is_public? }
     end,
-    'roles' => { 'reporter' => reporter.id, 'viewer' => viewer.id },
+    'roles' => { 'reporter' => reporter.id, 'viewer' => viewer.id, 'bug_reporter' => bug_reporter.id },
     'trackers' => trackers.transform_values(&:id),
     'version' => Redmine::VERSION.to_s,
   }

@@ -5,7 +5,8 @@ Used to give a peer that can only listen on fixed ports (Samba's LDAP server: 38
 3269, no setting to change them) per-session ports on `localhost`, so that two test sessions
 can run at once. TLS, LDAP and every answer stay the real server's; the relay only moves bytes
 and passes on half-closes. `open_connections` counts the client connections still open, which
-lets a test prove that a check left no session behind."""
+lets a test prove that a check left no session behind; with `record`, `sent` holds what the
+clients sent (a plain-HTTP request as it went over the wire)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,11 @@ def _listener(host: str, port: int) -> socket.socket:
 class TcpRelay:
     """`with TcpRelay(("127.0.0.2", 636)) as r:` → clients connect to localhost:r.port."""
 
-    def __init__(self, target: tuple[str, int], *, ipv6: bool = True) -> None:
+    def __init__(self, target: tuple[str, int], *, ipv6: bool = True, record: bool = False) -> None:
+        """record: keep every byte the clients send in `sent` (to read a plain-HTTP request)."""
         self.target = target
+        self.record = record
+        self.sent = bytearray()
         self.listeners: list[socket.socket] = []
         for _ in range(50):
             v4 = _listener("127.0.0.1", 0)
@@ -137,6 +141,9 @@ class TcpRelay:
                     except OSError:
                         data = b""
                     if data:
+                        if self.record and src is client:
+                            with self._lock:
+                                self.sent += data
                         try:
                             peer[src].sendall(data)
                         except OSError:

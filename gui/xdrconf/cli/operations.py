@@ -44,6 +44,12 @@ def describe_field(spec: catalog.IntegrationSpec, f: Field, *, param: bool = Fal
         facts.append(
             _("when {field}={value}").format(field=f.visible_when[0], value=_text(f.visible_when[1]))
         )
+    if f.choices_from is not None:
+        facts.append(
+            _("to choose from: xdrconf {kind} {operation} TENANT").format(
+                kind=spec.kind, operation=f.choices_from.operation
+            )
+        )
     if not param and f.name in spec.root_only:
         facts.append(_("Root tenant only"))
     if f.secret:

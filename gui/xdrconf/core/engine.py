@@ -79,6 +79,9 @@ class Operation:
     notice: said before it runs (e.g. "may consume quota").
     changes_peer: asks for confirmation first (window: a dialog; command line: --yes).
     needs: the secret fields it needs; None: the spec's required (visible) secrets.
+    needs_fields: the plain fields it needs; None: the spec's required (visible) fields (an
+    operation that helps to fill in a required field, e.g. lists the projects to pick one
+    from, runs before that field is set).
     timeout_steps: the watchdog's budget is timeout x steps + 1 s, renewed by each request
     and by ctx.progress().
     columns: (data key, label): the columns of the table the rows of an outcome's data are
@@ -101,6 +104,7 @@ class Operation:
     notice: str = ""
     changes_peer: bool = False
     needs: tuple[str, ...] | None = None
+    needs_fields: tuple[str, ...] | None = None
     timeout_steps: int = 2
     columns: tuple[tuple[str, str], ...] = ()
     is_check: bool = False
@@ -868,7 +872,9 @@ def prepare(
             )
         missing_plain = []
         for f in spec.fields:
-            if not f.required or not f.visible(state.settings) or f.secret:
+            if f.secret or not f.visible(state.settings):
+                continue
+            if not (f.required if op.needs_fields is None else f.name in op.needs_fields):
                 continue
             if state.settings.get(f.name) in (None, "", []):
                 missing_plain.append(f.label)

@@ -270,6 +270,23 @@ FieldParser = Callable[[str, str], Any]
 
 
 @dataclass(frozen=True)
+class ChoicesFrom:
+    """Where the value of a field can be picked from: the rows one of the integration's
+    operations returns (e.g. the projects an API key can see). The window puts "Choose…"
+    beside the field (qt.editors.ChooseFromOperation) and runs that operation in a worker:
+    in the wizard with what was typed so far (the operation declares the fields it needs
+    with `needs_fields`, so it runs before this field is set), beside an operation's
+    parameter on the saved settings; the command line's help names the operation.
+
+    value: the key of a row whose value goes into the field; shown: keys of a row shown
+    beside the value in the list."""
+
+    operation: str
+    value: str
+    shown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Field:
     """A setting of an integration.
 
@@ -289,6 +306,7 @@ class Field:
     maximum: int | None = None
     visible_when: tuple[str, Any] | None = None  # (other field, value)
     multiline: bool = False
+    choices_from: ChoicesFrom | None = None  # pick the value from an operation's rows
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -42,7 +42,7 @@ from ..core.outcome import Category, CheckResult, category_words
 from ..core.scheduler import Batch, Scheduler, by_pair
 from . import workers
 from .icons import colour
-from .integrations_view import SHORT_TITLES, format_time
+from .integrations_view import SHORT_TITLES, format_time, warnings_html
 
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
@@ -57,7 +57,7 @@ def result_html(result: CheckResult) -> str:
     target = f" · {html.escape(where)}" if where else ""
     return (
         f"<span style='color:{c}'><b>{html.escape(category_words(result.category))}</b></span>"
-        f"{target}{latency}<br>{html.escape(result.message)}"
+        f"{target}{latency}<br>{html.escape(result.message)}{warnings_html(result.warnings)}"
     )
 
 

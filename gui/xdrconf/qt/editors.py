@@ -9,6 +9,7 @@ are all made of these, so a field looks and behaves alike everywhere."""
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,13 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import ValidationError
+from ..core.errors import ValidationError, XdrconfError
 from ..core.fields import Field
 from ..core.i18n import N_, _, ngettext
-from .dialogs import show_error
+from .dialogs import error_text, show_error
 
 if TYPE_CHECKING:
-    from .integrations import IntegrationUiContext
+    from ..core.outcome import Outcome
+    from . import workers
+    from .integrations import IntegrationDraft, IntegrationUiContext
 
 MAX_PEM_FILE = 1_000_000
 REASON_STYLE = "color:#b00020"
@@ -366,6 +369,122 @@ class HostPasteSplitter(QObject):
         self.edit.setText(host)
 
 
+class ChooseFromOperation(QPushButton):
+    """ "Choose…" beside a field whose value can be picked from the rows of one of the
+    integration's operations (core.fields.ChoicesFrom, e.g. Redmine's projects).
+
+    How an integration uses it: give the Field `choices_from=ChoicesFrom(operation, value,
+    shown)` — `operation` names an Operation of the spec whose outcome has rows
+    (engine.rows_of), `value` the row key that goes into the field, `shown` the keys shown
+    beside it in the list — and let that operation declare what it needs (`needs` secrets,
+    `needs_fields` plain fields) so it can run before this field is set. Nothing in qt/ is
+    needed: every FieldGrid given the integration's context (`chooser=ctx`) puts this button
+    beside a line field that has choices_from — the wizard's forms (FieldsForm: the operation
+    runs on what was typed so far, nothing saved) and the Operations tab's parameters (on the
+    saved settings). It runs the operation in a worker and offers its rows in the searchable
+    list (Prompts.choose); the row picked fills the field. What went wrong is said under the
+    field without blocking it: the value can always be typed."""
+
+    def __init__(
+        self,
+        ctx: IntegrationUiContext,
+        editor: LineEditor,
+        parent: QWidget | None = None,
+        *,
+        draft: IntegrationDraft | None = None,
+    ) -> None:
+        super().__init__(_("Choose…"), parent)
+        assert editor.field.choices_from is not None
+        self.ctx = ctx
+        self.draft = draft
+        self.editor = editor
+        self.chooser = editor.field.choices_from
+        self.operation = ctx.spec.operation(self.chooser.operation)
+        self.setObjectName(f"choose_{editor.field.name}")
+        op = self.operation
+        self.setToolTip(_(op.description) if op.description else _(op.title))
+        self.clicked.connect(self.start)
+        editor.lay.addWidget(self)
+        self.status = QLabel(parent)
+        self.status.setObjectName(f"chooseStatus_{editor.field.name}")
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setContentsMargins(0, 0, 0, 8)
+        self.status.setVisible(False)
+        self.task: workers.Task | None = None
+        self.rows: list[dict[str, Any]] = []
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(REASON_STYLE if error else HELP_STYLE)
+        self.status.setVisible(bool(text) and not self.editor.isHidden())
+
+    def item_text(self, row: dict[str, Any]) -> str:
+        shown = [str(row[k]) for k in self.chooser.shown if row.get(k) not in (None, "")]
+        value = str(row.get(self.chooser.value, ""))
+        return f"{value} — {' · '.join(shown)}" if shown else value
+
+    def start(self) -> workers.Task | None:
+        from ..core.engine import run_operation
+
+        if self.task is not None:
+            return None
+        ctx, draft = self.ctx, self.draft
+        state, typed = None, None
+        if draft is not None:
+            try:
+                state = draft.draft_state()
+            except XdrconfError as exc:
+                self._say(str(exc), error=True)
+                return None
+            typed = draft.typed_secrets()
+        ws, tid, kind, op = ctx.workspace, ctx.tenant_id, ctx.kind, self.operation.name
+        cancel = threading.Event()
+        self.setEnabled(False)
+        self._say(_("Running '{title}'…").format(title=_(self.operation.title)))
+
+        def work() -> list[Outcome]:
+            return run_operation(ws, tid, kind, op, cancel=cancel, draft=state, draft_secrets=typed)
+
+        self.task = ctx.run_in_background(work, self._done, self._failed, cancel=cancel, checks=True)
+        return self.task
+
+    def _failed(self, exc: BaseException) -> None:
+        self.task = None
+        self.setEnabled(True)
+        self._say(error_text(exc), error=True)
+
+    def _done(self, outcomes: list[Outcome]) -> None:
+        from ..core.engine import rows_of
+        from ..core.outcome import category_words
+        from .dialogs import Prompts
+
+        self.task = None
+        self.setEnabled(True)
+        outcome = outcomes[0]
+        if not outcome.ok:
+            self._say(f"{category_words(outcome.category)}: {outcome.message}", error=True)
+            return
+        self.rows = [r for r in rows_of(outcome) if r.get(self.chooser.value) not in (None, "")]
+        if not self.rows:
+            self._say(
+                _("{message} There is nothing to choose from.").format(message=outcome.message), error=True
+            )
+            return
+        self._say("")
+        items = [self.item_text(r) for r in self.rows]
+        values = [str(r[self.chooser.value]) for r in self.rows]
+        current = self.editor.value().strip()
+        picked = Prompts(self).choose(
+            _("Choose: {field}").format(field=_(self.editor.field.label)),
+            outcome.message,
+            items,
+            values.index(current) if current in values else 0,
+        )
+        if picked is not None:
+            self.editor.set_value(values[items.index(picked)])
+
+
 def ca_hint(spec_title: str) -> str:
     return _(
         "PEM certificate of the CA that issued the TLS certificate of {peer}. "
@@ -413,7 +532,10 @@ class FieldGrid(QWidget):
     editor starts with; stored_secrets: secrets that are stored (an empty editor keeps
     them); hints: a hint instead of the field's help; locked: fields shown but not
     editable, with the reason as their hint; require: an empty required field is a problem
-    (the wizard's forms leave that to the closing page: settings may be saved step by step)."""
+    (the wizard's forms leave that to the closing page: settings may be saved step by step).
+    chooser: the integration's context; a line field with `choices_from` then gets
+    "Choose…" (ChooseFromOperation), which runs on `draft` (what the wizard holds) or, without
+    one, on the tenant's saved settings."""
 
     validity_changed = Signal()
     edited = Signal(str)  # the name of a field the user changed
@@ -428,9 +550,12 @@ class FieldGrid(QWidget):
         hints: Mapping[str, str] | None = None,
         locked: Mapping[str, str] | None = None,
         require: bool = False,
+        chooser: IntegrationUiContext | None = None,
+        draft: IntegrationDraft | None = None,
     ) -> None:
         super().__init__(parent)
         values, hints, locked = values or {}, hints or {}, locked or {}
+        self.choosers: dict[str, ChooseFromOperation] = {}
         self.require = require
         self.stored_secrets = frozenset(stored_secrets)
         self.editors: dict[str, FieldEditor] = {}
@@ -480,6 +605,12 @@ class FieldGrid(QWidget):
             self.editors[name] = editor
             self.reasons[name] = reason
             self.labels[name] = label
+            choosable = f.choices_from is not None and isinstance(editor, LineEditor) and name not in locked
+            if chooser is not None and choosable:
+                assert isinstance(editor, LineEditor)
+                self.choosers[name] = choose = ChooseFromOperation(chooser, editor, self, draft=draft)
+                self.grid.addWidget(choose.status, self.rows, 1)
+                self.rows += 1
         self._split_pasted_hosts()
 
     def _split_pasted_hosts(self) -> None:
@@ -559,6 +690,8 @@ class FieldGrid(QWidget):
             visible = f.visible(values)
             for w in (editor, self.labels[name], self.reasons[name]):
                 w.setVisible(visible)
+            if name in self.choosers:
+                self.choosers[name].status.setVisible(visible and bool(self.choosers[name].status.text()))
             if not visible or (not editor.isEnabled() and not f.secret):
                 continue
             problem = self.problem_of(editor)
@@ -603,6 +736,8 @@ class FieldsForm(FieldGrid):
                 for f in fields
                 if f.name in spec.root_only and not ctx.tenant.is_root
             },
+            chooser=ctx,
+            draft=draft,
         )
         self.ctx = ctx
         self.draft = draft

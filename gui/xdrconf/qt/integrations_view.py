@@ -107,6 +107,18 @@ class Row(IntegrationStatus):
         return "; ".join(message for _, message in self.flags)
 
 
+def warnings_html(warnings: list[str]) -> str:
+    """An outcome's warnings, one line each, in the warning colour (HTML to append).
+
+    How an integration uses it: nothing in qt/ — return `Outcome(..., warnings=[...])` from an
+    operation (each warning a translated sentence the analyst can act on; the outcome's level
+    becomes "warning"). The check's result in the wizard and in Check all (checks_ui.
+    result_html) and the stored results in the Details tab (details_html) show them through
+    this; the Operations tab shows them with the outcome."""
+    c = colour("warning").name()
+    return "".join(f"<br><span style='color:{c}'>⚠ {html.escape(str(w))}</span>" for w in warnings)
+
+
 def build_rows(ws: Workspace, tenant: Tenant) -> list[Row]:
     rows = []
     for status in tenant_statuses(ws, tenant):
@@ -240,7 +252,7 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
             parts.append(
                 f"<li><span style='color:{c}'><b>{esc(category_words(cat))}</b></span> "
                 f"{esc(target)} · {esc(format_time(r.get('checked_at', '')))}{esc(lat)}<br>"
-                f"{esc(str(r.get('message', '')))}</li>"
+                f"{esc(str(r.get('message', '')))}{warnings_html(list(r.get('warnings') or []))}</li>"
             )
         parts.append("</ul>")
     elif row.enabled or row.configured:

@@ -435,7 +435,7 @@ class OperationsPanel(QWidget):
         self._offer = self._offer_now(typed)
         fields = self._fields(self._offer)
         initial = {f.name: typed.get(f.name, self._initial(f)) for f in fields}
-        form = FieldGrid(fields, self, values=initial, require=True)
+        form = FieldGrid(fields, self, values=initial, require=True, chooser=self.ctx)
         form.setObjectName("operationParams")
         if old is not None:
             self.form_slot.replaceWidget(old, form)

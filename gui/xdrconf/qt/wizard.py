@@ -46,7 +46,10 @@ MIN_WIZARD_SIZE = (680, 540)  # every page stays usable down to this size
 
 
 class SpecFormPage(QWizardPage):
-    """A form page generated from one core Page of an integration's spec."""
+    """A form page generated from one core Page of an integration's spec. The spec's texts
+    (page title and subtitle here; field labels, help, placeholders and choices in the
+    editors) are translated when shown: an integration marks them with N_() in its spec and
+    puts their Russian in the catalog; nothing in qt/ is needed."""
 
     def __init__(self, ctx: IntegrationUiContext, page: Page, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,8 +57,8 @@ class SpecFormPage(QWizardPage):
         self.ctx = ctx
         self.draft = ctx.draft
         self.core_page = page
-        self.setTitle(page.title)
-        self.setSubTitle(page.subtitle)
+        self.setTitle(_(page.title))
+        self.setSubTitle(_(page.subtitle) if page.subtitle else "")
         outer = QVBoxLayout(self)
         self.form = FieldsForm(ctx, page.fields, self)
         self.editors = self.form.editors
