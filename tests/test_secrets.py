@@ -179,5 +179,7 @@ def test_locked_keyring_with_a_display_never_hangs(locked_keyring_env, tmp_path)
         [sys.executable, "-c", code], env=locked_keyring_env, capture_output=True, text=True, timeout=60
     )
     assert proc.stdout.startswith("REFUSED"), proc
-    assert float(proc.stdout.split()[1]) <= 3.0
+    # Its 2-s timeout ended the call: far sooner than a prompt left open (the process's own
+    # 60 s). The margin is for a loaded machine; the figure itself is not a target.
+    assert float(proc.stdout.split()[1]) < 20.0
     assert "keyring" in proc.stdout.lower()
