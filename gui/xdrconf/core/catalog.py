@@ -106,9 +106,14 @@ class IntegrationSpec:
     # Whether a change of those structured settings makes the last check result stale
     # (KATA connections: yes; KUMA's saved commands: no, the check does not use them).
     structured_resets_check: bool = True
-    # The fields that say where the secrets are sent (host, port, URL): a change of one of
-    # them means a stored secret would go somewhere new.
+    # Where the secrets go (core.targets has the rule): the fields, or structured keys, that
+    # say where they are sent (host, port, URL, KATA's connections), never other settings. A
+    # change of one while secrets stay stored needs them given again or a confirmation.
     target_fields: tuple[str, ...] = ()
+    # Where one secret goes, as a person reads it, when more precise than "any change of a
+    # target field" (TIP: the chosen portal; KATA: its connection's host:port); None: the
+    # settings send that secret nowhere.
+    secret_target: Callable[[dict[str, Any], str], str | None] | None = None
     # "host:port" an outcome is about, from the settings; by default the fields host and
     # port, or the host and port of the field url.
     target: Callable[[dict[str, Any]], str] | None = None

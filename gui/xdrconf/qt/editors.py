@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import ValidationError, XdrconfError
 from ..core.fields import Field
+from ..core.files import MAX_VALUE_FILE, read_user_file
 from ..core.i18n import N_, _, ngettext
 from .dialogs import error_text, show_error
 
@@ -39,25 +39,14 @@ if TYPE_CHECKING:
     from . import workers
     from .integrations import IntegrationDraft, IntegrationUiContext
 
-MAX_PEM_FILE = 1_000_000
+MAX_PEM_FILE = MAX_VALUE_FILE
 REASON_STYLE = "color:#b00020"
 HELP_STYLE = "color:#666"
 
 
 def read_text_file(path: str, label: str) -> str:
-    p = Path(path)
-    try:
-        if p.stat().st_size > MAX_PEM_FILE:
-            raise ValidationError(
-                label, _("{name} is larger than 1 MB; choose the PEM file itself").format(name=p.name)
-            )
-        return p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ValidationError(label, _("{name} is not a text (PEM) file").format(name=p.name)) from None
-    except OSError as exc:
-        raise ValidationError(
-            label, _("{name} could not be read ({reason})").format(name=p.name, reason=exc.strerror)
-        ) from None
+    """A file chosen with "Load…": a regular text file of at most 1 MiB (core.files)."""
+    return read_user_file(label, path, limit=MAX_PEM_FILE)
 
 
 # ---- field editors ----------------------------------------------------------------------------

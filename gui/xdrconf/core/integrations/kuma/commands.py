@@ -110,6 +110,26 @@ class Command:
         def fill(text: str, encode: Callable[[str], str] = lambda v: v) -> str:
             return _PLACEHOLDER.sub(lambda m: encode(values[placeholder_key(m.group(1))]), text)
 
+        for template in self.path.split("/"):
+            used = [m.group(1) for m in _PLACEHOLDER.finditer(template)]
+            if not used:
+                continue
+            for name in used:
+                if _breaks_segment(values[placeholder_key(name)]):
+                    raise ValidationError(
+                        "Parameter",
+                        f"the value of <{name}> would change the request's path (it is empty, '.' or "
+                        "'..', or holds '/', '\\', '?' or '#', also percent-encoded); give the value alone",
+                        field=name,
+                    )
+            if _breaks_segment(fill(template)):
+                joined = ", ".join(f"<{n}>" for n in used)
+                raise ValidationError(
+                    "Parameter",
+                    f"the values of {joined} together would change the request's path (a '.' or '..' "
+                    "segment); give other values",
+                    field=used[0],
+                )
         path = fill(self.path, lambda v: quote(v, safe=""))
         query = tuple((k, fill(v)) for k, v in self.query)
         headers = tuple((k, fill(v)) for k, v in self.headers)
@@ -117,6 +137,24 @@ class Command:
         if self.body:
             body = _fill_json(json.loads(self.body), fill)
         return RenderedRequest(self.method, path, query, headers, body)
+
+
+def _decoded(text: str) -> str:
+    """Percent-decoded until nothing changes (a peer or a proxy may decode more than once)."""
+    for _round in range(8):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _breaks_segment(value: str) -> bool:
+    """Whether a value filled into a path segment could make it more or other than one
+    segment: empty, a dot segment, or a separator ('/', '\\', '?', '#'), as typed or
+    percent-encoded (any number of times)."""
+    plain = _decoded(value)
+    return plain.strip() in ("", ".", "..") or any(c in plain for c in "/\\?#")
 
 
 @dataclass(frozen=True)
