@@ -10,9 +10,11 @@ from cryptography import x509
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from support.gui import (
+    Expected,
     accept,
     as_a,
     expect_dialog,
+    expect_dialogs,
     open_window,
     pick_file,
     reject,
@@ -174,7 +176,27 @@ def test_dialog_names_the_wrong_field(qtbot, ws, acme):
 def test_edit_and_toggle(qtbot, ws, acme):
     kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
     w = make_panel(qtbot, ws, acme)
-    with connection_dialog(qtbot, fill(host="10.0.0.9", port=8443), title="Edit connection"):
+    before = ws.file.path.read_bytes()
+    # The connection's private key would be presented to the new target: asked, default No.
+    with expect_dialogs(
+        qtbot,
+        Expected(
+            kata_ui.ConnectionDialog, fill(host="kata2.invalid", port=8443), name="kataConnectionDialog"
+        ),
+        Expected(QMessageBox, reject, name="confirmBox", title="Send the stored secrets"),
+    ) as (_edit, asked):
+        w.edit_btn.click()
+    wait(qtbot, w)
+    assert "from kata.example.com:443 to kata2.invalid:8443" in asked.text
+    assert "private key" in asked.text
+    assert some(asked.dialog).defaultButton() is some(asked.dialog).button(QMessageBox.StandardButton.Cancel)
+    assert ws.file.path.read_bytes() == before and "Nothing was saved" in w.message.text()
+    assert w.tree.topLevelItem(0).text(0) == "kata.example.com:443"
+    with expect_dialogs(
+        qtbot,
+        Expected(kata_ui.ConnectionDialog, fill(host="10.0.0.9", port=8443), name="kataConnectionDialog"),
+        Expected(QMessageBox, accept, name="confirmBox", title="Send the stored secrets"),
+    ):
         w.edit_btn.click()
     wait(qtbot, w)
     [conn] = kata.connections(ws.tenant(acme).integrations["kata"])

@@ -39,7 +39,7 @@ from .errors import (
     ValidationError,
     XdrconfError,
 )
-from .fields import Field
+from .fields import Field, header_problem
 from .i18n import N_, _
 from .net import ClientCert, NetConfig, Trust, classify_exception
 from .outcome import Category, Outcome, now_utc
@@ -406,15 +406,9 @@ class OpContext:
         if value is None:
             return None
         self._register(value)
-        if header and not (value.isascii() and value.isprintable()):
-            raise ValidationError(
-                self._label(name),
-                _(
-                    "contains characters that cannot be sent in an HTTP header; paste it exactly as "
-                    "{title} showed it"
-                ).format(title=self.spec.title),
-                field=name,
-            )
+        problem = header_problem(value) if header else None
+        if problem is not None:  # stored by a version that did not check it at entry
+            raise ValidationError(self._label(name), problem, field=name)
         return value
 
     def require_secret(self, name: str, *, header: bool = False) -> str:

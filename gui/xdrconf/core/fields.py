@@ -353,7 +353,7 @@ class Field:
         if self.kind == "bool":
             return parse_bool(raw, label)
         text = "" if raw is None else str(raw)
-        if self.secret and "\x00" in text:
+        if self.secret and not self.header and "\x00" in text:
             raise ValidationError(
                 label, _("contains the NUL character, which no secret can hold"), field=self.name
             )
