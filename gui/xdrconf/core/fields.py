@@ -243,7 +243,10 @@ def parse_url(text: str, label: str = "URL", *, schemes: tuple[str, ...] = ("htt
     value = text.strip()
     if not value:
         raise ValidationError(label, "enter a URL")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed '[' of an IPv6 address
+        raise ValidationError(label, _("'{text}' is not a valid URL").format(text=value)) from None
     if parts.scheme.lower() not in schemes:
         want = " or ".join(f"{s}://" for s in schemes)
         raise ValidationError(label, f"must start with {want}")
@@ -251,7 +254,7 @@ def parse_url(text: str, label: str = "URL", *, schemes: tuple[str, ...] = ("htt
         raise ValidationError(label, "the URL has no host name")
     parse_host(parts.hostname, label)
     try:
-        _ = parts.port  # urllib checks the port only when it is read
+        _port = parts.port  # urllib checks the port only when it is read
     except ValueError:
         raise ValidationError(label, "the port in the URL is not valid") from None
     if parts.username or parts.password:
@@ -261,10 +264,10 @@ def parse_url(text: str, label: str = "URL", *, schemes: tuple[str, ...] = ("htt
 
 def url_host_port(url: str) -> tuple[str, int] | None:
     """Host and port of an http(s) URL (default ports filled in), or None without a host."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return None
     try:
+        parts = urlsplit(url)
+        if not parts.hostname:
+            return None
         port = parts.port
     except ValueError:
         return None
