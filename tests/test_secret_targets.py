@@ -247,13 +247,19 @@ def test_kata_connection_host(cli, two_cert, config_dir, tmp_path, test_ca):
         assert other.requests == [] and other.handshake_errors == []
 
 
+def kata_connection(cli, home: KataPeer, other: KataPeer, tmp_path, test_ca) -> dict[str, Any]:
+    """Tenant Acme with one KATA connection to `home`; `other` trusts its certificate too."""
+    assert cli("tenant", "add", "Acme").code == 0
+    assert cli("integration", "set", "Acme", "kata", f"tls_ca=@{ca_file(tmp_path, test_ca)}").code == 0
+    assert cli("kata", "add", "Acme", "127.0.0.1", "--port", str(home.port), "--key", "p256").code == 0
+    [conn] = json.loads(cli("kata", "list", "Acme", "--json").out)
+    other.trust(_cert(cli, conn["id"]))
+    return dict(conn)
+
+
 def test_kata_edit_with_keep_secrets_presents_the_key_there(cli, two_cert, tmp_path, test_ca):
     with KataPeer(two_cert) as home, KataPeer(two_cert, host=OTHER, port=home.port) as other:
-        assert cli("tenant", "add", "Acme").code == 0
-        assert cli("integration", "set", "Acme", "kata", f"tls_ca=@{ca_file(tmp_path, test_ca)}").code == 0
-        assert cli("kata", "add", "Acme", "127.0.0.1", "--port", str(home.port), "--key", "p256").code == 0
-        [conn] = json.loads(cli("kata", "list", "Acme", "--json").out)
-        other.trust(_cert(cli, conn["id"]))
+        conn = kata_connection(cli, home, other, tmp_path, test_ca)
         r = cli("kata", "edit", "Acme", conn["id"], "--host", OTHER, "--keep-secrets")
         assert r.code == 0 and f"{OTHER}:{home.port}" in r.out, r
         cli("check", "Acme", "kata")
@@ -325,3 +331,83 @@ def test_custom_host(cli, config_dir):
         assert listener.accepted >= 1
     finally:
         listener.close()
+
+
+# ---- a run of settings not saved yet (the wizard's check, KATA's connection dialog) ----------------
+def draft_of(ws: Any, tenant: str, kind: str, **settings: Any) -> Any:
+    """The saved state with some settings typed over it, as the window's draft_state() gives it."""
+    import copy
+
+    from xdrconf.core.tenants import IntegrationState
+
+    saved = ws.tenant(tenant).integrations[kind]
+    merged = {**copy.deepcopy(saved.settings), **settings}
+    return IntegrationState(kind, saved.enabled, merged, dict(saved.secrets), [])
+
+
+@pytest.fixture
+def opened(config_dir, keyring_backend) -> Iterator[Any]:
+    """open(): the workspace of config_dir as the window opens it (after the CLI set it up)."""
+    from xdrconf.core.workspace import Workspace
+
+    opened: list[Any] = []
+
+    def open_() -> Any:
+        opened.append(Workspace.open(config_dir, keyring_backend=keyring_backend))
+        return opened[-1]
+
+    yield open_
+    for w in opened:
+        w.close()
+
+
+def test_a_draft_sends_no_stored_token_to_a_new_portal_unless_confirmed(cli, pair, opened, tmp_path, test_ca):
+    from xdrconf.core.engine import draft_followers, run_operation
+
+    p = pair(TipPortal(token=CANARY), TipPortal(token=CANARY, premium=True))
+    set_up(cli, "tip", "Root", {"opentip_url": f"https://127.0.0.1:{p.port}"}, tmp_path, test_ca)
+    assert cli("integration", "set", "Root", "tip", f"premium_url=https://{OTHER}:{p.port}").code == 0
+    ws = opened()
+    draft = draft_of(ws, "Root", "tip", access="premium")
+    [moving] = draft_followers(ws, "Root", "tip", draft)
+    assert (moving.name, moving.old, moving.new) == (
+        "token",
+        f"https://127.0.0.1:{p.port}",
+        f"https://{OTHER}:{p.port}",
+    )
+    for op, params in (("check", None), ("lookup", {"value": "example.com"})):
+        [refused] = run_operation(ws, "Root", "tip", op, params, draft=draft)
+        assert refused.refused and refused.category.value == "missing_secret", refused
+        assert "Not sent" in refused.message and f"https://{OTHER}:{p.port}" in refused.message
+        assert CANARY not in refused.message
+    assert p.home.requests == [] and p.other.requests == []
+    # A token typed for the new portal goes there, and the stored one does not.
+    run_operation(ws, "Root", "tip", draft=draft, draft_secrets={"token": "typed-for-premium"})
+    assert saw(p.other, "typed-for-premium") and not saw(p.other)
+    # The same draft's settings pointing back where the token was given: nothing to ask.
+    general = ws.tenant("Root").integrations["tip"].settings["access"]
+    same = draft_of(ws, "Root", "tip", access=general)
+    assert draft_followers(ws, "Root", "tip", same) == []
+    [ok] = run_operation(ws, "Root", "tip", draft=same)
+    assert ok.ok, ok.message
+    assert saw(p.home)
+    # Confirmed: sent there.
+    run_operation(ws, "Root", "tip", draft=draft, keep_secrets=True)
+    assert saw(p.other)
+
+
+def test_a_draft_of_a_kata_connection_presents_no_key_to_a_new_host(cli, two_cert, opened, tmp_path, test_ca):
+    from xdrconf.core.engine import draft_followers, run_operation
+
+    with KataPeer(two_cert) as home, KataPeer(two_cert, host=OTHER, port=home.port) as other:
+        conn = kata_connection(cli, home, other, tmp_path, test_ca)
+        ws = opened()
+        saved = ws.tenant("Acme").integrations["kata"].settings["connections"]
+        draft = draft_of(ws, "Acme", "kata", connections=[{**saved[0], "host": OTHER}])
+        [moving] = draft_followers(ws, "Acme", "kata", draft)
+        assert moving.old == f"127.0.0.1:{home.port}" and moving.new == f"{OTHER}:{home.port}"
+        [refused] = run_operation(ws, "Acme", "kata", draft=draft)
+        assert refused.refused and "Not sent" in refused.message, refused
+        assert other.requests == [] and other.handshake_errors == [] and home.requests == []
+        run_operation(ws, "Acme", "kata", draft=draft, keep_secrets=True)
+        assert [r.client_cert_sha256 for r in other.requests] == [conn["fingerprint_sha256"]]

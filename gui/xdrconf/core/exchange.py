@@ -133,8 +133,9 @@ def import_document(ws: Workspace, doc: Any) -> list[NeededSecret]:
         raise XdrconfError("The file is not an xdrconf export (schema 'xdrconf-export' expected).")
     if doc.get("version") != EXPORT_VERSION:
         raise XdrconfError(
-            f"The export has version {str(doc.get('version'))[:20]!r}; "
-            f"this xdrconf reads version {EXPORT_VERSION}."
+            _("The export has version {found}; this xdrconf reads version {version}.").format(
+                found=repr(str(doc.get("version"))[:20]), version=EXPORT_VERSION
+            )
         )
     items = doc.get("tenants")
     if not isinstance(items, list):
@@ -156,18 +157,22 @@ def import_document(ws: Workspace, doc: Any) -> list[NeededSecret]:
                 continue
             integrations = item.get("integrations", {})
             if not isinstance(integrations, dict):
-                raise XdrconfError(f"{path}: 'integrations' must be an object.")
+                raise XdrconfError(_("{path}: 'integrations' must be an object.").format(path=path))
             for kind, data in integrations.items():
                 spec = catalog.spec_for(kind)
                 if not spec.supported:
                     continue
                 if not isinstance(data, dict):
-                    raise XdrconfError(f"{path}: {spec.title} must be an object.")
+                    raise XdrconfError(
+                        _("{path}: {title} must be an object.").format(path=path, title=spec.title)
+                    )
                 settings = data.get("settings", {})
                 secrets_set = data.get("secrets_set", [])
                 if not isinstance(settings, dict) or not isinstance(secrets_set, list):
                     raise XdrconfError(
-                        f"{path}: {spec.title}: 'settings' or 'secrets_set' has the wrong type."
+                        _("{path}: {title}: 'settings' or 'secrets_set' has the wrong type.").format(
+                            path=path, title=spec.title
+                        )
                     )
                 settings = copy.deepcopy(settings)
                 known = {f.name for f in spec.plain_fields} | set(spec.structured_keys)
@@ -176,7 +181,11 @@ def import_document(ws: Workspace, doc: Any) -> list[NeededSecret]:
                         raise XdrconfError(f"{path}: {spec.title} has no setting '{key}'.")
                     if key in spec.structured_keys:
                         if not isinstance(settings[key], list):
-                            raise XdrconfError(f"{path}: {spec.title}: '{key}' must be a list.")
+                            raise XdrconfError(
+                                _("{path}: {title}: '{key}' must be a list.").format(
+                                    path=path, title=spec.title, key=key
+                                )
+                            )
                         continue
                     settings[key] = _setting(path, spec, key, settings[key])
                 old = node.integrations.get(kind)

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ...core.engine import run_operation
+from ...core.engine import draft_followers, run_operation
 from ...core.errors import SecretsWouldFollow, ValidationError
 from ...core.fields import format_fingerprint
 from ...core.i18n import _
@@ -761,9 +761,14 @@ class KataConnectionsWidget(QWidget):
         draft = self.draft
         if draft is not None:
             state, typed = draft.draft_state(), draft.typed_secrets()
+            # A connection's key goes to its own connection's target only, unless the user says so.
+            moving = draft_followers(ws, tid, kata.KIND, state, typed)
+            keep = bool(moving) and self.prompts.confirm_follow(moving, running=True)
 
             def probe() -> list[CheckResult]:
-                return run_operation(ws, tid, kata.KIND, params=params, draft=state, draft_secrets=typed)
+                return run_operation(
+                    ws, tid, kata.KIND, params=params, draft=state, draft_secrets=typed, keep_secrets=keep
+                )
         else:
 
             def probe() -> list[CheckResult]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from ...errors import KeyringUnavailable, ValidationError
+from ...i18n import _
 
 if TYPE_CHECKING:
     from ...workspace import Workspace
@@ -67,7 +68,7 @@ class Command:
     @property
     def placeholders(self) -> tuple[str, ...]:
         """Placeholder names in order of first use (path, query, headers, body)."""
-        texts = [self.path, *(v for _, v in self.query), *(v for _, v in self.headers), self.body]
+        texts = [self.path, *(v for _k, v in self.query), *(v for _k, v in self.headers), self.body]
         out: dict[str, str] = {}
         for text in texts:
             for m in _PLACEHOLDER.finditer(text):
@@ -117,17 +118,22 @@ class Command:
             for name in used:
                 if _breaks_segment(values[placeholder_key(name)]):
                     raise ValidationError(
-                        "Parameter",
-                        f"the value of <{name}> would change the request's path (it is empty, '.' or "
-                        "'..', or holds '/', '\\', '?' or '#', also percent-encoded); give the value alone",
+                        _("Parameter"),
+                        _(
+                            "the value of <{name}> would change the request's path (it is empty, '.' "
+                            "or '..', or holds '/', '\\', '?' or '#', also percent-encoded); give the "
+                            "value alone"
+                        ).format(name=name),
                         field=name,
                     )
             if _breaks_segment(fill(template)):
                 joined = ", ".join(f"<{n}>" for n in used)
                 raise ValidationError(
-                    "Parameter",
-                    f"the values of {joined} together would change the request's path (a '.' or '..' "
-                    "segment); give other values",
+                    _("Parameter"),
+                    _(
+                        "the values of {names} together would change the request's path (a '.' or '..' "
+                        "segment); give other values"
+                    ).format(names=joined),
                     field=used[0],
                 )
         path = fill(self.path, lambda v: quote(v, safe=""))
@@ -235,7 +241,7 @@ def parse_command(data: Any) -> Command:
     if "?" in path:
         path, qs = path.split("?", 1)
         query = [
-            (unquote(k), unquote(v)) for k, _, v in (p.partition("=") for p in qs.split("&") if p)
+            (unquote(k), unquote(v)) for k, _sep, v in (p.partition("=") for p in qs.split("&") if p)
         ] + query
     path = path.lstrip("/")
     m = re.match(r"^api/(v[0-9][0-9.]*)(/|$)", path)
