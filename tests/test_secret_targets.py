@@ -411,3 +411,51 @@ def test_a_draft_of_a_kata_connection_presents_no_key_to_a_new_host(cli, two_cer
         assert other.requests == [] and other.handshake_errors == [] and home.requests == []
         run_operation(ws, "Acme", "kata", draft=draft, keep_secrets=True)
         assert [r.client_cert_sha256 for r in other.requests] == [conn["fingerprint_sha256"]]
+
+
+# ---- every integration says where its secrets go ---------------------------------------------------
+def test_every_integration_that_stores_secrets_declares_its_target_fields():
+    from xdrconf.core import catalog, targets
+
+    specs = [catalog.spec_for(kind) for kind in catalog.KINDS]
+    holding = [s.kind for s in specs if s.supported and (s.secret_fields or s.secret_label is not None)]
+    assert {"kuma", "tip", "kasap", "kata", "custom"} <= set(holding)
+    assert {s.kind: targets.undeclared(s) for s in specs if s.kind in holding} == dict.fromkeys(holding)
+
+
+def test_a_plugin_that_stores_secrets_without_saying_where_they_go_is_left_out(tmp_path):
+    """Installed as a plugin: a spec with an API key but no target_fields. Its edits could not
+    be held to the rule, so xdrconf leaves it out and says why."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "xdrconf_blind.py").write_text(
+        "from xdrconf.core.catalog import IntegrationSpec, Page\n"
+        "from xdrconf.core.fields import Field\n"
+        "SPEC = IntegrationSpec(kind='blind', title='Blind', description='No target.',\n"
+        "    fields=(Field('url', 'URL', kind='url'), Field('token', 'API key', kind='secret')),\n"
+        "    pages=(Page('Blind', '', ('url', 'token')),))\n"
+    )
+    info = tmp_path / "xdrconf_blind-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: xdrconf-blind\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[xdrconf.integrations]\nblind = xdrconf_blind\n")
+    script = (
+        "import logging; logging.basicConfig(level=logging.WARNING, format='%(message)s')\n"
+        "from xdrconf.core import catalog\n"
+        "print('KINDS', ' '.join(catalog.KINDS))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "blind" not in proc.stdout.split() and "kuma" in proc.stdout.split()
+    assert (
+        "plugin blind (xdrconf_blind) left out: it stores secrets but declares no target_fields"
+        in proc.stderr
+    )

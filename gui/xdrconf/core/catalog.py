@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from . import targets
 from .errors import NotFoundError, ValidationError
 from .fields import Field, host_port
 
@@ -236,6 +237,10 @@ def _plugins(taken: set[str]) -> list[tuple[Entry, IntegrationSpec]]:
             log.warning(
                 "integration plugin %s (%s) left out: it has no SPEC of kind %s", ep.name, ep.value, ep.name
             )
+            continue
+        problem = targets.undeclared(spec)
+        if problem is not None:  # its stored secrets could not be kept to their target
+            log.warning("integration plugin %s (%s) left out: %s", ep.name, ep.value, problem)
             continue
         taken.add(ep.name)
         out.append((Entry(ep.name, spec.title, ep.module.rsplit(".", 1)[-1], module=ep.module), spec))

@@ -48,6 +48,21 @@ class Following:
     new: str
 
 
+def undeclared(spec: IntegrationSpec) -> str | None:
+    """Why `spec` cannot be held to the rule, or None: an integration that stores secrets
+    must say where they go (target_fields naming its fields or structured keys). A plugin
+    without it is left out (core.catalog); the built-in ones are tested."""
+    if not spec.secret_fields and spec.secret_label is None:
+        return None
+    if not spec.target_fields:
+        return "it stores secrets but declares no target_fields (where they are sent)"
+    names = {f.name for f in spec.fields} | set(spec.structured_keys)
+    unknown = [name for name in spec.target_fields if name not in names]
+    if unknown:
+        return f"its target_fields name no field or structured key: {', '.join(unknown)}"
+    return None
+
+
 def _fields_text(spec: IntegrationSpec, settings: dict[str, Any]) -> str:
     parts = []
     for name in spec.target_fields:
