@@ -231,3 +231,37 @@ def test_the_operations_tab_sends_the_token_to_the_saved_target_only(window, qtb
         panel.run_button.click()
     assert home.requests[-1].path.endswith("/alerts/42/events") and saw(home, SECRET)
     assert other.requests == []
+
+
+def test_an_import_through_the_window_that_moves_the_target_keeps_no_secret(
+    window, qtbot, ws, test_ca, two_kumas, tmp_path
+):
+    """Import… of an export whose host was edited: the token is dropped and the window lists
+    it with the old and the new target; a check then sends nothing to the new host."""
+    import json
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from support.gui import Expected, expect_dialogs, pick_file
+    from xdrconf.core import exchange
+
+    home, other = two_kumas
+    tid = configure(ws, home.port, ca=test_ca.cert_pem, tenant="Acme", token=SECRET)
+    doc = exchange.export_document(ws)
+    acme = next(t for t in doc["tenants"] if t["path"].endswith("/Acme"))
+    acme["integrations"]["kuma"]["settings"]["host"] = OTHER
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(doc))
+    window.refresh()
+    listed = Expected(QMessageBox, accept, name="infoBox", title="Imported")
+    with expect_dialogs(qtbot, Expected(QFileDialog, pick_file(str(edited)), name="openFileDialog"), listed):
+        window.act_import.trigger()
+    wait_idle(qtbot, window)
+    assert "KUMA REST API — token" in listed.text
+    assert f"127.0.0.1:{home.port} → {OTHER}:{home.port}" in listed.text and SECRET not in listed.text
+    state = ws.tree.get(tid).integrations["kuma"]
+    assert state.settings["host"] == OTHER and "token" not in state.secrets and not state.enabled
+    window.select_tenant(tid)
+    window.select_integration("kuma")
+    assert not window.act_check.isEnabled()  # turned off, its token to be entered again
+    assert other.requests == [] and home.requests == []
