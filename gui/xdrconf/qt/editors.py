@@ -414,7 +414,8 @@ class ChooseFromOperation(QPushButton):
         return f"{value} — {' · '.join(shown)}" if shown else value
 
     def start(self) -> workers.Task | None:
-        from ..core.engine import run_operation
+        from ..core.engine import draft_followers, run_operation
+        from .dialogs import Prompts
 
         if self.task is not None:
             return None
@@ -428,12 +429,18 @@ class ChooseFromOperation(QPushButton):
                 return None
             typed = draft.typed_secrets()
         ws, tid, kind, op = ctx.workspace, ctx.tenant_id, ctx.kind, self.operation.name
+        # A stored secret goes to the draft's new target only if the user says so (default
+        # No: the run is refused and nothing is sent; core.targets).
+        moving = draft_followers(ws, tid, kind, state, typed) if state is not None else []
+        keep = bool(moving) and Prompts(self).confirm_follow(moving, running=True)
         cancel = threading.Event()
         self.setEnabled(False)
         self._say(_("Running '{title}'…").format(title=_(self.operation.title)))
 
         def work() -> list[Outcome]:
-            return run_operation(ws, tid, kind, op, cancel=cancel, draft=state, draft_secrets=typed)
+            return run_operation(
+                ws, tid, kind, op, cancel=cancel, draft=state, draft_secrets=typed, keep_secrets=keep
+            )
 
         self.task = ctx.run_in_background(work, self._done, self._failed, cancel=cancel, checks=True)
         return self.task
