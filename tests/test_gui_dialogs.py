@@ -248,7 +248,12 @@ def test_kata_connection_dialogs_through_the_window(
         type_into(dialog.port, "8443")
         accept(dialog)
 
-    with expect_dialog(qtbot, kata_ui.ConnectionDialog, edit, name="kataConnectionDialog", title="Edit"):
+    # A new port is a new target for the connection's key: the window asks first (default No).
+    with expect_dialogs(
+        qtbot,
+        Expected(kata_ui.ConnectionDialog, edit, name="kataConnectionDialog", title="Edit"),
+        confirm(accept, "Send the stored secrets"),
+    ):
         panel.edit_btn.click()
     qtbot.waitUntil(lambda: not panel.busy, timeout=20000)
     [conn] = kata.connections(ws.tenant("Acme").integrations["kata"])

@@ -167,7 +167,7 @@ def test_check_one_connection_keeps_the_others_status(ws, server_cert, test_ca):
     assert some(kata.status_of(state, c1)).category == "ok"
     assert some(kata.status_of(state, c2)).category == "pending_approval"
     # An edit of one connection keeps the status of the other (kept inside the connection).
-    kata.edit_connection(ws, tid, c2["id"], port="8443")
+    kata.edit_connection(ws, tid, c2["id"], port="8443", keep_secrets=True)  # the user confirmed
     state = ws.tenant(tid).integrations["kata"]
     assert state.results == []
     c1_now, c2_now = kata.connections(state)

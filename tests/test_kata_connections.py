@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from support.gui import some
 from xdrconf.core import exchange
-from xdrconf.core.errors import NotFoundError, ValidationError
+from xdrconf.core.errors import NotFoundError, SecretsWouldFollow, ValidationError
 from xdrconf.core.integrations.kata import certs as kata_certs
 from xdrconf.core.integrations.kata import connections as kata
 from xdrconf.core.workspace import IntegrationEdit
@@ -104,12 +104,18 @@ def test_default_port_and_duplicates(ws, acme):
 def test_edit_keeps_identity(ws, acme):
     conn = kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
     ref_before = state_of(ws, acme).secrets[kata.secret_name(conn["id"])]
-    moved = kata.edit_connection(ws, acme, "kata.example.com:443", host="10.1.2.3", port="8443")
+    # Its key would be presented to a new target: only when confirmed (core.targets).
+    with pytest.raises(SecretsWouldFollow, match=r"from kata\.example\.com:443 to 10\.1\.2\.3:8443"):
+        kata.edit_connection(ws, acme, "kata.example.com:443", host="10.1.2.3", port="8443")
+    assert kata.connections(state_of(ws, acme))[0]["host"] == "kata.example.com"
+    moved = kata.edit_connection(
+        ws, acme, "kata.example.com:443", host="10.1.2.3", port="8443", keep_secrets=True
+    )
     assert (moved["host"], moved["port"]) == ("10.1.2.3", 8443)
     assert moved["id"] == conn["id"] and moved["fingerprint"] == conn["fingerprint"]
     assert state_of(ws, acme).secrets[kata.secret_name(conn["id"])] == ref_before
     with pytest.raises(ValidationError, match="Port"):
-        kata.edit_connection(ws, acme, conn["id"], port="99999")
+        kata.edit_connection(ws, acme, conn["id"], port="99999", keep_secrets=True)
 
 
 def test_regenerate_changes_fingerprint_and_deletes_old_key(ws, acme):

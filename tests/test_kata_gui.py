@@ -10,9 +10,11 @@ from cryptography import x509
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from support.gui import (
+    Expected,
     accept,
     as_a,
     expect_dialog,
+    expect_dialogs,
     open_window,
     pick_file,
     reject,
@@ -174,12 +176,34 @@ def test_dialog_names_the_wrong_field(qtbot, ws, acme):
 def test_edit_and_toggle(qtbot, ws, acme):
     kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
     w = make_panel(qtbot, ws, acme)
-    with connection_dialog(qtbot, fill(host="10.0.0.9", port=8443), title="Edit connection"):
+    before = ws.file.path.read_bytes()
+    # The connection's private key would be presented to the new target: asked, default No.
+    with expect_dialogs(
+        qtbot,
+        Expected(
+            kata_ui.ConnectionDialog, fill(host="kata2.invalid", port=8443), name="kataConnectionDialog"
+        ),
+        Expected(QMessageBox, reject, name="confirmBox", title="Send the stored secrets"),
+    ) as (_edit, asked):
+        w.edit_btn.click()
+    wait(qtbot, w)
+    assert "from kata.example.com:443 to kata2.invalid:8443" in asked.text
+    assert "private key" in asked.text
+    assert some(asked.dialog).defaultButton() is some(asked.dialog).button(QMessageBox.StandardButton.Cancel)
+    assert ws.file.path.read_bytes() == before and "Nothing was saved" in w.message.text()
+    assert w.tree.topLevelItem(0).text(0) == "kata.example.com:443"
+    with expect_dialogs(
+        qtbot,
+        Expected(
+            kata_ui.ConnectionDialog, fill(host="kata3.invalid", port=8443), name="kataConnectionDialog"
+        ),
+        Expected(QMessageBox, accept, name="confirmBox", title="Send the stored secrets"),
+    ):
         w.edit_btn.click()
     wait(qtbot, w)
     [conn] = kata.connections(ws.tenant(acme).integrations["kata"])
-    assert (conn["host"], conn["port"]) == ("10.0.0.9", 8443)
-    assert w.tree.topLevelItem(0).text(0) == "10.0.0.9:8443"
+    assert (conn["host"], conn["port"]) == ("kata3.invalid", 8443)
+    assert w.tree.topLevelItem(0).text(0) == "kata3.invalid:8443"
     assert not w.toggle.isChecked()
     w.toggle.click()
     wait(qtbot, w)
@@ -224,6 +248,37 @@ def test_wizard_draft_saves_nothing_until_finish(qtbot, ws, acme, server_cert):
     [saved] = kata.connections(ws.tenant(acme).integrations["kata"])
     assert saved["id"] == conn["id"]
     assert kata_certs.key_matches(saved["cert_pem"], some(kata.private_key(ws, acme, conn["id"])))
+
+
+def test_a_draft_check_asks_before_a_stored_key_goes_to_the_host_typed(qtbot, ws, acme, test_ca):
+    """The wizard's draft moves a stored connection to 127.0.0.2: Check asks first (default
+    No: the key is presented to no one); Yes presents it there, for this check only."""
+    other_host = "127.0.0.2"
+    cert = test_ca.issue(("localhost", "127.0.0.1", other_host))
+    with KataPeer(cert) as home, KataPeer(cert, host=other_host, port=home.port) as other:
+        stored = kata.add_connection(ws, acme, "127.0.0.1", home.port, "p256")
+        other.trust(stored["cert_pem"])
+        spec = catalog.spec_for("kata")
+        draft = IntegrationDraft.for_state(spec, ws.tenant(acme).integrations["kata"])
+        page = kata_ui.KataConnectionsPage(IntegrationUiContext(ws, acme, "kata", spec, draft=draft))
+        qtbot.addWidget(page)
+        w = page.widget
+        w.tree.setCurrentItem(some(w.tree.topLevelItem(0)))
+        with connection_dialog(qtbot, fill(host=other_host), title="Edit"):
+            w.edit_btn.click()
+        wait(qtbot, w)
+        assert ws.tenant(acme).integrations["kata"].settings["connections"][0]["host"] == "127.0.0.1"
+        with confirm(qtbot, reject, "Send the stored secrets") as asked:
+            w.check_btn.click()
+        wait(qtbot, w)
+        assert f"from 127.0.0.1:{home.port} to {other_host}:{home.port}" in asked.text
+        assert "Not sent" in w.message.text()
+        assert other.requests == [] and other.handshake_errors == [] and home.requests == []
+        with confirm(qtbot, accept, "Send the stored secrets"):
+            w.check_btn.click()
+        wait(qtbot, w)
+        assert [r.client_cert_sha256 for r in other.requests] == [stored["fingerprint"]]
+        assert home.requests == []
 
 
 def test_wizard_delete_and_regenerate_in_draft(qtbot, ws, acme):

@@ -93,11 +93,13 @@ def test_placeholder_substitution_everywhere():
         }
     )
     assert cmd.placeholders == ("Alert ID", "Tenant ID", "Case")
-    req = cmd.render({"alert_id": 'a/b "c"', "Tenant ID": "t 1", "case": "42"})
-    assert req.path == "things/a%2Fb%20%22c%22/x"  # a value cannot change the path's shape
-    assert req.json_body == {"id": 'a/b "c"', "note": "case 42", "n": 1, "list": ["42"]}
+    req = cmd.render({"alert_id": 'a b "c"', "Tenant ID": "t 1", "case": "42"})
+    assert req.path == "things/a%20b%20%22c%22/x"  # a value stays one path segment
+    assert req.json_body == {"id": 'a b "c"', "note": "case 42", "n": 1, "list": ["42"]}
     assert req.headers == (("X-Case", "42"),)
-    assert req.url("https://k:7223/api/v1") == "https://k:7223/api/v1/things/a%2Fb%20%22c%22/x?tenant=t%201"
+    assert req.url("https://k:7223/api/v1") == "https://k:7223/api/v1/things/a%20b%20%22c%22/x?tenant=t%201"
+    with pytest.raises(ValidationError, match="would change the request's path"):
+        cmd.render({"alert_id": "a/b", "Tenant ID": "t", "case": "1"})
 
 
 def test_unknown_and_missing_placeholders_are_refused():

@@ -85,6 +85,9 @@ def _xcb_problem(display: str, hint: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .core.process import harden
+
+    harden()  # first: no core dump may hold a secret of this process (core/process.py)
     argv = list(sys.argv[1:] if argv is None else argv)
     gui, config_dir = _gui_config_dir(argv)
     if gui:

@@ -153,6 +153,7 @@ class HttpsPeer:
         *,
         cert: Any | None,
         host: str = "127.0.0.1",
+        port: int = 0,
         client_ca: str | None = None,
         require_client_cert: bool = False,
         tls13: bool = True,
@@ -174,7 +175,7 @@ class HttpsPeer:
                 ctx.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_OPTIONAL
             self.context = ctx
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.server = _Server((host, 0), family, self)
+        self.server = _Server((host, port), family, self)
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

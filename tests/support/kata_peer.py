@@ -50,11 +50,13 @@ class KataPeer(HttpsPeer):
     OpenSSL finds a trust anchor by subject name, so a regenerated certificate (same
     subject) replaces the earlier one: the server's context is rebuilt on each `trust()`."""
 
-    def __init__(self, cert: Any, host: str = "127.0.0.1", client_certs: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, cert: Any, host: str = "127.0.0.1", client_certs: tuple[str, ...] = (), port: int = 0
+    ) -> None:
         self.api = KataApi()
         self._server_cert = cert
         self._trusted: dict[bytes, str] = {}
-        super().__init__(self.api, cert=cert, host=host, client_ca=cert.cert_pem)
+        super().__init__(self.api, cert=cert, host=host, port=port, client_ca=cert.cert_pem)
         for pem in client_certs:
             self.trust(pem)
 

@@ -7,11 +7,11 @@ import argparse
 import getpass
 import json
 import sys
-from pathlib import Path
 from typing import Any, NoReturn
 
 from ..core import appsettings
 from ..core.errors import XdrconfError
+from ..core.files import MAX_VALUE_FILE, read_user_file
 from ..core.i18n import _
 from ..core.workspace import Workspace
 
@@ -90,13 +90,7 @@ class SecretReader:
         return value
 
 
-def read_value_file(field_label: str, path_text: str) -> str:
-    path = Path(path_text).expanduser()
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        fail(f"{field_label}: file '{path}' does not exist")
-    except UnicodeDecodeError:
-        fail(f"{field_label}: file '{path}' is not UTF-8 text")
-    except OSError as exc:
-        fail(f"{field_label}: cannot read '{path}' ({exc.strerror})")
+def read_value_file(field_label: str, path_text: str, *, limit: int = MAX_VALUE_FILE) -> str:
+    """The text of a file named for a value (FIELD=@FILE …): a regular file of at most
+    `limit` bytes; the error (exit 2) names the file and the problem, never its content."""
+    return read_user_file(field_label, path_text, limit=limit)

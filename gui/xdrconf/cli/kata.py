@@ -12,7 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..core.errors import SecretsWouldFollow
 from ..core.fields import format_fingerprint
+from ..core.i18n import _
 from ..core.integrations.kata import certs as kata_certs
 from ..core.integrations.kata import connections as kata
 from .common import fail, open_ws, print_json
@@ -103,6 +105,30 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_edit(args: argparse.Namespace) -> int:
+    with open_ws(args, write=True) as ws:
+        tenant = ws.tenant(args.tenant)
+        try:
+            conn = kata.edit_connection(
+                ws, tenant.id, args.connection, host=args.host, port=args.port, keep_secrets=args.keep_secrets
+            )
+        except SecretsWouldFollow as exc:
+            fail(
+                str(exc)
+                + " "
+                + _(
+                    "Add --keep-secrets to present the connection's key to the new target, or add a "
+                    "new connection there (its own key and certificate)."
+                )
+            )
+        print(
+            _("The KATA connection {id} of '{tenant}' now goes to {target}.").format(
+                id=conn["id"], tenant=ws.tree.path(tenant.id), target=kata.target_of(conn)
+            )
+        )
+    return 0
+
+
 def cmd_regenerate(args: argparse.Namespace) -> int:
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.tenant)
@@ -162,6 +188,21 @@ def actions(
         choices=[k for k, _ in kata_certs.KEY_TYPES],
         help="key type (default rsa2048)",
     )
+    p = add(
+        ksub,
+        "edit",
+        cmd_edit,
+        _("point a connection to another host or port (same XDR ID, key and certificate)"),
+    )
+    p.add_argument("tenant")
+    p.add_argument("connection", help=conn_help)
+    p.add_argument("--host", help=_("new IP address or host name"))
+    p.add_argument("--port", help=_("new port, 1-65535"))
+    p.add_argument(
+        "--keep-secrets",
+        action="store_true",
+        help=_("confirm that the connection's private key may be presented to the new target"),
+    )
     p = add(ksub, "remove", cmd_remove, "remove a connection and delete its private key")
     p.add_argument("tenant")
     p.add_argument("connection", help=conn_help)
@@ -183,4 +224,4 @@ def actions(
     p.add_argument("connection", help=conn_help)
     p.add_argument("-o", "--output", metavar="FILE", help="file to write (default: PEM on standard output)")
     p.add_argument("--der", action="store_true", help="DER instead of PEM (needs -o)")
-    return {"list", "add", "remove", "regenerate", "export-cert"}
+    return {"list", "add", "edit", "remove", "regenerate", "export-cert"}

@@ -7,7 +7,6 @@ error (one line on stderr). Secrets never come from the command line itself: onl
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +14,8 @@ from typing import Any
 
 from .. import __version__
 from ..core import appsettings, catalog, i18n
-from ..core.errors import XdrconfError
+from ..core.errors import SecretsWouldFollow, ValidationError, XdrconfError
+from ..core.fields import Field
 from ..core.i18n import _
 from ..core.status import integration_status
 from ..core.tenants import Tenant
@@ -36,7 +36,12 @@ def parse_assignments(
         name = name.strip()
         f = spec.field(name)
         if raw.startswith("@"):
-            raw = read_value_file(f.label, raw[1:])
+            source = raw[1:]
+            raw = read_value_file(f.label, source)
+            if f.kind == "secret":
+                raw = raw.removesuffix("\n").removesuffix("\r")  # the line end an editor adds
+            elif not f.secret:
+                check_file_value(f, raw, source)
         elif f.secret and raw:
             fail(
                 f"{f.label}: a secret on the command line would land in the process list and the "
@@ -54,6 +59,29 @@ def parse_assignments(
             fail(f"{f.label}: given twice")
         secrets[name] = reader.read(f.label)
     return values, secrets
+
+
+def check_file_value(f: Field, text: str, source: str) -> None:
+    """A value read from a file, parsed now so that an error says what is wrong without
+    quoting the file's content (a parser quotes what it was given; a file may hold anything,
+    e.g. /etc/shadow when named by mistake)."""
+    try:
+        f.parse(text)
+    except ValidationError as exc:
+        problem = exc.problem
+        for form in sorted({text, text.strip()}, key=len, reverse=True):
+            if form:
+                problem = problem.replace(form, _("…"))
+        lines = [line.strip() for line in text.splitlines() if len(line.strip()) >= 4]
+        if any(line in problem for line in lines):
+            problem = _("it is not a valid value for this field")
+        raise ValidationError(
+            f.label,
+            _("the file '{file}' does not hold a valid value ({problem})").format(
+                file=source, problem=problem
+            ),
+            field=f.name,
+        ) from None
 
 
 # ---- tenant commands ---------------------------------------------------------------------
@@ -237,7 +265,19 @@ def cmd_integration_set(args: argparse.Namespace) -> int:
         fail("nothing to set: give FIELD=VALUE pairs or --secret FIELD")
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.tenant)
-        ws.update_integration(tenant.id, IntegrationEdit(args.kind, values=values, secrets=secrets))
+        edit = IntegrationEdit(args.kind, values=values, secrets=secrets, keep_secrets=args.keep_secrets)
+        try:
+            ws.update_integration(tenant.id, edit)
+        except SecretsWouldFollow as exc:
+            names = sorted({item.name for item in exc.following})
+            fail(
+                str(exc)
+                + " "
+                + _(
+                    "Give them again in this command ({options}), or add --keep-secrets to send the "
+                    "stored ones to the new target."
+                ).format(options=", ".join(f"--secret {n}" for n in names))
+            )
         changed = sorted(list(values) + list(secrets))
         print(f"{spec.title} of '{ws.tree.path(tenant.id)}': set {', '.join(changed)}.")
     return 0
@@ -269,11 +309,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from ..core import exchange
 
-    text = read_value_file("Import file", args.file)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        fail(f"Import file: not valid JSON ({exc.msg} at line {exc.lineno})")
+    text = read_value_file(_("Import file"), args.file, limit=exchange.MAX_IMPORT)
+    doc = exchange.loads(text)
     with open_ws(args, write=True) as ws:
         needed = exchange.import_document(ws, doc)
     print("Imported.")
@@ -471,6 +508,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="FIELD",
         help="read this secret from standard input (one line each) or a prompt",
+    )
+    p.add_argument(
+        "--keep-secrets",
+        action="store_true",
+        help=_(
+            "when the change points the integration to a new target (host, port, URL), send the "
+            "secrets stored for the old one there too (without it such a change is refused "
+            "unless the secrets are given again)"
+        ),
     )
     p = add(isub, "enable", lambda a: _set_enabled(a, True), "turn an integration on")
     p.add_argument("tenant")

@@ -4,6 +4,7 @@ option go through here, and Workspace.set_app validates what it stores."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import i18n
@@ -21,7 +22,16 @@ KEYS = ("timeout", "proxy_mode", "proxy_url", "no_proxy", "language", "secret_st
 def parse_timeout(value: Any, label: str = "timeout") -> float:
     """Seconds, more than 0 and at most 600."""
     try:
-        seconds = float(value) if isinstance(value, (int, float)) else float(str(value).strip())
+        if isinstance(value, bool):
+            raise ValueError(value)
+        if isinstance(value, (int, float)):
+            seconds = float(value)
+        else:
+            text = str(value).strip()
+            # float() also reads '٣' (Arabic-Indic 3), '1_0' and 'nan': ASCII decimals only.
+            if not re.fullmatch(r"[0-9]+(\.[0-9]*)?|\.[0-9]+", text):
+                raise ValueError(text)
+            seconds = float(text)
     except ValueError:
         raise ValidationError(label, _("'{value}' is not a number of seconds").format(value=value)) from None
     if not 0 < seconds <= MAX_TIMEOUT:  # also refuses NaN and infinity

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from . import targets
 from .errors import NotFoundError, ValidationError
 from .fields import Field, host_port
 
@@ -106,9 +107,14 @@ class IntegrationSpec:
     # Whether a change of those structured settings makes the last check result stale
     # (KATA connections: yes; KUMA's saved commands: no, the check does not use them).
     structured_resets_check: bool = True
-    # The fields that say where the secrets are sent (host, port, URL): a change of one of
-    # them means a stored secret would go somewhere new.
+    # Where the secrets go (core.targets has the rule): the fields, or structured keys, that
+    # say where they are sent (host, port, URL, KATA's connections), never other settings. A
+    # change of one while secrets stay stored needs them given again or a confirmation.
     target_fields: tuple[str, ...] = ()
+    # Where one secret goes, as a person reads it, when more precise than "any change of a
+    # target field" (TIP: the chosen portal; KATA: its connection's host:port); None: the
+    # settings send that secret nowhere.
+    secret_target: Callable[[dict[str, Any], str], str | None] | None = None
     # "host:port" an outcome is about, from the settings; by default the fields host and
     # port, or the host and port of the field url.
     target: Callable[[dict[str, Any]], str] | None = None
@@ -231,6 +237,10 @@ def _plugins(taken: set[str]) -> list[tuple[Entry, IntegrationSpec]]:
             log.warning(
                 "integration plugin %s (%s) left out: it has no SPEC of kind %s", ep.name, ep.value, ep.name
             )
+            continue
+        problem = targets.undeclared(spec)
+        if problem is not None:  # its stored secrets could not be kept to their target
+            log.warning("integration plugin %s (%s) left out: %s", ep.name, ep.value, problem)
             continue
         taken.add(ep.name)
         out.append((Entry(ep.name, spec.title, ep.module.rsplit(".", 1)[-1], module=ep.module), spec))

@@ -381,7 +381,9 @@ def _tenants(value: Any) -> list[dict[str, Any]]:
             )
         index[tid] = i
         try:
-            name = validate_name(text(t["name"], (*path, "name"), 4096))
+            # stored=True: names older versions let in (e.g. with a zero-width character) do
+            # not make the whole file unusable; new names get every rule (tenants.validate_name).
+            name = validate_name(text(t["name"], (*path, "name"), 4096), stored=True)
         except ValidationError as exc:
             reject((*path, "name"), exc.problem)
         role = t.get("role", TENANT)

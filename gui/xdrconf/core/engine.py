@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from urllib.parse import quote, quote_plus
 
-from . import catalog
+from . import catalog, targets
 from .errors import (
     KeyringUnavailable,
     NotFoundError,
@@ -39,7 +39,7 @@ from .errors import (
     ValidationError,
     XdrconfError,
 )
-from .fields import Field
+from .fields import Field, header_problem
 from .i18n import N_, _
 from .net import ClientCert, NetConfig, Trust, classify_exception
 from .outcome import Category, Outcome, now_utc
@@ -406,15 +406,9 @@ class OpContext:
         if value is None:
             return None
         self._register(value)
-        if header and not (value.isascii() and value.isprintable()):
-            raise ValidationError(
-                self._label(name),
-                _(
-                    "contains characters that cannot be sent in an HTTP header; paste it exactly as "
-                    "{title} showed it"
-                ).format(title=self.spec.title),
-                field=name,
-            )
+        problem = header_problem(value) if header else None
+        if problem is not None:  # stored by a version that did not check it at entry
+            raise ValidationError(self._label(name), problem, field=name)
         return value
 
     def require_secret(self, name: str, *, header: bool = False) -> str:
@@ -820,9 +814,11 @@ def prepare(
     on_progress: Callable[[Any], None] | None = None,
     confirmed: bool = False,
     secrets_cache: dict[str, str | None] | None = None,
+    keep_secrets: bool = False,
 ) -> Job | list[Outcome]:
     """Precheck and build the context of a run: a Job, or the refused outcome when the run
-    cannot start (nothing is sent then)."""
+    cannot start (nothing is sent then). A draft whose settings send stored secrets to a new
+    target is refused unless keep_secrets (the user confirmed it; core.targets)."""
     try:
         spec = catalog.spec_for(kind)
     except NotFoundError as exc:
@@ -861,6 +857,17 @@ def prepare(
     if tenant is not None and tenant.is_shared:
         return refuse(Category.INVALID_CONFIG, _("The Shared tenant needs no integration settings."))
     typed = {k: v for k, v in (draft_secrets or {}).items() if v}
+    if draft is not None and tenant is not None and not keep_secrets and not op.standalone:
+        moving = draft_followers(ws, tenant.id, kind, draft, typed)
+        if moving:
+            return refuse(
+                Category.MISSING_SECRET,
+                _(
+                    "Not sent: the stored secrets were given for another target than the one typed "
+                    "({changes}). Enter them again to use them there, or confirm that they may go to "
+                    "the new target."
+                ).format(changes="; ".join(targets.describe(moving))),
+            )
     if not op.standalone:
         if state is None or not state.configured:
             return refuse(
@@ -940,13 +947,15 @@ def run_operation(
     clock: Callable[[], _dt.datetime] | None = None,
     on_progress: Callable[[Any], None] | None = None,
     confirmed: bool = False,
+    keep_secrets: bool = False,
 ) -> list[Outcome]:
     """Run one operation of one integration of one tenant; one outcome per target. Always
     ends within the operation's budget; never raises for what a peer or the settings do.
 
     draft: an IntegrationState not saved yet (the wizard's check); draft_secrets: secret
-    values typed but not stored yet, used instead of the keyring's. Blocking: call it off
-    the GUI thread."""
+    values typed but not stored yet, used instead of the keyring's; keep_secrets: the user
+    confirmed that the stored secrets may go to the draft's new target (draft_followers).
+    Blocking: call it off the GUI thread."""
     job = prepare(
         ws,
         tenant_ref,
@@ -960,10 +969,43 @@ def run_operation(
         clock=clock,
         on_progress=on_progress,
         confirmed=confirmed,
+        keep_secrets=keep_secrets,
     )
     if isinstance(job, list):
         return job
     return job.watch()
+
+
+def draft_followers(
+    ws: Workspace,
+    tenant_ref: str,
+    kind: str,
+    draft: IntegrationState,
+    draft_secrets: dict[str, str] | None = None,
+) -> list[targets.Following]:
+    """The stored secrets that a run of `draft` (settings typed, not saved) would send to
+    another target than the one they were given for: the draft's settings against the saved
+    ones, as an edit is judged (core.targets). A secret typed again goes where it is typed
+    for. Reads no keyring: the window asks this on its own thread before it runs a draft."""
+    try:
+        spec = catalog.spec_for(kind)
+        tenant = ws.tenant(tenant_ref)
+    except NotFoundError:
+        return []
+    saved = tenant.integrations.get(kind)
+    if saved is None:
+        return []
+    typed = {k for k, v in (draft_secrets or {}).items() if v}
+    kept = [n for n in draft.secrets if n not in typed]
+    path = ws.tree.path(tenant.id)
+    return targets.following(
+        spec,
+        saved.settings,
+        draft.settings,
+        kept,
+        tenant=path,
+        label_of=lambda n: ws.secret_label(path, kind, n).field,
+    )
 
 
 def prefetch(ws: Workspace, pairs: Iterable[tuple[str, str]]) -> dict[str, str | None]:

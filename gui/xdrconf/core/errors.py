@@ -23,6 +23,15 @@ class ValidationError(XdrconfError):
         super().__init__(f"{label}: {problem}")
 
 
+class SecretsWouldFollow(XdrconfError):
+    """An edit would send stored secrets to a new target without the user saying so
+    (core.targets); nothing was saved. `following` lists them (core.targets.Following)."""
+
+    def __init__(self, message: str, following: list[Any]) -> None:
+        self.following = following
+        super().__init__(message)
+
+
 class NotFoundError(XdrconfError):
     pass
 

@@ -10,8 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import catalog
+from . import catalog, targets
+from .catalog import ValidationContext
 from .errors import ValidationError, XdrconfError
+from .i18n import _
 from .tenants import IntegrationState
 
 if TYPE_CHECKING:
@@ -55,9 +57,17 @@ class NeededSecret:
     tenant_path: str
     kind: str
     name: str
+    # Why it must be entered again when it was stored here: the import changed its target
+    # ("old -> new"); "" when the export simply holds no secret.
+    moved: str = ""
 
     def line(self) -> str:
-        return f"{self.tenant_path}: {catalog.title_of(self.kind)} — {self.name}"
+        line = f"{self.tenant_path}: {catalog.title_of(self.kind)} — {self.name}"
+        if self.moved:
+            line += " " + _("(the import changed its target: {change}; it was not kept)").format(
+                change=self.moved
+            )
+        return line
 
     def hint(self) -> str:
         """The command that enters this secret again."""
@@ -67,26 +77,77 @@ class NeededSecret:
         return f"xdrconf integration set '{self.tenant_path}' {self.kind} --secret {self.name}"
 
 
+MAX_IMPORT = 64 * 1024 * 1024  # characters of an import file (10,000 tenants take about 15 MB)
+
+
+def loads(text: str) -> Any:
+    """The JSON of an import file; XdrconfError (never a traceback) when it is not JSON,
+    nests too deeply, is too large or holds NaN/Infinity."""
+
+    def constant(name: str) -> Any:
+        raise XdrconfError(_("Import file: {value} is not a JSON number.").format(value=name))
+
+    if len(text) > MAX_IMPORT:
+        raise XdrconfError(_("Import file: larger than {size} MiB.").format(size=MAX_IMPORT // 2**20))
+    try:
+        return json.loads(text, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        raise XdrconfError(
+            _("Import file: not valid JSON ({reason} at line {line}).").format(
+                reason=exc.msg, line=exc.lineno
+            )
+        ) from None
+    except RecursionError:
+        raise XdrconfError(_("Import file: nested too deeply to be an xdrconf export.")) from None
+
+
+def _setting(path: str, spec: catalog.IntegrationSpec, key: str, value: Any) -> Any:
+    """An exported setting read as if typed (the field's own parser)."""
+    f = spec.field(key)
+    if isinstance(value, (dict, list)) and f.kind not in ("ports",) and "format" not in f.extra:
+        raise XdrconfError(
+            _("{path}: {title}: {field} must be a single value.").format(
+                path=path, title=spec.title, field=f.label
+            )
+        )
+    try:
+        return f.parse(value if f.kind == "bool" and isinstance(value, bool) else f.format(value))
+    except ValidationError as exc:
+        raise XdrconfError(f"{path}: {spec.title}: {exc}") from None
+    except (TypeError, ValueError, AttributeError, KeyError):
+        raise XdrconfError(
+            _("{path}: {title}: {field} has a value of the wrong type.").format(
+                path=path, title=spec.title, field=f.label
+            )
+        ) from None
+
+
 def import_document(ws: Workspace, doc: Any) -> list[NeededSecret]:
     """Create missing tenants, replace the integration settings named in the file, keep
-    secrets already stored here. Returns the secrets that must be entered again. An
-    integration whose secrets are missing is imported turned off."""
+    secrets already stored here unless the file points them somewhere else (core.targets:
+    an import never lets a secret follow a new target; it is dropped and listed). Returns
+    the secrets that must be entered again. An integration whose secrets are missing is
+    imported turned off. Anything malformed is an XdrconfError naming where; nothing is
+    changed then."""
     if not isinstance(doc, dict) or doc.get("schema") != EXPORT_SCHEMA:
         raise XdrconfError("The file is not an xdrconf export (schema 'xdrconf-export' expected).")
     if doc.get("version") != EXPORT_VERSION:
         raise XdrconfError(
-            f"The export has version {doc.get('version')!r}; this xdrconf reads version {EXPORT_VERSION}."
+            _("The export has version {found}; this xdrconf reads version {version}.").format(
+                found=repr(str(doc.get("version"))[:20]), version=EXPORT_VERSION
+            )
         )
     items = doc.get("tenants")
     if not isinstance(items, list):
         raise XdrconfError("The export has no list of tenants.")
     needed: list[NeededSecret] = []
     tree = ws.tree
-    with ws.transaction():
+    with ws.transaction() as txn:
         for n, item in enumerate(items, 1):
-            path = str(item.get("path", "")).strip("/")
-            if not path:
+            raw_path = item.get("path") if isinstance(item, dict) else None
+            if not isinstance(raw_path, str) or not raw_path.strip("/"):
                 raise XdrconfError(f"Tenant #{n} in the export has no path.")
+            path = raw_path.strip("/")
             parts = path.split("/")
             node = tree.root
             for part in parts[1:]:
@@ -94,28 +155,66 @@ def import_document(ws: Workspace, doc: Any) -> list[NeededSecret]:
                 node = match[0] if match else tree.add(part, node.id, {})
             if node.is_shared:
                 continue
-            for kind, data in dict(item.get("integrations", {})).items():
+            integrations = item.get("integrations", {})
+            if not isinstance(integrations, dict):
+                raise XdrconfError(_("{path}: 'integrations' must be an object.").format(path=path))
+            for kind, data in integrations.items():
                 spec = catalog.spec_for(kind)
                 if not spec.supported:
                     continue
-                settings = dict(data.get("settings", {}))
+                if not isinstance(data, dict):
+                    raise XdrconfError(
+                        _("{path}: {title} must be an object.").format(path=path, title=spec.title)
+                    )
+                settings = data.get("settings", {})
+                secrets_set = data.get("secrets_set", [])
+                if not isinstance(settings, dict) or not isinstance(secrets_set, list):
+                    raise XdrconfError(
+                        _("{path}: {title}: 'settings' or 'secrets_set' has the wrong type.").format(
+                            path=path, title=spec.title
+                        )
+                    )
+                settings = copy.deepcopy(settings)
                 known = {f.name for f in spec.plain_fields} | set(spec.structured_keys)
                 for key in list(settings):
                     if key not in known:
                         raise XdrconfError(f"{path}: {spec.title} has no setting '{key}'.")
                     if key in spec.structured_keys:
+                        if not isinstance(settings[key], list):
+                            raise XdrconfError(
+                                _("{path}: {title}: '{key}' must be a list.").format(
+                                    path=path, title=spec.title, key=key
+                                )
+                            )
                         continue
-                    f = spec.field(key)
+                    settings[key] = _setting(path, spec, key, settings[key])
+                old = node.integrations.get(kind)
+                kept = dict(old.secrets) if old else {}
+                if old is not None:
+                    tenant_path = tree.path(node.id)
+                    for item_ in targets.following(
+                        spec,
+                        old.settings,
+                        settings,
+                        list(kept),
+                        tenant=tenant_path,
+                        label_of=lambda name, k=kind, p=tenant_path: ws.secret_label(p, k, name).field,
+                    ):
+                        txn.obsolete.append(kept.pop(item_.name))
+                        needed.append(NeededSecret(path, kind, item_.name, f"{item_.old} → {item_.new}"))
+                if spec.validate is not None:
+                    vctx = ValidationContext(node.is_root, frozenset(kept), today=_dt.date.today())
                     try:
-                        settings[key] = f.parse(f.format(settings[key]))
+                        spec.validate(settings, vctx)
                     except ValidationError as exc:
                         raise XdrconfError(f"{path}: {spec.title}: {exc}") from None
-                old = node.integrations.get(kind)
-                state = IntegrationState(kind, False, settings, dict(old.secrets) if old else {}, [])
-                for name in data.get("secrets_set", []):
-                    if name not in state.secrets:
+                state = IntegrationState(kind, False, settings, kept, [])
+                for name in secrets_set:
+                    if str(name) not in state.secrets and not any(
+                        x.tenant_path == path and x.kind == kind and x.name == str(name) for x in needed
+                    ):
                         needed.append(NeededSecret(path, kind, str(name)))
                 complete = not ws.missing(node, kind, state)
-                state.enabled = bool(data.get("enabled")) and complete
+                state.enabled = data.get("enabled") is True and complete
                 node.integrations[kind] = state
     return needed

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +65,7 @@ def _port_in(port_text: str, text: str, label: str) -> int:
         raise ValidationError(
             label, _("'{text}' ends with a colon: remove it, or add the port number").format(text=text)
         )
-    if not port_text.isdigit():
+    if not is_ascii_number(port_text):
         raise ValidationError(
             label,
             _("'{port}' after the colon in '{text}' is not a port number").format(port=port_text, text=text),
@@ -151,11 +152,34 @@ def host_port(host: str, port: int) -> str:
     return f"{host_for_url(host)}:{port}"
 
 
+def is_ascii_number(text: str) -> bool:
+    """Digits 0-9 only: str.isdigit() and int() also take '²', '①' or '٣٣' (Arabic-Indic 33)."""
+    return bool(text) and text.isascii() and text.isdigit()
+
+
+def header_problem(value: str) -> str | None:
+    """Why a secret cannot travel in an HTTP header (a control character, NUL included, or
+    a character other than plain ASCII), naming the position and never the value; None when
+    it can."""
+    for i, ch in enumerate(value, 1):
+        if not ch.isascii() or not ch.isprintable():
+            what = (
+                _("a control character")
+                if unicodedata.category(ch) == "Cc"
+                else _("a character other than plain ASCII")
+            )
+            return _(
+                "contains {what} (U+{code:04X}, character {position}), which cannot be sent in an HTTP "
+                "header; enter the value exactly as it was shown"
+            ).format(what=what, code=ord(ch), position=i)
+    return None
+
+
 def parse_port(text: str, label: str = "Port") -> int:
     value = str(text).strip()
     if not value:
         raise ValidationError(label, "enter a port number from 1 to 65535")
-    if not value.isdigit():
+    if not is_ascii_number(value):
         raise ValidationError(label, f"'{value}' is not a number; enter 1 to 65535")
     port = int(value)
     if not 1 <= port <= 65535:
@@ -219,7 +243,10 @@ def parse_url(text: str, label: str = "URL", *, schemes: tuple[str, ...] = ("htt
     value = text.strip()
     if not value:
         raise ValidationError(label, "enter a URL")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed '[' of an IPv6 address
+        raise ValidationError(label, _("'{text}' is not a valid URL").format(text=value)) from None
     if parts.scheme.lower() not in schemes:
         want = " or ".join(f"{s}://" for s in schemes)
         raise ValidationError(label, f"must start with {want}")
@@ -227,7 +254,7 @@ def parse_url(text: str, label: str = "URL", *, schemes: tuple[str, ...] = ("htt
         raise ValidationError(label, "the URL has no host name")
     parse_host(parts.hostname, label)
     try:
-        _ = parts.port  # urllib checks the port only when it is read
+        _port = parts.port  # urllib checks the port only when it is read
     except ValueError:
         raise ValidationError(label, "the port in the URL is not valid") from None
     if parts.username or parts.password:
@@ -237,10 +264,10 @@ def parse_url(text: str, label: str = "URL", *, schemes: tuple[str, ...] = ("htt
 
 def url_host_port(url: str) -> tuple[str, int] | None:
     """Host and port of an http(s) URL (default ports filled in), or None without a host."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return None
     try:
+        parts = urlsplit(url)
+        if not parts.hostname:
+            return None
         port = parts.port
     except ValueError:
         return None
@@ -307,6 +334,10 @@ class Field:
     visible_when: tuple[str, Any] | None = None  # (other field, value)
     multiline: bool = False
     choices_from: ChoicesFrom | None = None  # pick the value from an operation's rows
+    # A secret sent in an HTTP header (a token, an API key): control characters and
+    # non-ASCII are refused when it is entered (they cannot be sent, and an HTTP library's
+    # error would quote the header).
+    header: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -325,6 +356,10 @@ class Field:
         if self.kind == "bool":
             return parse_bool(raw, label)
         text = "" if raw is None else str(raw)
+        if self.secret and not self.header and "\x00" in text:
+            raise ValidationError(
+                label, _("contains the NUL character, which no secret can hold"), field=self.name
+            )
         if self.parser is not None:
             return self.parser(text, label)
         if not text.strip():
@@ -345,7 +380,7 @@ class Field:
                 return parse_ports(text, label)
             case "int":
                 value = text.strip()
-                if not re.fullmatch(r"-?\d+", value):
+                if not re.fullmatch(r"-?[0-9]+", value):
                     raise ValidationError(label, f"'{value}' is not a whole number", field=self.name)
                 number = int(value)
                 if self.minimum is not None and number < self.minimum:
@@ -373,6 +408,9 @@ class Field:
                 value = text.strip()
                 if "\n" in value:
                     raise ValidationError(label, "must be a single line", field=self.name)
+                problem = header_problem(value) if self.header else None
+                if problem is not None:
+                    raise ValidationError(label, problem, field=self.name)
                 return value
             case "secret_text":
                 return text.strip() + "\n"

@@ -4,6 +4,7 @@ secrets are only referenced here (by keyring reference), never held."""
 from __future__ import annotations
 
 import copy
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,10 +81,42 @@ class Tenant:
         return self.role == SHARED
 
 
-def validate_name(raw: str) -> str:
+# Characters that show nothing although they are not spaces: Hangul fillers, the Braille
+# blank, variation selectors and the combining grapheme joiner (Unicode's default-ignorable
+# letters and marks, which the general categories do not single out).
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5") | frozenset(
+    chr(c) for c in (*range(0x180B, 0x1810), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0))
+)
+
+
+def _visible(ch: str) -> bool:
+    """A character that shows something by itself: a letter, digit, punctuation or symbol."""
+    return ch not in _INVISIBLE and unicodedata.category(ch)[0] in "LNPS"
+
+
+def validate_name(raw: str, *, stored: bool = False) -> str:
+    """A tenant name as typed: spaces collapsed; no control or format characters (C0/C1
+    controls, zero-width characters, bidirectional overrides and isolates, which can make a
+    name look like another or hide it); not blank once invisible characters are set aside.
+    Right-to-left text (Arabic, Hebrew letters) is a name like any other. stored=True: a
+    name read from the settings file, which older versions let through: only the rules
+    that the tree itself needs (not empty, no '/', the length)."""
     name = " ".join(str(raw).split())
     if not name:
         raise ValidationError(_("Tenant name"), _("must not be empty"))
+    if not stored:
+        for ch in name:
+            category = unicodedata.category(ch)
+            if category in ("Cc", "Cf", "Cs", "Cn", "Zl", "Zp"):
+                raise ValidationError(
+                    _("Tenant name"),
+                    _(
+                        "must not contain control or invisible formatting characters (U+{code:04X} "
+                        "is one); type the name again"
+                    ).format(code=ord(ch)),
+                )
+        if not any(_visible(ch) for ch in name):
+            raise ValidationError(_("Tenant name"), _("must contain a visible letter, digit or sign"))
     if "/" in name:
         raise ValidationError(_("Tenant name"), _("must not contain '/' (it separates tenants in a path)"))
     if len(name) > MAX_NAME:
@@ -126,7 +159,7 @@ class TenantTree:
                 raise ValueError(_("tenant {id} has unknown role {role!r}").format(id=tid, role=role))
             tenant = Tenant(
                 id=tid,
-                name=validate_name(item["name"]),
+                name=validate_name(item["name"], stored=True),
                 parent_id=item.get("parent"),
                 role=role,
                 integrations={

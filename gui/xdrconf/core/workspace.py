@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import catalog
+from . import catalog, targets
 from .catalog import ValidationContext
 from .document import DocumentProblem, check_app_settings
 from .errors import (
@@ -43,13 +43,16 @@ log = logging.getLogger(__name__)
 class IntegrationEdit:
     """A change to one integration. values: field -> typed text (None clears the field);
     secrets: secret name -> new value, or None to delete it; structured: replaces
-    integration-managed keys (e.g. KATA connections) as given."""
+    integration-managed keys (e.g. KATA connections) as given. keep_secrets: the user
+    confirmed that stored secrets may follow a new target (core.targets); without it such
+    an edit is refused with SecretsWouldFollow."""
 
     kind: str
     values: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, str | None] = field(default_factory=dict)
     enabled: bool | None = None
     structured: dict[str, Any] = field(default_factory=dict)
+    keep_secrets: bool = False
 
 
 @dataclass(frozen=True)
@@ -524,6 +527,7 @@ class Workspace:
             raise ValidationError(spec.title, "is not yet supported and cannot be configured")
         state = tenant.integrations.get(edit.kind) or IntegrationState(edit.kind, settings=spec.defaults())
         state = IntegrationState.from_dict(edit.kind, state.to_dict())
+        before = copy.deepcopy(state.settings)
         for name, raw in edit.values.items():
             f = spec.field(name)
             if f.secret:
@@ -539,7 +543,9 @@ class Workspace:
             if key not in spec.structured_keys:
                 raise ValidationError(spec.title, f"'{key}' is not a managed setting")
             state.settings[key] = copy.deepcopy(value)
+        # The secrets are parsed first and stored only once the edit is known to be valid.
         secret_fields = {f.name: f for f in spec.secret_fields}
+        given: dict[str, str | None] = {}
         for name, secret in edit.secrets.items():
             secret_field = secret_fields.get(name)  # None: a secret the integration names itself (KATA keys)
             if secret_field is not None and secret is not None:
@@ -548,25 +554,19 @@ class Workspace:
                     raise ValidationError(
                         secret_field.label, "is empty; enter the value or leave it unchanged", field=name
                     )
-            old = state.secrets.get(name)
-            if secret is None:
-                state.secrets.pop(name, None)
-            else:
-                ref = self.secrets.put(secret, self.secret_label(self.tree.path(tenant.id), edit.kind, name))
-                txn.created.append(ref)
-                state.secrets[name] = ref
-            if old:
-                txn.obsolete.append(old)
-            state.results = []  # a new secret makes the last check result stale
-        if edit.values or (edit.structured and spec.structured_resets_check):
-            state.results = []
+            given[name] = secret
+        present = {n for n in state.secrets if n not in given} | {
+            n for n, v in given.items() if v is not None
+        }
+        if given or edit.values or (edit.structured and spec.structured_resets_check):
+            state.results = []  # new settings or a new secret make the last check result stale
         if edit.enabled is not None:
             state.enabled = edit.enabled
         vctx = ValidationContext(
             tenant.is_root,
-            frozenset(state.secrets),
+            frozenset(present),
             values_set=frozenset(n for n, v in edit.values.items() if v not in (None, "")),
-            secrets_set=frozenset(n for n, v in edit.secrets.items() if v is not None),
+            secrets_set=frozenset(n for n, v in given.items() if v is not None),
             today=_dt.date.today(),
             enabled=state.enabled,
         )
@@ -574,6 +574,32 @@ class Workspace:
             spec.adjust(state.settings, vctx)
         if spec.validate is not None:
             spec.validate(state.settings, vctx)
+        # A stored secret that this edit leaves as it is must not follow a new target unasked.
+        path = self.tree.path(tenant.id)
+        moving = targets.following(
+            spec,
+            before,
+            state.settings,
+            [n for n in state.secrets if n not in given],
+            tenant=path,
+            label_of=lambda n: self.secret_label(path, edit.kind, n).field,
+        )
+        if moving and not edit.keep_secrets:
+            raise targets.refusal(moving)
+        if moving:
+            log.info(
+                "stored secrets follow a new target, as confirmed (%s)", "; ".join(targets.describe(moving))
+            )
+        for name, secret in given.items():
+            old = state.secrets.get(name)
+            if secret is None:
+                state.secrets.pop(name, None)
+            else:
+                ref = self.secrets.put(secret, self.secret_label(path, edit.kind, name))
+                txn.created.append(ref)
+                state.secrets[name] = ref
+            if old:
+                txn.obsolete.append(old)
         if state.enabled:
             missing = self.missing(tenant, edit.kind, state)
             if missing:

@@ -119,7 +119,8 @@ class CheckConnectionBox(QWidget):
         return self._running
 
     def start(self) -> workers.Task | None:
-        from ..core.engine import run_operation
+        from ..core.engine import draft_followers, run_operation
+        from .dialogs import Prompts
 
         if self.running:
             return None
@@ -133,6 +134,10 @@ class CheckConnectionBox(QWidget):
                 self._show([CheckResult(Category.INVALID_CONFIG, f"{exc}; correct it and check again.")])
                 return None
             typed = ctx.draft.typed_secrets()
+        # A stored secret goes only where it was given for: the draft's new target only if the
+        # user says so (default No: the run is then refused, nothing is sent).
+        moving = draft_followers(ws, tid, kind, draft_state, typed) if draft_state is not None else []
+        keep = bool(moving) and Prompts(self).confirm_follow(moving, running=True)
         cancel = threading.Event()
         self._running = True
         self.results = []
@@ -144,7 +149,9 @@ class CheckConnectionBox(QWidget):
         self._timer.start()
 
         def work() -> list[CheckResult]:
-            return run_operation(ws, tid, kind, cancel=cancel, draft=draft_state, draft_secrets=typed)
+            return run_operation(
+                ws, tid, kind, cancel=cancel, draft=draft_state, draft_secrets=typed, keep_secrets=keep
+            )
 
         self.task = ctx.run_in_background(work, self._show, self._failed, cancel=cancel, checks=True)
         return self.task

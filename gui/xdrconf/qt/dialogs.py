@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import XdrconfError
+from ..core.i18n import _
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox
@@ -109,6 +110,27 @@ class Prompts:
 
         buttons = QMessageBox.StandardButton
         return self._question(QMessageBox.Icon.Warning, title, text, details, buttons.Yes, buttons.No)
+
+    def confirm_follow(self, following: list[Any], *, running: bool = False) -> bool:
+        """Whether stored secrets may follow a new target (core.targets), default No: the
+        box names each integration's old and new target and the secrets that would go.
+        running: for a run of settings typed but not saved (a check of the wizard's draft)."""
+        from ..core.targets import describe
+
+        if running:
+            text = _(
+                "The settings typed point an integration to a new target. Its stored secrets were "
+                "given for the old one; send them to the new one for this run?"
+            )
+            last = _("Cancel sends nothing. To use other secrets there, enter them again.")
+        else:
+            text = _(
+                "The change points an integration to a new target. Its stored secrets were given "
+                "for the old one; send them to the new one?"
+            )
+            last = _("Cancel saves nothing. To use other secrets there, enter them again in the same change.")
+        title = _("Send the stored secrets to the new target?")
+        return self.confirm(title, text, [*describe(following), last])
 
     def info(self, title: str, text: str, details: list[str] | None = None) -> None:
         from PySide6.QtWidgets import QMessageBox

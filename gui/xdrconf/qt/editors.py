@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import ValidationError, XdrconfError
 from ..core.fields import Field
+from ..core.files import MAX_VALUE_FILE, read_user_file
 from ..core.i18n import N_, _, ngettext
 from .dialogs import error_text, show_error
 
@@ -39,25 +39,14 @@ if TYPE_CHECKING:
     from . import workers
     from .integrations import IntegrationDraft, IntegrationUiContext
 
-MAX_PEM_FILE = 1_000_000
+MAX_PEM_FILE = MAX_VALUE_FILE
 REASON_STYLE = "color:#b00020"
 HELP_STYLE = "color:#666"
 
 
 def read_text_file(path: str, label: str) -> str:
-    p = Path(path)
-    try:
-        if p.stat().st_size > MAX_PEM_FILE:
-            raise ValidationError(
-                label, _("{name} is larger than 1 MB; choose the PEM file itself").format(name=p.name)
-            )
-        return p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ValidationError(label, _("{name} is not a text (PEM) file").format(name=p.name)) from None
-    except OSError as exc:
-        raise ValidationError(
-            label, _("{name} could not be read ({reason})").format(name=p.name, reason=exc.strerror)
-        ) from None
+    """A file chosen with "Load…": a regular text file of at most 1 MiB (core.files)."""
+    return read_user_file(label, path, limit=MAX_PEM_FILE)
 
 
 # ---- field editors ----------------------------------------------------------------------------
@@ -425,7 +414,8 @@ class ChooseFromOperation(QPushButton):
         return f"{value} — {' · '.join(shown)}" if shown else value
 
     def start(self) -> workers.Task | None:
-        from ..core.engine import run_operation
+        from ..core.engine import draft_followers, run_operation
+        from .dialogs import Prompts
 
         if self.task is not None:
             return None
@@ -439,12 +429,18 @@ class ChooseFromOperation(QPushButton):
                 return None
             typed = draft.typed_secrets()
         ws, tid, kind, op = ctx.workspace, ctx.tenant_id, ctx.kind, self.operation.name
+        # A stored secret goes to the draft's new target only if the user says so (default
+        # No: the run is refused and nothing is sent; core.targets).
+        moving = draft_followers(ws, tid, kind, state, typed) if state is not None else []
+        keep = bool(moving) and Prompts(self).confirm_follow(moving, running=True)
         cancel = threading.Event()
         self.setEnabled(False)
         self._say(_("Running '{title}'…").format(title=_(self.operation.title)))
 
         def work() -> list[Outcome]:
-            return run_operation(ws, tid, kind, op, cancel=cancel, draft=state, draft_secrets=typed)
+            return run_operation(
+                ws, tid, kind, op, cancel=cancel, draft=state, draft_secrets=typed, keep_secrets=keep
+            )
 
         self.task = ctx.run_in_background(work, self._done, self._failed, cancel=cancel, checks=True)
         return self.task

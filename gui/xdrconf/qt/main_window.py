@@ -6,7 +6,6 @@ while one runs the window shows a busy state and the changing actions are disabl
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -1469,19 +1468,16 @@ class MainWindow(QMainWindow):
 
     def import_settings(self) -> None:
         from ..core import exchange
-        from ..core.errors import XdrconfError
 
         path = self.prompts.open_file("Import settings", "JSON files (*.json);;All files (*)")
         if not path:
             return
 
         def work() -> list[Any]:
-            text = Path(path).read_text(encoding="utf-8")
-            try:
-                doc = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise XdrconfError(f"Import file: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
-            return exchange.import_document(self.ws, doc)
+            from ..core.files import read_user_file
+
+            text = read_user_file(_("Import file"), path, limit=exchange.MAX_IMPORT)
+            return exchange.import_document(self.ws, exchange.loads(text))
 
         def done(needed: list[Any]) -> None:
             self._structure = None

@@ -433,6 +433,17 @@ class OperationsPanel(QWidget):
         old = self.form
         typed = dict(values or {})
         self._offer = self._offer_now(typed)
+        if self._offer is not None:
+            # A required choice starts at its first value: offer what that one needs (the
+            # placeholders of the only command, or of the first).
+            first = {
+                f.name: self._offer.choices[f.name][0][0]
+                for f in self.operation.params
+                if f.required and self._offer.choices.get(f.name) and not typed.get(f.name)
+            }
+            if first:
+                typed.update(first)
+                self._offer = self._offer_now(typed)
         fields = self._fields(self._offer)
         initial = {f.name: typed.get(f.name, self._initial(f)) for f in fields}
         form = FieldGrid(fields, self, values=initial, require=True, chooser=self.ctx)

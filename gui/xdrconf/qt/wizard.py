@@ -8,6 +8,7 @@ ends with a closing page: the on/off toggle, the spec's check notice and "Check 
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 from collections.abc import Callable
@@ -30,11 +31,11 @@ from PySide6.QtWidgets import (
 
 from ..core import catalog
 from ..core.catalog import Page, ValidationContext
-from ..core.errors import ValidationError, XdrconfError
+from ..core.errors import SecretsWouldFollow, ValidationError, XdrconfError
 from ..core.i18n import _
 from . import integrations, workers
 from .checks_ui import CheckConnectionBox
-from .dialogs import error_text, show_error
+from .dialogs import Prompts, error_text, show_error
 from .editors import HELP_STYLE, REASON_STYLE, FieldEditor, FieldsForm
 from .integrations import IntegrationDraft, IntegrationUiContext
 
@@ -507,6 +508,10 @@ class TenantWizard(QWizard):
         if not edits:
             super().accept()
             return
+        self.accept_edits(edits)
+
+    def accept_edits(self, edits: list[Any]) -> None:
+        """Save the edits at once in a worker; the wizard closes when they are saved."""
         self.applying = True
         self._set_buttons(False)
         self.summary.error.setText("Saving…")
@@ -521,6 +526,18 @@ class TenantWizard(QWizard):
         def failed(exc: BaseException) -> None:
             self.applying = False
             self._set_buttons(True)
+            if isinstance(exc, SecretsWouldFollow) and not any(e.keep_secrets for e in edits):
+                # Stored secrets would go to a new target: only if the user says so (default No).
+                if Prompts(self).confirm_follow(exc.following):
+                    self.accept_edits([dataclasses.replace(e, keep_secrets=True) for e in edits])
+                    return
+                self.summary.error.setText(
+                    _(
+                        "Nothing was saved: the stored secrets stay with their target. Enter them again "
+                        "to use them at the new one, or Finish again and confirm."
+                    )
+                )
+                return
             self.summary.error.setText(f"Nothing was saved: {error_text(exc)}")
 
         self._runner(lambda: self.ws.update_integrations(tid, edits), done, failed)

@@ -24,9 +24,14 @@ file in ``qt/`` or ``cli/``:
     SPEC = IntegrationSpec(
         kind="redmine", title="Redmine", description="…",
         fields=(Field("url", "URL", kind="url", required=True),
-                Field("token", "API key", kind="secret", required=True), *TRUST_FIELDS),
+                Field("token", "API key", kind="secret", header=True, required=True), *TRUST_FIELDS),
         pages=(Page("Redmine", "Where it is and its key.", ("url", "token")), trust_page("Redmine")),
         operations=(check_operation(check),),
         target_fields=("url",),
     )
+
+``target_fields`` name what says where the secrets go (host, port, URL; nothing else): a
+change of them while secrets stay stored needs the secrets given again or a confirmation
+(the rule: xdrconf.core.targets; ``secret_target`` when one secret goes somewhere more
+precise, like KATA's key of one connection).
 """

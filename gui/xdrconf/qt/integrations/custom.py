@@ -12,7 +12,6 @@ its passphrase in a worker (decrypting an OpenSSH key runs bcrypt)."""
 from __future__ import annotations
 
 import html
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -34,7 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.catalog import ValidationContext
-from ...core.errors import ValidationError, XdrconfError
+from ...core.errors import ValidationError
+from ...core.files import read_user_file
 from ...core.i18n import _
 from ...core.integrations.custom.keys import (
     PassphraseNeeded,
@@ -82,13 +82,8 @@ def describe_public_key(text: str) -> tuple[bool | None, str]:
 
 
 def _read_text_file(path: str) -> str:
-    data = Path(path).read_bytes()
-    if len(data) > 64 * 1024:
-        raise XdrconfError(f"'{path}' is larger than 64 KiB; choose the key file itself.")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise XdrconfError(f"'{path}' is not a text file; choose an OpenSSH or PEM key file.") from None
+    """A key file: a regular text file of at most 64 KiB (core.files)."""
+    return read_user_file(_("Public key"), path, limit=64 * 1024)
 
 
 class CustomIntegrationPage(QWizardPage):

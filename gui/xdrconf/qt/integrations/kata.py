@@ -43,8 +43,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ...core.engine import run_operation
-from ...core.errors import ValidationError
+from ...core.engine import draft_followers, run_operation
+from ...core.errors import SecretsWouldFollow, ValidationError
 from ...core.fields import format_fingerprint
 from ...core.i18n import _
 from ...core.integrations.kata import certs as kata_certs
@@ -443,8 +443,15 @@ class KataConnectionsWidget(QWidget):
 
     # ---- background work -------------------------------------------------------------------
     def _run(
-        self, what: str, fn: Callable[[], Any], on_done: Callable[[Any], None], *, checks: bool = False
+        self,
+        what: str,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        *,
+        checks: bool = False,
+        on_error: Callable[[BaseException], bool] | None = None,
     ) -> None:
+        """fn in a worker; on_error(exc) may handle a failure itself (returns True then)."""
         self.busy = True
         self._say(what, "running")
         self._show_selected()
@@ -456,6 +463,8 @@ class KataConnectionsWidget(QWidget):
 
         def failed(exc: BaseException) -> None:
             self.busy = False
+            if on_error is not None and on_error(exc):
+                return
             self.reload()
             self._say(error_text(exc), "error")
 
@@ -541,14 +550,37 @@ class KataConnectionsWidget(QWidget):
         dlg = ConnectionDialog(self, self.items(), conn)
         if not self.prompts.dialog(dlg) or dlg.result_values is None:
             return
-        host, port, _ = dlg.result_values
+        host, port, _key = dlg.result_values
         if self.draft is None:
             ws, tid = self.ctx.workspace, self.ctx.tenant_id
-            self._run(
-                "Saving…",
-                lambda: kata.edit_connection(ws, tid, conn["id"], host=host, port=port),
-                lambda c: self._saved(c["id"], f"The connection now goes to {kata.target_of(c)}."),
-            )
+
+            def save(keep: bool) -> None:
+                self._run(
+                    "Saving…",
+                    lambda: kata.edit_connection(
+                        ws, tid, conn["id"], host=host, port=port, keep_secrets=keep
+                    ),
+                    lambda c: self._saved(c["id"], f"The connection now goes to {kata.target_of(c)}."),
+                    on_error=None if keep else refused,
+                )
+
+            def refused(exc: BaseException) -> bool:
+                # Its private key would be presented to the new target: only if the user says so.
+                if not isinstance(exc, SecretsWouldFollow):
+                    return False
+                if self.prompts.confirm_follow(exc.following):
+                    save(True)
+                else:
+                    self.reload(conn["id"])
+                    self._say(
+                        _("Nothing was saved: the connection still goes to {target}.").format(
+                            target=kata.target_of(conn)
+                        ),
+                        "error",
+                    )
+                return True
+
+            save(False)
             return
         items, moved = kata.moved(self.items(), conn["id"], host, port)
         self.local_status.pop(conn["id"], None)
@@ -729,9 +761,14 @@ class KataConnectionsWidget(QWidget):
         draft = self.draft
         if draft is not None:
             state, typed = draft.draft_state(), draft.typed_secrets()
+            # A connection's key goes to its own connection's target only, unless the user says so.
+            moving = draft_followers(ws, tid, kata.KIND, state, typed)
+            keep = bool(moving) and self.prompts.confirm_follow(moving, running=True)
 
             def probe() -> list[CheckResult]:
-                return run_operation(ws, tid, kata.KIND, params=params, draft=state, draft_secrets=typed)
+                return run_operation(
+                    ws, tid, kata.KIND, params=params, draft=state, draft_secrets=typed, keep_secrets=keep
+                )
         else:
 
             def probe() -> list[CheckResult]:

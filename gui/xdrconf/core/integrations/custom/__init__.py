@@ -203,7 +203,7 @@ SPEC = IntegrationSpec(
     target=lambda settings: targets_text(
         str(settings.get("host") or ""), list(settings.get("ports") or [DEFAULT_PORT])
     ),
-    target_fields=("host", "ports", "verify_host", "host_public_key", "username"),
+    target_fields=("host", "ports"),
     validate=validate,
     flags=flags,
 )

@@ -84,6 +84,7 @@ FIELDS = (
         "token",
         "Token",
         kind="secret",
+        header=True,
         required=True,
         help="The token generated in KASAP (New token / Reissue token on the OpenAPI tab). "
         "KASAP shows it once; it is kept here in the OS keyring only.",

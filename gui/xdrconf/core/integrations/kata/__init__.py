@@ -207,6 +207,16 @@ def _shape(conn: Any) -> str:
     return ""
 
 
+def key_target(settings: dict[str, Any], name: str) -> str | None:
+    """Where the key `name` (key:<XDR ID>) is presented: its connection's host:port, or
+    None when no connection has that XDR ID."""
+    xdr_id = name.split(":", 1)[-1]
+    for conn in connections_from_settings(settings):
+        if conn.get("id") == xdr_id and conn.get("host"):
+            return target_of(conn)
+    return None
+
+
 def validate(settings: dict[str, Any], vctx: ValidationContext) -> None:
     seen: set[tuple[str, int]] = set()
     ids: set[str] = set()
@@ -290,6 +300,8 @@ SPEC = IntegrationSpec(
     ),
     target=lambda settings: "",
     target_fields=(CONNECTIONS,),
+    # Each private key goes to its own connection only.
+    secret_target=key_target,
     validate=validate,
     flags=flags,
     structured_keys=(CONNECTIONS,),

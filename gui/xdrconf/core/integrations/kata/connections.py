@@ -163,11 +163,19 @@ def _identity_fields(ident: kata_certs.Identity) -> dict[str, Any]:
 
 
 def _save(
-    ws: Workspace, tenant_ref: str, items: list[dict[str, Any]], secrets: dict[str, str | None]
+    ws: Workspace,
+    tenant_ref: str,
+    items: list[dict[str, Any]],
+    secrets: dict[str, str | None],
+    *,
+    keep_secrets: bool = False,
 ) -> None:
     from ...workspace import IntegrationEdit
 
-    ws.update_integration(tenant_ref, IntegrationEdit(KIND, structured={CONNECTIONS: items}, secrets=secrets))
+    ws.update_integration(
+        tenant_ref,
+        IntegrationEdit(KIND, structured={CONNECTIONS: items}, secrets=secrets, keep_secrets=keep_secrets),
+    )
 
 
 def _state(ws: Workspace, tenant_ref: str) -> tuple[Tenant, IntegrationState | None]:
@@ -259,12 +267,20 @@ def add_connection(
 
 
 def edit_connection(
-    ws: Workspace, tenant_ref: str, ref: str, *, host: str | None = None, port: Any = None
+    ws: Workspace,
+    tenant_ref: str,
+    ref: str,
+    *,
+    host: str | None = None,
+    port: Any = None,
+    keep_secrets: bool = False,
 ) -> dict[str, Any]:
-    """Change where a connection goes; its XDR ID, key and certificate stay."""
+    """Change where a connection goes; its XDR ID, key and certificate stay. Its private key
+    goes to the new place only when keep_secrets says the user confirmed it (otherwise
+    SecretsWouldFollow, nothing saved; core.targets)."""
     tenant, state = _state(ws, tenant_ref)
     items, conn = moved(_with_statuses(state, connections(state)), ref, host, port)
-    _save(ws, tenant.id, items, {})
+    _save(ws, tenant.id, items, {}, keep_secrets=keep_secrets)
     return conn
 
 

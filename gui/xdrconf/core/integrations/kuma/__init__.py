@@ -45,6 +45,7 @@ FIELDS = (
         "token",
         "API token",
         kind="secret",
+        header=True,
         required=True,
         help="The token created in KUMA (Settings → Users → API token). It is shown once by "
         "KUMA and is kept here in the OS keyring only.",
@@ -143,7 +144,7 @@ SPEC = IntegrationSpec(
         ),
     ),
     validate=validate_commands,
-    target_fields=("host", "port", "api_version"),
+    target_fields=("host", "port"),
     structured_keys=("commands",),
     structured_resets_check=False,
 )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from ...errors import KeyringUnavailable, ValidationError
+from ...i18n import _
 
 if TYPE_CHECKING:
     from ...workspace import Workspace
@@ -67,7 +68,7 @@ class Command:
     @property
     def placeholders(self) -> tuple[str, ...]:
         """Placeholder names in order of first use (path, query, headers, body)."""
-        texts = [self.path, *(v for _, v in self.query), *(v for _, v in self.headers), self.body]
+        texts = [self.path, *(v for _k, v in self.query), *(v for _k, v in self.headers), self.body]
         out: dict[str, str] = {}
         for text in texts:
             for m in _PLACEHOLDER.finditer(text):
@@ -110,6 +111,31 @@ class Command:
         def fill(text: str, encode: Callable[[str], str] = lambda v: v) -> str:
             return _PLACEHOLDER.sub(lambda m: encode(values[placeholder_key(m.group(1))]), text)
 
+        for template in self.path.split("/"):
+            used = [m.group(1) for m in _PLACEHOLDER.finditer(template)]
+            if not used:
+                continue
+            for name in used:
+                if _breaks_segment(values[placeholder_key(name)]):
+                    raise ValidationError(
+                        _("Parameter"),
+                        _(
+                            "the value of <{name}> would change the request's path (it is empty, '.' "
+                            "or '..', or holds '/', '\\', '?' or '#', also percent-encoded); give the "
+                            "value alone"
+                        ).format(name=name),
+                        field=name,
+                    )
+            if _breaks_segment(fill(template)):
+                joined = ", ".join(f"<{n}>" for n in used)
+                raise ValidationError(
+                    _("Parameter"),
+                    _(
+                        "the values of {names} together would change the request's path (a '.' or '..' "
+                        "segment); give other values"
+                    ).format(names=joined),
+                    field=used[0],
+                )
         path = fill(self.path, lambda v: quote(v, safe=""))
         query = tuple((k, fill(v)) for k, v in self.query)
         headers = tuple((k, fill(v)) for k, v in self.headers)
@@ -117,6 +143,24 @@ class Command:
         if self.body:
             body = _fill_json(json.loads(self.body), fill)
         return RenderedRequest(self.method, path, query, headers, body)
+
+
+def _decoded(text: str) -> str:
+    """Percent-decoded until nothing changes (a peer or a proxy may decode more than once)."""
+    for _round in range(8):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _breaks_segment(value: str) -> bool:
+    """Whether a value filled into a path segment could make it more or other than one
+    segment: empty, a dot segment, or a separator ('/', '\\', '?', '#'), as typed or
+    percent-encoded (any number of times)."""
+    plain = _decoded(value)
+    return plain.strip() in ("", ".", "..") or any(c in plain for c in "/\\?#")
 
 
 @dataclass(frozen=True)
@@ -197,7 +241,7 @@ def parse_command(data: Any) -> Command:
     if "?" in path:
         path, qs = path.split("?", 1)
         query = [
-            (unquote(k), unquote(v)) for k, _, v in (p.partition("=") for p in qs.split("&") if p)
+            (unquote(k), unquote(v)) for k, _sep, v in (p.partition("=") for p in qs.split("&") if p)
         ] + query
     path = path.lstrip("/")
     m = re.match(r"^api/(v[0-9][0-9.]*)(/|$)", path)

@@ -183,6 +183,7 @@ FIELDS = (
         "api_key",
         API_KEY_LABEL,
         kind="secret",
+        header=True,
         required=True,
         help=N_(
             "The API key of the Redmine user that XDR creates issues as: in Redmine, My account → "

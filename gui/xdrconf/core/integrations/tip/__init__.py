@@ -79,6 +79,7 @@ FIELDS = (
         "token",
         "API token",
         kind="secret",
+        header=True,
         required=True,
         help="The authorization token for API requests, created on Kaspersky TIP or "
         "Kaspersky OpenTIP. It is kept in the OS keyring only; Replace it when it expires.",
@@ -167,6 +168,8 @@ SPEC = IntegrationSpec(
     adjust=adjust,
     target=target_of,
     target_fields=("access", "opentip_url", "premium_url"),
+    # The token goes to the portal of the chosen access only.
+    secret_target=lambda settings, _name: base_url(settings),
     root_only=("proxy",),
     forget_tenant=lambda config_dir, tenant_id: TipCache(config_dir).forget_tenant(tenant_id),
     cert_target=lambda settings: url_host_port(base_url(settings)),

@@ -15,7 +15,7 @@ from typing import Any
 from ...errors import ValidationError
 from ...outcome import now_utc
 
-_TTL = re.compile(r"^(\d+)\s*(d|days?|h|hours?)$")
+_TTL = re.compile(r"^([0-9]+)\s*(d|days?|h|hours?)$")
 MAX_TTL_HOURS = 3650 * 24
 
 
