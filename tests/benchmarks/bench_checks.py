@@ -236,6 +236,12 @@ def main() -> int:
     parser.add_argument("--peer-procs", type=int, default=2, help="processes of the peer")
     parser.add_argument("--no-window", action="store_true", help="the scheduler only")
     parser.add_argument(
+        "--window-concurrency",
+        default="",
+        help="comma-separated runs at a time for Check all in the window, one window run each "
+        "(as XDRCONF_CHECK_CONCURRENCY would set it; default: the window's own)",
+    )
+    parser.add_argument(
         "--concurrency",
         default="",
         help="comma-separated numbers of runs at a time to try the scheduler with too (e.g. 16,64,128)",
@@ -306,6 +312,24 @@ def run(args: argparse.Namespace) -> int:
         peer.wait(10)
 
 
+def measure_window(window: Any, n: int, rnd: int, row: dict[str, float], size: int) -> None:
+    """One Check subtree in the window, its figures printed and kept in row."""
+    row["idle"] = idle_gap()
+    w = through_window(window, n)
+    row["window"], row["gap"] = w["total"], w["gap"]
+    print(
+        f"round {rnd}: (1) Check all in the window ({size} at a time): {n} checks ({w['ok']} ok) in "
+        f"{w['total']:.2f} s = {w['total'] / row['floor']:.2f} x floor; median latency "
+        f"{w['latency']:.0f} ms [{load()}]"
+    )
+    print(
+        f"round {rnd}: (2) largest GUI gap meanwhile {w['gap']:.1f} ms (target <= 16 ms; "
+        f"with nothing running, just before: {row['idle']:.1f} ms); p99 "
+        f"{w['p99']:.1f} ms, {w['ticks']} ticks; saving the results {w['save'] * 1000:.0f} ms, "
+        f"largest gap including the save and the window's refresh {w['gap_all']:.1f} ms"
+    )
+
+
 def measure(app: Any, ws: Any, port: int, ca: Any, pairs: list, tmp: Path, args: Any, token: str) -> int:
     from xdrconf.qt import workers
 
@@ -341,20 +365,17 @@ def measure(app: Any, ws: Any, port: int, ca: Any, pairs: list, tmp: Path, args:
             f"{row['sched']:.2f} s = {row['sched'] / row['floor']:.2f} x floor [{load()}]"
         )
         if window is not None:
-            row["idle"] = idle_gap()
-            w = through_window(window, n)
-            row["window"], row["gap"] = w["total"], w["gap"]
-            print(
-                f"round {rnd}: (1) Check all in the window: {n} checks ({w['ok']} ok) in "
-                f"{w['total']:.2f} s = {w['total'] / row['floor']:.2f} x floor; median latency "
-                f"{w['latency']:.0f} ms [{load()}]"
-            )
-            print(
-                f"round {rnd}: (2) largest GUI gap meanwhile {w['gap']:.1f} ms (target <= 16 ms; "
-                f"with nothing running, just before: {row['idle']:.1f} ms); p99 "
-                f"{w['p99']:.1f} ms, {w['ticks']} ticks; saving the results {w['save'] * 1000:.0f} ms, "
-                f"largest gap including the save and the window's refresh {w['gap_all']:.1f} ms"
-            )
+            from xdrconf.qt import workers as window_workers
+
+            sizes = [int(c) for c in args.window_concurrency.split(",") if c.strip()] or [0]
+            for size in sizes:
+                own = window_workers.CHECK_CONCURRENCY
+                if size:
+                    window_workers.CHECK_CONCURRENCY = size  # what XDRCONF_CHECK_CONCURRENCY sets
+                try:
+                    measure_window(window, n, rnd, row, size or own)
+                finally:
+                    window_workers.CHECK_CONCURRENCY = own
         for c in [int(c) for c in args.concurrency.split(",") if c.strip()]:
             took, good = through_scheduler(ws, pairs, c)
             print(
