@@ -7,7 +7,7 @@ import pytest
 
 from support.connect_proxy import ConnectProxy
 from support.https_peer import HttpsPeer, Reply
-from support.kuma_peer import KumaApi, configure
+from support.kuma_peer import GOOD_TOKEN, KumaApi, configure
 from xdrconf.core.engine import run_operation
 from xdrconf.core.net import NetConfig, ProxyConfig, Trust, fetch_certificate, make_client
 from xdrconf.core.outcome import Category
@@ -122,3 +122,27 @@ def test_redirect_gives_protocol_error_in_check(ws, server_cert, test_ca):
 def test_no_proxy_matching(host, no_proxy, bypass):
     cfg = ProxyConfig("manual", "http://p:3128", tuple(no_proxy))
     assert (cfg.for_host(host) is None) is bypass
+
+
+def test_one_tls_context_per_trust_and_each_trusts_only_its_own(tmp_path, test_ca, server_cert):
+    """Checks share the TLS context of the same trust (made once); another CA's context
+    is another one, and it does not trust this peer."""
+    from support.pki import TestCA
+    from xdrconf.core.net import make_ssl_context
+
+    other = TestCA(tmp_path / "other-ca", name="Another Test CA")
+    mine = make_ssl_context(Trust(ca_pem=test_ca.cert_pem))
+    assert make_ssl_context(Trust(ca_pem=test_ca.cert_pem)) is mine
+    theirs = make_ssl_context(Trust(ca_pem=other.cert_pem))
+    assert theirs is not mine
+    net = NetConfig(timeout=5)
+    with HttpsPeer(KumaApi(), cert=server_cert) as peer:
+        url = f"https://localhost:{peer.port}/api/v1/users/whoami"
+        with make_client("localhost", Trust(ca_pem=test_ca.cert_pem), net) as client:
+            assert client.get(url, headers={"Authorization": f"Bearer {GOOD_TOKEN}"}).status_code == 200
+        with (
+            make_client("localhost", Trust(ca_pem=other.cert_pem), net) as client,
+            pytest.raises(Exception) as caught,
+        ):
+            client.get(url)
+    assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)

@@ -326,3 +326,37 @@ def test_a_damaged_vault_is_left_as_it_is(vws, config_dir):
         vws.secret(vws.tenant("Acme"), "kuma", "token")
     assert db.read_bytes() == damaged
     assert os.stat(db).st_size == 200
+
+
+def test_many_at_once_from_the_vault_without_asking(config_dir):
+    """The scheduler's prefetch: an unlocked vault answers many references in one read; a
+    locked one answers none (each run then reads its own, which asks once), never asking."""
+    asked: list[bool] = []
+    with open_vault_ws(config_dir, asked=asked) as ws:
+        for name in ("Acme", "Globex", "Initech"):
+            ws.add_tenant(name)
+            ws.update_integration(
+                name,
+                IntegrationEdit(
+                    "kuma", values={"host": "kuma.example.invalid"}, secrets={"token": f"t-{name}"}
+                ),
+            )
+        refs = {n: ws.tenant(n).integrations["kuma"].secrets["token"] for n in ("Acme", "Globex", "Initech")}
+        ws.remove_tenant("Initech")  # its entry is gone (or in the recycle bin): not stored
+        got = ws.secrets.get_many([refs["Acme"], refs["Globex"], refs["Initech"], "vault:" + "0" * 32])
+        assert got == {
+            refs["Acme"]: "t-Acme",
+            refs["Globex"]: "t-Globex",
+            refs["Initech"]: None,
+            "vault:" + "0" * 32: None,
+        }
+        assert asked == [True]  # created once, never asked again
+    with open_vault_ws(config_dir, asked=asked) as ws:
+        assert ws.secrets.get_many([refs["Acme"]]) == {}  # locked: left to the run
+        assert asked == [True]
+        assert ws.secrets.get(refs["Acme"]) == "t-Acme"  # the run's own read asks
+        assert asked == [True, False]
+        assert ws.secrets.get_many([refs["Acme"], refs["Globex"]]) == {
+            refs["Acme"]: "t-Acme",
+            refs["Globex"]: "t-Globex",
+        }

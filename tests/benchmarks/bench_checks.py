@@ -1,54 +1,44 @@
 """Check figures (a script, not a test): `.venv/bin/python tests/benchmarks/bench_checks.py`
 
-500 KUMA checks (500 tenants, each with its own token in the real Secret Service) against
-a loopback HTTPS peer that answers after 200 ms:
-(1) responsiveness: the largest gap between ticks of a 5 ms QTimer on the GUI thread while
-    the checks run through the window's worker pool and the Check-all dialog
-    (target <= 50 ms);
-(2) throughput: all 500 finish within 1.2 x ceil(500 / concurrency) x 0.2 s;
-(3) the same 500 checked one at a time, for comparison (--sequential N to change N)."""
+500 tenants, each with its own KUMA token in the real Secret Service, checked against a
+KUMA-like HTTPS peer on loopback (its own processes, asyncio) that answers after 200 ms.
+Each round measures, one after the other on the same peer:
+(0) the floor: a minimal reference client (asyncio + ssl, all 500 at once) doing the same
+    500 TLS handshakes and requests;
+(1) throughput: the 500 checks through the core's scheduler as `xdrconf check` runs them,
+    and through Check all in the real window (target: <= 2 x the floor of the same round);
+(2) responsiveness: the largest gap between ticks of a 5 ms QTimer on the GUI thread while
+    the window's Check all runs them, the real CheckAllDialog (target <= 16 ms);
+(3) reading the 500 secrets in one batch (SecretStores.get_many; target <= 100 ms), and the
+    same from an unlocked vault.
+The machine's load average is printed with each figure (the machine is shared)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
-import math
+import json
+import os
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
 
 DELAY = 0.2
+PEER = Path(__file__).resolve().parent / "_async_kuma_peer.py"
 
-# The KUMA peer runs in its own process, as a real server would: its TLS handshakes and
-# request handling must not compete with the measured process for the GIL.
-PEER = r"""
-import sys
-sys.path.insert(0, sys.argv[1])
-from pathlib import Path
-from support.https_peer import HttpsPeer
-from support.kuma_peer import KumaApi
-from support.pki import Issued
 
-cert = Issued(Path(sys.argv[2]).read_text(), Path(sys.argv[3]).read_text(), Path(sys.argv[2]),
-              Path(sys.argv[3]), b"")
-api = KumaApi()
-delay = float(sys.argv[4])
-
-def slow(request):
-    reply = api(request)
-    reply.delay = delay
-    return reply
-
-with HttpsPeer(slow, cert=cert) as peer:
-    print(peer.port, flush=True)
-    sys.stdin.read()  # until the benchmark closes our stdin
-"""
+def load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f"load {one:.2f}/{five:.2f}"
 
 
 class TickRecorder:
@@ -66,13 +56,14 @@ class TickRecorder:
         self.ticks = [time.perf_counter()]
         self.timer.start()
 
-    def stop(self) -> list[float]:
+    def stop(self) -> list[tuple[float, float]]:
+        """(time of the tick, gap before it in ms)."""
         self.timer.stop()
         self.ticks.append(time.perf_counter())
-        return [(b - a) * 1000 for a, b in itertools.pairwise(self.ticks)]
+        return [(b, (b - a) * 1000) for a, b in itertools.pairwise(self.ticks)]
 
 
-def run_loop_until(signal, timeout_s: float) -> None:
+def run_loop_until(signal: Any, timeout_s: float) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
     loop = QEventLoop()
@@ -81,16 +72,187 @@ def run_loop_until(signal, timeout_s: float) -> None:
     loop.exec()
 
 
+def spin(seconds: float) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+# ---- the floor ------------------------------------------------------------------------------------
+def floor(port: int, ca_pem: str, token: str, n: int) -> tuple[float, int]:
+    """n TLS handshakes and KUMA whoami requests at once (asyncio + ssl, one context):
+    the time until every answer is read, and how many were 200 with a login."""
+    request = (
+        f"GET /api/v1/users/whoami HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+    async def one(context: ssl.SSLContext) -> bool:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
+        try:
+            writer.write(request)
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+            length = next(int(h.split(":", 1)[1]) for h in head if h.lower().startswith("content-length:"))
+            body = await reader.readexactly(length)
+            return head[0].split(" ")[1] == "200" and bool(json.loads(body)["login"])
+        finally:
+            writer.close()
+
+    async def run() -> tuple[float, int]:
+        started = time.perf_counter()
+        context = ssl.create_default_context(cadata=ca_pem)
+        done = await asyncio.gather(*(one(context) for _ in range(n)), return_exceptions=True)
+        return time.perf_counter() - started, sum(1 for d in done if d is True)
+
+    return asyncio.run(run())
+
+
+# ---- the measured runs ----------------------------------------------------------------------------
+def through_scheduler(
+    ws: Any, pairs: list[tuple[str, str]], concurrency: int | None = None
+) -> tuple[float, int]:
+    """As `xdrconf check` runs them (the core's scheduler with its defaults, or with
+    `concurrency` runs at a time)."""
+    from xdrconf.core.scheduler import DEFAULT_CONCURRENCY, run_many
+
+    started = time.perf_counter()
+    results = run_many(ws, pairs, concurrency=concurrency or DEFAULT_CONCURRENCY)
+    return time.perf_counter() - started, sum(1 for r in results if r.ok)
+
+
+def idle_gap(seconds: float = 2.0) -> float:
+    """The largest gap of the same 5 ms timer with nothing running: what the machine's load
+    alone costs the GUI thread (the figure under (2) cannot be below it)."""
+    ticks = TickRecorder()
+    ticks.start()
+    spin(seconds)
+    return max(g for _t, g in ticks.stop())
+
+
+def through_window(window: Any, n: int) -> dict[str, Any]:
+    """Check subtree on the Root tenant in the real window: the real CheckAllDialog."""
+    ticks = TickRecorder()
+    ticks.start()
+    started = time.perf_counter()
+    window.act_check_subtree.trigger()
+    dialog = window.check_dialog
+    assert dialog is not None and len(dialog.pairs) == n, "the window did not open its Check dialog"
+    run_loop_until(dialog.finished_all, 600)
+    finished = time.perf_counter()
+    run_loop_until(dialog.saved, 60)
+    saved = time.perf_counter()
+    spin(0.2)  # the window refreshes after the save
+    gaps = ticks.stop()
+    results = [r for rs in dialog.by_pair.values() for r in rs]
+    during = [g for t, g in gaps if t <= finished]
+    dialog.close()
+    return {
+        "total": finished - started,
+        "ok": sum(1 for r in results if r.ok),
+        "gap": max(during),
+        "gap_all": max(g for _t, g in gaps),
+        "p99": sorted(during)[int(len(during) * 0.99) - 1],
+        "ticks": len(during),
+        "save": saved - finished,
+        "latency": statistics.median(r.latency_ms or 0 for r in results),
+    }
+
+
+def read_secrets(ws: Any, refs: list[str]) -> tuple[float, float, int]:
+    """SecretStores.get_many of every ref through a fresh store of the same keyring entries
+    (as right after start-up: its session opened and the items' attributes read first),
+    then again through it. Milliseconds. (The workspace's own store stays open: a closed
+    store would serve each later call on a thread and session of its own.)"""
+    from xdrconf.core.secrets import SecretStore
+
+    own = ws.secrets.keyring
+    fresh = SecretStore(own.service.split("/", 1)[1], own.blob_dir, backend=own.backend)
+    try:
+        started = time.perf_counter()
+        got = fresh.get_many(refs)
+        cold = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        got = fresh.get_many(refs)
+        warm = (time.perf_counter() - started) * 1000
+    finally:
+        fresh.close()
+    return cold, warm, sum(1 for r in refs if got.get(r))
+
+
+def get_secrets_alone(service: str) -> tuple[float, int]:
+    """The floor of a batched read: the Secret Service's own GetSecrets for every item of
+    the service, one call on a connection and a plain session opened beforehand (jeepney,
+    as secretstorage uses it). Milliseconds, and how many secrets came back."""
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    name, path = "org.freedesktop.secrets", "/org/freedesktop/secrets"
+    service_address = DBusAddress(path, name, "org.freedesktop.Secret.Service")
+    with open_dbus_connection("SESSION") as conn:
+        _algorithm, session = conn.send_and_get_reply(
+            new_method_call(service_address, "OpenSession", "sv", ("plain", ("s", "")))
+        ).body
+        unlocked, _locked = conn.send_and_get_reply(
+            new_method_call(service_address, "SearchItems", "a{ss}", ({"service": service},))
+        ).body
+        started = time.perf_counter()
+        (secrets,) = conn.send_and_get_reply(
+            new_method_call(service_address, "GetSecrets", "aoo", (unlocked, session)), timeout=60
+        ).body
+        return (time.perf_counter() - started) * 1000, len(secrets)
+
+
+def vault_read(folder: Path, n: int) -> tuple[float, int]:
+    """n secrets of an unlocked vault (cheap Argon2 parameters: only the read is timed)."""
+    from keyring.backends import fail
+
+    from xdrconf.core.vault import KdfParams
+    from xdrconf.core.workspace import IntegrationEdit, Workspace
+
+    passphrase = "correct horse battery staple 42"
+    with Workspace.open(
+        folder, keyring_backend=fail.Keyring(), vault_kdf=KdfParams(memory_kib=8 * 1024, iterations=2)
+    ) as ws:
+
+        def unlock(store: Any, creating: bool) -> None:
+            (store.create if creating else store.unlock)(passphrase)
+
+        ws.secrets.vault.unlocker = unlock
+        with ws.secrets.batch():
+            ws.update_integration(
+                "Root",
+                IntegrationEdit(
+                    "kuma", values={"host": "127.0.0.1", "port": "7223"}, secrets={"token": "t" * 27}
+                ),
+            )
+            for i in range(n):
+                ws.add_tenant(f"V{i:03d}")
+        refs = [t.integrations["kuma"].secrets["token"] for t in ws.tree.children(ws.tree.root_id)]
+        started = time.perf_counter()
+        got = ws.secrets.get_many(refs)
+        took = (time.perf_counter() - started) * 1000
+        return took, sum(1 for r in refs if got.get(r))
+
+
+# ---- the run ----------------------------------------------------------------------------------------
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of floor, scheduler, window")
+    parser.add_argument("--peer-procs", type=int, default=2, help="processes of the peer")
+    parser.add_argument("--no-window", action="store_true", help="the scheduler only")
     parser.add_argument(
-        "--sequential", type=int, default=500, help="how many to check one at a time (default: all 500)"
+        "--window-concurrency",
+        default="",
+        help="comma-separated runs at a time for Check all in the window, one window run each "
+        "(as XDRCONF_CHECK_CONCURRENCY would set it; default: the window's own)",
     )
     parser.add_argument(
-        "--hidden",
-        action="store_true",
-        help="do not show the Check-all dialog (to see what painting it costs)",
+        "--concurrency",
+        default="",
+        help="comma-separated numbers of runs at a time to try the scheduler with too (e.g. 16,64,128)",
     )
     args = parser.parse_args()
     _common.start_keyring()
@@ -105,15 +267,24 @@ def run(args: argparse.Namespace) -> int:
 
     import xdrconf.qt  # noqa: F401 - before any Qt use (see xdrconf/qt/__init__.py)
     from support import secret_service
+    from support.kuma_peer import GOOD_TOKEN
     from support.pki import TestCA
-    from xdrconf.core.workspace import Workspace
+    from xdrconf.core.workspace import IntegrationEdit, Workspace
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     tmp = Path(tempfile.mkdtemp(prefix="xdrconf-bench-checks-"))
     ca = TestCA(tmp / "pki")
     cert = ca.issue()
     peer = subprocess.Popen(
-        [sys.executable, "-c", PEER, str(_common.TESTS), str(cert.cert_path), str(cert.key_path), str(DELAY)],
+        [
+            sys.executable,
+            str(PEER),
+            str(_common.TESTS),
+            str(cert.cert_path),
+            str(cert.key_path),
+            str(DELAY),
+            str(args.peer_procs),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -122,90 +293,119 @@ def run(args: argparse.Namespace) -> int:
         assert peer.stdout is not None and peer.stdin is not None
         port = int(peer.stdout.readline())
         with Workspace.open(tmp / "config", keyring_backend=secret_service.backend()) as ws:
-            return measure(app, ws, port, ca, args)
+            started = time.perf_counter()
+            ws.update_integration(
+                "Root",
+                IntegrationEdit(
+                    "kuma",
+                    values={"host": "127.0.0.1", "port": str(port), "tls_ca": ca.cert_pem},
+                    secrets={"token": GOOD_TOKEN},
+                    enabled=True,
+                ),
+            )
+            for i in range(args.checks):
+                ws.add_tenant(f"Tenant {i:03d}")  # each copies Root's token: its own keyring entry
+            # Root's own check is not one of the 500 (Check subtree on Root checks what is on).
+            ws.update_integration("Root", IntegrationEdit("kuma", enabled=False))
+            pairs = [(t.id, "kuma") for t in ws.tree.children(ws.tree.root_id)]
+            print(
+                f"set-up: {len(pairs)} tenants with their own KUMA token in {ws.secrets.describe()}, "
+                f"{time.perf_counter() - started:.1f} s; the peer ({args.peer_procs} asyncio processes) "
+                f"answers after {DELAY * 1000:.0f} ms; {os.cpu_count()} CPUs"
+            )
+            return measure(app, ws, port, ca, pairs, tmp, args, GOOD_TOKEN)
     finally:
         if peer.stdin is not None:
             peer.stdin.close()
         peer.wait(10)
 
 
-def measure(app, ws, port, ca, args) -> int:
-    from support.kuma_peer import GOOD_TOKEN
-    from xdrconf.core.engine import run_operation
-    from xdrconf.core.workspace import IntegrationEdit
+def measure_window(window: Any, n: int, rnd: int, row: dict[str, float], size: int) -> None:
+    """One Check subtree in the window, its figures printed and kept in row."""
+    row["idle"] = idle_gap()
+    w = through_window(window, n)
+    row["window"], row["gap"] = w["total"], w["gap"]
+    print(
+        f"round {rnd}: (1) Check all in the window ({size} at a time): {n} checks ({w['ok']} ok) in "
+        f"{w['total']:.2f} s = {w['total'] / row['floor']:.2f} x floor; median latency "
+        f"{w['latency']:.0f} ms [{load()}]"
+    )
+    print(
+        f"round {rnd}: (2) largest GUI gap meanwhile {w['gap']:.1f} ms (target <= 16 ms; "
+        f"with nothing running, just before: {row['idle']:.1f} ms); p99 "
+        f"{w['p99']:.1f} ms, {w['ticks']} ticks; saving the results {w['save'] * 1000:.0f} ms, "
+        f"largest gap including the save and the window's refresh {w['gap_all']:.1f} ms"
+    )
+
+
+def measure(app: Any, ws: Any, port: int, ca: Any, pairs: list, tmp: Path, args: Any, token: str) -> int:
     from xdrconf.qt import workers
-    from xdrconf.qt.checks_ui import CheckAllDialog
 
-    started = time.perf_counter()
-    ws.update_integration(
-        "Root",
-        IntegrationEdit(
-            "kuma",
-            values={"host": "127.0.0.1", "port": str(port), "tls_ca": ca.cert_pem},
-            secrets={"token": GOOD_TOKEN},
-            enabled=True,
-        ),
-    )
-    for i in range(args.checks):
-        ws.add_tenant(f"Tenant {i:03d}")  # each copies Root's token: its own keyring entry
-    pairs = [(t.id, "kuma") for t in ws.tree.children(ws.tree.root_id)]
+    n = len(pairs)
+    refs = [ws.tenant(tid).integrations["kuma"].secrets["token"] for tid, _k in pairs]
+    cold, warm, found = read_secrets(ws, refs)
     print(
-        f"set-up: {len(pairs)} tenants with their own KUMA token in {ws.secrets.backend_name}, "
-        f"{time.perf_counter() - started:.1f} s; peer answers after {DELAY * 1000:.0f} ms"
+        f"(3) reading the {n} secrets (one batch, {ws.secrets.describe()}): {cold:.0f} ms with a "
+        f"fresh session, {warm:.0f} ms again ({found} found; target <= 100 ms) [{load()}]"
     )
+    alone, found = get_secrets_alone(ws.secrets.keyring.service)
+    print(f"    the Secret Service's GetSecrets alone for those {found} items: {alone:.0f} ms [{load()}]")
+    took, found = vault_read(tmp / "vault-config", n)
+    print(f"    the same from an unlocked vault: {took:.1f} ms ({found} found) [{load()}]")
 
-    # (1) + (2): through the worker pool and the Check-all dialog, timer ticking.
-    concurrency = workers.check_pool().maxThreadCount()
-    ticks = TickRecorder()
-    ticks.start()
-    t0 = time.perf_counter()
-    dialog = CheckAllDialog(ws, pairs, title="bench")
-    if not args.hidden:
-        dialog.show()
-    dialog.start()
-    run_loop_until(dialog.finished_all, 600)
-    total = time.perf_counter() - t0
-    run_loop_until(dialog.saved, 60)
-    gaps = ticks.stop()
-    results = [r for rs in dialog.by_pair.values() for r in rs]
-    ok = sum(1 for r in results if r.ok)
-    ideal = math.ceil(len(pairs) / concurrency) * DELAY
-    gaps_sorted = sorted(gaps)
-    p99 = gaps_sorted[int(len(gaps_sorted) * 0.99) - 1]
-    print(
-        f"(1) GUI responsiveness while {len(pairs)} checks ran: largest gap between 5 ms "
-        f"timer ticks {max(gaps):.1f} ms (target <= 50 ms); p99 {p99:.1f} ms, median "
-        f"{statistics.median(gaps):.1f} ms, {len(gaps)} ticks"
-    )
-    print(
-        f"(2) throughput: {len(pairs)} checks ({ok} ok) in {total:.2f} s with {concurrency} at "
-        f"once; ideal ceil({len(pairs)}/{concurrency}) x {DELAY} s = {ideal:.2f} s, limit 1.2 x "
-        f"ideal = {1.2 * ideal:.2f} s -> {total / ideal:.2f} x ideal"
-    )
-    latencies = sorted(r.latency_ms or 0 for r in results)
-    print(f"    per check: median {statistics.median(latencies):.0f} ms, max {latencies[-1]:.0f} ms")
-    dialog.close()
+    window = None
+    if not args.no_window:
+        from xdrconf.qt.main_window import MainWindow
 
-    # (3) one at a time (still off the GUI thread: one worker runs them in a row).
-    n = min(args.sequential, len(pairs))
-    if n:
-        box: dict[str, float] = {}
-
-        def in_a_row() -> int:
-            start = time.perf_counter()
-            good = sum(1 for tid, kind in pairs[:n] for r in run_operation(ws, tid, kind) if r.ok)
-            box["s"] = time.perf_counter() - start
-            return good
-
-        ticks.start()
-        task = workers.run_in_background(in_a_row)
-        run_loop_until(task.done, 3600)
-        gaps = ticks.stop()
+        window = MainWindow(ws)
+        window.show()
+        window.start()
+        spin(1.0)
+        assert window.current_tenant_id() == ws.tree.root_id
+    rows: list[dict[str, float]] = []
+    for rnd in range(1, args.rounds + 1):
+        row: dict[str, float] = {}
+        row["floor"], good = floor(port, ca.cert_pem, token, n)
+        print(f"round {rnd}: (0) floor: {n} requests ({good} ok) in {row['floor']:.2f} s [{load()}]")
+        row["sched"], good = through_scheduler(ws, pairs)
         print(
-            f"(3) one at a time: {n} checks ({task.result} ok) in {box['s']:.1f} s "
-            f"({box['s'] / n * 1000:.0f} ms each; concurrent was {box['s'] / total:.0f}x "
-            f"faster for {n} checks); largest GUI gap meanwhile {max(gaps):.1f} ms"
+            f"round {rnd}: (1) scheduler (as `xdrconf check`): {n} checks ({good} ok) in "
+            f"{row['sched']:.2f} s = {row['sched'] / row['floor']:.2f} x floor [{load()}]"
         )
+        if window is not None:
+            from xdrconf.qt import workers as window_workers
+
+            sizes = [int(c) for c in args.window_concurrency.split(",") if c.strip()] or [0]
+            for size in sizes:
+                own = window_workers.CHECK_CONCURRENCY
+                if size:
+                    window_workers.CHECK_CONCURRENCY = size  # what XDRCONF_CHECK_CONCURRENCY sets
+                try:
+                    measure_window(window, n, rnd, row, size or own)
+                finally:
+                    window_workers.CHECK_CONCURRENCY = own
+        for c in [int(c) for c in args.concurrency.split(",") if c.strip()]:
+            took, good = through_scheduler(ws, pairs, c)
+            print(
+                f"round {rnd}:     scheduler with {c} at a time: {n} checks ({good} ok) in {took:.2f} s "
+                f"= {took / row['floor']:.2f} x floor [{load()}]"
+            )
+        rows.append(row)
+    print(f"summary of {len(rows)} rounds (medians; ratios are per round, against that round's floor):")
+    print(f"    floor {statistics.median(r['floor'] for r in rows):.2f} s")
+    print(
+        f"    scheduler {statistics.median(r['sched'] for r in rows):.2f} s, "
+        f"{statistics.median(r['sched'] / r['floor'] for r in rows):.2f} x floor (target <= 2)"
+    )
+    if window is not None:
+        print(
+            f"    window {statistics.median(r['window'] for r in rows):.2f} s, "
+            f"{statistics.median(r['window'] / r['floor'] for r in rows):.2f} x floor; largest GUI gap "
+            f"{statistics.median(r['gap'] for r in rows):.1f} ms "
+            f"(worst {max(r['gap'] for r in rows):.1f} ms; "
+            f"with nothing running {statistics.median(r['idle'] for r in rows):.1f} ms)"
+        )
+        window.close()
     workers.wait_all()
     return 0
 

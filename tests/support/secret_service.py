@@ -12,6 +12,8 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from typing import Any
 
 _started: list[int] = []
 
@@ -114,3 +116,125 @@ def entries_of(service: str) -> list[str]:
         ]
     finally:
         conn.close()
+
+
+# ---- looking at the Secret Service from outside -------------------------------------------------
+SS = "org.freedesktop.secrets"
+SS_PATH = "/org/freedesktop/secrets"
+
+
+def _connection() -> Any:
+    from jeepney.io.blocking import open_dbus_connection
+
+    return open_dbus_connection("SESSION")
+
+
+def _call(conn: Any, path: str, interface: str, member: str, signature: str = "", *body: Any) -> tuple:
+    from jeepney import DBusAddress, DBusErrorResponse, MessageType, new_method_call
+
+    reply = conn.send_and_get_reply(
+        new_method_call(DBusAddress(path, SS, interface), member, signature, body), timeout=10
+    )
+    if reply.header.message_type == MessageType.error:
+        raise DBusErrorResponse(reply)
+    return tuple(reply.body)
+
+
+class CallLog:
+    """The method calls sent to the Secret Service while it is open, as a D-Bus monitor
+    (org.freedesktop.DBus.Monitoring) sees them: (interface, member) pairs."""
+
+    def __init__(self) -> None:
+        from jeepney import DBusAddress, new_method_call
+
+        self._monitor = _connection()
+        bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus.Monitoring")
+        self._monitor.send_and_get_reply(
+            new_method_call(bus, "BecomeMonitor", "asu", ([f"type='method_call',destination='{SS}'"], 0)),
+            timeout=10,
+        )
+        self._seen: list[tuple[str, str]] = []
+
+    def calls(self) -> list[tuple[str, str]]:
+        """Every call so far: a marker call (Peer.Ping) is sent and read back, so that
+        nothing sent before is still on its way."""
+        from jeepney import HeaderFields
+
+        with _connection() as conn:
+            _call(conn, SS_PATH, "org.freedesktop.DBus.Peer", "Ping")
+        while True:
+            msg = self._monitor.receive(timeout=10)
+            fields = msg.header.fields
+            call = (str(fields.get(HeaderFields.interface, "")), str(fields.get(HeaderFields.member, "")))
+            if call == ("org.freedesktop.DBus.Peer", "Ping"):
+                return list(self._seen)
+            self._seen.append(call)
+
+    def count(self, member: str) -> int:
+        return sum(1 for _interface, m in self.calls() if m == member)
+
+    def close(self) -> None:
+        self._monitor.close()
+
+
+@contextlib.contextmanager
+def call_log() -> Iterator[CallLog]:
+    log = CallLog()
+    try:
+        yield log
+    finally:
+        log.close()
+
+
+class OwnCollection:
+    """A collection of its own in the test session's gnome-keyring, made, locked and
+    unlocked with a master password through gnome-keyring's own interface for that (no
+    prompt): the locked collection a test needs without locking everyone's."""
+
+    INTERNAL = "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface"
+
+    def __init__(self, label: str, password: str = "own-collection-password") -> None:
+        self.conn = _connection()
+        _algorithm, session = _call(
+            self.conn, SS_PATH, "org.freedesktop.Secret.Service", "OpenSession", "sv", "plain", ("s", "")
+        )
+        self._secret = (session, b"", password.encode(), "text/plain")
+        (self.path,) = _call(
+            self.conn,
+            SS_PATH,
+            self.INTERNAL,
+            "CreateWithMasterPassword",
+            "a{sv}(oayays)",
+            {"org.freedesktop.Secret.Collection.Label": ("s", label)},
+            self._secret,
+        )
+
+    def lock(self) -> None:
+        _call(self.conn, SS_PATH, "org.freedesktop.Secret.Service", "Lock", "ao", [self.path])
+
+    def unlock(self) -> None:
+        _call(
+            self.conn,
+            SS_PATH,
+            self.INTERNAL,
+            "UnlockWithMasterPassword",
+            "o(oayays)",
+            self.path,
+            self._secret,
+        )
+
+    def delete(self) -> None:
+        try:
+            self.unlock()
+            _call(self.conn, self.path, "org.freedesktop.Secret.Collection", "Delete")
+        finally:
+            self.conn.close()
+
+
+@contextlib.contextmanager
+def own_collection(label: str) -> Iterator[OwnCollection]:
+    collection = OwnCollection(label)
+    try:
+        yield collection
+    finally:
+        collection.delete()

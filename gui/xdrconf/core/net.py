@@ -13,6 +13,7 @@ import os
 import socket
 import ssl
 import tempfile
+import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -115,9 +116,40 @@ def sha256_hex(der: bytes) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
+_CONTEXTS: dict[tuple[str, bool, str, str], ssl.SSLContext] = {}
+_CONTEXTS_LOCK = threading.Lock()
+_CONTEXTS_KEPT = 64
+
+
 def make_ssl_context(trust: Trust, client_cert: ClientCert | None = None) -> ssl.SSLContext:
     """System trust, or the user's CA; with a pin only, the chain is not verified by CAs
-    but the leaf's fingerprint must match before anything is sent (see _PinningBackend)."""
+    but the leaf's fingerprint must match before anything is sent (see _PinningBackend).
+
+    Without a client certificate the context depends only on what it trusts, so one is
+    made per trust and shared (SSLContext is safe to share between threads): making one
+    (OpenSSL 3's SSL_CTX_new, parsing the CA, or loading the system store) costs a
+    millisecond up to tens of them holding the GIL, which hundreds of checks at once
+    would otherwise pay each. The pin itself is checked by _PinningBackend, not here."""
+    if client_cert is not None:
+        return _new_ssl_context(trust, client_cert)
+    key = (
+        trust.ca_pem,
+        bool(trust.pin_sha256),
+        os.environ.get("SSL_CERT_FILE", ""),
+        os.environ.get("SSL_CERT_DIR", ""),
+    )
+    with _CONTEXTS_LOCK:
+        ctx = _CONTEXTS.get(key)
+    if ctx is None:
+        ctx = _new_ssl_context(trust, None)
+        with _CONTEXTS_LOCK:
+            if len(_CONTEXTS) >= _CONTEXTS_KEPT:
+                _CONTEXTS.pop(next(iter(_CONTEXTS)))
+            ctx = _CONTEXTS.setdefault(key, ctx)
+    return ctx
+
+
+def _new_ssl_context(trust: Trust, client_cert: ClientCert | None) -> ssl.SSLContext:
     if trust.ca_pem:
         ctx = ssl.create_default_context(cadata=trust.ca_pem)
     elif trust.pin_sha256:

@@ -4,9 +4,9 @@
     sched = Scheduler(ws, pairs, on_batch=deliver)   # pairs: (tenant id, kind)
     sched.start(); ...; sched.cancel(); results = sched.wait()
 
-The secrets are read ahead of the runs in batches (engine.prefetch: one keyring job per
-batch, later one Secret Service GetSecrets call), a batch of `concurrency` pairs at a time
-while the runs of the previous one wait on the network.
+The secrets are read ahead of the runs in two batches (engine.prefetch: one keyring job,
+one Secret Service GetSecrets call each): the first `concurrency` pairs', then the rest's
+while the first runs wait on the network.
 Workers run the operations' bodies directly; one monitor thread keeps every running
 operation's deadline and the cancel, resolves an overdue or cancelled one (its late answer
 is dropped, its connections closed) and puts a fresh worker in place of the one still
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Pair = tuple[str, str]  # (tenant id, kind)
 Batch = list[tuple[Pair, list[Outcome]]]
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 64  # runs at a time: checks wait on the network, not the CPU (see bench_checks.py)
 
 
 def targets(
@@ -89,10 +89,12 @@ class Scheduler:
         self._left = len(self.pairs)
         self._finished = threading.Event()
         self._secrets: dict[str, str | None] = {}
-        # Pairs are prefetched in chunks; a run waits for its chunk (the keyring is one
-        # thread anyway: reading ahead overlaps the reads with the runs' network waits).
+        # The secrets are read ahead in two batches: the first runs' (so that they start at
+        # once), then all the others' while those wait on the network. A batch costs a few
+        # keyring calls whatever its size (one GetSecrets for the Secret Service), so more
+        # batches would only cost more. A run waits for its batch.
         self._chunk = max(8, self.concurrency)
-        self._ready = [threading.Event() for _n in range(0, len(self.pairs), self._chunk)]
+        self._ready = [threading.Event() for _n in range(2 if len(self.pairs) > self._chunk else 1)]
         self._monitor: threading.Thread | None = None
         self._wake = threading.Event()  # a result came in: the monitor looks at once
 
@@ -120,7 +122,7 @@ class Scheduler:
         for n, ready in enumerate(self._ready):
             if self.cancel_event.is_set():
                 break
-            chunk = self.pairs[n * self._chunk : (n + 1) * self._chunk]
+            chunk = self.pairs[: self._chunk] if n == 0 else self.pairs[self._chunk :]
             self._secrets.update(engine.prefetch(self.ws, chunk))
             ready.set()
         for ready in self._ready:  # cancelled or done: nobody waits any longer
@@ -171,7 +173,7 @@ class Scheduler:
             if i is None:
                 return
             tid, kind = self.pairs[i]
-            self._ready[i // self._chunk].wait()
+            self._ready[0 if i < self._chunk else 1].wait()
             try:
                 job = engine.prepare(
                     self.ws,

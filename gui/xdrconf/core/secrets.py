@@ -29,11 +29,13 @@ writes new secrets there and sends each reference to the store that holds it."""
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import os
 import queue
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -310,22 +312,44 @@ class SecretStore:
         except Exception as exc:  # noqa: BLE001
             raise self._wrap(exc) from None
 
-    def _read(self, ref: str) -> str | None:
-        """On the keyring thread: through the kept-open Secret Service session when the
-        backend is Secret Service, else (or on any trouble) the backend's own path."""
+    def _reader_here(self) -> _SecretServiceReader | Literal[False]:
+        """On the keyring thread: the kept-open Secret Service reader, or False."""
         reader = self._reader
         if reader is None:
             reader = self._reader = _SecretServiceReader.for_backend(self.backend) or False
         elif reader and reader.thread != threading.get_ident():
             reader.close()  # the previous keyring thread was abandoned: start afresh
             reader = self._reader = _SecretServiceReader.for_backend(self.backend) or False
+        return reader
+
+    def _drop_reader(self, reader: _SecretServiceReader) -> None:
+        reader.close()
+        if self._reader is reader:
+            self._reader = None
+
+    def _read(self, ref: str) -> str | None:
+        """On the keyring thread: through the kept-open Secret Service session when the
+        backend is Secret Service, else (or on any trouble) the backend's own path."""
+        reader = self._reader_here()
         if reader:
             try:
                 return reader.get(self.service, ref)
             except Exception:  # noqa: BLE001 - locked, session gone: the backend says why
-                reader.close()
-                self._reader = None
+                self._drop_reader(reader)
         return self.backend.get_password(self.service, ref)
+
+    def _read_many(self, names: list[str]) -> dict[str, str | None]:
+        """On the keyring thread: many entries in one batch through the kept-open session
+        (Secret Service: one search, one GetSecrets); what it cannot read (a locked item,
+        any trouble) is read one by one as _read does."""
+        out: dict[str, str | None] = {}
+        reader = self._reader_here()
+        if reader:
+            try:
+                out = reader.get_many(self.service, names)
+            except Exception:  # noqa: BLE001 - locked, session gone: one by one, the backend says why
+                self._drop_reader(reader)
+        return out | {name: self._read(name) for name in names if name not in out}
 
     def _delete(self, ref: str) -> None:
         from keyring.errors import PasswordDeleteError
@@ -364,10 +388,7 @@ class SecretStore:
         wanted = list(dict.fromkeys(refs))
         names = {ref: ref[len(BLOB_PREFIX) :] if ref.startswith(BLOB_PREFIX) else ref for ref in wanted}
         try:
-            raw = self._run(
-                lambda: {name: self._read(name) for name in names.values()},
-                self.timeout + 0.05 * len(names),
-            )
+            raw = self._run(lambda: self._read_many(list(names.values())), self.timeout + 0.05 * len(names))
         except KeyringUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -449,6 +470,15 @@ class SecretStore:
         return plain.decode()
 
 
+SS_BUS_NAME = "org.freedesktop.secrets"
+SS_SERVICE_PATH = "/org/freedesktop/secrets"
+SS_SERVICE = "org.freedesktop.Secret.Service"
+SS_COLLECTION = "org.freedesktop.Secret.Collection"
+SS_ITEM = "org.freedesktop.Secret.Item"
+IN_FLIGHT = 128  # D-Bus calls sent ahead of their replies (pipelined) at most
+READ_TIMEOUT = 10.0  # seconds for one batch of D-Bus replies
+
+
 class _SecretServiceReader:
     """Reads Secret Service entries through one D-Bus connection and one encrypted session
     kept open on the keyring thread. keyring's SecretService backend opens a connection
@@ -456,10 +486,19 @@ class _SecretServiceReader:
     exponentiations holding the GIL), which is what checking 500 tenants at once spends
     its time on; this path takes about 2 ms. Writes and deletes stay with the backend.
     Anything unusual (a locked collection or item, a lost connection) raises, and the
-    caller falls back to the backend, which unlocks or explains."""
+    caller falls back to the backend, which unlocks or explains.
+
+    Many entries at once (get_many): one SearchItems for the service's items, their
+    attributes (pipelined, only those not known yet) and one GetSecrets for all. The
+    attributes read are kept: the Secret Service announces every item created, changed
+    or deleted with a signal, which reaches this connection before the reply to any
+    later call (D-Bus keeps one sender's messages in order), and each such signal drops
+    what was kept of its item. So a second batch costs three calls whatever its size."""
 
     def __init__(self, backend: Any) -> None:
         import secretstorage
+        from jeepney import MatchRule, message_bus
+        from jeepney.io.blocking import Proxy
         from secretstorage.util import open_session
 
         self.thread = threading.get_ident()
@@ -467,11 +506,19 @@ class _SecretServiceReader:
         self.connection = secretstorage.dbus_init()
         # Closed with the reader, or at exit: never left for the garbage collector to warn about.
         self._closer = weakref.finalize(self, self.connection.close)
+        self._attributes: dict[str, dict[str, str]] = {}  # item path -> attributes as read
+        self._changes: collections.deque[Any] = collections.deque()  # item signals not yet seen
         try:
             if hasattr(backend, "preferred_collection"):
                 self.collection = secretstorage.Collection(self.connection, backend.preferred_collection)
             else:
                 self.collection = secretstorage.get_default_collection(self.connection)
+            # Subscribed before anything is read, so that no change is missed.
+            self._change_rule = MatchRule(type="signal", interface=SS_COLLECTION)
+            self.connection.filter(self._change_rule, queue=self._changes)
+            Proxy(message_bus, self.connection).AddMatch(
+                MatchRule(type="signal", sender=SS_BUS_NAME, interface=SS_COLLECTION)
+            )
             self.session = open_session(self.connection)
         except BaseException:
             self._closer()
@@ -496,9 +543,118 @@ class _SecretServiceReader:
             return item.get_secret().decode("utf-8")
         return None
 
+    def get_many(self, service: str, usernames: list[str]) -> dict[str, str | None]:
+        """The entries of `usernames` (None: not stored). Names left out of the answer
+        could not be read this way (a locked item, an item that changed meanwhile): the
+        caller reads those one by one."""
+        from jeepney import DBusAddress, Properties
+
+        if self.collection.is_locked():
+            raise RuntimeError("collection locked")
+        collection = DBusAddress(self.collection.collection_path, SS_BUS_NAME, SS_COLLECTION)
+        ((paths,),) = self._calls(
+            [("", _method(collection, "SearchItems", "a{ss}", self.query(service)))]
+        ).values()
+        self._forget_changed()
+        unknown = [p for p in paths if p not in self._attributes]
+        read = self._calls(
+            [(p, Properties(DBusAddress(p, SS_BUS_NAME, SS_ITEM)).get("Attributes")) for p in unknown]
+        )
+        for path, ((_signature, attributes),) in read.items():
+            self._attributes[path] = dict(attributes)
+        self._forget_changed()  # changed while being read: not trusted
+        keys = tuple(self.query(service, ""))
+        index: dict[tuple[str | None, ...], str] = {}
+        unsure = False
+        for path in paths:
+            attributes = self._attributes.get(path)
+            if attributes is None:
+                unsure = True
+                continue
+            index.setdefault(tuple(attributes.get(k) for k in keys), path)
+        found: dict[str, str] = {}
+        out: dict[str, str | None] = {}
+        for name in usernames:
+            query = self.query(service, name)
+            hit = index.get(tuple(query[k] for k in keys))
+            if hit is not None:
+                found[name] = hit
+            elif not unsure:
+                out[name] = None  # no item of the service has it: not stored
+        if not found:
+            return out
+        service_address = DBusAddress(SS_SERVICE_PATH, SS_BUS_NAME, SS_SERVICE)
+        wanted = list(dict.fromkeys(found.values()))
+        ((secrets,),) = self._calls(
+            [("", _method(service_address, "GetSecrets", "aoo", wanted, self.session.object_path))]
+        ).values()
+        changed = self._forget_changed()
+        for name, path in found.items():
+            secret = secrets.get(path)
+            if secret is not None and path not in changed:  # else locked, or changed meanwhile
+                out[name] = self._decrypt(secret).decode("utf-8")
+        return out
+
+    def _decrypt(self, secret: tuple[str, bytes, bytes, str]) -> bytes:
+        """A secret as the session sent it (as secretstorage's Item.get_secret decrypts)."""
+        if not self.session.encrypted:
+            return bytes(secret[2])
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        assert self.session.aes_key is not None
+        decryptor = Cipher(algorithms.AES(self.session.aes_key), modes.CBC(bytes(secret[1]))).decryptor()
+        padded = decryptor.update(bytes(secret[2])) + decryptor.finalize()
+        return padded[: -padded[-1]]
+
+    def _forget_changed(self) -> set[str]:
+        """Drop what is kept of the items the signals received so far name; returns them."""
+        changed: set[str] = set()
+        while self._changes:
+            body = self._changes.popleft().body
+            if body and isinstance(body[0], str):
+                changed.add(body[0])
+                self._attributes.pop(body[0], None)
+        return changed
+
+    def _calls(self, calls: list[tuple[str, Any]]) -> dict[str, Any]:
+        """Send the method calls (key, message) ahead of their replies, at most IN_FLIGHT
+        at a time; the reply bodies by key. An error reply raises."""
+        from jeepney import DBusErrorResponse, HeaderFields, MessageType
+
+        conn = self.connection
+        deadline = time.monotonic() + READ_TIMEOUT
+        todo = iter(calls)
+        pending: dict[int, str] = {}
+        out: dict[str, Any] = {}
+        while True:
+            while len(pending) < IN_FLIGHT:
+                call = next(todo, None)
+                if call is None:
+                    break
+                serial = next(conn.outgoing_serial)
+                conn.send(call[1], serial=serial)
+                pending[serial] = call[0]
+            if not pending:
+                return out
+            msg = conn.receive(timeout=max(0.0, deadline - time.monotonic()))
+            key = pending.pop(msg.header.fields.get(HeaderFields.reply_serial, -1), None)
+            if key is None:
+                if self._change_rule.matches(msg):
+                    self._changes.append(msg)
+                continue
+            if msg.header.message_type == MessageType.error:
+                raise DBusErrorResponse(msg)
+            out[key] = msg.body
+
     def close(self) -> None:
         with contextlib.suppress(Exception):  # already gone
             self._closer()
+
+
+def _method(address: Any, method: str, signature: str, *body: Any) -> Any:
+    from jeepney import new_method_call
+
+    return new_method_call(address, method, signature, body)
 
 
 # ---- the store in use -----------------------------------------------------------------------
@@ -599,9 +755,16 @@ class SecretStores:
         return self.holder(ref).get(ref)
 
     def get_many(self, refs: Iterable[str]) -> dict[str, str | None]:
-        """The keyring's secrets among refs in one batch (a scheduler's prefetch). The vault's
-        are left out: they are read when used, as the vault may have to ask for its passphrase."""
-        return self.keyring.get_many([r for r in refs if not r.startswith(VAULT_PREFIX)])
+        """Many secrets at once (a scheduler's prefetch): the keyring's in one batch, the
+        vault's in one read of the unlocked database. A locked vault's are left out: they
+        are read when used, as the vault may have to ask for its passphrase."""
+        wanted = list(dict.fromkeys(refs))
+        in_vault = [r for r in wanted if r.startswith(VAULT_PREFIX)]
+        in_keyring = [r for r in wanted if not r.startswith(VAULT_PREFIX)]
+        out = self.vault.get_many(in_vault) if in_vault else {}
+        if in_keyring:
+            out.update(self.keyring.get_many(in_keyring))
+        return out
 
     def delete(self, ref: str) -> None:
         self.holder(ref).delete(ref)

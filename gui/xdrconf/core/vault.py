@@ -31,7 +31,7 @@ import math
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,6 +73,8 @@ class WrongPassphrase(VaultLocked):
 class VaultError(KeyringUnavailable):
     """The vault file cannot be used (damaged, not a KeePass file, cannot be written)."""
 
+
+_UNKNOWN: Any = object()  # an argument not given (None means "there is none")
 
 # An unlocker opens a locked vault on demand: called with the store and whether the vault
 # must be created first; it calls store.unlock(passphrase) or store.create(passphrase) (or
@@ -488,11 +490,17 @@ class VaultStore:
             self._kp.delete_group(group)
             group = parent
 
-    def _in_recycle_bin(self, entry: Any) -> bool:
+    def _recycle_bin(self) -> Any:
+        """The recycle bin's group, or None (a search of the whole database: look it up
+        once for many entries)."""
         try:
-            bin_group = self._kp.recyclebin_group
+            return self._kp.recyclebin_group
         except Exception:  # noqa: BLE001 - no recycle bin yet
-            return False
+            return None
+
+    def _in_recycle_bin(self, entry: Any, bin_group: Any = _UNKNOWN) -> bool:
+        if bin_group is _UNKNOWN:
+            bin_group = self._recycle_bin()
         if bin_group is None:
             return False
         group = entry.parentgroup
@@ -533,11 +541,11 @@ class VaultStore:
             self._changed()
         return REF_PREFIX + ref
 
-    def _entry(self, ref: str) -> Any:
+    def _entry(self, ref: str, bin_group: Any = _UNKNOWN) -> Any:
         if not ref.startswith(REF_PREFIX):
             return None
         entry = self._entries.get(ref[len(REF_PREFIX) :])
-        if entry is None or self._in_recycle_bin(entry):
+        if entry is None or self._in_recycle_bin(entry, bin_group):
             return None
         return entry
 
@@ -548,6 +556,24 @@ class VaultStore:
             self._check_open()
             entry = self._entry(ref)
             return None if entry is None else (entry.password or "")
+
+    def get_many(self, refs: Iterable[str]) -> dict[str, str | None]:
+        """Many secrets in one read of the database in memory (a scheduler's prefetch),
+        only when the vault is unlocked already: this never asks for the passphrase ({}
+        when locked; each run then reads its secret itself, which asks once)."""
+        with self._lock:
+            if self._kp is None:
+                return {}
+            try:
+                self._check_open()  # read the file again first if something else wrote it
+            except VaultLocked:
+                return {}
+            out: dict[str, str | None] = {}
+            bin_group = self._recycle_bin()
+            for ref in refs:
+                entry = self._entry(ref, bin_group)
+                out[ref] = None if entry is None else (entry.password or "")
+            return out
 
     def delete(self, ref: str) -> None:
         if not self.exists():

@@ -192,6 +192,24 @@ class ResultsModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.results: list[CheckResult] = []
+        self._cells: dict[int, tuple[str, ...]] = {}
+
+    def _texts(self, row: int) -> tuple[str, ...]:
+        """The row's cell texts, worked out once: a repaint asks for every visible cell,
+        and results keep coming in while the table is painted."""
+        texts = self._cells.get(row)
+        if texts is None:
+            r = self.results[row]
+            texts = self._cells[row] = (
+                r.tenant.split("/", 1)[1] if "/" in r.tenant else r.tenant,
+                SHORT_TITLES.get(r.integration, catalog.title_of(r.integration)),
+                r.target or r.connection,
+                category_words(r.category),
+                r.message,
+                "",
+                format_time(r.checked_at),
+            )
+        return texts
 
     def add(self, results: list[CheckResult]) -> None:
         if not results:
@@ -224,11 +242,6 @@ class ResultsModel(QAbstractTableModel):
                 if role == Qt.ItemDataRole.ToolTipRole:
                     return None
                 return "" if r.latency_ms is None else f"{r.latency_ms:.0f} ms"
-            tenant = (
-                r.tenant.split("/", 1)[1]
-                if "/" in r.tenant and col == 0 and role == Qt.ItemDataRole.DisplayRole
-                else r.tenant
-            )
             if col == 1 and role == Qt.ItemDataRole.ToolTipRole:
                 return catalog.title_of(r.integration)
             if col == 3 and role == Qt.ItemDataRole.ToolTipRole:
@@ -239,15 +252,9 @@ class ResultsModel(QAbstractTableModel):
                     if r.target
                     else r.connection
                 )
-            return (
-                tenant,
-                SHORT_TITLES.get(r.integration, catalog.title_of(r.integration)),
-                r.target or r.connection,
-                category_words(r.category),
-                r.message,
-                "",
-                format_time(r.checked_at),
-            )[col]
+            if col == 0 and role == Qt.ItemDataRole.ToolTipRole:
+                return r.tenant
+            return self._texts(index.row())[col]
         if role == Qt.ItemDataRole.UserRole:  # sort key
             if col == 5:
                 return r.latency_ms or 0.0
