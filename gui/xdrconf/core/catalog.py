@@ -3,7 +3,9 @@ product texts, in the order the product lists them, where its code lives, and th
 each one that xdrconf supports.
 
 An integration is one package ``xdrconf.core.integrations.<package>`` exposing ``SPEC``
-(fields, pages, operations); it is imported on first use. A kind whose package is absent is
+(fields, pages, operations), or ``SPECS`` ({kind: spec}) when one package serves several
+kinds (Ideco NGFW and Ideco UTM: one product, renamed at version 16); it is imported on
+first use. A kind whose package is absent is
 listed as "not yet supported" and cannot be turned on. Bespoke front-end parts are named
 here too (``Entry.qt``: a module of ``xdrconf.qt.integrations``; ``Entry.cli``: modules of
 ``xdrconf.cli``); the core never imports them, the Qt loader and the command line do.
@@ -66,11 +68,16 @@ class Entry:
 
 @dataclass(frozen=True)
 class Page:
-    """One wizard page: a title, a line of explanation and the fields it shows."""
+    """One wizard page: a title, a line of explanation and the fields it shows.
+
+    see_also: kinds of integrations of the same tenant this one relies on (the firewalls'
+    response scripts run on the custom integration's host): the page shows their state and
+    a link that sets them up too; the main window's details link to them."""
 
     title: str
     subtitle: str
     fields: tuple[str, ...]
+    see_also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,11 @@ class IntegrationSpec:
     def plain_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if not f.secret)
 
+    @property
+    def see_also(self) -> tuple[str, ...]:
+        """The kinds the spec's pages refer to (Page.see_also), in order, once each."""
+        return tuple(dict.fromkeys(k for p in self.pages for k in p.see_also))
+
     def defaults(self) -> dict[str, Any]:
         return {f.name: f.default for f in self.plain_fields if f.default is not None}
 
@@ -194,8 +206,8 @@ BUILT_IN: tuple[Entry, ...] = (
     Entry("custom", "Custom integration", "custom", qt="custom", cli=("custom",)),
     Entry("ad", "Active Directory", "ad"),
     Entry("usergate", "UserGate", "usergate"),
-    Entry("ideco-ngfw", "Ideco NGFW", "ideco_ngfw"),
-    Entry("ideco-utm", "Ideco UTM", "ideco_utm"),
+    Entry("ideco-ngfw", "Ideco NGFW", "ideco"),
+    Entry("ideco-utm", "Ideco UTM", "ideco"),
     Entry("redmine", "Redmine", "redmine"),
     Entry("checkpoint", "Check Point NGFW", "checkpoint"),
     Entry("sophos", "Sophos Firewall", "sophos"),
@@ -288,7 +300,8 @@ def _load(kind: str) -> IntegrationSpec:
             description=f"{e.title} is not yet supported by this version of xdrconf.",
             supported=False,
         )
-    spec: IntegrationSpec = mod.SPEC
+    specs: dict[str, IntegrationSpec] | None = getattr(mod, "SPECS", None)
+    spec: IntegrationSpec = specs[kind] if specs is not None else mod.SPEC
     assert spec.kind == kind, f"{e.package} declares kind {spec.kind}, expected {kind}"
     return spec
 

@@ -25,6 +25,7 @@ from .net import (
     Trust,
     classify_exception,
     classify_status,
+    connection_dropped,
     error_message_of,
     make_client,
     shut_down,
@@ -88,6 +89,7 @@ class HttpSession:
                 use_proxy=self.use_proxy,
                 streams=self._streams,
             )
+            self.ctx.adopt(self)
         return self._client
 
     def interrupt(self) -> None:
@@ -132,14 +134,16 @@ class HttpSession:
         except OperationFailed:
             raise
         except Exception as exc:  # noqa: BLE001 - classified into one category
-            if ctx.cancelled():
+            if ctx.stopping():
                 raise Stopped from None
             category, message = classify_exception(
                 exc, self.target, ctx.timeout, client_cert=self.client_cert is not None
             )
-            raise OperationFailed(
-                category, message, details={"http_status": None, "code": category.value}
-            ) from None
+            details: dict[str, object] = {"http_status": None, "code": category.value}
+            dropped = connection_dropped(exc)
+            if dropped:
+                details["dropped"] = dropped  # "reset" or "closed": the peer ended it unanswered
+            raise OperationFailed(category, message, details=details) from None
         self.latency_ms = ctx.last_latency_ms = (time.monotonic() - started) * 1000
         ctx.check_stop()
         if response.status_code in expect:
