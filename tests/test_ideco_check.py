@@ -114,7 +114,7 @@ def test_two_kinds_one_package():
         ]
         assert spec.field("port").default == 8443
         assert spec.see_also == ("custom",)
-        assert "script-launch host" in spec.pages[0].subtitle
+        assert "script-launch host" in spec.pages[0].about
     assert ngfw.title == "Ideco NGFW" and utm.title == "Ideco UTM"
 
 

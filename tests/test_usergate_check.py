@@ -83,7 +83,7 @@ def test_fields_pages_and_the_script_host():
     assert spec.field("port").default == 4040
     assert [f.name for f in spec.secret_fields] == ["password"]
     assert spec.see_also == ("custom",)
-    assert "script-launch host" in spec.pages[0].subtitle
+    assert "script-launch host" in spec.pages[0].about
     assert spec.target_fields == ("host", "port")
 
 

@@ -70,6 +70,8 @@ class Entry:
 class Page:
     """One wizard page: a title, a line of explanation and the fields it shows.
 
+    about: a paragraph above the fields (what the product does through the integration),
+    for what does not fit the subtitle's line or two.
     see_also: kinds of integrations of the same tenant this one relies on (the firewalls'
     response scripts run on the custom integration's host): the page shows their state and
     a link that sets them up too; the main window's details link to them."""
@@ -78,6 +80,7 @@ class Page:
     subtitle: str
     fields: tuple[str, ...]
     see_also: tuple[str, ...] = ()
+    about: str = ""
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,26 @@ def category_words(category: Category | str) -> str:
         return str(category)
 
 
+# An ok outcome that is not simply ok (Outcome.level): its own words, not the green "OK".
+_LEVEL_WORDS = {
+    "warning": N_("OK, with warnings"),
+    "unverified": N_("Reachable, not verified"),
+}
+
+
+def level_words(level: str) -> str:
+    """The words of an ok outcome's level other than plain ok (warning, unverified)."""
+    return _(_LEVEL_WORDS[level])
+
+
+def outcome_words(outcome: Outcome | dict[str, Any]) -> str:
+    """What a person reads for an outcome (or its stored form): its category's words, or for
+    an ok one with warnings or not verified, words that say so."""
+    o = Outcome.from_dict(outcome) if isinstance(outcome, dict) else outcome
+    words = _LEVEL_WORDS.get(o.level)
+    return _(words) if words is not None else category_words(o.category)
+
+
 def now_utc() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
 

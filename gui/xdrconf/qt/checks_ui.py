@@ -38,8 +38,9 @@ from PySide6.QtWidgets import (
 from ..core import catalog
 from ..core.errors import XdrconfError
 from ..core.i18n import _, ngettext
-from ..core.outcome import Category, CheckResult, category_words
+from ..core.outcome import Category, CheckResult, category_words, level_words, outcome_words
 from ..core.scheduler import Batch, Scheduler, by_pair
+from ..core.status import result_level
 from . import workers
 from .icons import colour
 from .integrations_view import SHORT_TITLES, format_time, warnings_html
@@ -51,13 +52,16 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 def result_html(result: CheckResult) -> str:
-    c = colour("ok" if result.ok else "error").name()
+    level = result_level(result.to_dict())
+    c = colour(level).name()
     latency = f" · {result.latency_ms:.0f} ms" if result.latency_ms is not None else ""
     where = result.target or result.connection
     target = f" · {html.escape(where)}" if where else ""
+    warned = colour("warning").name()
+    warnings = "".join(f"<br><span style='color:{warned}'>⚠ {html.escape(w)}</span>" for w in result.warnings)
     return (
-        f"<span style='color:{c}'><b>{html.escape(category_words(result.category))}</b></span>"
-        f"{target}{latency}<br>{html.escape(result.message)}{warnings_html(result.warnings)}"
+        f"<span style='color:{c}'><b>{html.escape(outcome_words(result))}</b></span>"
+        f"{target}{latency}<br>{html.escape(result.message)}{warnings}"
     )
 
 
@@ -83,10 +87,10 @@ class CheckConnectionBox(QWidget):
         self.notice_label.setStyleSheet("color:#8a5a00")
         lay.addWidget(self.notice_label)
         row = QHBoxLayout()
-        self.button = QPushButton("Check connection", self)
+        self.button = QPushButton(_("Check connection"), self)
         self.button.setObjectName("checkButton")
         self.button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel check", self)
+        self.cancel_button = QPushButton(_("Cancel check"), self)
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setVisible(False)
         self.progress = QProgressBar(self)
@@ -136,7 +140,7 @@ class CheckConnectionBox(QWidget):
         cancel = threading.Event()
         self._running = True
         self.results = []
-        self.outcome.setText("Checking…")
+        self.outcome.setText(_("Checking…"))
         self.button.setEnabled(False)
         self.cancel_button.setVisible(True)
         self.progress.setVisible(True)
@@ -152,7 +156,7 @@ class CheckConnectionBox(QWidget):
     def cancel(self) -> None:
         if self.task is not None:
             self.task.cancel()
-            self.outcome.setText("Cancelling…")
+            self.outcome.setText(_("Cancelling…"))
 
     def _tick(self) -> None:
         self.elapsed.setText(f"{time.monotonic() - self._started:.1f} s")
@@ -236,7 +240,7 @@ class ResultsModel(QAbstractTableModel):
                 tenant,
                 SHORT_TITLES.get(r.integration, catalog.title_of(r.integration)),
                 r.target or r.connection,
-                category_words(r.category),
+                outcome_words(r),
                 r.message,
                 "",
                 format_time(r.checked_at),
@@ -246,7 +250,8 @@ class ResultsModel(QAbstractTableModel):
                 return r.latency_ms or 0.0
             return self.data(index)
         if role == Qt.ItemDataRole.ForegroundRole and col == 3:
-            return QBrush(colour("ok" if r.ok else ("off" if r.category is Category.CANCELLED else "error")))
+            level = "off" if r.category is Category.CANCELLED else result_level(r.to_dict())
+            return QBrush(colour(level))
         return None
 
 
@@ -306,7 +311,8 @@ class CheckAllDialog(QDialog):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         head = self.table.horizontalHeader()
         # The Category column fits the longest words (the code is in the tooltip).
-        words = max(self.fontMetrics().horizontalAdvance(category_words(c)) for c in Category) + 16
+        texts = [category_words(c) for c in Category] + [level_words(lv) for lv in ("warning", "unverified")]
+        words = max(self.fontMetrics().horizontalAdvance(t) for t in texts) + 16
         for col, width in enumerate((200, 150, 150, words, 300, 70, 70)):
             self.table.setColumnWidth(col, width)
         head.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QScrollArea, QTabl
 
 from ..core import catalog
 from ..core.i18n import _, ngettext
-from ..core.outcome import category_words
-from ..core.status import IntegrationStatus, tenant_level, tenant_statuses
+from ..core.outcome import category_words, outcome_words
+from ..core.status import IntegrationStatus, result_level, tenant_level, tenant_statuses
 from ..core.tenants import Tenant
 from .icons import colour, mark_icon
 
@@ -84,7 +84,7 @@ class Row(IntegrationStatus):
             return _("not checked")
         when = short_time(max(r.get("checked_at", "") for r in self.results))
         if len(self.results) == 1:
-            return f"{category_words(self.results[0].get('category', ''))} · {when}"
+            return f"{outcome_words(self.results[0])} · {when}"
         bad = [r for r in self.results if r.get("category") != "ok"]
         if not bad:
             n = len(self.results)
@@ -107,16 +107,38 @@ class Row(IntegrationStatus):
         return "; ".join(message for _, message in self.flags)
 
 
-def warnings_html(warnings: list[str]) -> str:
-    """An outcome's warnings, one line each, in the warning colour (HTML to append).
+def state_words(status: IntegrationStatus) -> str:
+    """An integration's state in a few words: 'not configured', 'configured, off', 'on, last
+    check: OK' (for the integrations another one relies on)."""
+    if not status.configured:
+        return _("not configured")
+    if not status.enabled:
+        return _("configured, turned off")
+    if not status.results:
+        return _("turned on, not checked yet")
+    words = ", ".join(sorted({category_words(str(r.get("category", ""))) for r in status.results}))
+    return _("turned on, last check: {words}").format(words=words)
 
-    How an integration uses it: nothing in qt/ — return `Outcome(..., warnings=[...])` from an
-    operation (each warning a translated sentence the analyst can act on; the outcome's level
-    becomes "warning"). The check's result in the wizard and in Check all (checks_ui.
-    result_html) and the stored results in the Details tab (details_html) show them through
-    this; the Operations tab shows them with the outcome."""
-    c = colour("warning").name()
-    return "".join(f"<br><span style='color:{c}'>⚠ {html.escape(str(w))}</span>" for w in warnings)
+
+SETUP_LINK = "xdrconf-setup:"  # href of a link that opens the wizard on the kind that follows
+
+
+def related_html(ws: Workspace, tenant: Tenant, kinds: tuple[str, ...], *, link: bool) -> str:
+    """One line per integration of the tenant that another relies on (Page.see_also): its
+    title as a link that sets it up (link=True), and its state."""
+    from ..core.status import integration_status
+
+    lines = []
+    for kind in kinds:
+        status = integration_status(ws, tenant, kind)
+        title = html.escape(status.title)
+        name = f"<a href='{SETUP_LINK}{kind}'>{title}</a>" if link else f"<b>{title}</b>"
+        lines.append(
+            _("Works together with the {integration} of this tenant: {state}.").format(
+                integration=name, state=html.escape(state_words(status))
+            )
+        )
+    return "<br>".join(lines)
 
 
 def build_rows(ws: Workspace, tenant: Tenant) -> list[Row]:
@@ -227,7 +249,7 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
         return "<p style='color:#666'>Select an integration to see its details.</p>"
     spec = catalog.spec_for(row.kind)
     esc = html.escape
-    parts = [f"<p><b>{esc(spec.title)}</b> — {esc(spec.description)}</p>"]
+    parts = [f"<p><b>{esc(str(spec.title))}</b> — {esc(str(spec.description))}</p>"]
     if not row.supported:
         parts.append("<p>Not yet supported by this version of xdrconf; it cannot be turned on.</p>")
         return "".join(parts)
@@ -238,21 +260,26 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
         else ("not configured" if not row.missing else "missing: " + ", ".join(row.missing))
     )
     parts.append(f"<p>Turned <b>{state}</b>, {esc(conf)}.</p>")
+    if spec.see_also:
+        parts.append(f"<p>{related_html(ws, tenant, spec.see_also, link=not ws.readonly)}</p>")
     for level, message in row.flags:
         c = colour(level).name()
         parts.append(f"<p style='color:{c}'>⚠ {esc(message)}</p>")
     if row.results:
         parts.append("<p><b>Last check</b></p><ul style='margin-top:0'>")
+        warned = colour("warning").name()
         for r in row.results:
-            cat = str(r.get("category"))
-            c = colour("ok" if cat == "ok" else "error").name()
+            c = colour(result_level(r)).name()
             latency = r.get("latency_ms")
             lat = f", {latency:.0f} ms" if isinstance(latency, (int, float)) else ""
             target = r.get("connection") or r.get("target") or ""
+            warnings = "".join(
+                f"<br><span style='color:{warned}'>⚠ {esc(str(w))}</span>" for w in r.get("warnings") or []
+            )
             parts.append(
-                f"<li><span style='color:{c}'><b>{esc(category_words(cat))}</b></span> "
+                f"<li><span style='color:{c}'><b>{esc(outcome_words(r))}</b></span> "
                 f"{esc(target)} · {esc(format_time(r.get('checked_at', '')))}{esc(lat)}<br>"
-                f"{esc(str(r.get('message', '')))}{warnings_html(list(r.get('warnings') or []))}</li>"
+                f"{esc(str(r.get('message', '')))}{warnings}</li>"
             )
         parts.append("</ul>")
     elif row.enabled or row.configured:

@@ -606,6 +606,7 @@ class MainWindow(QMainWindow):
         self.details = QTextBrowser(self._right)
         self.details.setObjectName("details")
         self.details.setOpenLinks(False)
+        self.details.anchorClicked.connect(self._details_link)
         self.details.setMinimumHeight(110)
         self.details.setFrameShape(QTextBrowser.Shape.NoFrame)
         self.bottom_tabs = QTabWidget(self._right)
@@ -1340,6 +1341,18 @@ class MainWindow(QMainWindow):
         wizard.open()
         return wizard
 
+    def _details_link(self, url: Any) -> None:
+        """A link of the details: set up an integration the selected one works with."""
+        from ..core import catalog
+        from .integrations_view import SETUP_LINK
+
+        href = url.toString()
+        if not href.startswith(SETUP_LINK) or self.ws.readonly or self.busy:
+            return
+        kind = href[len(SETUP_LINK) :]
+        if kind in catalog.KINDS and catalog.spec_for(kind).supported:
+            self.open_wizard(kind)
+
     def configure_integration(self) -> Any:
         row = self.current_row()
         if row is None or not row.supported or self.ws.readonly or self.busy:
@@ -1375,7 +1388,7 @@ class MainWindow(QMainWindow):
             return None
         from ..core import catalog
         from ..core.engine import run_operation
-        from ..core.outcome import category_words
+        from ..core.outcome import outcome_words
 
         self.table_model.set_running(kind, True)
         self.say(f"Checking {row.title}…")
@@ -1386,9 +1399,7 @@ class MainWindow(QMainWindow):
             self.table_model.set_running(kind, False)
             if results:
                 first = results[0]
-                self.say(
-                    f"{catalog.title_of(kind)}: {category_words(first.category)} — {first.message}", 30000
-                )
+                self.say(f"{catalog.title_of(kind)}: {outcome_words(first)} — {first.message}", 30000)
             self.save_results({(tid, kind): [r.to_dict() for r in results]})
 
         def failed(exc: BaseException) -> None:

@@ -7,26 +7,30 @@ from typing import TYPE_CHECKING
 
 from ..catalog import Page
 from ..fields import Field
-from ..i18n import _
+from ..i18n import N_, _
 
 if TYPE_CHECKING:
     from ..engine import Cleanup
 
 TLS_CA = Field(
     "tls_ca",
-    "CA certificate",
+    N_("CA certificate"),
     kind="pem",
     multiline=True,
-    help="PEM certificate of the CA that issued the server's certificate (e.g. KUMA's own CA). "
-    "Leave empty to use the system's trusted CAs.",
+    help=N_(
+        "PEM certificate of the CA that issued the server's certificate (e.g. KUMA's own CA). "
+        "Leave empty to use the system's trusted CAs."
+    ),
     placeholder="-----BEGIN CERTIFICATE-----",
 )
 TLS_PIN = Field(
     "tls_pin_sha256",
-    "Pinned SHA-256 fingerprint",
+    N_("Pinned SHA-256 fingerprint"),
     kind="fingerprint",
-    help="Trust exactly this server certificate. Use 'Fetch certificate' to read it from the "
-    "server and compare it with what the server's administrator tells you.",
+    help=N_(
+        "Trust exactly this server certificate. Use 'Fetch certificate' to read it from the "
+        "server and compare it with what the server's administrator tells you."
+    ),
     placeholder="AB:CD:…  (64 hex digits)",
 )
 TRUST_FIELDS = (TLS_CA, TLS_PIN)

@@ -71,11 +71,14 @@ def check_utm(ctx: OpContext) -> list[Outcome]:
     return api.check(ctx, UTM)
 
 
+CHECK = N_("Log in, read the firewall status and log out again (read-only).")
+WHERE = N_("Where the box's web interface and its API listen (HTTPS, port 8443).")
 ACCOUNT = N_("The administrator the scripts log in as; the password is kept in the secret store.")
+TRUST = N_("How xdrconf trusts the box's TLS certificate; verification is never off.")
 CERTIFICATE = N_(
     "Ideco makes a self-signed certificate at its first start: pin its SHA-256 fingerprint (Fetch "
     "certificate, then compare it with the web interface's), or give the CA that issued the "
-    "certificate installed since. Verification is never off."
+    "certificate installed since."
 )
 
 
@@ -93,11 +96,11 @@ def _spec(
         description=description,
         fields=FIELDS,
         pages=(
-            Page(titles[0], about, ("host", "port"), see_also=SCRIPT_HOST_KINDS),
+            Page(titles[0], WHERE, ("host", "port"), see_also=SCRIPT_HOST_KINDS, about=about),
             Page(titles[1], ACCOUNT, ("username", "password")),
-            Page(titles[2], CERTIFICATE, ("tls_ca", "tls_pin_sha256")),
+            Page(titles[2], TRUST, ("tls_ca", "tls_pin_sha256"), about=CERTIFICATE),
         ),
-        operations=(check_operation(check),),
+        operations=(check_operation(check, description=CHECK),),
         target_fields=("host", "port"),
     )
 
@@ -114,9 +117,10 @@ SPECS = {
         (N_("Ideco NGFW — web API"), N_("Ideco NGFW — API account"), N_("Ideco NGFW — server certificate")),
         N_(
             "Kaspersky Next XDR Expert blocks IP addresses, hosts and URLs on Ideco NGFW through "
-            "response scripts that run on the script-launch host (the tenant's custom integration). "
-            "The check logs in to the web API (port 8443), reads the firewall status and logs out. "
-            "Up to version 15 the product is Ideco UTM."
+            "response scripts that run on the script-launch host (the tenant's custom integration): "
+            "they log in to the box's web API and add addresses to its lists and rules. The check "
+            "logs in, reads the firewall status and logs out again; it changes nothing. Up to "
+            "version 15 the product is Ideco UTM."
         ),
     ),
     UTM.kind: _spec(
@@ -130,9 +134,10 @@ SPECS = {
         (N_("Ideco UTM — web API"), N_("Ideco UTM — API account"), N_("Ideco UTM — server certificate")),
         N_(
             "Kaspersky Next XDR Expert blocks IP addresses, hosts and URLs on Ideco UTM through "
-            "response scripts that run on the script-launch host (the tenant's custom integration). "
-            "The check logs in to the web API (port 8443), reads the firewall status and logs out. "
-            "From version 16 the product is Ideco NGFW."
+            "response scripts that run on the script-launch host (the tenant's custom integration): "
+            "they log in to the box's web API and add addresses to its lists and rules. The check "
+            "logs in, reads the firewall status and logs out again; it changes nothing. From "
+            "version 16 the product is Ideco NGFW."
         ),
     ),
 }

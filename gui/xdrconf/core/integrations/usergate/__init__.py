@@ -73,7 +73,7 @@ FIELDS = (
             "Optional: the name of the IP list the scripts add addresses to (Libraries → IP "
             "addresses), exactly as UserGate shows it. The check makes sure it exists."
         ),
-        placeholder="XDR block list",
+        placeholder=N_("XDR block list"),
     ),
 )
 
@@ -244,14 +244,16 @@ SPEC = IntegrationSpec(
     pages=(
         Page(
             N_("UserGate — management API"),
-            N_(
-                "Kaspersky Next XDR Expert blocks IP addresses, hosts and URLs on UserGate through "
-                "response scripts that run on the script-launch host (the tenant's custom "
-                "integration); the scripts call this XML-RPC API (plain HTTP, port 4040). The check "
-                "proves it answers, the account logs in and the IP list exists, then logs out."
-            ),
+            N_("Where UserGate's XML-RPC management API listens (plain HTTP, port 4040)."),
             ("host", "port", "block_list"),
             see_also=SCRIPT_HOST_KINDS,
+            about=N_(
+                "Kaspersky Next XDR Expert blocks IP addresses, hosts and URLs on UserGate through "
+                "response scripts that run on the script-launch host (the tenant's custom "
+                "integration): they log in to this API and add addresses to an IP list. The check "
+                "proves that the API answers, the account logs in and the IP list exists, and logs "
+                "out again; it changes nothing."
+            ),
         ),
         Page(
             N_("UserGate — API account"),
@@ -262,6 +264,14 @@ SPEC = IntegrationSpec(
             ("username", "password"),
         ),
     ),
-    operations=(check_operation(check),),
+    operations=(
+        check_operation(
+            check,
+            description=N_(
+                "Read the node's status, log in, look for the IP list and log out again (read-only; "
+                "the password crosses the network in clear)."
+            ),
+        ),
+    ),
     target_fields=("host", "port"),
 )
