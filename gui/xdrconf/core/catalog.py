@@ -84,6 +84,18 @@ class Page:
 
 
 @dataclass(frozen=True)
+class SeeAlso:
+    """A pointer from an integration to another one of the same tenant that it depends on
+    (the firewalls' response scripts run on the custom integration's script-launch host).
+    The window shows `text` on the integration's pages and in its details, with a link that
+    opens the other integration; the command line's help prints it. In `text`, {title} is
+    replaced by the other integration's title."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Flag:
     """A warning attached to an integration and, through it, to its tenant (e.g. expiry)."""
 
@@ -134,6 +146,8 @@ class IntegrationSpec:
     # How the secret store names a secret the integration names itself (KATA's keys), in
     # the vault's entry titles; declared secret fields use their label.
     secret_label: Callable[[str], str] | None = None
+    # Other integrations of the tenant this one depends on, with why (see SeeAlso).
+    see_also: tuple[SeeAlso, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def field(self, name: str) -> Field:
@@ -152,11 +166,6 @@ class IntegrationSpec:
     @property
     def plain_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if not f.secret)
-
-    @property
-    def see_also(self) -> tuple[str, ...]:
-        """The kinds the spec's pages refer to (Page.see_also), in order, once each."""
-        return tuple(dict.fromkeys(k for p in self.pages for k in p.see_also))
 
     def defaults(self) -> dict[str, Any]:
         return {f.name: f.default for f in self.plain_fields if f.default is not None}

@@ -443,10 +443,17 @@ class OpContext:
         trust: Trust | None = None,
         client_cert: ClientCert | None = None,
         use_proxy: bool = True,
+        lasting: bool = False,
     ) -> HttpSession:
         """A request helper for one peer (one httpx client, closed when the operation ends).
         host: the peer's host; default the setting host, else the host of the first URL
-        requested. The trust (pin) and client certificate apply to that host only."""
+        requested. The trust (pin) and client certificate apply to that host only.
+
+        lasting=True for a peer that keeps a session between requests (a login that must be
+        logged out): when the operation is cancelled or overruns, a request under way is left
+        to finish (within the timeout) instead of being cut off, no new request is sent
+        except one marked `final` (the logout), and the client is closed when the operation's
+        thread ends. See integrations.common.signed_in."""
         from .http import HttpSession
 
         session = HttpSession(
@@ -455,6 +462,7 @@ class OpContext:
             trust if trust is not None else Trust.from_settings(self.settings),
             client_cert=client_cert,
             use_proxy=use_proxy,
+            lasting=lasting,
         )
         with self._lock:
             self._sessions.append(session)
@@ -520,25 +528,17 @@ class OpContext:
             _close(closer)
         return closer
 
-    def interrupt_all(self) -> None:
-        """From another thread (the watchdog): wake every blocking call of the operation by
-        shutting its sockets down, without closing them. Closing from here would free the
-        descriptors while the operation's thread still reads or writes them through TLS; a
-        fresh connection of another run could get the same descriptor and see those bytes.
-        The operation's own thread closes everything when it unwinds (close_all)."""
-        with self._lock:
-            sessions = list(self._sessions)
-            closers = list(self._closers)
-        for s in sessions:
-            s.interrupt()
-        for c in closers:
-            _interrupt(c)
-
-    def close_all(self) -> None:
+    def close_all(self, *, abandoning: bool = False) -> None:
+        """Close every client and registered socket; when the operation is being abandoned,
+        lasting sessions stay open for their logout (the operation's thread closes them)."""
         with self._lock:
             if self._cleaning:
                 return  # a clean-up action is under way; the operation's thread closes all after it
-            sessions, self._sessions = self._sessions, []
+            if abandoning:
+                sessions = [s for s in self._sessions if not s.lasting]
+                self._sessions = [s for s in self._sessions if s.lasting]
+            else:
+                sessions, self._sessions = self._sessions, []
             closers, self._closers = self._closers, []
         for s in sessions:
             s.close()
@@ -789,7 +789,7 @@ class Job:
         self.resolve(ctx._ended_early(category, message))
         with ctx._lock:
             ctx.abandoned = True
-        ctx.interrupt_all()
+        ctx.close_all(abandoning=True)
 
     def outcomes(self) -> list[Outcome]:
         assert self._outcomes is not None

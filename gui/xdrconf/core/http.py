@@ -54,8 +54,13 @@ class HttpSession:
         *,
         client_cert: ClientCert | None = None,
         use_proxy: bool = True,
+        lasting: bool = False,
     ) -> None:
         self.ctx = ctx
+        # A lasting session carries a login the peer keeps (a session id): its requests are
+        # never cut off when the operation is abandoned, so that a login's answer is read and
+        # the session can still be ended (see OpContext.http).
+        self.lasting = lasting
         self.host = host
         self.trust = trust
         self.client_cert = client_cert
@@ -122,9 +127,13 @@ class HttpSession:
         expect: tuple[int, ...] = (200,),
         meaning: Mapping[int, Meaning] | None = None,
         what: str = "",
+        final: bool = False,
     ) -> httpx.Response:
+        """final: on a lasting session, sent even after the operation was cancelled or
+        overran its time (the logout that ends the peer's session)."""
         ctx = self.ctx
-        ctx.check_stop()
+        if not (self.lasting and final):
+            ctx.check_stop()
         ctx.renew()
         parts = urlsplit(url)
         self.target = parts.netloc or self.host
@@ -134,7 +143,7 @@ class HttpSession:
         except OperationFailed:
             raise
         except Exception as exc:  # noqa: BLE001 - classified into one category
-            if ctx.stopping():
+            if ctx.stopping() and not self.lasting:
                 raise Stopped from None
             category, message = classify_exception(
                 exc, self.target, ctx.timeout, client_cert=self.client_cert is not None
@@ -145,7 +154,8 @@ class HttpSession:
                 details["dropped"] = dropped  # "reset" or "closed": the peer ended it unanswered
             raise OperationFailed(category, message, details=details) from None
         self.latency_ms = ctx.last_latency_ms = (time.monotonic() - started) * 1000
-        ctx.check_stop()
+        if not self.lasting:
+            ctx.check_stop()
         if response.status_code in expect:
             return response
         raise self.refusal(response, meaning, what)

@@ -67,13 +67,22 @@ _WORDS = {
 }
 
 
-def category_words(category: Category | str) -> str:
-    """The category as words ("auth_failed" -> "Authentication failed"); an unknown code
-    (e.g. from a newer version's stored result) is returned as it is."""
+# An ok outcome that proved only that the peer is reachable (TLS, its certificate), not the
+# credentials (Outcome.verified is False).
+UNVERIFIED_WORDS = N_("Reachable, not verified")
+
+
+def category_words(category: Category | str, verified: bool = True) -> str:
+    """The category as words ("auth_failed" -> "Authentication failed"; ok but not
+    verified -> "Reachable, not verified"); an unknown code (e.g. from a newer version's
+    stored result) is returned as it is."""
     try:
-        return _(_WORDS[Category(category)])
+        known = Category(category)
     except ValueError:
         return str(category)
+    if known is Category.OK and not verified:
+        return _(UNVERIFIED_WORDS)
+    return _(_WORDS[known])
 
 
 # An ok outcome that is not simply ok (Outcome.level): its own words, not the green "OK".
