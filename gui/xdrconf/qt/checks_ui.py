@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -42,13 +43,21 @@ from ..core.outcome import Category, CheckResult, category_words, level_words, o
 from ..core.scheduler import Batch, Scheduler, by_pair
 from ..core.status import result_level
 from . import workers
-from .icons import colour
-from .integrations_view import SHORT_TITLES, format_time, warnings_html
+from .icons import colour, mark_icon
+from .integrations_view import SHORT_TITLES, format_time
 
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
 
 Index = QModelIndex | QPersistentModelIndex
+
+
+def outcome_level(result: CheckResult) -> str:
+    """The colour of an outcome: ok, unverified (passed, only reachability proven), warning,
+    off (cancelled) or error."""
+    if result.category is Category.CANCELLED:
+        return "off"
+    return "error" if result.level == "failed" else result.level
 
 
 def result_html(result: CheckResult) -> str:
@@ -229,7 +238,7 @@ class ResultsModel(QAbstractTableModel):
             if col == 1 and role == Qt.ItemDataRole.ToolTipRole:
                 return catalog.title_of(r.integration)
             if col == 3 and role == Qt.ItemDataRole.ToolTipRole:
-                return f"{category_words(r.category)} ({r.category.value})"
+                return f"{category_words(r.category, r.verified)} ({r.category.value})"
             if col == 2 and role == Qt.ItemDataRole.ToolTipRole and r.connection:
                 return (
                     _("{target} (XDR ID {xdr_id})").format(target=r.target, xdr_id=r.connection)
@@ -252,6 +261,8 @@ class ResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and col == 3:
             level = "off" if r.category is Category.CANCELLED else result_level(r.to_dict())
             return QBrush(colour(level))
+        if role == Qt.ItemDataRole.DecorationRole and col == 3:
+            return mark_icon("off" if r.category is Category.CANCELLED else result_level(r.to_dict()))
         return None
 
 
@@ -312,7 +323,7 @@ class CheckAllDialog(QDialog):
         head = self.table.horizontalHeader()
         # The Category column fits the longest words (the code is in the tooltip).
         texts = [category_words(c) for c in Category] + [level_words(lv) for lv in ("warning", "unverified")]
-        words = max(self.fontMetrics().horizontalAdvance(t) for t in texts) + 16
+        words = max(self.fontMetrics().horizontalAdvance(t) for t in texts) + 36
         for col, width in enumerate((200, 150, 150, words, 300, 70, 70)):
             self.table.setColumnWidth(col, width)
         head.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
@@ -321,9 +332,14 @@ class CheckAllDialog(QDialog):
         self.detail.setObjectName("resultDetail")
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.detail.setMinimumHeight(self.fontMetrics().height() * 3)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        lay.addWidget(self.detail)
+        # A long message (a certificate's subject and validity) scrolls instead of being cut.
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.detail)
+        scroll.setMinimumHeight(self.fontMetrics().height() * 5 + 6)
+        lay.addWidget(scroll)
         self.table.selectionModel().currentRowChanged.connect(self._show_detail)
         buttons = QDialogButtonBox(self)
         self.cancel_button = buttons.addButton("Cancel checks", QDialogButtonBox.ButtonRole.RejectRole)

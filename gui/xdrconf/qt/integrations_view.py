@@ -13,9 +13,16 @@ from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QScrollArea, QTableView, QWidget
 
 from ..core import catalog
+from ..core.catalog import SeeAlso
 from ..core.i18n import _, ngettext
+<<<<<<< HEAD
 from ..core.outcome import category_words, outcome_words
 from ..core.status import IntegrationStatus, result_level, tenant_level, tenant_statuses
+=======
+from ..core.outcome import category_words
+from ..core.status import IntegrationStatus, tenant_level, tenant_statuses
+from ..core.status import result_level as _status_level
+>>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
 from ..core.tenants import Tenant
 from .icons import colour, mark_icon
 
@@ -84,7 +91,11 @@ class Row(IntegrationStatus):
             return _("not checked")
         when = short_time(max(r.get("checked_at", "") for r in self.results))
         if len(self.results) == 1:
+<<<<<<< HEAD
             return f"{outcome_words(self.results[0])} · {when}"
+=======
+            return f"{result_words(self.results[0])} · {when}"
+>>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
         bad = [r for r in self.results if r.get("category") != "ok"]
         if not bad:
             n = len(self.results)
@@ -98,7 +109,7 @@ class Row(IntegrationStatus):
 
     def check_tooltip(self) -> str:
         return "\n\n".join(
-            f"{category_words(str(r.get('category')))} ({r.get('category')}) — "
+            f"{result_words(r)} ({r.get('category')}) — "
             f"{r.get('connection') or r.get('target', '')}\n{r.get('message', '')}"
             for r in self.results
         )
@@ -107,6 +118,7 @@ class Row(IntegrationStatus):
         return "; ".join(message for _, message in self.flags)
 
 
+<<<<<<< HEAD
 def state_words(status: IntegrationStatus) -> str:
     """An integration's state in a few words: 'not configured', 'configured, off', 'on, last
     check: OK' (for the integrations another one relies on)."""
@@ -139,6 +151,17 @@ def related_html(ws: Workspace, tenant: Tenant, kinds: tuple[str, ...], *, link:
             )
         )
     return "<br>".join(lines)
+=======
+def result_words(result: dict[str, Any]) -> str:
+    """A stored result's category in words ("Reachable, not verified" for a check that proved
+    only reachability)."""
+    return category_words(str(result.get("category", "")), bool(result.get("verified", True)))
+
+
+def result_level(result: dict[str, Any]) -> str:
+    """ok, unverified, warning or error: the colour a stored result is shown in."""
+    return _status_level(result)
+>>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
 
 
 def build_rows(ws: Workspace, tenant: Tenant) -> list[Row]:
@@ -211,7 +234,7 @@ class IntegrationsModel(QAbstractTableModel):
         if role == self.KIND_ROLE:
             return row.kind
         if role == Qt.ItemDataRole.DisplayRole:
-            title = SHORT_TITLES.get(row.kind, row.title)
+            title = str(SHORT_TITLES.get(row.kind, row.title))
             return (title, row.status_text(), row.configured_text(), row.check_text(), row.flags_text())[col]
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 3 and row.results:
@@ -219,7 +242,7 @@ class IntegrationsModel(QAbstractTableModel):
             if col == 4 and row.flags:
                 return "\n".join(m for _, m in row.flags)
             if col == 0:  # the title may be elided in the column
-                return f"{row.title}\n{catalog.spec_for(row.kind).description}"
+                return f"{row.title}\n{_(catalog.spec_for(row.kind).description)}"
             if col == 2 and row.missing:
                 return "Not set yet: " + ", ".join(row.missing)
             return None
@@ -230,8 +253,8 @@ class IntegrationsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if not row.supported:
                 return QBrush(colour("off"))
-            if col == 3 and row.results and row.level == "error":
-                return QBrush(colour("error"))
+            if col == 3 and row.results and row.check_level in ("error", "unverified"):
+                return QBrush(colour(row.check_level))
             if col == 4 and row.flags:
                 return QBrush(colour("error" if row.level == "error" else "warning"))
             return None
@@ -249,7 +272,12 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
         return "<p style='color:#666'>Select an integration to see its details.</p>"
     spec = catalog.spec_for(row.kind)
     esc = html.escape
+<<<<<<< HEAD
     parts = [f"<p><b>{esc(str(spec.title))}</b> — {esc(str(spec.description))}</p>"]
+=======
+    parts = [f"<p><b>{esc(_(spec.title))}</b> — {esc(_(spec.description))}</p>"]
+    parts.extend(f"<p>{see_also_html(ws, tenant, see)}</p>" for see in spec.see_also)
+>>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
     if not row.supported:
         parts.append("<p>Not yet supported by this version of xdrconf; it cannot be turned on.</p>")
         return "".join(parts)
@@ -277,7 +305,11 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
                 f"<br><span style='color:{warned}'>⚠ {esc(str(w))}</span>" for w in r.get("warnings") or []
             )
             parts.append(
+<<<<<<< HEAD
                 f"<li><span style='color:{c}'><b>{esc(outcome_words(r))}</b></span> "
+=======
+                f"<li><span style='color:{c}'><b>{esc(result_words(r))}</b></span> "
+>>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
                 f"{esc(target)} · {esc(format_time(r.get('checked_at', '')))}{esc(lat)}<br>"
                 f"{esc(str(r.get('message', '')))}{warnings}</li>"
             )
@@ -285,6 +317,25 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
     elif row.enabled or row.configured:
         parts.append("<p style='color:#666'>Not checked yet: use Check.</p>")
     return "".join(parts)
+
+
+SEE_ALSO_SCHEME = "integration"  # <a href="integration:custom">: opens that integration
+
+
+def see_also_html(ws: Workspace, tenant: Tenant, see: SeeAlso) -> str:
+    """A SeeAlso as rich text: its sentence with the other integration's title as a link
+    (integration:<kind>), and whether that one is set up for the tenant."""
+    other = catalog.spec_for(see.kind)
+    link = f"<a href='{SEE_ALSO_SCHEME}:{see.kind}'>{html.escape(_(other.title))}</a>"
+    text = html.escape(_(see.text)).replace("{title}", link)
+    state = tenant.integrations.get(see.kind)
+    if state is None or not state.configured:
+        note = _("It is not set up for this tenant yet.")
+    elif not state.enabled:
+        note = _("It is set up for this tenant but turned off.")
+    else:
+        note = _("It is set up for this tenant: {target}.").format(target=other.target_of(state.settings))
+    return f"{text} {html.escape(note)}"
 
 
 class IntegrationsTable(QTableView):

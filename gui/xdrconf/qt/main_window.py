@@ -609,6 +609,7 @@ class MainWindow(QMainWindow):
         self.details.anchorClicked.connect(self._details_link)
         self.details.setMinimumHeight(110)
         self.details.setFrameShape(QTextBrowser.Shape.NoFrame)
+        self.details.anchorClicked.connect(self._details_link)
         self.bottom_tabs = QTabWidget(self._right)
         self.bottom_tabs.setObjectName("bottomTabs")
         self.bottom_tabs.setDocumentMode(True)
@@ -911,6 +912,13 @@ class MainWindow(QMainWindow):
         )
         self.tree_view.scrollTo(index)
         return True
+
+    def _details_link(self, url: Any) -> None:
+        """A link of the details (a SeeAlso, integration:<kind>) selects that integration."""
+        from .integrations_view import SEE_ALSO_SCHEME
+
+        if url.scheme() == SEE_ALSO_SCHEME:
+            self.select_integration(url.path())
 
     def select_integration(self, kind: str) -> None:
         if self.table_model is None:
@@ -1399,7 +1407,15 @@ class MainWindow(QMainWindow):
             self.table_model.set_running(kind, False)
             if results:
                 first = results[0]
+<<<<<<< HEAD
                 self.say(f"{catalog.title_of(kind)}: {outcome_words(first)} — {first.message}", 30000)
+=======
+                self.say(
+                    f"{catalog.title_of(kind)}: {category_words(first.category, first.verified)} — "
+                    f"{first.message}",
+                    30000,
+                )
+>>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
             self.save_results({(tid, kind): [r.to_dict() for r in results]})
 
         def failed(exc: BaseException) -> None:

@@ -45,7 +45,7 @@ TLS_PIN = Field(
         "Trust exactly this server certificate. Use 'Fetch certificate' to read it from the "
         "server and compare it with what the server's administrator tells you."
     ),
-    placeholder="AB:CD:…  (64 hex digits)",
+    placeholder=N_("AB:CD:…  (64 hex digits)"),
 )
 TRUST_FIELDS = (TLS_CA, TLS_PIN)
 
@@ -68,8 +68,8 @@ def trust_page(what: str) -> Page:
 PIN_PAGE = Page(
     N_("Server certificate"),
     N_(
-        "How xdrconf trusts the server's TLS certificate: it is usually self-signed, so fetch and "
-        "pin its fingerprint (or give the CA that issued it). Verification is never switched off."
+        "How xdrconf trusts the server's TLS certificate, usually self-signed: fetch and pin its "
+        "fingerprint, or give the CA that issued it. Verification stays on."
     ),
     ("tls_ca", "tls_pin_sha256"),
 )
@@ -103,9 +103,8 @@ SCRIPT_ACCOUNT_FIELDS = (
     ),
 )
 REACHABILITY_NOTE = N_(
-    "Where the response scripts connect and the account they use. The check proves the name, the "
-    "port, the TLS handshake and the certificate, and sends nothing else: the user name and "
-    "password are not checked."
+    "Where the response scripts connect and the account they use. The check proves only the "
+    "name, the port, TLS and the certificate: the account is not checked."
 )
 
 

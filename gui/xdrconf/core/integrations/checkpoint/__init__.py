@@ -108,9 +108,8 @@ SPEC = IntegrationSpec(
         Page(
             N_("Check Point — management server"),
             N_(
-                "Where the Management API listens, and the group the response scripts fill. The "
-                "scripts block hosts through it: they add host objects to that group, publish and "
-                "install the policy."
+                "Where the Management API listens, and the group that the response scripts add "
+                "blocked hosts to (then they publish and install the policy)."
             ),
             ("host", "port", "domain", "block_group"),
         ),
@@ -118,7 +117,7 @@ SPEC = IntegrationSpec(
             N_("Check Point — API administrator"),
             N_(
                 "The administrator the response scripts log in as. The check logs in read-only and "
-                "always logs out (a session left open would block the scripts' next login)."
+                "always logs out."
             ),
             ("auth", "api_key", "username", "password"),
         ),

@@ -29,7 +29,11 @@ FIELDS = (
         kind="port",
         required=True,
         default=DEFAULT_PORT,
-        help=N_("Port of the web admin console, where the XML API listens (4444 by default)."),
+        help=N_(
+            "Port of the web admin console, where the XML API listens (4444 by default). API access "
+            "must be on and allow this computer and the script-launch host: System → Backup & "
+            "firmware → API (since SFOS 22: in the Administration menu)."
+        ),
     ),
     Field(
         "username",
@@ -73,10 +77,8 @@ SPEC = IntegrationSpec(
         Page(
             N_("Sophos Firewall — XML API"),
             N_(
-                "Where the firewall's XML API listens, the administrator the response scripts log in "
-                "as, and the IP host group they fill. API access must be on, with this computer's and "
-                "the script-launch host's addresses allowed (System → Backup & firmware → API; since "
-                "SFOS 22 in the Administration menu)."
+                "The firewall's XML API, the administrator the response scripts log in as, and the "
+                "IP host group they fill."
             ),
             ("host", "port", "username", "password", "block_group"),
         ),
