@@ -89,7 +89,7 @@ SCRIPT_HOST = SeeAlso(
 
 
 # The account of a product whose API is not public: kept for the response scripts, never sent
-# by the check (reachability_check), with what that check proves.
+# by the check (reachability_check).
 SCRIPT_ACCOUNT_FIELDS = (
     Field(
         "username", N_("User name"), required=True, help=N_("The account the response scripts log in with.")
@@ -101,10 +101,6 @@ SCRIPT_ACCOUNT_FIELDS = (
         required=True,
         help=N_("The account's password. Kept in the secret store only; the check does not send it."),
     ),
-)
-REACHABILITY_NOTE = N_(
-    "Where the response scripts connect and the account they use. The check proves only the "
-    "name, the port, TLS and the certificate: the account is not checked."
 )
 
 

@@ -11,7 +11,6 @@ from ...fields import Field
 from ...i18n import N_
 from ..common import (
     PIN_PAGE,
-    REACHABILITY_NOTE,
     SCRIPT_ACCOUNT_FIELDS,
     SCRIPT_HOST,
     TRUST_FIELDS,
@@ -53,7 +52,10 @@ SPEC = IntegrationSpec(
     pages=(
         Page(
             N_("Continent 4 — server and account"),
-            REACHABILITY_NOTE,
+            N_(
+                "XDR blocks hosts on Continent 4 through response scripts. The check proves the name, "
+                "the port, TLS and the certificate only: not the account."
+            ),
             ("host", "port", "username", "password"),
         ),
         PIN_PAGE,

@@ -11,7 +11,6 @@ from ...fields import Field
 from ...i18n import N_
 from ..common import (
     PIN_PAGE,
-    REACHABILITY_NOTE,
     SCRIPT_ACCOUNT_FIELDS,
     SCRIPT_HOST,
     TRUST_FIELDS,
@@ -52,7 +51,10 @@ SPEC = IntegrationSpec(
     pages=(
         Page(
             N_("SKDPU NT — server and account"),
-            REACHABILITY_NOTE,
+            N_(
+                "XDR responds to alerts through SKDPU NT with response scripts. The check proves the "
+                "name, the port, TLS and the certificate only: not the account."
+            ),
             ("host", "port", "username", "password"),
         ),
         PIN_PAGE,
