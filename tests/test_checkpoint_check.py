@@ -260,17 +260,17 @@ def test_not_a_management_server(ws, server_cert, test_ca):
 
 
 # ---- a check that ends early still logs out -----------------------------------------------------
-class SlowShowSession:
-    """Delays the answer to show-session (the peer's route, wrapped) and says when it arrived."""
+class Slow:
+    """Delays the answer to one command (the peer's route, wrapped) and says when it arrived."""
 
-    def __init__(self, peer: cp.CheckPointPeer, delay: float) -> None:
-        self.route, self.delay = peer.route, delay
+    def __init__(self, peer: cp.CheckPointPeer, delay: float, command: str = "show-session") -> None:
+        self.route, self.delay, self.command = peer.route, delay, command
         self.arrived = threading.Event()
         peer.route = self
 
     def __call__(self, req: Request) -> Reply | object:
         reply = self.route(req)
-        if req.path.endswith("/show-session") and isinstance(reply, Reply):
+        if req.path.endswith(f"/{self.command}") and isinstance(reply, Reply):
             self.arrived.set()
             reply.delay = self.delay
         return reply
@@ -285,8 +285,11 @@ def wait_for(condition: Any, seconds: float = 10.0) -> bool:
     return bool(condition())
 
 
-def test_a_cancelled_check_logs_out(ws, mgmt, test_ca):
-    slow = SlowShowSession(mgmt, delay=1.0)
+@pytest.mark.parametrize("during", ["login", "show-session"])
+def test_a_cancelled_check_logs_out(ws, mgmt, test_ca, during):
+    """Cancelled while the login or the read-only call is under way: the answer is awaited
+    (cutting it off would leave the peer's session unknown to us) and the session ended."""
+    slow = Slow(mgmt, delay=1.0, command=during)
     tid = configure(ws, mgmt, trust=ca(test_ca))
     cancel = threading.Event()
 
@@ -296,14 +299,15 @@ def test_a_cancelled_check_logs_out(ws, mgmt, test_ca):
 
     threading.Thread(target=cancel_when_asked, daemon=True).start()
     result = check(ws, tid, cancel=cancel)
-    assert result.category is Category.CANCELLED
-    assert mgmt.open_sessions == 1  # the check's answer came at once; its session ends next
-    assert wait_for(lambda: mgmt.open_sessions == 0)
-    assert commands(mgmt) == ["login", "show-session", "logout"] and mgmt.logouts == 1
+    assert result.category is Category.CANCELLED  # said at once; the session ends next
+    assert wait_for(lambda: mgmt.logouts == 1)
+    assert mgmt.open_sessions == 0 and mgmt.logins == 1
+    expected = ["login", "logout"] if during == "login" else ["login", "show-session", "logout"]
+    assert commands(mgmt) == expected
 
 
 def test_a_check_that_times_out_logs_out(ws, mgmt, test_ca):
-    SlowShowSession(mgmt, delay=2.0)
+    Slow(mgmt, delay=2.0)
     tid = configure(ws, mgmt, trust=ca(test_ca))
     result = check(ws, tid, timeout=0.5)
     assert result.category is Category.TIMEOUT
