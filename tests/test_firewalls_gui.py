@@ -27,16 +27,10 @@ from xdrconf.core import catalog
 from xdrconf.core.outcome import Category, Outcome
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.checks_ui import CheckAllDialog
+from xdrconf.qt.editors import ChoiceEditor, SecretEditor
 from xdrconf.qt.icons import COLOURS, mark_icon
 from xdrconf.qt.tenant_model import TenantTreeModel
-from xdrconf.qt.wizard import (
-    MIN_WIZARD_SIZE,
-    ChoiceEditor,
-    IntegrationClosingPage,
-    SecretEditor,
-    SpecFormPage,
-    TenantWizard,
-)
+from xdrconf.qt.wizard import MIN_WIZARD_SIZE, IntegrationClosingPage, SpecFormPage, TenantWizard
 
 UNVERIFIED = COLOURS["unverified"]
 
@@ -97,9 +91,9 @@ def test_check_point_pages_check_and_finish(window, qtbot, ws, mgmt, test_ca):
     assert page.title() == "Check Point — management server"
     assert "the group that the response scripts add blocked hosts to" in page.subTitle()
     # The pointer to the script-launch host, on the first page, with the tenant's state.
-    link = page.see_also["custom"]
+    link = some(page.related)
     assert "<a href='integration:custom'>Custom integration</a>" in link.text()
-    assert "not set up for this tenant yet" in link.text()
+    assert "Custom integration of this tenant: not configured." in link.text()
     assert line(page, "port").text() == "443" and not next_enabled(wizard)
     type_into(qtbot, line(page, "host"), f"127.0.0.1:{mgmt.port}")  # pasted host:port is split
     line(page, "host").editingFinished.emit()
@@ -145,11 +139,12 @@ def test_check_point_pages_check_and_finish(window, qtbot, ws, mgmt, test_ca):
 def test_the_link_adds_the_custom_integration_to_the_wizard(window, qtbot, ws):
     wizard = open_wizard(window, qtbot, "sophos")
     page = as_a(SpecFormPage, wizard.currentPage())
-    link = page.see_also["custom"]
+    link = some(page.related)
     assert not wizard.opening.boxes["custom"].isChecked()
     link.linkActivated.emit("integration:custom")
     assert wizard.opening.boxes["custom"].isChecked()
-    assert "Custom integration is added to this wizard" in link.text()
+    assert "Custom integration: its pages follow those of Sophos Firewall in this wizard." in link.text()
+    assert wizard.chosen() == ["sophos", "custom"]
     assert wizard.kind_pages["custom"][0] in wizard.sequence()
 
 
@@ -276,8 +271,10 @@ def test_main_window_shows_unverified_apart(window, qtbot, ws, server_cert, test
     assert "NOT checked" in window.details.toPlainText()
     assert 'href="integration:custom"' in details
     shot(window, "main-window-unverified")
-    window.details.anchorClicked.emit(QUrl("integration:custom"))
-    assert some(window.current_row()).kind == "custom"
+    window.details.anchorClicked.emit(QUrl("integration:custom"))  # sets it up
+    wizard = as_a(TenantWizard, window.wizard)
+    assert wizard.chosen() == ["custom"] and wizard.startId() == wizard.kind_pages["custom"][0]
+    wizard.reject()
 
 
 def test_pages_render_in_russian(window, qtbot, ws, test_ca, russian):
@@ -302,7 +299,7 @@ def test_pages_render_in_russian(window, qtbot, ws, test_ca, russian):
         wizard = open_wizard(window, qtbot, kind)
         page = as_a(SpecFormPage, wizard.currentPage())
         assert page.title() == title
-        link = page.see_also["custom"]
+        link = some(page.related)
         assert "скрипт" in link.text() and "integration:custom" in link.text()
         n = 0
         while isinstance(wizard.currentPage(), SpecFormPage):

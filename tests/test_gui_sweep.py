@@ -91,7 +91,6 @@ def _kata(ws: Workspace, tenant: str, ca: TestCA) -> None:
     ws.set_enabled(ws.tenant(tenant).id, "kata", True)
 
 
-<<<<<<< HEAD
 def _usergate(ws: Workspace, tenant: str, ca: TestCA) -> None:
     values = {"host": LOOPBACK, "port": str(CLOSED_PORT), "username": "xdr-api", "block_list": "XDR block"}
     edit = IntegrationEdit("usergate", values=values, secrets={"password": "sweep-usergate"}, enabled=True)
@@ -102,7 +101,11 @@ def _ideco(kind: str) -> Callable[[Workspace, str, TestCA], None]:
     def recipe(ws: Workspace, tenant: str, ca: TestCA) -> None:
         values = {"host": LOOPBACK, "port": str(CLOSED_PORT), "username": "xdr-api", "tls_ca": ca.cert_pem}
         edit = IntegrationEdit(kind, values=values, secrets={"password": f"sweep-{kind}"}, enabled=True)
-=======
+        ws.update_integration(tenant, edit)
+
+    return recipe
+
+
 def _firewall(kind: str, **values: str) -> Callable[[Workspace, str, TestCA], None]:
     """Check Point, Sophos, Continent 4, SKDPU NT: a host on loopback, an account, the test CA."""
 
@@ -110,7 +113,6 @@ def _firewall(kind: str, **values: str) -> Callable[[Workspace, str, TestCA], No
         settings = {"host": LOOPBACK, "port": str(CLOSED_PORT), "tls_ca": ca.cert_pem, **values}
         secret = "api_key" if values.get("auth") == "api_key" else "password"
         edit = IntegrationEdit(kind, values=settings, secrets={secret: f"sweep-{kind}"}, enabled=True)
->>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
         ws.update_integration(tenant, edit)
 
     return recipe
@@ -122,16 +124,13 @@ CONFIGURED: dict[str, Callable[[Workspace, str, TestCA], None]] = {
     "kasap": _kasap,
     "custom": _custom,
     "kata": _kata,
-<<<<<<< HEAD
     "usergate": _usergate,
     "ideco-ngfw": _ideco("ideco-ngfw"),
     "ideco-utm": _ideco("ideco-utm"),
-=======
     "checkpoint": _firewall("checkpoint", auth="api_key", domain="SOC", block_group="XDR_Blocked"),
     "sophos": _firewall("sophos", username="xdr-api", block_group="XDR_Blocked"),
     "continent": _firewall("continent", username="xdr-scripts"),
     "skdpu": _firewall("skdpu", username="xdr-scripts"),
->>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
 }
 
 

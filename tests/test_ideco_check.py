@@ -113,7 +113,7 @@ def test_two_kinds_one_package():
             "tls_pin_sha256",
         ]
         assert spec.field("port").default == 8443
-        assert spec.see_also == ("custom",)
+        assert [s.kind for s in spec.see_also] == ["custom"]
         assert "script-launch host" in spec.pages[0].about
     assert ngfw.title == "Ideco NGFW" and utm.title == "Ideco UTM"
 
@@ -289,7 +289,7 @@ def test_a_failed_logout_is_a_warning(ws, server_cert, test_ca):
         result = check(ws, configure(ws, "ideco-ngfw", box, tls_ca=test_ca.cert_pem), "ideco-ngfw")
         assert result.category is Category.OK
         [warning] = result.warnings
-        assert warning.startswith("Logging out of Ideco NGFW failed (") and "HTTP 502" in warning
+        assert warning.startswith("The check could not log out (") and "HTTP 502" in warning
         assert result.level == "warning"
 
 

@@ -82,7 +82,7 @@ def test_fields_pages_and_the_script_host():
     assert [f.name for f in spec.fields] == ["host", "port", "username", "password", "block_list"]
     assert spec.field("port").default == 4040
     assert [f.name for f in spec.secret_fields] == ["password"]
-    assert spec.see_also == ("custom",)
+    assert [s.kind for s in spec.see_also] == ["custom"]
     assert "script-launch host" in spec.pages[0].about
     assert spec.target_fields == ("host", "port")
 
@@ -312,8 +312,8 @@ def test_a_failed_logout_is_a_warning(ws):
         peer._methods["v2.core.logout"] = refuse
         result = check(ws, configure(ws, peer))
         assert result.category is Category.OK
-        assert any(w.startswith("Logging out of UserGate failed") for w in result.warnings), result.warnings
-        assert "the session stays open until its idle timeout ends it" in result.warnings[-1]
+        assert result.warnings[-1].startswith("The check could not log out ("), result.warnings
+        assert "Internal error" in result.warnings[-1] and "its idle timeout" in result.warnings[-1]
 
 
 # ---- the command line --------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def test_usergate_wizard_check_and_the_script_host(
         wizard.resize(760, 600)
         page = as_a(SpecFormPage, wizard.currentPage())
         related = as_a(RelatedBox, page.related)
-        assert "xdrconf-setup:custom" in related.text()
+        assert "integration:custom" in related.text()
         if lang == "en":
             assert page.title() == "UserGate — management API"
             assert "script-launch host" in as_a(QLabel, page.about).text()
@@ -92,7 +92,7 @@ def test_usergate_wizard_check_and_the_script_host(
         shot(wizard, "usergate_api", lang)
 
         # The link adds the custom integration to this wizard, its pages after UserGate's.
-        related.linkActivated.emit("xdrconf-setup:custom")
+        related.linkActivated.emit("integration:custom")
         assert wizard.chosen() == ["usergate", "custom"]
         assert wizard.opening.boxes["custom"].isChecked()
         wizard.next()
@@ -187,18 +187,16 @@ def test_details_link_to_the_custom_integration(
         wait_idle(qtbot, window)
         assert peer.open_sessions == 0
         details = window.details.toHtml()
-        assert "xdrconf-setup:custom" in details and "⚠" in window.details.toPlainText()
+        assert "integration:custom" in details and "⚠" in window.details.toPlainText()
         model = window.table_model
         cell = model.data(model.index(model.row_of("usergate"), 3))
         if lang == "en":
             assert cell.startswith("OK, with warnings · ")
-            assert "Works together with the Custom integration of this tenant: not configured." in (
-                window.details.toPlainText()
-            )
+            assert "Custom integration of this tenant: not configured." in (window.details.toPlainText())
         assert window.current_row().level == "warning"
         window.resize(1100, 720)
         shot(window, "usergate_details", lang)
-        window.details.anchorClicked.emit(QUrl("xdrconf-setup:custom"))
+        window.details.anchorClicked.emit(QUrl("integration:custom"))
         wizard = as_a(TenantWizard, window.wizard)
         assert wizard.chosen() == ["custom"] and wizard.startId() == wizard.kind_pages["custom"][0]
         wizard.reject()

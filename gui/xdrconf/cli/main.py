@@ -17,6 +17,7 @@ from .. import __version__
 from ..core import appsettings, catalog, i18n
 from ..core.errors import XdrconfError
 from ..core.i18n import _
+from ..core.outcome import outcome_short
 from ..core.status import integration_status
 from ..core.tenants import Tenant
 from ..core.workspace import IntegrationEdit, Workspace
@@ -158,13 +159,6 @@ def describe_state(ws: Workspace, tenant: Tenant, kind: str) -> dict[str, Any]:
     }
 
 
-def _last_words(result: dict[str, Any]) -> str:
-    """A stored result's category, saying when only reachability was proven."""
-    if result.get("category") == "ok" and result.get("verified") is False:
-        return _("ok, not verified")
-    return str(result.get("category"))
-
-
 def cmd_integration_list(args: argparse.Namespace) -> int:
     with open_ws(args, write=False) as ws:
         tenant = ws.tenant(args.tenant)
@@ -199,7 +193,7 @@ def cmd_integration_list(args: argparse.Namespace) -> int:
                     ", configured" if r["configured"] else ", not configured"
                 )
             last = r["last_check"]
-            check = f"  last check: {_last_words(last)} ({last['checked_at']})" if last else ""
+            check = f"  last check: {outcome_short(last)} ({last['checked_at']})" if last else ""
             print(f"{r['integration']:<11} {r['title']:<50} {state}{check}")
     return 0
 
@@ -229,7 +223,7 @@ def cmd_integration_show(args: argparse.Namespace) -> int:
             print(f"  missing: {', '.join(data['missing'])}")
         if data["last_check"]:
             lc = data["last_check"]
-            print(f"  last check: {_last_words(lc)} at {lc['checked_at']}: {lc['message']}")
+            print(f"  last check: {outcome_short(lc)} at {lc['checked_at']}: {lc['message']}")
         for flag in data["flags"]:
             print(f"  warning: {flag}")
     return 0

@@ -20,7 +20,7 @@ from ..core import catalog
 from ..core.engine import Operation, exit_status, record_check, rows_of, run_operation
 from ..core.fields import Field
 from ..core.i18n import _
-from ..core.outcome import Outcome
+from ..core.outcome import Outcome, outcome_short
 from .common import CheckFailed, fail, open_ws, print_json, timeout_of
 
 Add = Callable[..., argparse.ArgumentParser]
@@ -155,8 +155,9 @@ def run_one(
 
 def print_outcomes(outcomes: list[Outcome], columns: tuple[tuple[str, str], ...] = ()) -> None:
     for o in outcomes:
-        # An ok outcome that proved only reachability says so first (Continent 4, SKDPU NT).
-        mark = ("ok " if o.verified else _("ok, not verified")) if o.ok else "FAIL"
+        # An ok outcome with warnings, or that proved only reachability (Continent 4,
+        # SKDPU NT), says so first.
+        mark = "FAIL" if not o.ok else ("ok " if o.level == "ok" else outcome_short(o))
         latency = f" {o.latency_ms:.0f} ms" if o.latency_ms is not None else ""
         where = o.connection or o.target
         print(f"{mark} {o.tenant} / {o.integration} [{where}] {o.category.value}{latency}: {o.message}")

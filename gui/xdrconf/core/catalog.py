@@ -71,15 +71,12 @@ class Page:
     """One wizard page: a title, a line of explanation and the fields it shows.
 
     about: a paragraph above the fields (what the product does through the integration),
-    for what does not fit the subtitle's line or two.
-    see_also: kinds of integrations of the same tenant this one relies on (the firewalls'
-    response scripts run on the custom integration's host): the page shows their state and
-    a link that sets them up too; the main window's details link to them."""
+    for what does not fit the subtitle's line or two. The integrations this one relies on
+    are the spec's see_also (SeeAlso), shown on its first page."""
 
     title: str
     subtitle: str
     fields: tuple[str, ...]
-    see_also: tuple[str, ...] = ()
     about: str = ""
 
 

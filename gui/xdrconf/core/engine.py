@@ -328,8 +328,6 @@ class OpContext:
         self._lock = threading.Lock()
         self._closers: list[Any] = []
         self._sessions: list[HttpSession] = []
-        self._always: list[Cleanup] = []
-        self._cleaning = 0  # clean-up actions running now (cancel does not stop them)
         self.abandoned = False
         self.budget = net.timeout * op.timeout_steps + 1.0
         self.deadline = time.monotonic() + self.budget
@@ -357,14 +355,9 @@ class OpContext:
     def cancelled(self) -> bool:
         return self.cancel.is_set() or self.abandoned
 
-    def stopping(self) -> bool:
-        """Cancelled or abandoned, and not running a clean-up action (see always())."""
-        return self.cancelled() and not self._cleaning
-
     def check_stop(self) -> None:
-        """Raise (quietly ending the operation's thread) when it was cancelled or abandoned,
-        except while a clean-up action runs (see always())."""
-        if self.stopping():
+        """Raise (quietly ending the operation's thread) when it was cancelled or abandoned."""
+        if self.cancelled():
             raise Stopped
 
     def remaining(self) -> float:
@@ -466,57 +459,11 @@ class OpContext:
         )
         with self._lock:
             self._sessions.append(session)
-            stopped = self.abandoned and not self._cleaning
+            stopped = self.abandoned
         if stopped:
             session.close()
             raise Stopped
         return session
-
-    def adopt(self, session: HttpSession) -> None:
-        """Have a session closed when the operation ends (again: a clean-up action may open
-        a new connection on a session the watchdog closed already)."""
-        with self._lock:
-            if session not in self._sessions:
-                self._sessions.append(session)
-
-    def always(self, action: Callable[[], object]) -> Cleanup:
-        """Have `action` run when the operation ends, however it ends: finished, failed,
-        cancelled or overdue. For what a peer must not be left with: a session it keeps
-        (UserGate, Ideco, Check Point limit them), so log out here. Actions run last first,
-        on the operation's own thread: before its outcome is given when the operation ends
-        by itself, after it when the watchdog gave up on it (the caller is not kept
-        waiting). Cancel does not stop them: their requests go out (on a new connection if
-        the watchdog closed the old one) with the context's timeout for each step; what
-        they raise is logged and dropped. `Cleanup.now()` runs it at once instead (e.g. the
-        normal log-out, whose failure the operation reports)."""
-        cleanup = Cleanup(self, action)
-        with self._lock:
-            self._always.append(cleanup)
-        return cleanup
-
-    def _take_cleanup(self, cleanup: Cleanup) -> bool:
-        with self._lock:
-            if cleanup not in self._always:
-                return False
-            self._always.remove(cleanup)
-            self._cleaning += 1
-            return True
-
-    def _cleaned(self) -> None:
-        with self._lock:
-            self._cleaning -= 1
-
-    def run_always(self) -> None:
-        """Run the clean-up actions still pending (the engine calls it when the operation ends)."""
-        while True:
-            with self._lock:
-                if not self._always:
-                    return
-                cleanup = self._always[-1]
-            try:
-                cleanup.now()
-            except (Exception, Stopped) as exc:  # noqa: BLE001 - a clean-up that fails cannot do more
-                log.info("a clean-up step of %s %s failed: %s", self.kind, self.operation.name, exc)
 
     def guard(self, closer: T) -> T:
         """Have `closer.close()` called when the operation ends or is abandoned (a socket, an
@@ -532,8 +479,6 @@ class OpContext:
         """Close every client and registered socket; when the operation is being abandoned,
         lasting sessions stay open for their logout (the operation's thread closes them)."""
         with self._lock:
-            if self._cleaning:
-                return  # a clean-up action is under way; the operation's thread closes all after it
             if abandoning:
                 sessions = [s for s in self._sessions if not s.lasting]
                 self._sessions = [s for s in self._sessions if s.lasting]
@@ -594,25 +539,6 @@ class OpContext:
         if not pending:
             return done + ([] if done else [Outcome(category, message, self.target)])
         return done + [Outcome(category, message, where, connection=conn) for where, conn in pending]
-
-
-class Cleanup:
-    """A clean-up action of an operation (OpContext.always): it runs once, now or when the
-    operation ends."""
-
-    def __init__(self, ctx: OpContext, action: Callable[[], object]) -> None:
-        self.ctx = ctx
-        self.action = action
-
-    def now(self) -> None:
-        """Run it now, unless it ran already; cancel does not interrupt it, and what it
-        raises reaches the caller."""
-        if not self.ctx._take_cleanup(self):
-            return
-        try:
-            self.action()
-        finally:
-            self.ctx._cleaned()
 
 
 def _close(closer: Any) -> None:
@@ -752,7 +678,6 @@ class Job:
         except BaseException as exc:  # noqa: BLE001 - every failure becomes an outcome
             outcomes = [classify(exc, ctx.target, ctx.timeout)]
         finally:
-            ctx.run_always()
             ctx.close_all()
         if outcomes is not None:
             self.resolve(outcomes)

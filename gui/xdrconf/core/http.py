@@ -94,7 +94,6 @@ class HttpSession:
                 use_proxy=self.use_proxy,
                 streams=self._streams,
             )
-            self.ctx.adopt(self)
         return self._client
 
     def interrupt(self) -> None:
@@ -143,7 +142,7 @@ class HttpSession:
         except OperationFailed:
             raise
         except Exception as exc:  # noqa: BLE001 - classified into one category
-            if ctx.stopping() and not self.lasting:
+            if ctx.cancelled() and not self.lasting:
                 raise Stopped from None
             category, message = classify_exception(
                 exc, self.target, ctx.timeout, client_cert=self.client_cert is not None

@@ -28,6 +28,13 @@ def result_level(result: dict[str, Any]) -> str:
     return level if level in ("ok", "unverified", "warning") else "error"
 
 
+def shown_level(outcome: Outcome | dict[str, Any]) -> str:
+    """The level an outcome (or its stored form) is shown with, its colour and mark in the
+    window: result_level's, except off for a cancelled one (nothing was proven either way)."""
+    result = outcome.to_dict() if isinstance(outcome, Outcome) else outcome
+    return "off" if result.get("category") == "cancelled" else result_level(result)
+
+
 @dataclass
 class IntegrationStatus:
     kind: str

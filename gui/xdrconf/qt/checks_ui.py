@@ -41,7 +41,7 @@ from ..core.errors import XdrconfError
 from ..core.i18n import _, ngettext
 from ..core.outcome import Category, CheckResult, category_words, level_words, outcome_words
 from ..core.scheduler import Batch, Scheduler, by_pair
-from ..core.status import result_level
+from ..core.status import shown_level
 from . import workers
 from .icons import colour, mark_icon
 from .integrations_view import SHORT_TITLES, format_time
@@ -52,17 +52,8 @@ if TYPE_CHECKING:
 Index = QModelIndex | QPersistentModelIndex
 
 
-def outcome_level(result: CheckResult) -> str:
-    """The colour of an outcome: ok, unverified (passed, only reachability proven), warning,
-    off (cancelled) or error."""
-    if result.category is Category.CANCELLED:
-        return "off"
-    return "error" if result.level == "failed" else result.level
-
-
 def result_html(result: CheckResult) -> str:
-    level = result_level(result.to_dict())
-    c = colour(level).name()
+    c = colour(shown_level(result)).name()
     latency = f" · {result.latency_ms:.0f} ms" if result.latency_ms is not None else ""
     where = result.target or result.connection
     target = f" · {html.escape(where)}" if where else ""
@@ -238,7 +229,7 @@ class ResultsModel(QAbstractTableModel):
             if col == 1 and role == Qt.ItemDataRole.ToolTipRole:
                 return catalog.title_of(r.integration)
             if col == 3 and role == Qt.ItemDataRole.ToolTipRole:
-                return f"{category_words(r.category, r.verified)} ({r.category.value})"
+                return f"{outcome_words(r)} ({r.category.value})"
             if col == 2 and role == Qt.ItemDataRole.ToolTipRole and r.connection:
                 return (
                     _("{target} (XDR ID {xdr_id})").format(target=r.target, xdr_id=r.connection)
@@ -259,10 +250,9 @@ class ResultsModel(QAbstractTableModel):
                 return r.latency_ms or 0.0
             return self.data(index)
         if role == Qt.ItemDataRole.ForegroundRole and col == 3:
-            level = "off" if r.category is Category.CANCELLED else result_level(r.to_dict())
-            return QBrush(colour(level))
+            return QBrush(colour(shown_level(r)))
         if role == Qt.ItemDataRole.DecorationRole and col == 3:
-            return mark_icon("off" if r.category is Category.CANCELLED else result_level(r.to_dict()))
+            return mark_icon(shown_level(r))
         return None
 
 

@@ -15,14 +15,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QScrollArea, QTabl
 from ..core import catalog
 from ..core.catalog import SeeAlso
 from ..core.i18n import _, ngettext
-<<<<<<< HEAD
 from ..core.outcome import category_words, outcome_words
-from ..core.status import IntegrationStatus, result_level, tenant_level, tenant_statuses
-=======
-from ..core.outcome import category_words
-from ..core.status import IntegrationStatus, tenant_level, tenant_statuses
-from ..core.status import result_level as _status_level
->>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
+from ..core.status import IntegrationStatus, shown_level, tenant_level, tenant_statuses
 from ..core.tenants import Tenant
 from .icons import colour, mark_icon
 
@@ -91,11 +85,7 @@ class Row(IntegrationStatus):
             return _("not checked")
         when = short_time(max(r.get("checked_at", "") for r in self.results))
         if len(self.results) == 1:
-<<<<<<< HEAD
             return f"{outcome_words(self.results[0])} · {when}"
-=======
-            return f"{result_words(self.results[0])} · {when}"
->>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
         bad = [r for r in self.results if r.get("category") != "ok"]
         if not bad:
             n = len(self.results)
@@ -109,7 +99,7 @@ class Row(IntegrationStatus):
 
     def check_tooltip(self) -> str:
         return "\n\n".join(
-            f"{result_words(r)} ({r.get('category')}) — "
+            f"{outcome_words(r)} ({r.get('category')}) — "
             f"{r.get('connection') or r.get('target', '')}\n{r.get('message', '')}"
             for r in self.results
         )
@@ -118,50 +108,17 @@ class Row(IntegrationStatus):
         return "; ".join(message for _, message in self.flags)
 
 
-<<<<<<< HEAD
 def state_words(status: IntegrationStatus) -> str:
-    """An integration's state in a few words: 'not configured', 'configured, off', 'on, last
-    check: OK' (for the integrations another one relies on)."""
+    """An integration's state in a few words: 'not configured', 'configured, turned off',
+    'turned on, last check: OK' (for the integrations another one relies on)."""
     if not status.configured:
         return _("not configured")
     if not status.enabled:
         return _("configured, turned off")
     if not status.results:
         return _("turned on, not checked yet")
-    words = ", ".join(sorted({category_words(str(r.get("category", ""))) for r in status.results}))
+    words = ", ".join(sorted({outcome_words(r) for r in status.results}))
     return _("turned on, last check: {words}").format(words=words)
-
-
-SETUP_LINK = "xdrconf-setup:"  # href of a link that opens the wizard on the kind that follows
-
-
-def related_html(ws: Workspace, tenant: Tenant, kinds: tuple[str, ...], *, link: bool) -> str:
-    """One line per integration of the tenant that another relies on (Page.see_also): its
-    title as a link that sets it up (link=True), and its state."""
-    from ..core.status import integration_status
-
-    lines = []
-    for kind in kinds:
-        status = integration_status(ws, tenant, kind)
-        title = html.escape(status.title)
-        name = f"<a href='{SETUP_LINK}{kind}'>{title}</a>" if link else f"<b>{title}</b>"
-        lines.append(
-            _("Works together with the {integration} of this tenant: {state}.").format(
-                integration=name, state=html.escape(state_words(status))
-            )
-        )
-    return "<br>".join(lines)
-=======
-def result_words(result: dict[str, Any]) -> str:
-    """A stored result's category in words ("Reachable, not verified" for a check that proved
-    only reachability)."""
-    return category_words(str(result.get("category", "")), bool(result.get("verified", True)))
-
-
-def result_level(result: dict[str, Any]) -> str:
-    """ok, unverified, warning or error: the colour a stored result is shown in."""
-    return _status_level(result)
->>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
 
 
 def build_rows(ws: Workspace, tenant: Tenant) -> list[Row]:
@@ -253,7 +210,7 @@ class IntegrationsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if not row.supported:
                 return QBrush(colour("off"))
-            if col == 3 and row.results and row.check_level in ("error", "unverified"):
+            if col == 3 and row.results and row.check_level in ("error", "unverified", "warning"):
                 return QBrush(colour(row.check_level))
             if col == 4 and row.flags:
                 return QBrush(colour("error" if row.level == "error" else "warning"))
@@ -272,12 +229,7 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
         return "<p style='color:#666'>Select an integration to see its details.</p>"
     spec = catalog.spec_for(row.kind)
     esc = html.escape
-<<<<<<< HEAD
-    parts = [f"<p><b>{esc(str(spec.title))}</b> — {esc(str(spec.description))}</p>"]
-=======
     parts = [f"<p><b>{esc(_(spec.title))}</b> — {esc(_(spec.description))}</p>"]
-    parts.extend(f"<p>{see_also_html(ws, tenant, see)}</p>" for see in spec.see_also)
->>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
     if not row.supported:
         parts.append("<p>Not yet supported by this version of xdrconf; it cannot be turned on.</p>")
         return "".join(parts)
@@ -288,8 +240,7 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
         else ("not configured" if not row.missing else "missing: " + ", ".join(row.missing))
     )
     parts.append(f"<p>Turned <b>{state}</b>, {esc(conf)}.</p>")
-    if spec.see_also:
-        parts.append(f"<p>{related_html(ws, tenant, spec.see_also, link=not ws.readonly)}</p>")
+    parts.extend(f"<p>{see_also_html(ws, tenant, see, link=not ws.readonly)}</p>" for see in spec.see_also)
     for level, message in row.flags:
         c = colour(level).name()
         parts.append(f"<p style='color:{c}'>⚠ {esc(message)}</p>")
@@ -297,7 +248,7 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
         parts.append("<p><b>Last check</b></p><ul style='margin-top:0'>")
         warned = colour("warning").name()
         for r in row.results:
-            c = colour(result_level(r)).name()
+            c = colour(shown_level(r)).name()
             latency = r.get("latency_ms")
             lat = f", {latency:.0f} ms" if isinstance(latency, (int, float)) else ""
             target = r.get("connection") or r.get("target") or ""
@@ -305,11 +256,7 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
                 f"<br><span style='color:{warned}'>⚠ {esc(str(w))}</span>" for w in r.get("warnings") or []
             )
             parts.append(
-<<<<<<< HEAD
                 f"<li><span style='color:{c}'><b>{esc(outcome_words(r))}</b></span> "
-=======
-                f"<li><span style='color:{c}'><b>{esc(result_words(r))}</b></span> "
->>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
                 f"{esc(target)} · {esc(format_time(r.get('checked_at', '')))}{esc(lat)}<br>"
                 f"{esc(str(r.get('message', '')))}{warnings}</li>"
             )
@@ -319,23 +266,29 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
     return "".join(parts)
 
 
-SEE_ALSO_SCHEME = "integration"  # <a href="integration:custom">: opens that integration
+SEE_ALSO_SCHEME = "integration"  # <a href="integration:custom">: sets that integration up
 
 
-def see_also_html(ws: Workspace, tenant: Tenant, see: SeeAlso) -> str:
-    """A SeeAlso as rich text: its sentence with the other integration's title as a link
-    (integration:<kind>), and whether that one is set up for the tenant."""
-    other = catalog.spec_for(see.kind)
-    link = f"<a href='{SEE_ALSO_SCHEME}:{see.kind}'>{html.escape(_(other.title))}</a>"
-    text = html.escape(_(see.text)).replace("{title}", link)
-    state = tenant.integrations.get(see.kind)
-    if state is None or not state.configured:
-        note = _("It is not set up for this tenant yet.")
-    elif not state.enabled:
-        note = _("It is set up for this tenant but turned off.")
-    else:
-        note = _("It is set up for this tenant: {target}.").format(target=other.target_of(state.settings))
-    return f"{text} {html.escape(note)}"
+def see_also_link(href: str) -> str | None:
+    """The kind a SeeAlso link names (integration:<kind>), or None for another link."""
+    prefix = f"{SEE_ALSO_SCHEME}:"
+    return href[len(prefix) :] if href.startswith(prefix) else None
+
+
+def see_also_html(ws: Workspace, tenant: Tenant, see: SeeAlso, *, link: bool) -> str:
+    """A SeeAlso (core.catalog) as rich text, in the wizard's page (RelatedBox) and in the
+    details alike: its sentence with the other integration's title — a link that sets it up
+    (integration:<kind>) when link=True — and that integration's state for the tenant."""
+    from ..core.status import integration_status
+
+    status = integration_status(ws, tenant, see.kind)
+    title = html.escape(_(catalog.spec_for(see.kind).title))
+    name = f"<a href='{SEE_ALSO_SCHEME}:{see.kind}'>{title}</a>" if link else f"<b>{title}</b>"
+    text = html.escape(_(see.text)).replace("{title}", name)
+    state = _("{integration} of this tenant: {state}.").format(
+        integration=title, state=html.escape(state_words(status))
+    )
+    return f"{text} {state}"
 
 
 class IntegrationsTable(QTableView):

@@ -606,7 +606,6 @@ class MainWindow(QMainWindow):
         self.details = QTextBrowser(self._right)
         self.details.setObjectName("details")
         self.details.setOpenLinks(False)
-        self.details.anchorClicked.connect(self._details_link)
         self.details.setMinimumHeight(110)
         self.details.setFrameShape(QTextBrowser.Shape.NoFrame)
         self.details.anchorClicked.connect(self._details_link)
@@ -912,13 +911,6 @@ class MainWindow(QMainWindow):
         )
         self.tree_view.scrollTo(index)
         return True
-
-    def _details_link(self, url: Any) -> None:
-        """A link of the details (a SeeAlso, integration:<kind>) selects that integration."""
-        from .integrations_view import SEE_ALSO_SCHEME
-
-        if url.scheme() == SEE_ALSO_SCHEME:
-            self.select_integration(url.path())
 
     def select_integration(self, kind: str) -> None:
         if self.table_model is None:
@@ -1350,14 +1342,14 @@ class MainWindow(QMainWindow):
         return wizard
 
     def _details_link(self, url: Any) -> None:
-        """A link of the details: set up an integration the selected one works with."""
+        """A link of the details: a SeeAlso (integration:<kind>) sets that integration of the
+        tenant up, in the wizard."""
         from ..core import catalog
-        from .integrations_view import SETUP_LINK
+        from .integrations_view import see_also_link
 
-        href = url.toString()
-        if not href.startswith(SETUP_LINK) or self.ws.readonly or self.busy:
+        kind = see_also_link(url.toString())
+        if kind is None or self.ws.readonly or self.busy:
             return
-        kind = href[len(SETUP_LINK) :]
         if kind in catalog.KINDS and catalog.spec_for(kind).supported:
             self.open_wizard(kind)
 
@@ -1407,15 +1399,7 @@ class MainWindow(QMainWindow):
             self.table_model.set_running(kind, False)
             if results:
                 first = results[0]
-<<<<<<< HEAD
                 self.say(f"{catalog.title_of(kind)}: {outcome_words(first)} — {first.message}", 30000)
-=======
-                self.say(
-                    f"{catalog.title_of(kind)}: {category_words(first.category, first.verified)} — "
-                    f"{first.message}",
-                    30000,
-                )
->>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
             self.save_results({(tid, kind): [r.to_dict() for r in results]})
 
         def failed(exc: BaseException) -> None:

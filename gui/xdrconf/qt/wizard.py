@@ -45,529 +45,6 @@ log = logging.getLogger(__name__)
 MIN_WIZARD_SIZE = (680, 540)  # every page stays usable down to this size
 
 
-<<<<<<< HEAD
-=======
-def read_text_file(path: str, label: str) -> str:
-    p = Path(path)
-    try:
-        if p.stat().st_size > MAX_PEM_FILE:
-            raise ValidationError(label, f"{p.name} is larger than 1 MB; choose the PEM file itself")
-        return p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ValidationError(label, f"{p.name} is not a text (PEM) file") from None
-    except OSError as exc:
-        raise ValidationError(label, f"{p.name} could not be read ({exc.strerror})") from None
-
-
-# ---- field editors ----------------------------------------------------------------------------
-class FieldEditor(QWidget):
-    """One field's input; `value()` is what Field.parse accepts."""
-
-    changed = Signal()
-
-    def __init__(self, f: Field, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.field = f
-        self.setObjectName(f"field_{f.name}")
-        self.lay = QHBoxLayout(self)
-        self.lay.setContentsMargins(0, 0, 0, 0)
-
-    def pick_file(self, title: str) -> str | None:
-        from .dialogs import Prompts
-
-        return Prompts(self).open_file(title, "PEM files (*.pem *.crt *.cer *.key);;All files (*)")
-
-    def value(self) -> Any:
-        raise NotImplementedError
-
-    def set_value(self, value: Any) -> None:
-        raise NotImplementedError
-
-
-class LineEditor(FieldEditor):
-    def __init__(self, f: Field, parent: QWidget | None = None) -> None:
-        super().__init__(f, parent)
-        self.edit = QLineEdit(self)
-        self.edit.setPlaceholderText(str(f.placeholder))
-        self.edit.textChanged.connect(lambda _: self.changed.emit())
-        self.lay.addWidget(self.edit)
-        if f.kind == "port":
-            self.edit.setMaximumWidth(110)
-            self.lay.addStretch(1)
-
-    def value(self) -> str:
-        return self.edit.text()
-
-    def set_value(self, value: Any) -> None:
-        self.edit.setText("" if value is None else str(value))
-
-
-class SpinEditor(FieldEditor):
-    def __init__(self, f: Field, parent: QWidget | None = None) -> None:
-        super().__init__(f, parent)
-        self.spin = QSpinBox(self)
-        self.spin.setRange(int(f.minimum or 0), int(f.maximum or 2**31 - 1))
-        self.spin.valueChanged.connect(lambda _: self.changed.emit())
-        self.lay.addWidget(self.spin)
-        self.lay.addStretch(1)
-
-    def value(self) -> str:
-        return str(self.spin.value())
-
-    def set_value(self, value: Any) -> None:
-        if value not in (None, ""):
-            self.spin.setValue(int(value))
-
-
-class ChoiceEditor(FieldEditor):
-    def __init__(self, f: Field, parent: QWidget | None = None) -> None:
-        super().__init__(f, parent)
-        self.combo = QComboBox(self)
-        if not f.required:
-            self.combo.addItem("(not set)", "")
-        for value, label in f.choices:
-            self.combo.addItem(str(label), value)
-        self.combo.currentIndexChanged.connect(lambda _: self.changed.emit())
-        self.lay.addWidget(self.combo)
-        self.lay.addStretch(1)
-
-    def value(self) -> str:
-        return str(self.combo.currentData() or "")
-
-    def set_value(self, value: Any) -> None:
-        i = self.combo.findData("" if value is None else str(value))
-        if i >= 0:
-            self.combo.setCurrentIndex(i)
-
-
-class BoolEditor(FieldEditor):
-    def __init__(self, f: Field, parent: QWidget | None = None) -> None:
-        super().__init__(f, parent)
-        self.box = QCheckBox(f.extra.get("text", ""), self)
-        self.box.toggled.connect(lambda _: self.changed.emit())
-        self.lay.addWidget(self.box)
-        self.lay.addStretch(1)
-
-    def value(self) -> bool:
-        return self.box.isChecked()
-
-    def set_value(self, value: Any) -> None:
-        self.box.setChecked(value in (True, "true", "1", "yes", "on"))
-
-
-class PemEditor(FieldEditor):
-    def __init__(self, f: Field, parent: QWidget | None = None) -> None:
-        super().__init__(f, parent)
-        self.text = QPlainTextEdit(self)
-        self.text.setPlaceholderText(f.placeholder)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.text.setFixedHeight(110)
-        font = self.text.font()
-        font.setFamily("monospace")
-        font.setStyleHint(font.StyleHint.Monospace)
-        self.text.setFont(font)
-        self.text.textChanged.connect(self.changed.emit)
-        side = QVBoxLayout()
-        self.load_button = QPushButton("Load from file…", self)
-        self.load_button.clicked.connect(self.load)
-        self.clear_button = QPushButton("Clear", self)
-        self.clear_button.clicked.connect(self.text.clear)
-        side.addWidget(self.load_button)
-        side.addWidget(self.clear_button)
-        side.addStretch(1)
-        self.lay.addWidget(self.text, 1)
-        self.lay.addLayout(side)
-        self.error = ""
-
-    def load(self) -> None:
-        path = self.pick_file(f"Load {self.field.label}")
-        if not path:
-            return
-        try:
-            self.text.setPlainText(read_text_file(path, self.field.label))
-        except ValidationError as exc:
-            show_error(self, exc)
-
-    def value(self) -> str:
-        return self.text.toPlainText()
-
-    def set_value(self, value: Any) -> None:
-        self.text.setPlainText("" if value is None else str(value))
-
-
-STORED_PLACEHOLDER = N_("stored — leave empty to keep")
-
-
-class SecretEditor(FieldEditor):
-    """The one way to enter a secret: a masked field, never pre-filled. With a stored
-    secret it stays empty and disabled ("stored — leave empty to keep") until Replace;
-    an empty field keeps the stored secret."""
-
-    def __init__(self, f: Field, stored: bool, parent: QWidget | None = None) -> None:
-        super().__init__(f, parent)
-        self.stored = stored
-        self.edit = QLineEdit(self)
-        self.edit.setObjectName(f"secret_{f.name}")
-        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.edit.setPlaceholderText(
-            _(STORED_PLACEHOLDER) if stored else (f.placeholder or _("not stored yet"))
-        )
-        self.edit.textChanged.connect(lambda _: self.changed.emit())
-        self.lay.addWidget(self.edit, 1)
-        self.replace_button = QPushButton(_("Replace"), self)
-        self.replace_button.setObjectName("replaceButton")
-        self.replace_button.setCheckable(True)
-        self.replace_button.toggled.connect(self._replace)
-        self.replace_button.setVisible(stored)
-        self.lay.addWidget(self.replace_button)
-        self.edit.setEnabled(not stored)
-
-    def _replace(self, on: bool) -> None:
-        self.edit.setEnabled(on)
-        self.replace_button.setText(_("Keep stored") if on else _("Replace"))
-        if on:
-            self.edit.setFocus()
-        else:
-            self.edit.clear()
-
-    def value(self) -> str:
-        return self.edit.text()
-
-    def set_value(self, value: Any) -> None:
-        if value:
-            raise ValueError("a stored secret is never put back into a widget")
-        self.edit.clear()
-
-
-class SecretTextEditor(FieldEditor):
-    """A multi-line secret (a private key), entered the way SecretEditor enters a line:
-    loaded from a file or pasted, never shown; with a stored one, "stored — leave empty
-    to keep" until Replace."""
-
-    def __init__(self, f: Field, stored: bool, parent: QWidget | None = None) -> None:
-        super().__init__(f, parent)
-        self.stored = stored
-        self._value = ""
-        self.status = QLabel(self)
-        self.status.setObjectName(f"secret_{f.name}")
-        self.status.setWordWrap(True)
-        self.status.setStyleSheet(HELP_STYLE)  # reads like a placeholder, as SecretEditor's
-        self.status.setContentsMargins(0, 4, 0, 0)
-        column = QVBoxLayout()
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.status)
-        buttons = QHBoxLayout()
-        column.addLayout(buttons)
-        self.lay.addLayout(column, 1)
-        self.load_button = QPushButton(_("Load from file…"), self)
-        self.load_button.clicked.connect(self.load)
-        self.paste_button = QPushButton(_("Paste"), self)
-        self.paste_button.clicked.connect(self.paste)
-        self.clear_button = QPushButton(_("Clear"), self)
-        self.clear_button.clicked.connect(lambda: self.set_value(""))
-        self.replace_button = QPushButton(_("Replace"), self)
-        self.replace_button.setObjectName("replaceButton")
-        self.replace_button.setCheckable(True)
-        self.replace_button.toggled.connect(self._replace)
-        self.replace_button.setVisible(stored)
-        for b in (self.load_button, self.paste_button, self.clear_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        buttons.addWidget(self.replace_button)
-        self._replace(False)
-
-    def _replace(self, on: bool) -> None:
-        entering = on or not self.stored
-        for b in (self.load_button, self.paste_button, self.clear_button):
-            b.setEnabled(entering)
-        self.replace_button.setText(_("Keep stored") if on else _("Replace"))
-        if not entering:
-            self.set_value("")
-        self._show()
-
-    def _show(self) -> None:
-        if self._value:
-            lines = self._value.strip().count("\n") + 1
-            self.status.setText(
-                ngettext(
-                    "new value entered ({n} line, hidden)", "new value entered ({n} lines, hidden)", lines
-                ).format(n=lines)
-            )
-        else:
-            self.status.setText(_(STORED_PLACEHOLDER) if self.stored else _("not stored yet"))
-
-    def load(self) -> None:
-        path = self.pick_file(f"Load {self.field.label}")
-        if path:
-            try:
-                self.set_value(read_text_file(path, self.field.label))
-            except ValidationError as exc:
-                show_error(self, exc)
-
-    def paste(self) -> None:
-        from PySide6.QtGui import QGuiApplication
-
-        self.set_value(QGuiApplication.clipboard().text())
-
-    def value(self) -> str:
-        return self._value
-
-    def set_value(self, value: Any) -> None:
-        self._value = str(value or "")
-        self._show()
-        self.changed.emit()
-
-
-class HostPasteSplitter(QObject):
-    """A host field that takes what people paste: 'kuma.example.com:7223', '[::1]:7223' or
-    'https://kuma.example.com:7223/' leave the host in the field and the port in the port
-    field (set_port). Done when text is pasted or the field is left, not while a port is
-    being typed by hand; an IPv6 address without brackets stays an address."""
-
-    def __init__(self, edit: QLineEdit, set_port: Callable[[int], None] | None) -> None:
-        super().__init__(edit)
-        self.edit = edit
-        self.set_port = set_port
-        self._last = edit.text()
-        edit.textEdited.connect(self._edited)
-        edit.editingFinished.connect(self.split)
-
-    @staticmethod
-    def _typed(before: str, after: str) -> bool:
-        """One character typed, or characters deleted (not a paste)."""
-        if len(after) == len(before) + 1:
-            return any(after[:i] + after[i + 1 :] == before for i in range(len(after)))
-        if len(after) < len(before):
-            cut = len(before) - len(after)
-            return any(before[:i] + before[i + cut :] == after for i in range(len(after) + 1))
-        return False
-
-    def _edited(self, text: str) -> None:
-        typed = self._typed(self._last, text)
-        self._last = text
-        if not typed:
-            self.split()
-
-    def split(self) -> None:
-        from ..core.fields import split_host_port
-
-        text = self.edit.text()
-        try:
-            host, port, url = split_host_port(text)
-        except ValidationError:
-            return  # the field's message says what is wrong
-        if port is not None:
-            if self.set_port is None:
-                return  # the field's message says what to change
-            self.set_port(port)
-        elif not url:
-            return
-        self._last = host
-        self.edit.setText(host)
-
-
-def ca_hint(spec_title: str) -> str:
-    return _(
-        "PEM certificate of the CA that issued the TLS certificate of {peer}. "
-        "Leave empty to use the system's trusted CAs."
-    ).format(peer=spec_title)
-
-
-def make_editor(f: Field, draft: IntegrationDraft) -> FieldEditor:
-    if f.kind == "secret":
-        return SecretEditor(f, draft.has_stored_secret(f.name))
-    if f.kind == "secret_text":
-        return SecretTextEditor(f, draft.has_stored_secret(f.name))
-    if f.kind == "choice":
-        return ChoiceEditor(f)
-    if f.kind == "bool":
-        return BoolEditor(f)
-    if f.kind == "pem" or f.multiline:
-        return PemEditor(f)
-    if f.kind == "int" and f.minimum is not None and f.maximum is not None and f.default is not None:
-        return SpinEditor(f)
-    return LineEditor(f)
-
-
-# ---- forms and pages ---------------------------------------------------------------------------
-def show_reason(reason: QLabel, problem: str, *, judged: bool) -> None:
-    """Under a field: its hint (the label's "help" property) until there is something to
-    judge (the user typed, or the field holds a value), then why the value is refused."""
-    if problem and judged:
-        reason.setText(problem)
-        reason.setStyleSheet(REASON_STYLE)
-    else:
-        reason.setText(str(reason.property("help") or ""))
-        reason.setStyleSheet(HELP_STYLE)
-
-
-class FieldsForm(QWidget):
-    """Some fields of an integration's spec in a grid: label, editor, and under the editor
-    the field's hint or what is wrong with its value. Validated as the user types; what is
-    typed goes into the draft at once. A host field splits a pasted 'host:port' or URL into
-    the form's port field."""
-
-    validity_changed = Signal()
-    edited = Signal(str)  # the name of a field the user changed
-
-    def __init__(
-        self,
-        ctx: IntegrationUiContext,
-        names: tuple[str | tuple[str, QWidget], ...],
-        parent: QWidget | None = None,
-    ) -> None:
-        """names: the fields, in order; a (label, widget) pair puts a widget of the page's
-        own between them (e.g. radio buttons), aligned with the fields."""
-        super().__init__(parent)
-        assert ctx.draft is not None
-        self.ctx = ctx
-        self.draft = ctx.draft
-        self.editors: dict[str, FieldEditor] = {}
-        self.reasons: dict[str, QLabel] = {}
-        self.labels: dict[str, QLabel] = {}
-        self._problems: dict[str, str] = {}
-        self._touched: set[str] = set()
-        # Problems found outside the field's own parser (e.g. in a worker): name -> problem.
-        self.external: dict[str, str] = {}
-        self.grid = QGridLayout(self)
-        self.grid.setContentsMargins(0, 0, 0, 0)
-        self.grid.setColumnStretch(1, 1)
-        self.grid.setHorizontalSpacing(12)
-        self.grid.setVerticalSpacing(2)
-        tenant_is_root = ctx.tenant.is_root
-        self.rows = 0
-        for name in names:
-            if isinstance(name, tuple):
-                self.add_widget(name[1], name[0])
-                continue
-            f = ctx.spec.field(name)
-            editor = make_editor(f, self.draft)
-            label = QLabel(str(f.label) + (" *" if f.required else "") + ":", self)
-            label.setBuddy(editor)
-            label.setToolTip(str(f.help))
-            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-            label.setContentsMargins(0, 4, 0, 0)
-            reason = QLabel(self)
-            reason.setObjectName(f"reason_{name}")
-            reason.setWordWrap(True)
-            reason.setTextFormat(Qt.TextFormat.PlainText)
-            hint = ca_hint(ctx.spec.title) if name == "tls_ca" else str(f.help)
-            editor.setToolTip(hint)
-            if not f.secret:
-                editor.set_value(self.draft.values.get(name, self.draft.stored_text(name)))
-            if name in ctx.spec.root_only and not tenant_is_root:
-                editor.setEnabled(False)
-                reason.setProperty("help", _("Set for the Root tenant only."))
-            else:
-                reason.setProperty("help", hint)
-                editor.changed.connect(lambda name=name: self._changed(name))
-            reason.setContentsMargins(0, 0, 0, 8)  # the space before the next field
-            row = self.rows
-            self.grid.addWidget(label, row, 0)
-            self.grid.addWidget(editor, row, 1)
-            self.grid.addWidget(reason, row + 1, 1)
-            self.rows += 2
-            self.editors[name] = editor
-            self.reasons[name] = reason
-            self.labels[name] = label
-        self._split_pasted_hosts()
-        for name, editor in self.editors.items():
-            # Into the draft only what differs from the saved settings (e.g. a choice's
-            # first item for a field not set yet); the rest when the user edits it.
-            if not editor.field.secret and str(editor.value()) != self.draft.stored_text(name):
-                self._store(name)
-        self.revalidate()
-
-    def _split_pasted_hosts(self) -> None:
-        ports = [
-            e
-            for e in self.editors.values()
-            if e.field.kind in ("port", "ports") and isinstance(e, LineEditor)
-        ]
-        set_port: Callable[[int], None] | None = None
-        if ports:
-            port_edit = ports[0].edit
-
-            def set_port(port: int) -> None:
-                port_edit.setText(str(port))
-
-        for editor in self.editors.values():
-            if editor.field.kind == "host" and isinstance(editor, LineEditor):
-                HostPasteSplitter(editor.edit, set_port)
-
-    def add_widget(self, widget: QWidget | QHBoxLayout, label: str = "") -> None:
-        """A widget (or a row of them) under the fields, in the editors' column."""
-        if label:
-            text = QLabel(label, self)
-            text.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.grid.addWidget(text, self.rows, 0)
-        if isinstance(widget, QWidget):
-            self.grid.addWidget(widget, self.rows, 1)
-        else:
-            self.grid.addLayout(widget, self.rows, 1)
-        self.rows += 1
-
-    def _store(self, name: str) -> None:
-        f = self.ctx.spec.field(name)
-        if name in self.ctx.spec.root_only and not self.ctx.tenant.is_root:
-            return
-        value = self.editors[name].value()
-        if f.secret:
-            self.draft.set_secret(name, value)
-        else:
-            self.draft.set_value(name, value)
-
-    def _changed(self, name: str) -> None:
-        self._touched.add(name)
-        self._store(name)
-        self.revalidate()
-        self.edited.emit(name)
-
-    def _current_values(self) -> dict[str, Any]:
-        values = dict(self.draft.stored.settings)
-        for name, text in self.draft.values.items():
-            with contextlib.suppress(ValidationError):
-                values[name] = self.ctx.spec.field(name).parse(text)
-        return values
-
-    def problems(self) -> dict[str, str]:
-        """Field name -> why its value is not acceptable (visible fields only)."""
-        return dict(self._problems)
-
-    def problem_of(self, editor: FieldEditor) -> str:
-        f, name = editor.field, editor.field.name
-        if self.external.get(name):
-            return self.external[name]
-        raw = editor.value()
-        if f.secret and not raw:
-            return _("is required") if f.required and not self.draft.has_stored_secret(name) else ""
-        try:
-            f.parse(raw)
-        except ValidationError as exc:
-            return exc.problem
-        return ""
-
-    def revalidate(self) -> None:
-        values = self._current_values()
-        problems: dict[str, str] = {}
-        for name, editor in self.editors.items():
-            f = editor.field
-            visible = f.visible(values)
-            for w in (editor, self.labels[name], self.reasons[name]):
-                w.setVisible(visible)
-            if not visible or (not editor.isEnabled() and not f.secret):
-                continue
-            problem = self.problem_of(editor)
-            if problem:
-                problems[name] = problem
-            raw = editor.value()
-            judged = name in self._touched or (raw not in ("", None, False) and not f.secret)
-            show_reason(self.reasons[name], problem, judged=judged)
-        self._problems = problems
-        self.validity_changed.emit()
-
-
->>>>>>> 137c2cc (The window for the firewalls and the unverified level: the integrations table, the tree (a half-filled circle of its own colour), the details, the wizard's check outcome and Check tenant show a check that proved only reachability as 'Reachable, not verified', never as a green OK; a SeeAlso is shown with a link on the integration's first page (it adds that integration to the wizard) and in the details (it selects it); Check tenant's detail scrolls instead of cutting a long message; the generated pages hand Qt translated texts (page titles, labels, help, choices, placeholders); Russian texts for the four integrations; the sweep's recipes; README)
 class SpecFormPage(QWizardPage):
     """A form page generated from one core Page of an integration's spec. The spec's texts
     (page title and subtitle here; field labels, help, placeholders and choices in the
@@ -593,53 +70,17 @@ class SpecFormPage(QWizardPage):
             self.about.setWordWrap(True)
             self.about.setContentsMargins(0, 0, 0, 6)
             outer.addWidget(self.about)
+        # The integrations this one depends on (the spec's SeeAlso), on its first page.
         self.related: RelatedBox | None = None
-        if page.see_also:
-            self.related = RelatedBox(ctx, page.see_also, self)
+        if ctx.spec.see_also and ctx.spec.pages and page is ctx.spec.pages[0]:
+            self.related = RelatedBox(ctx, ctx.spec.see_also, self)
             outer.addWidget(self.related)
         if "tls_pin_sha256" in page.fields:
             self.fetch_box = FetchCertificateBox(ctx, self.editors["tls_pin_sha256"], self)
             self.form.add_widget(self.fetch_box)
         outer.addWidget(self.form)
-        # The integrations this one depends on (SeeAlso), on its first page.
-        self.see_also: dict[str, QLabel] = {}
-        if ctx.spec.pages and page is ctx.spec.pages[0]:
-            for see in ctx.spec.see_also:
-                outer.addSpacing(8)
-                outer.addWidget(self._see_also_label(see))
         outer.addStretch(1)
         self.form.validity_changed.connect(self.completeChanged.emit)
-
-    def _see_also_label(self, see: SeeAlso) -> QLabel:
-        from .integrations_view import see_also_html
-
-        label = QLabel(see_also_html(self.ctx.workspace, self.ctx.tenant, see), self)
-        label.setObjectName(f"seeAlso_{see.kind}")
-        label.setWordWrap(True)
-        label.setTextFormat(Qt.TextFormat.RichText)
-        label.setStyleSheet(HELP_STYLE)
-        label.linkActivated.connect(lambda _url, kind=see.kind: self.add_integration(kind))
-        self.see_also[see.kind] = label
-        return label
-
-    def add_integration(self, kind: str) -> None:
-        """The link of a SeeAlso: that integration is chosen in this wizard too (its pages
-        come after the ones chosen before)."""
-        wizard = self.wizard()
-        if not isinstance(wizard, TenantWizard) or kind not in wizard.opening.boxes:
-            return
-        box = wizard.opening.boxes[kind]
-        if box.isEnabled():
-            box.setChecked(True)
-        if box.isChecked():
-            title = str(catalog.spec_for(kind).title)
-            self.see_also[kind].setText(
-                html.escape(
-                    _("{title} is added to this wizard: its pages come after the ones chosen before.").format(
-                        title=title
-                    )
-                )
-            )
 
     def problems(self) -> dict[str, str]:
         return self.form.problems()
@@ -653,16 +94,16 @@ class SpecFormPage(QWizardPage):
 
 
 class RelatedBox(QLabel):
-    """Under a page whose integration works with others of the tenant (Page.see_also; the
-    firewalls' scripts run on the custom integration's host): their state, and a link that
-    adds them to this wizard, their pages right after this integration's."""
+    """On the first page of an integration that works with others of the tenant (the spec's
+    SeeAlso; the firewalls' scripts run on the custom integration's host): why, their state,
+    and a link that adds them to this wizard, their pages right after this integration's."""
 
     def __init__(
-        self, ctx: IntegrationUiContext, kinds: tuple[str, ...], parent: QWidget | None = None
+        self, ctx: IntegrationUiContext, sees: tuple[SeeAlso, ...], parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.kinds = kinds
+        self.sees = sees
         self.setObjectName("relatedIntegrations")
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.RichText)
@@ -681,13 +122,13 @@ class RelatedBox(QLabel):
         return parent
 
     def update_text(self) -> None:
-        from .integrations_view import related_html
+        from .integrations_view import see_also_html
 
         ws, tenant = self.ctx.workspace, self.ctx.tenant
         wizard = self._wizard()
-        parts = [related_html(ws, tenant, self.kinds, link=wizard is not None)]
+        parts = [see_also_html(ws, tenant, see, link=wizard is not None) for see in self.sees]
         if wizard is not None:
-            for kind in self.kinds:
+            for kind in (see.kind for see in self.sees):
                 if kind in wizard.chosen():
                     title = html.escape(catalog.title_of(kind))
                     if wizard.follows.get(kind) == self.ctx.kind:
@@ -698,12 +139,13 @@ class RelatedBox(QLabel):
         self.setText("<br>".join(parts))
 
     def follow(self, href: str) -> None:
-        from .integrations_view import SETUP_LINK
+        from .integrations_view import see_also_link
 
         wizard = self._wizard()
-        if wizard is None or not href.startswith(SETUP_LINK):
+        kind = see_also_link(href)
+        if wizard is None or kind is None:
             return
-        wizard.add_related(href[len(SETUP_LINK) :], self.ctx.kind)
+        wizard.add_related(kind, self.ctx.kind)
         self.update_text()
 
     def showEvent(self, event: Any) -> None:

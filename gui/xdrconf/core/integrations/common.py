@@ -21,7 +21,7 @@ from ..i18n import N_, _
 from ..outcome import Category, Outcome
 
 if TYPE_CHECKING:
-    from ..engine import Cleanup, OpContext
+    from ..engine import OpContext
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,10 +48,6 @@ TLS_PIN = Field(
     placeholder=N_("AB:CD:…  (64 hex digits)"),
 )
 TRUST_FIELDS = (TLS_CA, TLS_PIN)
-
-# The integrations whose peers are driven by response scripts (the firewalls) name the
-# integration of the host those scripts run on: Page(..., see_also=SCRIPT_HOST_KINDS).
-SCRIPT_HOST_KINDS = ("custom",)
 
 
 def trust_page(what: str) -> Page:
@@ -341,19 +337,3 @@ def reachability_check(ctx: OpContext) -> list[Outcome]:
             },
         )
     ]
-
-
-def log_out(logout: Cleanup, title: str) -> list[str]:
-    """End a peer's session now, the normal way (`logout` from OpContext.always, which runs it
-    anyway if the operation fails or is cancelled first): [] when that worked, else the
-    warning for the outcome — the check passed, but a session stays open on the peer."""
-    try:
-        logout.now()
-    except Exception as exc:  # noqa: BLE001 - the operation's answer stands; the failure is said
-        return [
-            _(
-                "Logging out of {title} failed ({error}); the session stays open until its idle "
-                "timeout ends it."
-            ).format(title=title, error=exc)
-        ]
-    return []

@@ -13,7 +13,7 @@ from ...catalog import IntegrationSpec, Page
 from ...engine import check_operation
 from ...fields import Field
 from ...i18n import N_
-from ..common import SCRIPT_HOST_KINDS, TRUST_FIELDS
+from ..common import SCRIPT_HOST, TRUST_FIELDS
 from . import api
 from .api import Variant
 
@@ -95,8 +95,9 @@ def _spec(
         title=variant.title,
         description=description,
         fields=FIELDS,
+        see_also=(SCRIPT_HOST,),
         pages=(
-            Page(titles[0], WHERE, ("host", "port"), see_also=SCRIPT_HOST_KINDS, about=about),
+            Page(titles[0], WHERE, ("host", "port"), about=about),
             Page(titles[1], ACCOUNT, ("username", "password")),
             Page(titles[2], TRUST, ("tls_ca", "tls_pin_sha256"), about=CERTIFICATE),
         ),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ...fields import host_port
 from ...i18n import _
 from ...outcome import Category, Outcome
-from ..common import log_out
+from ..common import signed_in
 
 if TYPE_CHECKING:
     import httpx
@@ -156,43 +156,54 @@ def _status_summary(data: Any) -> str | None:
 def check(ctx: OpContext, variant: Variant) -> list[Outcome]:
     user = str(ctx.settings["username"])
     password = ctx.require_secret("password")
-    http = ctx.http()
-    path, cookies = _login(ctx, http, variant, user, password)
-    headers = {"Cookie": _cookie_header(cookies), "Accept": "application/json"}
+    # lasting: a login's answer is read and its session logged out even after a cancel.
+    http = ctx.http(lasting=True)
     url = base_url(ctx.settings)
-    logout = ctx.always(lambda: http.delete(url + path, headers=headers, expect=(200, 204)))
-    r = http.get(
-        url + STATUS_PATH,
-        headers=headers,
-        meaning={
-            401: (
-                Category.PROTOCOL_ERROR,
-                _(
-                    "{title} did not accept the session it had just opened (HTTP 401 for {path}); "
-                    "check that nothing between here and the box drops cookies."
-                ).format(title=variant.title, path=STATUS_PATH),
-            ),
-            403: (
-                Category.FORBIDDEN,
-                _(
-                    "{title} let '{user}' in but refused the firewall status (HTTP 403){quote}: give "
-                    "the administrator a role that may read and change the firewall."
-                ).format(title=variant.title, user=user, quote="{quote}"),
-            ),
-        },
-    )
-    try:
-        summary = _status_summary(r.json())
-    except ValueError:
-        summary = None
-    if summary is None:
-        ctx.fail(
-            Category.PROTOCOL_ERROR,
-            _("{target} answered {path} with something other than the firewall's status.").format(
-                target=http.target, path=STATUS_PATH
-            ),
+
+    def login() -> tuple[str, dict[str, str]]:
+        return _login(ctx, http, variant, user, password)
+
+    def logout(session: tuple[str, dict[str, str]]) -> None:
+        path, cookies = session
+        headers = {"Cookie": _cookie_header(cookies), "Accept": "application/json"}
+        http.delete(url + path, headers=headers, expect=(200, 204), final=True)
+
+    with signed_in(ctx, login, logout) as held:
+        path, cookies = held.token
+        headers = {"Cookie": _cookie_header(cookies), "Accept": "application/json"}
+        r = http.get(
+            url + STATUS_PATH,
+            headers=headers,
+            meaning={
+                401: (
+                    Category.PROTOCOL_ERROR,
+                    _(
+                        "{title} did not accept the session it had just opened (HTTP 401 for {path}); "
+                        "check that nothing between here and the box drops cookies."
+                    ).format(title=variant.title, path=STATUS_PATH),
+                ),
+                403: (
+                    Category.FORBIDDEN,
+                    _(
+                        "{title} let '{user}' in but refused the firewall status (HTTP 403){quote}: give "
+                        "the administrator a role that may read and change the firewall."
+                    ).format(title=variant.title, user=user, quote="{quote}"),
+                ),
+            },
         )
-    warnings = log_out(logout, variant.title)
+        try:
+            summary = _status_summary(r.json())
+        except ValueError:
+            summary = None
+        if summary is None:
+            ctx.fail(
+                Category.PROTOCOL_ERROR,
+                _("{target} answered {path} with something other than the firewall's status.").format(
+                    target=http.target, path=STATUS_PATH
+                ),
+            )
+    left_open = held.left_open()
+    warnings = [left_open] if left_open else []
     if path == LOGIN_PATHS[0]:
         where = _("logged in at {path}").format(path=path)
     else:

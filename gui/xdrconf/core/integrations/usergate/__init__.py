@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from ...catalog import IntegrationSpec, Page
 from ...engine import check_operation
+from ...errors import OperationFailed
 from ...fields import Field
 from ...i18n import N_, _
 from ...outcome import Category, Outcome
-from ..common import SCRIPT_HOST_KINDS, log_out
+from ..common import SCRIPT_HOST, signed_in
 from .rpc import (
     NO_PERMISSION_FAULTS,
     NOT_FOUND_FAULTS,
@@ -192,40 +193,52 @@ def check(ctx: OpContext) -> list[Outcome]:
                 "updating or failed); the scripts cannot block anything until it works again."
             ).format(target=rpc.target, status=node_status),
         )
-    session = _call(rpc, "login", "v2.core.login", user, password, {"origin": ORIGIN})
-    token = session.get("auth_token") if isinstance(session, dict) else None
-    if not isinstance(token, str) or not token:
-        ctx.fail(
-            Category.PROTOCOL_ERROR,
-            _("{target} answered v2.core.login without a session token.").format(target=rpc.target),
-        )
-    ctx.redactor.add(token)  # the session token is as good as the password until it ends
-    logout = ctx.always(lambda: rpc.call("v2.core.logout", token))
-    version = str(session.get("version") or "")
-    node = str(session.get("node") or "")
+
+    def login() -> dict[str, Any]:
+        session = _call(rpc, "login", "v2.core.login", user, password, {"origin": ORIGIN})
+        token = session.get("auth_token") if isinstance(session, dict) else None
+        if not isinstance(token, str) or not token:
+            ctx.fail(
+                Category.PROTOCOL_ERROR,
+                _("{target} answered v2.core.login without a session token.").format(target=rpc.target),
+            )
+        ctx.redactor.add(token)  # the session token is as good as the password until it ends
+        return session
+
+    def logout(session: dict[str, Any]) -> None:
+        try:
+            rpc.call("v2.core.logout", session["auth_token"], final=True)
+        except Fault as fault:
+            raise OperationFailed(Category.PROTOCOL_ERROR, fault.said()) from None
+
     block_list = s.get("block_list")
-    details: dict[str, Any] = {"version": version, "node": node}
-    if block_list:
-        exact, others = _find_list(rpc, token, str(block_list))
-        if exact is None:
-            similar = ", ".join(f"'{n}'" for n in others[:5])
-            if similar:
-                text = _(
-                    "UserGate has no IP list named exactly '{name}' (similar names: {similar}); "
-                    "correct the name (it is compared exactly, case included) or create the list "
-                    "(Libraries → IP addresses)."
-                )
-            else:
-                text = _(
-                    "UserGate has no IP list named '{name}'; create it (Libraries → IP addresses) or "
-                    "correct the name the scripts use."
-                )
-            ctx.fail(Category.INVALID_CONFIG, text.format(name=block_list, similar=similar))
-        details["block_list_id"] = exact.get("id")
-        found = _("the IP list '{name}' exists.").format(name=block_list)
-    else:
-        found = _("no IP list is named in the settings, so none was looked for.")
-    warnings = [_(PLAIN_HTTP_WARNING), *log_out(logout, SPEC_TITLE)]
+    with signed_in(ctx, login, logout) as held:
+        session, token = held.token, str(held.token["auth_token"])
+        version = str(session.get("version") or "")
+        node = str(session.get("node") or "")
+        details: dict[str, Any] = {"version": version, "node": node}
+        if block_list:
+            exact, others = _find_list(rpc, token, str(block_list))
+            if exact is None:
+                similar = ", ".join(f"'{n}'" for n in others[:5])
+                if similar:
+                    text = _(
+                        "UserGate has no IP list named exactly '{name}' (similar names: {similar}); "
+                        "correct the name (it is compared exactly, case included) or create the list "
+                        "(Libraries → IP addresses)."
+                    )
+                else:
+                    text = _(
+                        "UserGate has no IP list named '{name}'; create it (Libraries → IP addresses) or "
+                        "correct the name the scripts use."
+                    )
+                ctx.fail(Category.INVALID_CONFIG, text.format(name=block_list, similar=similar))
+            details["block_list_id"] = exact.get("id")
+            found = _("the IP list '{name}' exists.").format(name=block_list)
+        else:
+            found = _("no IP list is named in the settings, so none was looked for.")
+    left_open = held.left_open()
+    warnings = [_(PLAIN_HTTP_WARNING), *([left_open] if left_open else [])]
     message = _("Connected: UserGate {version} ({node}) accepted the login of '{user}'; {found}").format(
         version=version or "?", node=node or "?", user=user, found=found
     )
@@ -240,13 +253,13 @@ SPEC = IntegrationSpec(
         "hosts and URLs on UserGate through response scripts that run on the script-launch host "
         "(the custom integration) and log in with this account."
     ),
+    see_also=(SCRIPT_HOST,),
     fields=FIELDS,
     pages=(
         Page(
             N_("UserGate — management API"),
             N_("Where UserGate's XML-RPC management API listens (plain HTTP, port 4040)."),
             ("host", "port", "block_list"),
-            see_also=SCRIPT_HOST_KINDS,
             about=N_(
                 "Kaspersky Next XDR Expert blocks IP addresses, hosts and URLs on UserGate through "
                 "response scripts that run on the script-launch host (the tenant's custom "

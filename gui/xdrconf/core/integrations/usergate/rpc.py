@@ -78,21 +78,25 @@ class Rpc:
     def __init__(self, ctx: OpContext) -> None:
         self.ctx = ctx
         self.url = url_of(ctx.settings)
-        self.http: HttpSession = ctx.http()
+        # lasting: a login's answer is read and its session logged out even after a cancel
+        # (integrations.common.signed_in).
+        self.http: HttpSession = ctx.http(lasting=True)
 
     @property
     def target(self) -> str:
         return self.http.target or host_port(str(self.ctx.settings["host"]), int(self.ctx.settings["port"]))
 
-    def call(self, method: str, *params: Any) -> Any:
+    def call(self, method: str, *params: Any, final: bool = False) -> Any:
         """The result of one call; a Fault is raised as Fault, anything else that goes wrong
-        ends the operation (OperationFailed) with its category."""
+        ends the operation (OperationFailed) with its category. final: the logout, sent also
+        after a cancel (HttpSession.request)."""
         body = xmlrpc.client.dumps(tuple(params), methodname=method, encoding="utf-8").encode()
         try:
             r = self.http.post(
                 self.url,
                 data=body,
                 headers={"Content-Type": "text/xml", "Accept": "text/xml"},
+                final=final,
                 meaning={
                     404: (
                         Category.PROTOCOL_ERROR,
