@@ -93,7 +93,7 @@ def test_check_point_pages_check_and_finish(window, qtbot, ws, mgmt, test_ca):
     # The pointer to the script-launch host, on the first page, with the tenant's state.
     link = some(page.related)
     assert "<a href='integration:custom'>Custom integration</a>" in link.text()
-    assert "Custom integration of this tenant: not configured." in link.text()
+    assert "This tenant's Custom integration: not configured." in link.text()
     assert line(page, "port").text() == "443" and not next_enabled(wizard)
     type_into(qtbot, line(page, "host"), f"127.0.0.1:{mgmt.port}")  # pasted host:port is split
     line(page, "host").editingFinished.emit()
@@ -350,3 +350,29 @@ def test_an_unverified_result_in_russian(window, qtbot, ws, server_cert, test_ca
     )
     assert "хосте запуска скриптов" in window.details.toPlainText()
     shot(window, "main-window-ru-unverified")
+
+
+# ---- the Operations tab ---------------------------------------------------------------------------
+FIREWALLS = ("usergate", "ideco-ngfw", "ideco-utm", "checkpoint", "sophos", "continent", "skdpu")
+
+
+def test_the_firewalls_have_their_check_only_so_no_operations_tab(window, ws, test_ca):
+    """Every operation beyond a check runs from the Operations tab; the seven firewalls have
+    their (read-only) check only, which the Check button runs, so the window offers no tab
+    with nothing in it, configured or not."""
+    from test_gui_operations import tab_texts
+    from test_gui_sweep import CONFIGURED
+
+    ws.add_tenant("Acme")
+    for kind in FIREWALLS:
+        spec = catalog.spec_for(kind)
+        assert [op.is_check for op in spec.operations] == [True], kind
+        CONFIGURED[kind](ws, "Acme", test_ca)
+    window.refresh()
+    window.select_tenant(ws.tenant("Acme").id)
+    for kind in FIREWALLS:
+        window.select_integration(kind)
+        assert some(window.current_row()).kind == kind
+        assert "Operations" not in tab_texts(window), kind
+        assert not window.act_operations.isEnabled(), kind
+        assert window.act_check.isEnabled(), kind

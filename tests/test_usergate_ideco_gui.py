@@ -192,7 +192,7 @@ def test_details_link_to_the_custom_integration(
         cell = model.data(model.index(model.row_of("usergate"), 3))
         if lang == "en":
             assert cell.startswith("OK, with warnings · ")
-            assert "Custom integration of this tenant: not configured." in (window.details.toPlainText())
+            assert "This tenant's Custom integration: not configured." in (window.details.toPlainText())
         assert window.current_row().level == "warning"
         window.resize(1100, 720)
         shot(window, "usergate_details", lang)

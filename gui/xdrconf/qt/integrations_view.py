@@ -285,7 +285,7 @@ def see_also_html(ws: Workspace, tenant: Tenant, see: SeeAlso, *, link: bool) ->
     title = html.escape(_(catalog.spec_for(see.kind).title))
     name = f"<a href='{SEE_ALSO_SCHEME}:{see.kind}'>{title}</a>" if link else f"<b>{title}</b>"
     text = html.escape(_(see.text)).replace("{title}", name)
-    state = _("{integration} of this tenant: {state}.").format(
+    state = _("This tenant's {integration}: {state}.").format(
         integration=title, state=html.escape(state_words(status))
     )
     return f"{text} {state}"
