@@ -57,15 +57,15 @@ class SpecFormPage(QWizardPage):
         self.ctx = ctx
         self.draft = ctx.draft
         self.core_page = page
-        self.setTitle(str(page.title))
-        self.setSubTitle(str(page.subtitle))
+        self.setTitle(_(page.title))
+        self.setSubTitle(_(page.subtitle))
         outer = QVBoxLayout(self)
         self.form = FieldsForm(ctx, page.fields, self)
         self.editors = self.form.editors
         self.reasons = self.form.reasons
         self.about: QLabel | None = None
         if page.about:
-            self.about = QLabel(str(page.about), self)
+            self.about = QLabel(_(page.about), self)
             self.about.setObjectName("pageAbout")
             self.about.setWordWrap(True)
             self.about.setContentsMargins(0, 0, 0, 6)
@@ -386,7 +386,7 @@ class OpeningPage(QWizardPage):
         self.boxes: dict[str, QCheckBox] = {}
         tenant = ws.tree.get(tid)
         for spec in catalog.all_specs():
-            box = QCheckBox(str(spec.title), inner)
+            box = QCheckBox(_(spec.title), inner)
             box.setObjectName(f"choose_{spec.kind}")
             if spec.supported:
                 state = tenant.integrations.get(spec.kind)
@@ -394,7 +394,7 @@ class OpeningPage(QWizardPage):
                     status = "not configured"
                 else:
                     status = ("on" if state.enabled else "off") + ", configured"
-                box.setToolTip(str(spec.description))
+                box.setToolTip(_(spec.description))
                 box.toggled.connect(lambda on, kind=spec.kind: self._toggled(kind, on))
             else:
                 box.setEnabled(False)
