@@ -91,6 +91,16 @@ def _kata(ws: Workspace, tenant: str, ca: TestCA) -> None:
     ws.set_enabled(ws.tenant(tenant).id, "kata", True)
 
 
+def _redmine(ws: Workspace, tenant: str, ca: TestCA) -> None:
+    values = {
+        "url": f"https://{LOOPBACK}:{CLOSED_PORT}/redmine",
+        "project": "soc-alerts",
+        "tls_ca": ca.cert_pem,
+    }
+    edit = IntegrationEdit("redmine", values=values, secrets={"api_key": "sweep-redmine-key"}, enabled=True)
+    ws.update_integration(tenant, edit)
+
+
 def _usergate(ws: Workspace, tenant: str, ca: TestCA) -> None:
     values = {"host": LOOPBACK, "port": str(CLOSED_PORT), "username": "xdr-api", "block_list": "XDR block"}
     edit = IntegrationEdit("usergate", values=values, secrets={"password": "sweep-usergate"}, enabled=True)
@@ -124,6 +134,7 @@ CONFIGURED: dict[str, Callable[[Workspace, str, TestCA], None]] = {
     "kasap": _kasap,
     "custom": _custom,
     "kata": _kata,
+    "redmine": _redmine,
     "usergate": _usergate,
     "ideco-ngfw": _ideco("ideco-ngfw"),
     "ideco-utm": _ideco("ideco-utm"),

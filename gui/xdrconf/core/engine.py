@@ -475,15 +475,25 @@ class OpContext:
             _close(closer)
         return closer
 
-    def close_all(self, *, abandoning: bool = False) -> None:
-        """Close every client and registered socket; when the operation is being abandoned,
-        lasting sessions stay open for their logout (the operation's thread closes them)."""
+    def interrupt_all(self) -> None:
+        """From another thread (the watchdog): wake every blocking call of the operation by
+        shutting its sockets down, without closing them. Closing from here would free the
+        descriptors while the operation's thread still reads or writes them through TLS; a
+        fresh connection of another run could get the same descriptor and see those bytes.
+        The operation's own thread closes everything when it unwinds (close_all). Lasting
+        sessions are left alone: their request under way ends by itself (within the timeout)
+        and their logout still goes out (OpContext.http, integrations.common.signed_in)."""
         with self._lock:
-            if abandoning:
-                sessions = [s for s in self._sessions if not s.lasting]
-                self._sessions = [s for s in self._sessions if s.lasting]
-            else:
-                sessions, self._sessions = self._sessions, []
+            sessions = [s for s in self._sessions if not s.lasting]
+            closers = list(self._closers)
+        for s in sessions:
+            s.interrupt()
+        for c in closers:
+            _interrupt(c)
+
+    def close_all(self) -> None:
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
             closers, self._closers = self._closers, []
         for s in sessions:
             s.close()
@@ -539,6 +549,18 @@ class OpContext:
         if not pending:
             return done + ([] if done else [Outcome(category, message, self.target)])
         return done + [Outcome(category, message, where, connection=conn) for where, conn in pending]
+
+
+def _interrupt(closer: Any) -> None:
+    """Wake a blocking call on `closer`: a socket is shut down (its descriptor stays the
+    operation's until its own thread closes it); anything else (an SSH transport, which
+    stops its own thread) is closed."""
+    shutdown = getattr(closer, "shutdown", None)
+    if isinstance(closer, socket.socket) and shutdown is not None:
+        with contextlib.suppress(OSError):  # not connected, or shut down already
+            shutdown(socket.SHUT_RDWR)
+        return
+    _close(closer)
 
 
 def _close(closer: Any) -> None:
@@ -714,7 +736,7 @@ class Job:
         self.resolve(ctx._ended_early(category, message))
         with ctx._lock:
             ctx.abandoned = True
-        ctx.close_all(abandoning=True)
+        ctx.interrupt_all()
 
     def outcomes(self) -> list[Outcome]:
         assert self._outcomes is not None

@@ -44,7 +44,7 @@ from ..core.scheduler import Batch, Scheduler, by_pair
 from ..core.status import shown_level
 from . import workers
 from .icons import colour, mark_icon
-from .integrations_view import SHORT_TITLES, format_time
+from .integrations_view import SHORT_TITLES, format_time, warnings_html
 
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
@@ -57,11 +57,9 @@ def result_html(result: CheckResult) -> str:
     latency = f" · {result.latency_ms:.0f} ms" if result.latency_ms is not None else ""
     where = result.target or result.connection
     target = f" · {html.escape(where)}" if where else ""
-    warned = colour("warning").name()
-    warnings = "".join(f"<br><span style='color:{warned}'>⚠ {html.escape(w)}</span>" for w in result.warnings)
     return (
         f"<span style='color:{c}'><b>{html.escape(outcome_words(result))}</b></span>"
-        f"{target}{latency}<br>{html.escape(result.message)}{warnings}"
+        f"{target}{latency}<br>{html.escape(result.message)}{warnings_html(result.warnings)}"
     )
 
 

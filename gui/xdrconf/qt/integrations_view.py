@@ -121,6 +121,18 @@ def state_words(status: IntegrationStatus) -> str:
     return _("turned on, last check: {words}").format(words=words)
 
 
+def warnings_html(warnings: list[str]) -> str:
+    """An outcome's warnings, one line each, in the warning colour (HTML to append).
+
+    How an integration uses it: nothing in qt/ — return `Outcome(..., warnings=[...])` from an
+    operation (each warning a translated sentence the analyst can act on; the outcome's level
+    becomes "warning"). The check's result in the wizard and in Check all (checks_ui.
+    result_html) and the stored results in the Details tab (details_html) show them through
+    this; the Operations tab shows them with the outcome."""
+    c = colour("warning").name()
+    return "".join(f"<br><span style='color:{c}'>⚠ {html.escape(str(w))}</span>" for w in warnings)
+
+
 def build_rows(ws: Workspace, tenant: Tenant) -> list[Row]:
     rows = []
     for status in tenant_statuses(ws, tenant):
@@ -246,19 +258,15 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
         parts.append(f"<p style='color:{c}'>⚠ {esc(message)}</p>")
     if row.results:
         parts.append("<p><b>Last check</b></p><ul style='margin-top:0'>")
-        warned = colour("warning").name()
         for r in row.results:
             c = colour(shown_level(r)).name()
             latency = r.get("latency_ms")
             lat = f", {latency:.0f} ms" if isinstance(latency, (int, float)) else ""
             target = r.get("connection") or r.get("target") or ""
-            warnings = "".join(
-                f"<br><span style='color:{warned}'>⚠ {esc(str(w))}</span>" for w in r.get("warnings") or []
-            )
             parts.append(
                 f"<li><span style='color:{c}'><b>{esc(outcome_words(r))}</b></span> "
                 f"{esc(target)} · {esc(format_time(r.get('checked_at', '')))}{esc(lat)}<br>"
-                f"{esc(str(r.get('message', '')))}{warnings}</li>"
+                f"{esc(str(r.get('message', '')))}{warnings_html(list(r.get('warnings') or []))}</li>"
             )
         parts.append("</ul>")
     elif row.enabled or row.configured:

@@ -58,7 +58,7 @@ class SpecFormPage(QWizardPage):
         self.draft = ctx.draft
         self.core_page = page
         self.setTitle(_(page.title))
-        self.setSubTitle(_(page.subtitle))
+        self.setSubTitle(_(page.subtitle) if page.subtitle else "")
         outer = QVBoxLayout(self)
         self.form = FieldsForm(ctx, page.fields, self)
         self.editors = self.form.editors
