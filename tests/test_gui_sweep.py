@@ -101,6 +101,33 @@ def _redmine(ws: Workspace, tenant: str, ca: TestCA) -> None:
     ws.update_integration(tenant, edit)
 
 
+def _usergate(ws: Workspace, tenant: str, ca: TestCA) -> None:
+    values = {"host": LOOPBACK, "port": str(CLOSED_PORT), "username": "xdr-api", "block_list": "XDR block"}
+    edit = IntegrationEdit("usergate", values=values, secrets={"password": "sweep-usergate"}, enabled=True)
+    ws.update_integration(tenant, edit)
+
+
+def _ideco(kind: str) -> Callable[[Workspace, str, TestCA], None]:
+    def recipe(ws: Workspace, tenant: str, ca: TestCA) -> None:
+        values = {"host": LOOPBACK, "port": str(CLOSED_PORT), "username": "xdr-api", "tls_ca": ca.cert_pem}
+        edit = IntegrationEdit(kind, values=values, secrets={"password": f"sweep-{kind}"}, enabled=True)
+        ws.update_integration(tenant, edit)
+
+    return recipe
+
+
+def _firewall(kind: str, **values: str) -> Callable[[Workspace, str, TestCA], None]:
+    """Check Point, Sophos, Continent 4, SKDPU NT: a host on loopback, an account, the test CA."""
+
+    def recipe(ws: Workspace, tenant: str, ca: TestCA) -> None:
+        settings = {"host": LOOPBACK, "port": str(CLOSED_PORT), "tls_ca": ca.cert_pem, **values}
+        secret = "api_key" if values.get("auth") == "api_key" else "password"
+        edit = IntegrationEdit(kind, values=settings, secrets={secret: f"sweep-{kind}"}, enabled=True)
+        ws.update_integration(tenant, edit)
+
+    return recipe
+
+
 CONFIGURED: dict[str, Callable[[Workspace, str, TestCA], None]] = {
     "kuma": _kuma,
     "tip": _tip,
@@ -108,6 +135,13 @@ CONFIGURED: dict[str, Callable[[Workspace, str, TestCA], None]] = {
     "custom": _custom,
     "kata": _kata,
     "redmine": _redmine,
+    "usergate": _usergate,
+    "ideco-ngfw": _ideco("ideco-ngfw"),
+    "ideco-utm": _ideco("ideco-utm"),
+    "checkpoint": _firewall("checkpoint", auth="api_key", domain="SOC", block_group="XDR_Blocked"),
+    "sophos": _firewall("sophos", username="xdr-api", block_group="XDR_Blocked"),
+    "continent": _firewall("continent", username="xdr-scripts"),
+    "skdpu": _firewall("skdpu", username="xdr-scripts"),
 }
 
 

@@ -17,6 +17,7 @@ from ..core import appsettings, catalog, i18n
 from ..core.errors import SecretsWouldFollow, ValidationError, XdrconfError
 from ..core.fields import Field
 from ..core.i18n import _
+from ..core.outcome import outcome_short
 from ..core.status import integration_status
 from ..core.tenants import Tenant
 from ..core.workspace import IntegrationEdit, Workspace
@@ -220,7 +221,7 @@ def cmd_integration_list(args: argparse.Namespace) -> int:
                     ", configured" if r["configured"] else ", not configured"
                 )
             last = r["last_check"]
-            check = f"  last check: {last['category']} ({last['checked_at']})" if last else ""
+            check = f"  last check: {outcome_short(last)} ({last['checked_at']})" if last else ""
             print(f"{r['integration']:<11} {r['title']:<50} {state}{check}")
     return 0
 
@@ -250,7 +251,7 @@ def cmd_integration_show(args: argparse.Namespace) -> int:
             print(f"  missing: {', '.join(data['missing'])}")
         if data["last_check"]:
             lc = data["last_check"]
-            print(f"  last check: {lc['category']} at {lc['checked_at']}: {lc['message']}")
+            print(f"  last check: {outcome_short(lc)} at {lc['checked_at']}: {lc['message']}")
         for flag in data["flags"]:
             print(f"  warning: {flag}")
     return 0

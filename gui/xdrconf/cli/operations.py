@@ -20,7 +20,7 @@ from ..core import catalog
 from ..core.engine import Operation, exit_status, record_check, rows_of, run_operation
 from ..core.fields import Field
 from ..core.i18n import _
-from ..core.outcome import Outcome
+from ..core.outcome import Outcome, outcome_short
 from .common import CheckFailed, fail, open_ws, print_json, timeout_of
 
 Add = Callable[..., argparse.ArgumentParser]
@@ -73,11 +73,10 @@ def usage_of(kind: str, op: Operation) -> str:
 
 
 def describe_kind(spec: catalog.IntegrationSpec) -> str:
-    lines = [
-        *_wrap(_(spec.description), ""),
-        "",
-        _("Fields (xdrconf integration set TENANT {kind} FIELD=VALUE …):").format(kind=spec.kind),
-    ]
+    lines = [*_wrap(_(spec.description), "")]
+    for see in spec.see_also:
+        lines.extend(_wrap(_(see.text).format(title=_(catalog.spec_for(see.kind).title)), ""))
+    lines += ["", _("Fields (xdrconf integration set TENANT {kind} FIELD=VALUE …):").format(kind=spec.kind)]
     for f in spec.fields:
         lines.extend(describe_field(spec, f))
     lines += ["", _("Operations:")]
@@ -156,7 +155,9 @@ def run_one(
 
 def print_outcomes(outcomes: list[Outcome], columns: tuple[tuple[str, str], ...] = ()) -> None:
     for o in outcomes:
-        mark = "ok " if o.ok else "FAIL"
+        # An ok outcome with warnings, or that proved only reachability (Continent 4,
+        # SKDPU NT), says so first.
+        mark = "FAIL" if not o.ok else ("ok " if o.level == "ok" else outcome_short(o))
         latency = f" {o.latency_ms:.0f} ms" if o.latency_ms is not None else ""
         where = o.connection or o.target
         print(f"{mark} {o.tenant} / {o.integration} [{where}] {o.category.value}{latency}: {o.message}")

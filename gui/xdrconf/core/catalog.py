@@ -3,7 +3,9 @@ product texts, in the order the product lists them, where its code lives, and th
 each one that xdrconf supports.
 
 An integration is one package ``xdrconf.core.integrations.<package>`` exposing ``SPEC``
-(fields, pages, operations); it is imported on first use. A kind whose package is absent is
+(fields, pages, operations), or ``SPECS`` ({kind: spec}) when one package serves several
+kinds (Ideco NGFW and Ideco UTM: one product, renamed at version 16); it is imported on
+first use. A kind whose package is absent is
 listed as "not yet supported" and cannot be turned on. Bespoke front-end parts are named
 here too (``Entry.qt``: a module of ``xdrconf.qt.integrations``; ``Entry.cli``: modules of
 ``xdrconf.cli``); the core never imports them, the Qt loader and the command line do.
@@ -67,11 +69,28 @@ class Entry:
 
 @dataclass(frozen=True)
 class Page:
-    """One wizard page: a title, a line of explanation and the fields it shows."""
+    """One wizard page: a title, a line of explanation and the fields it shows.
+
+    about: a paragraph above the fields (what the product does through the integration),
+    for what does not fit the subtitle's line or two. The integrations this one relies on
+    are the spec's see_also (SeeAlso), shown on its first page."""
 
     title: str
     subtitle: str
     fields: tuple[str, ...]
+    about: str = ""
+
+
+@dataclass(frozen=True)
+class SeeAlso:
+    """A pointer from an integration to another one of the same tenant that it depends on
+    (the firewalls' response scripts run on the custom integration's script-launch host).
+    The window shows `text` on the integration's pages and in its details, with a link that
+    opens the other integration; the command line's help prints it. In `text`, {title} is
+    replaced by the other integration's title."""
+
+    kind: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -130,6 +149,8 @@ class IntegrationSpec:
     # How the secret store names a secret the integration names itself (KATA's keys), in
     # the vault's entry titles; declared secret fields use their label.
     secret_label: Callable[[str], str] | None = None
+    # Other integrations of the tenant this one depends on, with why (see SeeAlso).
+    see_also: tuple[SeeAlso, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def field(self, name: str) -> Field:
@@ -200,8 +221,8 @@ BUILT_IN: tuple[Entry, ...] = (
     Entry("custom", "Custom integration", "custom", qt="custom", cli=("custom",)),
     Entry("ad", "Active Directory", "ad"),
     Entry("usergate", "UserGate", "usergate"),
-    Entry("ideco-ngfw", "Ideco NGFW", "ideco_ngfw"),
-    Entry("ideco-utm", "Ideco UTM", "ideco_utm"),
+    Entry("ideco-ngfw", "Ideco NGFW", "ideco"),
+    Entry("ideco-utm", "Ideco UTM", "ideco"),
     Entry("redmine", "Redmine", "redmine"),
     Entry("checkpoint", "Check Point NGFW", "checkpoint"),
     Entry("sophos", "Sophos Firewall", "sophos"),
@@ -298,7 +319,8 @@ def _load(kind: str) -> IntegrationSpec:
             description=f"{e.title} is not yet supported by this version of xdrconf.",
             supported=False,
         )
-    spec: IntegrationSpec = mod.SPEC
+    specs: dict[str, IntegrationSpec] | None = getattr(mod, "SPECS", None)
+    spec: IntegrationSpec = specs[kind] if specs is not None else mod.SPEC
     assert spec.kind == kind, f"{e.package} declares kind {spec.kind}, expected {kind}"
     return spec
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as _dt
+import html
 import json
 import logging
 import socket
@@ -132,8 +133,8 @@ def check_operation(run: Callable[[OpContext], list[Outcome]], **kw: Any) -> Ope
 
 # ---- redaction ----------------------------------------------------------------------------------
 def variants(secret: str, context: Iterable[str] = ()) -> set[str]:
-    """The forms in which a secret can appear in text: as it is, percent-encoded, JSON- and
-    repr-escaped, base64 (also of "<user>:<secret>" for each context string, as HTTP basic
+    """The forms in which a secret can appear in text: as it is, percent-encoded, JSON-,
+    XML- and repr-escaped, base64 (also of "<user>:<secret>" for each context string, as HTTP basic
     authentication sends it), and each long line of a multi-line secret."""
     if len(secret) < MIN_SECRET:
         return set()
@@ -144,6 +145,8 @@ def variants(secret: str, context: Iterable[str] = ()) -> set[str]:
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
         repr(secret)[1:-1],
+        html.escape(secret, quote=False),  # in XML (an XML-RPC body) and HTML
+        html.escape(secret, quote=True),
     }
     for prefix in ("", *context):
         joined = f"{prefix}:{secret}" if prefix else secret
@@ -427,10 +430,17 @@ class OpContext:
         trust: Trust | None = None,
         client_cert: ClientCert | None = None,
         use_proxy: bool = True,
+        lasting: bool = False,
     ) -> HttpSession:
         """A request helper for one peer (one httpx client, closed when the operation ends).
         host: the peer's host; default the setting host, else the host of the first URL
-        requested. The trust (pin) and client certificate apply to that host only."""
+        requested. The trust (pin) and client certificate apply to that host only.
+
+        lasting=True for a peer that keeps a session between requests (a login that must be
+        logged out): when the operation is cancelled or overruns, a request under way is left
+        to finish (within the timeout) instead of being cut off, no new request is sent
+        except one marked `final` (the logout), and the client is closed when the operation's
+        thread ends. See integrations.common.signed_in."""
         from .http import HttpSession
 
         session = HttpSession(
@@ -439,6 +449,7 @@ class OpContext:
             trust if trust is not None else Trust.from_settings(self.settings),
             client_cert=client_cert,
             use_proxy=use_proxy,
+            lasting=lasting,
         )
         with self._lock:
             self._sessions.append(session)
@@ -463,9 +474,11 @@ class OpContext:
         shutting its sockets down, without closing them. Closing from here would free the
         descriptors while the operation's thread still reads or writes them through TLS; a
         fresh connection of another run could get the same descriptor and see those bytes.
-        The operation's own thread closes everything when it unwinds (close_all)."""
+        The operation's own thread closes everything when it unwinds (close_all). Lasting
+        sessions are left alone: their request under way ends by itself (within the timeout)
+        and their logout still goes out (OpContext.http, integrations.common.signed_in)."""
         with self._lock:
-            sessions = list(self._sessions)
+            sessions = [s for s in self._sessions if not s.lasting]
             closers = list(self._closers)
         for s in sessions:
             s.interrupt()

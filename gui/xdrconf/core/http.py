@@ -25,6 +25,7 @@ from .net import (
     Trust,
     classify_exception,
     classify_status,
+    connection_dropped,
     error_message_of,
     make_client,
     shut_down,
@@ -53,8 +54,13 @@ class HttpSession:
         *,
         client_cert: ClientCert | None = None,
         use_proxy: bool = True,
+        lasting: bool = False,
     ) -> None:
         self.ctx = ctx
+        # A lasting session carries a login the peer keeps (a session id): its requests are
+        # never cut off when the operation is abandoned, so that a login's answer is read and
+        # the session can still be ended (see OpContext.http).
+        self.lasting = lasting
         self.host = host
         self.trust = trust
         self.client_cert = client_cert
@@ -120,9 +126,13 @@ class HttpSession:
         expect: tuple[int, ...] = (200,),
         meaning: Mapping[int, Meaning] | None = None,
         what: str = "",
+        final: bool = False,
     ) -> httpx.Response:
+        """final: on a lasting session, sent even after the operation was cancelled or
+        overran its time (the logout that ends the peer's session)."""
         ctx = self.ctx
-        ctx.check_stop()
+        if not (self.lasting and final):
+            ctx.check_stop()
         ctx.renew()
         parts = urlsplit(url)
         self.target = parts.netloc or self.host
@@ -132,16 +142,19 @@ class HttpSession:
         except OperationFailed:
             raise
         except Exception as exc:  # noqa: BLE001 - classified into one category
-            if ctx.cancelled():
+            if ctx.cancelled() and not self.lasting:
                 raise Stopped from None
             category, message = classify_exception(
                 exc, self.target, ctx.timeout, client_cert=self.client_cert is not None
             )
-            raise OperationFailed(
-                category, message, details={"http_status": None, "code": category.value}
-            ) from None
+            details: dict[str, object] = {"http_status": None, "code": category.value}
+            dropped = connection_dropped(exc)
+            if dropped:
+                details["dropped"] = dropped  # "reset" or "closed": the peer ended it unanswered
+            raise OperationFailed(category, message, details=details) from None
         self.latency_ms = ctx.last_latency_ms = (time.monotonic() - started) * 1000
-        ctx.check_stop()
+        if not self.lasting:
+            ctx.check_stop()
         if response.status_code in expect:
             return response
         raise self.refusal(response, meaning, what)

@@ -559,6 +559,24 @@ def classify_exception(
     )
 
 
+def connection_dropped(exc: BaseException) -> str:
+    """How a peer ended a connection without answering: "reset" (it reset the connection:
+    ECONNRESET, EPIPE), "closed" (it closed it before sending any answer), or "" for any
+    other failure. Firewalls treat a caller their access control does not allow this way."""
+    import httpx
+
+    chain = list(_chain(exc))
+    for e in chain:
+        if isinstance(e, ConnectionResetError | BrokenPipeError) or (
+            isinstance(e, OSError) and e.errno in (errno.ECONNRESET, errno.EPIPE)
+        ):
+            return "reset"
+    for e in chain:
+        if isinstance(e, httpx.RemoteProtocolError) and "without sending a response" in str(e):
+            return "closed"
+    return ""
+
+
 def classify_status(status: int, target: str, body_message: str = "") -> tuple[Category, str]:
     """A category for an HTTP answer that was not success. Probes handle their own
     documented special cases first (e.g. KUMA's 403 for an unknown token)."""
@@ -616,6 +634,7 @@ __all__ = [
     "Trust",
     "classify_exception",
     "classify_status",
+    "connection_dropped",
     "describe_certificate",
     "error_message_of",
     "fetch_certificate",

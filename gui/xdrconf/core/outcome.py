@@ -69,11 +69,50 @@ _WORDS = {
 
 def category_words(category: Category | str) -> str:
     """The category as words ("auth_failed" -> "Authentication failed"); an unknown code
-    (e.g. from a newer version's stored result) is returned as it is."""
+    (e.g. from a newer version's stored result) is returned as it is. For an outcome, use
+    outcome_words: an ok one with warnings or not verified has words of its own."""
     try:
         return _(_WORDS[Category(category)])
     except ValueError:
         return str(category)
+
+
+# The levels of an ok outcome that is not simply ok (Outcome.level): warning (ok, with
+# warnings) and unverified (only reachability proven: Continent 4, SKDPU NT). The window
+# says them in words, never the green "OK"; the command line in its short words.
+_LEVEL_WORDS = {
+    "warning": N_("OK, with warnings"),
+    "unverified": N_("Reachable, not verified"),
+}
+_LEVEL_SHORT = {
+    "warning": N_("ok, with warnings"),
+    "unverified": N_("ok, not verified"),
+}
+
+
+def level_words(level: str) -> str:
+    """The words of an ok outcome's level other than plain ok (warning, unverified)."""
+    return _(_LEVEL_WORDS[level])
+
+
+def _outcome(outcome: Outcome | dict[str, Any]) -> Outcome:
+    return Outcome.from_dict(outcome) if isinstance(outcome, dict) else outcome
+
+
+def outcome_words(outcome: Outcome | dict[str, Any]) -> str:
+    """What a person reads for an outcome (or its stored form) in the window: its category's
+    words, or for an ok one with warnings or not verified, words that say so."""
+    o = _outcome(outcome)
+    words = _LEVEL_WORDS.get(o.level)
+    return _(words) if words is not None else category_words(o.category)
+
+
+def outcome_short(outcome: Outcome | dict[str, Any]) -> str:
+    """The same in the command line's short words: 'ok', 'ok, with warnings', 'ok, not
+    verified', or the category's code ('auth_failed')."""
+    o = _outcome(outcome)
+    words = _LEVEL_SHORT.get(o.level)
+    return _(words) if words is not None else o.category.value
 
 
 def now_utc() -> _dt.datetime:

@@ -1,7 +1,7 @@
 """One status model of an integration of a tenant, used by the window (the integrations
 table, the tenant tree's marks) and the command line (`integration list|show`, `tenant
 list`) alike: turned on, configured or what is missing, the last check results, the flags,
-and one level (off, ok, warning, error)."""
+and one level (off, ok, unverified, warning, error)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,23 @@ if TYPE_CHECKING:
     from .tenants import Tenant
     from .workspace import Workspace
 
-LEVELS = ("off", "ok", "warning", "error")
+# From best to worst. unverified: the check passed but proved only that the peer is
+# reachable (TLS and its certificate), not that the credentials work (Continent 4, SKDPU NT).
+LEVELS = ("off", "ok", "unverified", "warning", "error")
 
 
 def result_level(result: dict[str, Any]) -> str:
-    """ok, warning (ok with warnings or only reachability proven) or error, of one stored result."""
+    """ok, unverified (ok, only reachability proven), warning (ok with warnings) or error,
+    of one stored result."""
     level = Outcome.from_dict(result).level
-    return {"ok": "ok", "warning": "warning", "unverified": "warning"}.get(level, "error")
+    return level if level in ("ok", "unverified", "warning") else "error"
+
+
+def shown_level(outcome: Outcome | dict[str, Any]) -> str:
+    """The level an outcome (or its stored form) is shown with, its colour and mark in the
+    window: result_level's, except off for a cancelled one (nothing was proven either way)."""
+    result = outcome.to_dict() if isinstance(outcome, Outcome) else outcome
+    return "off" if result.get("category") == "cancelled" else result_level(result)
 
 
 @dataclass
@@ -54,7 +64,8 @@ class IntegrationStatus:
     @property
     def level(self) -> str:
         """off (not supported, turned off, or on but never checked), error (a result failed
-        or an error flag), warning (a warning flag or a result with warnings), ok."""
+        or an error flag), warning (a warning flag or a result with warnings), unverified
+        (every result passed, some proving only reachability), ok."""
         if not self.supported or not self.enabled:
             return "off"
         flag = "error" if any(lv == "error" for lv, _ in self.flags) else ("warning" if self.flags else "off")
@@ -99,7 +110,7 @@ def tenant_statuses(
 def tenant_level(ws: Workspace, tenant: Tenant, now: _dt.datetime | None = None) -> str | None:
     """The tenant's mark: error when an enabled integration's last check failed or an error
     flag is raised, warning for other flags or warnings, ok when every enabled integration's
-    last check passed, else None."""
+    last check passed (unverified when some of them proved only reachability), else None."""
     enabled = [k for k, s in tenant.integrations.items() if s.enabled]
     if not enabled:
         return None
@@ -110,5 +121,5 @@ def tenant_level(ws: Workspace, tenant: Tenant, now: _dt.datetime | None = None)
     if "warning" in levels:
         return "warning"
     if statuses and all(s.results for s in statuses):
-        return "ok"
+        return "unverified" if "unverified" in levels else "ok"
     return None

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -38,10 +39,11 @@ from PySide6.QtWidgets import (
 from ..core import catalog
 from ..core.errors import XdrconfError
 from ..core.i18n import _, ngettext
-from ..core.outcome import Category, CheckResult, category_words
+from ..core.outcome import Category, CheckResult, category_words, level_words, outcome_words
 from ..core.scheduler import Batch, Scheduler, by_pair
+from ..core.status import shown_level
 from . import workers
-from .icons import colour
+from .icons import colour, mark_icon
 from .integrations_view import SHORT_TITLES, format_time, warnings_html
 
 if TYPE_CHECKING:
@@ -51,12 +53,12 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 def result_html(result: CheckResult) -> str:
-    c = colour("ok" if result.ok else "error").name()
+    c = colour(shown_level(result)).name()
     latency = f" · {result.latency_ms:.0f} ms" if result.latency_ms is not None else ""
     where = result.target or result.connection
     target = f" · {html.escape(where)}" if where else ""
     return (
-        f"<span style='color:{c}'><b>{html.escape(category_words(result.category))}</b></span>"
+        f"<span style='color:{c}'><b>{html.escape(outcome_words(result))}</b></span>"
         f"{target}{latency}<br>{html.escape(result.message)}{warnings_html(result.warnings)}"
     )
 
@@ -83,10 +85,10 @@ class CheckConnectionBox(QWidget):
         self.notice_label.setStyleSheet("color:#8a5a00")
         lay.addWidget(self.notice_label)
         row = QHBoxLayout()
-        self.button = QPushButton("Check connection", self)
+        self.button = QPushButton(_("Check connection"), self)
         self.button.setObjectName("checkButton")
         self.button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel check", self)
+        self.cancel_button = QPushButton(_("Cancel check"), self)
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setVisible(False)
         self.progress = QProgressBar(self)
@@ -141,7 +143,7 @@ class CheckConnectionBox(QWidget):
         cancel = threading.Event()
         self._running = True
         self.results = []
-        self.outcome.setText("Checking…")
+        self.outcome.setText(_("Checking…"))
         self.button.setEnabled(False)
         self.cancel_button.setVisible(True)
         self.progress.setVisible(True)
@@ -159,7 +161,7 @@ class CheckConnectionBox(QWidget):
     def cancel(self) -> None:
         if self.task is not None:
             self.task.cancel()
-            self.outcome.setText("Cancelling…")
+            self.outcome.setText(_("Cancelling…"))
 
     def _tick(self) -> None:
         self.elapsed.setText(f"{time.monotonic() - self._started:.1f} s")
@@ -204,7 +206,7 @@ class ResultsModel(QAbstractTableModel):
                 r.tenant.split("/", 1)[1] if "/" in r.tenant else r.tenant,
                 SHORT_TITLES.get(r.integration, catalog.title_of(r.integration)),
                 r.target or r.connection,
-                category_words(r.category),
+                outcome_words(r),
                 r.message,
                 "",
                 format_time(r.checked_at),
@@ -245,7 +247,7 @@ class ResultsModel(QAbstractTableModel):
             if col == 1 and role == Qt.ItemDataRole.ToolTipRole:
                 return catalog.title_of(r.integration)
             if col == 3 and role == Qt.ItemDataRole.ToolTipRole:
-                return f"{category_words(r.category)} ({r.category.value})"
+                return f"{outcome_words(r)} ({r.category.value})"
             if col == 2 and role == Qt.ItemDataRole.ToolTipRole and r.connection:
                 return (
                     _("{target} (XDR ID {xdr_id})").format(target=r.target, xdr_id=r.connection)
@@ -260,7 +262,9 @@ class ResultsModel(QAbstractTableModel):
                 return r.latency_ms or 0.0
             return self.data(index)
         if role == Qt.ItemDataRole.ForegroundRole and col == 3:
-            return QBrush(colour("ok" if r.ok else ("off" if r.category is Category.CANCELLED else "error")))
+            return QBrush(colour(shown_level(r)))
+        if role == Qt.ItemDataRole.DecorationRole and col == 3:
+            return mark_icon(shown_level(r))
         return None
 
 
@@ -320,7 +324,8 @@ class CheckAllDialog(QDialog):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         head = self.table.horizontalHeader()
         # The Category column fits the longest words (the code is in the tooltip).
-        words = max(self.fontMetrics().horizontalAdvance(category_words(c)) for c in Category) + 16
+        texts = [category_words(c) for c in Category] + [level_words(lv) for lv in ("warning", "unverified")]
+        words = max(self.fontMetrics().horizontalAdvance(t) for t in texts) + 36
         for col, width in enumerate((200, 150, 150, words, 300, 70, 70)):
             self.table.setColumnWidth(col, width)
         head.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
@@ -329,9 +334,14 @@ class CheckAllDialog(QDialog):
         self.detail.setObjectName("resultDetail")
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.detail.setMinimumHeight(self.fontMetrics().height() * 3)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        lay.addWidget(self.detail)
+        # A long message (a certificate's subject and validity) scrolls instead of being cut.
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.detail)
+        scroll.setMinimumHeight(self.fontMetrics().height() * 5 + 6)
+        lay.addWidget(scroll)
         self.table.selectionModel().currentRowChanged.connect(self._show_detail)
         buttons = QDialogButtonBox(self)
         self.cancel_button = buttons.addButton("Cancel checks", QDialogButtonBox.ButtonRole.RejectRole)

@@ -11,6 +11,8 @@ COLOURS = {
     "warning": "#ef8f00",
     "error": "#c62828",
     "off": "#9e9e9e",
+    # A check that passed but proved only reachability (the credentials were not checked).
+    "unverified": "#546e7a",
     "running": "#1565c0",
 }
 
@@ -18,7 +20,9 @@ COLOURS = {
 @cache
 def mark_icon(level: str, *, ring: bool = False) -> QIcon:
     """A dot of the level's colour ("none": blank); ring=True draws a ring instead (a
-    tenant whose own integrations are fine but something below it is not)."""
+    tenant whose own integrations are fine but something below it is not). "unverified"
+    has a shape of its own, a circle filled on its left half, so that it never reads as a
+    verified check."""
     from PySide6.QtCore import Qt  # the Qt namespace is loaded after the first paint
 
     pix = QPixmap(14, 14)
@@ -27,7 +31,17 @@ def mark_icon(level: str, *, ring: bool = False) -> QIcon:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     if level != "none":
         c = QColor(COLOURS.get(level, COLOURS["off"]))
-        if ring:
+        if level == "unverified" and not ring:
+            from PySide6.QtGui import QPen
+
+            # Half a dot in a circle: passed, but only half proven.
+            painter.setPen(QPen(c, 1.6))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(2, 2, 10, 10)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(c)
+            painter.drawPie(2, 2, 10, 10, 90 * 16, 180 * 16)
+        elif ring:
             from PySide6.QtGui import QPen
 
             painter.setPen(QPen(c, 2))

@@ -13,9 +13,10 @@ from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QScrollArea, QTableView, QWidget
 
 from ..core import catalog
+from ..core.catalog import SeeAlso
 from ..core.i18n import _, ngettext
-from ..core.outcome import category_words
-from ..core.status import IntegrationStatus, tenant_level, tenant_statuses
+from ..core.outcome import category_words, outcome_words
+from ..core.status import IntegrationStatus, shown_level, tenant_level, tenant_statuses
 from ..core.tenants import Tenant
 from .icons import colour, mark_icon
 
@@ -84,7 +85,7 @@ class Row(IntegrationStatus):
             return _("not checked")
         when = short_time(max(r.get("checked_at", "") for r in self.results))
         if len(self.results) == 1:
-            return f"{category_words(self.results[0].get('category', ''))} · {when}"
+            return f"{outcome_words(self.results[0])} · {when}"
         bad = [r for r in self.results if r.get("category") != "ok"]
         if not bad:
             n = len(self.results)
@@ -98,13 +99,26 @@ class Row(IntegrationStatus):
 
     def check_tooltip(self) -> str:
         return "\n\n".join(
-            f"{category_words(str(r.get('category')))} ({r.get('category')}) — "
+            f"{outcome_words(r)} ({r.get('category')}) — "
             f"{r.get('connection') or r.get('target', '')}\n{r.get('message', '')}"
             for r in self.results
         )
 
     def flags_text(self) -> str:
         return "; ".join(message for _, message in self.flags)
+
+
+def state_words(status: IntegrationStatus) -> str:
+    """An integration's state in a few words: 'not configured', 'configured, turned off',
+    'turned on, last check: OK' (for the integrations another one relies on)."""
+    if not status.configured:
+        return _("not configured")
+    if not status.enabled:
+        return _("configured, turned off")
+    if not status.results:
+        return _("turned on, not checked yet")
+    words = ", ".join(sorted({outcome_words(r) for r in status.results}))
+    return _("turned on, last check: {words}").format(words=words)
 
 
 def warnings_html(warnings: list[str]) -> str:
@@ -189,7 +203,7 @@ class IntegrationsModel(QAbstractTableModel):
         if role == self.KIND_ROLE:
             return row.kind
         if role == Qt.ItemDataRole.DisplayRole:
-            title = SHORT_TITLES.get(row.kind, row.title)
+            title = str(SHORT_TITLES.get(row.kind, row.title))
             return (title, row.status_text(), row.configured_text(), row.check_text(), row.flags_text())[col]
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 3 and row.results:
@@ -197,7 +211,7 @@ class IntegrationsModel(QAbstractTableModel):
             if col == 4 and row.flags:
                 return "\n".join(m for _, m in row.flags)
             if col == 0:  # the title may be elided in the column
-                return f"{row.title}\n{catalog.spec_for(row.kind).description}"
+                return f"{row.title}\n{_(catalog.spec_for(row.kind).description)}"
             if col == 2 and row.missing:
                 return "Not set yet: " + ", ".join(row.missing)
             return None
@@ -208,8 +222,8 @@ class IntegrationsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if not row.supported:
                 return QBrush(colour("off"))
-            if col == 3 and row.results and row.level == "error":
-                return QBrush(colour("error"))
+            if col == 3 and row.results and row.check_level in ("error", "unverified", "warning"):
+                return QBrush(colour(row.check_level))
             if col == 4 and row.flags:
                 return QBrush(colour("error" if row.level == "error" else "warning"))
             return None
@@ -227,7 +241,7 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
         return "<p style='color:#666'>Select an integration to see its details.</p>"
     spec = catalog.spec_for(row.kind)
     esc = html.escape
-    parts = [f"<p><b>{esc(spec.title)}</b> — {esc(spec.description)}</p>"]
+    parts = [f"<p><b>{esc(_(spec.title))}</b> — {esc(_(spec.description))}</p>"]
     if not row.supported:
         parts.append("<p>Not yet supported by this version of xdrconf; it cannot be turned on.</p>")
         return "".join(parts)
@@ -238,19 +252,19 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
         else ("not configured" if not row.missing else "missing: " + ", ".join(row.missing))
     )
     parts.append(f"<p>Turned <b>{state}</b>, {esc(conf)}.</p>")
+    parts.extend(f"<p>{see_also_html(ws, tenant, see, link=not ws.readonly)}</p>" for see in spec.see_also)
     for level, message in row.flags:
         c = colour(level).name()
         parts.append(f"<p style='color:{c}'>⚠ {esc(message)}</p>")
     if row.results:
         parts.append("<p><b>Last check</b></p><ul style='margin-top:0'>")
         for r in row.results:
-            cat = str(r.get("category"))
-            c = colour("ok" if cat == "ok" else "error").name()
+            c = colour(shown_level(r)).name()
             latency = r.get("latency_ms")
             lat = f", {latency:.0f} ms" if isinstance(latency, (int, float)) else ""
             target = r.get("connection") or r.get("target") or ""
             parts.append(
-                f"<li><span style='color:{c}'><b>{esc(category_words(cat))}</b></span> "
+                f"<li><span style='color:{c}'><b>{esc(outcome_words(r))}</b></span> "
                 f"{esc(target)} · {esc(format_time(r.get('checked_at', '')))}{esc(lat)}<br>"
                 f"{esc(str(r.get('message', '')))}{warnings_html(list(r.get('warnings') or []))}</li>"
             )
@@ -258,6 +272,31 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
     elif row.enabled or row.configured:
         parts.append("<p style='color:#666'>Not checked yet: use Check.</p>")
     return "".join(parts)
+
+
+SEE_ALSO_SCHEME = "integration"  # <a href="integration:custom">: sets that integration up
+
+
+def see_also_link(href: str) -> str | None:
+    """The kind a SeeAlso link names (integration:<kind>), or None for another link."""
+    prefix = f"{SEE_ALSO_SCHEME}:"
+    return href[len(prefix) :] if href.startswith(prefix) else None
+
+
+def see_also_html(ws: Workspace, tenant: Tenant, see: SeeAlso, *, link: bool) -> str:
+    """A SeeAlso (core.catalog) as rich text, in the wizard's page (RelatedBox) and in the
+    details alike: its sentence with the other integration's title — a link that sets it up
+    (integration:<kind>) when link=True — and that integration's state for the tenant."""
+    from ..core.status import integration_status
+
+    status = integration_status(ws, tenant, see.kind)
+    title = html.escape(_(catalog.spec_for(see.kind).title))
+    name = f"<a href='{SEE_ALSO_SCHEME}:{see.kind}'>{title}</a>" if link else f"<b>{title}</b>"
+    text = html.escape(_(see.text)).replace("{title}", name)
+    state = _("This tenant's {integration}: {state}.").format(
+        integration=title, state=html.escape(state_words(status))
+    )
+    return f"{text} {state}"
 
 
 class IntegrationsTable(QTableView):

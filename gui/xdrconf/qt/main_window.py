@@ -607,6 +607,7 @@ class MainWindow(QMainWindow):
         self.details.setOpenLinks(False)
         self.details.setMinimumHeight(110)
         self.details.setFrameShape(QTextBrowser.Shape.NoFrame)
+        self.details.anchorClicked.connect(self._details_link)
         self.bottom_tabs = QTabWidget(self._right)
         self.bottom_tabs.setObjectName("bottomTabs")
         self.bottom_tabs.setDocumentMode(True)
@@ -1339,6 +1340,18 @@ class MainWindow(QMainWindow):
         wizard.open()
         return wizard
 
+    def _details_link(self, url: Any) -> None:
+        """A link of the details: a SeeAlso (integration:<kind>) sets that integration of the
+        tenant up, in the wizard."""
+        from ..core import catalog
+        from .integrations_view import see_also_link
+
+        kind = see_also_link(url.toString())
+        if kind is None or self.ws.readonly or self.busy:
+            return
+        if kind in catalog.KINDS and catalog.spec_for(kind).supported:
+            self.open_wizard(kind)
+
     def configure_integration(self) -> Any:
         row = self.current_row()
         if row is None or not row.supported or self.ws.readonly or self.busy:
@@ -1374,7 +1387,7 @@ class MainWindow(QMainWindow):
             return None
         from ..core import catalog
         from ..core.engine import run_operation
-        from ..core.outcome import category_words
+        from ..core.outcome import outcome_words
 
         self.table_model.set_running(kind, True)
         self.say(f"Checking {row.title}…")
@@ -1385,9 +1398,7 @@ class MainWindow(QMainWindow):
             self.table_model.set_running(kind, False)
             if results:
                 first = results[0]
-                self.say(
-                    f"{catalog.title_of(kind)}: {category_words(first.category)} — {first.message}", 30000
-                )
+                self.say(f"{catalog.title_of(kind)}: {outcome_words(first)} — {first.message}", 30000)
             self.save_results({(tid, kind): [r.to_dict() for r in results]})
 
         def failed(exc: BaseException) -> None:

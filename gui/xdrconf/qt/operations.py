@@ -56,8 +56,8 @@ from ..core.engine import (
 from ..core.errors import XdrconfError
 from ..core.fields import Field
 from ..core.i18n import _
-from ..core.outcome import Category, Outcome, category_words
-from ..core.status import integration_status
+from ..core.outcome import Category, Outcome, outcome_words
+from ..core.status import integration_status, shown_level
 from .dialogs import Prompts, error_text
 from .editors import HELP_STYLE, REASON_STYLE, ChoiceEditor, FieldGrid, LineEditor
 from .icons import COLOURS
@@ -89,7 +89,7 @@ def has_tab(ctx: IntegrationUiContext, configured: bool) -> bool:
 
 
 def level_colour(outcome: Outcome) -> str:
-    return COLOURS["ok" if outcome.level == "ok" else "warning" if outcome.ok else "error"]
+    return COLOURS[shown_level(outcome)]
 
 
 def outcome_html(outcome: Outcome) -> str:
@@ -103,7 +103,7 @@ def outcome_html(outcome: Outcome) -> str:
     if outcome.checked_at:
         facts.append(format_time(outcome.checked_at))
     head = (
-        f"<span style='color:{level_colour(outcome)}'><b>{esc(category_words(outcome.category))}</b></span>"
+        f"<span style='color:{level_colour(outcome)}'><b>{esc(outcome_words(outcome))}</b></span>"
         f" <span style='color:#666'>({esc(outcome.category.value)})</span>"
     )
     if facts:

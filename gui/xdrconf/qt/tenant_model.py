@@ -20,11 +20,11 @@ Index = QModelIndex | QPersistentModelIndex
 # (some 30 ms), and the tree is painted before anything else needs them.
 DISPLAY, DECORATION, TOOLTIP, FONT, USER = 0, 1, 3, 6, 0x100
 HORIZONTAL = 1  # Qt.Orientation.Horizontal
-_WORSE = {None: 0, "ok": 0, "warning": 1, "error": 2}
+_WORSE = {None: 0, "ok": 0, "unverified": 0, "warning": 1, "error": 2}
 
 
 class TenantTreeModel(QAbstractItemModel):
-    MARK_ROLE = USER + 1  # "warning" / "error" / None: the tenant's own
+    MARK_ROLE = USER + 1  # "ok" / "unverified" / "warning" / "error" / None: the tenant's own
     BELOW_ROLE = USER + 2  # the worst "warning" / "error" of the tenants below it, or None
     ID_ROLE = USER
 
@@ -224,6 +224,11 @@ class TenantTreeModel(QAbstractItemModel):
                     tip += "\nA connection check failed."
                 elif self._marks.get(tid) == "warning":
                     tip += "\nA warning is pending (see the integrations)."
+                elif self._marks.get(tid) == "unverified":
+                    tip += "\n" + _(
+                        "The checks passed, but some proved only that the server is reachable: "
+                        "their credentials were not verified."
+                    )
                 below = self._below.get(n)
                 if below == "error":
                     tip += "\n" + _("A check failed for a tenant below this one.")

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import catalog
-from ..core.catalog import Page, ValidationContext
+from ..core.catalog import Page, SeeAlso, ValidationContext
 from ..core.errors import SecretsWouldFollow, ValidationError, XdrconfError
 from ..core.i18n import _
 from . import integrations, workers
@@ -64,6 +64,18 @@ class SpecFormPage(QWizardPage):
         self.form = FieldsForm(ctx, page.fields, self)
         self.editors = self.form.editors
         self.reasons = self.form.reasons
+        self.about: QLabel | None = None
+        if page.about:
+            self.about = QLabel(_(page.about), self)
+            self.about.setObjectName("pageAbout")
+            self.about.setWordWrap(True)
+            self.about.setContentsMargins(0, 0, 0, 6)
+            outer.addWidget(self.about)
+        # The integrations this one depends on (the spec's SeeAlso), on its first page.
+        self.related: RelatedBox | None = None
+        if ctx.spec.see_also and ctx.spec.pages and page is ctx.spec.pages[0]:
+            self.related = RelatedBox(ctx, ctx.spec.see_also, self)
+            outer.addWidget(self.related)
         if "tls_pin_sha256" in page.fields:
             self.fetch_box = FetchCertificateBox(ctx, self.editors["tls_pin_sha256"], self)
             self.form.add_widget(self.fetch_box)
@@ -80,6 +92,66 @@ class SpecFormPage(QWizardPage):
     def validatePage(self) -> bool:
         # QWizard.next() called from code does not look at isComplete(): refuse here too.
         return not self.form.problems()
+
+
+class RelatedBox(QLabel):
+    """On the first page of an integration that works with others of the tenant (the spec's
+    SeeAlso; the firewalls' scripts run on the custom integration's host): why, their state,
+    and a link that adds them to this wizard, their pages right after this integration's."""
+
+    def __init__(
+        self, ctx: IntegrationUiContext, sees: tuple[SeeAlso, ...], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.sees = sees
+        self.setObjectName("relatedIntegrations")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setContentsMargins(0, 4, 0, 10)
+        self.linkActivated.connect(self.follow)
+        self.update_text()
+
+    def _wizard(self) -> TenantWizard | None:
+        wizard = self.wizard_of()
+        return wizard if isinstance(wizard, TenantWizard) else None
+
+    def wizard_of(self) -> Any:
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QWizard):
+            parent = parent.parentWidget()
+        return parent
+
+    def update_text(self) -> None:
+        from .integrations_view import see_also_html
+
+        ws, tenant = self.ctx.workspace, self.ctx.tenant
+        wizard = self._wizard()
+        parts = [see_also_html(ws, tenant, see, link=wizard is not None) for see in self.sees]
+        if wizard is not None:
+            for kind in (see.kind for see in self.sees):
+                if kind in wizard.chosen():
+                    title = html.escape(catalog.title_of(kind))
+                    if wizard.follows.get(kind) == self.ctx.kind:
+                        text = _("{integration}: its pages follow those of {this} in this wizard.")
+                    else:
+                        text = _("{integration} is set up in this wizard too.")
+                    parts.append(text.format(integration=title, this=html.escape(self.ctx.spec.title)))
+        self.setText("<br>".join(parts))
+
+    def follow(self, href: str) -> None:
+        from .integrations_view import see_also_link
+
+        wizard = self._wizard()
+        kind = see_also_link(href)
+        if wizard is None or kind is None:
+            return
+        wizard.add_related(kind, self.ctx.kind)
+        self.update_text()
+
+    def showEvent(self, event: Any) -> None:
+        self.update_text()
+        super().showEvent(event)
 
 
 class FetchCertificateBox(QWidget):
@@ -234,13 +306,15 @@ class IntegrationClosingPage(QWizardPage):
         self.ctx = ctx
         self.draft = ctx.draft
         spec = ctx.spec
-        self.setTitle(f"{spec.title} — turn on and check")
+        self.setTitle(_("{title} — turn on and check").format(title=spec.title))
         self.setSubTitle(
-            "Nothing is saved until you press Finish. The check uses what you "
-            "entered, including secrets typed but not stored yet."
+            _(
+                "Nothing is saved until you press Finish. The check uses what you "
+                "entered, including secrets typed but not stored yet."
+            )
         )
         lay = QVBoxLayout(self)
-        self.toggle = QCheckBox(f"Turn {spec.title} on for this tenant", self)
+        self.toggle = QCheckBox(_("Turn {title} on for this tenant").format(title=spec.title), self)
         self.toggle.setObjectName("enableToggle")
         saved = ctx.tenant.integrations.get(spec.kind)
         # A first set-up is turned on by default; otherwise it stays as it was.
@@ -313,7 +387,7 @@ class OpeningPage(QWizardPage):
         self.boxes: dict[str, QCheckBox] = {}
         tenant = ws.tree.get(tid)
         for spec in catalog.all_specs():
-            box = QCheckBox(spec.title, inner)
+            box = QCheckBox(_(spec.title), inner)
             box.setObjectName(f"choose_{spec.kind}")
             if spec.supported:
                 state = tenant.integrations.get(spec.kind)
@@ -321,7 +395,7 @@ class OpeningPage(QWizardPage):
                     status = "not configured"
                 else:
                     status = ("on" if state.enabled else "off") + ", configured"
-                box.setToolTip(spec.description)
+                box.setToolTip(_(spec.description))
                 box.toggled.connect(lambda on, kind=spec.kind: self._toggled(kind, on))
             else:
                 box.setEnabled(False)
@@ -414,6 +488,8 @@ class TenantWizard(QWizard):
         self.drafts: dict[str, IntegrationDraft] = {}
         self.contexts: dict[str, IntegrationUiContext] = {}
         self.kind_pages: dict[str, list[int]] = {}
+        # kind -> the kind whose pages its pages follow (chosen through a page's related link)
+        self.follows: dict[str, str] = {}
         self._next_id = 10
         self.applying = False
         self.setObjectName("tenantWizard")
@@ -468,7 +544,31 @@ class TenantWizard(QWizard):
         return workers.run_in_background(fn, on_done, on_error, pool=pool, owner=self, **kw)
 
     def chosen(self) -> list[str]:
-        return self.opening.chosen()
+        """The chosen kinds in the order of their pages: the product's order, except that a
+        kind added through another's related link comes right after that one."""
+        picked = self.opening.chosen()
+        order: list[str] = []
+
+        def place(kind: str) -> None:
+            order.append(kind)
+            for other in picked:
+                if self.follows.get(other) == kind and other not in order:
+                    place(other)
+
+        for kind in picked:
+            if self.follows.get(kind) not in picked and kind not in order:
+                place(kind)
+        order.extend(k for k in picked if k not in order)  # (kinds that would follow each other)
+        return order
+
+    def add_related(self, kind: str, after: str) -> None:
+        """Choose `kind` too (a page's related link), its pages right after those of `after`;
+        a kind chosen already keeps its place."""
+        box = self.opening.boxes.get(kind)
+        if box is None or not box.isEnabled() or box.isChecked():
+            return
+        self.follows[kind] = after
+        box.setChecked(True)
 
     def sequence(self) -> list[int]:
         ids = [self.OPENING]
