@@ -26,6 +26,8 @@ from xdrconf.core.engine import (
 from xdrconf.core.fields import Field
 from xdrconf.core.outcome import Category, Outcome
 
+UNSUPPORTED = next(s.kind for s in catalog.all_specs() if not s.supported)
+
 
 def wait_until(predicate, seconds: float = 5.0) -> bool:
     end = time.monotonic() + seconds
@@ -80,7 +82,7 @@ def test_prechecks_refuse_before_anything_is_sent(ws, kuma, test_ca):
     cases = [
         (("Nobody", "kuma", "check"), Category.INVALID_CONFIG, "No tenant named 'Nobody'"),
         (("Acme", "nope", "check"), Category.INVALID_CONFIG, "Unknown integration kind 'nope'"),
-        (("Acme", "ad", "check"), Category.INVALID_CONFIG, "not yet supported"),
+        (("Acme", UNSUPPORTED, "check"), Category.INVALID_CONFIG, "not yet supported"),
         (("Acme", "kuma", "purge"), Category.INVALID_CONFIG, "has no operation 'purge'"),
         (("Shared", "kuma", "check"), Category.INVALID_CONFIG, "Shared tenant needs no integration"),
         (

@@ -27,6 +27,7 @@ from support.gui import (
     wait_idle,
 )
 from support.kuma_peer import configure
+from xdrconf.core import catalog
 from xdrconf.core.tenants import IntegrationState
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.dialogs import ChooseDialog, NameDialog
@@ -167,11 +168,12 @@ def test_shared_tenant_needs_no_settings(window: MainWindow, ws: Workspace) -> N
 
 def test_unsupported_integration_is_shown_and_cannot_be_turned_on(window: MainWindow, ws: Workspace) -> None:
     window.select_tenant(ws.tree.root_id)
-    window.select_integration("ad")
+    unsupported = next(s.kind for s in catalog.all_specs() if not s.supported)
+    window.select_integration(unsupported)
     row = window.current_row()
-    assert row.kind == "ad" and not row.supported
+    assert row.kind == unsupported and not row.supported
     model = window.table_model
-    assert model.data(model.index(model.row_of("ad"), 3)) == "not yet supported"
+    assert model.data(model.index(model.row_of(unsupported), 3)) == "not yet supported"
     assert not window.act_toggle.isEnabled() and not window.act_configure.isEnabled()
     assert "not yet supported" in window.details.toPlainText().lower()
     window.select_integration("kuma")
