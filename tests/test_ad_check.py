@@ -7,11 +7,14 @@ the DC (the relays count them)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from support.ad import check, configure, configure_dc, one
 from support.https_peer import SilentPeer, closed_port
 from support.samba_dc import WRONG_PASSWORD
+from xdrconf.core.engine import run_operation
 from xdrconf.core.outcome import Category
 from xdrconf.core.workspace import IntegrationEdit
 
@@ -222,3 +225,19 @@ def test_slapd_plain_ldap_bound_by_dn_is_ok_with_a_warning(ws, slapd):
         "could not tell (the server does not report effective rights (it is not Active Directory))"
         in r.message
     )
+
+
+@pytest.mark.parametrize("security", ["ldaps", "starttls"])
+def test_a_cancelled_check_leaves_no_connection_open(ws, samba_dc, security):
+    with SilentPeer() as silent:
+        tid = configure_dc(ws, samba_dc, security=security, servers=f"127.0.0.1:{silent.port}", timeout="30")
+        cancel = threading.Event()
+        timer = threading.Timer(0.5, cancel.set)
+        timer.start()
+        [r] = run_operation(ws, tid, "ad", cancel=cancel)
+        timer.join()
+        assert r.category is Category.CANCELLED
+        [held] = silent.held
+        held.settimeout(20)  # well before the check's own 30-s timeout would close it
+        while held.recv(65536):  # what the client sent (a ClientHello, a StartTLS request) …
+            pass  # … then the end: a timeout here would mean the connection was left open

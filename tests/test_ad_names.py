@@ -117,6 +117,7 @@ def test_dns():
         ("CN=a\\", "ends with a lone backslash"),
         ("CN=a\\q", "'\\q' in 'CN=a\\q' is not an escape"),
         ('CN="a",DC=acme', "has a quote mark"),
+        ("OU=Staff DC=acme", "'OU=Staff DC=acme' has a second '=': a comma missing?"),
     ],
 )
 def test_dns_refused(text, words):

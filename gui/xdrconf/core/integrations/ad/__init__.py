@@ -11,6 +11,7 @@ security group), and `find-user` to look an account up before acting on it.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from ...catalog import IntegrationSpec, Page, ValidationContext
@@ -208,11 +209,15 @@ def check_server(ctx: OpContext, server: Any) -> Outcome:
 
 
 def _one(ctx: OpContext, server: Any) -> Outcome:
+    """The outcome of one server, with the time its check took."""
+    started = time.monotonic()
     try:
-        return check_server(ctx, server)
+        outcome = check_server(ctx, server)
     except OperationFailed as exc:
         keep = {k: v for k, v in exc.details.items() if k in ("step", "default_naming_context")}
-        return Outcome(exc.category, str(exc), server.target, details={"server": server.target, **keep})
+        outcome = Outcome(exc.category, str(exc), server.target, details={"server": server.target, **keep})
+    outcome.latency_ms = (time.monotonic() - started) * 1000
+    return outcome
 
 
 def check(ctx: OpContext) -> list[Outcome]:

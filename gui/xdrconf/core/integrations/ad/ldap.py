@@ -311,8 +311,15 @@ class Session:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        tls = context.wrap_socket(raw, server_hostname=self.host)
+        # The handshake after the TLS socket is registered: `raw` is detached into it, so a
+        # cancel during the handshake must find the TLS socket to shut it down.
+        tls = context.wrap_socket(raw, server_hostname=self.host, do_handshake_on_connect=False)
         self._add(tls)
+        try:
+            tls.do_handshake()
+        except BaseException:
+            tls.close()
+            raise
         self.peer_der = tls.getpeercert(binary_form=True)
         self.tls_version = tls.version() or ""
         if self.verify and self.trust.pin_sha256:
@@ -424,8 +431,9 @@ class Session:
                 self.fail(
                     Category.PROTOCOL_ERROR,
                     _(
-                        "{target} ended the connection when asked for StartTLS ({error}); check that the "
-                        "port is plain LDAP (389, or 3268 for the Global Catalog); on 636 or 3269 choose LDAPS."
+                        "{target} ended the connection when asked for StartTLS ({error}); check that "
+                        "the port is plain LDAP (389, or 3268 for the Global Catalog); on 636 or 3269 "
+                        "choose LDAPS."
                     ).format(target=self.target, error=str(exc) or type(exc).__name__),
                     "tls",
                 )

@@ -90,6 +90,15 @@ def split_dn(text: str, label: str) -> list[list[tuple[str, str]]]:
             part = ""
             i += 1
             continue
+        if ch == "=" and "=" in part:
+            # Active Directory wants = escaped in a value; unescaped it is mostly a comma missing.
+            shown = (part + value[i:]).split(",")[0].strip()
+            raise ValidationError(
+                label,
+                _("'{part}' has a second '=': a comma missing? (Inside a value write = as \\=.)").format(
+                    part=shown
+                ),
+            )
         part += ch
         i += 1
     finish_pair(part, ",")
