@@ -237,6 +237,14 @@ def find_user(ctx: OpContext) -> list[Outcome]:
     return run(ctx)
 
 
+def rights(ctx: OpContext) -> list[Outcome]:
+    from .directory import servers_of, timeout_of
+    from .rights import rights as run
+
+    _allow_per_server_timeout(ctx, timeout_of(ctx) * max(1, len(servers_of(ctx.settings))))
+    return run(ctx)
+
+
 def _allow_per_server_timeout(ctx: OpContext, seconds: float) -> None:
     """The watchdog's budget covers one step of the integration's own timeout per server
     (it may be longer than the application's); every step renews it."""
@@ -324,6 +332,43 @@ SPEC = IntegrationSpec(
                 ("state", N_("State")),
                 ("groups", N_("Groups")),
                 ("dn", N_("DN")),
+            ),
+        ),
+        Operation(
+            "rights",
+            N_("Rights for the response actions"),
+            rights,
+            params=(
+                Field(
+                    "account",
+                    N_("On the account"),
+                    help=N_(
+                        "The account to lock or whose password to reset (sAMAccountName, user@domain or DN); "
+                        "empty: the accounts under the base DN."
+                    ),
+                    placeholder="alice@acme.invalid",
+                ),
+                Field(
+                    "group",
+                    N_("To the group"),
+                    help=N_(
+                        "The security group to add users to (its name or DN), e.g. a quarantine group; "
+                        "empty: the security groups under the base DN."
+                    ),
+                    placeholder="Quarantine",
+                ),
+            ),
+            description=N_(
+                "May this connection's account lock the account, reset its password and add users to the "
+                "group? Read from what the domain controller reports (effective rights, the Reset Password "
+                "right in the account's DACL); nothing is changed."
+            ),
+            timeout_steps=STEPS,
+            columns=(
+                ("action", N_("Response action")),
+                ("object", N_("On")),
+                ("answer", N_("Allowed")),
+                ("why", N_("Why")),
             ),
         ),
     ),

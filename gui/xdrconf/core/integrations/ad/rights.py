@@ -21,12 +21,12 @@ is "could not tell"."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...i18n import _
+from ...i18n import N_, _
 from .directory import Bound, who_filter
 from .ldap import Entry
-from .names import rdn_value, same_dn
+from .names import escape_filter, is_dn, rdn_value, same_dn
 from .sd import (
     RESET_PASSWORD,
     USER_CLASS,
@@ -36,6 +36,10 @@ from .sd import (
     parse_dacl,
     parse_sid,
 )
+
+if TYPE_CHECKING:
+    from ...engine import OpContext
+    from ...outcome import Outcome
 
 USER_SAMPLE = 100
 GROUP_SAMPLE = 200
@@ -284,11 +288,7 @@ def _group(groups: list[Entry]) -> Right:
 
 
 def _unknown(action: str, why: str) -> Right:
-    words = {
-        "lock": _("lock accounts"),
-        "reset": _("reset passwords"),
-        "group": _("add users to security groups"),
-    }[action]
+    words = action_words(action)
     return Right(
         action,
         UNKNOWN,
@@ -297,3 +297,187 @@ def _unknown(action: str, why: str) -> Right:
             "Could not tell whether this account may {action}: {why}; confirm its rights in Active Directory."
         ).format(action=words, why=why),
     )
+
+
+# ---- the `rights` operation: may this account act on a given account and group? ------------
+GROUP_ATTRS = ["allowedAttributesEffective", "sAMAccountName", "cn", "groupType"]
+ANSWER_WORDS = {YES: N_("yes"), PARTIAL: N_("partly"), NO: N_("no"), UNKNOWN: N_("could not tell")}
+
+
+def action_words(action: str) -> str:
+    return {
+        "lock": _("lock accounts"),
+        "reset": _("reset passwords"),
+        "group": _("add users to security groups"),
+    }[action]
+
+
+def _one_entry(
+    bound: Bound, base: str, name: str, flt: str, attributes: list[str], what: str
+) -> Entry | None:
+    """The entry named by a DN (read directly) or found by `flt` under the base DN; None
+    when there is none (several matches: refused, naming them)."""
+    from ...outcome import Category
+
+    session = bound.session
+    controls = [_sd_control()] if "nTSecurityDescriptor" in attributes else None
+    if is_dn(name) and "=" in name:
+        result, entries = session.search(
+            name, "(objectClass=*)", attributes=attributes, controls=controls, what=what
+        )
+        if result.code == 32:
+            return None
+    else:
+        result, entries = session.search(
+            base, flt, scope="SUBTREE", attributes=attributes, controls=controls, size_limit=2, what=what
+        )
+    if result.code not in (0, 4):
+        session.fail(
+            Category.PROTOCOL_ERROR,
+            _("{target} could not read {name} ({said}).").format(
+                target=session.target, name=name, said=result.said
+            ),
+            "search",
+        )
+    if len(entries) > 1:
+        session.fail(
+            Category.INVALID_CONFIG,
+            _("'{name}' names more than one object under {base} ({dns}); enter its DN.").format(
+                name=name, base=base, dns="; ".join(e.dn for e in entries[:2])
+            ),
+            "search",
+        )
+    return entries[0] if entries else None
+
+
+def rights_on(bound: Bound, base: str, username: str, account: str, group: str) -> list[dict[str, str]]:
+    """Rows (action, object, answer, why) for the account and the group typed; for what is
+    not typed, the rights read on the objects under the base DN (as the check reads them)."""
+    from .users import user_filter
+
+    rows: list[dict[str, str]] = []
+
+    def row(action: str, obj: str, state: str, why: str) -> None:
+        rows.append(
+            {
+                "action": action_words(action),
+                "object": obj,
+                "answer": _(ANSWER_WORDS[state]),
+                "state": state,
+                "why": why,
+                "key": action,
+            }
+        )
+
+    if not bound.is_ad:
+        why = _("the server does not report effective rights (it is not Active Directory)")
+        where = {"lock": account or base, "reset": account or base, "group": group or base}
+        for action in ACTIONS:
+            row(action, where[action], UNKNOWN, why)
+        return rows
+    general = {r.action: r for r in read_rights(bound, base, username)} if not (account and group) else {}
+    if account:
+        entry = _one_entry(
+            bound,
+            base,
+            account,
+            user_filter(account, True),
+            ["allowedAttributesEffective", "nTSecurityDescriptor", "sAMAccountName"],
+            _("the read of the account's rights"),
+        )
+        if entry is None:
+            why = _("there is no account '{name}' under {base}").format(name=account, base=base)
+            row("lock", account, UNKNOWN, why)
+            row("reset", account, UNKNOWN, why)
+        else:
+            shown = entry.text("sAMAccountName") or entry.dn
+            writable = sorted(a for a in _allowed(entry) if a in LOCK_ATTRS)
+            if writable:
+                row("lock", shown, YES, _("may write {attrs}").format(attrs=", ".join(writable)))
+            else:
+                row("lock", shown, NO, _("may write neither userAccountControl nor lockoutTime"))
+            who = token_of(bound, username)
+            answer = _reset_on(entry, who[1] if who is not None else None)
+            if answer is None:
+                row(
+                    "reset",
+                    shown,
+                    UNKNOWN,
+                    _("the account's security descriptor or this account's groups could not be read"),
+                )
+            else:
+                row(
+                    "reset",
+                    shown,
+                    YES if answer else NO,
+                    _("holds the Reset Password right")
+                    if answer
+                    else _("does not hold the Reset Password right"),
+                )
+    else:
+        for action in ("lock", "reset"):
+            r = general[action]
+            row(action, _("the accounts under the base DN"), r.state, r.text)
+    if group:
+        flt = f"(&(objectClass=group)(|(sAMAccountName={escape_filter(group)})(cn={escape_filter(group)})))"
+        entry = _one_entry(bound, base, group, flt, GROUP_ATTRS, _("the read of the group's rights"))
+        if entry is None:
+            row(
+                "group",
+                group,
+                UNKNOWN,
+                _("there is no group '{name}' under {base}").format(name=group, base=base),
+            )
+        else:
+            shown = entry.text("sAMAccountName") or entry.text("cn") or entry.dn
+            if "member" in _allowed(entry):
+                row("group", shown, YES, _("may write its member attribute"))
+            else:
+                row("group", shown, NO, _("may not write its member attribute"))
+            kind = entry.text("groupType")
+            if kind.lstrip("-").isdigit() and not int(kind) & 0x80000000:
+                rows[-1]["why"] += "; " + _("it is a distribution group, not a security group")
+    else:
+        r = general["group"]
+        row("group", _("the security groups under the base DN"), r.state, r.text)
+    return rows
+
+
+def rights(ctx: OpContext) -> list[Outcome]:
+    """The `rights` operation: one outcome, the rows of rights_on, a warning for each action
+    this account may not (or may not be known to) perform."""
+    from ...outcome import Category, Outcome
+    from .directory import first_bound
+
+    s = ctx.settings
+    base, username = str(s["base_dn"]), str(s["username"])
+    account = str(ctx.params.get("account") or "").strip()
+    group = str(ctx.params.get("group") or "").strip()
+
+    def use(bound: Bound, skipped: list[str]) -> Outcome:
+        rows = rights_on(bound, base, username, account, group)
+        denied = [r for r in rows if r["state"] != YES]
+        said = "; ".join(f"{r['action']} ({r['object']}): {r['answer']}" for r in rows)
+        message = _("What {user} may do through {target}: {said}.").format(
+            user=username, target=bound.session.target, said=said
+        )
+        warnings = [
+            _("{user} may not {action} ({object}): {why}.").format(
+                user=username, action=r["action"], object=r["object"], why=r["why"]
+            )
+            if r["state"] == NO
+            else _("Could not tell whether {user} may {action} ({object}): {why}.").format(
+                user=username, action=r["action"], object=r["object"], why=r["why"]
+            )
+            for r in denied
+        ]
+        return Outcome(
+            Category.OK,
+            message,
+            bound.session.target,
+            details={"server": bound.session.target, "rights": {r["key"]: r["state"] for r in rows}},
+            data=[{k: v for k, v in r.items() if k != "key"} for r in rows],
+            warnings=warnings + [_("Skipped: {reason}").format(reason=x) for x in skipped],
+        )
+
+    return [first_bound(ctx, use)]
