@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from support.ad import check, configure, configure_dc, one
+from support.ad import check, configure, configure_dc, configure_slapd, one
 from support.https_peer import SilentPeer, closed_port
 from support.samba_dc import WRONG_PASSWORD
 from xdrconf.core.engine import run_operation
@@ -210,11 +210,7 @@ def test_a_check_modifies_nothing(ws, samba_dc):
 
 # ---- slapd: a plain LDAP directory ---------------------------------------------------------------
 def test_slapd_plain_ldap_bound_by_dn_is_ok_with_a_warning(ws, slapd):
-    jdoe = slapd.users["jdoe"]
-    tid = configure(
-        ws, servers=f"127.0.0.1:{slapd.ldap_port}", user=jdoe.dn, password=jdoe.password,
-        base_dn=slapd.base_dn, security="none",
-    )  # fmt: skip
+    tid = configure_slapd(ws, slapd)
     r = one(ws, tid)
     assert r.category is Category.OK, r.message
     assert "over plain LDAP, not encrypted" in r.message

@@ -15,12 +15,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget, QWizard
 
-from support.gui import as_a, paste_into, select_data, type_into, wait_idle
+from support.ad import configure_dc
+from support.gui import as_a, no_dialog, paste_into, select_data, some, type_into, wait_idle
 from support.https_peer import closed_port
 from xdrconf.core.fields import format_fingerprint
 from xdrconf.core.integrations.ad.rights import ACTIONS
 from xdrconf.qt.editors import ChoiceEditor, FieldsForm, HostListEditor, LineEditor, PemEditor, SecretEditor
 from xdrconf.qt.main_window import MainWindow
+from xdrconf.qt.operations import OperationsPanel
 from xdrconf.qt.wizard import IntegrationClosingPage, SpecFormPage, TenantWizard
 
 pytestmark = pytest.mark.slow
@@ -218,4 +220,70 @@ def test_wizard_server_list_check_per_server_and_details(window, qtbot, ws, samb
         assert model.data(model.index(model.row_of("ad"), 3)).startswith("1 of 2 failed: Unreachable")
     window.resize(1180, 720)
     shot(window, f"ad_{lang}_9_main_window")
+    assert dc.relay("ldaps").wait_idle()
+
+
+# ---- the Operations tab ---------------------------------------------------------------------
+def operations_tab(window: MainWindow, tid: str) -> OperationsPanel:
+    window.refresh()
+    window.select_tenant(tid)
+    window.select_integration("ad")
+    assert window.act_operations.isEnabled()
+    window.act_operations.trigger()
+    return as_a(OperationsPanel, window.operations)
+
+
+def run_op(qtbot: Any, panel: OperationsPanel) -> list[Any]:
+    with qtbot.waitSignal(panel.ran, timeout=30000) as blocker, no_dialog(qtbot):
+        QTest.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    return list(blocker.args[0])
+
+
+def op_line(panel: OperationsPanel, name: str) -> Any:
+    return as_a(LineEditor, some(panel.form).editors[name]).edit
+
+
+def test_operations_tab_find_user_rights_and_check(window, qtbot, ws, samba_dc, lang):
+    dc = samba_dc
+    tid = configure_dc(ws, dc, "helpdesk")
+    panel = operations_tab(window, tid)
+    window.resize(1180, 760)
+    assert [panel.picker.itemData(i) for i in range(panel.picker.count())] == ["check", "find-user", "rights"]
+    assert panel.operation.name == "find-user"  # the first one besides the check
+    # find-user: typed into the tab's field, run, the account's state in the table.
+    qtbot.keyClicks(op_line(panel, "name"), "lena")
+    [found] = run_op(qtbot, panel)
+    assert found.ok, found.message
+    assert panel.rows_model.rowCount() == 1
+    row = dict(zip(panel.rows_model.headers, panel.rows_model.cells[0], strict=True))
+    if lang == "en":
+        assert panel.rows_model.headers == ["Account", "Display name", "State", "Groups", "DN"]
+        assert row["Account"] == "lena" and "locked out" in row["State"]
+    assert dc.users["lena"].dn in panel.rows_model.cells[0]
+    shot(window, f"ad_{lang}_10_operations_find_user")
+    assert dc.relay("ldaps").wait_idle()
+
+    # rights: picked, the account and the group typed; helpdesk may do all three.
+    panel.picker.setFocus()
+    select_data(panel.picker, "rights")
+    assert panel.operation.name == "rights"
+    qtbot.keyClicks(op_line(panel, "account"), "alice")
+    qtbot.keyClicks(op_line(panel, "group"), "Finance")
+    [outcome] = run_op(qtbot, panel)
+    assert outcome.details["rights"] == {"lock": "yes", "reset": "yes", "group": "no"}
+    assert [cells[1] for cells in panel.rows_model.cells] == ["alice", "alice", "Finance"]
+    assert panel.outcome_label.text().count("⚠") == 1
+    if lang == "en":
+        assert [cells[2] for cells in panel.rows_model.cells] == ["yes", "yes", "no"]
+        assert "may not add users to security groups (Finance)" in panel.outcome_label.text()
+    shot(window, f"ad_{lang}_11_operations_rights")
+    assert dc.relay("ldaps").wait_idle()
+
+    # The check from the tab: one result per server, kept as the last check.
+    select_data(panel.picker, "check")
+    [checked] = run_op(qtbot, panel)
+    assert checked.ok and checked.details["rights"]["reset"] in ("yes", "partial")
+    qtbot.waitUntil(lambda: bool(ws.tenant("Acme").integrations["ad"].results), timeout=10000)
+    wait_idle(qtbot, window)
+    shot(window, f"ad_{lang}_12_operations_check")
     assert dc.relay("ldaps").wait_idle()

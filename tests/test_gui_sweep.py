@@ -101,6 +101,18 @@ def _redmine(ws: Workspace, tenant: str, ca: TestCA) -> None:
     ws.update_integration(tenant, edit)
 
 
+def _ad(ws: Workspace, tenant: str, ca: TestCA) -> None:
+    values = {
+        "servers": f"{LOOPBACK}:{CLOSED_PORT}, dc2.sweep.invalid",
+        "security": "ldaps",
+        "username": "svc-xdr@sweep.invalid",
+        "base_dn": "DC=sweep,DC=invalid",
+        "tls_ca": ca.cert_pem,
+    }
+    edit = IntegrationEdit("ad", values=values, secrets={"password": "sweep-ad"}, enabled=True)
+    ws.update_integration(tenant, edit)
+
+
 CONFIGURED: dict[str, Callable[[Workspace, str, TestCA], None]] = {
     "kuma": _kuma,
     "tip": _tip,
@@ -108,6 +120,7 @@ CONFIGURED: dict[str, Callable[[Workspace, str, TestCA], None]] = {
     "custom": _custom,
     "kata": _kata,
     "redmine": _redmine,
+    "ad": _ad,
 }
 
 

@@ -4,6 +4,8 @@ connection open at the DC."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from xdrconf.core.engine import run_operation
 from xdrconf.core.outcome import Outcome
 from xdrconf.core.workspace import IntegrationEdit, Workspace
@@ -78,3 +80,16 @@ def check(ws: Workspace, tid: str, dc: SambaDC | None = None) -> list[Outcome]:
 def one(ws: Workspace, tid: str, dc: SambaDC | None = None) -> Outcome:
     [outcome] = check(ws, tid, dc)
     return outcome
+
+
+def configure_slapd(ws: Workspace, slapd: Any, who: str = "jdoe") -> str:
+    """The slapd directory over plain LDAP, bound by the user's DN."""
+    user = slapd.users[who]
+    return configure(
+        ws,
+        servers=f"127.0.0.1:{slapd.ldap_port}",
+        user=user.dn,
+        password=user.password,
+        base_dn=slapd.base_dn,
+        security="none",
+    )

@@ -51,6 +51,7 @@ SECURITY_GROUPS_FILTER = (
     "(!(isCriticalSystemObject=TRUE))(!(adminCount=1)))"
 )
 LOCK_ATTRS = ("useraccountcontrol", "lockouttime")
+SPELLED = {"useraccountcontrol": "userAccountControl", "lockouttime": "lockoutTime"}
 
 YES, PARTIAL, NO, UNKNOWN = "yes", "partial", "no", "unknown"
 ACTIONS = ("lock", "reset", "group")
@@ -393,7 +394,12 @@ def rights_on(bound: Bound, base: str, username: str, account: str, group: str) 
             shown = entry.text("sAMAccountName") or entry.dn
             writable = sorted(a for a in _allowed(entry) if a in LOCK_ATTRS)
             if writable:
-                row("lock", shown, YES, _("may write {attrs}").format(attrs=", ".join(writable)))
+                row(
+                    "lock",
+                    shown,
+                    YES,
+                    _("may write {attrs}").format(attrs=", ".join(SPELLED[a] for a in writable)),
+                )
             else:
                 row("lock", shown, NO, _("may write neither userAccountControl nor lockoutTime"))
             who = token_of(bound, username)
