@@ -37,10 +37,13 @@ def shot(widget: QWidget, name: str) -> None:
 
 
 @pytest.fixture(params=["en", "ru"])
-def lang(request: Any) -> str:
+def lang(request: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    from xdrconf.core import i18n
     from xdrconf.qt.app import apply_language
 
-    apply_language(request.param)  # the fixture _english_again sets English back
+    monkeypatch.setenv("XDRCONF_LANG", request.param)  # as a person starting xdrconf in Russian
+    assert apply_language() == request.param  # the fixture _english_again sets English back
+    assert i18n.language() == request.param
     return str(request.param)
 
 
@@ -68,7 +71,7 @@ def form_of(page: SpecFormPage) -> FieldsForm:
     return page.form
 
 
-def test_wizard_server_list_check_per_server_and_details(window, qtbot, ws, samba_dc, lang):
+def test_wizard_server_list_check_per_server_and_details(lang, window, qtbot, ws, samba_dc):
     dc = samba_dc
     reader = dc.users["reader"]
     wizard = open_wizard(window, qtbot)
@@ -243,7 +246,7 @@ def op_line(panel: OperationsPanel, name: str) -> Any:
     return as_a(LineEditor, some(panel.form).editors[name]).edit
 
 
-def test_operations_tab_find_user_rights_and_check(window, qtbot, ws, samba_dc, lang):
+def test_operations_tab_find_user_rights_and_check(lang, window, qtbot, ws, samba_dc):
     dc = samba_dc
     tid = configure_dc(ws, dc, "helpdesk")
     panel = operations_tab(window, tid)

@@ -355,7 +355,7 @@ SPEC = IntegrationSpec(
                         "The security group to add users to (its name or DN), e.g. a quarantine group; "
                         "empty: the security groups under the base DN."
                     ),
-                    placeholder="Quarantine",
+                    placeholder=N_("Quarantine"),
                 ),
             ),
             description=N_(
@@ -366,7 +366,7 @@ SPEC = IntegrationSpec(
             timeout_steps=STEPS,
             columns=(
                 ("action", N_("Response action")),
-                ("object", N_("On")),
+                ("object", N_("Account or group")),
                 ("answer", N_("Allowed")),
                 ("why", N_("Why")),
             ),
