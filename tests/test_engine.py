@@ -80,7 +80,6 @@ def test_prechecks_refuse_before_anything_is_sent(ws, kuma, test_ca):
     cases = [
         (("Nobody", "kuma", "check"), Category.INVALID_CONFIG, "No tenant named 'Nobody'"),
         (("Acme", "nope", "check"), Category.INVALID_CONFIG, "Unknown integration kind 'nope'"),
-        (("Acme", "ad", "check"), Category.INVALID_CONFIG, "not yet supported"),
         (("Acme", "kuma", "purge"), Category.INVALID_CONFIG, "has no operation 'purge'"),
         (("Shared", "kuma", "check"), Category.INVALID_CONFIG, "Shared tenant needs no integration"),
         (

@@ -27,6 +27,7 @@ from support.gui import (
     wait_idle,
 )
 from support.kuma_peer import configure
+from xdrconf.core import catalog
 from xdrconf.core.tenants import IntegrationState
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.dialogs import ChooseDialog, NameDialog
@@ -165,17 +166,16 @@ def test_shared_tenant_needs_no_settings(window: MainWindow, ws: Workspace) -> N
         assert not act.isEnabled()
 
 
-def test_unsupported_integration_is_shown_and_cannot_be_turned_on(window: MainWindow, ws: Workspace) -> None:
+def test_every_integration_of_the_product_can_be_configured(window: MainWindow, ws: Workspace) -> None:
     window.select_tenant(ws.tree.root_id)
-    window.select_integration("ad")
-    row = window.current_row()
-    assert row.kind == "ad" and not row.supported
     model = window.table_model
-    assert model.data(model.index(model.row_of("ad"), 3)) == "not yet supported"
-    assert not window.act_toggle.isEnabled() and not window.act_configure.isEnabled()
-    assert "not yet supported" in window.details.toPlainText().lower()
-    window.select_integration("kuma")
-    assert window.act_configure.isEnabled()
+    for spec in catalog.all_specs():
+        window.select_integration(spec.kind)
+        row = window.current_row()
+        assert row.kind == spec.kind and row.supported, spec.kind
+        assert model.data(model.index(model.row_of(spec.kind), 3)) != "not yet supported"
+        assert window.act_configure.isEnabled(), spec.kind
+        assert "not yet supported" not in window.details.toPlainText().lower()
 
 
 def test_integration_row_shows_state_missing_and_flags(window: MainWindow, ws: Workspace) -> None:

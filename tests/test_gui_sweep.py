@@ -128,6 +128,18 @@ def _firewall(kind: str, **values: str) -> Callable[[Workspace, str, TestCA], No
     return recipe
 
 
+def _ad(ws: Workspace, tenant: str, ca: TestCA) -> None:
+    values = {
+        "servers": f"{LOOPBACK}:{CLOSED_PORT}, dc2.sweep.invalid",
+        "security": "ldaps",
+        "username": "svc-xdr@sweep.invalid",
+        "base_dn": "DC=sweep,DC=invalid",
+        "tls_ca": ca.cert_pem,
+    }
+    edit = IntegrationEdit("ad", values=values, secrets={"password": "sweep-ad"}, enabled=True)
+    ws.update_integration(tenant, edit)
+
+
 CONFIGURED: dict[str, Callable[[Workspace, str, TestCA], None]] = {
     "kuma": _kuma,
     "tip": _tip,
@@ -142,15 +154,12 @@ CONFIGURED: dict[str, Callable[[Workspace, str, TestCA], None]] = {
     "sophos": _firewall("sophos", username="xdr-api", block_group="XDR_Blocked"),
     "continent": _firewall("continent", username="xdr-scripts"),
     "skdpu": _firewall("skdpu", username="xdr-scripts"),
+    "ad": _ad,
 }
 
 
 def supported_kinds() -> list[str]:
     return [s.kind for s in catalog.all_specs() if s.supported]
-
-
-def unsupported_kind() -> str:
-    return next(s.kind for s in catalog.all_specs() if not s.supported)
 
 
 # ---- states ----------------------------------------------------------------------------------------
@@ -182,7 +191,6 @@ def states() -> list[State]:
         State("Root tenant", "Root tenant"),
         State("child tenant", "Globex"),
         State("Shared tenant", "Shared"),
-        State("unsupported integration", "Globex", unsupported_kind()),
     ]
     for kind in supported_kinds():
         out.append(State(f"{kind} not configured", "Globex", kind))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from xdrconf.core import catalog
 from xdrconf.core.errors import TenantError, ValidationError
 from xdrconf.core.tenants import TenantTree, validate_name
 from xdrconf.core.workspace import IntegrationEdit
@@ -175,13 +174,6 @@ def test_enabling_requires_complete_settings(ws):
     with pytest.raises(ValidationError, match="API token"):
         ws.update_integration("T", IntegrationEdit("kuma", values={"host": "k.example.com"}, enabled=True))
     assert "kuma" not in ws.tenant("T").integrations  # nothing half-saved
-
-
-def test_unsupported_integration_cannot_be_turned_on(ws):
-    ws.add_tenant("T")
-    unsupported = next(s.kind for s in catalog.all_specs() if not s.supported)  # e.g. Active Directory
-    with pytest.raises(ValidationError, match="not yet supported"):
-        ws.update_integration("T", IntegrationEdit(unsupported, enabled=True))
 
 
 def test_any_integration_can_be_turned_off(ws):

@@ -40,6 +40,7 @@ from .fields import Field, host_port
 
 if TYPE_CHECKING:
     from .engine import Operation
+    from .net import CertInfo
     from .tenants import IntegrationState
 
     # Read through __getattr__ below: the built-in integrations and the plugins found.
@@ -142,8 +143,13 @@ class IntegrationSpec:
     # cached lookups): called with the config folder and the tenant's id.
     forget_tenant: Callable[[Path, str], object] | None = None  # its result is not used
     # The (host, port) whose certificate "Fetch certificate" reads, from the settings typed
-    # so far; by default the fields host and port, or the host of the field url.
-    cert_target: Callable[[dict[str, Any]], tuple[str, int] | None] | None = None
+    # so far (a list: one to choose from for each server); by default the fields host and
+    # port, or the host of the field url.
+    cert_target: Callable[[dict[str, Any]], tuple[str, int] | list[tuple[str, int]] | None] | None = None
+    # How "Fetch certificate" reads it: (settings, host, port, timeout) -> core.net.CertInfo;
+    # by default a TLS handshake (core.net.fetch_certificate). AD: StartTLS first on a plain
+    # LDAP port. Raises OperationFailed, or what the handshake raised.
+    fetch_certificate: Callable[[dict[str, Any], str, int, float], CertInfo] | None = None
     # How to enter again a secret an import could not bring (default: integration set).
     reenter_hint: Callable[[str, str], str] | None = None
     # How the secret store names a secret the integration names itself (KATA's keys), in

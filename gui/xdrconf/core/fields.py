@@ -201,6 +201,48 @@ def parse_ports(text: str, label: str = "Ports") -> list[int]:
     return ports
 
 
+def parse_host_list(text: str, label: str = "Servers") -> list[dict[str, Any]]:
+    """One or more `host[:port]`, separated by commas, semicolons or white space, in order
+    (e.g. the domain controllers of one domain): ``dc1.acme.invalid, dc2.acme.invalid:3269,
+    [::1]:636``. Stored as ``[{"host": ...}, {"host": ..., "port": ...}]``: a port only
+    where one was given (the integration's default applies to the others). A URL is
+    refused (its scheme would say more than host and port), so is a server listed twice."""
+    parts = [p for p in re.split(r"[\s,;]+", str(text).strip()) if p]
+    if not parts:
+        raise ValidationError(label, _("enter at least one server as host or host:port"))
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, int | None]] = set()
+    for part in parts:
+        host, port, url = split_host_port(part, label)
+        if url:
+            shown = host_port(host, port) if port else host_for_url(host)
+            raise ValidationError(
+                label,
+                _("'{text}' is a URL: enter only host or host:port ({shown})").format(text=part, shown=shown),
+            )
+        if (host, port) in seen:
+            raise ValidationError(
+                label, _("{server} is listed twice").format(server=format_host_entry(host, port))
+            )
+        seen.add((host, port))
+        out.append({"host": host} if port is None else {"host": host, "port": port})
+    return out
+
+
+def format_host_entry(host: str, port: int | None) -> str:
+    return host_port(host, port) if port else host_for_url(host)
+
+
+def host_entries(value: Any) -> list[tuple[str, int | None]]:
+    """The (host, port or None) pairs of a stored host list (see parse_host_list)."""
+    out: list[tuple[str, int | None]] = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, dict) and item.get("host"):
+            port = item.get("port")
+            out.append((str(item["host"]), int(port) if port else None))
+    return out
+
+
 def normalise_fingerprint(text: str, label: str = "Pinned SHA-256 fingerprint") -> str:
     value = re.sub(r"[\s:]", "", text.strip()).lower()
     if value.startswith("sha256"):
@@ -317,8 +359,9 @@ class ChoicesFrom:
 class Field:
     """A setting of an integration.
 
-    kind: text, host, port, ports, choice, bool, secret, secret_text (multi-line secret),
-    pem, fingerprint, url, int, date, or custom (parser given)."""
+    kind: text, host, hosts (a list of host[:port], see parse_host_list), port, ports,
+    choice, bool, secret, secret_text (multi-line secret), pem, fingerprint, url, int, date,
+    or custom (parser given)."""
 
     name: str
     label: str
@@ -374,6 +417,8 @@ class Field:
                 return value
             case "host":
                 return parse_host(text, label)
+            case "hosts":
+                return parse_host_list(text, label)
             case "port":
                 return parse_port(text, label)
             case "ports":
@@ -424,6 +469,8 @@ class Field:
             return "true" if value else "false"
         if self.kind == "ports":
             return ",".join(str(p) for p in value)
+        if self.kind == "hosts":
+            return ", ".join(format_host_entry(h, p) for h, p in host_entries(value))
         if self.kind == "fingerprint":
             return format_fingerprint(value)
         if "format" in self.extra:

@@ -193,6 +193,22 @@ class ClientCert:
             ctx.load_cert_chain(cert_path, key_path, password=passphrase)
 
 
+def check_pin(der: bytes | None, pin: str) -> None:
+    """The server certificate (DER, from the handshake) is the pinned one and has not
+    expired; else PinMismatch / PinnedCertExpired (the caller closes the connection before
+    sending anything)."""
+    if not der:
+        raise PinMismatch(pin, "")
+    actual = sha256_hex(der)
+    if actual != pin:
+        raise PinMismatch(pin, actual)
+    from cryptography import x509
+
+    not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
+    if not_after < _dt.datetime.now(_dt.UTC):
+        raise PinnedCertExpired(not_after)
+
+
 class _PinnedStream(_NetworkStream):
     """Wraps httpcore's network stream so that the TLS upgrade to the target host checks
     the pinned fingerprint before a single request byte is written."""
@@ -223,20 +239,13 @@ class _PinningBackend(_NetworkBackend):
     def verify(self, stream: Any) -> None:
         ssl_object = stream.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(True) if ssl_object is not None else None
-        if not der:
+        if der:
+            self.seen_fingerprint = sha256_hex(der)
+        try:
+            check_pin(der, self.pin)
+        except (PinMismatch, PinnedCertExpired):
             stream.close()
-            raise PinMismatch(self.pin, "")
-        actual = sha256_hex(der)
-        self.seen_fingerprint = actual
-        if actual != self.pin:
-            stream.close()
-            raise PinMismatch(self.pin, actual)
-        from cryptography import x509
-
-        not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
-        if not_after < _dt.datetime.now(_dt.UTC):
-            stream.close()
-            raise PinnedCertExpired(not_after)
+            raise
 
     def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
         return _PinnedStream(self._inner.connect_tcp(*args, **kwargs), self)

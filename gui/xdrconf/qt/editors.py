@@ -1,6 +1,7 @@
 """The field editors of the window: one editor per kind of `core.fields.Field` (a line, a
-number, a choice, a toggle, a PEM text, a secret), and `FieldGrid`, fields in a grid with
-each one's hint or what is wrong with its value under it, validated as the user types.
+number, a choice, a toggle, a PEM text, a list of servers, a secret), and `FieldGrid`,
+fields in a grid with each one's hint or what is wrong with its value under it, validated
+as the user types.
 
 The tenant wizard's forms (`FieldsForm`, which writes into an integration's draft), the
 integrations' own wizard pages and the Operations tab's parameter forms (xdrconf.qt.operations)
@@ -9,18 +10,22 @@ are all made of these, so a field looks and behaves alike everywhere."""
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -185,6 +190,161 @@ class PemEditor(FieldEditor):
 
     def set_value(self, value: Any) -> None:
         self.text.setPlainText("" if value is None else str(value))
+
+
+class HostListEditor(FieldEditor):
+    """A list of host[:port] (Field kind "hosts", e.g. domain controllers), one a row, in
+    the order they are tried: typed into the line below and added with Add (or Enter; a
+    pasted "a, b:636" adds both), removed with Remove (or Delete), reordered with Move up /
+    Move down, edited in place by a double click. value() is the rows and then whatever is
+    typed but not added yet, comma-separated: Field.parse judges all of it, so the form's
+    message under the editor says what is wrong and nothing typed is lost."""
+
+    def __init__(self, f: Field, parent: QWidget | None = None) -> None:
+        super().__init__(f, parent)
+        self.list = QListWidget(self)
+        self.list.setObjectName(f"{f.name}List")
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        rows = 4
+        self.list.setFixedHeight(self.list.fontMetrics().height() * rows + 12)
+        self.list.itemChanged.connect(lambda _item: self.changed.emit())
+        self.list.currentRowChanged.connect(lambda _row: self._update_buttons())
+        self.list.installEventFilter(self)
+        self.entry = QLineEdit(self)
+        self.entry.setObjectName(f"{f.name}Entry")
+        self.entry.setPlaceholderText(_(f.placeholder) if f.placeholder else "")
+        self.entry.textChanged.connect(lambda _text: self._entry_changed())
+        self.entry.installEventFilter(self)  # Enter adds (and does not press the wizard's Next)
+        self.add_button = QPushButton(_("Add"), self)
+        self.add_button.setObjectName("hostAdd")
+        self.add_button.clicked.connect(self.add)
+        self.remove_button = QPushButton(_("Remove"), self)
+        self.remove_button.setObjectName("hostRemove")
+        self.remove_button.clicked.connect(self.remove)
+        self.up_button = QPushButton(_("Move up"), self)
+        self.up_button.setObjectName("hostUp")
+        self.up_button.clicked.connect(lambda: self.shift(-1))
+        self.down_button = QPushButton(_("Move down"), self)
+        self.down_button.setObjectName("hostDown")
+        self.down_button.clicked.connect(lambda: self.shift(1))
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(4)
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        for b in (self.remove_button, self.up_button, self.down_button):
+            side.addWidget(b)
+        side.addStretch(1)
+        grid.addWidget(self.list, 0, 0)
+        grid.addLayout(side, 0, 1)
+        grid.addWidget(self.entry, 1, 0)
+        grid.addWidget(self.add_button, 1, 1)
+        grid.setColumnStretch(0, 1)
+        self.lay.addLayout(grid, 1)
+        self._update_buttons()
+
+    # ---- the rows ---------------------------------------------------------------------------
+    def items(self) -> list[str]:
+        return [self.list.item(i).text().strip() for i in range(self.list.count())]
+
+    def _append(self, text: str) -> None:
+        item = QListWidgetItem(text)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        self.list.addItem(item)
+
+    @staticmethod
+    def _split(text: str) -> list[str]:
+        return [p for p in re.split(r"[\s,;]+", text.strip()) if p]
+
+    def add(self) -> None:
+        """What is typed becomes rows, when all of it (with the rows) is acceptable; else it
+        stays in the line and the form says why."""
+        parts = self._split(self.entry.text())
+        if not parts:
+            return
+        try:
+            self.field.parse(", ".join([*self.items(), *parts]))
+        except ValidationError:
+            self.changed.emit()
+            return
+        self.list.blockSignals(True)
+        for part in parts:
+            self._append(part)
+        self.list.blockSignals(False)
+        self.list.setCurrentRow(self.list.count() - 1)
+        self.entry.blockSignals(True)
+        self.entry.clear()
+        self.entry.blockSignals(False)
+        self._update_buttons()
+        self.changed.emit()
+
+    def remove(self) -> None:
+        row = self.list.currentRow()
+        if row < 0:
+            return
+        self.list.takeItem(row)
+        self._update_buttons()
+        self.changed.emit()
+
+    def shift(self, step: int) -> None:
+        row = self.list.currentRow()
+        target = row + step
+        if row < 0 or not 0 <= target < self.list.count():
+            return
+        self.list.blockSignals(True)
+        item = self.list.takeItem(row)
+        self.list.insertItem(target, item)
+        self.list.blockSignals(False)
+        self.list.setCurrentRow(target)
+        self._update_buttons()
+        self.changed.emit()
+
+    def eventFilter(self, watched: QObject, event: Any) -> bool:
+        """Enter in the line adds what is typed; Delete on the list removes the current row
+        (unless a row is being edited)."""
+        if (
+            watched is self.entry
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self.add()
+            return True
+        if (
+            watched is self.list
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Delete
+            and self.list.state() != self.list.State.EditingState
+        ):
+            self.remove()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _entry_changed(self) -> None:
+        self._update_buttons()
+        self.changed.emit()
+
+    def _update_buttons(self) -> None:
+        row, n = self.list.currentRow(), self.list.count()
+        self.add_button.setEnabled(bool(self.entry.text().strip()))
+        self.remove_button.setEnabled(row >= 0)
+        self.up_button.setEnabled(row > 0)
+        self.down_button.setEnabled(0 <= row < n - 1)
+
+    # ---- FieldEditor --------------------------------------------------------------------------
+    def value(self) -> str:
+        return ", ".join([*self.items(), *self._split(self.entry.text())])
+
+    def set_value(self, value: Any) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for part in self._split("" if value is None else str(value)):
+            self._append(part)
+        self.list.blockSignals(False)
+        self._update_buttons()
 
 
 STORED_PLACEHOLDER = N_("stored — leave empty to keep")
@@ -496,6 +656,8 @@ def make_editor(f: Field, stored: bool = False) -> FieldEditor:
         return SecretTextEditor(f, stored)
     if f.kind == "choice":
         return ChoiceEditor(f)
+    if f.kind == "hosts":
+        return HostListEditor(f)
     if f.kind == "bool":
         return BoolEditor(f)
     if f.kind == "pem" or f.multiline:

@@ -241,7 +241,8 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
         return "<p style='color:#666'>Select an integration to see its details.</p>"
     spec = catalog.spec_for(row.kind)
     esc = html.escape
-    parts = [f"<p><b>{esc(_(spec.title))}</b> — {esc(_(spec.description))}</p>"]
+    about = _(spec.description) if spec.description else ""  # LazyTexts: translated here
+    parts = [f"<p><b>{esc(_(spec.title))}</b> — {esc(about)}</p>"]
     if not row.supported:
         parts.append("<p>Not yet supported by this version of xdrconf; it cannot be turned on.</p>")
         return "".join(parts)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from ..core import catalog
 from ..core.catalog import Page, SeeAlso, ValidationContext
-from ..core.errors import SecretsWouldFollow, ValidationError, XdrconfError
+from ..core.errors import OperationFailed, SecretsWouldFollow, ValidationError, XdrconfError
 from ..core.i18n import _
 from . import integrations, workers
 from .checks_ui import CheckConnectionBox
@@ -205,6 +205,8 @@ class FetchCertificateBox(QWidget):
             return []
         if self.ctx.spec.cert_target is not None:
             found = self.ctx.spec.cert_target(settings)
+            if isinstance(found, list):
+                return found
             return [found] if found is not None else []
         if settings.get("host") and settings.get("port"):
             return [(str(settings["host"]), int(settings["port"]))]
@@ -261,6 +263,9 @@ class FetchCertificateBox(QWidget):
 
         def failed(exc: BaseException) -> None:
             self.button.setEnabled(True)
+            if isinstance(exc, OperationFailed):  # the spec's own fetch says what went wrong
+                self._say(f"{category_words(exc.category)}: {exc}", error=True)
+                return
             try:
                 category, message = classify_exception(exc, target, timeout)
                 self._say(f"{category_words(category)}: {message}", error=True)
@@ -281,9 +286,24 @@ class FetchCertificateBox(QWidget):
                 "the server's administrator gives you before pinning it.</i>"
             )
 
+        own = self.ctx.spec.fetch_certificate  # e.g. AD: StartTLS first on a plain LDAP port
+        settings = self._settings()
         self.task = self.ctx.run_in_background(
-            lambda: fetch_certificate(host, port, timeout), done, failed, checks=True
+            (lambda: own(settings, host, port, timeout))
+            if own is not None
+            else (lambda: fetch_certificate(host, port, timeout)),
+            done,
+            failed,
+            checks=True,
         )
+
+    def _settings(self) -> dict[str, Any]:
+        """The settings entered so far (the saved ones where the draft is not acceptable)."""
+        assert self.ctx.draft is not None
+        try:
+            return self.ctx.draft.settings()
+        except XdrconfError:
+            return dict(self.ctx.draft.stored.settings)
 
     def pin(self) -> None:
         if self.info is not None:
