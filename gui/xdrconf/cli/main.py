@@ -559,9 +559,10 @@ def build_parser() -> argparse.ArgumentParser:
         _("keep the current settings after a file was kept aside (saves then replace the backup again)"),
     )
 
-    from . import audit, operations
+    from . import audit, mssp, operations
 
     audit.register(sub, common, add)
+    mssp.register(sub, tsub, common, add)
     operations.register(sub, common, add)
     return parser
 
