@@ -359,3 +359,38 @@ def test_the_action_of_a_thread_is_recorded(ws, config_dir):
     found = lines(config_dir)
     assert found[0]["action"] == "window: Add child"
     assert found[1]["action"] == "xdrconf"  # nothing said who: the program's name
+
+
+def test_xdrconf_killed_from_outside_at_spread_moments_never_leaves_a_line_that_did_not_happen(
+    config_dir, keyring_backend
+):
+    """Real `xdrconf tenant add` processes, SIGKILLed from outside at moments spread over a
+    whole run (the last ones after it ended): after each, opening the folder for changes
+    leaves a trail that verifies and names exactly the tenants the settings hold."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def run(*args: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "xdrconf", "--config-dir", str(config_dir), "tenant", "add", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    started = time.monotonic()
+    assert run("First").wait(120) == 0
+    whole = time.monotonic() - started  # how long one run takes on this machine now
+    for i in range(8):
+        proc = run(f"K{i} a", f"K{i} b")
+        time.sleep(whole * (0.55 + 0.1 * i))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(120)
+        with Workspace.open(config_dir, keyring_backend=keyring_backend) as ws:  # reconciles
+            verdict = ws.audit.verify(ws.audit_head)
+            assert verdict.ok, (i, verdict)
+            held = {ws.tree.path(t.id) for t in ws.tree.walk(ws.tree.root.id)} - {"Root tenant"}
+        recorded = {e["tenant"] for e in lines(config_dir) if e["change"] == "tenant_added"}
+        assert recorded == held, i
+        assert not (config_dir / "audit.pending.json").exists()
