@@ -31,9 +31,14 @@ LANGUAGES = ("ru",)
 TRANSLATED = frozenset(
     {
         "argparse.py",
+        "xdrconf/cli/audit.py",
+        "xdrconf/cli/mssp.py",
+        "xdrconf/core/audit.py",
         "xdrconf/core/document.py",
+        "xdrconf/core/drift.py",
         "xdrconf/core/errors.py",
         "xdrconf/core/i18n.py",
+        "xdrconf/core/integrations/kuma/tenants.py",
         "xdrconf/core/integrations/redmine/__init__.py",
         "xdrconf/core/integrations/redmine/api.py",
         "xdrconf/core/integrations/redmine/settings.py",
