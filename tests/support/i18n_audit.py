@@ -46,6 +46,7 @@ TRANSLATED = frozenset(
         "xdrconf/core/tenants.py",
         "xdrconf/qt/app.py",
         "xdrconf/qt/editors.py",
+        "xdrconf/qt/mssp.py",
         "xdrconf/qt/operations.py",
         "xdrconf/qt/settings_dialog.py",
     }

@@ -105,7 +105,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
         if key not in shown:
             print(f"  {catalog.title_of(item.kind)}")
             shown.add(key)
-        print(f"    {_words(item.status):<11} {describe_drift(item)}")
+        print(f"    {_words(item.status):<11} {drift.describe(item)}")
     if not report.items:
         print(_("Nothing to compare: no integration is set up here or in the parent."))
     n = len(report.overridden())
@@ -121,24 +121,6 @@ def _words(status: str) -> str:
     return _("inherited") if status == drift.INHERITED else _("overridden")
 
 
-def describe_drift(item: drift.FieldDrift) -> str:
-    what = item.label + (f" «{item.item}»" if item.item else "")
-    if item.secret or item.field in catalog.spec_for(item.kind).structured_keys:
-        return f"{what}: {item.detail}"
-    value, parent = _text(item.value), _text(item.parent_value)
-    if item.status == drift.INHERITED:
-        return f"{what}: {value}"
-    return _("{what}: {value} (parent: {parent})").format(what=what, value=value, parent=parent)
-
-
-def _text(value: Any) -> str:
-    if value is None or value == "":
-        return _("(not set)")
-    if isinstance(value, bool):
-        return _("on") if value else _("off")
-    return str(value)
-
-
 # ---- push -----------------------------------------------------------------------------------------------
 def describe_change(change: drift.PushChange, source: str) -> str:
     if change.secret:
@@ -150,9 +132,9 @@ def describe_change(change: drift.PushChange, source: str) -> str:
             return _("{label}: deleted (not set in '{source}')").format(label=change.label, source=source)
         return _("{label}: the same value already").format(label=change.label)
     if change.action == drift.SAME:
-        return _("{label}: already {value}").format(label=change.label, value=_text(change.new))
+        return _("{label}: already {value}").format(label=change.label, value=drift.value_text(change.new))
     return _("{label}: {old} → {new}").format(
-        label=change.label, old=_text(change.old), new=_text(change.new)
+        label=change.label, old=drift.value_text(change.old), new=drift.value_text(change.new)
     )
 
 

@@ -303,6 +303,31 @@ def drift(ws: Workspace, tenant_ref: str, *, subtree: bool = False) -> DriftRepo
         secrets.forget()
 
 
+def value_text(value: Any) -> str:
+    """A plain value as the drift and push previews show it."""
+    if value is None or value == "":
+        return _("(not set)")
+    if isinstance(value, bool):
+        return _("on") if value else _("off")
+    return str(value)
+
+
+def detail(item: FieldDrift) -> str:
+    """How a field compares with the parent's, in words (a secret: never its value)."""
+    if item.secret or item.field in catalog.spec_for(item.kind).structured_keys:
+        return item.detail
+    value, parent = value_text(item.value), value_text(item.parent_value)
+    if item.status == INHERITED:
+        return value
+    return _("{value} (parent: {parent})").format(value=value, parent=parent)
+
+
+def describe(item: FieldDrift) -> str:
+    """The field and how it compares, as `xdrconf drift` prints it."""
+    what = item.label + (f" «{item.item}»" if item.item else "")
+    return f"{what}: {detail(item)}"
+
+
 # ---- push ------------------------------------------------------------------------------------------
 SAME = "unchanged"
 SET = "set"
