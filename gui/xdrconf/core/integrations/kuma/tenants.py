@@ -26,7 +26,7 @@ from ...errors import TenantError, ValidationError
 from ...i18n import N_, _, ngettext
 from ...outcome import Category, Outcome
 from ...tenants import validate_kuma_id, validate_name
-from .api import REFUSED, _session, base_url
+from .api import REFUSED, _session, base_url, every_page
 
 if TYPE_CHECKING:
     from ...engine import OpContext
@@ -47,18 +47,8 @@ SKIPPED = "skipped"
 def list_tenants(ctx: OpContext) -> list[Outcome]:
     """Every KUMA tenant the token's user can see: id, name, main, shared, description."""
     session, headers = _session(ctx)
-    rows: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    page = 0
-    while True:
-        page += 1
-        if page > MAX_PAGES:
-            ctx.fail(
-                Category.PROTOCOL_ERROR,
-                _(
-                    "KUMA kept returning full pages of tenants past page {n}; it does not page as documented."
-                ).format(n=MAX_PAGES),
-            )
+
+    def fetch(page: int) -> list[dict[str, Any]]:
         r = session.get(
             f"{base_url(ctx.settings)}/tenants",
             params={"page": str(page)},
@@ -66,21 +56,20 @@ def list_tenants(ctx: OpContext) -> list[Outcome]:
             meaning=REFUSED,
             what="list the tenants",  # within KUMA's refusal texts (kuma.api.REFUSED)
         )
-        items = _tenant_list(ctx, session.target, r, page)
-        fresh = [t for t in items if t["id"] not in seen]
-        if items and not fresh:
-            ctx.fail(
-                Category.PROTOCOL_ERROR,
-                _(
-                    "KUMA answered page {page} with the tenants of an earlier page; it does not page "
-                    "as documented (check the API version)."
-                ).format(page=page),
-            )
-        seen.update(t["id"] for t in items)
-        rows.extend(items)
-        ctx.progress((page, len(rows)))
-        if len(items) < PAGE_SIZE:
-            break
+        return _tenant_list(ctx, session.target, r, page)
+
+    rows, page = every_page(
+        ctx,
+        fetch,
+        max_pages=MAX_PAGES,
+        too_many=_(
+            "KUMA kept returning full pages of tenants past page {n}; it does not page as documented."
+        ).format(n=MAX_PAGES),
+        repeated=lambda page: _(
+            "KUMA answered page {page} with the tenants of an earlier page; it does not page "
+            "as documented (check the API version)."
+        ).format(page=page),
+    )
     return [
         Outcome(
             Category.OK,
