@@ -647,9 +647,9 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.addTab(self.details, "Details")
         from .mssp import HistoryView
 
-        self.history = HistoryView(self._right)
-        self.bottom_tabs.addTab(self.history, self.history.windowTitle())
-        self.bottom_tabs.setTabToolTip(1, self.history.toolTip())
+        self.history = HistoryView(self._right)  # the last tab: an integration's own come before it
+        index = self.bottom_tabs.addTab(self.history, self.history.windowTitle())
+        self.bottom_tabs.setTabToolTip(index, self.history.toolTip())
 
         # A panel scrolls in its tab rather than forcing the window (and the tree) narrower.
         self.panel_scroll = PanelScroll(self._right)
@@ -1154,7 +1154,9 @@ class MainWindow(QMainWindow):
         if self._panel is not None:
             title = self._panel.windowTitle() or f"{catalog.title_of(kind)} tools"
             self.panel_scroll.setWidget(self._panel)
-            index = self.bottom_tabs.addTab(self.panel_scroll, title)
+            index = self.bottom_tabs.insertTab(
+                self.bottom_tabs.indexOf(self.history), self.panel_scroll, title
+            )
             self.bottom_tabs.setTabToolTip(index, self._panel.toolTip() or title)
             if kind in self._panel_tab_wanted:
                 self.bottom_tabs.setCurrentIndex(index)
@@ -1180,7 +1182,9 @@ class MainWindow(QMainWindow):
             return
         panel = OperationsPanel(ctx)
         self.operations_scroll.setWidget(panel)
-        index = self.bottom_tabs.addTab(self.operations_scroll, panel.windowTitle())
+        index = self.bottom_tabs.insertTab(
+            self.bottom_tabs.indexOf(self.history), self.operations_scroll, panel.windowTitle()
+        )
         self.bottom_tabs.setTabToolTip(index, panel.toolTip())
         self.operations = panel
         if self._operations_wanted:
