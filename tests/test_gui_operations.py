@@ -116,6 +116,7 @@ def test_kuma_receive_as_a_table_copied(
         "Receive incidents",
         "Close incident",
         "Run a connector command",
+        "List KUMA tenants",
     ]
     assert panel.operation.name == "receive"  # the first one besides the check
     assert "every page" in panel.description.text()
@@ -475,7 +476,7 @@ def test_russian(window: MainWindow, qtbot: QtBot, ws: Workspace, kasap: Any, te
     )
     window.refresh()
     panel = operations(window, ws.tenant("Acme").id, "kasap")
-    assert tab_texts(window)[-1] == "Операции"
+    assert tab_texts(window)[-2:] == ["Операции", "История"]
     assert panel.run_button.text() == "&Выполнить"
     run(qtbot, panel)
     assert "Успешно" in panel.outcome_label.text() or "ОК" in panel.outcome_label.text()

@@ -1085,6 +1085,9 @@ class MainWindow(QMainWindow):
         if tid is not None:
             self.details.setHtml(details_html(self.ws, self.ws.tree.get(tid), self.current_row()))
         self.history.show_for(self.ws, tid, self.current_kind())
+        self.bottom_tabs.setTabText(
+            self.bottom_tabs.indexOf(self.history), _("History")
+        )  # in today's language
         self._show_panel()
         self._update_actions()
 
