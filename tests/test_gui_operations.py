@@ -109,13 +109,14 @@ def test_kuma_receive_as_a_table_copied(
     window.refresh()
     window.select_tenant(tid)
     window.select_integration("kuma")
-    assert tab_texts(window) == ["Details", "Incidents", "Operations"]
+    assert tab_texts(window) == ["Details", "Incidents", "Operations", "History"]
     panel = operations(window, tid, "kuma")
     assert [panel.picker.itemText(i) for i in range(panel.picker.count())] == [
         "Check connection",
         "Receive incidents",
         "Close incident",
         "Run a connector command",
+        "List KUMA tenants",
     ]
     assert panel.operation.name == "receive"  # the first one besides the check
     assert "every page" in panel.description.text()
@@ -271,7 +272,7 @@ def test_tip_lookup_shows_the_verdict_and_facts_and_says_the_cache(
     window.refresh()
     window.select_tenant(tid)
     window.select_integration("tip")
-    assert tab_texts(window) == ["Details", "Operations"]  # the lookup panel is gone
+    assert tab_texts(window) == ["Details", "Operations", "History"]  # the lookup panel is gone
     panel = operations(window, tid, "tip")
     assert panel.operation.name == "lookup" and "quota" in panel.notice.text()
     # A value that is not an observable is refused as typed: nothing is sent, nothing asked.
@@ -356,7 +357,7 @@ def test_custom_host_keys_need_no_settings(
     window.select_tenant(ws.tenant("Acme").id)
     window.select_integration("custom")
     # Not configured, but "Read the host's keys" needs no settings: the tab is there.
-    assert tab_texts(window) == ["Details", "Operations"]
+    assert tab_texts(window) == ["Details", "Operations", "History"]
     panel = operations(window, ws.tenant("Acme").id, "custom")
     assert panel.operation.name == "host-keys" and line(panel, "ports").text() == "22"
     select_data(panel.picker, "check")
@@ -475,7 +476,7 @@ def test_russian(window: MainWindow, qtbot: QtBot, ws: Workspace, kasap: Any, te
     )
     window.refresh()
     panel = operations(window, ws.tenant("Acme").id, "kasap")
-    assert tab_texts(window)[-1] == "Операции"
+    assert tab_texts(window)[-2:] == ["Операции", "История"]
     assert panel.run_button.text() == "&Выполнить"
     run(qtbot, panel)
     assert "Успешно" in panel.outcome_label.text() or "ОК" in panel.outcome_label.text()

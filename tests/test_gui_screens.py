@@ -241,10 +241,10 @@ def test_incidents_only_for_a_tenant_with_kuma(
     window.select_tenant(ws.tenant("Globex").id)
     window.select_integration("kuma")
     tabs = window.bottom_tabs
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Details"]
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Details", "History"]
     configure(ws, kuma.port, ca=test_ca.cert_pem, tenant="Globex")
     window.refresh()
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Details", "Incidents", "Operations"]
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Details", "Incidents", "Operations", "History"]
 
 
 def test_receive_error_is_shown_once(

@@ -368,13 +368,13 @@ def test_argparse_speaks_russian_too(monkeypatch, config_dir):
     assert "-h, --help        показать эту справку и выйти" in out
     code, _out, err = parse("tenant", "add")
     assert code == 2
-    assert err.splitlines()[-1] == "xdrconf tenant add: ошибка: необходимо указать аргументы: name"
+    assert err.splitlines()[-1] == "xdrconf tenant add: ошибка: необходимо указать аргументы: NAME"
     err = parse("integration", "show", "Root", "nope")[2]
     assert "аргумент KIND: недопустимый вариант: 'nope' (выберите из 'kuma', 'kasap'," in err
     assert "показать номер версии программы и выйти" in parse("--help")[1]
     monkeypatch.setenv("XDRCONF_LANG", "en")
     err = parse("tenant", "add")[2]
-    assert err.splitlines()[-1] == "xdrconf tenant add: error: the following arguments are required: name"
+    assert err.splitlines()[-1] == "xdrconf tenant add: error: the following arguments are required: NAME"
 
 
 # ---- Qt -------------------------------------------------------------------------------------------

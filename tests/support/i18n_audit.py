@@ -31,7 +31,11 @@ LANGUAGES = ("ru",)
 TRANSLATED = frozenset(
     {
         "argparse.py",
+        "xdrconf/cli/audit.py",
+        "xdrconf/cli/mssp.py",
+        "xdrconf/core/audit.py",
         "xdrconf/core/document.py",
+        "xdrconf/core/drift.py",
         "xdrconf/core/errors.py",
         "xdrconf/core/files.py",
         "xdrconf/core/i18n.py",
@@ -48,6 +52,7 @@ TRANSLATED = frozenset(
         "xdrconf/core/integrations/ad/rights.py",
         "xdrconf/core/integrations/ad/sd.py",
         "xdrconf/core/integrations/ad/users.py",
+        "xdrconf/core/integrations/kuma/tenants.py",
         "xdrconf/core/integrations/redmine/__init__.py",
         "xdrconf/core/integrations/redmine/api.py",
         "xdrconf/core/integrations/redmine/settings.py",
@@ -61,6 +66,7 @@ TRANSLATED = frozenset(
         "xdrconf/core/tenants.py",
         "xdrconf/qt/app.py",
         "xdrconf/qt/editors.py",
+        "xdrconf/qt/mssp.py",
         "xdrconf/qt/operations.py",
         "xdrconf/qt/settings_dialog.py",
     }

@@ -9,13 +9,30 @@ from .echo import echoed
 from .https_peer import HANG, Reply, Request
 
 GOOD_TOKEN = "kuma-token-0123456789abcdef"
-PAGE_SIZE = 250  # KUMA's page size for GET alerts [doc]
+PAGE_SIZE = 250  # KUMA's page size for GET alerts and GET tenants [doc]
 CLOSE_REASONS = ("responded", "incorrect data", "incorrect correlation rule")
 _EPOCH = _dt.datetime(2026, 11, 20, 8, 0, tzinfo=_dt.UTC)
 
 
 def rfc3339(minutes: int) -> str:
     return (_EPOCH + _dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_tenant(
+    n: int, *, name: str | None = None, main: bool = False, shared: bool = False
+) -> dict[str, Any]:
+    """A tenant as KUMA's GET tenants returns it [doc: KUMA 3.x REST API, "Tenant search"]."""
+    return {
+        "id": f"7e1a0000-0000-4000-9000-{n:012d}",
+        "name": name if name is not None else f"Customer {n:04d}",
+        "main": main,
+        "shared": shared,
+        "description": f"KUMA tenant number {n}",
+        "eps": 10 * n,
+        "epsLimit": 100000,
+        "created": 1763625600000 + n,
+        "updated": 1763625600000 + n,
+    }
 
 
 def make_alert(
@@ -80,6 +97,12 @@ class KumaApi:
         self.can_close = True  # False: the token's user has no right to close (403)
         self.disabled_tenants: set[str] = set()  # alerts of these tenants answer 406
         self.close_reasons = CLOSE_REASONS  # what this KUMA accepts; others answer 400
+        # GET tenants: KUMA's main and shared tenants, then those added by add_tenants.
+        self.tenants: list[dict[str, Any]] = [
+            make_tenant(0, name="Main", main=True),
+            make_tenant(1, name="Shared", shared=True),
+        ]
+        self.tenant_pages: list[int] = []  # the page numbers asked for, in order
 
     def __call__(self, req: Request) -> Reply | object:
         if self.mode == "hang":
@@ -110,7 +133,39 @@ class KumaApi:
             return self.list_alerts(req)
         if route == ["alerts", "close"] and req.method == "POST":
             return self.close(req)
+        if route == ["tenants"] and req.method == "GET":
+            return self.list_tenants(req)
         return Reply(404, {"message": "not found"})
+
+    def add_tenants(self, count: int, *, start: int = 2, **kw: Any) -> list[dict[str, Any]]:
+        made = [make_tenant(n, **kw) for n in range(start, start + count)]
+        self.tenants.extend(made)
+        return made
+
+    def list_tenants(self, req: Request) -> Reply:
+        """GET /api/<v>/tenants: 250 a page (page from 1; 400 for a bad one); filters id
+        (repeatable), name (case-insensitive regular expression), main (present = true) [doc]."""
+        import re
+
+        try:
+            page = int(req.query.get("page", ["1"])[0])
+        except ValueError:
+            return Reply(400, {"message": "invalid page"})
+        if page < 1:
+            return Reply(400, {"message": "invalid page"})
+        self.tenant_pages.append(page)
+        if self.mode == "ignore_page":
+            page = 1
+        ids = set(req.query.get("id", []))
+        names = req.query.get("name", [])
+        found = [
+            t
+            for t in self.tenants
+            if (not ids or t["id"] in ids)
+            and (not names or re.search(names[0], t["name"], re.IGNORECASE))
+            and ("main" not in req.query or t["main"])
+        ]
+        return Reply(200, found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
 
     def add_alerts(self, count: int, *, start: int = 1, **kw: Any) -> list[dict[str, Any]]:
         made = [make_alert(n, **kw) for n in range(start, start + count)]

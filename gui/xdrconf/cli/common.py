@@ -39,6 +39,29 @@ def fail(message: str) -> NoReturn:
     raise UsageError(message)
 
 
+# The command being run, as the audit trail records what made a change (set by cli.main.run).
+ACTION = {"text": "xdrconf"}
+
+
+def action_of(argv: list[str]) -> str:
+    """The command line as the audit trail records it: without --config-dir DIR."""
+    import shlex
+
+    words: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--config-dir":
+            skip = True
+            continue
+        if arg.startswith("--config-dir="):
+            continue
+        words.append(arg)
+    return shlex.join(["xdrconf", *words])
+
+
 def open_ws(args: argparse.Namespace, *, write: bool, notice: bool = True) -> Workspace:
     """Open the settings; changes refuse when another instance holds the folder. A settings
     file kept aside (now or at an earlier start, until restored or dismissed) is said in one
@@ -46,6 +69,7 @@ def open_ws(args: argparse.Namespace, *, write: bool, notice: bool = True) -> Wo
     from . import vault_passphrase
 
     ws = Workspace.open(getattr(args, "config_dir", None), readonly_if_locked=not write)
+    ws.action = ACTION["text"]
     ws.secrets.vault.unlocker = vault_passphrase.unlocker(ws.secrets)
     if notice and ws.notice is not None:
         print(notice_line(ws), file=sys.stderr)

@@ -16,7 +16,7 @@ from .. import __version__
 from ..core import appsettings, catalog, i18n
 from ..core.errors import SecretsWouldFollow, ValidationError, XdrconfError
 from ..core.fields import Field
-from ..core.i18n import _
+from ..core.i18n import _, ngettext
 from ..core.outcome import outcome_short
 from ..core.status import integration_status
 from ..core.tenants import Tenant
@@ -116,11 +116,20 @@ def cmd_tenant_list(args: argparse.Namespace) -> int:
 
 
 def cmd_tenant_add(args: argparse.Namespace) -> int:
+    from ..core.workspace import NewTenant
+
     with open_ws(args, write=True) as ws:
-        tenant = ws.add_tenant(args.name, args.parent)
-        copied = [k for k in tenant.integrations]
-        note = f"; copied from its parent: {', '.join(copied)}" if copied else ""
-        print(f"Added '{ws.tree.path(tenant.id)}'{note}.")
+        added = ws.add_tenants([NewTenant(name, args.parent) for name in args.name])
+        for tenant in added:
+            copied = [k for k in tenant.integrations]
+            if copied:
+                print(
+                    _("Added '{path}'; copied from its parent: {kinds}.").format(
+                        path=ws.tree.path(tenant.id), kinds=", ".join(copied)
+                    )
+                )
+            else:
+                print(_("Added '{path}'.").format(path=ws.tree.path(tenant.id)))
     return 0
 
 
@@ -266,9 +275,23 @@ def cmd_integration_set(args: argparse.Namespace) -> int:
         fail("nothing to set: give FIELD=VALUE pairs or --secret FIELD")
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.tenant)
-        edit = IntegrationEdit(args.kind, values=values, secrets=secrets, keep_secrets=args.keep_secrets)
+        changed = sorted(list(values) + list(secrets))
+        keep = args.keep_secrets
         try:
-            ws.update_integration(tenant.id, edit)
+            if args.subtree:
+                ids = ws.subtree_ids(tenant.id)
+                ws.update_many(
+                    [
+                        (tid, IntegrationEdit(args.kind, values=values, secrets=secrets, keep_secrets=keep))
+                        for tid in ids
+                    ]
+                )
+                done = _("{title}: set {fields}").format(title=spec.title, fields=", ".join(changed))
+                print(_subtree_done(ws, ids, done))
+                return 0
+            ws.update_integration(
+                tenant.id, IntegrationEdit(args.kind, values=values, secrets=secrets, keep_secrets=keep)
+            )
         except SecretsWouldFollow as exc:
             names = sorted({item.name for item in exc.following})
             fail(
@@ -279,14 +302,30 @@ def cmd_integration_set(args: argparse.Namespace) -> int:
                     "stored ones to the new target."
                 ).format(options=", ".join(f"--secret {n}" for n in names))
             )
-        changed = sorted(list(values) + list(secrets))
         print(f"{spec.title} of '{ws.tree.path(tenant.id)}': set {', '.join(changed)}.")
     return 0
+
+
+def _subtree_done(ws: Workspace, ids: list[str], what: str) -> str:
+    paths = [ws.tree.path(tid) for tid in ids]
+    shown = ", ".join(f"'{p}'" for p in paths[:10]) + (" …" if len(paths) > 10 else "")
+    return ngettext(
+        "{what} — {n} tenant, in one change: {tenants}.",
+        "{what} — {n} tenants, in one change: {tenants}.",
+        len(paths),
+    ).format(what=what, n=len(paths), tenants=shown)
 
 
 def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.tenant)
+        if args.subtree:
+            ids = ws.subtree_ids(tenant.id)
+            ws.update_many([(tid, IntegrationEdit(args.kind, enabled=enabled)) for tid in ids])
+            title = catalog.title_of(args.kind)
+            what = _("{title} turned on") if enabled else _("{title} turned off")
+            print(_subtree_done(ws, ids, what.format(title=title)))
+            return 0
         ws.set_enabled(tenant.id, args.kind, enabled)
         state = "on" if enabled else "off"
         print(f"{catalog.title_of(args.kind)} of '{ws.tree.path(tenant.id)}' is turned {state}.")
@@ -433,6 +472,10 @@ def cmd_config_dismiss(args: argparse.Namespace) -> int:
 
 
 # ---- parser ------------------------------------------------------------------------------------
+def SUBTREE_HELP() -> str:
+    return _("apply it to the tenant and every tenant below it, all or none in one change")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -466,8 +509,13 @@ def build_parser() -> argparse.ArgumentParser:
     tsub = tenant.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = add(tsub, "list", cmd_tenant_list, "list tenants as a tree")
     p.add_argument("--json", action="store_true")
-    p = add(tsub, "add", cmd_tenant_add, "add a child tenant (it gets a copy of its parent's integrations)")
-    p.add_argument("name")
+    p = add(
+        tsub,
+        "add",
+        cmd_tenant_add,
+        _("add child tenants, all or none in one change (each gets a copy of its parent's integrations)"),
+    )
+    p.add_argument("name", nargs="+", metavar="NAME")
     p.add_argument("--parent", help="parent tenant (default: Root)")
     p = add(tsub, "rename", cmd_tenant_rename, "rename a tenant")
     p.add_argument("name")
@@ -504,6 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tenant")
     p.add_argument("kind", choices=kinds, metavar="KIND")
     p.add_argument("assignments", nargs="*", metavar="FIELD=VALUE")
+    p.add_argument("--subtree", action="store_true", help=SUBTREE_HELP())
     p.add_argument(
         "--secret",
         action="append",
@@ -522,9 +571,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(isub, "enable", lambda a: _set_enabled(a, True), "turn an integration on")
     p.add_argument("tenant")
     p.add_argument("kind", choices=kinds, metavar="KIND")
+    p.add_argument("--subtree", action="store_true", help=SUBTREE_HELP())
     p = add(isub, "disable", lambda a: _set_enabled(a, False), "turn an integration off")
     p.add_argument("tenant")
     p.add_argument("kind", choices=kinds, metavar="KIND")
+    p.add_argument("--subtree", action="store_true", help=SUBTREE_HELP())
 
     p = add(sub, "check", cmd_check, "check connections (all enabled integrations by default)")
     p.add_argument("tenant", nargs="?")
@@ -559,8 +610,10 @@ def build_parser() -> argparse.ArgumentParser:
         _("keep the current settings after a file was kept aside (saves then replace the backup again)"),
     )
 
-    from . import operations
+    from . import audit, mssp, operations
 
+    audit.register(sub, common, add)
+    mssp.register(sub, tsub, common, add)
     operations.register(sub, common, add)
     return parser
 
@@ -580,6 +633,9 @@ def config_dir_arg(argv: list[str]) -> str | None:
 
 def run(argv: list[str]) -> int:
     i18n.setup(i18n.setting_in(config_dir_arg(argv)))
+    from .common import ACTION, action_of
+
+    ACTION["text"] = action_of(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):

@@ -97,7 +97,8 @@ def apply_assignments(app: dict[str, Any], pairs: list[str]) -> dict[str, Any]:
             raise ValidationError(
                 _("Setting"), _("unknown setting '{key}' ({keys})").format(key=key, keys=", ".join(KEYS))
             )
-    changes["proxy"] = proxy
+    if any(p.split("=", 1)[0].strip() in ("proxy_mode", "proxy_url", "no_proxy") for p in pairs):
+        changes["proxy"] = proxy  # only when asked: the audit trail records no change that was not made
     return validate(changes)
 
 

@@ -320,8 +320,10 @@ def check_app_settings(app: Any) -> dict[str, Any]:
 
 
 # ---- the document -----------------------------------------------------------------------------------
-DOCUMENT_KEYS = frozenset(("schema", "version", "namespace", "app", "tenants"))
-TENANT_KEYS = frozenset(("id", "name", "parent", "role", "integrations"))
+DOCUMENT_KEYS = frozenset(("schema", "version", "namespace", "app", "tenants", "audit"))
+TENANT_KEYS = frozenset(("id", "name", "parent", "role", "integrations", "kuma_tenant_id"))
+AUDIT_KEYS = frozenset(("head", "seq"))
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 STATE_KEYS = frozenset(("enabled", "settings", "secrets", "results"))
 RESULT_TEXTS = ("message", "target", "tenant", "integration", "connection", "operation")
 
@@ -358,16 +360,33 @@ def check_document(doc: Any, *, schema: str, version: int) -> tuple[dict[str, An
     except (ValueError, ValidationError, KeyError, TypeError) as exc:  # the checks above cover them all
         reject(("tenants",), str(exc))
     canonical = {"schema": schema, "version": version, "namespace": namespace, "app": app, "tenants": tenants}
+    if "audit" in root:
+        canonical["audit"] = check_audit_head(root["audit"])
     return canonical, tree
 
 
+def check_audit_head(value: Any) -> dict[str, Any]:
+    """Where the audit trail (audit.jsonl) ended when the settings were saved: the SHA-256
+    of its last line and that line's number (core.audit)."""
+    path: Path = ("audit",)
+    head = obj(value, path, AUDIT_KEYS, AUDIT_KEYS)
+    digest = text(head["head"], (*path, "head"), 64)
+    if not _SHA256.fullmatch(digest):
+        reject((*path, "head"), _("must be a SHA-256 in 64 lower-case hex digits"))
+    seq = head["seq"]
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        reject((*path, "seq"), _("must be a whole number, 0 or more"))
+    return {"head": digest, "seq": seq}
+
+
 def _tenants(value: Any) -> list[dict[str, Any]]:
-    from .tenants import ROOT, SHARED, TENANT, validate_name
+    from .tenants import KUMA_ID, ROOT, SHARED, TENANT, validate_kuma_id, validate_name
 
     items = array(value, ("tenants",), MAX_TENANTS)
     out: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     roles: dict[str, int] = {}
+    kuma_ids: dict[str, int] = {}
     for i, item in enumerate(items):
         path: Path = ("tenants", i)
         t = obj(item, path, TENANT_KEYS, ("id", "name"))
@@ -409,7 +428,23 @@ def _tenants(value: Any) -> list[dict[str, Any]]:
             kind: _state(kind, state, (*path, "integrations", kind), role == ROOT)
             for kind, state in integrations.items()
         }
-        out.append({"id": tid, "name": name, "parent": parent, "role": role, "integrations": states})
+        entry = {"id": tid, "name": name, "parent": parent, "role": role, "integrations": states}
+        if KUMA_ID in t:
+            where = (*path, KUMA_ID)
+            try:
+                kuma_id = validate_kuma_id(text(t[KUMA_ID], where, 256))
+            except ValidationError as exc:
+                reject(where, exc.problem)
+            if kuma_id in kuma_ids:
+                reject(
+                    where,
+                    _("{value} is also the KUMA tenant of tenants[{other}]").format(
+                        value=show(kuma_id), other=kuma_ids[kuma_id]
+                    ),
+                )
+            kuma_ids[kuma_id] = i
+            entry[KUMA_ID] = kuma_id
+        out.append(entry)
     for role in (ROOT, SHARED):
         if role not in roles:
             reject(("tenants",), _("there is no {role} tenant").format(role=role))

@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,9 @@ NOTICE_SCHEMA = "xdrconf-quarantine"
 # Temporary files of write_private (tempfile.mkstemp: 8 characters of [a-z0-9_]) for the
 # files of this module; one left by an interrupted save is removed when the folder is next
 # opened for writing.
-_LEFTOVER = re.compile(r"\.(?:settings\.json(?:\.bak)?|quarantine\.json)\.[a-z0-9_]{8}\.tmp")
+_LEFTOVER = re.compile(
+    r"\.(?:settings\.json(?:\.bak)?|quarantine\.json|audit\.pending\.json)\.[a-z0-9_]{8}\.tmp"
+)
 
 
 def new_document() -> dict[str, Any]:
@@ -371,11 +374,13 @@ class SettingsFile:
             return False  # a file appeared (or another kind of file) since it was read
         return known.same_stat(st) or hashlib.sha256(raw).hexdigest() == known.sha256
 
-    def save(self, document: dict[str, Any]) -> None:
+    def save(self, document: dict[str, Any], *, before_write: Callable[[], None] | None = None) -> None:
         """Atomic: temp file in the same folder, fsync, replace, fsync of the folder. The
         file being replaced is kept as the backup first, except while a notice is pending
         (the backup then is the last good settings). Refuses (SettingsChanged) when the file
-        on disk is not the version this process read or wrote last."""
+        on disk is not the version this process read or wrote last. before_write: called
+        once the backup is kept, before the file is written (the audit trail's pending
+        lines); what it raises stops the save."""
         self.ensure_dir()
         data = json.dumps(document, indent=1, ensure_ascii=False).encode() + b"\n"
         current, st = self._current()
@@ -386,23 +391,26 @@ class SettingsFile:
                     "it; nothing was saved and the other program's version was left as it is."
                 ).format(file=self.path)
             )
-        target = self.path
         try:
             if current and self.pending() is None:
-                target = self.backup
                 write_private(self.backup, current)
-            target = self.path
+        except OSError as exc:
+            raise save_failed(self.backup, exc) from None
+        if before_write is not None:
+            before_write()
+        try:
             new = write_private(self.path, data)
         except OSError as exc:
-            raise save_failed(target, exc) from None
+            raise save_failed(self.path, exc) from None
         self.identity = Identity.of(new, data)
 
-    def restore_backup(self) -> None:
+    def restore_backup(self, prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
         """Use the backup again: the current file is kept as settings.replaced-<time>.json,
-        the pending notice is cleared."""
+        the pending notice is cleared. prepare(document) -> document: what is written
+        instead of the backup's bytes (the workspace adds the audit trail's new head)."""
         try:
             raw, _st = read_bounded(self.backup)
-            self.check(raw)
+            checked, _tree = self.check(raw)
         except FileNotFoundError:
             raise SettingsIOError(_("There is no backup of the settings to restore."), errno.ENOENT) from None
         except OSError as exc:
@@ -415,6 +423,8 @@ class SettingsFile:
                 moved_to="",
                 backup=None,
             ) from None
+        if prepare is not None:
+            raw = json.dumps(prepare(checked), indent=1, ensure_ascii=False).encode() + b"\n"
         try:
             if self.path.exists():
                 stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -4,6 +4,7 @@ secrets are only referenced here (by keyring reference), never held."""
 from __future__ import annotations
 
 import copy
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ ROOT = "root"
 SHARED = "shared"
 TENANT = "tenant"
 MAX_NAME = 128
+KUMA_ID = "kuma_tenant_id"  # the tenant's key in the settings document
 
 
 def _new_id() -> str:
@@ -71,6 +73,8 @@ class Tenant:
     role: str = TENANT
     children: list[str] = field(default_factory=list)
     integrations: dict[str, IntegrationState] = field(default_factory=dict)
+    # The id of the KUMA tenant this tenant stands for (`tenant import-from-kuma`), or None.
+    kuma_id: str | None = None
 
     @property
     def is_root(self) -> bool:
@@ -129,6 +133,23 @@ def validate_name(raw: str, *, stored: bool = False) -> str:
     return name
 
 
+_KUMA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def validate_kuma_id(raw: Any) -> str:
+    """A KUMA tenant id as xdrconf records it: 1-128 letters, digits, '.', '_', ':' or '-'
+    (KUMA's ids are UUIDs)."""
+    text = str(raw).strip() if isinstance(raw, str) else ""
+    if not _KUMA_ID.fullmatch(text):
+        raise ValidationError(
+            _("KUMA tenant id"),
+            _("{value} is not a KUMA tenant id (1-128 letters, digits, '.', '_', ':' or '-')").format(
+                value=repr(str(raw)[:60])
+            ),
+        )
+    return text
+
+
 class TenantTree:
     """Root at the top, the Shared tenant beside it, child tenants at any depth below Root."""
 
@@ -165,6 +186,7 @@ class TenantTree:
                 integrations={
                     k: IntegrationState.from_dict(k, v) for k, v in dict(item.get("integrations", {})).items()
                 },
+                kuma_id=item.get(KUMA_ID),
             )
             tree._by_id[tid] = tenant
             if role == ROOT:
@@ -200,15 +222,16 @@ class TenantTree:
     def to_list(self) -> list[dict[str, Any]]:
         out = []
         for tenant in self.walk_all():
-            out.append(
-                {
-                    "id": tenant.id,
-                    "name": tenant.name,
-                    "parent": tenant.parent_id,
-                    "role": tenant.role,
-                    "integrations": {k: v.to_dict() for k, v in tenant.integrations.items()},
-                }
-            )
+            item: dict[str, Any] = {
+                "id": tenant.id,
+                "name": tenant.name,
+                "parent": tenant.parent_id,
+                "role": tenant.role,
+                "integrations": {k: v.to_dict() for k, v in tenant.integrations.items()},
+            }
+            if tenant.kuma_id is not None:
+                item[KUMA_ID] = tenant.kuma_id
+            out.append(item)
         return out
 
     # ---- queries ------------------------------------------------------------------
@@ -301,6 +324,10 @@ class TenantTree:
         raise NotFoundError(
             _("'{name}' names several tenants; give the path: {paths}.").format(name=ref, paths=paths)
         )
+
+    def by_kuma_id(self, kuma_id: str) -> Tenant | None:
+        """The tenant that stands for the KUMA tenant `kuma_id`, or None."""
+        return next((t for t in self._by_id.values() if t.kuma_id == kuma_id), None)
 
     def is_ancestor(self, ancestor_id: str, tenant_id: str) -> bool:
         tenant = self._by_id[tenant_id]

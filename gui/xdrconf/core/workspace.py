@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as _dt
+import functools
 import logging
 import threading
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import catalog, targets
+from . import audit, catalog, targets
 from .catalog import ValidationContext
 from .document import DocumentProblem, check_app_settings
 from .errors import (
@@ -34,7 +35,7 @@ from .i18n import _
 from .paths import resolve_config_dir
 from .secrets import STORE_KINDS, SecretLabel, SecretStores
 from .storage import FolderLock, PendingNotice, SettingsFile
-from .tenants import IntegrationState, Tenant, TenantTree
+from .tenants import IntegrationState, Tenant, TenantTree, validate_kuma_id
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,16 @@ class IntegrationEdit:
     enabled: bool | None = None
     structured: dict[str, Any] = field(default_factory=dict)
     keep_secrets: bool = False
+
+
+@dataclass(frozen=True)
+class NewTenant:
+    """A tenant to add (Workspace.add_tenants): its name, its parent (a path, name or id;
+    None: Root) and optionally the KUMA tenant it stands for."""
+
+    name: str
+    parent: str | None = None
+    kuma_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,12 @@ class Workspace:
         self.secrets = self._new_stores()
         self._mutex = threading.RLock()
         self._saved_once = False
+        # The audit trail (core.audit): where it ended when these settings were saved, and
+        # what is doing the changes (the command line, or the window's action).
+        self.audit = audit.AuditTrail(config_dir)
+        self.audit_head = audit.Head.of(document.get("audit"))
+        self.action = ""
+        self._acting = threading.local()
 
     # ---- opening ------------------------------------------------------------------------
     @classmethod
@@ -174,6 +191,8 @@ class Workspace:
             pending = sfile.pending()
             if pending is not None:
                 notice = OpenNotice.of_pending(pending, sfile)
+        if lock is not None:
+            _reconcile_audit(path, document)
         return cls(
             path,
             document,
@@ -204,10 +223,31 @@ class Workspace:
         return self._lock is None
 
     def restore_backup(self) -> None:
-        """Replace the current settings with the backup and reload (after a corrupt file)."""
+        """Replace the current settings with the backup and reload (after a corrupt file).
+        The audit trail records the restore and what it changed, in the same steps as a
+        transaction (core.audit)."""
         self._require_writable()
         with self._mutex:
-            self.file.restore_backup()
+            pending: audit.Pending | None = None
+
+            def with_audit(doc: dict[str, Any]) -> dict[str, Any]:
+                nonlocal pending
+                changes = [
+                    audit.Change(audit.RESTORED),
+                    *audit.diff(self.tree.to_list(), doc["tenants"], self.app, doc.get("app", {})),
+                ]
+                pending = self.audit.prepare(changes, action=self.current_action(), expected=self.audit_head)
+                self._write_pending(pending)
+                return {**doc, "audit": pending.head.to_dict()}
+
+            try:
+                self.file.restore_backup(with_audit)
+            except BaseException:
+                if pending is not None:
+                    self.audit.discard_pending()
+                raise
+            if pending is not None:
+                self._append_audit(pending)
             self._reload()
 
     def dismiss_notice(self) -> None:
@@ -241,6 +281,7 @@ class Workspace:
         self.namespace = document["namespace"]
         self.app = dict(document.get("app", {}))
         self.tree = tree
+        self.audit_head = audit.Head.of(document.get("audit"))
         if changed_namespace:
             old = self.secrets
             old.close()
@@ -341,7 +382,8 @@ class Workspace:
                         new = target.put(value, label)
                         created.append(new)
                         new_refs[(tid, k, name)] = new
-                with self.transaction():
+                with self.transaction() as txn:
+                    txn.secrets_moved = True
                     for (tid, k, name), new in new_refs.items():
                         self.tree.get(tid).integrations[k].secrets[name] = new
                     self.app["secret_store"] = kind
@@ -365,16 +407,51 @@ class Workspace:
             return MoveReport(kind, len(new_refs), missing)
 
     # ---- persistence --------------------------------------------------------------------
-    def document(self) -> dict[str, Any]:
+    def document(self, tenants: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         from .storage import SCHEMA, VERSION
 
-        return {
+        doc = {
             "schema": SCHEMA,
             "version": VERSION,
             "namespace": self.namespace,
             "app": copy.deepcopy(self.app),
-            "tenants": self.tree.to_list(),
+            "tenants": self.tree.to_list() if tenants is None else tenants,
         }
+        if self.audit_head is not None:
+            doc["audit"] = self.audit_head.to_dict()
+        return doc
+
+    # ---- the audit trail ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def acting(self, action: str) -> Iterator[None]:
+        """Changes made in this thread inside the block are recorded as done by `action`
+        (the window's action, e.g. "window: Add child")."""
+        before = getattr(self._acting, "action", None)
+        self._acting.action = action
+        try:
+            yield
+        finally:
+            self._acting.action = before
+
+    def current_action(self) -> str:
+        return getattr(self._acting, "action", None) or self.action or "xdrconf"
+
+    def _write_pending(self, pending: audit.Pending) -> None:
+        """Step 1 of a transaction's audit lines (just before the settings are written)."""
+        from .storage import save_failed
+
+        try:
+            self.audit.write_pending(pending)
+        except OSError as exc:
+            raise save_failed(self.audit.pending_path, exc) from None
+
+    def _append_audit(self, pending: audit.Pending) -> None:
+        """Step 3 of a transaction: the settings are saved; append their audit lines. Should
+        the disk refuse now, the pending file stays and the next opening appends them."""
+        try:
+            self.audit.commit(pending)
+        except OSError:
+            log.warning("could not append to the audit trail; its lines are appended at the next start")
 
     def _require_writable(self) -> None:
         if self.readonly:
@@ -390,17 +467,32 @@ class Workspace:
         with self._mutex:
             before_tree = self.tree.to_list()
             before_app = copy.deepcopy(self.app)
+            before_head = self.audit_head
             txn = _Txn(self)
+            pending: audit.Pending | None = None
             try:
                 with self.secrets.batch():
                     yield txn
                 if txn.created and self.app.get("secret_store") not in STORE_KINDS:
                     # The first secret: the store chosen now is the store from now on.
                     self.app["secret_store"] = self.secrets.chosen_kind()
-                self.file.save(self.document())
+                after_tree = self.tree.to_list()
+                changes = audit.diff(
+                    before_tree, after_tree, before_app, self.app, secrets_moved=txn.secrets_moved
+                )
+                if changes:
+                    pending = self.audit.prepare(changes, action=self.current_action(), expected=before_head)
+                    self.audit_head = pending.head
+                self.file.save(
+                    self.document(after_tree),
+                    before_write=None if pending is None else functools.partial(self._write_pending, pending),
+                )
             except BaseException:
                 self.tree = TenantTree.from_list(before_tree)
                 self.app = before_app
+                self.audit_head = before_head
+                if pending is not None:
+                    self.audit.discard_pending()
                 with self.secrets.batch():
                     for ref in txn.created:
                         try:
@@ -408,6 +500,8 @@ class Workspace:
                         except Exception:  # noqa: BLE001 - best effort clean-up
                             log.warning("could not delete an unused secret after a failed save")
                 raise
+            if pending is not None:
+                self._append_audit(pending)
             with self.secrets.batch():
                 for ref in txn.obsolete:
                     try:
@@ -426,19 +520,47 @@ class Workspace:
     def add_tenant(self, name: str, parent: str | None = None) -> Tenant:
         """A new child tenant with a copy of its parent's integration settings, secrets
         included as new keyring entries."""
-        parent_t = self.tree.find(parent) if parent else self.tree.root
-        child_path = f"{self.tree.path(parent_t.id)}/{name.strip()}"
+        return self.add_tenants([NewTenant(name, parent)])[0]
+
+    def add_tenants(self, items: list[NewTenant], *, link: dict[str, str] | None = None) -> list[Tenant]:
+        """Several new tenants in one transaction (all or none), each with a copy of its
+        parent's integration settings, secrets included as new entries of the store.
+        link: existing tenant id -> the KUMA tenant id to record for it."""
         with self.transaction() as txn:
-            copies: dict[str, IntegrationState] = {}
-            for kind, state in parent_t.integrations.items():
-                clone = state.clone_without_secrets()
-                for name_, ref in state.secrets.items():
-                    new_ref = self.secrets.copy(ref, self.secret_label(child_path, kind, name_))
-                    if new_ref is not None:
-                        txn.created.append(new_ref)
-                        clone.secrets[name_] = new_ref
-                copies[kind] = clone
-            return self.tree.add(name, parent_t.id, copies)
+            added = []
+            for item in items:
+                parent_t = self.tree.find(item.parent) if item.parent else self.tree.root
+                kuma_id = None if item.kuma_id is None else self._free_kuma_id(item.kuma_id)
+                child_path = f"{self.tree.path(parent_t.id)}/{' '.join(item.name.split())}"
+                copies: dict[str, IntegrationState] = {}
+                for kind, state in parent_t.integrations.items():
+                    clone = state.clone_without_secrets()
+                    for name_, ref in state.secrets.items():
+                        new_ref = self.secrets.copy(ref, self.secret_label(child_path, kind, name_))
+                        if new_ref is not None:
+                            txn.created.append(new_ref)
+                            clone.secrets[name_] = new_ref
+                    copies[kind] = clone
+                tenant = self.tree.add(item.name, parent_t.id, copies)
+                tenant.kuma_id = kuma_id
+                added.append(tenant)
+            for tid, kuma_id in (link or {}).items():
+                tenant = self.tree.get(tid)
+                if tenant.kuma_id != kuma_id:
+                    value = self._free_kuma_id(kuma_id)
+                    tenant.kuma_id = value
+            return added
+
+    def _free_kuma_id(self, kuma_id: str) -> str:
+        value = validate_kuma_id(kuma_id)
+        holder = self.tree.by_kuma_id(value)
+        if holder is not None:
+            raise TenantError(
+                _("The KUMA tenant {id} is already the tenant '{path}'.").format(
+                    id=value, path=self.tree.path(holder.id)
+                )
+            )
+        return value
 
     def rename_tenant(self, ref: str, new_name: str) -> None:
         tenant = self.tree.find(ref)
@@ -508,12 +630,35 @@ class Workspace:
 
     def update_integrations(self, tenant_ref: str, edits: list[IntegrationEdit]) -> None:
         """Apply several integration edits to one tenant at once (the wizard's Finish)."""
-        tenant = self.tree.find(tenant_ref)
-        if tenant.is_shared:
-            raise TenantError("The Shared tenant needs no integration settings.")
+        self.update_many([(tenant_ref, edit) for edit in edits])
+
+    def update_many(self, changes: list[tuple[str, IntegrationEdit]]) -> None:
+        """Apply edits to several tenants in one transaction: all of them or none (a
+        subtree edit, a push). Each goes through the one edit path (_apply_edit), so every
+        rule of an edit applies to each tenant; a secret given once is stored as each
+        tenant's own entry. A refusal names the tenant it is about."""
+        tenants = []
+        for ref, _edit in changes:
+            tenant = self.tree.find(ref)
+            if tenant.is_shared:
+                raise TenantError(_("The Shared tenant needs no integration settings."))
+            tenants.append(tenant)
+        several = len({t.id for t in tenants}) > 1
         with self.transaction() as txn:
-            for edit in edits:
-                self._apply_edit(tenant, edit, txn)
+            for tenant, (_ref, edit) in zip(tenants, changes, strict=True):
+                try:
+                    self._apply_edit(self.tree.get(tenant.id), edit, txn)
+                except (ValidationError, TenantError) as exc:
+                    if not several:
+                        raise
+                    raise TenantEditRefused(self.tree.path(tenant.id), exc) from None
+
+    def subtree_ids(self, tenant_ref: str) -> list[str]:
+        """The tenant and every tenant below it (parents first)."""
+        start = self.tree.find(tenant_ref)
+        if start.is_shared:
+            raise TenantError(_("The Shared tenant needs no integration settings."))
+        return [t.id for t in self.tree.walk(start.id)]
 
     def update_integration(self, tenant_ref: str, edit: IntegrationEdit) -> None:
         self.update_integrations(tenant_ref, [edit])
@@ -665,8 +810,36 @@ class Workspace:
         return out
 
 
+class TenantEditRefused(ValidationError):
+    """An edit of several tenants was refused for one of them; nothing was changed."""
+
+    def __init__(self, tenant: str, cause: ValidationError | TenantError) -> None:
+        self.tenant = tenant
+        self.cause = cause
+        label = cause.label if isinstance(cause, ValidationError) else _("Tenant")
+        problem = cause.problem if isinstance(cause, ValidationError) else str(cause)
+        super().__init__(
+            _("Tenant '{tenant}': {label}").format(tenant=tenant, label=label),
+            _("{problem}; nothing was changed in any tenant").format(problem=problem.rstrip(".")),
+            field=getattr(cause, "field", None),
+        )
+
+
+def _reconcile_audit(config_dir: Path, document: dict[str, Any]) -> None:
+    """At opening, with the lock: what an interrupted transaction left of the audit trail
+    (core.audit.AuditTrail.reconcile)."""
+    try:
+        done = audit.AuditTrail(config_dir).reconcile(audit.Head.of(document.get("audit")))
+    except OSError as exc:
+        log.warning("the audit trail could not be checked at opening: %s", exc)
+        return
+    if done:
+        log.warning("audit trail: %s", done)
+
+
 class _Txn:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self.created: list[str] = []
         self.obsolete: list[str] = []
+        self.secrets_moved = False  # references changed because secrets moved to another store

@@ -145,6 +145,8 @@ class MainWindow(QMainWindow):
         self.last_error = ""
         self.wizard: Any = None
         self.check_dialog: Any = None
+        self.drift_dialog: Any = None
+        self.kuma_import_dialog: Any = None
         self._check_tasks: dict[tuple[str, str], workers.Task] = {}
         self._panel: QWidget | None = None
         self._panel_actions: list[QAction] = []
@@ -179,6 +181,8 @@ class MainWindow(QMainWindow):
         from .vault_dialog import GuiUnlocker
 
         self.unlocker = GuiUnlocker(self, reason=lambda: self.ws.secrets.auto_reason)
+        if not self.ws.action:
+            self.ws.action = "xdrconf window"  # what the audit trail says made a change
         self.ws.secrets.vault.unlocker = self.unlocker
         self.ws.secrets.vault.listeners.append(self.store_changed.emit)
         self.store_changed.connect(self._show_store, Qt.ConnectionType.QueuedConnection)
@@ -284,6 +288,30 @@ class MainWindow(QMainWindow):
             None,
             "Check every enabled integration of the tenant and all tenants below it",
         )
+        self.act_import_kuma = a(
+            _("Import tenants from &KUMA…"),
+            self.import_from_kuma,
+            None,
+            _("Read KUMA's tenants with this tenant's KUMA connection and add those you tick as children"),
+        )
+        self.act_drift = a(
+            _("&Drift from the parent…"),
+            self.show_drift,
+            None,
+            _("Each field of each integration: inherited from the parent or overridden here"),
+        )
+        self.act_subtree_on = a(
+            _("Turn on in the &subtree…"),
+            lambda: self.set_subtree_enabled(True),
+            None,
+            _("Turn the selected integration on for the tenant and every tenant below it, in one change"),
+        )
+        self.act_subtree_off = a(
+            _("Turn off in the s&ubtree…"),
+            lambda: self.set_subtree_enabled(False),
+            None,
+            _("Turn the selected integration off for the tenant and every tenant below it, in one change"),
+        )
         self.act_export = a(
             "&Export…", self.export_settings, "Ctrl+Shift+E", "Export tenants and settings (never secrets)"
         )
@@ -304,6 +332,9 @@ class MainWindow(QMainWindow):
             self.act_setup,
             self.act_configure,
             self.act_toggle,
+            self.act_import_kuma,
+            self.act_subtree_on,
+            self.act_subtree_off,
             self.act_import,
             self.act_settings,
             self.act_restore,
@@ -339,8 +370,10 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_add, self.act_rename, self.act_move, self.act_remove])
         m.addSeparator()
         m.addAction(self.act_setup)
+        m.addSeparator()
+        m.addActions([self.act_import_kuma, self.act_drift])
         m = self.integration_menu
-        m.addActions([self.act_configure, self.act_toggle])
+        m.addActions([self.act_configure, self.act_toggle, self.act_subtree_on, self.act_subtree_off])
         m.addSeparator()
         m.addActions([self.act_check, self.act_operations, self.act_check_tenant, self.act_check_subtree])
         self._menu_tail = m.addSeparator()
@@ -612,6 +645,11 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.setObjectName("bottomTabs")
         self.bottom_tabs.setDocumentMode(True)
         self.bottom_tabs.addTab(self.details, "Details")
+        from .mssp import HistoryView
+
+        self.history = HistoryView(self._right)  # the last tab: an integration's own come before it
+        index = self.bottom_tabs.addTab(self.history, self.history.windowTitle())
+        self.bottom_tabs.setTabToolTip(index, self.history.toolTip())
 
         # A panel scrolls in its tab rather than forcing the window (and the tree) narrower.
         self.panel_scroll = PanelScroll(self._right)
@@ -1046,6 +1084,10 @@ class MainWindow(QMainWindow):
         tid = self.current_tenant_id()
         if tid is not None:
             self.details.setHtml(details_html(self.ws, self.ws.tree.get(tid), self.current_row()))
+        self.history.show_for(self.ws, tid, self.current_kind())
+        self.bottom_tabs.setTabText(
+            self.bottom_tabs.indexOf(self.history), _("History")
+        )  # in today's language
         self._show_panel()
         self._update_actions()
 
@@ -1115,7 +1157,9 @@ class MainWindow(QMainWindow):
         if self._panel is not None:
             title = self._panel.windowTitle() or f"{catalog.title_of(kind)} tools"
             self.panel_scroll.setWidget(self._panel)
-            index = self.bottom_tabs.addTab(self.panel_scroll, title)
+            index = self.bottom_tabs.insertTab(
+                self.bottom_tabs.indexOf(self.history), self.panel_scroll, title
+            )
             self.bottom_tabs.setTabToolTip(index, self._panel.toolTip() or title)
             if kind in self._panel_tab_wanted:
                 self.bottom_tabs.setCurrentIndex(index)
@@ -1141,7 +1185,9 @@ class MainWindow(QMainWindow):
             return
         panel = OperationsPanel(ctx)
         self.operations_scroll.setWidget(panel)
-        index = self.bottom_tabs.addTab(self.operations_scroll, panel.windowTitle())
+        index = self.bottom_tabs.insertTab(
+            self.bottom_tabs.indexOf(self.history), self.operations_scroll, panel.windowTitle()
+        )
         self.bottom_tabs.setTabToolTip(index, panel.toolTip())
         self.operations = panel
         if self._operations_wanted:
@@ -1197,6 +1243,12 @@ class MainWindow(QMainWindow):
         self.act_toggle.setText("Turn &off" if row is not None and row.enabled else "Turn &on")
         self.act_check.setEnabled(bool(supported and (row.configured or row.enabled) and not row.running))
         self.act_operations.setEnabled(self.operations is not None)
+        has_children = tenant is not None and bool(tenant.children)
+        self.act_subtree_on.setEnabled(writable and supported)
+        self.act_subtree_off.setEnabled(writable and supported)
+        kuma = tenant.integrations.get("kuma") if normal and tenant is not None else None
+        self.act_import_kuma.setEnabled(writable and kuma is not None and kuma.configured)
+        self.act_drift.setEnabled(normal and tenant is not None and (not tenant.is_root or has_children))
         self._enable_check_many(tenant if normal else None)
         self.act_import.setEnabled(writable)
         self.act_settings.setEnabled(writable)
@@ -1210,6 +1262,8 @@ class MainWindow(QMainWindow):
         menu.addActions([self.act_add, self.act_rename, self.act_move, self.act_remove])
         menu.addSeparator()
         menu.addActions([self.act_setup, self.act_check_tenant, self.act_check_subtree])
+        menu.addSeparator()
+        menu.addActions([self.act_import_kuma, self.act_drift])
         menu.popup(self.tree_view.viewport().mapToGlobal(pos))
 
     def _table_menu(self, pos: Any) -> None:
@@ -1366,6 +1420,121 @@ class MainWindow(QMainWindow):
         self.run_task(
             lambda: self.ws.set_enabled(tid, row.kind, want), what="Turning on…" if want else "Turning off…"
         )
+
+    def set_subtree_enabled(self, on: bool) -> None:
+        """Turn the selected integration on or off for the tenant and every tenant below it:
+        one change, all or none (a tenant that refuses is named, nothing is changed)."""
+        from ..core import catalog
+        from ..core.workspace import IntegrationEdit
+
+        tid, row = self.current_tenant_id(), self.current_row()
+        if tid is None or row is None or not row.supported:
+            return
+        kind = row.kind
+        ids = self.ws.subtree_ids(tid)
+        title = catalog.title_of(kind)
+        paths = [self.ws.tree.path(t) for t in ids]
+        question = (
+            _("Turn {integration} on for these {n} tenants, in one change?")
+            if on
+            else _("Turn {integration} off for these {n} tenants, in one change?")
+        ).format(integration=title, n=len(ids))
+        shown = paths[:15] + ([_("… and {n} more").format(n=len(paths) - 15)] if len(paths) > 15 else [])
+        if not self.prompts.confirm(
+            _("Turn on in the subtree") if on else _("Turn off in the subtree"), question, shown
+        ):
+            return
+        action = _("window: Turn on in the subtree") if on else _("window: Turn off in the subtree")
+
+        def work() -> None:
+            with self.ws.acting(action):
+                self.ws.update_many([(t, IntegrationEdit(kind, enabled=on)) for t in ids])
+
+        self.run_task(
+            work,
+            lambda _r: self.say(
+                (
+                    _("{integration} is on in {n} tenants.")
+                    if on
+                    else _("{integration} is off in {n} tenants.")
+                ).format(integration=title, n=len(ids)),
+                8000,
+            ),
+            what=_("Turning on…") if on else _("Turning off…"),
+        )
+
+    def show_drift(self) -> Any:
+        """Drift from the parent…: the tenant's (or subtree's) fields against the parent."""
+        from PySide6.QtCore import Qt
+
+        from .mssp import DriftDialog
+
+        tid = self.current_tenant_id()
+        if tid is None or self.ws.tree.get(tid).is_shared:
+            return None
+        dialog = DriftDialog(self, tid)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.finished.connect(lambda _=0: setattr(self, "drift_dialog", None))
+        self.drift_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def import_from_kuma(self) -> workers.Task | None:
+        """Import tenants from KUMA…: read KUMA's tenants (a worker), then the preview to
+        tick; Add applies the ticked ones in one change."""
+        from ..core.appsettings import timeout_of
+        from ..core.engine import rows_of, run_operation
+
+        tid = self.current_tenant_id()
+        if tid is None:
+            return None
+        ws = self.ws
+        timeout = timeout_of(ws.app)
+
+        def read() -> Any:
+            return run_operation(ws, tid, "kuma", "tenants", timeout=timeout)
+
+        def done(outcomes: Any) -> None:
+            if not outcomes or not all(o.ok for o in outcomes):
+                self.show_error(
+                    "; ".join(o.message for o in outcomes) or _("KUMA's tenants could not be read.")
+                )
+                return
+            self._offer_kuma_import(tid, rows_of(outcomes[0]))
+
+        return self.runner(read, done)
+
+    def _offer_kuma_import(self, tid: str, rows: list[dict[str, Any]]) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QDialog
+
+        from ..core.integrations.kuma import tenants as kuma_tenants
+        from .mssp import KumaImportDialog, import_summary
+
+        if tid not in self.ws.tree:
+            return
+        dialog = KumaImportDialog(self, tid, rows)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self.kuma_import_dialog = dialog
+
+        def finished(code: int) -> None:
+            self.kuma_import_dialog = None
+            if code != QDialog.DialogCode.Accepted:
+                return
+            chosen = dialog.chosen()
+
+            def work() -> Any:
+                with self.ws.acting(_("window: Import tenants from KUMA")):
+                    return kuma_tenants.apply(self.ws, tid, rows, chosen)
+
+            def added(result: Any) -> None:
+                self.reload_tree(select=tid)
+                self.say(import_summary(result), 8000)
+
+            self.run_task(work, added, what=_("Adding tenants…"))
+
+        dialog.finished.connect(finished)
+        dialog.open()
 
     def _confirm_notices(self, kinds: set[str]) -> bool:
         from ..core import catalog

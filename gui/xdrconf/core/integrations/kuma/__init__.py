@@ -8,7 +8,7 @@ from ...catalog import IntegrationSpec, Page
 from ...engine import Operation, check_operation
 from ...fields import Field
 from ..common import TRUST_FIELDS, trust_page
-from . import api
+from . import api, tenants
 from .api import ALERT_STATUSES
 from .commands import CLOSE_REASONS, parse_commands
 
@@ -142,6 +142,7 @@ SPEC = IntegrationSpec(
                 ("truncated", "Answer cut short"),
             ),
         ),
+        tenants.OPERATION,
     ),
     validate=validate_commands,
     target_fields=("host", "port"),

@@ -9,6 +9,7 @@ safe for a header); the engine removes it from whatever KUMA sends back."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -113,37 +114,58 @@ def _alerts_url(settings: dict[str, Any], status: str, page: int) -> str:
     return f"{base_url(settings)}/alerts/?withEvents&status={quote(status)}&page={page}"
 
 
+def every_page(
+    ctx: OpContext,
+    fetch: Callable[[int], list[dict[str, Any]]],
+    *,
+    max_pages: int,
+    too_many: str,
+    repeated: Callable[[int], str],
+) -> tuple[list[dict[str, Any]], int]:
+    """KUMA's paging (250 a page from page 1; a short or empty page is the last): the items
+    of every page (those seen on an earlier page left out) and the number of pages read;
+    progress is (page, items so far). A page of only earlier items, or more than max_pages
+    full pages, ends the operation as a protocol error (too_many, repeated(page))."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    page = 0
+    while True:
+        page += 1
+        if page > max_pages:
+            ctx.fail(Category.PROTOCOL_ERROR, too_many)
+        items = fetch(page)
+        fresh = [a for a in items if a["id"] not in seen]
+        if items and not fresh:
+            ctx.fail(Category.PROTOCOL_ERROR, repeated(page))
+        seen.update(a["id"] for a in fresh)
+        out.extend(fresh)
+        ctx.progress((page, len(out)))
+        if len(items) < PAGE_SIZE:
+            return out, page
+
+
 def receive(ctx: OpContext) -> list[Outcome]:
     """GET every page of alerts with the status asked (250 a page; a short or empty page is
     the last), merged into the tenant's incident store; progress is (page, alerts so far)."""
     status = ctx.params["status"]
     session, headers = _session(ctx)
-    alerts: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    page = 0
-    while True:
-        page += 1
-        if page > MAX_PAGES:
-            ctx.fail(
-                Category.PROTOCOL_ERROR,
-                f"KUMA kept returning full pages past page {MAX_PAGES}; narrow the request.",
-            )
+
+    def fetch(page: int) -> list[dict[str, Any]]:
         r = session.get(
             _alerts_url(ctx.settings, status, page), headers=headers, meaning=REFUSED, what="list the alerts"
         )
-        items = _alert_list(ctx, session, r, page)
-        fresh = [a for a in items if a["id"] not in seen]
-        if items and not fresh:
-            ctx.fail(
-                Category.PROTOCOL_ERROR,
-                f"KUMA answered page {page} with the alerts of an earlier page; it does not "
-                "page as documented (check the API version).",
-            )
-        seen.update(a["id"] for a in fresh)
-        alerts.extend(fresh)
-        ctx.progress((page, len(alerts)))
-        if len(items) < PAGE_SIZE:
-            break
+        return _alert_list(ctx, session, r, page)
+
+    alerts, page = every_page(
+        ctx,
+        fetch,
+        max_pages=MAX_PAGES,
+        too_many=f"KUMA kept returning full pages past page {MAX_PAGES}; narrow the request.",
+        repeated=lambda page: (
+            f"KUMA answered page {page} with the alerts of an earlier page; it does not "
+            "page as documented (check the API version)."
+        ),
+    )
     alerts = ctx.redactor(alerts)  # the store keeps them for the window: never a token echoed back
     summary = IncidentStore.shared(ctx.config_dir, ctx.tenant_id).merge(ReceiveResult(status, alerts, page))
     return [Outcome(Category.OK, summary.message(), data={"summary": summary.public(), "rows": alerts})]
