@@ -11,7 +11,6 @@ a loopback HTTPS peer that answers after 200 ms:
 from __future__ import annotations
 
 import argparse
-import itertools
 import math
 import statistics
 import subprocess
@@ -49,27 +48,6 @@ with HttpsPeer(slow, cert=cert) as peer:
     print(peer.port, flush=True)
     sys.stdin.read()  # until the benchmark closes our stdin
 """
-
-
-class TickRecorder:
-    """Records the time of each tick of a 5 ms timer on the GUI thread."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.ticks: list[float] = []
-        self.timer = QTimer()
-        self.timer.setInterval(5)
-        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
-
-    def start(self) -> None:
-        self.ticks = [time.perf_counter()]
-        self.timer.start()
-
-    def stop(self) -> list[float]:
-        self.timer.stop()
-        self.ticks.append(time.perf_counter())
-        return [(b - a) * 1000 for a, b in itertools.pairwise(self.ticks)]
 
 
 def run_loop_until(signal, timeout_s: float) -> None:
@@ -156,7 +134,7 @@ def measure(app, ws, port, ca, args) -> int:
 
     # (1) + (2): through the worker pool and the Check-all dialog, timer ticking.
     concurrency = workers.check_pool().maxThreadCount()
-    ticks = TickRecorder()
+    ticks = _common.TickRecorder()
     ticks.start()
     t0 = time.perf_counter()
     dialog = CheckAllDialog(ws, pairs, title="bench")

@@ -33,6 +33,7 @@ TRANSLATED = frozenset(
         "argparse.py",
         "xdrconf/core/document.py",
         "xdrconf/core/errors.py",
+        "xdrconf/core/health.py",
         "xdrconf/core/i18n.py",
         "xdrconf/core/integrations/redmine/__init__.py",
         "xdrconf/core/integrations/redmine/api.py",
@@ -41,6 +42,7 @@ TRANSLATED = frozenset(
         "xdrconf/core/tenants.py",
         "xdrconf/qt/app.py",
         "xdrconf/qt/editors.py",
+        "xdrconf/qt/health_grid.py",
         "xdrconf/qt/operations.py",
         "xdrconf/qt/settings_dialog.py",
     }
