@@ -145,23 +145,29 @@ class HealthModel(QAbstractTableModel):
     def set_running(self, pairs: list[Pair], running: bool) -> None:
         for pair in pairs:
             (self.running.add if running else self.running.discard)(pair)
+        self._changed_all(pairs)
+
+    def _changed_all(self, pairs: list[Pair]) -> None:
+        if len(pairs) > 64:  # one signal for the lot rather than thousands
+            if self.rows:
+                self.dataChanged.emit(self.index(0, 1), self.index(len(self.rows) - 1, len(self.kinds)))
+            return
+        for pair in pairs:
             self._changed(pair)
 
-    def update(self, pair: Pair, results: list[dict[str, Any]] | None) -> None:
-        """A new check's results (None: cancelled, what was known stays)."""
-        self.running.discard(pair)
-        tid, kind = pair
-        col = self._column.get(kind)
-        if col is None:
+    def update(self, items: list[tuple[Pair, list[dict[str, Any]] | None]]) -> None:
+        """New checks' results (None: cancelled, what was known stays); counted once."""
+        if not items:
             return
-        if results is not None:
-            for row in self.all_rows:
-                if row.tenant_id == tid:
-                    row.cells[col] = row.cells[col].with_results(results)
-                    break
+        rows = {r.tenant_id: r for r in self.all_rows}
+        for pair, results in items:
+            self.running.discard(pair)
+            row, col = rows.get(pair[0]), self._column.get(pair[1])
+            if row is not None and col is not None and results is not None:
+                row.cells[col] = row.cells[col].with_results(results)
         self._recount()
-        self._changed(pair)
-        self.headerDataChanged.emit(Qt.Orientation.Horizontal, col + 1, col + 1)
+        self._changed_all([pair for pair, _results in items])
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.kinds))
 
     def _changed(self, pair: Pair) -> None:
         i, col = self._where.get(pair[0]), self._column.get(pair[1])
@@ -433,8 +439,7 @@ class HealthGrid(QWidget):
         """Read the stored results again (the checks not saved yet stay as they came)."""
         kinds, rows = health.build_grid(self.ws)
         self.model.load(kinds, rows)
-        for pair, results in self.pending.items():
-            self.model.update(pair, results)
+        self.model.update(list(self.pending.items()))
         self._dirty = False
         self._update_summary()
 
@@ -555,12 +560,12 @@ class HealthGrid(QWidget):
         return self.task
 
     def _deliver(self, batch: Batch) -> None:
-        for pair, outcomes in batch:
-            kept = health.kept_results(outcomes)
+        items = [(pair, health.kept_results(outcomes)) for pair, outcomes in batch]
+        for pair, kept in items:
             if kept is not None:
                 self.pending[pair] = kept
-            self.model.update(pair, kept)
-            self._done += 1
+        self.model.update(items)
+        self._done += len(items)
         self._update_summary()
 
     def _finished(self, pairs: list[Pair]) -> None:
