@@ -293,6 +293,7 @@ class GridView(QTableView):
         head.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         head.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
         head.setMinimumSectionSize(60)
+        head.setStretchLastSection(True)
         self.clicked.connect(self._clicked)
         model.modelReset.connect(self.fit_columns)
         self._fitted = False
