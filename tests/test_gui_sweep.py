@@ -1,12 +1,13 @@
 """The action sweep: every QAction a person can reach in the main window (its menus, its
-toolbar, the context menus of the tenant tree and of the integrations table, and the
-integrations' own actions, which appear there while one is selected) is triggered in every
-state the window can be in, against the real dialogs, each of which is closed as Cancel
-would close it.
+toolbar, the context menus of the tenant tree, of the integrations table and of the health
+grid, and the integrations' own actions, which appear there while one is selected) is
+triggered in every state the window can be in, against the real dialogs, each of which is
+closed as Cancel would close it.
 
 The states: nothing selected, the Root tenant, a child tenant, the Shared tenant, an
 integration that is not yet supported, every supported integration not configured and
 configured (from the catalog, so a new integration is swept as soon as it is supported),
+the health grid shown with a configured integration's cell current,
 and the same window read-only (a second Workspace on a folder another one holds).
 
 An action fails the sweep when, triggered while enabled, it
@@ -170,6 +171,7 @@ class State:
     kind: str | None = None  # the integration to select
     readonly: bool = False
     prepare: Callable[[Workspace, TestCA], None] | None = None
+    grid: bool = False  # the health grid shown, the tenant's cell of `kind` current
 
 
 def base(ws: Workspace) -> None:
@@ -203,10 +205,16 @@ def states() -> list[State]:
                 prepare=on_tenant(recipe, "Acme EU") if recipe else None,
             )
         )
+    # The health grid: a configured integration's cell current (its actions need one).
+    out.append(
+        State("health grid", "Acme EU", "kuma", prepare=on_tenant(CONFIGURED["kuma"], "Acme EU"), grid=True)
+    )
     # Read-only: each tenant kind, and each integration with something to look at and check.
     for s in list(out):
         if s.tenant is not None and (s.kind is None or s.prepare is not None):
-            out.append(State(f"read-only, {s.name}", s.tenant, s.kind, readonly=True, prepare=s.prepare))
+            out.append(
+                State(f"read-only, {s.name}", s.tenant, s.kind, readonly=True, prepare=s.prepare, grid=s.grid)
+            )
     return out
 
 
@@ -247,6 +255,7 @@ def reachable_actions(qtbot: QtBot, window: MainWindow) -> dict[str, QAction]:
         found.extend(a for a in bar.actions() if not a.isSeparator())
     found.extend(_context_menu(qtbot, window, window.tree_view))
     found.extend(_context_menu(qtbot, window, window.table))
+    found.extend(_context_menu(qtbot, window, window.grid.view if window.grid_shown else None))
     out: dict[str, QAction] = {}
     for act in found:
         out.setdefault(action_key(act), act)
@@ -292,6 +301,8 @@ def snapshot(window: MainWindow) -> dict[str, Any]:
         "tree": _rows(window.tree_model),
         "current": window.current_tenant_id(),
         "table": _rows(window.table_model) if window.table_model is not None else None,
+        "view": window.grid_shown,
+        "grid": _rows(window.grid.model) if window.grid is not None else None,
         "document": json.dumps(window.ws.document(), sort_keys=True, default=str),
         "settings": json.dumps(_without_results(window.ws.document()), sort_keys=True, default=str),
         "clipboard": QGuiApplication.clipboard().text(),
@@ -381,6 +392,8 @@ def window_in(
 def select(window: MainWindow, state: State) -> None:
     if not window.isVisible():
         window.show()
+    if window.grid_shown != state.grid:
+        window.show_grid(state.grid)
     if state.tenant is None:
         window.tree_view.selectionModel().clearCurrentIndex()
         window.tree_view.clearSelection()
@@ -391,6 +404,12 @@ def select(window: MainWindow, state: State) -> None:
     if state.kind is not None:
         window.select_integration(state.kind)
         assert window.current_kind() == state.kind, state.name
+    if state.grid:
+        grid = window.grid
+        grid.set_filter("", None)
+        index = grid.model.index_of(tid, state.kind or "kuma")
+        grid.view.setCurrentIndex(index)
+        assert grid.current_cell() is not None, state.name
 
 
 @dataclass

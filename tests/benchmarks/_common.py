@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +84,29 @@ def child_env() -> dict[str, str]:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+class TickRecorder:
+    """Records the time of each tick of a 5 ms timer on the GUI thread."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.ticks: list[float] = []
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def start(self) -> None:
+        self.ticks = [time.perf_counter()]
+        self.timer.start()
+
+    def stop(self) -> list[float]:
+        """The gaps between ticks, in ms."""
+        return [gap for _when, gap in self.stop_timed()]
+
+    def stop_timed(self) -> list[tuple[float, float]]:
+        """(time of the tick, gap before it in ms)."""
+        self.timer.stop()
+        self.ticks.append(time.perf_counter())
+        return [(b, (b - a) * 1000) for a, b in itertools.pairwise(self.ticks)]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
 import ssl
@@ -39,28 +38,6 @@ PEER = Path(__file__).resolve().parent / "_async_kuma_peer.py"
 def load() -> str:
     one, five, _fifteen = os.getloadavg()
     return f"load {one:.2f}/{five:.2f}"
-
-
-class TickRecorder:
-    """Records the time of each tick of a 5 ms timer on the GUI thread."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.ticks: list[float] = []
-        self.timer = QTimer()
-        self.timer.setInterval(5)
-        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
-
-    def start(self) -> None:
-        self.ticks = [time.perf_counter()]
-        self.timer.start()
-
-    def stop(self) -> list[tuple[float, float]]:
-        """(time of the tick, gap before it in ms)."""
-        self.timer.stop()
-        self.ticks.append(time.perf_counter())
-        return [(b, (b - a) * 1000) for a, b in itertools.pairwise(self.ticks)]
 
 
 def run_loop_until(signal: Any, timeout_s: float) -> None:
@@ -125,15 +102,15 @@ def through_scheduler(
 def idle_gap(seconds: float = 2.0) -> float:
     """The largest gap of the same 5 ms timer with nothing running: what the machine's load
     alone costs the GUI thread (the figure under (2) cannot be below it)."""
-    ticks = TickRecorder()
+    ticks = _common.TickRecorder()
     ticks.start()
     spin(seconds)
-    return max(g for _t, g in ticks.stop())
+    return max(g for _t, g in ticks.stop_timed())
 
 
 def through_window(window: Any, n: int) -> dict[str, Any]:
     """Check subtree on the Root tenant in the real window: the real CheckAllDialog."""
-    ticks = TickRecorder()
+    ticks = _common.TickRecorder()
     ticks.start()
     started = time.perf_counter()
     window.act_check_subtree.trigger()
@@ -144,7 +121,7 @@ def through_window(window: Any, n: int) -> dict[str, Any]:
     run_loop_until(dialog.saved, 60)
     saved = time.perf_counter()
     spin(0.2)  # the window refreshes after the save
-    gaps = ticks.stop()
+    gaps = ticks.stop_timed()
     results = [r for rs in dialog.by_pair.values() for r in rs]
     during = [g for t, g in gaps if t <= finished]
     dialog.close()

@@ -38,6 +38,7 @@ TRANSLATED = frozenset(
         "xdrconf/core/drift.py",
         "xdrconf/core/errors.py",
         "xdrconf/core/files.py",
+        "xdrconf/core/health.py",
         "xdrconf/core/i18n.py",
         "xdrconf/core/integrations/checkpoint/__init__.py",
         "xdrconf/core/integrations/checkpoint/api.py",
@@ -67,6 +68,7 @@ TRANSLATED = frozenset(
         "xdrconf/qt/app.py",
         "xdrconf/qt/editors.py",
         "xdrconf/qt/mssp.py",
+        "xdrconf/qt/health_grid.py",
         "xdrconf/qt/operations.py",
         "xdrconf/qt/settings_dialog.py",
     }

@@ -322,6 +322,34 @@ class MainWindow(QMainWindow):
         self.act_restore = a(
             "Restore &backup…", self.offer_restore, None, "Replace the settings with the previous version"
         )
+        self.act_grid = a(
+            _("Health &grid"),
+            self.toggle_grid,
+            "Ctrl+G",
+            _("Show every tenant's integrations with their last checks in a grid"),
+        )
+        self.act_grid.setCheckable(True)
+        self.act_grid_check = a(
+            _("Check what is &shown"),
+            self.check_grid,
+            None,
+            _("Check the integrations turned on in the cells the health grid shows"),
+        )
+        self.act_grid_export = a(
+            _("Export the grid as &CSV…"),
+            self.export_grid,
+            None,
+            _("Save the tenants the health grid shows, with each cell's level, as a CSV file"),
+        )
+        self.act_grid_open = a(
+            _("&Open the result"), self.open_grid_result, None, _("Show the last check of the selected cell")
+        )
+        self.act_grid_goto = a(
+            _("Show in the &tenant view"),
+            self.grid_to_tenant_view,
+            None,
+            _("Select the cell's tenant and integration in the tenant view"),
+        )
         self.act_quit = a("&Quit", self.close, "Ctrl+Q")
         self.act_about = a("&About xdrconf", self.about)
         self.mutating = [
@@ -347,6 +375,7 @@ class MainWindow(QMainWindow):
         self.file_menu = bar.addMenu("&File")
         self.tenant_menu = bar.addMenu("&Tenant")
         self.integration_menu = bar.addMenu("&Integration")
+        self.view_menu = bar.addMenu(_("&View"))
         self.help_menu = bar.addMenu("&Help")
         tb = QToolBar("Main", self)
         tb.setObjectName("mainToolbar")
@@ -356,6 +385,8 @@ class MainWindow(QMainWindow):
         tb.addActions([self.act_setup, self.act_configure, self.act_toggle])
         tb.addSeparator()
         tb.addActions([self.act_check, self.act_check_tenant, self.act_check_subtree])
+        tb.addSeparator()
+        tb.addAction(self.act_grid)
         self.addToolBar(tb)
         self.toolbar = tb
 
@@ -377,6 +408,10 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addActions([self.act_check, self.act_operations, self.act_check_tenant, self.act_check_subtree])
         self._menu_tail = m.addSeparator()
+        m = self.view_menu
+        m.addAction(self.act_grid)
+        m.addSeparator()
+        m.addActions([self.act_grid_check, self.act_grid_export])
         self.help_menu.addAction(self.act_about)
 
     def _build_central(self) -> None:
@@ -431,6 +466,8 @@ class MainWindow(QMainWindow):
         rlay.addStretch(1)  # where the integrations go (after the first paint when deferred)
         self.table: Any = None
         self.table_model: Any = None
+        self.grid: Any = None  # the health grid (qt.health_grid), built when first shown
+        self._stack: Any = None  # the tenant view and the grid, once the grid was shown
         self.details: Any = None
         self.bottom_tabs: Any = None
         self._panel_tab_wanted: set[str] = set()
@@ -1011,6 +1048,8 @@ class MainWindow(QMainWindow):
             }
             self.tree_model.set_marks(marks)
             self._tenant_changed()
+        if self.grid is not None:
+            self.grid.settings_changed()
         self.refreshed.emit()
 
     def apply_filter(self, text: str) -> None:
@@ -1250,6 +1289,7 @@ class MainWindow(QMainWindow):
         self.act_import_kuma.setEnabled(writable and kuma is not None and kuma.configured)
         self.act_drift.setEnabled(normal and tenant is not None and (not tenant.is_root or has_children))
         self._enable_check_many(tenant if normal else None)
+        self._update_grid_actions()
         self.act_import.setEnabled(writable)
         self.act_settings.setEnabled(writable)
         self.act_restore.setEnabled(writable and self.ws.file.backup.exists())
@@ -1536,7 +1576,7 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(finished)
         dialog.open()
 
-    def _confirm_notices(self, kinds: set[str]) -> bool:
+    def confirm_notices(self, kinds: set[str]) -> bool:
         from ..core import catalog
 
         checks = {k: catalog.spec_for(k).check_op for k in sorted(kinds)}
@@ -1552,7 +1592,7 @@ class MainWindow(QMainWindow):
         if tid is None or row is None or not row.supported or row.running:
             return None
         kind = row.kind
-        if not self._confirm_notices({kind}):
+        if not self.confirm_notices({kind}):
             return None
         from ..core import catalog
         from ..core.engine import run_operation
@@ -1616,7 +1656,7 @@ class MainWindow(QMainWindow):
                 + ("in this subtree." if subtree else "for this tenant.")
             )
             return None
-        if not self._confirm_notices({k for _, k in pairs}):
+        if not self.confirm_notices({k for _, k in pairs}):
             return None
         scope = self.ws.tree.path(tid) + (" and below" if subtree else "")
         dialog = CheckAllDialog(self.ws, pairs, title=f"Check — {scope}", parent=self)
@@ -1625,6 +1665,83 @@ class MainWindow(QMainWindow):
         dialog.show()
         dialog.start()
         return dialog
+
+    # ---- the health grid ------------------------------------------------------------------------
+    @property
+    def grid_shown(self) -> bool:
+        return self.grid is not None and self._stack.currentWidget() is self.grid
+
+    def show_grid(self, on: bool = True) -> Any:
+        """The health grid in place of the tenant view (or back); built when first shown."""
+        from PySide6.QtWidgets import QStackedWidget
+
+        from .health_grid import HealthGrid
+
+        if on and self.grid is None:
+            self._stack = QStackedWidget(self)
+            self._stack.setObjectName("views")
+            self._stack.addWidget(self.takeCentralWidget())
+            self.grid = HealthGrid(self)
+            self.grid.changed.connect(self._update_grid_actions)
+            self._stack.addWidget(self.grid)
+            self.setCentralWidget(self._stack)
+            self._stack.show()  # the window is on screen already
+        if self.grid is not None:
+            self._stack.setCurrentWidget(self.grid if on else self.split)
+        self.act_grid.setChecked(on)
+        if on:
+            self.grid.view.setFocus()
+            self.say(_("Health grid: click a cell (or press Enter) to read its last check."), 10000)
+        else:
+            self.tree_view.setFocus()
+        self._update_grid_actions()
+        return self.grid
+
+    def toggle_grid(self) -> None:
+        self.show_grid(self.act_grid.isChecked())
+
+    def _update_grid_actions(self) -> None:
+        shown = self.grid_shown
+        grid = self.grid
+        can_check = shown and not grid.running and grid.model.checkable > 0
+        self.act_grid_check.setEnabled(can_check)
+        if shown and not can_check:
+            why = (
+                _("The grid's checks are running.")
+                if grid.running
+                else _("No integration shown in the grid is turned on.")
+            )
+            self.act_grid_check.setToolTip(why)
+        else:
+            self.act_grid_check.setToolTip(self.act_grid_check.statusTip())
+        self.act_grid_export.setEnabled(shown and bool(grid.model.rows))
+        cell = grid.current_cell() if shown else None
+        self.act_grid_open.setEnabled(cell is not None)
+        self.act_grid_goto.setEnabled(cell is not None)
+
+    def check_grid(self) -> Any:
+        if not self.grid_shown:
+            return None
+        return self.grid.check_shown()
+
+    def export_grid(self) -> None:
+        if self.grid_shown:
+            self.grid.export_csv()
+
+    def open_grid_result(self) -> Any:
+        return self.grid.open_result() if self.grid_shown else None
+
+    def grid_to_tenant_view(self) -> None:
+        cell = self.grid.current_cell() if self.grid_shown else None
+        if cell is not None:
+            self.show_in_tenant_view(cell[0].tenant_id, cell[1])
+
+    def show_in_tenant_view(self, tenant_id: str, kind: str) -> None:
+        """Back to the tenant view with that tenant and integration selected."""
+        self.show_grid(False)
+        if tenant_id in self.ws.tree and self.select_tenant(tenant_id):
+            self.select_integration(kind)
+            self.table.setFocus()
 
     # ---- file actions -------------------------------------------------------------------------
     def export_settings(self) -> None:
@@ -1705,4 +1822,6 @@ class MainWindow(QMainWindow):
             task.cancel()
         if self.check_dialog is not None:
             self.check_dialog.cancel()
+        if self.grid is not None:
+            self.grid.cancel()
         super().closeEvent(event)
