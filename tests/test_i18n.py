@@ -252,6 +252,23 @@ def test_lazy_texts_translate_when_displayed_not_when_created():
     assert str(label) == "Tenant name" and f"{label}" == "Tenant name"
 
 
+def test_a_filled_lazy_text_translates_its_template_and_its_lazy_values_when_displayed():
+    from xdrconf.core.integrations.common import trust_page
+
+    page = trust_page(N_("the KUMA Core server (KUMA signs it with its own CA)"))
+    subtitle = page.subtitle
+    assert subtitle.startswith("How xdrconf trusts the TLS certificate of the KUMA Core server")
+    assert "Verification is never switched off" in subtitle  # equality and C code see English
+    copied = pickle.loads(pickle.dumps(subtitle))
+    i18n.set_language("ru")
+    try:
+        assert str(subtitle).startswith("Как xdrconf доверяет TLS-сертификату")
+        assert str(copied) == str(subtitle) and str(page.title) == "Сертификат сервера"
+    finally:
+        i18n.set_language("en")
+    assert str(subtitle) == subtitle
+
+
 def test_lazy_texts_print_in_the_current_language(capsys, russian):
     print(N_("Settings"))
     assert capsys.readouterr().out == "Параметры\n"

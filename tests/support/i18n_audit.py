@@ -199,7 +199,7 @@ SINKS: dict[str, tuple[tuple[int, ...] | str, tuple[str, ...]]] = {
     "getExistingDirectory": ((1,), ()),
     # the command line
     "print": (ALL, ()),
-    "fail": ((0,), ()),
+    "fail": ((0, 1), ()),  # the command line's fail(message), an operation's ctx.fail(category, message)
     "add_argument": ((), ("help",)),
     "add_parser": ((), ("help", "description", "epilog")),
     "add_subparsers": ((), ("title", "description", "help")),
