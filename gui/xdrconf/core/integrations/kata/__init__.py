@@ -27,6 +27,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from xdrconf.core.i18n import N_, _, ngettext
+
 from ...catalog import Flag, IntegrationSpec, Page, ValidationContext
 from ...engine import OpContext, check_operation
 from ...errors import OperationFailed, ValidationError
@@ -54,16 +56,18 @@ from .connections import connections as connections_of
 FIELDS = (
     Field(
         "api",
-        "API used by the check",
+        N_("API used by the check"),
         kind="choice",
         required=True,
         default="scanner",
         choices=(
-            ("scanner", "KATA scanner API (…/scans/filters)"),
-            ("kedr", "KEDR response API (…/sensors)"),
+            ("scanner", N_("KATA scanner API (…/scans/filters)")),
+            ("kedr", N_("KEDR response API (…/sensors)")),
         ),
-        help="Which KATA API 'Check connection' calls. Both need the connection to be "
-        "accepted in KATA (Settings → External systems).",
+        help=N_(
+            "Which KATA API 'Check connection' calls. Both need the connection to be "
+            "accepted in KATA (Settings → External systems)."
+        ),
     ),
     *TRUST_FIELDS,
 )
@@ -115,8 +119,11 @@ def _check_one(ctx: OpContext, conn: dict[str, Any]) -> Outcome:
         meaning={
             404: (
                 Category.PROTOCOL_ERROR,
-                f"{where} has no such API path (HTTP 404); check that host and port point to the "
-                "KATA Central Node and that the API chosen for the check exists there.",
+                _(
+                    "{where} has no such API path (HTTP 404); check that host and port point "
+                    "to the KATA Central Node and that the API chosen for the check exists "
+                    "there."
+                ).format(where=where),
             )
         },
     )
@@ -222,20 +229,23 @@ def validate(settings: dict[str, Any], vctx: ValidationContext) -> None:
     ids: set[str] = set()
     raw = settings.get(CONNECTIONS)
     if raw is not None and not isinstance(raw, list):
-        raise ValidationError("KATA connections", "must be a list of connections", field=CONNECTIONS)
+        raise ValidationError(_("KATA connections"), _("must be a list of connections"), field=CONNECTIONS)
     for conn in raw or []:
         problem = _shape(conn)
         if problem:
-            raise ValidationError("KATA connection", problem, field=CONNECTIONS)
+            raise ValidationError(_("KATA connection"), problem, field=CONNECTIONS)
     for conn in connections_from_settings(settings):
         problem = malformed(conn)
         if problem:
-            raise ValidationError("KATA connection", problem)
+            raise ValidationError(_("KATA connection"), problem)
         host, port = validate_target([], conn["host"], conn["port"])
         if (host, port) in seen:
-            raise ValidationError(HOST_LABEL, f"there are two connections to {host_port(host, port)}")
+            raise ValidationError(
+                HOST_LABEL,
+                _("there are two connections to {host_port}").format(host_port=host_port(host, port)),
+            )
         if conn["id"] in ids:
-            raise ValidationError("XDR ID", f"{conn['id']} is used by two connections")
+            raise ValidationError("XDR ID", _("{id} is used by two connections").format(id=conn["id"]))
         seen.add((host, port))
         ids.add(conn["id"])
 
@@ -252,17 +262,23 @@ def flags(state: Any, now: _dt.datetime) -> list[Flag]:
             out.append(
                 Flag(
                     "error",
-                    f"the client certificate of the KATA connection {where} expired on "
-                    f"{until:%Y-%m-%d}; generate a new one and have KATA accept it",
+                    _(
+                        "the client certificate of the KATA connection {where} expired on "
+                        "{until:%Y-%m-%d}; generate a new one and have KATA accept it"
+                    ).format(where=where, until=until),
                 )
             )
         elif left <= _dt.timedelta(days=EXPIRY_WARNING_DAYS):
             out.append(
                 Flag(
                     "warning",
-                    f"the client certificate of the KATA connection {where} expires on "
-                    f"{until:%Y-%m-%d} (in {left.days} day(s)); generate a new one and "
-                    "have KATA accept it",
+                    ngettext(
+                        "the client certificate of the KATA connection {where} expires on "
+                        "{until:%Y-%m-%d} (in {n} day); generate a new one and have KATA accept it",
+                        "the client certificate of the KATA connection {where} expires on "
+                        "{until:%Y-%m-%d} (in {n} days); generate a new one and have KATA accept it",
+                        left.days,
+                    ).format(where=where, until=until, n=left.days),
                 )
             )
     return out
@@ -271,16 +287,20 @@ def flags(state: Any, now: _dt.datetime) -> list[Flag]:
 SPEC = IntegrationSpec(
     kind=KIND,
     title="KATA/KEDR",
-    description="Kaspersky Anti Targeted Attack Platform / Kaspersky Endpoint Detection and "
-    "Response: threat response actions on assets through the KEDR server, over mutual TLS "
-    "with a client certificate that the KATA administrator accepts.",
+    description=N_(
+        "Kaspersky Anti Targeted Attack Platform / Kaspersky Endpoint Detection and "
+        "Response: threat response actions on assets through the KEDR server, over mutual TLS "
+        "with a client certificate that the KATA administrator accepts."
+    ),
     fields=FIELDS,
     pages=(
         Page(
             "KATA/KEDR — API",
-            "Each connection has its own XDR ID, private key and client certificate; the KATA "
-            "administrator accepts it by the certificate's SHA-256 fingerprint. Choose the API "
-            "that 'Check connection' calls.",
+            N_(
+                "Each connection has its own XDR ID, private key and client certificate; the KATA "
+                "administrator accepts it by the certificate's SHA-256 fingerprint. Choose the API "
+                "that 'Check connection' calls."
+            ),
             ("api",),
         ),
         trust_page("the KATA Central Node (self-signed by default)"),
@@ -291,8 +311,8 @@ SPEC = IntegrationSpec(
             params=(
                 Field(
                     "connection",
-                    "Connection",
-                    help="Check this connection only: its XDR ID or HOST:PORT (default: every one).",
+                    N_("Connection"),
+                    help=N_("Check this connection only: its XDR ID or HOST:PORT (default: every one)."),
                 ),
             ),
             timeout_steps=3,

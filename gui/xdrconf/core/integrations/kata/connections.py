@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from xdrconf.core.i18n import _
+
 from ...engine import record_check
 from ...errors import NotFoundError, ValidationError
 from ...fields import host_for_url, host_port, parse_host, parse_port
@@ -82,7 +84,11 @@ def find_in(items: list[dict[str, Any]], ref: str) -> dict[str, Any]:
         if target_of(conn) == wanted or target_of(conn) == _normalise_target(wanted):
             return conn
     known = ", ".join(f"{c['id']} ({target_of(c)})" for c in items) or "none"
-    raise NotFoundError(f"No KATA connection '{ref}'; give an XDR ID or HOST:PORT (connections: {known}).")
+    raise NotFoundError(
+        _("No KATA connection '{ref}'; give an XDR ID or HOST:PORT (connections: {known}).").format(
+            ref=ref, known=known
+        )
+    )
 
 
 def _normalise_target(text: str) -> str:
@@ -140,7 +146,10 @@ def _refuse_duplicate(items: list[dict[str, Any]], host: str, port: int, skip: s
     for conn in items:
         if conn["id"] != skip and conn.get("host") == host and int(conn.get("port", 0)) == port:
             raise ValidationError(
-                HOST_LABEL, f"there is already a connection to {host_port(host, port)} (XDR ID {conn['id']})"
+                HOST_LABEL,
+                _("there is already a connection to {host_port} (XDR ID {id})").format(
+                    host_port=host_port(host, port), id=conn["id"]
+                ),
             )
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from xdrconf.core.i18n import _, ngettext
+
 from ...engine import ParamOffer
 from ...errors import ValidationError
 from ...fields import host_for_url, host_port
@@ -77,13 +79,17 @@ def check(ctx: OpContext) -> list[Outcome]:
         meaning={
             403: (
                 Category.AUTH_FAILED,
-                "KUMA refused the token (403 access denied): it is unknown, expired, or its user is "
-                "disabled; create a new token in KUMA and replace it here.",
+                _(
+                    "KUMA refused the token (403 access denied): it is unknown, expired, or its user is "
+                    "disabled; create a new token in KUMA and replace it here."
+                ),
             ),
             400: (
                 Category.AUTH_FAILED,
-                "KUMA could not read the Authorization header (400){quote}; paste the token again "
-                "exactly as KUMA showed it.",
+                _(
+                    "KUMA could not read the Authorization header (400){quote}; paste the token again "
+                    "exactly as KUMA showed it."
+                ),
             ),
         },
     )
@@ -101,7 +107,11 @@ def check(ctx: OpContext) -> list[Outcome]:
     return [
         Outcome(
             Category.OK,
-            f"Connected: the token belongs to '{login}' and reaches {len(tenants)} KUMA tenant(s): {reach}.",
+            ngettext(
+                "Connected: the token belongs to '{login}' and reaches {n} KUMA tenant: {reach}.",
+                "Connected: the token belongs to '{login}' and reaches {n} KUMA tenants: {reach}.",
+                len(tenants),
+            ).format(login=login, n=len(tenants), reach=reach),
             details={"login": login, "name": data.get("name", ""), "tenants": tenants},
         )
     ]
@@ -171,9 +181,11 @@ def _alert_list(ctx: OpContext, session: HttpSession, response: Any, page: int) 
 def parse_alert_id(text: str, label: str = "Alert ID") -> str:
     value = str(text).strip()
     if not value:
-        raise ValidationError(label, "enter the ID of the alert to close", field="id")
+        raise ValidationError(label, _("enter the ID of the alert to close"), field="id")
     if len(value) > 256 or any(ord(ch) < 32 for ch in value):
-        raise ValidationError(label, "is not an alert ID (too long or with control characters)", field="id")
+        raise ValidationError(
+            label, _("is not an alert ID (too long or with control characters)"), field="id"
+        )
     return value
 
 
@@ -182,7 +194,9 @@ def parse_reason(text: str, label: str = "Reason") -> str:
     if value not in CLOSE_REASONS:
         raise ValidationError(
             label,
-            f"'{value}' is not a reason KUMA accepts; use one of: " + ", ".join(CLOSE_REASONS),
+            _("'{value}' is not a reason KUMA accepts; use one of: {reasons}").format(
+                value=value, reasons=", ".join(CLOSE_REASONS)
+            ),
             field="reason",
         )
     return value
@@ -224,7 +238,9 @@ def close(ctx: OpContext) -> list[Outcome]:
     return [
         Outcome(
             Category.OK,
-            f"Alert {alert_id} was closed in KUMA with the reason '{reason}'.",
+            _("Alert {alert_id} was closed in KUMA with the reason '{reason}'.").format(
+                alert_id=alert_id, reason=reason
+            ),
             data={"id": alert_id, "reason": reason},
         )
     ]

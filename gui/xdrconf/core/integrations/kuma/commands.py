@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
+from xdrconf.core.i18n import _
+
 from ...errors import KeyringUnavailable, ValidationError
 from ...i18n import _
 
@@ -90,22 +92,29 @@ class Command:
             if norm not in names:
                 have = ", ".join(f"<{p}>" for p in self.placeholders) or "none"
                 raise ValidationError(
-                    "Parameter",
-                    f"'{key}' is not a placeholder of command '{self.name}' (its placeholders: {have})",
+                    _("Parameter"),
+                    _("'{key}' is not a placeholder of command '{name}' (its placeholders: {have})").format(
+                        key=key, name=self.name, have=have
+                    ),
                     field=key,
                 )
             value = str(value)
             if _has_control(value):
                 raise ValidationError(
-                    "Parameter",
-                    f"the value of <{names[norm]}> contains control characters (such as a line break)",
+                    _("Parameter"),
+                    _("the value of <{value}> contains control characters (such as a line break)").format(
+                        value=names[norm]
+                    ),
                     field=key,
                 )
             values[norm] = value
         missing = [f"<{p}>" for k, p in names.items() if k not in values]
         if missing:
             raise ValidationError(
-                "Parameter", f"command '{self.name}' needs a value for {', '.join(missing)}"
+                _("Parameter"),
+                _("command '{name}' needs a value for {items}").format(
+                    name=self.name, items=", ".join(missing)
+                ),
             )
 
         def fill(text: str, encode: Callable[[str], str] = lambda v: v) -> str:
@@ -199,13 +208,13 @@ def _pairs(raw: Any, what: str, label: str) -> list[tuple[str, str]]:
     if isinstance(raw, dict):
         raw = list(raw.items())
     if not isinstance(raw, (list, tuple)):
-        raise ValidationError(label, f"the {what} must be a list of name/value pairs")
+        raise ValidationError(label, _("the {what} must be a list of name/value pairs").format(what=what))
     out = []
     for item in raw:
         if isinstance(item, str) and "=" in item:
             item = item.split("=", 1)
         if not isinstance(item, (list, tuple)) or len(item) != 2:
-            raise ValidationError(label, f"each {what} entry must be a name and a value")
+            raise ValidationError(label, _("each {what} entry must be a name and a value").format(what=what))
         out.append((str(item[0]).strip(), "" if item[1] is None else str(item[1])))
     return out
 
@@ -214,15 +223,17 @@ def parse_command(data: Any) -> Command:
     """A validated Command from its stored or typed form; raises ValidationError naming the
     command and the field."""
     if not isinstance(data, dict):
-        raise ValidationError("Command", "must be an object with name, method and path")
+        raise ValidationError(_("Command"), _("must be an object with name, method and path"))
     name = " ".join(str(data.get("name") or "").split())
     if not name:
-        raise ValidationError("Command name", "enter a name, e.g. 'Receive incidents'", field="name")
+        raise ValidationError(_("Command name"), _("enter a name, e.g. 'Receive incidents'"), field="name")
     if len(name) > 80:
-        raise ValidationError("Command name", "is at most 80 characters long", field="name")
+        raise ValidationError(_("Command name"), _("is at most 80 characters long"), field="name")
 
     def bad(label: str, problem: str, fld: str) -> ValidationError:
-        return ValidationError(f"{label} of command '{name}'", problem, field=fld)
+        return ValidationError(
+            _("{label} of command '{name}'").format(label=label, name=name), problem, field=fld
+        )
 
     method = str(data.get("method") or "").strip().upper()
     if method not in METHODS:
@@ -344,16 +355,20 @@ def default_commands() -> list[Command]:
 def parse_commands(raw: Any) -> list[Command]:
     """A whole list: each command valid, names unique (ignoring case), at most MAX_COMMANDS."""
     if not isinstance(raw, list):
-        raise ValidationError("Commands", "must be a list of commands")
+        raise ValidationError(_("Commands"), _("must be a list of commands"))
     if len(raw) > MAX_COMMANDS:
-        raise ValidationError("Commands", f"at most {MAX_COMMANDS} commands can be kept")
+        raise ValidationError(
+            _("Commands"), _("at most {max_commands} commands can be kept").format(max_commands=MAX_COMMANDS)
+        )
     out: list[Command] = []
     names: set[str] = set()
     for item in raw:
         cmd = parse_command(item.to_dict() if isinstance(item, Command) else item)
         if cmd.name.lower() in names:
             raise ValidationError(
-                "Command name", f"'{cmd.name}' is used twice; names must differ", field="name"
+                _("Command name"),
+                _("'{name}' is used twice; names must differ").format(name=cmd.name),
+                field="name",
             )
         names.add(cmd.name.lower())
         out.append(cmd)
@@ -372,7 +387,9 @@ def find_command(commands: list[Command], name: str) -> Command:
         if cmd.name.lower() == " ".join(name.split()).lower():
             return cmd
     have = ", ".join(f"'{c.name}'" for c in commands) or "none"
-    raise ValidationError("Command", f"there is no command '{name}' (commands: {have})")
+    raise ValidationError(
+        _("Command"), _("there is no command '{name}' (commands: {have})").format(name=name, have=have)
+    )
 
 
 def refuse_token(commands: list[Command], token: str | None) -> None:
@@ -384,9 +401,11 @@ def refuse_token(commands: list[Command], token: str | None) -> None:
         texts = [cmd.name, cmd.path, cmd.body, *(x for pair in cmd.query + cmd.headers for x in pair)]
         if any(token in text for text in texts):
             raise ValidationError(
-                f"Command '{cmd.name}'",
-                "contains the KUMA API token; remove it: xdrconf adds "
-                "the token from the OS keyring to every request",
+                _("Command '{name}'").format(name=cmd.name),
+                _(
+                    "contains the KUMA API token; remove it: xdrconf adds "
+                    "the token from the OS keyring to every request"
+                ),
             )
 
 
