@@ -197,6 +197,13 @@ SINKS: dict[str, tuple[tuple[int, ...] | str, tuple[str, ...]]] = {
     "getOpenFileName": ((1,), ()),
     "getSaveFileName": ((1,), ()),
     "getExistingDirectory": ((1,), ()),
+    # the window's own message lines and its worker's "what is running" text
+    "say": ((0,), ()),
+    "_say": ((0,), ()),
+    "run_task": ((), ("what",)),
+    "hint": ((0,), ()),  # qt.integrations.tip.hint(text): a grey explanation line
+    "add_widget": ((1,), ("label",)),  # qt.editors.FieldsForm.add_widget(widget, label)
+    "_button": ((0,), ()),  # a panel's button helper: _button(text, slot, layout, name)
     # the command line
     "print": (ALL, ()),
     "fail": ((0, 1), ()),  # the command line's fail(message), an operation's ctx.fail(category, message)

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from xdrconf.core.i18n import _
+from xdrconf.core.i18n import N_, _
 
 from . import targets
 from .errors import NotFoundError, ValidationError
@@ -228,7 +228,7 @@ BUILT_IN: tuple[Entry, ...] = (
     Entry("kasap", "Kaspersky Automated Security Awareness Platform", "kasap", qt="kasap", cli=("kasap",)),
     Entry("tip", "Kaspersky Threat Intelligence Portal", "tip", qt="tip", cli=("tip",)),
     Entry("kata", "KATA/KEDR", "kata", qt="kata", cli=("kata",)),
-    Entry("custom", "Custom integration", "custom", qt="custom", cli=("custom",)),
+    Entry("custom", N_("Custom integration"), "custom", qt="custom", cli=("custom",)),
     Entry("ad", "Active Directory", "ad"),
     Entry("usergate", "UserGate", "usergate"),
     Entry("ideco-ngfw", "Ideco NGFW", "ideco"),

@@ -32,7 +32,7 @@ FIELDS = (
         kind="host",
         required=True,
         help=N_("The device on which the third-party scripts are launched."),
-        placeholder="scripts.example.com",
+        placeholder="scripts.example.invalid",
     ),
     Field(
         "ports",

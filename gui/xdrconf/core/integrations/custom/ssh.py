@@ -94,9 +94,13 @@ def _connect_first(ctx: OpContext, host: str, ports: list[int]) -> tuple[socket.
         )
     parts = []
     if refused:
-        parts.append(f"refused on {', '.join(map(str, refused))}")
+        parts.append(_("refused on {ports}").format(ports=", ".join(map(str, refused))))
     if silent:
-        parts.append(f"no answer within {ctx.timeout:g} s on {', '.join(map(str, silent))}")
+        parts.append(
+            _("no answer within {timeout:g} s on {ports}").format(
+                timeout=ctx.timeout, ports=", ".join(map(str, silent))
+            )
+        )
     parts.extend(other)
     raise OperationFailed(
         Category.UNREACHABLE,

@@ -174,7 +174,7 @@ def check(ctx: OpContext) -> list[Outcome]:
     if not items:
         ctx.fail(
             Category.INVALID_CONFIG,
-            "KATA/KEDR has no connection to check; add one (IP address or host name and port).",
+            _("KATA/KEDR has no connection to check; add one (IP address or host name and port)."),
         )
     return ctx.each(
         items,

@@ -100,8 +100,10 @@ def check(ctx: OpContext) -> list[Outcome]:
     except (ValueError, KeyError, TypeError, AttributeError):
         ctx.fail(
             Category.PROTOCOL_ERROR,
-            f"{session.target} answered 200 but not with KUMA's user description (JSON with a login); "
-            "check that host and port point to the KUMA REST API.",
+            _(
+                "{target} answered 200 but not with KUMA's user description (JSON with a "
+                "login); check that host and port point to the KUMA REST API."
+            ).format(target=session.target),
         )
     reach = ", ".join(tenants) if tenants else "no tenants"
     return [
@@ -136,7 +138,9 @@ def receive(ctx: OpContext) -> list[Outcome]:
         if page > MAX_PAGES:
             ctx.fail(
                 Category.PROTOCOL_ERROR,
-                f"KUMA kept returning full pages past page {MAX_PAGES}; narrow the request.",
+                _("KUMA kept returning full pages past page {max_pages}; narrow the request.").format(
+                    max_pages=MAX_PAGES
+                ),
             )
         r = session.get(
             _alerts_url(ctx.settings, status, page), headers=headers, meaning=REFUSED, what="list the alerts"
@@ -146,8 +150,10 @@ def receive(ctx: OpContext) -> list[Outcome]:
         if items and not fresh:
             ctx.fail(
                 Category.PROTOCOL_ERROR,
-                f"KUMA answered page {page} with the alerts of an earlier page; it does not "
-                "page as documented (check the API version).",
+                _(
+                    "KUMA answered page {page} with the alerts of an earlier page; it does "
+                    "not page as documented (check the API version)."
+                ).format(page=page),
             )
         seen.update(a["id"] for a in fresh)
         alerts.extend(fresh)
@@ -169,8 +175,11 @@ def _alert_list(ctx: OpContext, session: HttpSession, response: Any, page: int) 
     if not isinstance(data, list) or not all(isinstance(a, dict) and a.get("id") for a in data):
         ctx.fail(
             Category.PROTOCOL_ERROR,
-            f"{session.target} answered page {page} with something other than KUMA's list of "
-            "alerts; check that host, port and API version point to the KUMA REST API.",
+            _(
+                "{target} answered page {page} with something other than KUMA's list of "
+                "alerts; check that host, port and API version point to the KUMA REST "
+                "API."
+            ).format(target=session.target, page=page),
         )
     for a in data:
         a["id"] = str(a["id"])
@@ -359,7 +368,9 @@ def run_command(ctx: OpContext) -> list[Outcome]:
         truncated,
     )
     if response.ok:
-        response.message = f"KUMA answered {r.status_code} {r.reason_phrase}."
+        response.message = _("KUMA answered {status_code} {reason_phrase}.").format(
+            status_code=r.status_code, reason_phrase=r.reason_phrase
+        )
         category = Category.OK
     else:
         failed = session.refusal(r, REFUSED, f"run '{command.name}'")
