@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from xdrconf.core.i18n import _
+
 from ..core.errors import XdrconfError
 from ..core.i18n import _
 
@@ -45,7 +47,7 @@ def error_text(error: BaseException | str) -> str:
     if isinstance(error, OSError) and error.strerror:
         where = f" ({error.filename})" if error.filename else ""
         return f"{error.strerror}{where}."
-    return f"Unexpected error ({type(error).__name__}): {error}"
+    return _("Unexpected error ({name}): {error}").format(name=type(error).__name__, error=error)
 
 
 def show_error(parent: QWidget | None, error: BaseException | str, title: str = "xdrconf") -> QMessageBox:
@@ -192,7 +194,7 @@ class ChooseDialog(QDialog):
         lay.addWidget(QLabel(label, self))
         self.filter = QLineEdit(self)
         self.filter.setObjectName("chooseFilter")
-        self.filter.setPlaceholderText("Type part of a name to narrow the list…")
+        self.filter.setPlaceholderText(_("Type part of a name to narrow the list…"))
         self.filter.setClearButtonEnabled(True)
         lay.addWidget(self.filter)
         self.source = QStringListModel(items, self)
@@ -203,7 +205,7 @@ class ChooseDialog(QDialog):
         self.view.setObjectName("chooseList")
         self.view.setUniformItemSizes(True)
         self.view.setModel(self.proxy)
-        self.view.doubleClicked.connect(lambda *_: self.accept())
+        self.view.doubleClicked.connect(lambda *_unused: self.accept())
         lay.addWidget(self.view, 1)
         self.count = QLabel(self)
         lay.addWidget(self.count)
@@ -214,7 +216,7 @@ class ChooseDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
         self.filter.textChanged.connect(self._filtered)
-        self.view.selectionModel().currentChanged.connect(lambda *_: self._update())
+        self.view.selectionModel().currentChanged.connect(lambda *_unused: self._update())
         if items:
             self.view.setCurrentIndex(self.proxy.index(min(current, len(items) - 1), 0))
         self._update()
@@ -227,7 +229,11 @@ class ChooseDialog(QDialog):
 
     def _update(self) -> None:
         shown = self.proxy.rowCount()
-        self.count.setText(f"{shown} of {self._total} shown" if shown != self._total else f"{shown} in all")
+        self.count.setText(
+            _("{shown} of {total} shown").format(shown=shown, total=self._total)
+            if shown != self._total
+            else _("{shown} in all").format(shown=shown)
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.view.currentIndex().isValid())
 
     def chosen(self) -> str | None:

@@ -248,5 +248,5 @@ class TenantTreeModel(QAbstractItemModel):
 
     def headerData(self, section: int, orientation: Any, role: int = DISPLAY) -> Any:
         if role == DISPLAY and orientation == HORIZONTAL:
-            return "Tenants"
+            return _("Tenants")
         return None
