@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from support import i18n_audit
+from support.https_peer import closed_port
 from xdrconf.core import i18n
 from xdrconf.core.i18n import N_, _, ngettext, pgettext, pN_
 
@@ -357,6 +358,27 @@ def test_lang_ru_gives_a_russian_error_on_the_command_line(tmp_path):
     assert (r.returncode, r.stderr) == (2, "xdrconf: Tenant name: must not be empty\n")
     r = run_xdrconf(["tenant", "add", ""], {}, tmp_path)
     assert r.stderr == "xdrconf: Tenant name: must not be empty\n"
+
+
+def test_lang_ru_gives_russian_field_errors_and_outcome_words_on_the_command_line(tmp_path):
+    """Under LANG=ru_RU.UTF-8 (whether or not the machine generated that locale: xdrconf reads
+    the variable, it does not need setlocale) an integration's field error and a failed
+    outcome are Russian, the outcome's category in the window's words; --json keeps the code."""
+    r = run_xdrconf(
+        ["integration", "set", "Root tenant", "tip", "cache_ttl=5"], {"LANG": "ru_RU.UTF-8"}, tmp_path
+    )
+    assert r.returncode == 2
+    assert r.stderr.startswith(
+        "xdrconf: Срок хранения в кеше: у «5» нет единицы: добавьте d (дни) или h (часы)"
+    )
+    port = str(closed_port())
+    r = run_xdrconf(["custom", "host-keys", "127.0.0.1", "--ports", port], {"LANG": "ru_RU.UTF-8"}, tmp_path)
+    assert r.returncode == 1
+    assert r.stderr.startswith("FAIL Недоступен: Не удалось связаться с SSH-сервером на 127.0.0.1"), r.stderr
+    r = run_xdrconf(
+        ["custom", "host-keys", "127.0.0.1", "--ports", port, "--json"], {"LANG": "ru_RU.UTF-8"}, tmp_path
+    )
+    assert json.loads(r.stdout)["error"]["category"] == "unreachable"  # what a program reads
 
 
 def parse(*args: str) -> tuple[int, str, str]:
