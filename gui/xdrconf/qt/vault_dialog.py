@@ -120,7 +120,7 @@ class VaultPassphraseDialog(QDialog):
     def _update_strength(self, text: str) -> None:
         assert self.strength is not None
         bits, word = passphrase_strength(text)
-        shown = _(STRENGTH_WORDS.get(word, word))
+        shown = str(STRENGTH_WORDS.get(word, word))
         self.strength.setText(_("{word} (about {bits} bits)").format(word=shown, bits=bits) if text else "—")
         colour = {"weak": "#b00020", "fair": "#a05a00"}.get(word, "#1b5e20")
         self.strength.setStyleSheet(f"color:{colour}" if text else "")

@@ -104,8 +104,9 @@ FIELDS = (
         kind="url",
         default=OPENTIP_DEFAULT_URL,
         parser=_portal_url(OPENTIP_DEFAULT_URL),
-        help=f"Base address of Kaspersky OpenTIP (General access); {OPENTIP_DEFAULT_URL} "
-        "unless told otherwise.",
+        help=N_("Base address of Kaspersky OpenTIP (General access); {url} unless told otherwise.").fill(
+            url=OPENTIP_DEFAULT_URL
+        ),
     ),
     Field(
         "premium_url",
@@ -113,7 +114,9 @@ FIELDS = (
         kind="url",
         default=PREMIUM_DEFAULT_URL,
         parser=_portal_url(PREMIUM_DEFAULT_URL),
-        help=f"Base address of Kaspersky TIP (Premium access); {PREMIUM_DEFAULT_URL} unless told otherwise.",
+        help=N_("Base address of Kaspersky TIP (Premium access); {url} unless told otherwise.").fill(
+            url=PREMIUM_DEFAULT_URL
+        ),
     ),
     *TRUST_FIELDS,
 )
