@@ -186,7 +186,7 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
     )
     p.add_argument("--json", action="store_true")
     p.add_argument("--timeout", metavar="SECONDS")
-    p.epilog = EXIT_CODES + "; run exits 1 when KUMA answers with an error status."
+    p.epilog = EXIT_CODES + _("; run exits 1 when KUMA answers with an error status.")
     p = add(csub, "add", cmd_add, _("add (or with --replace, change) a command"))
     p.add_argument("tenant")
     p.add_argument("name")

@@ -25,9 +25,9 @@ from .operations import run_one
 def cmd_key_info(args: argparse.Namespace) -> int:
     from ..core.integrations.custom.keys import parse_public_key
 
-    text = read_value_file("Public key", args.file)
+    text = read_value_file(_("Public key"), args.file)
     try:
-        info = parse_public_key(text, "Public key")
+        info = parse_public_key(text, _("Public key"))
     except ValidationError as exc:
         fail(str(exc))
     if args.json:
@@ -59,7 +59,7 @@ def cmd_pin(args: argparse.Namespace) -> int:
                     "verify_host=false first, or set host_public_key=@FILE"
                 )
             )
-        info = parse_public_key(seen, "Seen host key")
+        info = parse_public_key(seen, _("Seen host key"))
         print(_("Host key seen by the last check: {key}").format(key=info.describe()))
         if not args.yes:
             fail(

@@ -44,7 +44,7 @@ def _describe(conn: dict[str, Any]) -> list[str]:
     return [
         f"  XDR ID:      {conn['id']}",
         f"  Connection:  {kata.target_of(conn)}",
-        f"  Key type:    {conn.get('key_type', '')}",
+        _("  Key type:    {key_type}").format(key_type=conn.get("key_type", "")),
         *(f"  {line}" for line in kata.certificate_lines(conn)),
     ]
 
@@ -87,7 +87,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             )
         )
         for r in rows:
-            status = r["status"]["category"] if r["status"] else "not checked"
+            status = r["status"]["category"] if r["status"] else _("not checked")
             print(
                 _("{id}  {target:<28} {key_type:<8} expires {until}  {status}  SHA-256 {fingerprint}").format(
                     id=r["id"],
@@ -106,7 +106,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         tenant = ws.tenant(args.tenant)
         conn = kata.add_connection(ws, tenant.id, args.host, args.port, args.key)
         path = ws.tree.path(tenant.id)
-        _print_identity(f"Added a KATA connection to '{path}':", path, conn)
+        _print_identity(_("Added a KATA connection to '{path}':").format(path=path), path, conn)
         state = ws.tenant(tenant.id).integrations[kata.KIND]
         if not state.enabled:
             print(
@@ -159,8 +159,11 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
         tenant = ws.tenant(args.tenant)
         conn = kata.regenerate(ws, tenant.id, args.connection)
         _print_identity(
-            f"Generated a new private key and certificate for the KATA connection {conn['id']}; "
-            "the old key was deleted. The KATA administrator must accept the connection again.",
+            _(
+                "Generated a new private key and certificate for the KATA connection "
+                "{id}; the old key was deleted. The KATA administrator must accept the "
+                "connection again."
+            ).format(id=conn["id"]),
             ws.tree.path(tenant.id),
             conn,
         )
@@ -197,7 +200,7 @@ def cmd_export_cert(args: argparse.Namespace) -> int:
 def actions(
     ksub: Any, common: argparse.ArgumentParser, add: Callable[..., argparse.ArgumentParser]
 ) -> set[str]:
-    conn_help = "XDR ID or HOST:PORT (IPv6 as [ADDRESS]:PORT)"
+    conn_help = _("XDR ID or HOST:PORT (IPv6 as [ADDRESS]:PORT)")
     p = add(ksub, "list", cmd_list, _("list a tenant's KATA connections"))
     p.add_argument("tenant")
     p.add_argument("--json", action="store_true")

@@ -122,7 +122,7 @@ def unlock(store: VaultStore, creating: bool, *, why: str = "") -> None:
         _create_on_terminal(store, why)
         return
     for attempt in range(1, TRIES + 1):
-        passphrase = getpass.getpass(f"Passphrase of the vault {store.path}: ")
+        passphrase = getpass.getpass(_("Passphrase of the vault {path}: ").format(path=store.path))
         try:
             store.unlock(passphrase)
             return
@@ -142,13 +142,13 @@ def _create_on_terminal(store: VaultStore, why: str) -> None:
         ).format(path=store.path)
     )
     for _unused in range(TRIES):
-        first = getpass.getpass("New vault passphrase: ")
+        first = getpass.getpass(_("New vault passphrase: "))
         if not first:
             _say(_("xdrconf: the passphrase is empty; type one."))
             continue
         bits, word = passphrase_strength(first)
         _say(_("xdrconf: strength: {word} (about {bits} bits).").format(word=word, bits=bits))
-        second = getpass.getpass("The same passphrase again: ")
+        second = getpass.getpass(_("The same passphrase again: "))
         if second != first:
             _say(_("xdrconf: the two passphrases differ; type them again."))
             continue

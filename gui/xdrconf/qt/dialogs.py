@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from xdrconf.core.i18n import _
+from xdrconf.core.i18n import N_, _
 
 from ..core.errors import XdrconfError
 from ..core.i18n import _
@@ -145,12 +145,12 @@ class Prompts:
             box.setInformativeText("\n".join(details))
         box.exec()
 
-    def open_file(self, title: str, filter_: str = "All files (*)") -> str | None:
+    def open_file(self, title: str, filter_: str = N_("All files (*)")) -> str | None:
         from PySide6.QtWidgets import QFileDialog
 
         return self._file_dialog("openFileDialog", title, "", filter_, QFileDialog.AcceptMode.AcceptOpen)
 
-    def save_file(self, title: str, name: str, filter_: str = "All files (*)") -> str | None:
+    def save_file(self, title: str, name: str, filter_: str = N_("All files (*)")) -> str | None:
         from PySide6.QtWidgets import QFileDialog
 
         return self._file_dialog("saveFileDialog", title, name, filter_, QFileDialog.AcceptMode.AcceptSave)
@@ -159,7 +159,7 @@ class Prompts:
         """Qt's own file dialog (the native one differs per desktop and cannot be driven)."""
         from PySide6.QtWidgets import QFileDialog
 
-        dialog = QFileDialog(self.parent, title, "", filter_)
+        dialog = QFileDialog(self.parent, str(title), "", str(filter_))  # str(): a LazyText in the language
         dialog.setObjectName(object_name)
         dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
         dialog.setAcceptMode(mode)

@@ -745,9 +745,11 @@ class MainWindow(QMainWindow):
         self.keyring_status = status
         if status.usable:
             self.keyring_label.setText(status.name)
-            tip = "Secrets are kept in this OS keyring." if status.kind == "keyring" else status.reason
+            tip = _("Secrets are kept in this OS keyring.") if status.kind == "keyring" else status.reason
             if status.kind == "vault":
-                tip = f"Secrets are kept in {self.ws.secrets.vault.path} (KeePass, KeePassXC opens it). {tip}"
+                tip = _("Secrets are kept in {path} (KeePass, KeePassXC opens it). {tip}").format(
+                    path=self.ws.secrets.vault.path, tip=tip
+                )
             self.keyring_label.setToolTip(tip.strip())
             self.keyring_label.setStyleSheet("")
         else:
@@ -1315,7 +1317,7 @@ class MainWindow(QMainWindow):
                 continue
             choices[tree.path(t.id)] = t.id
         if not choices:
-            self.show_error(f"There is no other tenant to move '{tenant.name}' under.")
+            self.show_error(_("There is no other tenant to move '{name}' under.").format(name=tenant.name))
             return
         target = self.prompts.choose(
             _("Move tenant"), _("New parent of '{name}':").format(name=tenant.name), list(choices)
@@ -1473,14 +1475,15 @@ class MainWindow(QMainWindow):
         pairs = targets(self.ws, tid, subtree=subtree)
         if not pairs:
             self.show_error(
-                "Nothing to check: no integration is turned on "
-                + ("in this subtree." if subtree else "for this tenant.")
+                _("Nothing to check: no integration is turned on in this subtree.")
+                if subtree
+                else _("Nothing to check: no integration is turned on for this tenant.")
             )
             return None
         if not self._confirm_notices({k for _unused, k in pairs}):
             return None
-        scope = self.ws.tree.path(tid) + (" and below" if subtree else "")
-        dialog = CheckAllDialog(self.ws, pairs, title=f"Check — {scope}", parent=self)
+        scope = self.ws.tree.path(tid) + (_(" and below") if subtree else "")
+        dialog = CheckAllDialog(self.ws, pairs, title=_("Check — {scope}").format(scope=scope), parent=self)
         dialog.saved.connect(self.refresh)
         self.check_dialog = dialog
         dialog.show()

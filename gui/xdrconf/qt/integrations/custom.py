@@ -318,7 +318,7 @@ class CustomIntegrationPage(QWizardPage):
         if not key.strip() or "key_passphrase" in self.form.external:
             return
         try:
-            parse_private_key_field(key, "Private key")
+            parse_private_key_field(key, _("Private key"))
         except ValidationError:
             return  # the field shows why
 
@@ -354,14 +354,14 @@ class CustomIntegrationPage(QWizardPage):
         from ...core.integrations.custom.ssh import read_host_keys
 
         try:
-            host = parse_host(self.host.text(), "IP address or host name")
+            host = parse_host(self.host.text(), _("IP address or host name"))
             ports = parse_ports(self.ports.text(), "Ports")
         except ValidationError as exc:
             _status(self.key_info, False, f"{exc}.")
             return None
         ws = self.ctx.workspace
         self.read_public.setEnabled(False)
-        _status(self.key_info, None, f"Reading the host keys of {host}…")
+        _status(self.key_info, None, _("Reading the host keys of {host}…").format(host=host))
 
         def done(found: Any) -> None:
             self.read_public.setEnabled(self.verify.isChecked())

@@ -182,7 +182,7 @@ class KasapPanel(QGroupBox):
     the Operations tab lists them)."""
 
     def __init__(self, ctx: IntegrationUiContext) -> None:
-        super().__init__("KASAP token")
+        super().__init__(_("KASAP token"))
         self.setObjectName("kasapPanel")
         self.setWindowTitle(_("KASAP token"))  # the tab's title
         self.ctx = ctx

@@ -352,7 +352,7 @@ class KataConnectionsWidget(QWidget):
                     kata.target_of(conn),
                     conn.get("key_type", ""),
                     until.strftime("%Y-%m-%d") if until else "",
-                    category_words(st.category) if st else "not checked",
+                    category_words(st.category) if st else _("not checked"),
                 ]
             )
             item.setData(0, Qt.ItemDataRole.UserRole, conn["id"])
@@ -503,12 +503,12 @@ class KataConnectionsWidget(QWidget):
             for x, word in (
                 (added, "added"),
                 (removed, "removed"),
-                (renewed, "new certificate(s)"),
+                (renewed, _("new certificate(s)")),
                 (moved, "moved"),
             )
             if x
         ]
-        return [f"KATA connections: {', '.join(parts)}"] if parts else []
+        return [_("KATA connections: {items}").format(items=", ".join(parts))] if parts else []
 
     # ---- actions --------------------------------------------------------------------------
     def add(self) -> None:
@@ -517,7 +517,9 @@ class KataConnectionsWidget(QWidget):
         if not self.prompts.dialog(dlg) or dlg.result_values is None:
             return
         host, port, key_type = dlg.result_values
-        what = f"Generating the {key_type} key and certificate for {host}…"
+        what = _("Generating the {key_type} key and certificate for {host}…").format(
+            key_type=key_type, host=host
+        )
         if self.draft is None:
             ws, tid = self.ctx.workspace, self.ctx.tenant_id
             self._run(
@@ -658,7 +660,7 @@ class KataConnectionsWidget(QWidget):
             ],
         ):
             return
-        what = "Generating a new key and certificate…"
+        what = _("Generating a new key and certificate…")
         if self.draft is None:
             ws, tid = self.ctx.workspace, self.ctx.tenant_id
             self._run(

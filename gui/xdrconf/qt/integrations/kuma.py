@@ -388,11 +388,13 @@ class IncidentsPanel(QWidget):
             return
         alert_id, reason = str(alert["id"]), self.reason_combo.currentText()
         if not self._prompts().confirm(
-            "Close incident",
-            f"Close alert {alert_id} in KUMA with the reason '{reason}'?",
+            _("Close incident"),
+            _("Close alert {alert_id} in KUMA with the reason '{reason}'?").format(
+                alert_id=alert_id, reason=reason
+            ),
             [
                 f"Name: {alert_row(alert)['name']}",
-                "KUMA closes the alert for everyone; it leaves the list of new alerts.",
+                _("KUMA closes the alert for everyone; it leaves the list of new alerts."),
             ],
         ):
             return
@@ -434,9 +436,14 @@ class IncidentsPanel(QWidget):
             return
         if command.method in CHANGING_METHODS and not self._prompts().confirm_change(
             command.name,
-            f"Send '{command.name}' ({rendered.method}) to KUMA for tenant "
-            f"'{self.ctx.workspace.tree.path(self.ctx.tenant_id)}'? A {rendered.method} request "
-            "can change data in KUMA.",
+            _(
+                "Send '{name}' ({method}) to KUMA for tenant '{path}'? A {method} "
+                "request can change data in KUMA."
+            ).format(
+                name=command.name,
+                method=rendered.method,
+                path=self.ctx.workspace.tree.path(self.ctx.tenant_id),
+            ),
             [f"{rendered.method} {rendered.url(base_url(self.ctx.state.settings))}"]
             + [f"{name}: {value}" for name, value in params.items()],
         ):

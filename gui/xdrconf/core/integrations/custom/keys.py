@@ -18,7 +18,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from xdrconf.core.i18n import _, ngettext
+from xdrconf.core.i18n import N_, _, ngettext
 
 from ...errors import ValidationError
 
@@ -41,12 +41,12 @@ HOST_KEY_ALGORITHMS: dict[str, tuple[str, ...]] = {
 }
 
 _KNOWN_OTHER_TYPES = {
-    "ssh-dss": "DSA keys are no longer supported by OpenSSH; use the host's Ed25519, ECDSA or RSA key",
-    "sk-ssh-ed25519@openssh.com": "a security-key (FIDO) key cannot be a host key",
-    "sk-ecdsa-sha2-nistp256@openssh.com": "a security-key (FIDO) key cannot be a host key",
+    "ssh-dss": N_("DSA keys are no longer supported by OpenSSH; use the host's Ed25519, ECDSA or RSA key"),
+    "sk-ssh-ed25519@openssh.com": N_("a security-key (FIDO) key cannot be a host key"),
+    "sk-ecdsa-sha2-nistp256@openssh.com": N_("a security-key (FIDO) key cannot be a host key"),
 }
 
-_EXAMPLE = "e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub on the host"
+_EXAMPLE = N_("e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub on the host")
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def _looks_like_base64_blob(token: str) -> bool:
     return token.startswith("AAAA") and len(token) > 20
 
 
-def parse_public_key(text: str, label: str = "Host public key") -> PublicKeyInfo:
+def parse_public_key(text: str, label: str = N_("Host public key")) -> PublicKeyInfo:
     """One OpenSSH public key line ("type base64 [comment]") or a ValidationError saying
     exactly what is wrong with it."""
     value = (text or "").strip()
@@ -382,13 +382,13 @@ def parse_private_key_field(text: str, label: str) -> str:
 
 def private_key_encrypted(text: str) -> bool:
     try:
-        _load_crypto_key(_screen_private_text(text, "Private key"), None, "Private key")
+        _load_crypto_key(_screen_private_text(text, _("Private key")), None, _("Private key"))
     except PassphraseNeeded:
         return True
     return False
 
 
-def load_private_key(text: str, passphrase: str | None = None, *, label: str = "Private key") -> Any:
+def load_private_key(text: str, passphrase: str | None = None, *, label: str = N_("Private key")) -> Any:
     """A paramiko PKey for authentication. Raises ValidationError (unreadable key),
     PassphraseNeeded or PassphraseWrong. Nothing is written to disk."""
     import paramiko

@@ -173,7 +173,7 @@ def _failure(exc: BaseException, where: str, ctx: OpContext, pinned: PublicKeyIn
     if isinstance(exc, IncompatiblePeer) or "Incompatible ssh" in text:
         if pinned is not None and "host key" in text:
             sha1 = (
-                " (or signs with RSA only the obsolete SHA-1 way; then update its sshd)"
+                _(" (or signs with RSA only the obsolete SHA-1 way; then update its sshd)")
                 if pinned.key_type == "ssh-rsa"
                 else ""
             )
@@ -240,7 +240,7 @@ def _handshake(ctx: OpContext, sock: socket.socket, key_type: str | None) -> tup
     ctx.check_stop()
     if not transport.is_active():
         transport.close()
-        raise transport.get_exception() or EOFError("the server closed the connection")
+        raise transport.get_exception() or EOFError(_("the server closed the connection"))
     return transport, transport.get_remote_server_key()
 
 
@@ -292,7 +292,7 @@ def check(ctx: OpContext) -> list[Outcome]:
                     "off knowingly"
                 ),
             )
-        pinned = parse_public_key(s["host_public_key"], "Public key")
+        pinned = parse_public_key(s["host_public_key"], _("Public key"))
     if not username:
         raise ValidationError(_("User name"), _("is required to log in; set it"))
     creds = _credentials(ctx, auth, where)
@@ -430,7 +430,7 @@ def _authenticate(
             remaining = transport.auth_publickey(username, creds["pkey"])
     except paramiko.BadAuthenticationType as exc:
         allowed = ", ".join(exc.allowed_types) or "none"
-        method = "password" if auth == "password" else "public key"
+        method = _("password") if auth == "password" else _("public key")
         return (
             Category.AUTH_FAILED,
             _(
@@ -585,7 +585,7 @@ class HostKeys:
     @classmethod
     def of(cls, outcome: Outcome) -> HostKeys:
         data = outcome.data if isinstance(outcome.data, dict) else {}
-        keys = [parse_public_key(k["line"], "Host key") for k in data.get("rows") or []]
+        keys = [parse_public_key(k["line"], _("Host key")) for k in data.get("rows") or []]
         return cls(data.get("port"), keys, None if outcome.ok else outcome)
 
 

@@ -97,8 +97,11 @@ def _check_one(ctx: OpContext, conn: dict[str, Any]) -> Outcome:
     if not key_pem:
         return result(
             Category.MISSING_SECRET,
-            f"The private key of the KATA connection {where} is not stored here (e.g. after an "
-            "import); generate a new certificate and key, then have KATA accept it.",
+            _(
+                "The private key of the KATA connection {where} is not stored here (e.g. "
+                "after an import); generate a new certificate and key, then have KATA "
+                "accept it."
+            ).format(where=where),
         )
     try:
         matches = kata_certs.key_matches(conn["cert_pem"], key_pem)
@@ -107,9 +110,11 @@ def _check_one(ctx: OpContext, conn: dict[str, Any]) -> Outcome:
     if not matches:
         return result(
             Category.INVALID_CONFIG,
-            f"The private key stored for the KATA connection {where} does not belong to its "
-            "certificate (or cannot be read); generate a new certificate and key, then have "
-            "KATA accept it.",
+            _(
+                "The private key stored for the KATA connection {where} does not belong "
+                "to its certificate (or cannot be read); generate a new certificate and "
+                "key, then have KATA accept it."
+            ).format(where=where),
         )
     session = ctx.http(conn["host"], client_cert=ClientCert(conn["cert_pem"], key_pem))
     r = session.get(
@@ -131,16 +136,20 @@ def _check_one(ctx: OpContext, conn: dict[str, Any]) -> Outcome:
     if r.status_code == 401:
         out = result(
             Category.PENDING_APPROVAL,
-            f"KATA has not accepted this connection (HTTP 401): ask the KATA administrator to "
-            f"accept the request with fingerprint {fp} (XDR ID {conn['id']}) under External "
-            "systems; if it was rejected, generate a new certificate and ask again.",
+            _(
+                "KATA has not accepted this connection (HTTP 401): ask the KATA "
+                "administrator to accept the request with fingerprint {fp} (XDR ID {id}) "
+                "under External systems; if it was rejected, generate a new certificate "
+                "and ask again."
+            ).format(fp=fp, id=conn["id"]),
             status=401,
         )
     else:
         out = result(
             Category.OK,
-            f"Connected: KATA accepted XDR ID {conn['id']} and its certificate "
-            f"({'KEDR response API' if api == 'kedr' else 'scanner API'} answered 200).",
+            _("Connected: KATA accepted XDR ID {id} and its certificate ({value} answered 200).").format(
+                id=conn["id"], value=_("KEDR response API") if api == "kedr" else _("scanner API")
+            ),
             status=200,
         )
     out.latency_ms = latency
@@ -192,13 +201,13 @@ def _shape(conn: Any) -> str:
     """What is wrong with the types of a stored connection (as a settings file may hold
     anything), or ''."""
     if not isinstance(conn, dict):
-        return "A KATA connection is not an object of its settings; remove it and add it again."
+        return _("A KATA connection is not an object of its settings; remove it and add it again.")
     for key in _TEXT_KEYS:
         if conn.get(key) is not None and not isinstance(conn[key], str):
-            return f"A KATA connection's '{key}' is not text; remove it and add it again."
+            return _("A KATA connection's '{key}' is not text; remove it and add it again.").format(key=key)
     port = conn.get("port")
     if port is not None and (isinstance(port, bool) or not isinstance(port, int)):
-        return "A KATA connection's 'port' is not a number; remove it and add it again."
+        return _("A KATA connection's 'port' is not a number; remove it and add it again.")
     for key in _TIME_KEYS:
         value = conn.get(key)
         if value is None:
@@ -208,9 +217,9 @@ def _shape(conn: Any) -> str:
         except ValueError:
             when = None
         if when is None or when.tzinfo is None:
-            return f"A KATA connection's '{key}' is not a date and time with a time zone."
+            return _("A KATA connection's '{key}' is not a date and time with a time zone.").format(key=key)
     if conn.get("status") is not None and not isinstance(conn["status"], dict):
-        return "A KATA connection's 'status' is not an object; remove it and add it again."
+        return _("A KATA connection's 'status' is not an object; remove it and add it again.")
     return ""
 
 
@@ -303,7 +312,7 @@ SPEC = IntegrationSpec(
             ),
             ("api",),
         ),
-        trust_page("the KATA Central Node (self-signed by default)"),
+        trust_page(N_("the KATA Central Node (self-signed by default)")),
     ),
     operations=(
         check_operation(
@@ -325,9 +334,9 @@ SPEC = IntegrationSpec(
     validate=validate,
     flags=flags,
     structured_keys=(CONNECTIONS,),
-    reenter_hint=lambda tenant_path, name: (
-        f"xdrconf kata regenerate '{tenant_path}' {name.split(':', 1)[-1]}  "
-        "(a new key and certificate; the KATA administrator approves the connection again)"
-    ),
-    secret_label=lambda name: f"private key, XDR ID {name.split(':', 1)[-1]}",
+    reenter_hint=lambda tenant_path, name: _(
+        "xdrconf kata regenerate '{tenant_path}' {value}  (a new key and "
+        "certificate; the KATA administrator approves the connection again)"
+    ).format(tenant_path=tenant_path, value=name.split(":", 1)[-1]),
+    secret_label=lambda name: _("private key, XDR ID {value}").format(value=name.split(":", 1)[-1]),
 )

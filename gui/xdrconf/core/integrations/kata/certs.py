@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from xdrconf.core.i18n import _
+from xdrconf.core.i18n import N_, _
 
 from ...errors import ValidationError
 
@@ -48,7 +48,7 @@ class Identity:
         return f"Identity({self.key_type}, sha256={self.sha256}, until={self.not_after:%Y-%m-%d})"
 
 
-def parse_key_type(text: str, label: str = "Key type") -> str:
+def parse_key_type(text: str, label: str = N_("Key type")) -> str:
     value = str(text).strip().lower().replace("-", "").replace("_", "")
     aliases = {
         "rsa": "rsa2048",

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from xdrconf.core.i18n import _
+from xdrconf.core.i18n import N_, _
 
 from ...engine import record_check
 from ...errors import NotFoundError, ValidationError
@@ -27,7 +27,7 @@ KIND = "kata"
 DEFAULT_PORT = 443
 EXPIRY_WARNING_DAYS = 30
 CONNECTIONS = "connections"
-HOST_LABEL = "IP address or host name"
+HOST_LABEL = N_("IP address or host name")
 PORT_LABEL = "Port"
 
 # The probe's API: KATA's scanner API (documented to answer 401 while a request is
@@ -344,5 +344,5 @@ def record_results(ws: Workspace, tenant_ref: str, results: list[Outcome]) -> No
 def malformed(conn: dict[str, Any]) -> str:
     for key in ("id", "host", "port", "cert_pem"):
         if not conn.get(key):
-            return f"A KATA connection lacks its '{key}'; remove it and add it again."
+            return _("A KATA connection lacks its '{key}'; remove it and add it again.").format(key=key)
     return ""

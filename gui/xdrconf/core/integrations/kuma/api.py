@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from xdrconf.core.i18n import _, ngettext
+from xdrconf.core.i18n import N_, _, ngettext
 
 from ...engine import ParamOffer
 from ...errors import ValidationError
@@ -35,15 +35,19 @@ MAX_SHOWN_CHARS = 2_000_000  # of a command's response, for display
 REFUSED: dict[int, Meaning] = {
     403: (
         Category.AUTH_FAILED,
-        "KUMA refused to {what} (403 access denied){quote}: the token is unknown or expired, or its "
-        "user is disabled or lacks the role for this in the KUMA tenant; check the user in KUMA or "
-        "create a new token.",
+        N_(
+            "KUMA refused to {what} (403 access denied){quote}: the token is unknown or expired, or its "
+            "user is disabled or lacks the role for this in the KUMA tenant; check the user in KUMA or "
+            "create a new token."
+        ),
         "access_denied",
     ),
     400: (
         Category.INVALID_CONFIG,
-        "KUMA could not {what}: it called the request invalid (400){quote}; check the values sent "
-        "and the token's format.",
+        N_(
+            "KUMA could not {what}: it called the request invalid (400){quote}; check the values sent "
+            "and the token's format."
+        ),
         "bad_request",
     ),
 }
@@ -66,7 +70,7 @@ def auth_headers(token: str) -> dict[str, str]:
 def _session(ctx: OpContext) -> tuple[HttpSession, dict[str, str]]:
     token = ctx.require_secret("token", header=True)
     session = ctx.http()
-    session.said_prefix = "KUMA said: "
+    session.said_prefix = _("KUMA said: ")
     return session, auth_headers(token)
 
 
@@ -105,7 +109,7 @@ def check(ctx: OpContext) -> list[Outcome]:
                 "login); check that host and port point to the KUMA REST API."
             ).format(target=session.target),
         )
-    reach = ", ".join(tenants) if tenants else "no tenants"
+    reach = ", ".join(tenants) if tenants else _("no tenants")
     return [
         Outcome(
             Category.OK,
@@ -187,7 +191,7 @@ def _alert_list(ctx: OpContext, session: HttpSession, response: Any, page: int) 
 
 
 # ---- close an incident -------------------------------------------------------------------------
-def parse_alert_id(text: str, label: str = "Alert ID") -> str:
+def parse_alert_id(text: str, label: str = N_("Alert ID")) -> str:
     value = str(text).strip()
     if not value:
         raise ValidationError(label, _("enter the ID of the alert to close"), field="id")
@@ -220,25 +224,32 @@ def close(ctx: OpContext) -> list[Outcome]:
         headers=headers,
         json={"id": alert_id, "reason": reason},
         expect=(200, 204),
-        what=f"close alert {alert_id}",
+        what=_("close alert {alert_id}").format(alert_id=alert_id),
         meaning={
             **REFUSED,
             400: (
                 Category.INVALID_CONFIG,
-                f"KUMA did not close alert {alert_id}: it needs an alert ID and one of the reasons "
-                f"{', '.join(CLOSE_REASONS)} (400){{quote}}.",
+                _(
+                    "KUMA did not close alert {alert_id}: it needs an alert ID and one of "
+                    "the reasons {items} (400){{quote}}."
+                ).format(alert_id=alert_id, items=", ".join(CLOSE_REASONS)),
                 "bad_request",
             ),
             404: (
                 Category.INVALID_CONFIG,
-                f"KUMA has no alert {alert_id} (404 alert not found){{quote}}; check the ID, or "
-                "receive the incidents again: it may have been deleted.",
+                _(
+                    "KUMA has no alert {alert_id} (404 alert not found){{quote}}; check the "
+                    "ID, or receive the incidents again: it may have been deleted."
+                ).format(alert_id=alert_id),
                 "alert_not_found",
             ),
             406: (
                 Category.INVALID_CONFIG,
-                f"KUMA did not close alert {alert_id} (406){{quote}}: the alert is already closed, "
-                "or its tenant is disabled in KUMA; receive the incidents again to see its status.",
+                _(
+                    "KUMA did not close alert {alert_id} (406){{quote}}: the alert is "
+                    "already closed, or its tenant is disabled in KUMA; receive the "
+                    "incidents again to see its status."
+                ).format(alert_id=alert_id),
                 "not_acceptable",
             ),
         },
@@ -373,7 +384,7 @@ def run_command(ctx: OpContext) -> list[Outcome]:
         )
         category = Category.OK
     else:
-        failed = session.refusal(r, REFUSED, f"run '{command.name}'")
+        failed = session.refusal(r, REFUSED, _("run '{name}'").format(name=command.name))
         response.message, category = str(failed), failed.category
     return [
         Outcome(

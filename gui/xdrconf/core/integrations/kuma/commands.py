@@ -237,18 +237,24 @@ def parse_command(data: Any) -> Command:
 
     method = str(data.get("method") or "").strip().upper()
     if method not in METHODS:
-        raise bad("Method", f"'{data.get('method') or ''}' is not one of {', '.join(METHODS)}", "method")
+        raise bad(
+            "Method",
+            _("'{value}' is not one of {items}").format(
+                value=data.get("method") or "", items=", ".join(METHODS)
+            ),
+            "method",
+        )
 
     path = str(data.get("path") or "").strip()
     if "://" in path or path.startswith("//"):
         raise bad(
             "Path",
-            "give the path below https://host:port/api/<version>/ (e.g. alerts/close), not a full address",
+            _("give the path below https://host:port/api/<version>/ (e.g. alerts/close), not a full address"),
             "path",
         )
-    query = _pairs(data.get("query"), "query", f"Query of command '{name}'")
+    query = _pairs(data.get("query"), "query", _("Query of command '{name}'").format(name=name))
     if "#" in path:
-        raise bad("Path", "must not contain '#'", "path")
+        raise bad("Path", _("must not contain '#'"), "path")
     if "?" in path:
         path, qs = path.split("?", 1)
         query = [
@@ -260,54 +266,64 @@ def parse_command(data: Any) -> Command:
         # The seed writes api/v1/…: the version comes from the integration's API version setting.
         path = path[m.end() :]
     if not path:
-        raise bad("Path", "enter the API path, e.g. alerts/close", "path")
+        raise bad("Path", _("enter the API path, e.g. alerts/close"), "path")
     bare = _PLACEHOLDER.sub("x", path)
     if not _PATH_CHARS.match(bare) or "<" in bare or ">" in bare:
         raise bad(
             "Path",
-            "may contain letters, digits, / - . _ ~ and placeholders such as <Alert ID> only (no spaces)",
+            _("may contain letters, digits, / - . _ ~ and placeholders such as <Alert ID> only (no spaces)"),
             "path",
         )
     if any(seg in (".", "..") for seg in path.split("/")):
-        raise bad("Path", "must not contain '.' or '..' segments", "path")
+        raise bad("Path", _("must not contain '.' or '..' segments"), "path")
 
     for k, v in query:
         if not k:
-            raise bad("Query", "a query parameter has no name", "query")
+            raise bad("Query", _("a query parameter has no name"), "query")
         if _has_control(k) or _has_control(v):
-            raise bad("Query", f"'{k}' contains control characters", "query")
+            raise bad("Query", _("'{k}' contains control characters").format(k=k), "query")
         if _PLACEHOLDER.search(k):
-            raise bad("Query", f"placeholders go in values, not in the name '{k}'", "query")
+            raise bad("Query", _("placeholders go in values, not in the name '{k}'").format(k=k), "query")
 
-    headers = _pairs(data.get("headers"), "header", f"Headers of command '{name}'")
+    headers = _pairs(data.get("headers"), "header", _("Headers of command '{name}'").format(name=name))
     seen: set[str] = set()
     for k, v in headers:
         low = k.lower()
         if not _HEADER_NAME.match(k):
-            raise bad("Header", f"'{k}' is not a valid header name", "headers")
+            raise bad("Header", _("'{k}' is not a valid header name").format(k=k), "headers")
         if low in ("authorization", "proxy-authorization"):
             raise bad(
                 "Header",
-                f"'{k}' is added by xdrconf from the token in the OS keyring; remove it from the command",
+                _(
+                    "'{k}' is added by xdrconf from the token in the OS keyring; remove it from the command"
+                ).format(k=k),
                 "headers",
             )
         if low in _RESERVED_HEADERS:
-            raise bad("Header", f"'{k}' is set by the HTTP layer and cannot be given", "headers")
+            raise bad(
+                "Header", _("'{k}' is set by the HTTP layer and cannot be given").format(k=k), "headers"
+            )
         if _CREDENTIAL_HEADER.search(k):
             raise bad(
                 "Header",
-                f"'{k}' looks like it carries credentials, which must not be kept in the settings file",
+                _(
+                    "'{k}' looks like it carries credentials, which must not be kept in the settings file"
+                ).format(k=k),
                 "headers",
             )
         if low in seen:
-            raise bad("Header", f"'{k}' is given twice", "headers")
+            raise bad("Header", _("'{k}' is given twice").format(k=k), "headers")
         seen.add(low)
         if _has_control(v) or not v.isascii():
-            raise bad("Header", f"the value of '{k}' must be plain ASCII on one line", "headers")
+            raise bad(
+                "Header", _("the value of '{k}' must be plain ASCII on one line").format(k=k), "headers"
+            )
         if re.match(r"^\s*(bearer|basic|digest|negotiate)\s", v, re.IGNORECASE):
             raise bad(
                 "Header",
-                f"the value of '{k}' looks like credentials, which must not be kept in the settings file",
+                _(
+                    "the value of '{k}' looks like credentials, which must not be kept in the settings file"
+                ).format(k=k),
                 "headers",
             )
 
@@ -319,19 +335,20 @@ def parse_command(data: Any) -> Command:
     body = body.strip()
     if body:
         if len(body) > MAX_BODY_CHARS:
-            raise bad("Body", f"is longer than {MAX_BODY_CHARS // 1024} KiB", "body")
+            raise bad("Body", _("is longer than {value} KiB").format(value=MAX_BODY_CHARS // 1024), "body")
         if method == "GET":
             raise bad(
-                "Body", "a GET request carries no body; use POST, PUT or PATCH, or clear the body", "body"
+                "Body", _("a GET request carries no body; use POST, PUT or PATCH, or clear the body"), "body"
             )
         try:
             json.loads(body)
         except json.JSONDecodeError as exc:
             raise bad(
                 "Body",
-                f"is not valid JSON ({exc.msg} at line {exc.lineno}, column "
-                f"{exc.colno}); placeholders go inside strings: "
-                '{"id": "<Alert ID>"}',
+                _(
+                    "is not valid JSON ({msg} at line {lineno}, column {colno}); "
+                    'placeholders go inside strings: {{"id": "<Alert ID>"}}'
+                ).format(msg=exc.msg, lineno=exc.lineno, colno=exc.colno),
                 "body",
             ) from None
     return Command(name, method, path, tuple(query), tuple(headers), body)
