@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from xdrconf.core.i18n import _, pgettext
+from xdrconf.core.outcome import category_words
 
 from ..core.errors import SecretsWouldFollow
 from ..core.fields import format_fingerprint
@@ -87,7 +88,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             )
         )
         for r in rows:
-            status = r["status"]["category"] if r["status"] else _("not checked")
+            status = category_words(r["status"]["category"]) if r["status"] else _("not checked")
             print(
                 _("{id}  {target:<28} {key_type:<8} expires {until}  {status}  SHA-256 {fingerprint}").format(
                     id=r["id"],
