@@ -17,7 +17,6 @@ from xdrconf.core.outcome import category_words
 
 from ..core.errors import SecretsWouldFollow
 from ..core.fields import format_fingerprint
-from ..core.i18n import _
 from ..core.integrations.kata import certs as kata_certs
 from ..core.integrations.kata import connections as kata
 from .common import fail, open_ws, print_json

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 from xdrconf.core.i18n import N_, _
 
 from ..core.errors import XdrconfError
-from ..core.i18n import _
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox

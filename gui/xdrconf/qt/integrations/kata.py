@@ -572,7 +572,7 @@ class KataConnectionsWidget(QWidget):
                     ),
                     lambda c: self._saved(
                         c["id"],
-                        _("The connection now goes to {target_of}.").format(target_of=kata.target_of(c)),
+                        _("The connection now goes to {target}.").format(target=kata.target_of(c)),
                     ),
                     on_error=None if keep else refused,
                 )

@@ -15,7 +15,6 @@ from ...catalog import Flag, IntegrationSpec, Page, ValidationContext
 from ...engine import Operation, check_operation
 from ...errors import ValidationError
 from ...fields import Field
-from ...i18n import N_
 from . import ssh
 from .keys import parse_private_key_field, parse_public_key_field
 from .ssh import DEFAULT_PORT, targets_text

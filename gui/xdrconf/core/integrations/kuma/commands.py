@@ -15,7 +15,6 @@ from urllib.parse import quote, unquote
 from xdrconf.core.i18n import _
 
 from ...errors import KeyringUnavailable, ValidationError
-from ...i18n import _
 
 if TYPE_CHECKING:
     from ...workspace import Workspace
