@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 from ...core.engine import draft_followers, run_operation
 from ...core.errors import SecretsWouldFollow, ValidationError
 from ...core.fields import format_fingerprint
-from ...core.i18n import _, ngettext
+from ...core.i18n import _, ngettext, pgettext
 from ...core.integrations.kata import certs as kata_certs
 from ...core.integrations.kata import connections as kata
 from ...core.outcome import CheckResult, category_words
@@ -260,7 +260,7 @@ class KataConnectionsWidget(QWidget):
         self.xdr_id = self._readonly("xdrId")
         form.addRow("XDR ID", self.xdr_id)
         self.subject = self._label("subject")
-        form.addRow(_("Subject"), self.subject)
+        form.addRow(pgettext("certificate field", "Subject"), self.subject)
         self.validity = QLabel(self.details)
         self.validity.setObjectName("validity")
         form.addRow(_("Valid"), self.validity)
