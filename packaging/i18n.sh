@@ -78,7 +78,7 @@ case "${1:-}" in
     compile_catalogs "${2:-}"
     ;;
   status)
-    PYTHONPATH="$here/tests${PYTHONPATH:+:$PYTHONPATH}" "$py" -m support.i18n_audit
+    PYTHONPATH="$here/tests${PYTHONPATH:+:$PYTHONPATH}" "$py" -m support.i18n_audit "${@:2}"
     ;;
   *)
     echo "usage: bash packaging/i18n.sh extract [POT] | update | compile [-f] | status" >&2

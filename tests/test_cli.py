@@ -242,7 +242,7 @@ def test_check_json_and_exit_statuses(cli, server_cert, test_ca, tmp_path):
         cats = {(i["tenant"], i["category"]) for i in json.loads(r.out)}
         assert cats == {("Root tenant/Good", "ok"), ("Root tenant/Bad", "auth_failed")}
         r = cli("check", "Bad")
-        assert r.code == 1 and "auth_failed" in r.out and "wrong" not in r.out
+        assert r.code == 1 and "Authentication failed" in r.out and "wrong" not in r.out  # the window's words
     # the last result is kept and shown
     shown = json.loads(cli("integration", "show", "Good", "kuma", "--json").out)
     assert shown["last_check"]["category"] == "ok"

@@ -100,7 +100,7 @@ def test_not_configured_and_failed_requests(cli, kuma_cli):
     assert r.code == 2 and json.loads(r.out)[0]["category"] == "invalid_config"
     kuma_cli.api.mode = "error500"
     r = cli("kuma", "receive", "Acme")
-    assert r.code == 1 and "FAIL Root tenant/Acme / kuma" in r.out and "server_error" in r.out
+    assert r.code == 1 and "FAIL Root tenant/Acme / kuma" in r.out and "Server error" in r.out
 
 
 def test_a_generic_check_is_kept_as_the_last_result(cli, kuma_cli):

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from support import i18n_audit
+from support.https_peer import closed_port
 from xdrconf.core import i18n
 from xdrconf.core.i18n import N_, _, ngettext, pgettext, pN_
 
@@ -252,6 +253,23 @@ def test_lazy_texts_translate_when_displayed_not_when_created():
     assert str(label) == "Tenant name" and f"{label}" == "Tenant name"
 
 
+def test_a_filled_lazy_text_translates_its_template_and_its_lazy_values_when_displayed():
+    from xdrconf.core.integrations.common import trust_page
+
+    page = trust_page(N_("the KUMA Core server (KUMA signs it with its own CA)"))
+    subtitle = page.subtitle
+    assert subtitle.startswith("How xdrconf trusts the TLS certificate of the KUMA Core server")
+    assert "Verification is never switched off" in subtitle  # equality and C code see English
+    copied = pickle.loads(pickle.dumps(subtitle))
+    i18n.set_language("ru")
+    try:
+        assert str(subtitle).startswith("Как xdrconf доверяет TLS-сертификату")
+        assert str(copied) == str(subtitle) and str(page.title) == "Сертификат сервера"
+    finally:
+        i18n.set_language("en")
+    assert str(subtitle) == subtitle
+
+
 def test_lazy_texts_print_in_the_current_language(capsys, russian):
     print(N_("Settings"))
     assert capsys.readouterr().out == "Параметры\n"
@@ -340,6 +358,27 @@ def test_lang_ru_gives_a_russian_error_on_the_command_line(tmp_path):
     assert (r.returncode, r.stderr) == (2, "xdrconf: Tenant name: must not be empty\n")
     r = run_xdrconf(["tenant", "add", ""], {}, tmp_path)
     assert r.stderr == "xdrconf: Tenant name: must not be empty\n"
+
+
+def test_lang_ru_gives_russian_field_errors_and_outcome_words_on_the_command_line(tmp_path):
+    """Under LANG=ru_RU.UTF-8 (whether or not the machine generated that locale: xdrconf reads
+    the variable, it does not need setlocale) an integration's field error and a failed
+    outcome are Russian, the outcome's category in the window's words; --json keeps the code."""
+    r = run_xdrconf(
+        ["integration", "set", "Root tenant", "tip", "cache_ttl=5"], {"LANG": "ru_RU.UTF-8"}, tmp_path
+    )
+    assert r.returncode == 2
+    assert r.stderr.startswith(
+        "xdrconf: Срок хранения в кеше: у «5» нет единицы: добавьте d (дни) или h (часы)"
+    )
+    port = str(closed_port())
+    r = run_xdrconf(["custom", "host-keys", "127.0.0.1", "--ports", port], {"LANG": "ru_RU.UTF-8"}, tmp_path)
+    assert r.returncode == 1
+    assert r.stderr.startswith("FAIL Недоступен: Не удалось связаться с SSH-сервером на 127.0.0.1"), r.stderr
+    r = run_xdrconf(
+        ["custom", "host-keys", "127.0.0.1", "--ports", port, "--json"], {"LANG": "ru_RU.UTF-8"}, tmp_path
+    )
+    assert json.loads(r.stdout)["error"]["category"] == "unreachable"  # what a program reads
 
 
 def parse(*args: str) -> tuple[int, str, str]:

@@ -256,7 +256,7 @@ def test_the_session_ends_before_the_read(ws, server_cert, test_ca):
 
 def test_nothing_listening(ws, box, kind, test_ca):
     tid = configure(ws, kind, box, tls_ca=test_ca.cert_pem)
-    ws.update_integration("Acme", IntegrationEdit(kind, values={"port": "1"}))
+    ws.update_integration("Acme", IntegrationEdit(kind, values={"port": "1"}, keep_secrets=True))
     assert check(ws, tid, kind).category is Category.UNREACHABLE
 
 

@@ -62,7 +62,7 @@ def test_groups_auth_failure_exits_1(cli, kasap, test_ca, tmp_path):
     setup_kasap(cli, kasap, test_ca, tmp_path)
     kasap.api.token = "rotated"
     r = cli("kasap", "groups", "Acme")
-    assert r.code == 1 and "auth_failed" in r.err and GOOD_TOKEN not in r.err + r.out
+    assert r.code == 1 and "FAIL Authentication failed" in r.err and GOOD_TOKEN not in r.err + r.out
 
 
 def test_old_token_flags_tenant(cli, kasap, test_ca, tmp_path):

@@ -213,7 +213,7 @@ def test_edit_and_toggle(qtbot, ws, acme):
 def test_expiring_certificate_is_shown(qtbot, ws, acme):
     kata.add_connection(ws, acme, "kata.example.com", 443, "p256", days=12)
     w = make_panel(qtbot, ws, acme)
-    assert "expires in 11 day(s)" in w.validity.text() or "expires in 12 day(s)" in w.validity.text()
+    assert "expires in 11 days" in w.validity.text() or "expires in 12 days" in w.validity.text()
 
 
 def test_wizard_draft_saves_nothing_until_finish(qtbot, ws, acme, server_cert):

@@ -274,7 +274,10 @@ def test_path_prefix(ws: Workspace, redmine: Redmine) -> None:
     result = run(ws, tid)
     assert result.category is Category.OK, result.message
     ws.update_integration(
-        "Acme", IntegrationEdit("redmine", values={"url": redmine.prefix_url.removesuffix("/redmine")})
+        "Acme",
+        IntegrationEdit(
+            "redmine", values={"url": redmine.prefix_url.removesuffix("/redmine")}, keep_secrets=True
+        ),
     )
     result = run(ws, tid)
     assert result.category is Category.PROTOCOL_ERROR

@@ -77,7 +77,7 @@ def test_refusals_exit_statuses(cli, redmine: Redmine, tmp_path: Path) -> None:
     setup_redmine(cli, redmine, tmp_path, "viewer", "project=soc-alerts")
     assert cli("integration", "enable", "Acme", "redmine").code == 0
     r = cli("redmine", "check", "Acme")
-    assert r.code == 1 and "forbidden" in r.out and "lacks the permission 'Add issues'" in r.out, r
+    assert r.code == 1 and "Access denied" in r.out and "lacks the permission 'Add issues'" in r.out, r
     r = cli("redmine", "create-issue", "Acme", "subject=" + "x" * 256, "--yes")
     assert r.code == 2 and "Redmine takes at most 255" in r.err, r
     r = cli("redmine", "create-issue", "Acme", "subject=by a viewer", "--yes")

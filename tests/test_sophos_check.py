@@ -207,4 +207,4 @@ def test_cli_json(cli, fw, test_ca):
     assert out["category"] == "ok" and out["verified"] is True
     fw.set_allowed_clients(["127.0.0.5"])
     r = cli("sophos", "check", "Acme")
-    assert r.code == 1 and r.out.startswith("FAIL") and "forbidden" in r.out
+    assert r.code == 1 and r.out.startswith("FAIL") and "Access denied" in r.out  # the window's words

@@ -230,7 +230,9 @@ def test_a_web_server_that_is_not_the_api(ws, reply, words):
 
 def test_nothing_listening(ws, usergate):
     tid = configure(ws, usergate)
-    ws.update_integration("Acme", IntegrationEdit("usergate", values={"port": str(CLOSED_PORT)}))
+    ws.update_integration(
+        "Acme", IntegrationEdit("usergate", values={"port": str(CLOSED_PORT)}, keep_secrets=True)
+    )
     result = check(ws, tid)
     assert result.category is Category.UNREACHABLE
     assert "refused the connection" in result.message

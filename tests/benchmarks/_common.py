@@ -56,13 +56,13 @@ def make_config(folder: Path, tenants: int, *, with_results: int = 50) -> Path:
                 r = CheckResult(
                     Category.OK if i % 4 else Category.AUTH_FAILED,
                     "Connected." if i % 4 else "KUMA refused the token (403).",
-                    f"kuma{i}.example.com:7223",
+                    f"kuma{i}.example.invalid:7223",
                     42.0,
                 )
                 integrations["kuma"] = IntegrationState(
                     "kuma",
                     True,
-                    {"host": f"kuma{i}.example.com", "port": 7223, "api_version": "v1"},
+                    {"host": f"kuma{i}.example.invalid", "port": 7223, "api_version": "v1"},
                     {},
                     [r.to_dict()],
                 )

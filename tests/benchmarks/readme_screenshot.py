@@ -1,10 +1,12 @@
 """Renders the README's picture of the main window (a script, not a test; pytest does not
-collect it): `.venv/bin/python tests/benchmarks/readme_screenshot.py [OUT.png]`
+collect it): `.venv/bin/python tests/benchmarks/readme_screenshot.py [--lang ru] [OUT.png]`
 
 The window runs as a user starts it, with the settings in the default folder of a fresh
 home folder (so the status bar reads "~/.config/xdrconf", not a temporary path), a real
 Secret Service, and KUMA checks run for real against a KUMA-like HTTPS peer on loopback
-(one tenant's token refused). Writes resources/screenshot-main-window.png by default."""
+(one tenant's token refused). Writes resources/screenshot-main-window.png by default, and
+with --lang ru the Russian window (the checks' messages too) to
+resources/screenshot-main-window-ru.png."""
 
 from __future__ import annotations
 
@@ -41,9 +43,13 @@ TENANTS = (  # (name, parent, KUMA token: good, refused or none)
 
 
 def main() -> int:
-    out = (
-        Path(sys.argv[1]) if len(sys.argv) > 1 else _common.ROOT / "resources" / "screenshot-main-window.png"
-    )
+    args = sys.argv[1:]
+    lang = "en"
+    if args[:1] == ["--lang"] and len(args) > 1:
+        lang, args = args[1], args[2:]
+    name = "screenshot-main-window.png" if lang == "en" else f"screenshot-main-window-{lang}.png"
+    out = Path(args[0]) if args else _common.ROOT / "resources" / name
+    os.environ["XDRCONF_LANG"] = lang  # beats the machine's locale, as for a user
     _common.start_keyring()
     try:
         return render(out)
@@ -61,9 +67,11 @@ def render(out: Path) -> int:
     from xdrconf.core.paths import default_config_dir
     from xdrconf.core.workspace import Workspace
     from xdrconf.qt import workers
+    from xdrconf.qt.app import apply_language
     from xdrconf.qt.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_language()  # XDRCONF_LANG, and Qt's own texts in that language
     ca = TestCA(_home.parent / "pki")
     api = KumaApi()
     with HttpsPeer(api, cert=ca.issue()) as kuma:

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from xdrconf.core.i18n import _
+
 from ..core.integrations.kuma.api import ALERT_STATUSES
 from ..core.integrations.kuma.commands import CLOSE_REASONS
 from ..core.integrations.kuma.incidents import alert_row
@@ -57,20 +59,29 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     if words[0] == "close" and len(words) > 1:
         if len(words) != 3:
             fail(
-                "alerts close: give TENANT and ALERT_ID: xdrconf alerts close TENANT ALERT_ID --reason REASON"
+                _(
+                    "alerts close: give TENANT and ALERT_ID: xdrconf alerts close TENANT ALERT_ID "
+                    "--reason REASON"
+                )
             )
         if args.status is not None:
-            fail("--status belongs to 'xdrconf alerts TENANT', not to 'alerts close'")
+            fail(_("--status belongs to 'xdrconf alerts TENANT', not to 'alerts close'"))
         if args.reason is None:
-            fail("alerts close: --reason is required, one of: " + ", ".join(f'"{r}"' for r in CLOSE_REASONS))
+            fail(
+                _("alerts close: --reason is required, one of: {reasons}").format(
+                    reasons=", ".join(f'"{r}"' for r in CLOSE_REASONS)
+                )
+            )
         return close(args, words[1], words[2])
     if len(words) != 1:
         fail(
-            "give one TENANT (xdrconf alerts TENANT), "
-            "or: xdrconf alerts close TENANT ALERT_ID --reason REASON"
+            _(
+                "give one TENANT (xdrconf alerts TENANT), "
+                "or: xdrconf alerts close TENANT ALERT_ID --reason REASON"
+            )
         )
     if args.reason is not None:
-        fail("--reason belongs to 'xdrconf alerts close TENANT ALERT_ID'")
+        fail(_("--reason belongs to 'xdrconf alerts close TENANT ALERT_ID'"))
     return receive(args, words[0])
 
 
@@ -121,8 +132,10 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
         sub,
         "alerts",
         cmd_alerts,
-        "KUMA incidents: receive the alerts of a tenant with their events (all pages), "
-        "or close one with a reason",
+        _(
+            "KUMA incidents: receive the alerts of a tenant with their events (all pages), "
+            "or close one with a reason"
+        ),
     )
     p.usage = (
         "xdrconf alerts TENANT [--status {new,assigned,closed,escalated}] [--json]\n"
@@ -135,7 +148,7 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
         "the last time. " + EXIT_CODES + "."
     )
     p.add_argument("words", nargs="+", metavar="TENANT | close TENANT ALERT_ID")
-    p.add_argument("--status", choices=ALERT_STATUSES, help="alerts with this status (default: new)")
-    p.add_argument("--reason", choices=CLOSE_REASONS, metavar="REASON", help="why the alert is closed")
-    p.add_argument("--json", action="store_true", help="print JSON (alerts with their events)")
-    p.add_argument("--timeout", metavar="SECONDS", help="per request (default: the app's)")
+    p.add_argument("--status", choices=ALERT_STATUSES, help=_("alerts with this status (default: new)"))
+    p.add_argument("--reason", choices=CLOSE_REASONS, metavar="REASON", help=_("why the alert is closed"))
+    p.add_argument("--json", action="store_true", help=_("print JSON (alerts with their events)"))
+    p.add_argument("--timeout", metavar="SECONDS", help=_("per request (default: the app's)"))

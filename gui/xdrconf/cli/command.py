@@ -20,6 +20,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from xdrconf.core.i18n import _
+
 from ..core import catalog
 from ..core.integrations.kuma.api import CommandResponse
 from ..core.integrations.kuma.commands import (
@@ -56,13 +58,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"tenant": path, "defaults": defaults, "commands": [_describe(c) for c in commands]})
         return 0
-    note = " (the defaults; none saved yet)" if defaults else ""
-    print(f"KUMA connector commands of '{path}'{note}:")
+    note = _(" (the defaults; none saved yet)") if defaults else ""
+    print(_("KUMA connector commands of '{path}'{note}:").format(path=path, note=note))
     for c in commands:
         params = f"  needs: {', '.join(f'<{p}>' for p in c.placeholders)}" if c.placeholders else ""
         print(f"  {c.name}: {c.method} {c.display_path()}{params}")
         if c.body:
-            print(f"      body: {c.body}")
+            print(_("      body: {body}").format(body=c.body))
     return 0
 
 
@@ -70,10 +72,10 @@ def _params(pairs: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         if "=" not in pair:
-            fail(f"--param '{pair}': give KEY=VALUE, e.g. --param 'Alert ID=…'")
+            fail(_("--param '{pair}': give KEY=VALUE, e.g. --param 'Alert ID=…'").format(pair=pair))
         key, value = pair.split("=", 1)
         if not key.strip():
-            fail(f"--param '{pair}': the KEY is empty")
+            fail(_("--param '{pair}': the KEY is empty").format(pair=pair))
         out[key.strip()] = value
     return out
 
@@ -94,14 +96,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_json(response.public())
     else:
         print(
-            f"{response.method} {response.url} → {response.status} {response.reason} "
-            f"({response.elapsed_ms:.0f} ms)"
+            _("{method} {url} → {status} {reason} ({elapsed_ms:.0f} ms)").format(
+                method=response.method,
+                url=response.url,
+                status=response.status,
+                reason=response.reason,
+                elapsed_ms=response.elapsed_ms,
+            )
         )
         body = response.pretty_body()
         if body:
             print(body)
         if response.truncated:
-            print("(the response was cut short for display)")
+            print(_("(the response was cut short for display)"))
     if not response.ok:
         print(f"xdrconf: {response.message}", file=sys.stderr)
         raise CheckFailed
@@ -122,32 +129,37 @@ def cmd_add(args: argparse.Namespace) -> int:
     }
     new = parse_command(data)
     with open_ws(args, write=True) as ws:
-        tenant, commands, _ = _stored(ws, args.tenant)
+        tenant, commands, _unused = _stored(ws, args.tenant)
         kept = [c for c in commands if c.name.lower() != new.name.lower()]
         if len(kept) != len(commands) and not args.replace:
-            fail(f"a command '{new.name}' exists already; add --replace to overwrite it")
+            fail(_("a command '{name}' exists already; add --replace to overwrite it").format(name=new.name))
         index = next((i for i, c in enumerate(commands) if c.name.lower() == new.name.lower()), len(kept))
         kept.insert(index, new)
         save_commands(ws, tenant.id, kept)
         print(
-            f"Saved command '{new.name}' of '{ws.tree.path(tenant.id)}': {new.method} {new.display_path()}."
+            _("Saved command '{name}' of '{path}': {method} {display_path}.").format(
+                name=new.name,
+                path=ws.tree.path(tenant.id),
+                method=new.method,
+                display_path=new.display_path(),
+            )
         )
     return 0
 
 
 def _split(pair: str, option: str) -> list[str]:
     if "=" not in pair:
-        fail(f"{option} '{pair}': give NAME=VALUE")
+        fail(_("{option} '{pair}': give NAME=VALUE").format(option=option, pair=pair))
     name, value = pair.split("=", 1)
     return [name.strip(), value]
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
     with open_ws(args, write=True) as ws:
-        tenant, commands, _ = _stored(ws, args.tenant)
+        tenant, commands, _unused = _stored(ws, args.tenant)
         gone = find_command(commands, args.name)
         save_commands(ws, tenant.id, [c for c in commands if c is not gone])
-        print(f"Removed command '{gone.name}' of '{ws.tree.path(tenant.id)}'.")
+        print(_("Removed command '{name}' of '{path}'.").format(name=gone.name, path=ws.tree.path(tenant.id)))
     return 0
 
 
@@ -156,44 +168,48 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
     group = sub.add_parser(
         "command",
         parents=[common],
-        help=f"the {title} connector commands of a tenant: list, run, add, remove",
+        help=_("the {title} connector commands of a tenant: list, run, add, remove").format(title=title),
         epilog=EXIT_CODES + ".",
     )
     csub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = add(csub, "list", cmd_list, "list the tenant's KUMA connector commands")
+    p = add(csub, "list", cmd_list, _("list the tenant's KUMA connector commands"))
     p.add_argument("tenant")
     p.add_argument("--json", action="store_true")
-    p = add(csub, "run", cmd_run, "run one command and show KUMA's answer")
+    p = add(csub, "run", cmd_run, _("run one command and show KUMA's answer"))
     p.add_argument("tenant")
-    p.add_argument("name", help="the command's name (quote names with spaces)")
+    p.add_argument("name", help=_("the command's name (quote names with spaces)"))
     p.add_argument(
         "--param",
         action="append",
         metavar="KEY=VALUE",
-        help="a value for a placeholder, e.g. --param 'Alert ID=…' (repeatable)",
+        help=_("a value for a placeholder, e.g. --param 'Alert ID=…' (repeatable)"),
     )
     p.add_argument("--json", action="store_true")
     p.add_argument("--timeout", metavar="SECONDS")
-    p.epilog = EXIT_CODES + "; run exits 1 when KUMA answers with an error status."
-    p = add(csub, "add", cmd_add, "add (or with --replace, change) a command")
+    p.epilog = EXIT_CODES + _("; run exits 1 when KUMA answers with an error status.")
+    p = add(csub, "add", cmd_add, _("add (or with --replace, change) a command"))
     p.add_argument("tenant")
     p.add_argument("name")
     p.add_argument("--method", required=True, type=str.upper, choices=METHODS)
     p.add_argument(
         "--path",
         required=True,
-        help="below https://host:port/api/<version>/, e.g. alerts/close; "
-        "placeholders such as <Alert ID> allowed",
+        help=_(
+            "below https://host:port/api/<version>/, e.g. alerts/close; "
+            "placeholders such as <Alert ID> allowed"
+        ),
     )
-    p.add_argument("--query", action="append", metavar="NAME=VALUE", help="a query parameter (repeatable)")
+    p.add_argument("--query", action="append", metavar="NAME=VALUE", help=_("a query parameter (repeatable)"))
     p.add_argument(
         "--header",
         action="append",
         metavar="NAME=VALUE",
-        help="a request header (repeatable; never Authorization: the token is added by xdrconf)",
+        help=_("a request header (repeatable; never Authorization: the token is added by xdrconf)"),
     )
-    p.add_argument("--body", metavar="JSON|@FILE", help='JSON body template, e.g. \'{"id": "<Alert ID>"}\'')
-    p.add_argument("--replace", action="store_true", help="overwrite a command of the same name")
-    p = add(csub, "remove", cmd_remove, "remove a command")
+    p.add_argument(
+        "--body", metavar="JSON|@FILE", help=_('JSON body template, e.g. \'{"id": "<Alert ID>"}\'')
+    )
+    p.add_argument("--replace", action="store_true", help=_("overwrite a command of the same name"))
+    p = add(csub, "remove", cmd_remove, _("remove a command"))
     p.add_argument("tenant")
     p.add_argument("name")

@@ -13,6 +13,9 @@ import argparse
 import sys
 from typing import Any
 
+from xdrconf.core.i18n import _
+from xdrconf.core.outcome import category_words
+
 from ..core.errors import ValidationError
 from ..core.workspace import IntegrationEdit
 from .common import CheckFailed, fail, open_ws, print_json, read_value_file
@@ -22,9 +25,9 @@ from .operations import run_one
 def cmd_key_info(args: argparse.Namespace) -> int:
     from ..core.integrations.custom.keys import parse_public_key
 
-    text = read_value_file("Public key", args.file)
+    text = read_value_file(_("Public key"), args.file)
     try:
-        info = parse_public_key(text, "Public key")
+        info = parse_public_key(text, _("Public key"))
     except ValidationError as exc:
         fail(str(exc))
     if args.json:
@@ -51,20 +54,24 @@ def cmd_pin(args: argparse.Namespace) -> int:
         seen = seen_host_key(ws.integration(tenant, "custom"))
         if not seen:
             fail(
-                "no host key has been seen yet; run 'xdrconf check TENANT custom' with "
-                "verify_host=false first, or set host_public_key=@FILE"
+                _(
+                    "no host key has been seen yet; run 'xdrconf check TENANT custom' with "
+                    "verify_host=false first, or set host_public_key=@FILE"
+                )
             )
-        info = parse_public_key(seen, "Seen host key")
-        print(f"Host key seen by the last check: {info.describe()}")
+        info = parse_public_key(seen, _("Seen host key"))
+        print(_("Host key seen by the last check: {key}").format(key=info.describe()))
         if not args.yes:
             fail(
-                "compare this fingerprint with the one the host's administrator reads with "
-                "'ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub', then run again with --yes to pin it"
+                _(
+                    "compare this fingerprint with the one the host's administrator reads with "
+                    "'ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub', then run again with --yes to pin it"
+                )
             )
         ws.update_integration(
             tenant.id, IntegrationEdit("custom", values={"verify_host": "true", "host_public_key": info.line})
         )
-        print(f"Pinned; host verification is on for '{ws.tree.path(tenant.id)}'.")
+        print(_("Pinned; host verification is on for '{path}'.").format(path=ws.tree.path(tenant.id)))
     return 0
 
 
@@ -88,17 +95,23 @@ def cmd_host_keys(args: argparse.Namespace) -> int:
         )
     else:
         for k in found.keys:
-            print(f"{k.bits} {k.fingerprint} port {found.port} ({k.family})")
+            print(
+                _("{bits} {fingerprint} port {port} ({family})").format(
+                    bits=k.bits, fingerprint=k.fingerprint, port=found.port, family=k.family
+                )
+            )
             print(f"  {k.line}")
         if found.keys:
             print(
-                "Read over the network: compare a fingerprint with the host's administrator "
-                "before pinning its key (host_public_key=@FILE).",
+                _(
+                    "Read over the network: compare a fingerprint with the host's administrator "
+                    "before pinning its key (host_public_key=@FILE)."
+                ),
                 file=sys.stderr,
             )
     if found.failure is not None:
         if not args.json:
-            print(f"FAIL {found.failure.category.value}: {found.failure.message}", file=sys.stderr)
+            print(f"FAIL {category_words(found.failure.category)}: {found.failure.message}", file=sys.stderr)
         raise CheckFailed
     return 0
 
@@ -108,22 +121,24 @@ def actions(csub: Any, common: argparse.ArgumentParser, add: Any) -> set[str]:
         csub,
         "key-info",
         cmd_key_info,
-        "show the type and SHA256 fingerprint of an OpenSSH public key file (as ssh-keygen -lf), "
-        "or why it is refused",
+        _(
+            "show the type and SHA256 fingerprint of an OpenSSH public key file (as ssh-keygen -lf), "
+            "or why it is refused"
+        ),
     )
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
-    p = add(csub, "pin", cmd_pin, "pin the host key seen by the last check (made with verification off)")
+    p = add(csub, "pin", cmd_pin, _("pin the host key seen by the last check (made with verification off)"))
     p.add_argument("tenant")
-    p.add_argument("--yes", action="store_true", help="pin without asking again")
+    p.add_argument("--yes", action="store_true", help=_("pin without asking again"))
     p = add(
         csub,
         "host-keys",
         cmd_host_keys,
-        "read a host's SSH public keys, one per type, without logging in (like ssh-keyscan)",
+        _("read a host's SSH public keys, one per type, without logging in (like ssh-keyscan)"),
     )
     p.add_argument("host")
-    p.add_argument("--ports", default="22", help="comma-separated, tried in order (default 22)")
+    p.add_argument("--ports", default="22", help=_("comma-separated, tried in order (default 22)"))
     p.add_argument("--timeout", metavar="SECONDS")
     p.add_argument("--json", action="store_true")
     return {"key-info", "pin", "host-keys"}

@@ -7,6 +7,9 @@ import argparse
 import sys
 from typing import Any
 
+from xdrconf.core.i18n import _, ngettext
+from xdrconf.core.outcome import category_words
+
 from .common import CheckFailed, fail, print_json
 from .operations import run_one
 
@@ -19,13 +22,13 @@ def cmd_groups(args: argparse.Namespace) -> int:
         if args.json:
             print_json({"ok": False, "category": outcome.category.value, "message": outcome.message})
         else:
-            print(f"FAIL {outcome.category.value}: {outcome.message}", file=sys.stderr)
+            print(f"FAIL {category_words(outcome.category)}: {outcome.message}", file=sys.stderr)
         raise CheckFailed
     groups = outcome.data
     if args.json:
         print_json(groups)
         return 0
-    print(f"{len(groups)} learning group{'s' if len(groups) != 1 else ''}:")
+    print(ngettext("{n} learning group:", "{n} learning groups:", len(groups)).format(n=len(groups)))
     width = max((len(g["id"]) for g in groups), default=0)
     for g in groups:
         print(f"  {g['id']:<{width}}  {g['name']}")
@@ -33,7 +36,7 @@ def cmd_groups(args: argparse.Namespace) -> int:
 
 
 def actions(sub: Any, common: argparse.ArgumentParser, add: Any) -> set[str]:
-    p = add(sub, "groups", cmd_groups, "list the learning groups KASAP returns for the tenant's token")
+    p = add(sub, "groups", cmd_groups, _("list the learning groups KASAP returns for the tenant's token"))
     p.add_argument("tenant")
     p.add_argument("--json", action="store_true")
     p.add_argument("--timeout", metavar="SECONDS")

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from xdrconf.core.i18n import _, pgettext
+from xdrconf.core.outcome import category_words
+
 from ..core.errors import SecretsWouldFollow
 from ..core.fields import format_fingerprint
-from ..core.i18n import _
 from ..core.integrations.kata import certs as kata_certs
 from ..core.integrations.kata import connections as kata
 from .common import fail, open_ws, print_json
@@ -42,7 +44,7 @@ def _describe(conn: dict[str, Any]) -> list[str]:
     return [
         f"  XDR ID:      {conn['id']}",
         f"  Connection:  {kata.target_of(conn)}",
-        f"  Key type:    {conn.get('key_type', '')}",
+        _("  Key type:    {key_type}").format(key_type=conn.get("key_type", "")),
         *(f"  {line}" for line in kata.certificate_lines(conn)),
     ]
 
@@ -51,9 +53,11 @@ def _print_identity(headline: str, tenant_path: str, conn: dict[str, Any]) -> No
     print(headline)
     print("\n".join(_describe(conn)))
     print(
-        f"Run 'xdrconf check \"{tenant_path}\" kata': the first request creates a pending request in "
-        f"KATA (External systems); ask the KATA administrator to accept the one with fingerprint "
-        f"{format_fingerprint(conn['fingerprint'])}."
+        _(
+            "Run 'xdrconf check \"{tenant_path}\" kata': the first request creates a "
+            "pending request in KATA (External systems); ask the KATA administrator "
+            "to accept the one with fingerprint {fingerprint}."
+        ).format(tenant_path=tenant_path, fingerprint=format_fingerprint(conn["fingerprint"]))
     )
 
 
@@ -67,15 +71,32 @@ def cmd_list(args: argparse.Namespace) -> int:
             return 0
         path = ws.tree.path(tenant.id)
         if not rows:
-            print(f"'{path}' has no KATA connection; add one with 'xdrconf kata add \"{path}\" HOST'.")
+            print(
+                _("'{path}' has no KATA connection; add one with 'xdrconf kata add \"{path}\" HOST'.").format(
+                    path=path
+                )
+            )
             return 0
         enabled = bool(state and state.enabled)
-        print(f"KATA/KEDR of '{path}' ({'on' if enabled else 'off'}):")
+        print(
+            _("KATA/KEDR of '{path}' ({value}):").format(
+                path=path,
+                value=pgettext("integration state", "on")
+                if enabled
+                else pgettext("integration state", "off"),
+            )
+        )
         for r in rows:
-            status = r["status"]["category"] if r["status"] else "not checked"
+            status = category_words(r["status"]["category"]) if r["status"] else _("not checked")
             print(
-                f"{r['id']}  {r['target']:<28} {r['key_type']:<8} expires {r['not_after'][:10]}  "
-                f"{status}  SHA-256 {format_fingerprint(r['fingerprint_sha256'])}"
+                _("{id}  {target:<28} {key_type:<8} expires {until}  {status}  SHA-256 {fingerprint}").format(
+                    id=r["id"],
+                    target=r["target"],
+                    key_type=r["key_type"],
+                    until=r["not_after"][:10],
+                    status=status,
+                    fingerprint=format_fingerprint(r["fingerprint_sha256"]),
+                )
             )
     return 0
 
@@ -85,11 +106,14 @@ def cmd_add(args: argparse.Namespace) -> int:
         tenant = ws.tenant(args.tenant)
         conn = kata.add_connection(ws, tenant.id, args.host, args.port, args.key)
         path = ws.tree.path(tenant.id)
-        _print_identity(f"Added a KATA connection to '{path}':", path, conn)
+        _print_identity(_("Added a KATA connection to '{path}':").format(path=path), path, conn)
         state = ws.tenant(tenant.id).integrations[kata.KIND]
         if not state.enabled:
             print(
-                f"The KATA integration is off; turn it on with 'xdrconf integration enable \"{path}\" kata'."
+                _(
+                    "The KATA integration is off; turn it on with 'xdrconf integration "
+                    'enable "{path}" kata\'.'
+                ).format(path=path)
             )
     return 0
 
@@ -99,8 +123,9 @@ def cmd_remove(args: argparse.Namespace) -> int:
         tenant = ws.tenant(args.tenant)
         conn = kata.remove_connection(ws, tenant.id, args.connection)
         print(
-            f"Removed the KATA connection {conn['id']} ({kata.target_of(conn)}) from "
-            f"'{ws.tree.path(tenant.id)}'; its private key was deleted."
+            _(
+                "Removed the KATA connection {id} ({target}) from '{path}'; its private key was deleted."
+            ).format(id=conn["id"], target=kata.target_of(conn), path=ws.tree.path(tenant.id))
         )
     return 0
 
@@ -134,8 +159,11 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
         tenant = ws.tenant(args.tenant)
         conn = kata.regenerate(ws, tenant.id, args.connection)
         _print_identity(
-            f"Generated a new private key and certificate for the KATA connection {conn['id']}; "
-            "the old key was deleted. The KATA administrator must accept the connection again.",
+            _(
+                "Generated a new private key and certificate for the KATA connection "
+                "{id}; the old key was deleted. The KATA administrator must accept the "
+                "connection again."
+            ).format(id=conn["id"]),
             ws.tree.path(tenant.id),
             conn,
         )
@@ -149,17 +177,21 @@ def cmd_export_cert(args: argparse.Namespace) -> int:
     data = kata.export_certificate(conn, der=args.der)
     if not args.output or args.output == "-":
         if args.der:
-            fail("--der: DER is binary; give -o FILE")
+            fail(_("--der: DER is binary; give -o FILE"))
         sys.stdout.write(data.decode())
         return 0
     out = Path(args.output).expanduser()
     try:
         out.write_bytes(data)
     except OSError as exc:
-        fail(f"-o: cannot write '{out}' ({exc.strerror})")
+        fail(_("-o: cannot write '{out}' ({strerror})").format(out=out, strerror=exc.strerror))
     print(
-        f"Wrote the certificate of {conn['id']} ({'DER' if args.der else 'PEM'}) to {out}; "
-        f"SHA-256 {format_fingerprint(conn['fingerprint'])}.",
+        _("Wrote the certificate of {id} ({format}) to {out}; SHA-256 {fingerprint}.").format(
+            id=conn["id"],
+            format="DER" if args.der else "PEM",
+            out=out,
+            fingerprint=format_fingerprint(conn["fingerprint"]),
+        ),
         file=sys.stderr,
     )
     return 0
@@ -168,25 +200,31 @@ def cmd_export_cert(args: argparse.Namespace) -> int:
 def actions(
     ksub: Any, common: argparse.ArgumentParser, add: Callable[..., argparse.ArgumentParser]
 ) -> set[str]:
-    conn_help = "XDR ID or HOST:PORT (IPv6 as [ADDRESS]:PORT)"
-    p = add(ksub, "list", cmd_list, "list a tenant's KATA connections")
+    conn_help = _("XDR ID or HOST:PORT (IPv6 as [ADDRESS]:PORT)")
+    p = add(ksub, "list", cmd_list, _("list a tenant's KATA connections"))
     p.add_argument("tenant")
     p.add_argument("--json", action="store_true")
     p = add(
         ksub,
         "add",
         cmd_add,
-        "add a connection: generates an XDR ID, a private key (kept in the keyring) and a "
-        "self-signed client certificate",
+        _(
+            "add a connection: generates an XDR ID, a private key (kept in the keyring) and a "
+            "self-signed client certificate"
+        ),
     )
     p.add_argument("tenant")
-    p.add_argument("host", help="IP address or host name of the KATA Central Node")
-    p.add_argument("--port", default=str(kata.DEFAULT_PORT), help=f"1-65535 (default {kata.DEFAULT_PORT})")
+    p.add_argument("host", help=_("IP address or host name of the KATA Central Node"))
+    p.add_argument(
+        "--port",
+        default=str(kata.DEFAULT_PORT),
+        help=_("1-65535 (default {default_port})").format(default_port=kata.DEFAULT_PORT),
+    )
     p.add_argument(
         "--key",
         default=kata_certs.DEFAULT_KEY_TYPE,
-        choices=[k for k, _ in kata_certs.KEY_TYPES],
-        help="key type (default rsa2048)",
+        choices=[k for k, _unused in kata_certs.KEY_TYPES],
+        help=_("key type (default rsa2048)"),
     )
     p = add(
         ksub,
@@ -203,14 +241,14 @@ def actions(
         action="store_true",
         help=_("confirm that the connection's private key may be presented to the new target"),
     )
-    p = add(ksub, "remove", cmd_remove, "remove a connection and delete its private key")
+    p = add(ksub, "remove", cmd_remove, _("remove a connection and delete its private key"))
     p.add_argument("tenant")
     p.add_argument("connection", help=conn_help)
     p = add(
         ksub,
         "regenerate",
         cmd_regenerate,
-        "new private key and certificate (same XDR ID); KATA must accept the connection again",
+        _("new private key and certificate (same XDR ID); KATA must accept the connection again"),
     )
     p.add_argument("tenant")
     p.add_argument("connection", help=conn_help)
@@ -218,10 +256,12 @@ def actions(
         ksub,
         "export-cert",
         cmd_export_cert,
-        "write the client certificate (PEM by default) for the KATA administrator",
+        _("write the client certificate (PEM by default) for the KATA administrator"),
     )
     p.add_argument("tenant")
     p.add_argument("connection", help=conn_help)
-    p.add_argument("-o", "--output", metavar="FILE", help="file to write (default: PEM on standard output)")
-    p.add_argument("--der", action="store_true", help="DER instead of PEM (needs -o)")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help=_("file to write (default: PEM on standard output)")
+    )
+    p.add_argument("--der", action="store_true", help=_("DER instead of PEM (needs -o)"))
     return {"list", "add", "edit", "remove", "regenerate", "export-cert"}

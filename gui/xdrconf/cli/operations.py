@@ -4,7 +4,7 @@
     xdrconf KIND OPERATION TENANT [PARAM=VALUE ...] [--json] [--timeout S] [--yes]
 
 A bare VALUE fills the operation's required parameters in order (`xdrconf tip lookup
-Root example.com`). Exit status (core.engine.exit_status): 0 every outcome ok, 1 an
+Root example.invalid`). Exit status (core.engine.exit_status): 0 every outcome ok, 1 an
 outcome is not ok, 2 a usage or configuration error before anything ran."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 from ..core import catalog
 from ..core.engine import Operation, exit_status, record_check, rows_of, run_operation
 from ..core.fields import Field
-from ..core.i18n import _
-from ..core.outcome import Outcome, outcome_short
+from ..core.i18n import _, pgettext
+from ..core.outcome import Outcome, category_words, outcome_short
 from .common import CheckFailed, fail, open_ws, print_json, timeout_of
 
 Add = Callable[..., argparse.ArgumentParser]
@@ -61,7 +61,11 @@ def describe_field(spec: catalog.IntegrationSpec, f: Field, *, param: bool = Fal
 
 
 def _text(value: Any) -> str:
-    return "true" if value is True else "false" if value is False else str(value)
+    if value is True:
+        return pgettext("a yes/no value in a table", "true")
+    if value is False:
+        return pgettext("a yes/no value in a table", "false")
+    return str(value)
 
 
 def usage_of(kind: str, op: Operation) -> str:
@@ -160,7 +164,9 @@ def print_outcomes(outcomes: list[Outcome], columns: tuple[tuple[str, str], ...]
         mark = "FAIL" if not o.ok else ("ok " if o.level == "ok" else outcome_short(o))
         latency = f" {o.latency_ms:.0f} ms" if o.latency_ms is not None else ""
         where = o.connection or o.target
-        print(f"{mark} {o.tenant} / {o.integration} [{where}] {o.category.value}{latency}: {o.message}")
+        # the window's words for the category (the code is in --json)
+        words = category_words(o.category)
+        print(f"{mark} {o.tenant} / {o.integration} [{where}] {words}{latency}: {o.message}")
         for w in o.warnings:
             print(_("  warning: {text}").format(text=w))
         rows = rows_of(o)
@@ -172,7 +178,7 @@ def print_table(rows: list[dict[str, Any]], cols: tuple[tuple[str, str], ...]) -
     widths = {k: max(len(title), *(len(str(r.get(k, ""))) for r in rows)) for k, title in cols}
     print("  ".join(title.upper().ljust(widths[k]) for k, title in cols).rstrip())
     for r in rows:
-        print("  ".join(str(r.get(k, "")).ljust(widths[k]) for k, _ in cols).rstrip())
+        print("  ".join(str(r.get(k, "")).ljust(widths[k]) for k, _unused in cols).rstrip())
 
 
 def cmd_operation(args: argparse.Namespace) -> int:

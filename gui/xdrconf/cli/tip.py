@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from xdrconf.core.i18n import _
+from xdrconf.core.outcome import category_words
+
 from .common import CheckFailed, fail, print_json
 from .operations import run_one
 
@@ -24,11 +27,15 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         title = ACCESS_TITLES.get(result.access, result.access)
         print(f"{obs.value} ({obs.label}) — {title}" if obs is not None else result.input)
         if result.ok:
-            zone = f" ({result.zone} zone)" if result.zone else ""
-            print(f"Verdict: {result.verdict}{zone}")
+            # a cached result holds the English words: _() finds them in the catalog
+            verdict = _(result.verdict)
+            if result.zone:
+                print(_("Verdict: {verdict} ({zone} zone)").format(verdict=verdict, zone=result.zone))
+            else:
+                print(_("Verdict: {verdict}").format(verdict=verdict))
             for label, text in result.facts:
-                print(f"  {label}: {text}")
-        print(result.message if result.ok else f"FAIL {result.category.value}: {result.message}")
+                print(f"  {_(label)}: {text}")
+        print(result.message if result.ok else f"FAIL {category_words(result.category)}: {result.message}")
     if not result.ok:
         raise CheckFailed
     return 0
@@ -39,8 +46,10 @@ def actions(sub: Any, common: argparse.ArgumentParser, add: Any) -> set[str]:
         sub,
         "lookup",
         cmd_lookup,
-        "look up a domain, URL, IPv4/IPv6 address, MD5 or SHA256 on the tenant's Kaspersky "
-        "TIP (may consume quota; repeated lookups within the Cache TTL come from the local cache)",
+        _(
+            "look up a domain, URL, IPv4/IPv6 address, MD5 or SHA256 on the tenant's Kaspersky "
+            "TIP (may consume quota; repeated lookups within the Cache TTL come from the local cache)"
+        ),
     )
     p.add_argument("tenant")
     p.add_argument("value")

@@ -12,6 +12,8 @@ import stat
 import sys
 from pathlib import Path
 
+from xdrconf.core.i18n import _
+
 from ..core.errors import XdrconfError
 from ..core.secrets import SecretStores
 from ..core.vault import Unlocker, VaultStore, WrongPassphrase, passphrase_strength
@@ -29,21 +31,37 @@ def read_passphrase_file(path_text: str) -> str:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise PassphraseError(f"{ENV_FILE}: file '{path}' does not exist.") from None
+        raise PassphraseError(
+            _("{env_file}: file '{path}' does not exist.").format(env_file=ENV_FILE, path=path)
+        ) from None
     except OSError as exc:
-        raise PassphraseError(f"{ENV_FILE}: cannot read '{path}' ({exc.strerror}).") from None
+        raise PassphraseError(
+            _("{env_file}: cannot read '{path}' ({strerror}).").format(
+                env_file=ENV_FILE, path=path, strerror=exc.strerror
+            )
+        ) from None
     if sys.platform != "win32" and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise PassphraseError(
-            f"{ENV_FILE}: '{path}' may be read by group or others (mode {stat.S_IMODE(st.st_mode):04o}); "
-            f"make it private with chmod 600 '{path}' and try again."
+            _(
+                "{env_file}: '{path}' may be read by group or others (mode "
+                "{mode:04o}); make it private with chmod 600 '{path}' and try again."
+            ).format(env_file=ENV_FILE, path=path, mode=stat.S_IMODE(st.st_mode))
         )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PassphraseError(f"{ENV_FILE}: cannot read '{path}' ({type(exc).__name__}).") from None
+        raise PassphraseError(
+            _("{env_file}: cannot read '{path}' ({name}).").format(
+                env_file=ENV_FILE, path=path, name=type(exc).__name__
+            )
+        ) from None
     passphrase = text.splitlines()[0] if text else ""
     if not passphrase:
-        raise PassphraseError(f"{ENV_FILE}: '{path}' is empty; its first line is the vault passphrase.")
+        raise PassphraseError(
+            _("{env_file}: '{path}' is empty; its first line is the vault passphrase.").format(
+                env_file=ENV_FILE, path=path
+            )
+        )
     return passphrase
 
 
@@ -75,7 +93,11 @@ def unlock(store: VaultStore, creating: bool, *, why: str = "") -> None:
         passphrase = read_passphrase_file(path_text)
         if creating:
             store.create(passphrase)
-            _say(f"xdrconf: created the vault {store.path} with the passphrase in {ENV_FILE}.")
+            _say(
+                _("xdrconf: created the vault {path} with the passphrase in {env_file}.").format(
+                    path=store.path, env_file=ENV_FILE
+                )
+            )
         else:
             store.unlock(passphrase)
         return
@@ -83,19 +105,24 @@ def unlock(store: VaultStore, creating: bool, *, why: str = "") -> None:
         if creating:
             raise PassphraseError(
                 (f"{why} " if why else "")
-                + f"Secrets go into an encrypted vault, {store.path.name}, which needs a passphrase: "
-                f"type it on a terminal, or name a file holding it (mode 600) in {ENV_FILE}; "
-                "nothing was changed."
+                + _(
+                    "Secrets go into an encrypted vault, {name}, which needs a passphrase: "
+                    "type it on a terminal, or name a file holding it (mode 600) in "
+                    "{env_file}; nothing was changed."
+                ).format(name=store.path.name, env_file=ENV_FILE)
             )
         raise PassphraseError(
-            f"The vault {store.path.name} is locked and there is no terminal to type its passphrase on; "
-            f"name a file holding it (mode 600) in {ENV_FILE}; nothing was changed."
+            _(
+                "The vault {name} is locked and there is no terminal to type its "
+                "passphrase on; name a file holding it (mode 600) in {env_file}; nothing "
+                "was changed."
+            ).format(name=store.path.name, env_file=ENV_FILE)
         )
     if creating:
         _create_on_terminal(store, why)
         return
     for attempt in range(1, TRIES + 1):
-        passphrase = getpass.getpass(f"Passphrase of the vault {store.path}: ")
+        passphrase = getpass.getpass(_("Passphrase of the vault {path}: ").format(path=store.path))
         try:
             store.unlock(passphrase)
             return
@@ -107,20 +134,24 @@ def unlock(store: VaultStore, creating: bool, *, why: str = "") -> None:
 
 def _create_on_terminal(store: VaultStore, why: str) -> None:
     _say(
-        "xdrconf: " + (f"{why} " if why else "") + "Secrets are kept in an encrypted KeePass vault, "
-        f"{store.path} (KeePassXC opens it too). Choose its passphrase."
+        "xdrconf: "
+        + (f"{why} " if why else "")
+        + _(
+            "Secrets are kept in an encrypted KeePass vault, {path} (KeePassXC opens "
+            "it too). Choose its passphrase."
+        ).format(path=store.path)
     )
-    for _ in range(TRIES):
-        first = getpass.getpass("New vault passphrase: ")
+    for _unused in range(TRIES):
+        first = getpass.getpass(_("New vault passphrase: "))
         if not first:
-            _say("xdrconf: the passphrase is empty; type one.")
+            _say(_("xdrconf: the passphrase is empty; type one."))
             continue
         bits, word = passphrase_strength(first)
-        _say(f"xdrconf: strength: {word} (about {bits} bits).")
-        second = getpass.getpass("The same passphrase again: ")
+        _say(_("xdrconf: strength: {word} (about {bits} bits).").format(word=word, bits=bits))
+        second = getpass.getpass(_("The same passphrase again: "))
         if second != first:
-            _say("xdrconf: the two passphrases differ; type them again.")
+            _say(_("xdrconf: the two passphrases differ; type them again."))
             continue
         store.create(first)
         return
-    raise PassphraseError("No vault passphrase was chosen; nothing was changed.")
+    raise PassphraseError(_("No vault passphrase was chosen; nothing was changed."))

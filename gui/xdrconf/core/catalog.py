@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from xdrconf.core.i18n import N_, _
+
 from . import targets
 from .errors import NotFoundError, ValidationError
 from .fields import Field, host_port
@@ -163,9 +165,13 @@ class IntegrationSpec:
         for f in self.fields:
             if f.name == name:
                 return f
-        known = ", ".join(f.name for f in self.fields) or "none"
+        known = ", ".join(f.name for f in self.fields) or _("none")
         raise ValidationError(
-            "Field", f"'{name}' is not a field of {self.title} (fields: {known})", field=name
+            _("Field"),
+            _("'{name}' is not a field of {title} (fields: {known})").format(
+                name=name, title=self.title, known=known
+            ),
+            field=name,
         )
 
     @property
@@ -189,8 +195,12 @@ class IntegrationSpec:
         for op in self.operations:
             if op.name == name:
                 return op
-        known = ", ".join(op.name for op in self.operations) or "none"
-        raise NotFoundError(f"{self.title} has no operation '{name}' (operations: {known}).")
+        known = ", ".join(op.name for op in self.operations) or _("none")
+        raise NotFoundError(
+            _("{title} has no operation '{name}' (operations: {known}).").format(
+                title=self.title, name=name, known=known
+            )
+        )
 
     def target_of(self, settings: dict[str, Any]) -> str:
         if self.target is not None:
@@ -224,7 +234,7 @@ BUILT_IN: tuple[Entry, ...] = (
     Entry("kasap", "Kaspersky Automated Security Awareness Platform", "kasap", qt="kasap", cli=("kasap",)),
     Entry("tip", "Kaspersky Threat Intelligence Portal", "tip", qt="tip", cli=("tip",)),
     Entry("kata", "KATA/KEDR", "kata", qt="kata", cli=("kata",)),
-    Entry("custom", "Custom integration", "custom", qt="custom", cli=("custom",)),
+    Entry("custom", N_("Custom integration"), "custom", qt="custom", cli=("custom",)),
     Entry("ad", "Active Directory", "ad"),
     Entry("usergate", "UserGate", "usergate"),
     Entry("ideco-ngfw", "Ideco NGFW", "ideco"),
@@ -308,7 +318,9 @@ def entry(kind: str) -> Entry:
         return _by_kind[kind]
     except KeyError:
         known = ", ".join(e.kind for e in _all_entries())
-        raise NotFoundError(f"Unknown integration kind '{kind}'; known kinds: {known}.") from None
+        raise NotFoundError(
+            _("Unknown integration kind '{kind}'; known kinds: {known}.").format(kind=kind, known=known)
+        ) from None
 
 
 def _load(kind: str) -> IntegrationSpec:
@@ -322,7 +334,7 @@ def _load(kind: str) -> IntegrationSpec:
         return IntegrationSpec(
             kind=kind,
             title=e.title,
-            description=f"{e.title} is not yet supported by this version of xdrconf.",
+            description=_("{title} is not yet supported by this version of xdrconf.").format(title=e.title),
             supported=False,
         )
     specs: dict[str, IntegrationSpec] | None = getattr(mod, "SPECS", None)

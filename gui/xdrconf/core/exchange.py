@@ -74,7 +74,9 @@ class NeededSecret:
         spec = catalog.spec_for(self.kind)
         if spec.reenter_hint is not None:
             return spec.reenter_hint(self.tenant_path, self.name)
-        return f"xdrconf integration set '{self.tenant_path}' {self.kind} --secret {self.name}"
+        return _("xdrconf integration set '{tenant_path}' {kind} --secret {name}").format(
+            tenant_path=self.tenant_path, kind=self.kind, name=self.name
+        )
 
 
 MAX_IMPORT = 64 * 1024 * 1024  # characters of an import file (10,000 tenants take about 15 MB)
@@ -130,7 +132,7 @@ def import_document(ws: Workspace, doc: Any) -> list[NeededSecret]:
     imported turned off. Anything malformed is an XdrconfError naming where; nothing is
     changed then."""
     if not isinstance(doc, dict) or doc.get("schema") != EXPORT_SCHEMA:
-        raise XdrconfError("The file is not an xdrconf export (schema 'xdrconf-export' expected).")
+        raise XdrconfError(_("The file is not an xdrconf export (schema 'xdrconf-export' expected)."))
     if doc.get("version") != EXPORT_VERSION:
         raise XdrconfError(
             _("The export has version {found}; this xdrconf reads version {version}.").format(
@@ -139,14 +141,14 @@ def import_document(ws: Workspace, doc: Any) -> list[NeededSecret]:
         )
     items = doc.get("tenants")
     if not isinstance(items, list):
-        raise XdrconfError("The export has no list of tenants.")
+        raise XdrconfError(_("The export has no list of tenants."))
     needed: list[NeededSecret] = []
     tree = ws.tree
     with ws.transaction() as txn:
         for n, item in enumerate(items, 1):
             raw_path = item.get("path") if isinstance(item, dict) else None
             if not isinstance(raw_path, str) or not raw_path.strip("/"):
-                raise XdrconfError(f"Tenant #{n} in the export has no path.")
+                raise XdrconfError(_("Tenant #{n} in the export has no path.").format(n=n))
             path = raw_path.strip("/")
             parts = path.split("/")
             node = tree.root
@@ -178,7 +180,11 @@ def import_document(ws: Workspace, doc: Any) -> list[NeededSecret]:
                 known = {f.name for f in spec.plain_fields} | set(spec.structured_keys)
                 for key in list(settings):
                     if key not in known:
-                        raise XdrconfError(f"{path}: {spec.title} has no setting '{key}'.")
+                        raise XdrconfError(
+                            _("{path}: {title} has no setting '{key}'.").format(
+                                path=path, title=spec.title, key=key
+                            )
+                        )
                     if key in spec.structured_keys:
                         if not isinstance(settings[key], list):
                             raise XdrconfError(

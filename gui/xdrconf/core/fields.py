@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ValidationError
-from .i18n import _
+from .i18n import N_, _
 
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -79,12 +79,12 @@ def _port_in(port_text: str, text: str, label: str) -> int:
     return port
 
 
-def split_host_port(text: str, label: str = "Host") -> tuple[str, int | None, bool]:
+def split_host_port(text: str, label: str = N_("Host")) -> tuple[str, int | None, bool]:
     """What a person typed or pasted into a host field: a host name or an address, perhaps
     with a port or as a URL. Returns (canonical host, port or None, whether it was a URL).
 
-    Accepted: ``kuma.example.com``, ``kuma.example.com:7223``, ``10.0.0.5:7223``,
-    ``2001:db8::5``, ``[2001:db8::5]``, ``[::1]:7223``, ``https://kuma.example.com:7223/``
+    Accepted: ``kuma.example.invalid``, ``kuma.example.invalid:7223``, ``10.0.0.5:7223``,
+    ``2001:db8::5``, ``[2001:db8::5]``, ``[::1]:7223``, ``https://kuma.example.invalid:7223/``
     (a URL's path is ignored). An IPv6 address without brackets is an address, never an
     address and a port."""
     value = text.strip()
@@ -119,7 +119,7 @@ def split_host_port(text: str, label: str = "Host") -> tuple[str, int | None, bo
     return _parse_address(value, value, label), None, False
 
 
-def parse_host(text: str, label: str = "Host") -> str:
+def parse_host(text: str, label: str = N_("Host")) -> str:
     """A DNS host name, an IPv4 or an IPv6 address (brackets allowed around IPv6). Text
     with a port or a URL is refused with what to enter instead (see split_host_port)."""
     host, port, url = split_host_port(text, label)
@@ -175,28 +175,28 @@ def header_problem(value: str) -> str | None:
     return None
 
 
-def parse_port(text: str, label: str = "Port") -> int:
+def parse_port(text: str, label: str = N_("Port")) -> int:
     value = str(text).strip()
     if not value:
-        raise ValidationError(label, "enter a port number from 1 to 65535")
+        raise ValidationError(label, _("enter a port number from 1 to 65535"))
     if not is_ascii_number(value):
-        raise ValidationError(label, f"'{value}' is not a number; enter 1 to 65535")
+        raise ValidationError(label, _("'{value}' is not a number; enter 1 to 65535").format(value=value))
     port = int(value)
     if not 1 <= port <= 65535:
-        raise ValidationError(label, f"{port} is out of range; enter 1 to 65535")
+        raise ValidationError(label, _("{port} is out of range; enter 1 to 65535").format(port=port))
     return port
 
 
-def parse_ports(text: str, label: str = "Ports") -> list[int]:
+def parse_ports(text: str, label: str = N_("Ports")) -> list[int]:
     parts = [p.strip() for p in str(text).replace(";", ",").split(",")]
     parts = [p for p in parts if p]
     if not parts:
-        raise ValidationError(label, "enter at least one port, e.g. 22 or 22,2222")
+        raise ValidationError(label, _("enter at least one port, e.g. 22 or 22,2222"))
     ports: list[int] = []
     for part in parts:
         port = parse_port(part, label)
         if port in ports:
-            raise ValidationError(label, f"port {port} is listed twice")
+            raise ValidationError(label, _("port {port} is listed twice").format(port=port))
         ports.append(port)
     return ports
 
@@ -243,14 +243,14 @@ def host_entries(value: Any) -> list[tuple[str, int | None]]:
     return out
 
 
-def normalise_fingerprint(text: str, label: str = "Pinned SHA-256 fingerprint") -> str:
+def normalise_fingerprint(text: str, label: str = N_("Pinned SHA-256 fingerprint")) -> str:
     value = re.sub(r"[\s:]", "", text.strip()).lower()
     if value.startswith("sha256"):
         value = value[6:].lstrip("=")
     if not _HEX64.match(value):
         raise ValidationError(
             label,
-            "expected 64 hexadecimal digits (colons allowed), e.g. as shown by 'Fetch certificate'",
+            _("expected 64 hexadecimal digits (colons allowed), e.g. as shown by 'Fetch certificate'"),
         )
     return value
 
@@ -259,7 +259,7 @@ def format_fingerprint(hex_digest: str) -> str:
     return ":".join(hex_digest[i : i + 2] for i in range(0, len(hex_digest), 2)).upper()
 
 
-def parse_ca_pem(text: str, label: str = "CA certificate") -> str:
+def parse_ca_pem(text: str, label: str = N_("CA certificate")) -> str:
     """One or more PEM certificates; private keys are refused so they never land in a file."""
     from cryptography import x509
 
@@ -268,39 +268,43 @@ def parse_ca_pem(text: str, label: str = "CA certificate") -> str:
         return ""
     if "PRIVATE KEY" in value:
         raise ValidationError(
-            label, "this is a private key, not a certificate; paste the CA certificate (PEM)"
+            label, _("this is a private key, not a certificate; paste the CA certificate (PEM)")
         )
     if "-----BEGIN CERTIFICATE-----" not in value:
-        raise ValidationError(label, "expected a PEM certificate starting with -----BEGIN CERTIFICATE-----")
+        raise ValidationError(
+            label, _("expected a PEM certificate starting with -----BEGIN CERTIFICATE-----")
+        )
     try:
         certs = x509.load_pem_x509_certificates(value.encode())
     except ValueError as exc:
-        raise ValidationError(label, f"the PEM text could not be read as certificates ({exc})") from None
+        raise ValidationError(
+            label, _("the PEM text could not be read as certificates ({exc})").format(exc=exc)
+        ) from None
     if not certs:
-        raise ValidationError(label, "no certificate found in the PEM text")
+        raise ValidationError(label, _("no certificate found in the PEM text"))
     return value + "\n"
 
 
-def parse_url(text: str, label: str = "URL", *, schemes: tuple[str, ...] = ("https",)) -> str:
+def parse_url(text: str, label: str = N_("URL"), *, schemes: tuple[str, ...] = ("https",)) -> str:
     value = text.strip()
     if not value:
-        raise ValidationError(label, "enter a URL")
+        raise ValidationError(label, _("enter a URL"))
     try:
         parts = urlsplit(value)
     except ValueError:  # e.g. an unclosed '[' of an IPv6 address
         raise ValidationError(label, _("'{text}' is not a valid URL").format(text=value)) from None
     if parts.scheme.lower() not in schemes:
         want = " or ".join(f"{s}://" for s in schemes)
-        raise ValidationError(label, f"must start with {want}")
+        raise ValidationError(label, _("must start with {want}").format(want=want))
     if not parts.hostname:
-        raise ValidationError(label, "the URL has no host name")
+        raise ValidationError(label, _("the URL has no host name"))
     parse_host(parts.hostname, label)
     try:
         _port = parts.port  # urllib checks the port only when it is read
     except ValueError:
-        raise ValidationError(label, "the port in the URL is not valid") from None
+        raise ValidationError(label, _("the port in the URL is not valid")) from None
     if parts.username or parts.password:
-        raise ValidationError(label, "must not contain a user name or password")
+        raise ValidationError(label, _("must not contain a user name or password"))
     return value.rstrip("/")
 
 
@@ -324,7 +328,7 @@ def parse_bool(text: Any, label: str) -> bool:
         return True
     if value in {"0", "false", "no", "off"}:
         return False
-    raise ValidationError(label, f"'{text}' is not true or false")
+    raise ValidationError(label, _("'{text}' is not true or false").format(text=text))
 
 
 def parse_date(text: str, label: str) -> str:
@@ -332,7 +336,9 @@ def parse_date(text: str, label: str) -> str:
     try:
         return _dt.date.fromisoformat(value).isoformat()
     except ValueError:
-        raise ValidationError(label, f"'{value}' is not a date in the form YYYY-MM-DD") from None
+        raise ValidationError(
+            label, _("'{value}' is not a date in the form YYYY-MM-DD").format(value=value)
+        ) from None
 
 
 FieldParser = Callable[[str, str], Any]
@@ -407,13 +413,13 @@ class Field:
             return self.parser(text, label)
         if not text.strip():
             if self.required:
-                raise ValidationError(label, "is required", field=self.name)
+                raise ValidationError(label, _("is required"), field=self.name)
             return None if self.kind not in ("pem",) else ""
         match self.kind:
             case "text":
                 value = text.strip()
                 if "\n" in value and not self.multiline:
-                    raise ValidationError(label, "must be a single line", field=self.name)
+                    raise ValidationError(label, _("must be a single line"), field=self.name)
                 return value
             case "host":
                 return parse_host(text, label)
@@ -426,19 +432,27 @@ class Field:
             case "int":
                 value = text.strip()
                 if not re.fullmatch(r"-?[0-9]+", value):
-                    raise ValidationError(label, f"'{value}' is not a whole number", field=self.name)
+                    raise ValidationError(
+                        label, _("'{value}' is not a whole number").format(value=value), field=self.name
+                    )
                 number = int(value)
                 if self.minimum is not None and number < self.minimum:
-                    raise ValidationError(label, f"must be at least {self.minimum}", field=self.name)
+                    raise ValidationError(
+                        label, _("must be at least {minimum}").format(minimum=self.minimum), field=self.name
+                    )
                 if self.maximum is not None and number > self.maximum:
-                    raise ValidationError(label, f"must be at most {self.maximum}", field=self.name)
+                    raise ValidationError(
+                        label, _("must be at most {maximum}").format(maximum=self.maximum), field=self.name
+                    )
                 return number
             case "choice":
                 value = text.strip()
                 allowed = [c[0] for c in self.choices]
                 if value not in allowed:
                     raise ValidationError(
-                        label, f"'{value}' is not one of: {', '.join(allowed)}", field=self.name
+                        label,
+                        _("'{value}' is not one of: {items}").format(value=value, items=", ".join(allowed)),
+                        field=self.name,
                     )
                 return value
             case "pem":
@@ -452,7 +466,7 @@ class Field:
             case "secret":
                 value = text.strip()
                 if "\n" in value:
-                    raise ValidationError(label, "must be a single line", field=self.name)
+                    raise ValidationError(label, _("must be a single line"), field=self.name)
                 problem = header_problem(value) if self.header else None
                 if problem is not None:
                     raise ValidationError(label, problem, field=self.name)

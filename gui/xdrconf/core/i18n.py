@@ -184,6 +184,34 @@ class LazyText(str):
         context = "" if self._context is None else f"{self._context!r}, "
         return f"N_({context}{str.__repr__(self)})"
 
+    def fill(self, **values: object) -> LazyText:
+        """This text with its placeholders filled, still translated when displayed: for a
+        module-level text with a part that varies (``N_("… of {what}").fill(what=N_("…"))``);
+        values that are LazyText translate too. Equality sees the English text."""
+        return _Filled(self, values)
+
+
+class _Filled(LazyText):
+    _template: LazyText
+    _values: dict[str, object]
+
+    def __new__(cls, template: LazyText, values: dict[str, object]) -> _Filled:
+        english = {k: str.__str__(v) if isinstance(v, str) else v for k, v in values.items()}
+        self = str.__new__(cls, str.__str__(template).format(**english))
+        self._context = template.context
+        self._template = template
+        self._values = values
+        return self
+
+    def translated(self) -> str:
+        return self._template.translated().format(**self._values)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Filled, (self._template, self._values))
+
+    def __repr__(self) -> str:
+        return f"{self._template!r}.fill(**{self._values!r})"
+
 
 def N_(message: str) -> LazyText:
     """Mark a module-level text for translation; it translates when displayed."""

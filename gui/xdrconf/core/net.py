@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from xdrconf.core.i18n import _
+
 from .appsettings import DEFAULT_TIMEOUT, timeout_of
 from .fields import format_fingerprint, host_port
 from .outcome import Category
@@ -447,18 +449,23 @@ def classify_exception(
     chain = list(_chain(exc))
     for e in chain:
         if isinstance(e, PinMismatch):
-            got = format_fingerprint(e.actual) if e.actual else "none"
+            got = format_fingerprint(e.actual) if e.actual else _("none")
             return (
                 Category.TLS_PIN_MISMATCH,
-                f"The certificate of {target} does not match the pinned SHA-256 fingerprint "
-                f"(it presents {got}); nothing was sent. If the server's certificate was "
-                "renewed, fetch and pin it again; otherwise treat this as an attack.",
+                _(
+                    "The certificate of {target} does not match the pinned SHA-256 "
+                    "fingerprint (it presents {got}); nothing was sent. If the server's "
+                    "certificate was renewed, fetch and pin it again; otherwise treat this "
+                    "as an attack."
+                ).format(target=target, got=got),
             )
         if isinstance(e, PinnedCertExpired):
             return (
                 Category.TLS_EXPIRED,
-                f"The pinned certificate of {target} expired on {e.not_after:%Y-%m-%d}; "
-                "renew it on the server, then fetch and pin the new one.",
+                _(
+                    "The pinned certificate of {target} expired on {not_after:%Y-%m-%d}; "
+                    "renew it on the server, then fetch and pin the new one."
+                ).format(target=target, not_after=e.not_after),
             )
     for e in chain:
         if isinstance(e, ssl.SSLCertVerificationError):
@@ -467,26 +474,37 @@ def classify_exception(
             if code == 10 or "expired" in reason.lower():
                 return (
                     Category.TLS_EXPIRED,
-                    f"The certificate of {target} has expired ({reason}); renew it on the "
-                    "server or ask its administrator to.",
+                    _(
+                        "The certificate of {target} has expired ({reason}); renew it on the "
+                        "server or ask its administrator to."
+                    ).format(target=target, reason=reason),
                 )
             if code == 62 or "hostname mismatch" in reason.lower() or "ip address mismatch" in reason.lower():
                 return (
                     Category.TLS_HOSTNAME,
-                    f"The certificate of {target} is not issued for this host name ({reason}); "
-                    "connect by the name the certificate was issued for, or pin its fingerprint.",
+                    _(
+                        "The certificate of {target} is not issued for this host name "
+                        "({reason}); connect by the name the certificate was issued for, or pin "
+                        "its fingerprint."
+                    ).format(target=target, reason=reason),
                 )
             return (
                 Category.TLS_UNTRUSTED,
-                f"The certificate of {target} is not trusted ({reason}); add the CA certificate "
-                "that issued it (e.g. KUMA's own CA) or fetch and pin its SHA-256 fingerprint.",
+                _(
+                    "The certificate of {target} is not trusted ({reason}); add the CA "
+                    "certificate that issued it (for example, the CA of the product or of your "
+                    "organisation) or fetch and pin its "
+                    "SHA-256 fingerprint."
+                ).format(target=target, reason=reason),
             )
     for e in chain:
         if isinstance(e, socket.gaierror):
             return (
                 Category.DNS,
-                f"The host name in {target} could not be resolved ({e.strerror or e}); check "
-                "the spelling and the DNS settings of this computer.",
+                _(
+                    "The host name in {target} could not be resolved ({value}); check the "
+                    "spelling and the DNS settings of this computer."
+                ).format(target=target, value=e.strerror or e),
             )
     for e in chain:
         if isinstance(e, ssl.SSLError) and not isinstance(e, ssl.SSLCertVerificationError):
@@ -494,41 +512,57 @@ def classify_exception(
             if client_cert and any(a in text for a in _CLIENT_CERT_ALERTS):
                 return (
                     Category.CLIENT_CERT_REJECTED,
-                    f"{target} refused this client certificate during the TLS handshake "
-                    f"({getattr(e, 'reason', None) or e}); make sure the server accepts it, or "
-                    "generate a new one and have it approved.",
+                    _(
+                        "{target} refused this client certificate during the TLS handshake "
+                        "({value}); make sure the server accepts it, or generate a new one and "
+                        "have it approved."
+                    ).format(target=target, value=getattr(e, "reason", None) or e),
                 )
             if not client_cert and "CERTIFICATE_REQUIRED" in text:
                 return (
                     Category.CLIENT_CERT_REJECTED,
-                    f"{target} requires a client certificate, and this integration has none.",
+                    _("{target} requires a client certificate, and this integration has none.").format(
+                        target=target
+                    ),
                 )
     for e in chain:
         if isinstance(e, (httpx.TimeoutException, TimeoutError)):
             if isinstance(e, httpx.ConnectTimeout):
-                what = "did not accept the connection (or the TLS handshake)"
+                # TRANSLATORS: {timeout} is a number of seconds
+                text = _(
+                    "{target} did not accept the connection (or the TLS handshake) within "
+                    "{timeout} s; check that the service runs and that no firewall drops the "
+                    "traffic, or raise the timeout."
+                )
             elif isinstance(e, httpx.PoolTimeout):
-                what = "could not be reached in time"
+                text = _(
+                    "{target} could not be reached within {timeout} s; check that the "
+                    "service runs and that no firewall drops the traffic, or raise the timeout."
+                )
             else:
-                what = "accepted the connection but did not answer"
-            return (
-                Category.TIMEOUT,
-                f"{target} {what} within {timeout:g} s; check that the service runs and "
-                "that no firewall drops the traffic, or raise the timeout.",
-            )
+                text = _(
+                    "{target} accepted the connection but did not answer within {timeout} s; "
+                    "check that the service runs and that no firewall drops the traffic, or "
+                    "raise the timeout."
+                )
+            return (Category.TIMEOUT, text.format(target=target, timeout=f"{timeout:g}"))
     for e in chain:
         if isinstance(e, httpx.ProxyError):
             return (
                 Category.UNREACHABLE,
-                f"The proxy refused or failed to reach {target} ({e}); check the proxy "
-                "settings or add the host to the no-proxy list.",
+                _(
+                    "The proxy refused or failed to reach {target} ({e}); check the proxy "
+                    "settings or add the host to the no-proxy list."
+                ).format(target=target, e=e),
             )
     for e in chain:
         if isinstance(e, ConnectionRefusedError):
             return (
                 Category.UNREACHABLE,
-                f"{target} refused the connection: nothing listens on that port; check the "
-                "host, the port and that the service is running.",
+                _(
+                    "{target} refused the connection: nothing listens on that port; check "
+                    "the host, the port and that the service is running."
+                ).format(target=target),
             )
         if isinstance(e, OSError) and e.errno in (
             errno.EHOSTUNREACH,
@@ -539,32 +573,40 @@ def classify_exception(
         ):
             return (
                 Category.UNREACHABLE,
-                f"{target} cannot be reached ({e.strerror or e}); check the network path "
-                "and any firewall between here and the host.",
+                _(
+                    "{target} cannot be reached ({value}); check the network path and any "
+                    "firewall between here and the host."
+                ).format(target=target, value=e.strerror or e),
             )
     for e in chain:
         if isinstance(e, ssl.SSLError):
             return (
                 Category.PROTOCOL_ERROR,
-                f"The TLS handshake with {target} failed ({getattr(e, 'reason', None) or e}); "
-                "check that the port speaks HTTPS.",
+                _(
+                    "The TLS handshake with {target} failed ({value}); check that the port speaks HTTPS."
+                ).format(target=target, value=getattr(e, "reason", None) or e),
             )
     for e in chain:
         if isinstance(e, (httpx.RemoteProtocolError, httpx.LocalProtocolError, httpx.DecodingError)):
             return (
                 Category.PROTOCOL_ERROR,
-                f"{target} did not answer with valid HTTP ({e}); check the port and that "
-                "it is the right service.",
+                _(
+                    "{target} did not answer with valid HTTP ({e}); check the port and that "
+                    "it is the right service."
+                ).format(target=target, e=e),
             )
         if isinstance(e, httpx.ReadError | httpx.WriteError | httpx.ConnectError):
             return (
                 Category.UNREACHABLE,
-                f"The connection to {target} failed ({e or type(e).__name__}); check the "
-                "host, port and network.",
+                _("The connection to {target} failed ({value}); check the host, port and network.").format(
+                    target=target, value=e or type(e).__name__
+                ),
             )
     return (
         Category.PROTOCOL_ERROR,
-        f"The request to {target} failed unexpectedly ({type(exc).__name__}: {exc}).",
+        _("The request to {target} failed unexpectedly ({name}: {exc}).").format(
+            target=target, name=type(exc).__name__, exc=exc
+        ),
     )
 
 
@@ -589,36 +631,50 @@ def connection_dropped(exc: BaseException) -> str:
 def classify_status(status: int, target: str, body_message: str = "") -> tuple[Category, str]:
     """A category for an HTTP answer that was not success. Probes handle their own
     documented special cases first (e.g. KUMA's 403 for an unknown token)."""
-    said = f' The server said: "{body_message}".' if body_message else ""
+    said = _(' The server said: "{message}".').format(message=body_message) if body_message else ""
     if status == 401:
         return (
             Category.AUTH_FAILED,
-            f"{target} rejected the credentials (HTTP 401); enter a valid token or password.{said}",
+            _("{target} rejected the credentials (HTTP 401); enter a valid token or password.{said}").format(
+                target=target, said=said
+            ),
         )
     if status == 403:
-        return Category.FORBIDDEN, f"{target} refused access (HTTP 403); check the account's rights.{said}"
+        return Category.FORBIDDEN, _(
+            "{target} refused access (HTTP 403); check the account's rights.{said}"
+        ).format(target=target, said=said)
     if status == 429:
         return (
             Category.RATE_LIMITED,
-            f"{target} is limiting the request rate (HTTP 429); wait and try again later.{said}",
+            _("{target} is limiting the request rate (HTTP 429); wait and try again later.{said}").format(
+                target=target, said=said
+            ),
         )
     if status >= 500:
         return (
             Category.SERVER_ERROR,
-            f"{target} had an internal error (HTTP {status}); check the service's logs or try later.{said}",
+            _(
+                "{target} had an internal error (HTTP {status}); check the service's logs or try later.{said}"
+            ).format(target=target, status=status, said=said),
         )
     if 300 <= status < 400:
         return (
             Category.PROTOCOL_ERROR,
-            f"{target} answered with a redirect (HTTP {status}), which is not followed; "
-            f"check the address and port.{said}",
+            _(
+                "{target} answered with a redirect (HTTP {status}), which is not "
+                "followed; check the address and port.{said}"
+            ).format(target=target, status=status, said=said),
         )
     if status == 404:
         return (
             Category.PROTOCOL_ERROR,
-            f"{target} has no such API path (HTTP 404); check the address, port and API version.{said}",
+            _(
+                "{target} has no such API path (HTTP 404); check the address, port and API version.{said}"
+            ).format(target=target, said=said),
         )
-    return Category.PROTOCOL_ERROR, f"{target} answered HTTP {status}, which was not expected.{said}"
+    return Category.PROTOCOL_ERROR, _(
+        "{target} answered HTTP {status}, which was not expected.{said}"
+    ).format(target=target, status=status, said=said)
 
 
 def error_message_of(response: Any) -> str:

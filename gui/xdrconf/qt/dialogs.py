@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from xdrconf.core.i18n import N_, _
+
 from ..core.errors import XdrconfError
-from ..core.i18n import _
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox
@@ -45,7 +46,7 @@ def error_text(error: BaseException | str) -> str:
     if isinstance(error, OSError) and error.strerror:
         where = f" ({error.filename})" if error.filename else ""
         return f"{error.strerror}{where}."
-    return f"Unexpected error ({type(error).__name__}): {error}"
+    return _("Unexpected error ({name}): {error}").format(name=type(error).__name__, error=error)
 
 
 def show_error(parent: QWidget | None, error: BaseException | str, title: str = "xdrconf") -> QMessageBox:
@@ -143,12 +144,12 @@ class Prompts:
             box.setInformativeText("\n".join(details))
         box.exec()
 
-    def open_file(self, title: str, filter_: str = "All files (*)") -> str | None:
+    def open_file(self, title: str, filter_: str = N_("All files (*)")) -> str | None:
         from PySide6.QtWidgets import QFileDialog
 
         return self._file_dialog("openFileDialog", title, "", filter_, QFileDialog.AcceptMode.AcceptOpen)
 
-    def save_file(self, title: str, name: str, filter_: str = "All files (*)") -> str | None:
+    def save_file(self, title: str, name: str, filter_: str = N_("All files (*)")) -> str | None:
         from PySide6.QtWidgets import QFileDialog
 
         return self._file_dialog("saveFileDialog", title, name, filter_, QFileDialog.AcceptMode.AcceptSave)
@@ -157,7 +158,7 @@ class Prompts:
         """Qt's own file dialog (the native one differs per desktop and cannot be driven)."""
         from PySide6.QtWidgets import QFileDialog
 
-        dialog = QFileDialog(self.parent, title, "", filter_)
+        dialog = QFileDialog(self.parent, str(title), "", str(filter_))  # str(): a LazyText in the language
         dialog.setObjectName(object_name)
         dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
         dialog.setAcceptMode(mode)
@@ -192,7 +193,7 @@ class ChooseDialog(QDialog):
         lay.addWidget(QLabel(label, self))
         self.filter = QLineEdit(self)
         self.filter.setObjectName("chooseFilter")
-        self.filter.setPlaceholderText("Type part of a name to narrow the list…")
+        self.filter.setPlaceholderText(_("Type part of a name to narrow the list…"))
         self.filter.setClearButtonEnabled(True)
         lay.addWidget(self.filter)
         self.source = QStringListModel(items, self)
@@ -203,7 +204,7 @@ class ChooseDialog(QDialog):
         self.view.setObjectName("chooseList")
         self.view.setUniformItemSizes(True)
         self.view.setModel(self.proxy)
-        self.view.doubleClicked.connect(lambda *_: self.accept())
+        self.view.doubleClicked.connect(lambda *_unused: self.accept())
         lay.addWidget(self.view, 1)
         self.count = QLabel(self)
         lay.addWidget(self.count)
@@ -214,7 +215,7 @@ class ChooseDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
         self.filter.textChanged.connect(self._filtered)
-        self.view.selectionModel().currentChanged.connect(lambda *_: self._update())
+        self.view.selectionModel().currentChanged.connect(lambda *_unused: self._update())
         if items:
             self.view.setCurrentIndex(self.proxy.index(min(current, len(items) - 1), 0))
         self._update()
@@ -227,7 +228,11 @@ class ChooseDialog(QDialog):
 
     def _update(self) -> None:
         shown = self.proxy.rowCount()
-        self.count.setText(f"{shown} of {self._total} shown" if shown != self._total else f"{shown} in all")
+        self.count.setText(
+            _("{shown} of {total} shown").format(shown=shown, total=self._total)
+            if shown != self._total
+            else _("{shown} in all").format(shown=shown)
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.view.currentIndex().isValid())
 
     def chosen(self) -> str | None:

@@ -471,8 +471,8 @@ class SecretTextEditor(FieldEditor):
 
 
 class HostPasteSplitter(QObject):
-    """A host field that takes what people paste: 'kuma.example.com:7223', '[::1]:7223' or
-    'https://kuma.example.com:7223/' leave the host in the field and the port in the port
+    """A host field that takes what people paste: 'kuma.example.invalid:7223', '[::1]:7223' or
+    'https://kuma.example.invalid:7223/' leave the host in the field and the port in the port
     field (set_port). Done when text is pasted or the field is left, not while a port is
     being typed by hand; an IPv6 address without brackets stays an address."""
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import NotFoundError, SettingsChanged
-from ..core.i18n import _
+from ..core.i18n import _, ngettext
 from . import workers
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ class MainWindow(QMainWindow):
         self._structure: list[tuple[str, str, str | None]] | None = None  # the tree last shown
         self.reload_box: QMessageBox | None = None  # the offer to reload after another program's edit
         self.notice_banner: QFrame | None = None  # built by _build_notice_banner (after the paint)
-        self.setWindowTitle("xdrconf — XDR and KUMA integrations")
+        self.setWindowTitle(_("xdrconf — XDR and KUMA integrations"))
         self.setAnimated(False)  # no docks, a fixed toolbar: nothing to animate
         self.setMinimumSize(MIN_SIZE[0], MIN_SIZE[1])
         self.resize(1180, 720)
@@ -251,42 +251,44 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         a = self._action
-        self.act_add = a("&Add child…", self.add_child, "Ctrl+N", "Add a tenant under the selected one")
-        self.act_rename = a("&Rename…", self.rename_tenant, "F2", "Rename the selected tenant")
-        self.act_move = a("&Move…", self.move_tenant, None, "Move the selected tenant under another parent")
-        self.act_remove = a("Re&move…", self.remove_tenant, "Del", "Remove the selected tenant")
+        self.act_add = a(_("&Add child…"), self.add_child, "Ctrl+N", _("Add a tenant under the selected one"))
+        self.act_rename = a(_("&Rename…"), self.rename_tenant, "F2", _("Rename the selected tenant"))
+        self.act_move = a(
+            _("&Move…"), self.move_tenant, None, _("Move the selected tenant under another parent")
+        )
+        self.act_remove = a(_("Re&move…"), self.remove_tenant, "Del", _("Remove the selected tenant"))
         self.act_setup = a(
-            "&Set up integrations…",
+            _("&Set up integrations…"),
             self.open_wizard,
             "Ctrl+I",
-            "Open the tenant wizard: choose and configure integrations",
+            _("Open the tenant wizard: choose and configure integrations"),
         )
         self.act_configure = a(
-            "&Configure…", self.configure_integration, "Ctrl+E", "Configure the selected integration"
+            _("&Configure…"), self.configure_integration, "Ctrl+E", _("Configure the selected integration")
         )
         self.act_toggle = a(
-            "Turn &on", self.toggle_integration, None, "Turn the selected integration on or off"
+            _("Turn &on"), self.toggle_integration, None, _("Turn the selected integration on or off")
         )
         self.act_check = a(
-            "C&heck", self.check_selected, "Ctrl+K", "Check the selected integration's connection"
+            _("C&heck"), self.check_selected, "Ctrl+K", _("Check the selected integration's connection")
         )
         self.act_operations = a(
-            "Run an &operation…",
+            _("Run an &operation…"),
             self.show_operations,
             "Ctrl+R",
-            "Show the selected integration's operations (the Operations tab)",
+            _("Show the selected integration's operations (the Operations tab)"),
         )
         self.act_check_tenant = a(
-            "Check &all for the tenant",
+            _("Check &all for the tenant"),
             self.check_tenant,
             None,
-            "Check every enabled integration of the selected tenant",
+            _("Check every enabled integration of the selected tenant"),
         )
         self.act_check_subtree = a(
-            "Check &subtree",
+            _("Check &subtree"),
             self.check_subtree,
             None,
-            "Check every enabled integration of the tenant and all tenants below it",
+            _("Check every enabled integration of the tenant and all tenants below it"),
         )
         self.act_import_kuma = a(
             _("Import tenants from &KUMA…"),
@@ -313,14 +315,20 @@ class MainWindow(QMainWindow):
             _("Turn the selected integration off for the tenant and every tenant below it, in one change"),
         )
         self.act_export = a(
-            "&Export…", self.export_settings, "Ctrl+Shift+E", "Export tenants and settings (never secrets)"
+            _("&Export…"),
+            self.export_settings,
+            "Ctrl+Shift+E",
+            _("Export tenants and settings (never secrets)"),
         )
         self.act_import = a(
-            "&Import…", self.import_settings, None, "Import tenants and settings from an export"
+            _("&Import…"), self.import_settings, None, _("Import tenants and settings from an export")
         )
-        self.act_settings = a("&Settings…", self.edit_settings, None, "Check timeout and proxy")
+        self.act_settings = a(_("&Settings…"), self.edit_settings, None, _("Check timeout and proxy"))
         self.act_restore = a(
-            "Restore &backup…", self.offer_restore, None, "Replace the settings with the previous version"
+            _("Restore &backup…"),
+            self.offer_restore,
+            None,
+            _("Replace the settings with the previous version"),
         )
         self.act_grid = a(
             _("Health &grid"),
@@ -350,8 +358,8 @@ class MainWindow(QMainWindow):
             None,
             _("Select the cell's tenant and integration in the tenant view"),
         )
-        self.act_quit = a("&Quit", self.close, "Ctrl+Q")
-        self.act_about = a("&About xdrconf", self.about)
+        self.act_quit = a(_("&Quit"), self.close, "Ctrl+Q")
+        self.act_about = a(_("&About xdrconf"), self.about)
         self.mutating = [
             self.act_add,
             self.act_rename,
@@ -372,12 +380,12 @@ class MainWindow(QMainWindow):
         """The menu titles and the toolbar (what the first paint shows); the menus are
         filled in _fill_menus."""
         bar = self.menuBar()
-        self.file_menu = bar.addMenu("&File")
-        self.tenant_menu = bar.addMenu("&Tenant")
-        self.integration_menu = bar.addMenu("&Integration")
+        self.file_menu = bar.addMenu(_("&File"))
+        self.tenant_menu = bar.addMenu(_("&Tenant"))
+        self.integration_menu = bar.addMenu(_("&Integration"))
         self.view_menu = bar.addMenu(_("&View"))
-        self.help_menu = bar.addMenu("&Help")
-        tb = QToolBar("Main", self)
+        self.help_menu = bar.addMenu(_("&Help"))
+        tb = QToolBar(_("Main"), self)
         tb.setObjectName("mainToolbar")
         tb.setMovable(False)  # the actions have no icons: the buttons show their text
         tb.addActions([self.act_add, self.act_rename, self.act_remove])
@@ -423,7 +431,7 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(left)
         lay.setContentsMargins(6, 6, 0, 6)
         self.filter_edit = QLineEdit(left)
-        self.filter_edit.setPlaceholderText("Filter tenants by name…")
+        self.filter_edit.setPlaceholderText(_("Filter tenants by name…"))
         self.filter_edit.textChanged.connect(self.apply_filter)
         lay.addWidget(self.filter_edit)
         self._left_layout = lay
@@ -493,7 +501,7 @@ class MainWindow(QMainWindow):
         view.setHeaderHidden(True)
         view.setUniformRowHeights(True)
         view.setModel(self.tree_model)
-        view.selectionModel().currentChanged.connect(lambda *_: self._tenant_changed())
+        view.selectionModel().currentChanged.connect(lambda *_unused: self._tenant_changed())
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._tree_menu)
         self.tree_view = view
@@ -514,8 +522,10 @@ class MainWindow(QMainWindow):
         )
         if self.ws.readonly:
             banner.setText(
-                f"<b>Read-only.</b> {self.ws.readonly_reason} Changes are turned off in this "
-                "window; checks still run, but their results are not saved."
+                _(
+                    "<b>Read-only.</b> {readonly_reason} Changes are turned off in this "
+                    "window; checks still run, but their results are not saved."
+                ).format(readonly_reason=self.ws.readonly_reason)
             )
         banner.setVisible(self.ws.readonly)
         self._right_layout.insertWidget(2, banner)
@@ -668,8 +678,8 @@ class MainWindow(QMainWindow):
         self.table_model = IntegrationsModel(self)
         self.table = IntegrationsTable(self.table_model, self._right)
         self.table.setObjectName("integrations")
-        self.table.doubleClicked.connect(lambda *_: self.configure_integration())
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._integration_changed())
+        self.table.doubleClicked.connect(lambda *_unused: self.configure_integration())
+        self.table.selectionModel().currentRowChanged.connect(lambda *_unused: self._integration_changed())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._table_menu)
         self.details = QTextBrowser(self._right)
@@ -681,7 +691,7 @@ class MainWindow(QMainWindow):
         self.bottom_tabs = QTabWidget(self._right)
         self.bottom_tabs.setObjectName("bottomTabs")
         self.bottom_tabs.setDocumentMode(True)
-        self.bottom_tabs.addTab(self.details, "Details")
+        self.bottom_tabs.addTab(self.details, _("Details"))
         from .mssp import HistoryView
 
         self.history = HistoryView(self._right)  # the last tab: an integration's own come before it
@@ -733,10 +743,10 @@ class MainWindow(QMainWindow):
         self.readonly_label.setObjectName("readonlyLabel")
         self.readonly_label.setStyleSheet("color:#b00020; font-weight:bold")
         if self.ws.readonly:
-            self.readonly_label.setText("read-only")
+            self.readonly_label.setText(_("read-only"))
             self.readonly_label.setToolTip(self.ws.readonly_reason)
         self.readonly_label.setVisible(self.ws.readonly)
-        self.keyring_label = QLabel("Secret store: checking…", self)
+        self.keyring_label = QLabel(_("Secret store: checking…"), self)
         self.keyring_label.setObjectName("keyringLabel")
         # The store's name is never cut (it says whether secrets can be kept); the folder
         # loses its middle when the window is narrow.
@@ -795,7 +805,7 @@ class MainWindow(QMainWindow):
         secrets.kdbx, locked"); choosing it may probe the keyring, so in a worker."""
 
         def failed(exc: BaseException) -> None:
-            self.keyring_label.setText("Secret store: not usable")
+            self.keyring_label.setText(_("Secret store: not usable"))
             self.keyring_label.setToolTip(str(exc))
             self.keyring_label.setStyleSheet("color:#b00020")
 
@@ -810,13 +820,15 @@ class MainWindow(QMainWindow):
         self.keyring_status = status
         if status.usable:
             self.keyring_label.setText(status.name)
-            tip = "Secrets are kept in this OS keyring." if status.kind == "keyring" else status.reason
+            tip = _("Secrets are kept in this OS keyring.") if status.kind == "keyring" else status.reason
             if status.kind == "vault":
-                tip = f"Secrets are kept in {self.ws.secrets.vault.path} (KeePass, KeePassXC opens it). {tip}"
+                tip = _("Secrets are kept in {path} (KeePass, KeePassXC opens it). {tip}").format(
+                    path=self.ws.secrets.vault.path, tip=tip
+                )
             self.keyring_label.setToolTip(tip.strip())
             self.keyring_label.setStyleSheet("")
         else:
-            self.keyring_label.setText(f"{status.name} — not usable")
+            self.keyring_label.setText(_("{name} — not usable").format(name=status.name))
             self.keyring_label.setToolTip(status.reason)
             self.keyring_label.setStyleSheet("color:#b00020")
 
@@ -849,17 +861,17 @@ class MainWindow(QMainWindow):
 
     def offer_restore(self) -> None:
         if self.prompts.confirm(
-            "Restore backup",
-            "Replace the current settings with the previous version (the backup)?",
-            ["The current settings are kept aside, not deleted."],
+            _("Restore backup"),
+            _("Replace the current settings with the previous version (the backup)?"),
+            [_("The current settings are kept aside, not deleted.")],
         ):
             self._restore()
 
     def _restore(self) -> None:
         self.run_task(
             self.ws.restore_backup,
-            lambda _: self.reload_tree(select=self.ws.tree.root_id),
-            what="Restoring the backup…",
+            lambda _unused: self.reload_tree(select=self.ws.tree.root_id),
+            what=_("Restoring the backup…"),
         )
 
     # ---- busy state and background work ----------------------------------------------------
@@ -1076,9 +1088,15 @@ class MainWindow(QMainWindow):
         total = len(self.tree_model)
         if self.tree_model.filter_text:
             n = self.tree_model.match_count
-            self.count_label.setText(f"{n:,} of {total:,} tenants match")
+            self.count_label.setText(
+                ngettext("{n:,} of {total:,} tenant match", "{n:,} of {total:,} tenants match", total).format(
+                    n=n, total=total
+                )
+            )
         else:
-            self.count_label.setText(f"{total:,} tenants")
+            self.count_label.setText(
+                ngettext("{total:,} tenant", "{total:,} tenants", total).format(total=total)
+            )
 
     def _tenant_changed(self) -> None:
         tid = self.current_tenant_id()
@@ -1090,7 +1108,7 @@ class MainWindow(QMainWindow):
         from .integrations_view import build_rows
 
         if tid is None:
-            self.title_label.setText("No tenant selected")
+            self.title_label.setText(_("No tenant selected"))
             self.note_label.setText("")
             self.table_model.set_rows([])
             self.details.setHtml("")
@@ -1099,15 +1117,20 @@ class MainWindow(QMainWindow):
             self.title_label.setText(self.ws.tree.path(tid))
             if tenant.is_shared:
                 self.note_label.setText(
-                    "The Shared tenant needs no integration settings: it holds resources "
-                    "common to all tenants."
+                    _(
+                        "The Shared tenant needs no integration settings: it holds resources "
+                        "common to all tenants."
+                    )
                 )
             else:
                 n = len(tenant.children)
                 self.note_label.setText(
-                    ("Root tenant · " if tenant.is_root else "")
-                    + f"{n} child tenant{'s' if n != 1 else ''} · "
-                    "double-click an integration to configure it"
+                    (_("Root tenant · ") if tenant.is_root else "")
+                    + ngettext(
+                        "{n} child tenant · double-click an integration to configure it",
+                        "{n} child tenants · double-click an integration to configure it",
+                        n,
+                    ).format(n=n)
                 )
             self.table_model.set_rows(build_rows(self.ws, tenant))
             self.table.setVisible(not tenant.is_shared)
@@ -1279,7 +1302,7 @@ class MainWindow(QMainWindow):
         supported = normal and row is not None and row.supported
         self.act_configure.setEnabled(writable and supported)
         self.act_toggle.setEnabled(writable and supported and (row.enabled or row.configured))
-        self.act_toggle.setText("Turn &off" if row is not None and row.enabled else "Turn &on")
+        self.act_toggle.setText(_("Turn &off") if row is not None and row.enabled else _("Turn &on"))
         self.act_check.setEnabled(bool(supported and (row.configured or row.enabled) and not row.running))
         self.act_operations.setEnabled(self.operations is not None)
         has_children = tenant is not None and bool(tenant.children)
@@ -1340,7 +1363,7 @@ class MainWindow(QMainWindow):
             )
 
         dialog.submitted.connect(submit)
-        dialog.finished.connect(lambda _=0: setattr(self, "name_dialog", None))
+        dialog.finished.connect(lambda _unused=0: setattr(self, "name_dialog", None))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         self.name_dialog = dialog
         dialog.open()
@@ -1351,9 +1374,11 @@ class MainWindow(QMainWindow):
         if parent is None:
             return None
         return self._ask_name(
-            "Add child tenant",
-            f"Name of the new tenant under '{self.ws.tree.path(parent)}' (it receives a copy of "
-            "this tenant's integration settings):",
+            _("Add child tenant"),
+            _(
+                "Name of the new tenant under '{path}' (it receives a copy of this "
+                "tenant's integration settings):"
+            ).format(path=self.ws.tree.path(parent)),
             "",
             lambda name: self.ws.add_tenant(name, parent).id,
         )
@@ -1372,7 +1397,7 @@ class MainWindow(QMainWindow):
             self.ws.rename_tenant(tid, name)
             return tid
 
-        return self._ask_name("Rename tenant", f"New name for '{old}':", old, rename)
+        return self._ask_name(_("Rename tenant"), _("New name for '{old}':").format(old=old), old, rename)
 
     def move_tenant(self) -> None:
         tid = self.current_tenant_id()
@@ -1386,14 +1411,18 @@ class MainWindow(QMainWindow):
                 continue
             choices[tree.path(t.id)] = t.id
         if not choices:
-            self.show_error(f"There is no other tenant to move '{tenant.name}' under.")
+            self.show_error(_("There is no other tenant to move '{name}' under.").format(name=tenant.name))
             return
-        target = self.prompts.choose("Move tenant", f"New parent of '{tenant.name}':", list(choices))
+        target = self.prompts.choose(
+            _("Move tenant"), _("New parent of '{name}':").format(name=tenant.name), list(choices)
+        )
         if target is None:
             return
         new_parent = choices[target]
         self.run_task(
-            lambda: self.ws.move_tenant(tid, new_parent), lambda _: self._after_structure(tid), what="Moving…"
+            lambda: self.ws.move_tenant(tid, new_parent),
+            lambda _unused: self._after_structure(tid),
+            what=_("Moving…"),
         )
 
     def remove_tenant(self) -> None:
@@ -1406,13 +1435,15 @@ class MainWindow(QMainWindow):
             self.show_error(exc)
             return
         path = self.ws.tree.path(tid)
-        if not self.prompts.confirm("Remove tenant", f"Remove '{path}'? This removes:", summary):
+        if not self.prompts.confirm(
+            _("Remove tenant"), _("Remove '{path}'? This removes:").format(path=path), summary
+        ):
             return
         parent = self.ws.tree.get(tid).parent_id
         self.run_task(
             lambda: self.ws.remove_tenant(tid),
-            lambda _: self._after_structure(parent or self.ws.tree.root_id),
-            what="Removing…",
+            lambda _unused: self._after_structure(parent or self.ws.tree.root_id),
+            what=_("Removing…"),
         )
 
     # ---- integration actions ------------------------------------------------------------------------
@@ -1426,10 +1457,10 @@ class MainWindow(QMainWindow):
 
         def applied() -> None:
             self.refresh()
-            self.say("Saved.", 5000)
+            self.say(_("Saved."), 5000)
 
         wizard.applied.connect(applied)
-        wizard.finished.connect(lambda _=0: setattr(self, "wizard", None))
+        wizard.finished.connect(lambda _unused=0: setattr(self, "wizard", None))
         self.wizard = wizard
         wizard.open()
         return wizard
@@ -1458,7 +1489,8 @@ class MainWindow(QMainWindow):
             return
         want = not row.enabled
         self.run_task(
-            lambda: self.ws.set_enabled(tid, row.kind, want), what="Turning on…" if want else "Turning off…"
+            lambda: self.ws.set_enabled(tid, row.kind, want),
+            what=_("Turning on…") if want else _("Turning off…"),
         )
 
     def set_subtree_enabled(self, on: bool) -> None:
@@ -1514,7 +1546,7 @@ class MainWindow(QMainWindow):
             return None
         dialog = DriftDialog(self, tid)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        dialog.finished.connect(lambda _=0: setattr(self, "drift_dialog", None))
+        dialog.finished.connect(lambda _code=0: setattr(self, "drift_dialog", None))
         self.drift_dialog = dialog
         dialog.open()
         return dialog
@@ -1585,7 +1617,7 @@ class MainWindow(QMainWindow):
         ]
         if not notices:
             return True
-        return self.prompts.confirm("Before the check", "Please note before the check runs:", notices)
+        return self.prompts.confirm(_("Before the check"), _("Please note before the check runs:"), notices)
 
     def check_selected(self) -> workers.Task | None:
         tid, row = self.current_tenant_id(), self.current_row()
@@ -1599,7 +1631,7 @@ class MainWindow(QMainWindow):
         from ..core.outcome import outcome_words
 
         self.table_model.set_running(kind, True)
-        self.say(f"Checking {row.title}…")
+        self.say(_("Checking {title}…").format(title=row.title))
         cancel = threading.Event()
 
         def done(results: list[Any]) -> None:
@@ -1652,14 +1684,15 @@ class MainWindow(QMainWindow):
         pairs = targets(self.ws, tid, subtree=subtree)
         if not pairs:
             self.show_error(
-                "Nothing to check: no integration is turned on "
-                + ("in this subtree." if subtree else "for this tenant.")
+                _("Nothing to check: no integration is turned on in this subtree.")
+                if subtree
+                else _("Nothing to check: no integration is turned on for this tenant.")
             )
             return None
-        if not self.confirm_notices({k for _, k in pairs}):
+        if not self.confirm_notices({k for _unused, k in pairs}):
             return None
-        scope = self.ws.tree.path(tid) + (" and below" if subtree else "")
-        dialog = CheckAllDialog(self.ws, pairs, title=f"Check — {scope}", parent=self)
+        scope = self.ws.tree.path(tid) + (_(" and below") if subtree else "")
+        dialog = CheckAllDialog(self.ws, pairs, title=_("Check — {scope}").format(scope=scope), parent=self)
         dialog.saved.connect(self.refresh)
         self.check_dialog = dialog
         dialog.show()
@@ -1748,7 +1781,7 @@ class MainWindow(QMainWindow):
         from ..core import exchange
 
         path = self.prompts.save_file(
-            "Export settings (no secrets)", "xdrconf-export.json", "JSON files (*.json)"
+            _("Export settings (no secrets)"), "xdrconf-export.json", _("JSON files (*.json)")
         )
         if not path:
             return
@@ -1759,14 +1792,14 @@ class MainWindow(QMainWindow):
 
         self.run_task(
             work,
-            lambda p: self.say(f"Exported to {p} (no secrets included).", 15000),
-            what="Exporting…",
+            lambda p: self.say(_("Exported to {path} (no secrets included).").format(path=p), 15000),
+            what=_("Exporting…"),
         )
 
     def import_settings(self) -> None:
         from ..core import exchange
 
-        path = self.prompts.open_file("Import settings", "JSON files (*.json);;All files (*)")
+        path = self.prompts.open_file(_("Import settings"), _("JSON files (*.json);;All files (*)"))
         if not path:
             return
 
@@ -1780,15 +1813,17 @@ class MainWindow(QMainWindow):
             self._structure = None
             if needed:
                 self.prompts.info(
-                    "Imported",
-                    "Imported. Exports never hold secrets: enter these again "
-                    "(Configure…), then turn the integrations on:",
+                    _("Imported"),
+                    _(
+                        "Imported. Exports never hold secrets: enter these again "
+                        "(Configure…), then turn the integrations on:"
+                    ),
                     [n.line() for n in needed],
                 )
             else:
-                self.say("Imported.", 10000)
+                self.say(_("Imported."), 10000)
 
-        self.run_task(work, done, what="Importing…")
+        self.run_task(work, done, what=_("Importing…"))
 
     def edit_settings(self) -> None:
         from .settings_dialog import SettingsDialog
@@ -1800,18 +1835,20 @@ class MainWindow(QMainWindow):
         values = dialog.values()
         self.run_task(
             lambda: self.ws.set_app(**values),
-            lambda _: self.say("Settings saved.", 5000),
-            what="Saving settings…",
+            lambda _unused: self.say(_("Settings saved."), 5000),
+            what=_("Saving settings…"),
         )
 
     def about(self) -> None:
         from .. import __version__
 
         self.prompts.info(
-            f"About xdrconf {__version__}",
-            "xdrconf configures, per tenant, the integrations of Kaspersky Next XDR Expert and "
-            "KUMA, keeps their secrets in the OS keyring and checks that each connection works.",
-            [f"Settings folder: {self.ws.config_dir}"],
+            _("About xdrconf {version}").format(version=__version__),
+            _(
+                "xdrconf configures, per tenant, the integrations of Kaspersky Next XDR Expert and "
+                "KUMA, keeps their secrets in the OS keyring and checks that each connection works."
+            ),
+            [_("Settings folder: {config_dir}").format(config_dir=self.ws.config_dir)],
         )
 
     # ---- closing ----------------------------------------------------------------------------

@@ -221,9 +221,9 @@ class TenantTreeModel(QAbstractItemModel):
             if tid in self._tree:
                 tip = self._tree.path(tid)
                 if self._marks.get(tid) == "error":
-                    tip += "\nA connection check failed."
+                    tip += "\n" + _("A connection check failed.")
                 elif self._marks.get(tid) == "warning":
-                    tip += "\nA warning is pending (see the integrations)."
+                    tip += "\n" + _("A warning is pending (see the integrations).")
                 elif self._marks.get(tid) == "unverified":
                     tip += "\n" + _(
                         "The checks passed, but some proved only that the server is reachable: "
@@ -248,5 +248,5 @@ class TenantTreeModel(QAbstractItemModel):
 
     def headerData(self, section: int, orientation: Any, role: int = DISPLAY) -> Any:
         if role == DISPLAY and orientation == HORIZONTAL:
-            return "Tenants"
+            return _("Tenants")
         return None

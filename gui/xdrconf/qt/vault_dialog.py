@@ -26,8 +26,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from xdrconf.core.i18n import _, pN_
+
 from ..core.errors import XdrconfError
 from ..core.vault import VaultStore, passphrase_strength
+
+# core.vault.passphrase_strength's words, as the window shows them
+STRENGTH_WORDS = {
+    "empty": pN_("passphrase strength", "empty"),
+    "weak": pN_("passphrase strength", "weak"),
+    "fair": pN_("passphrase strength", "fair"),
+    "good": pN_("passphrase strength", "good"),
+    "strong": pN_("passphrase strength", "strong"),
+}
 
 
 class _Derivation(QObject):
@@ -42,7 +53,7 @@ class VaultPassphraseDialog(QDialog):
         self.store = store
         self.creating = creating
         self.setObjectName("vaultPassphraseDialog")
-        self.setWindowTitle("Create the vault" if creating else "Unlock the vault")
+        self.setWindowTitle(_("Create the vault") if creating else _("Unlock the vault"))
         self.setModal(True)
         self._thread: threading.Thread | None = None
         self._signals = _Derivation(self)
@@ -50,13 +61,16 @@ class VaultPassphraseDialog(QDialog):
 
         layout = QVBoxLayout(self)
         if creating:
-            text = (
-                "No usable OS keyring was found, so xdrconf keeps secrets in an encrypted KeePass "
-                f"vault, <b>{store.path.name}</b>, in the settings folder. KeePassXC opens it with "
-                "the same passphrase. Choose the passphrase; it cannot be recovered if you forget it."
-            )
+            text = _(
+                "No usable OS keyring was found, so xdrconf keeps secrets in an "
+                "encrypted KeePass vault, <b>{name}</b>, in the settings folder. "
+                "KeePassXC opens it with the same passphrase. Choose the passphrase; it "
+                "cannot be recovered if you forget it."
+            ).format(name=store.path.name)
         else:
-            text = f"The secrets are kept in the vault <b>{store.path.name}</b>. Enter its passphrase."
+            text = _("The secrets are kept in the vault <b>{name}</b>. Enter its passphrase.").format(
+                name=store.path.name
+            )
         intro = QLabel(text, self)
         intro.setWordWrap(True)
         intro.setObjectName("vaultIntro")
@@ -71,17 +85,17 @@ class VaultPassphraseDialog(QDialog):
         self.passphrase = QLineEdit(self)
         self.passphrase.setObjectName("vaultPassphrase")
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow("&Passphrase:", self.passphrase)
+        form.addRow(_("&Passphrase:"), self.passphrase)
         self.repeat: QLineEdit | None = None
         self.strength: QLabel | None = None
         if creating:
             self.repeat = QLineEdit(self)
             self.repeat.setObjectName("vaultPassphraseRepeat")
             self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
-            form.addRow("&Again:", self.repeat)
+            form.addRow(_("&Again:"), self.repeat)
             self.strength = QLabel(self)
             self.strength.setObjectName("vaultStrength")
-            form.addRow("Strength:", self.strength)
+            form.addRow(_("Strength:"), self.strength)
             self.passphrase.textChanged.connect(self._update_strength)
             self._update_strength("")
         layout.addLayout(form)
@@ -95,7 +109,7 @@ class VaultPassphraseDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText("Create" if creating else "Unlock")
+        ok.setText(_("Create") if creating else _("Unlock"))
         ok.setObjectName("vaultOk")
         self.buttons.accepted.connect(self._submit)
         self.buttons.rejected.connect(self.reject)
@@ -106,7 +120,8 @@ class VaultPassphraseDialog(QDialog):
     def _update_strength(self, text: str) -> None:
         assert self.strength is not None
         bits, word = passphrase_strength(text)
-        self.strength.setText(f"{word} (about {bits} bits)" if text else "—")
+        shown = str(STRENGTH_WORDS.get(word, word))
+        self.strength.setText(_("{word} (about {bits} bits)").format(word=shown, bits=bits) if text else "—")
         colour = {"weak": "#b00020", "fair": "#a05a00"}.get(word, "#1b5e20")
         self.strength.setStyleSheet(f"color:{colour}" if text else "")
 
@@ -119,10 +134,10 @@ class VaultPassphraseDialog(QDialog):
             return
         passphrase = self.passphrase.text()
         if not passphrase:
-            self._say("The passphrase is empty; type it.")
+            self._say(_("The passphrase is empty; type it."))
             return
         if self.repeat is not None and self.repeat.text() != passphrase:
-            self._say("The two passphrases differ; type the same one twice.")
+            self._say(_("The two passphrases differ; type the same one twice."))
             self.repeat.clear()
             self.repeat.setFocus()
             return
@@ -147,7 +162,7 @@ class VaultPassphraseDialog(QDialog):
                 w.setEnabled(not working)
         if working:
             self.message.setStyleSheet("color:#555")
-            self.message.setText("Deriving the key…" if not self.creating else "Creating the vault…")
+            self.message.setText(_("Deriving the key…") if not self.creating else _("Creating the vault…"))
             self.message.setVisible(True)
         else:
             self.message.setStyleSheet("color:#b00020")
@@ -162,7 +177,9 @@ class VaultPassphraseDialog(QDialog):
             self.accept()
             return
         self._say(
-            str(error) if isinstance(error, XdrconfError) else f"The vault could not be opened ({error})."
+            str(error)
+            if isinstance(error, XdrconfError)
+            else _("The vault could not be opened ({error}).").format(error=error)
         )
         self.passphrase.selectAll()
         self.passphrase.setFocus()

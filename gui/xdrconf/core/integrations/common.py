@@ -32,10 +32,11 @@ TLS_CA = Field(
     kind="pem",
     multiline=True,
     help=N_(
-        "PEM certificate of the CA that issued the server's certificate (e.g. KUMA's own CA). "
+        "PEM certificate of the CA that issued the server's certificate (for example, the CA of the "
+        "product or of your organisation). "
         "Leave empty to use the system's trusted CAs."
     ),
-    placeholder="-----BEGIN CERTIFICATE-----",
+    placeholder=N_("-----BEGIN CERTIFICATE-----"),
 )
 TLS_PIN = Field(
     "tls_pin_sha256",
@@ -51,10 +52,14 @@ TRUST_FIELDS = (TLS_CA, TLS_PIN)
 
 
 def trust_page(what: str) -> Page:
+    """The trust page of a spec (built at import: its texts stay lazy; `what` may be N_(...))."""
     return Page(
-        "Server certificate",
-        f"How xdrconf trusts the TLS certificate of {what}: the system's CAs by default, a CA "
-        "certificate you supply, and/or a pinned fingerprint. Verification is never switched off.",
+        N_("Server certificate"),
+        N_(
+            "How xdrconf trusts the TLS certificate of {what}: the system's CAs by "
+            "default, a CA certificate you supply, and/or a pinned fingerprint. "
+            "Verification is never switched off."
+        ).fill(what=what),
         ("tls_ca", "tls_pin_sha256"),
     )
 

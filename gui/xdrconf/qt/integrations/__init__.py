@@ -70,6 +70,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from xdrconf.core.i18n import _
+
 from ...core import catalog
 from ...core.catalog import IntegrationSpec, Page
 from ...core.errors import ValidationError
@@ -195,16 +197,16 @@ class IntegrationDraft:
         try:
             values = self.changed_values()
         except ValidationError as exc:
-            return [f"Not valid: {exc}"]
+            return [_("Not valid: {exc}").format(exc=exc)]
         for name in values:
             f = self.spec.field(name)
             new = f.format(self.spec.field(name).parse(values[name])) if values[name] is not None else ""
             old = self.stored_text(name)
             if f.kind == "pem":
-                new = "a certificate" if new else "none"
-                old = "a certificate" if old else "none"
+                new = _("a certificate") if new else _("none")
+                old = _("a certificate") if old else _("none")
             if not new:
-                lines.append(f"{f.label}: will be cleared (was {old})")
+                lines.append(_("{label}: will be cleared (was {old})").format(label=f.label, old=old))
             elif old:
                 lines.append(f"{f.label}: {new} (was {old})")
             else:
@@ -215,18 +217,18 @@ class IntegrationDraft:
             except ValidationError:
                 label = name
             if value is None:
-                lines.append(f"{label}: will be deleted from the keyring")
+                lines.append(_("{label}: will be deleted from the keyring").format(label=label))
             elif self.has_stored_secret(name):
-                lines.append(f"{label}: will be replaced")
+                lines.append(_("{label}: will be replaced").format(label=label))
             else:
-                lines.append(f"{label}: will be stored in the keyring")
+                lines.append(_("{label}: will be stored in the keyring").format(label=label))
         for key in self.structured:
             if self.stored.settings.get(key) != self.structured[key] and key not in self.notes:
-                lines.append(f"{key.replace('_', ' ').capitalize()}: changed")
+                lines.append(_("{setting}: changed").format(setting=key.replace("_", " ").capitalize()))
         for note in self.notes.values():
             lines.extend(note)
         if self.enabled is not None and self.enabled != self.stored.enabled:
-            lines.append("Will be turned on" if self.enabled else "Will be turned off")
+            lines.append(_("Will be turned on") if self.enabled else _("Will be turned off"))
         return lines
 
 

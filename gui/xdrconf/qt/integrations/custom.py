@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from ...core.catalog import ValidationContext
 from ...core.errors import ValidationError
 from ...core.files import read_user_file
-from ...core.i18n import _
+from ...core.i18n import N_, _
 from ...core.integrations.custom.keys import (
     PassphraseNeeded,
     PassphraseWrong,
@@ -51,7 +51,7 @@ from . import IntegrationUiContext
 OK_COLOUR = colour("ok").name()
 ERROR_COLOUR = colour("error").name()
 WARN_COLOUR = "#8a5a00"
-COMPARE_HINT = (
+COMPARE_HINT = N_(
     "Compare it with the fingerprint the host's administrator reads with "
     "<code>ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub</code>, then pin it."
 )
@@ -73,9 +73,9 @@ def _status(label: QLabel, ok: bool | None, text: str) -> None:
 def describe_public_key(text: str) -> tuple[bool | None, str]:
     """(state, sentence) for the live line under the public key box."""
     if not text.strip():
-        return None, "Paste the host's public key or load its .pub file."
+        return None, _("Paste the host's public key or load its .pub file.")
     try:
-        info = parse_public_key(text, "Public key")
+        info = parse_public_key(text, _("Public key"))
     except ValidationError as exc:
         return False, exc.problem[:1].upper() + exc.problem[1:] + "."
     return True, info.describe()
@@ -98,10 +98,12 @@ class CustomIntegrationPage(QWizardPage):
         self.draft = ctx.draft
         self.prompts = Prompts(self)
         self.setObjectName("customIntegrationPage")
-        self.setTitle("Custom integration")
+        self.setTitle(_("Custom integration"))
         self.setSubTitle(
-            "The device on which third-party scripts are launched over SSH when a "
-            "playbook responds to an alert or incident."
+            _(
+                "The device on which third-party scripts are launched over SSH when a "
+                "playbook responds to an alert or incident."
+            )
         )
         outer = QVBoxLayout(self)
         scroll = QScrollArea(self)
@@ -113,21 +115,23 @@ class CustomIntegrationPage(QWizardPage):
         outer.addWidget(scroll)
 
         # -- Remote host verification -------------------------------------------------------
-        verification = QGroupBox("Remote host verification", body)
+        verification = QGroupBox(_("Remote host verification"), body)
         vlay = QVBoxLayout(verification)
-        self.verify = QCheckBox("Verify the host before connecting", verification)
+        self.verify = QCheckBox(_("Verify the host before connecting"), verification)
         self.verify.setObjectName("verifyHost")
         self.verify.setChecked(self._initial("verify_host") != "false")
         vlay.addWidget(self.verify)
         key_row = QHBoxLayout()
-        key_label = QLabel("Public key", verification)
-        self.load_public = QPushButton("Load from file…", verification)
+        key_label = QLabel(_("Public key"), verification)
+        self.load_public = QPushButton(_("Load from file…"), verification)
         self.load_public.clicked.connect(self._load_public_key)
-        self.read_public = QPushButton("Read from host…", verification)
+        self.read_public = QPushButton(_("Read from host…"), verification)
         self.read_public.setObjectName("readHostKeys")
         self.read_public.setToolTip(
-            "Read the keys the host presents over SSH, without logging in "
-            "(like ssh-keyscan); compare the fingerprint before using one."
+            _(
+                "Read the keys the host presents over SSH, without logging in "
+                "(like ssh-keyscan); compare the fingerprint before using one."
+            )
         )
         self.read_public.clicked.connect(self.read_host_keys)
         key_row.addWidget(key_label)
@@ -138,7 +142,7 @@ class CustomIntegrationPage(QWizardPage):
         self.public_key = QPlainTextEdit(verification)
         self.public_key.setObjectName("hostPublicKey")
         self.public_key.setPlaceholderText(
-            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…   (the host's /etc/ssh/ssh_host_ed25519_key.pub)"
+            _("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…   (the host's /etc/ssh/ssh_host_ed25519_key.pub)")
         )
         self.public_key.setFixedHeight(64)
         self.public_key.setTabChangesFocus(True)
@@ -152,13 +156,15 @@ class CustomIntegrationPage(QWizardPage):
         self.key_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         vlay.addWidget(self.key_info)
         self.unverified_warning = QLabel(
-            "The host will NOT be verified: anyone on the network path could pose as it and "
-            "receive the password or key login.",
+            _(
+                "The host will NOT be verified: anyone on the network path could pose as it and "
+                "receive the password or key login."
+            ),
             verification,
         )
         self.unverified_warning.setWordWrap(True)
         self.unverified_warning.setStyleSheet(f"color:{ERROR_COLOUR}")
-        self.acknowledge = QCheckBox("I understand; connect without verifying the host", verification)
+        self.acknowledge = QCheckBox(_("I understand; connect without verifying the host"), verification)
         self.acknowledge.setObjectName("acknowledgeUnverified")
         vlay.addWidget(self.unverified_warning)
         vlay.addWidget(self.acknowledge)
@@ -167,14 +173,14 @@ class CustomIntegrationPage(QWizardPage):
         # -- Remote host connection ----------------------------------------------------------
         from ..editors import FieldsForm, LineEditor, SecretEditor, SecretTextEditor
 
-        connection = QGroupBox("Remote host connection", body)
+        connection = QGroupBox(_("Remote host connection"), body)
         clay = QVBoxLayout(connection)
         method_row = QWidget(connection)
         mlay = QHBoxLayout(method_row)
         mlay.setContentsMargins(0, 0, 0, 0)
-        self.by_password = QRadioButton("User name and password", method_row)
+        self.by_password = QRadioButton(_("User name and password"), method_row)
         self.by_password.setObjectName("authPassword")
-        self.by_key = QRadioButton("SSH key", method_row)
+        self.by_key = QRadioButton(_("SSH key"), method_row)
         self.by_key.setObjectName("authKey")
         self.methods = QButtonGroup(connection)
         self.methods.addButton(self.by_password)
@@ -217,7 +223,7 @@ class CustomIntegrationPage(QWizardPage):
         self._key_timer.timeout.connect(self._verify_key)
 
         # -- Check connection ------------------------------------------------------------------
-        status = QGroupBox("Connection status", body)
+        status = QGroupBox(_("Connection status"), body)
         slay = QVBoxLayout(status)
         self.check_box = CheckConnectionBox(ctx, status)
         self.check_box.checked.connect(self._checked)
@@ -226,7 +232,7 @@ class CustomIntegrationPage(QWizardPage):
         self.pin_text.setWordWrap(True)
         self.pin_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         slay.addWidget(self.pin_text)
-        self.pin_button = QPushButton("Pin this key", status)
+        self.pin_button = QPushButton(_("Pin this key"), status)
         self.pin_button.setObjectName("pinButton")
         self.pin_button.clicked.connect(self.pin_seen_key)
         slay.addWidget(self.pin_button, 0, Qt.AlignmentFlag.AlignLeft)
@@ -291,7 +297,7 @@ class CustomIntegrationPage(QWizardPage):
     def method(self) -> str:
         return "password" if self.by_password.isChecked() else "key"
 
-    def _method_changed(self, *_: Any) -> None:
+    def _method_changed(self, *_unused: Any) -> None:
         self._set("auth", self.method)
         self.form.revalidate()  # shows the password, or the key and its passphrase
 
@@ -312,7 +318,7 @@ class CustomIntegrationPage(QWizardPage):
         if not key.strip() or "key_passphrase" in self.form.external:
             return
         try:
-            parse_private_key_field(key, "Private key")
+            parse_private_key_field(key, _("Private key"))
         except ValidationError:
             return  # the field shows why
 
@@ -338,7 +344,7 @@ class CustomIntegrationPage(QWizardPage):
     # ---- actions -------------------------------------------------------------------------------
 
     def _load_public_key(self) -> None:
-        path = self.prompts.open_file("Host public key", "Public keys (*.pub);;All files (*)")
+        path = self.prompts.open_file(_("Host public key"), _("Public keys (*.pub);;All files (*)"))
         if path:
             self.ctx.run_in_background(lambda: _read_text_file(path), self.public_key.setPlainText)
 
@@ -348,14 +354,14 @@ class CustomIntegrationPage(QWizardPage):
         from ...core.integrations.custom.ssh import read_host_keys
 
         try:
-            host = parse_host(self.host.text(), "IP address or host name")
+            host = parse_host(self.host.text(), _("IP address or host name"))
             ports = parse_ports(self.ports.text(), "Ports")
         except ValidationError as exc:
             _status(self.key_info, False, f"{exc}.")
             return None
         ws = self.ctx.workspace
         self.read_public.setEnabled(False)
-        _status(self.key_info, None, f"Reading the host keys of {host}…")
+        _status(self.key_info, None, _("Reading the host keys of {host}…").format(host=host))
 
         def done(found: Any) -> None:
             self.read_public.setEnabled(self.verify.isChecked())
@@ -364,10 +370,12 @@ class CustomIntegrationPage(QWizardPage):
                 return
             items = [f"{k.describe()}  —  {k.key_type}" for k in found.keys]
             chosen = self.prompts.choose(
-                "Host keys",
-                f"Keys presented by {host} on port {found.port}. They were read over the network: "
-                "compare the fingerprint with the one the host's administrator gives you before "
-                "using a key.",
+                _("Host keys"),
+                _(
+                    "Keys presented by {host} on port {port}. They were read over the "
+                    "network: compare the fingerprint with the one the host's administrator "
+                    "gives you before using a key."
+                ).format(host=host, port=found.port),
                 items,
             )
             if chosen is None:
@@ -390,15 +398,16 @@ class CustomIntegrationPage(QWizardPage):
         if offer and seen:
             info = parse_public_key(seen)
             self.pin_text.setText(
-                f"<span style='color:{WARN_COLOUR}'>The host presented {html.escape(info.describe())}. "
-                f"{COMPARE_HINT}</span>"
+                _("<span style='color:{warn_colour}'>The host presented {key}. {compare_hint}</span>").format(
+                    warn_colour=WARN_COLOUR, key=html.escape(info.describe()), compare_hint=COMPARE_HINT
+                )
             )
 
     def _checked(self, results: list[CheckResult]) -> None:
         self._show_pin(results[0] if results else None)
         self._gate_check()
 
-    def _gate_check(self, *_: Any) -> None:
+    def _gate_check(self, *_unused: Any) -> None:
         """With verification off, the check sends credentials to a host nobody verified:
         only after the user has said so knowingly."""
         allowed = self.verify.isChecked() or self.acknowledge.isChecked()
@@ -408,7 +417,9 @@ class CustomIntegrationPage(QWizardPage):
         self.check_gate.setText(
             ""
             if allowed
-            else "Verification is off: tick “I understand …” above to check anyway, or turn verification on."
+            else _(
+                "Verification is off: tick “I understand …” above to check anyway, or turn verification on."
+            )
         )
 
     def pin_seen_key(self) -> None:
@@ -441,8 +452,10 @@ class CustomIntegrationPage(QWizardPage):
             return False
         if not self.verify.isChecked() and not self.acknowledge.isChecked():
             self.page_error.setText(
-                "Verification is off: tick “I understand; connect without "
-                "verifying the host”, or turn verification on and paste the key."
+                _(
+                    "Verification is off: tick “I understand; connect without "
+                    "verifying the host”, or turn verification on and paste the key."
+                )
             )
             return False
         self.page_error.setText("")
@@ -458,14 +471,14 @@ class HostVerificationPanel(QWidget):
         self.ctx = ctx
         self.task: Any = None
         self.setObjectName("customPanel")
-        self.setWindowTitle("SSH host verification")
+        self.setWindowTitle(_("SSH host verification"))
         lay = QVBoxLayout(self)
         self.state_label = QLabel(self)
         self.state_label.setObjectName("verificationState")
         self.state_label.setWordWrap(True)
         self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.state_label)
-        self.pin_button = QPushButton("Pin this key", self)
+        self.pin_button = QPushButton(_("Pin this key"), self)
         self.pin_button.setObjectName("panelPinButton")
         self.pin_button.clicked.connect(self.pin)
         lay.addWidget(self.pin_button, 0, Qt.AlignmentFlag.AlignLeft)
@@ -479,24 +492,23 @@ class HostVerificationPanel(QWidget):
         settings = state.settings
         seen = seen_host_key(state) if settings.get("verify_host", True) is False else None
         if settings.get("verify_host", True) is False:
-            text = (
-                f"<span style='color:{ERROR_COLOUR}'><b>Host verification is off.</b> The host "
-                "is not verified before the password or key login is sent.</span>"
-            )
+            text = _(
+                "<span style='color:{error_colour}'><b>Host verification is off.</b> The "
+                "host is not verified before the password or key login is sent.</span>"
+            ).format(error_colour=ERROR_COLOUR)
             if seen:
-                text += (
-                    f"<br>The last check saw {html.escape(parse_public_key(seen).describe())}. {COMPARE_HINT}"
+                text += _("<br>The last check saw {key}. {compare_hint}").format(
+                    key=html.escape(parse_public_key(seen).describe()), compare_hint=COMPARE_HINT
                 )
             else:
-                text += "<br>Run Check connection to see the host's key, or set the key in the wizard."
+                text += _("<br>Run Check connection to see the host's key, or set the key in the wizard.")
         elif settings.get("host_public_key"):
             info = parse_public_key(settings["host_public_key"])
-            text = (
-                f"<span style='color:{OK_COLOUR}'>✓ Host verified against the pinned key</span> "
-                f"{html.escape(info.describe())}."
-            )
+            text = _(
+                "<span style='color:{ok_colour}'>✓ Host verified against the pinned key</span> {key}."
+            ).format(ok_colour=OK_COLOUR, key=html.escape(info.describe()))
         else:
-            text = "No host key is pinned yet; set it in the wizard."
+            text = _("No host key is pinned yet; set it in the wizard.")
         self.state_label.setText(text)
         self.seen = seen
         self.pin_button.setVisible(bool(seen))
@@ -515,7 +527,7 @@ class HostVerificationPanel(QWidget):
                 tid, IntegrationEdit("custom", values={"verify_host": "true", "host_public_key": line})
             )
 
-        def done(_: Any) -> None:
+        def done(_unused: Any) -> None:
             self.task = None
             self.update_view()
             self.ctx.refresh()

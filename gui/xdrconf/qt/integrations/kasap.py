@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from xdrconf.core.i18n import _
+
 from ...core.integrations import kasap as core
 from ..icons import COLOURS
 from . import IntegrationUiContext
@@ -32,19 +34,19 @@ NOT_SET = QDate(2000, 1, 1)
 def expiry_html(issued: str | None, today: _dt.date) -> str:
     """The expiry line, coloured as the flags are (warning from 30 days before)."""
     if not issued:
-        return (
-            f"<span style='color:{COLOURS['warning']}'>Issue date not set: the expiry (12 "
-            "months after issue) cannot be tracked.</span>"
-        )
+        return _(
+            "<span style='color:{warning}'>Issue date not set: the expiry (12 months "
+            "after issue) cannot be tracked.</span>"
+        ).format(warning=COLOURS["warning"])
     text = core.expiry_text({"token_issued": issued}, today)
     expiry = core.expiry_of({"token_issued": issued})
     assert expiry is not None
     left = (expiry - today).days
     level = "error" if left <= 0 else "warning" if left <= core.WARN_DAYS else "ok"
-    advice = "" if level == "ok" else " Reissue it in KASAP and replace it here."
-    return (
-        f"<span style='color:{COLOURS[level]}'>Token issued on {html.escape(issued)}, "
-        f"{html.escape(text)}.{advice}</span>"
+    advice = "" if level == "ok" else _(" Reissue it in KASAP and replace it here.")
+    # TRANSLATORS: {expiry} is "expires on 2027-03-01 (in 99 days)" or "expired on …"
+    return _("<span style='color:{colour}'>Token issued on {issued}, {expiry}.{advice}</span>").format(
+        colour=COLOURS[level], issued=html.escape(issued), expiry=html.escape(text), advice=advice
     )
 
 
@@ -59,9 +61,9 @@ class KasapPage(QWizardPage):
         assert ctx.draft is not None
         self.ctx = ctx
         draft = ctx.draft
-        self.setTitle("Kaspersky Automated Security Awareness Platform")
+        self.setTitle(_("Kaspersky Automated Security Awareness Platform"))
         self.setSubTitle(
-            "The OpenAPI URL and the token from KASAP: Dashboard → Import and sync → OpenAPI tab."
+            _("The OpenAPI URL and the token from KASAP: Dashboard → Import and sync → OpenAPI tab.")
         )
         layout = QVBoxLayout(self)
         self.form = FieldsForm(ctx, ("url", "token"), self)
@@ -75,19 +77,19 @@ class KasapPage(QWizardPage):
         self.issued.setDisplayFormat("yyyy-MM-dd")
         self.issued.setMinimumDate(NOT_SET)
         self.issued.setMaximumDate(QDate.currentDate())
-        self.issued.setSpecialValueText("not set")
+        self.issued.setSpecialValueText(_("not set"))
         stored = draft.stored.settings.get("token_issued")
         self.issued.setDate(QDate.fromString(stored, "yyyy-MM-dd") if stored else NOT_SET)
         self.issued_touched = False
         self.issued.dateChanged.connect(self._date_changed)
-        clear = QPushButton("Clear")
-        clear.setToolTip("The issue date is not known")
+        clear = QPushButton(_("Clear"))
+        clear.setToolTip(_("The issue date is not known"))
         clear.clicked.connect(lambda: self.issued.setDate(NOT_SET))
         row = QHBoxLayout()
         row.addWidget(self.issued)
         row.addWidget(clear)
         row.addStretch(1)
-        self.form.add_widget(row, "Token issued on:")
+        self.form.add_widget(row, _("Token issued on:"))
         self.expiry = QLabel()
         self.expiry.setObjectName("expiry")
         self.expiry.setWordWrap(True)
@@ -95,7 +97,7 @@ class KasapPage(QWizardPage):
         layout.addWidget(self.form)
         layout.addSpacing(8)
 
-        box = QGroupBox("Token rights — confirm the token was created with all three")
+        box = QGroupBox(_("Token rights — confirm the token was created with all three"))
         blay = QVBoxLayout(box)
         confirmed = set(draft.stored.settings.get("rights_confirmed") or [])
         self.rights: dict[str, QCheckBox] = {}
@@ -103,20 +105,24 @@ class KasapPage(QWizardPage):
             cb = QCheckBox(shown)
             cb.setObjectName(f"right_{name}")
             cb.setChecked(name in confirmed)
-            cb.toggled.connect(lambda _: self._store())
+            cb.toggled.connect(lambda _unused: self._store())
             self.rights[name] = cb
             blay.addWidget(cb)
         blay.addWidget(
             hint(
-                "A check can only prove the first (it lists the learning groups); "
-                "the other two would change data in KASAP."
+                _(
+                    "A check can only prove the first (it lists the learning groups); "
+                    "the other two would change data in KASAP."
+                )
             )
         )
         layout.addWidget(box)
         layout.addWidget(
             hint(
-                "The token is valid for 12 months; from 30 days before it expires "
-                "the tenant is flagged in the main window."
+                _(
+                    "The token is valid for 12 months; from 30 days before it expires "
+                    "the tenant is flagged in the main window."
+                )
             )
         )
         layout.addStretch(1)
@@ -176,9 +182,9 @@ class KasapPanel(QGroupBox):
     the Operations tab lists them)."""
 
     def __init__(self, ctx: IntegrationUiContext) -> None:
-        super().__init__("KASAP token")
+        super().__init__(_("KASAP token"))
         self.setObjectName("kasapPanel")
-        self.setWindowTitle("KASAP token")  # the tab's title
+        self.setWindowTitle(_("KASAP token"))  # the tab's title
         self.ctx = ctx
         layout = QVBoxLayout(self)
         self.expiry = QLabel()
@@ -199,10 +205,11 @@ class KasapPanel(QGroupBox):
         confirmed = set(settings.get("rights_confirmed") or [])
         missing = [shown for name, shown in core.RIGHTS if name not in confirmed]
         self.rights.setText(
-            "Token rights: all three confirmed."
+            _("Token rights: all three confirmed.")
             if not missing
-            else f"<span style='color:{COLOURS['warning']}'>Token rights not confirmed: "
-            f"{html.escape('; '.join(missing))}.</span>"
+            else _("<span style='color:{warning}'>Token rights not confirmed: {rights}.</span>").format(
+                warning=COLOURS["warning"], rights=html.escape("; ".join(missing))
+            )
         )
 
 

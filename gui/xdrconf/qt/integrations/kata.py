@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 from ...core.engine import draft_followers, run_operation
 from ...core.errors import SecretsWouldFollow, ValidationError
 from ...core.fields import format_fingerprint
-from ...core.i18n import _
+from ...core.i18n import _, ngettext, pgettext
 from ...core.integrations.kata import certs as kata_certs
 from ...core.integrations.kata import connections as kata
 from ...core.outcome import CheckResult, category_words
@@ -86,12 +86,12 @@ class ConnectionDialog(QDialog):
         super().__init__(parent)
         self.items = items
         self.conn = conn
-        self.setWindowTitle("Edit connection" if conn else "Add connection")
+        self.setWindowTitle(_("Edit connection") if conn else _("Add connection"))
         self.setObjectName("kataConnectionDialog")
         form = QFormLayout()
         self.host = QLineEdit(conn["host"] if conn else "", self)
         self.host.setObjectName("host")
-        self.host.setPlaceholderText("kata.example.com, 10.0.0.5 or 2001:db8::5")
+        self.host.setPlaceholderText(_("kata.example.invalid, 10.0.0.5 or 2001:db8::5"))
         self.port = QSpinBox(self)
         self.port.setObjectName("port")
         self.port.setRange(1, 65535)
@@ -107,15 +107,17 @@ class ConnectionDialog(QDialog):
         for value, label in kata_certs.KEY_TYPES:
             self.key_type.addItem(label, value)
         if conn is None:
-            form.addRow("Key type", self.key_type)
+            form.addRow(_("Key type"), self.key_type)
             note = QLabel(
-                "Saving generates an XDR ID, a private key (kept in the OS keyring) and a "
-                "self-signed client certificate valid for 365 days.",
+                _(
+                    "Saving generates an XDR ID, a private key (kept in the OS keyring) and a "
+                    "self-signed client certificate valid for 365 days."
+                ),
                 self,
             )
         else:
             self.key_type.setVisible(False)
-            note = QLabel("The XDR ID, key and certificate stay the same.", self)
+            note = QLabel(_("The XDR ID, key and certificate stay the same."), self)
         note.setWordWrap(True)
         self.error = QLabel(self)
         self.error.setObjectName("error")
@@ -156,7 +158,7 @@ class KataConnectionsWidget(QWidget):
     def __init__(self, ctx: IntegrationUiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("kataConnections")
-        self.setWindowTitle("KATA/KEDR connections")
+        self.setWindowTitle(_("KATA/KEDR connections"))
         self.ctx = ctx
         self.draft = ctx.draft
         self.prompts = Prompts(self)
@@ -202,9 +204,9 @@ class KataConnectionsWidget(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         self.toggle: QCheckBox | None = None  # in the main window; the wizard has its own
         if self.draft is None:
-            self.toggle = QCheckBox("KATA integration", self)
+            self.toggle = QCheckBox(_("KATA integration"), self)
             self.toggle.setObjectName("kataToggle")
-            self.toggle.setToolTip("Turn the KATA/KEDR integration of this tenant on or off")
+            self.toggle.setToolTip(_("Turn the KATA/KEDR integration of this tenant on or off"))
             self.toggle.clicked.connect(self.set_enabled)
             outer.addWidget(self.toggle)
         # The wizard is narrow: list above details there; side by side in the main window.
@@ -215,7 +217,7 @@ class KataConnectionsWidget(QWidget):
         left = QVBoxLayout()
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("connections")
-        self.tree.setHeaderLabels(["Connection", "Key", "Expires", "Connection status"])
+        self.tree.setHeaderLabels([_("Connection"), _("Key"), _("Expires"), _("Connection status")])
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setUniformRowHeights(True)
@@ -223,24 +225,24 @@ class KataConnectionsWidget(QWidget):
         header.setStretchLastSection(True)
         for column in (0, 1, 2):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        self.tree.currentItemChanged.connect(lambda *_: self._show_selected())
-        self.tree.itemDoubleClicked.connect(lambda *_: self.edit())
+        self.tree.currentItemChanged.connect(lambda *_unused: self._show_selected())
+        self.tree.itemDoubleClicked.connect(lambda *_unused: self.edit())
         left.addWidget(self.tree, 1)
         if vertical:
             self.tree.setMaximumHeight(120)
         # Changing and checking on two rows: the list keeps to its share of the width.
         row = QHBoxLayout()
-        self.add_btn = self._button("Add connection…", self.add, row, "addButton")
-        self.edit_btn = self._button("Edit…", self.edit, row, "editButton")
-        self.delete_btn = self._button("Delete", self.delete, row, "deleteButton")
+        self.add_btn = self._button(_("Add connection…"), self.add, row, "addButton")
+        self.edit_btn = self._button(_("Edit…"), self.edit, row, "editButton")
+        self.delete_btn = self._button(_("Delete"), self.delete, row, "deleteButton")
         row.addStretch(1)
         left.addLayout(row)
         row = QHBoxLayout()
         self.check_btn = self._button(
-            "Check connection", lambda: self.check(only_selected=True), row, "checkButton"
+            _("Check connection"), lambda: self.check(only_selected=True), row, "checkButton"
         )
         self.check_all_btn = self._button(
-            "Check all", lambda: self.check(only_selected=False), row, "checkAllButton"
+            _("Check all"), lambda: self.check(only_selected=False), row, "checkAllButton"
         )
         row.addStretch(1)
         left.addLayout(row)
@@ -248,7 +250,7 @@ class KataConnectionsWidget(QWidget):
         left.addWidget(self.message)
         body.addLayout(left, 2)
 
-        self.details = QGroupBox("Selected connection", self)
+        self.details = QGroupBox(_("Selected connection"), self)
         self.details.setObjectName("details")
         details_lay = QVBoxLayout(self.details)
         form = QFormLayout()
@@ -258,27 +260,27 @@ class KataConnectionsWidget(QWidget):
         self.xdr_id = self._readonly("xdrId")
         form.addRow("XDR ID", self.xdr_id)
         self.subject = self._label("subject")
-        form.addRow("Subject", self.subject)
+        form.addRow(pgettext("certificate field", "Subject"), self.subject)
         self.validity = QLabel(self.details)
         self.validity.setObjectName("validity")
-        form.addRow("Valid", self.validity)
+        form.addRow(_("Valid"), self.validity)
         fp_row = QHBoxLayout()
         self.fingerprint = self._label("fingerprint")
         self.fingerprint.setFont(_monospace())
         fp_row.addWidget(self.fingerprint, 1)
-        self.copy_btn = self._button("Copy", self.copy_fingerprint, fp_row, "copyFingerprint")
-        self.copy_btn.setToolTip("Copy the SHA-256 fingerprint for the KATA administrator")
+        self.copy_btn = self._button(_("Copy"), self.copy_fingerprint, fp_row, "copyFingerprint")
+        self.copy_btn.setToolTip(_("Copy the SHA-256 fingerprint for the KATA administrator"))
         form.addRow("SHA-256", fp_row)
         self.pem = self._text_box("certificatePem", 96)
-        form.addRow("Certificate", self.pem)
+        form.addRow(_("Certificate"), self.pem)
         key_row = QHBoxLayout()
         self.key_mask = QLineEdit(MASK, self.details)
         self.key_mask.setObjectName("keyMask")
         self.key_mask.setReadOnly(True)
-        self.key_mask.setToolTip("The private key is kept in the OS keyring")
+        self.key_mask.setToolTip(_("The private key is kept in the OS keyring"))
         key_row.addWidget(self.key_mask, 1)
-        self.reveal_btn = self._button("Reveal", self.toggle_reveal, key_row, "revealButton")
-        form.addRow("Private key", key_row)
+        self.reveal_btn = self._button(_("Reveal"), self.toggle_reveal, key_row, "revealButton")
+        form.addRow(_("Private key"), key_row)
         self.key_text = self._text_box("keyText", 86)
         self.key_text.setVisible(False)
         form.addRow("", self.key_text)
@@ -289,11 +291,11 @@ class KataConnectionsWidget(QWidget):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             label.setWordWrap(True)
         actions = QHBoxLayout()
-        self.generate_btn = self._button("Generate…", self.regenerate, actions, "generateButton")
+        self.generate_btn = self._button(_("Generate…"), self.regenerate, actions, "generateButton")
         self.generate_btn.setToolTip(
-            "A new private key and certificate; the KATA administrator must approve again"
+            _("A new private key and certificate; the KATA administrator must approve again")
         )
-        self.export_btn = self._button("Export certificate…", self.export, actions, "exportButton")
+        self.export_btn = self._button(_("Export certificate…"), self.export, actions, "exportButton")
         actions.addStretch(1)
         form.addRow("", actions)
         scroll = QScrollArea(self)
@@ -350,7 +352,7 @@ class KataConnectionsWidget(QWidget):
                     kata.target_of(conn),
                     conn.get("key_type", ""),
                     until.strftime("%Y-%m-%d") if until else "",
-                    category_words(st.category) if st else "not checked",
+                    category_words(st.category) if st else _("not checked"),
                 ]
             )
             item.setData(0, Qt.ItemDataRole.UserRole, conn["id"])
@@ -399,7 +401,7 @@ class KataConnectionsWidget(QWidget):
             self.pem.clear()
             self.subject.setText("")
             self.validity.setText("")
-            self.conn_status.setText("Add a connection to generate its XDR ID, key and certificate.")
+            self.conn_status.setText(_("Add a connection to generate its XDR ID, key and certificate."))
             return
         self.xdr_id.setText(conn["id"])
         self.xdr_id.setCursorPosition(0)
@@ -415,16 +417,18 @@ class KataConnectionsWidget(QWidget):
         if until is not None:
             left = until - _dt.datetime.now(_dt.UTC)
             if left.total_seconds() <= 0:
-                text += " — expired: generate a new certificate"
+                text += _(" — expired: generate a new certificate")
                 style = f"color: {colour('error').name()}"
             elif left <= _dt.timedelta(days=kata.EXPIRY_WARNING_DAYS):
-                text += f" — expires in {left.days} day(s)"
+                text += ngettext(" — expires in {n} day", " — expires in {n} days", left.days).format(
+                    n=left.days
+                )
                 style = f"color: {colour('warning').name()}"
         self.validity.setText(text)
         self.validity.setStyleSheet(style)
         st = self.status(conn)
         if st is None:
-            self.conn_status.setText("Not checked yet.")
+            self.conn_status.setText(_("Not checked yet."))
             self.conn_status.setStyleSheet("")
         else:
             self.conn_status.setText(_breakable(f"{category_words(st.category)}: {st.message}"))
@@ -439,7 +443,7 @@ class KataConnectionsWidget(QWidget):
         self.key_text.clear()
         self.key_text.setVisible(False)
         self.key_mask.setText(MASK)
-        self.reveal_btn.setText("Reveal")
+        self.reveal_btn.setText(_("Reveal"))
 
     # ---- background work -------------------------------------------------------------------
     def _run(
@@ -499,12 +503,12 @@ class KataConnectionsWidget(QWidget):
             for x, word in (
                 (added, "added"),
                 (removed, "removed"),
-                (renewed, "new certificate(s)"),
+                (renewed, _("new certificate(s)")),
                 (moved, "moved"),
             )
             if x
         ]
-        return [f"KATA connections: {', '.join(parts)}"] if parts else []
+        return [_("KATA connections: {items}").format(items=", ".join(parts))] if parts else []
 
     # ---- actions --------------------------------------------------------------------------
     def add(self) -> None:
@@ -513,7 +517,9 @@ class KataConnectionsWidget(QWidget):
         if not self.prompts.dialog(dlg) or dlg.result_values is None:
             return
         host, port, key_type = dlg.result_values
-        what = f"Generating the {key_type} key and certificate for {host}…"
+        what = _("Generating the {key_type} key and certificate for {host}…").format(
+            key_type=key_type, host=host
+        )
         if self.draft is None:
             ws, tid = self.ctx.workspace, self.ctx.tenant_id
             self._run(
@@ -530,17 +536,21 @@ class KataConnectionsWidget(QWidget):
             self._put_draft(
                 [*self.items(), conn],
                 conn["id"],
-                self._added_text(conn) + " It is saved when you finish the wizard.",
+                self._added_text(conn) + _(" It is saved when you finish the wizard."),
             )
 
         self._run(what, lambda: kata.new_connection(items, host, port, key_type), made)
 
     @staticmethod
     def _added_text(conn: dict[str, Any]) -> str:
-        return (
-            f"Connection to {kata.target_of(conn)} added with XDR ID {conn['id']}. Check the connection, "
+        return _(
+            "Connection to {target} added with XDR ID {id}. Check the connection, "
             "then ask the KATA administrator to accept the request with fingerprint "
-            f"{format_fingerprint(conn['fingerprint'])}."
+            "{fingerprint}."
+        ).format(
+            target=kata.target_of(conn),
+            id=conn["id"],
+            fingerprint=format_fingerprint(conn["fingerprint"]),
         )
 
     def edit(self) -> None:
@@ -556,11 +566,14 @@ class KataConnectionsWidget(QWidget):
 
             def save(keep: bool) -> None:
                 self._run(
-                    "Saving…",
+                    _("Saving…"),
                     lambda: kata.edit_connection(
                         ws, tid, conn["id"], host=host, port=port, keep_secrets=keep
                     ),
-                    lambda c: self._saved(c["id"], f"The connection now goes to {kata.target_of(c)}."),
+                    lambda c: self._saved(
+                        c["id"],
+                        _("The connection now goes to {target}.").format(target=kata.target_of(c)),
+                    ),
                     on_error=None if keep else refused,
                 )
 
@@ -584,19 +597,25 @@ class KataConnectionsWidget(QWidget):
             return
         items, moved = kata.moved(self.items(), conn["id"], host, port)
         self.local_status.pop(conn["id"], None)
-        self._put_draft(items, moved["id"], f"The connection now goes to {kata.target_of(moved)}.")
+        self._put_draft(
+            items,
+            moved["id"],
+            _("The connection now goes to {target}.").format(target=kata.target_of(moved)),
+        )
 
     def delete(self) -> None:
         conn = self.selected()
         if conn is None:
             return
         if not self.prompts.confirm(
-            "Delete connection",
-            f"Delete the KATA connection to {kata.target_of(conn)}?",
+            _("Delete connection"),
+            _("Delete the KATA connection to {target}?").format(target=kata.target_of(conn)),
             [
                 f"XDR ID {conn['id']}",
-                "Its private key is deleted from the OS keyring; KATA will no "
-                "longer accept requests from this XDR ID unless the key is restored.",
+                _(
+                    "Its private key is deleted from the OS keyring; KATA will no "
+                    "longer accept requests from this XDR ID unless the key is restored."
+                ),
             ],
         ):
             return
@@ -604,9 +623,12 @@ class KataConnectionsWidget(QWidget):
         if self.draft is None:
             ws, tid = self.ctx.workspace, self.ctx.tenant_id
             self._run(
-                "Deleting…",
+                _("Deleting…"),
                 lambda: kata.remove_connection(ws, tid, conn["id"]),
-                lambda c: self._saved(None, f"Deleted the connection to {kata.target_of(c)} and its key."),
+                lambda c: self._saved(
+                    None,
+                    _("Deleted the connection to {target} and its key.").format(target=kata.target_of(c)),
+                ),
             )
             return
         if self.draft.has_stored_secret(name):
@@ -617,7 +639,9 @@ class KataConnectionsWidget(QWidget):
         self._put_draft(
             [c for c in self.items() if c["id"] != conn["id"]],
             None,
-            f"The connection to {kata.target_of(conn)} will be deleted when you finish the wizard.",
+            _("The connection to {target} will be deleted when you finish the wizard.").format(
+                target=kata.target_of(conn)
+            ),
         )
 
     def regenerate(self) -> None:
@@ -625,16 +649,18 @@ class KataConnectionsWidget(QWidget):
         if conn is None:
             return
         if not self.prompts.confirm(
-            "Generate a new certificate",
-            "Generate a new private key and certificate for this connection?",
+            _("Generate a new certificate"),
+            _("Generate a new private key and certificate for this connection?"),
             [
-                "The current key is deleted and the KATA administrator must accept the connection "
-                "again (the fingerprint changes).",
-                f"XDR ID {conn['id']} stays the same.",
+                _(
+                    "The current key is deleted and the KATA administrator must accept the connection "
+                    "again (the fingerprint changes)."
+                ),
+                _("XDR ID {id} stays the same.").format(id=conn["id"]),
             ],
         ):
             return
-        what = "Generating a new key and certificate…"
+        what = _("Generating a new key and certificate…")
         if self.draft is None:
             ws, tid = self.ctx.workspace, self.ctx.tenant_id
             self._run(
@@ -656,10 +682,10 @@ class KataConnectionsWidget(QWidget):
 
     @staticmethod
     def _renewed_text(conn: dict[str, Any]) -> str:
-        return (
-            "New key and certificate generated; ask the KATA administrator to accept the request "
-            f"with fingerprint {format_fingerprint(conn['fingerprint'])}."
-        )
+        return _(
+            "New key and certificate generated; ask the KATA administrator to accept "
+            "the request with fingerprint {fingerprint}."
+        ).format(fingerprint=format_fingerprint(conn["fingerprint"]))
 
     def toggle_reveal(self) -> None:
         conn = self.selected()
@@ -689,10 +715,10 @@ class KataConnectionsWidget(QWidget):
             return
         ws, tid = self.ctx.workspace, self.ctx.tenant_id
         if self.draft is not None and not self.draft.has_stored_secret(name):
-            self._say("This connection has no private key stored; generate a new one.", "error")
+            self._say(_("This connection has no private key stored; generate a new one."), "error")
             return
         self._run(
-            "Reading the private key from the OS keyring…",
+            _("Reading the private key from the OS keyring…"),
             lambda: kata.private_key(ws, tid, conn["id"]),
             lambda key: self._show_key(conn["id"], key),
         )
@@ -700,7 +726,7 @@ class KataConnectionsWidget(QWidget):
     def _show_key(self, xdr_id: str, key_pem: str | None) -> None:
         if not key_pem:
             self._say(
-                "The private key is not in the OS keyring (e.g. after an import); generate a new one.",
+                _("The private key is not in the OS keyring (e.g. after an import); generate a new one."),
                 "error",
             )
             return
@@ -710,24 +736,24 @@ class KataConnectionsWidget(QWidget):
         self.revealed_for = xdr_id
         self.key_text.setPlainText(key_pem)
         self.key_text.setVisible(True)
-        self.key_mask.setText("shown below — hide it when you are done")
-        self.reveal_btn.setText("Hide")
-        self._say("The private key is shown; hide it when you are done.", "warning")
+        self.key_mask.setText(_("shown below — hide it when you are done"))
+        self.reveal_btn.setText(_("Hide"))
+        self._say(_("The private key is shown; hide it when you are done."), "warning")
 
     def copy_fingerprint(self) -> None:
         conn = self.selected()
         if conn is not None:
             QGuiApplication.clipboard().setText(format_fingerprint(conn["fingerprint"]))
-            self._say("SHA-256 fingerprint copied to the clipboard.")
+            self._say(_("SHA-256 fingerprint copied to the clipboard."))
 
     def export(self) -> None:
         conn = self.selected()
         if conn is None:
             return
         path = self.prompts.save_file(
-            "Export certificate",
+            _("Export certificate"),
             f"xdr-{conn['id']}.pem",
-            "PEM certificate (*.pem *.crt);;DER certificate (*.der *.cer)",
+            _("PEM certificate (*.pem *.crt);;DER certificate (*.der *.cer)"),
         )
         if not path:
             return
@@ -739,17 +765,21 @@ class KataConnectionsWidget(QWidget):
             return path
 
         self._run(
-            "Writing the certificate…",
+            _("Writing the certificate…"),
             write,
-            lambda p: self._say(f"Certificate written to {p} ({'DER' if der else 'PEM'})."),
+            lambda p: self._say(
+                _("Certificate written to {path} ({format}).").format(path=p, format="DER" if der else "PEM")
+            ),
         )
 
     def set_enabled(self, on: bool) -> None:
         ws, tid = self.ctx.workspace, self.ctx.tenant_id
         self._run(
-            "Saving…",
+            _("Saving…"),
             lambda: ws.set_enabled(tid, kata.KIND, on),
-            lambda _: self._saved(None, f"KATA integration turned {'on' if on else 'off'}."),
+            lambda _unused: self._saved(
+                None, _("KATA integration turned on.") if on else _("KATA integration turned off.")
+            ),
         )
 
     def check(self, *, only_selected: bool) -> None:
@@ -777,7 +807,7 @@ class KataConnectionsWidget(QWidget):
                     kata.record_results(ws, tid, results)
                 return results
 
-        self._run("Checking…", probe, self._checked, checks=True)
+        self._run(_("Checking…"), probe, self._checked, checks=True)
 
     def _checked(self, results: list[CheckResult]) -> None:
         if self.draft is not None:  # a check of unsaved settings is shown, not kept
@@ -795,7 +825,10 @@ class KataConnectionsWidget(QWidget):
             )
         else:
             self._say(
-                f"{len(results) - len(bad)} of {len(results)} connection(s) ok.", "error" if bad else "ok"
+                ngettext(
+                    "{good} of {n} connection ok.", "{good} of {n} connections ok.", len(results)
+                ).format(good=len(results) - len(bad), n=len(results)),
+                "error" if bad else "ok",
             )
         if self.draft is None:
             self.ctx.refresh()
@@ -806,10 +839,12 @@ class KataConnectionsPage(QWizardPage):
 
     def __init__(self, ctx: IntegrationUiContext) -> None:
         super().__init__()
-        self.setTitle("KATA/KEDR — connections")
+        self.setTitle(_("KATA/KEDR — connections"))
         self.setSubTitle(
-            "Add a connection for each KATA Central Node. Each gets an XDR ID, a private key and "
-            "a client certificate; the KATA administrator accepts it by its SHA-256 fingerprint."
+            _(
+                "Add a connection for each KATA Central Node. Each gets an XDR ID, a private key and "
+                "a client certificate; the KATA administrator accepts it by its SHA-256 fingerprint."
+            )
         )
         self.widget = KataConnectionsWidget(ctx, self)
         lay = QVBoxLayout(self)

@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from xdrconf.core.i18n import N_, _, ngettext
+
 from ...core.engine import run_operation
 from ...core.errors import OperationFailed, ValidationError, XdrconfError
 from ...core.integrations.kuma.api import ALERT_STATUSES, CommandResponse, base_url
@@ -62,12 +64,12 @@ if TYPE_CHECKING:
 
 ALERT_COLUMNS = (
     ("id", "ID"),
-    ("name", "Name"),
-    ("severity", "Severity"),
-    ("status", "Status"),
-    ("first_seen", "First seen"),
-    ("last_seen", "Last seen"),
-    ("events", "Events"),
+    ("name", N_("Name")),
+    ("severity", N_("Severity")),
+    ("status", N_("Status")),
+    ("first_seen", N_("First seen")),
+    ("last_seen", N_("Last seen")),
+    ("events", N_("Events")),
 )
 log = logging.getLogger(__name__)
 _SEVERITY_COLOURS = {"Critical": "#b00020", "High": "#d35400", "Medium": "#9a7d0a", "Low": "#2e7d32"}
@@ -117,7 +119,7 @@ class _RowsModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section][1]
+            return _(self.columns[section][1])
         return None
 
     def data(
@@ -167,24 +169,24 @@ class IncidentsPanel(QWidget):
         self.task: Any = None
         self._cancel: threading.Event | None = None
 
-        self.setWindowTitle("Incidents")  # the window's tab title
-        self.setToolTip("KUMA alerts received the way the SOAR connector receives them")
+        self.setWindowTitle(_("Incidents"))  # the window's tab title
+        self.setToolTip(_("KUMA alerts received the way the SOAR connector receives them"))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("Status:"))
+        top.addWidget(QLabel(_("Status:")))
         self.status_combo = QComboBox()
         self.status_combo.addItems(list(ALERT_STATUSES))
-        self.status_combo.setToolTip("Which alerts to receive and show (the connector receives 'new').")
+        self.status_combo.setToolTip(_("Which alerts to receive and show (the connector receives 'new')."))
         top.addWidget(self.status_combo)
-        self.receive_button = QPushButton("Receive incidents")
-        self.receive_button.setToolTip("GET api/<version>/alerts/?withEvents&status=… — every page")
-        self.cancel_button = QPushButton("Cancel")
+        self.receive_button = QPushButton(_("Receive incidents"))
+        self.receive_button.setToolTip(_("GET api/<version>/alerts/?withEvents&status=… — every page"))
+        self.cancel_button = QPushButton(_("Cancel"))
         self.cancel_button.setEnabled(False)
         top.addWidget(self.receive_button)
         top.addWidget(self.cancel_button)
-        self.info = QLabel("Nothing received yet in this session.")
+        self.info = QLabel(_("Nothing received yet in this session."))
         self.info.setObjectName("kumaInfo")
         self.info.setWordWrap(True)
         top.addWidget(self.info, 1)
@@ -192,20 +194,20 @@ class IncidentsPanel(QWidget):
 
         self.alerts_model = _RowsModel(ALERT_COLUMNS, self)
         self.alerts_view = _table(self.alerts_model)
-        self.events_model = _RowsModel(tuple((label, label) for _, label in EVENT_COLUMNS), self)
+        self.events_model = _RowsModel(tuple((label, label) for _unused, label in EVENT_COLUMNS), self)
         self.events_view = _table(self.events_model)
         self.events_view.horizontalHeader().setStretchLastSection(True)
         self.events_view.setMinimumHeight(self.events_view.verticalHeader().defaultSectionSize() * 3)
         self.response = QPlainTextEdit()
         self.response.setObjectName("kumaResponse")
         self.response.setReadOnly(True)
-        self.response.setPlaceholderText("The answer of the last command run appears here.")
+        self.response.setPlaceholderText(_("The answer of the last command run appears here."))
         self.response.setFont(QFont("monospace"))
         # Events and command answers share the lower half: the alerts keep the room.
         self.lower_tabs = QTabWidget()
         self.lower_tabs.setDocumentMode(True)
-        self.lower_tabs.addTab(self.events_view, "Events")
-        self.lower_tabs.addTab(self.response, "Command response")
+        self.lower_tabs.addTab(self.events_view, _("Events"))
+        self.lower_tabs.addTab(self.response, _("Command response"))
         self.alerts_view.setMinimumHeight(self.alerts_view.verticalHeader().defaultSectionSize() * 4)
         split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
@@ -217,26 +219,26 @@ class IncidentsPanel(QWidget):
 
         # Two rows, so that the panel fits the window's right-hand side.
         actions = QHBoxLayout()
-        actions.addWidget(QLabel("Close with reason:"))
+        actions.addWidget(QLabel(_("Close with reason:")))
         self.reason_combo = QComboBox()
         self.reason_combo.addItems(list(CLOSE_REASONS))
         actions.addWidget(self.reason_combo)
-        self.close_button = QPushButton("Close incident")
-        self.close_button.setToolTip('POST api/<version>/alerts/close {"id": …, "reason": …}')
+        self.close_button = QPushButton(_("Close incident"))
+        self.close_button.setToolTip(_('POST api/<version>/alerts/close {"id": …, "reason": …}'))
         actions.addWidget(self.close_button)
         actions.addStretch(1)
         lay.addLayout(actions)
         actions = QHBoxLayout()
-        actions.addWidget(QLabel("Command:"))
+        actions.addWidget(QLabel(_("Command:")))
         self.command_combo = QComboBox()
         self.command_combo.setMinimumContentsLength(22)
         self.command_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         actions.addWidget(self.command_combo, 1)
-        self.run_button = QPushButton("Run")
+        self.run_button = QPushButton(_("Run"))
         actions.addWidget(self.run_button)
-        self.edit_button = QPushButton("Edit commands…")
+        self.edit_button = QPushButton(_("Edit commands…"))
         actions.addWidget(self.edit_button)
         lay.addLayout(actions)
 
@@ -245,8 +247,8 @@ class IncidentsPanel(QWidget):
         self.close_button.clicked.connect(self.close_selected)
         self.run_button.clicked.connect(self.run_selected_command)
         self.edit_button.clicked.connect(self.edit_commands)
-        self.status_combo.currentTextChanged.connect(lambda _: self.show_alerts())
-        self.alerts_view.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self.status_combo.currentTextChanged.connect(lambda _unused: self.show_alerts())
+        self.alerts_view.selectionModel().selectionChanged.connect(lambda *_unused: self._selection_changed())
         self.reload_commands()
         self.show_alerts()
 
@@ -277,11 +279,11 @@ class IncidentsPanel(QWidget):
         alert = self.selected_alert()
         if alert is None:
             self.events_model.set_rows([])
-            self.lower_tabs.setTabText(0, "Events")
+            self.lower_tabs.setTabText(0, _("Events"))
         else:
             events = events_of(alert)
             self.events_model.set_rows([event_row(e) for e in events], events)
-            self.lower_tabs.setTabText(0, f"Events of the selected alert ({len(events)})")
+            self.lower_tabs.setTabText(0, _("Events of the selected alert ({n})").format(n=len(events)))
             self.events_view.resizeColumnsToContents()
         self._busy(self.task is not None)
 
@@ -304,7 +306,7 @@ class IncidentsPanel(QWidget):
             self.commands = commands_of(self.ctx.state.settings)
         except ValidationError as exc:
             self.commands = []
-            self._say(f"The saved commands are not valid: {exc}. Edit them.")
+            self._say(_("The saved commands are not valid: {exc}. Edit them.").format(exc=exc))
         for c in self.commands:
             self.command_combo.addItem(c.name)
         self._busy(self.task is not None)
@@ -351,7 +353,7 @@ class IncidentsPanel(QWidget):
     def cancel(self) -> None:
         if self._cancel is not None:
             self._cancel.set()
-            self._say("Cancelling…")
+            self._say(_("Cancelling…"))
 
     def receive(self) -> None:
         status, ws, tid = self.status, self.ctx.workspace, self.ctx.tenant_id
@@ -363,28 +365,36 @@ class IncidentsPanel(QWidget):
 
         def progress(value: Any) -> None:
             page, total = value
-            self._say(f"Receiving… page {page}, {total} alert(s) so far.")
+            self._say(
+                ngettext(
+                    "Receiving… page {page}, {n} alert so far.",
+                    "Receiving… page {page}, {n} alerts so far.",
+                    total,
+                ).format(page=page, n=total)
+            )
 
         def done(summary: Any) -> None:
             self._say(summary.message())
             self.show_alerts()
             self.received.emit(summary)
 
-        self._say("Receiving…")
+        self._say(_("Receiving…"))
         self._start(work, done, cancel, progress=progress)
 
     def close_selected(self) -> None:
         alert = self.selected_alert()
         if alert is None:
-            self._say("Select the alert to close first.")
+            self._say(_("Select the alert to close first."))
             return
         alert_id, reason = str(alert["id"]), self.reason_combo.currentText()
         if not self._prompts().confirm(
-            "Close incident",
-            f"Close alert {alert_id} in KUMA with the reason '{reason}'?",
+            _("Close incident"),
+            _("Close alert {alert_id} in KUMA with the reason '{reason}'?").format(
+                alert_id=alert_id, reason=reason
+            ),
             [
                 f"Name: {alert_row(alert)['name']}",
-                "KUMA closes the alert for everyone; it leaves the list of new alerts.",
+                _("KUMA closes the alert for everyone; it leaves the list of new alerts."),
             ],
         ):
             return
@@ -401,7 +411,7 @@ class IncidentsPanel(QWidget):
             self.show_alerts()
             self.closed.emit(alert_id)
 
-        self._say(f"Closing alert {alert_id}…")
+        self._say(_("Closing alert {alert_id}…").format(alert_id=alert_id))
         self._start(work, done, cancel)
 
     def run_selected_command(self) -> None:
@@ -426,13 +436,18 @@ class IncidentsPanel(QWidget):
             return
         if command.method in CHANGING_METHODS and not self._prompts().confirm_change(
             command.name,
-            f"Send '{command.name}' ({rendered.method}) to KUMA for tenant "
-            f"'{self.ctx.workspace.tree.path(self.ctx.tenant_id)}'? A {rendered.method} request "
-            "can change data in KUMA.",
+            _(
+                "Send '{name}' ({method}) to KUMA for tenant '{path}'? A {method} "
+                "request can change data in KUMA."
+            ).format(
+                name=command.name,
+                method=rendered.method,
+                path=self.ctx.workspace.tree.path(self.ctx.tenant_id),
+            ),
             [f"{rendered.method} {rendered.url(base_url(self.ctx.state.settings))}"]
             + [f"{name}: {value}" for name, value in params.items()],
         ):
-            self._say(f"'{command.name}' was not sent.")
+            self._say(_("'{name}' was not sent.").format(name=command.name))
             return
         cancel = threading.Event()
 
@@ -456,13 +471,13 @@ class IncidentsPanel(QWidget):
             self.lower_tabs.setCurrentWidget(self.response)
             self.command_done.emit(response)
 
-        self._say(f"Running '{command.name}'…")
+        self._say(_("Running '{name}'…").format(name=command.name))
         self._start(work, done, cancel)
 
     def ask_params(self, command: Command, known: dict[str, str]) -> dict[str, str] | None:
         dialog = QDialog(self)
         dialog.setObjectName("kumaCommandParams")
-        dialog.setWindowTitle(f"Run '{command.name}'")
+        dialog.setWindowTitle(_("Run '{name}'").format(name=command.name))
         form = QFormLayout(dialog)
         edits: dict[str, QLineEdit] = {}
         for name in command.placeholders:
@@ -501,7 +516,7 @@ def _text_pairs(text: str, sep: str, what: str) -> list[list[str]]:
         if not line.strip():
             continue
         if sep.strip() not in line:
-            raise ValidationError(what, f"line {n} is not NAME{sep}VALUE")
+            raise ValidationError(what, _("line {n} is not NAME{sep}VALUE").format(n=n, sep=sep))
         k, v = line.split(sep.strip(), 1)
         out.append([k.strip(), v.strip() if sep.strip() == ":" else v])
     return out
@@ -518,7 +533,9 @@ class CommandsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("kumaCommands")
-        self.setWindowTitle(f"KUMA connector commands — {ctx.workspace.tree.path(ctx.tenant_id)}")
+        self.setWindowTitle(
+            _("KUMA connector commands — {path}").format(path=ctx.workspace.tree.path(ctx.tenant_id))
+        )
         self.ctx = ctx
         self.items: list[Command] = list(commands)
         self.resize(820, 520)
@@ -528,11 +545,11 @@ class CommandsDialog(QDialog):
         self.list = QListWidget()
         left.addWidget(self.list, 1)
         row = QHBoxLayout()
-        self.new_button = QPushButton("New")
-        self.delete_button = QPushButton("Delete")
-        self.defaults_button = QPushButton("Defaults")
+        self.new_button = QPushButton(_("New"))
+        self.delete_button = QPushButton(_("Delete"))
+        self.defaults_button = QPushButton(_("Defaults"))
         self.defaults_button.setToolTip(
-            "Replace the list with the seed's commands: receive, and close per reason"
+            _("Replace the list with the seed's commands: receive, and close per reason")
         )
         for b in (self.new_button, self.delete_button, self.defaults_button):
             row.addWidget(b)
@@ -541,9 +558,11 @@ class CommandsDialog(QDialog):
 
         right = QVBoxLayout()
         hint = QLabel(
-            "Placeholders such as <Alert ID> are filled in when the command runs (the "
-            "selected alert's ID for <Alert ID>). Commands are kept with the tenant's "
-            "settings and hold no secrets: xdrconf adds the API token itself."
+            _(
+                "Placeholders such as <Alert ID> are filled in when the command runs (the "
+                "selected alert's ID for <Alert ID>). Commands are kept with the tenant's "
+                "settings and hold no secrets: xdrconf adds the API token itself."
+            )
         )
         hint.setWordWrap(True)
         right.addWidget(hint)
@@ -558,36 +577,36 @@ class CommandsDialog(QDialog):
             else f"https://host:7223/api/{settings.get('api_version', 'v1')}"
         ) + "/"
         self.path = QLineEdit()
-        self.path.setPlaceholderText("alerts/close   (placeholders such as <Alert ID> allowed)")
+        self.path.setPlaceholderText(_("alerts/close   (placeholders such as <Alert ID> allowed)"))
         path_row = QHBoxLayout()
         prefix = QLabel(base)
         prefix.setStyleSheet("color: palette(mid);")
         path_row.addWidget(prefix)
         path_row.addWidget(self.path, 1)
         self.query = QPlainTextEdit()
-        self.query.setPlaceholderText("one per line: name=value   (withEvents= for a bare flag)")
+        self.query.setPlaceholderText(_("one per line: name=value   (withEvents= for a bare flag)"))
         self.query.setMaximumHeight(70)
         self.headers = QPlainTextEdit()
         self.headers.setPlaceholderText(
-            "one per line: Name: value   (no Authorization: the token is added by xdrconf)"
+            _("one per line: Name: value   (no Authorization: the token is added by xdrconf)")
         )
         self.headers.setMaximumHeight(70)
         self.body = QPlainTextEdit()
         self.body.setFont(QFont("monospace"))
-        self.body.setPlaceholderText('{"id": "<Alert ID>", "reason": "responded"}')
-        form.addRow("Name:", self.name)
-        form.addRow("Method:", self.method)
-        form.addRow("Path:", path_row)
-        form.addRow("Query:", self.query)
-        form.addRow("Headers:", self.headers)
-        form.addRow("JSON body:", self.body)
+        self.body.setPlaceholderText(_('{"id": "<Alert ID>", "reason": "responded"}'))
+        form.addRow(_("Name:"), self.name)
+        form.addRow(_("Method:"), self.method)
+        form.addRow(_("Path:"), path_row)
+        form.addRow(_("Query:"), self.query)
+        form.addRow(_("Headers:"), self.headers)
+        form.addRow(_("JSON body:"), self.body)
         right.addLayout(form, 1)
         self.error = QLabel("")
         self.error.setObjectName("commandError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")
         right.addWidget(self.error)
-        self.apply_button = QPushButton("Apply to the list")
+        self.apply_button = QPushButton(_("Apply to the list"))
         right.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignRight)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -682,7 +701,7 @@ class CommandsDialog(QDialog):
             return
         ws, tid, items = self.ctx.workspace, self.ctx.tenant_id, list(self.items)
 
-        def done(_: Any) -> None:
+        def done(_unused: Any) -> None:
             self.saved.emit()
             self.accept()
 
@@ -717,7 +736,7 @@ def panel(ctx: IntegrationUiContext) -> QWidget:
 
 
 def actions(ctx: IntegrationUiContext) -> list[QAction]:
-    act = QAction("KUMA connector &commands…", ctx.parent)
+    act = QAction(_("KUMA connector &commands…"), ctx.parent)
     act.setEnabled(not ctx.workspace.readonly)
 
     def open_editor() -> None:

@@ -30,7 +30,7 @@ from . import IntegrationUiContext
 
 
 def hint(text: str) -> QLabel:
-    label = QLabel(text)
+    label = QLabel(str(text))  # str(): a LazyText shows in the current language
     label.setWordWrap(True)
     label.setStyleSheet("color: #555;")
     return label
@@ -73,31 +73,43 @@ class TipServicePage(QWizardPage):
         assert ctx.draft is not None
         self.ctx = ctx
         draft = ctx.draft
-        self.setTitle("Kaspersky TIP")
+        self.setTitle(_("Kaspersky TIP"))
         self.setSubTitle(
-            "Reputation of the observables in alerts and incidents from Kaspersky Threat Intelligence Portal."
+            _(
+                "Reputation of the observables in alerts and incidents from Kaspersky Threat "
+                "Intelligence Portal."
+            )
         )
         layout = QVBoxLayout(self)
 
         # Proxy: Root only; children follow Root.
         self.proxy: QCheckBox | None = None  # Root only
         if ctx.tenant.is_root:
-            self.proxy = QCheckBox("Proxy: use the application-wide proxy server for Kaspersky TIP")
+            self.proxy = QCheckBox(_("Proxy: use the application-wide proxy server for Kaspersky TIP"))
             self.proxy.setObjectName("proxy")
             self.proxy.setChecked(bool(draft.stored.settings.get("proxy")))
             layout.addWidget(self.proxy)
             layout.addWidget(
                 hint(
-                    "Applies to every tenant: child tenants follow the Root tenant's "
-                    "choice. The proxy server itself is set in the application settings."
+                    _(
+                        "Applies to every tenant: child tenants follow the Root tenant's "
+                        "choice. The proxy server itself is set in the application settings."
+                    )
                 )
             )
         else:
             root = ctx.workspace.tree.root.integrations.get("tip")
             on = bool(root and root.settings.get("proxy"))
             label = hint(
-                f"Proxy: {'on' if on else 'off'}, as set for the Root tenant (only the "
-                "Root tenant has this toggle; it applies to all tenants)."
+                _(
+                    "Proxy: on, as set for the Root tenant (only the Root tenant has "
+                    "this toggle; it applies to all tenants)."
+                )
+                if on
+                else _(
+                    "Proxy: off, as set for the Root tenant (only the Root tenant has "
+                    "this toggle; it applies to all tenants)."
+                )
             )
             label.setObjectName("proxyNote")
             layout.addWidget(label)
@@ -105,11 +117,11 @@ class TipServicePage(QWizardPage):
         layout.addSpacing(8)
         # Cache TTL: a number and its unit; empty means unlimited.
         ttl_row = QHBoxLayout()
-        ttl_label = QLabel("Cache TTL:")
+        ttl_label = QLabel(_("Cache TTL:"))
         ttl_row.addWidget(ttl_label)
         self.ttl_number = QLineEdit()
         self.ttl_number.setObjectName("ttlNumber")
-        self.ttl_number.setPlaceholderText("unlimited")
+        self.ttl_number.setPlaceholderText(_("unlimited"))
         self.ttl_number.setMaximumWidth(90)
         ttl_label.setBuddy(self.ttl_number)
         self.ttl_unit = QComboBox()
@@ -128,22 +140,24 @@ class TipServicePage(QWizardPage):
         self.ttl_reason.setObjectName("reason_cache_ttl")
         self.ttl_reason.setProperty(
             "help",
-            "How long lookup results are kept in the local cache: 7 days by "
-            "default; leave it empty to keep them without limit.",
+            _(
+                "How long lookup results are kept in the local cache: 7 days by "
+                "default; leave it empty to keep them without limit."
+            ),
         )
         layout.addWidget(self.ttl_reason)
         self.ttl_touched = False
 
         layout.addSpacing(8)
         # One of the two services.
-        box = QGroupBox("Integration — turn on one of the services")
+        box = QGroupBox(_("Integration — turn on one of the services"))
         blay = QVBoxLayout(box)
         self.access = QButtonGroup(self)
         self.access.setExclusive(True)
         current = tip_lookup.access_of(draft.stored.settings)
         self.radios: dict[str, QRadioButton] = {}
         for value, title in tip_lookup.ACCESS_TITLES.items():
-            radio = QRadioButton(title)
+            radio = QRadioButton(_(title))
             radio.setObjectName(f"access_{value}")
             radio.setChecked(value == current)
             self.access.addButton(radio)
@@ -166,15 +180,15 @@ class TipServicePage(QWizardPage):
         layout.addStretch(1)
 
         self.ttl_number.textEdited.connect(self._ttl_typed)
-        self.ttl_number.textChanged.connect(lambda _: self.revalidate())
-        self.ttl_unit.currentIndexChanged.connect(lambda _: self.revalidate())
-        self.access.buttonToggled.connect(lambda *_: self.revalidate())
+        self.ttl_number.textChanged.connect(lambda _unused: self.revalidate())
+        self.ttl_unit.currentIndexChanged.connect(lambda _unused: self.revalidate())
+        self.access.buttonToggled.connect(lambda *_unused: self.revalidate())
         if self.proxy is not None:
-            self.proxy.toggled.connect(lambda _: self.revalidate())
+            self.proxy.toggled.connect(lambda _unused: self.revalidate())
         self.form.validity_changed.connect(self.completeChanged.emit)
         self.revalidate()
 
-    def _ttl_typed(self, *_: Any) -> None:
+    def _ttl_typed(self, *_unused: Any) -> None:
         self.ttl_touched = True
         self.revalidate()
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
+from xdrconf.core.i18n import N_, _
+
 from ...catalog import Flag, IntegrationSpec, Page, ValidationContext
 from ...engine import Operation, check_operation
 from ...errors import ValidationError
 from ...fields import Field
-from ...i18n import N_
 from . import ssh
 from .keys import parse_private_key_field, parse_public_key_field
 from .ssh import DEFAULT_PORT, targets_text
@@ -26,86 +27,96 @@ TITLE = N_("Custom integration")
 FIELDS = (
     Field(
         "host",
-        "IP address or host name",
+        N_("IP address or host name"),
         kind="host",
         required=True,
-        help="The device on which the third-party scripts are launched.",
-        placeholder="scripts.example.com",
+        help=N_("The device on which the third-party scripts are launched."),
+        placeholder="scripts.example.invalid",
     ),
     Field(
         "ports",
-        "Ports",
+        N_("Ports"),
         kind="ports",
         required=True,
         default=[DEFAULT_PORT],
-        help="SSH port(s), comma-separated; tried in order, the first that accepts is used.",
+        help=N_("SSH port(s), comma-separated; tried in order, the first that accepts is used."),
         placeholder="22",
     ),
     Field(
         "verify_host",
-        "Verify the host before connecting",
+        N_("Verify the host before connecting"),
         kind="bool",
         default=True,
-        help="Compare the host's key with the public key below before sending any "
-        "credential. Turning this off lets anyone on the network path impersonate the host.",
+        help=N_(
+            "Compare the host's key with the public key below before sending any "
+            "credential. Turning this off lets anyone on the network path impersonate the host."
+        ),
     ),
     Field(
         "host_public_key",
-        "Public key",
+        N_("Public key"),
         parser=parse_public_key_field,
         required=True,
         visible_when=("verify_host", True),
         multiline=True,
-        help="The host's OpenSSH public key line, e.g. the contents of "
-        "/etc/ssh/ssh_host_ed25519_key.pub or one line of 'ssh-keyscan HOST' without the "
-        "host name.",
+        help=N_(
+            "The host's OpenSSH public key line, e.g. the contents of "
+            "/etc/ssh/ssh_host_ed25519_key.pub or one line of 'ssh-keyscan HOST' without the "
+            "host name."
+        ),
         placeholder="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA…",
         extra={"format": lambda v: v},
     ),
     Field(
         "auth",
-        "Authentication method",
+        N_("Authentication method"),
         kind="choice",
         required=True,
         default="password",
-        choices=(("password", "User name and password"), ("key", "SSH key")),
-        help="How xdrconf logs in to the host.",
+        choices=(("password", N_("User name and password")), ("key", N_("SSH key"))),
+        help=N_("How xdrconf logs in to the host."),
     ),
-    Field("username", "User name", kind="text", required=True, help="The account the scripts run as."),
+    Field(
+        "username", N_("User name"), kind="text", required=True, help=N_("The account the scripts run as.")
+    ),
     Field(
         "password",
-        "Password",
+        N_("Password"),
         kind="secret",
         required=True,
         visible_when=("auth", "password"),
-        help="Kept in the OS keyring only.",
+        help=N_("Kept in the OS keyring only."),
     ),
     Field(
         "private_key",
-        "Private key",
+        N_("Private key"),
         kind="secret_text",
         required=True,
         parser=parse_private_key_field,
         visible_when=("auth", "key"),
         multiline=True,
-        help="OpenSSH or PEM format; RSA, ECDSA or Ed25519. Kept in the OS keyring only "
-        "(keys longer than the keyring allows are encrypted to a file whose key stays in "
-        "the keyring).",
+        help=N_(
+            "OpenSSH or PEM format; RSA, ECDSA or Ed25519. Kept in the OS keyring only "
+            "(keys longer than the keyring allows are encrypted to a file whose key stays in "
+            "the keyring)."
+        ),
     ),
     Field(
         "key_passphrase",
-        "Key passphrase",
+        N_("Key passphrase"),
         kind="secret",
         visible_when=("auth", "key"),
-        help="Only if the private key is encrypted.",
+        help=N_("Only if the private key is encrypted."),
     ),
     Field(
         "test_command",
-        "Test command",
+        N_("Test command"),
         kind="text",
-        help="Optional harmless command run after logging in (e.g. 'true'); its exit status "
-        "is reported. Leave empty to only log in.",
-        placeholder="true",
+        help=N_(
+            "Optional harmless command run after logging in (e.g. 'true'); its exit status "
+            "is reported. Leave empty to only log in."
+        ),
+        placeholder=N_("true"),
     ),
 )
 
@@ -116,8 +127,10 @@ def flags(state: IntegrationState, now: _dt.datetime) -> list[Flag]:
         return [
             Flag(
                 "warning",
-                "Custom integration: the SSH host is not verified (verification "
-                "is off); read or ask for its public key and pin it.",
+                _(
+                    "Custom integration: the SSH host is not verified (verification "
+                    "is off); read or ask for its public key and pin it."
+                ),
             )
         ]
     return []
@@ -139,42 +152,55 @@ def validate(settings: dict[str, Any], vctx: ValidationContext) -> None:
         return
     if settings.get("verify_host", True) and not settings.get("host_public_key"):
         raise ValidationError(
-            "Public key",
-            "is required while 'Verify the host before connecting' is on; paste the host's "
-            "public key, or turn verification off knowingly (verify_host=false)",
+            _("Public key"),
+            _(
+                "is required while 'Verify the host before connecting' is on; paste the host's "
+                "public key, or turn verification off knowingly (verify_host=false)"
+            ),
             field="host_public_key",
         )
     auth = settings.get("auth")
     if auth is None:
         return
     if not settings.get("username"):
-        raise ValidationError("User name", "is required to log in to the host", field="username")
+        raise ValidationError(_("User name"), _("is required to log in to the host"), field="username")
     if auth == "password" and "password" not in vctx.secrets_present:
         raise ValidationError(
-            "Password", "is required for 'User name and password' authentication; add it", field="password"
+            _("Password"),
+            _("is required for 'User name and password' authentication; add it"),
+            field="password",
         )
     if auth == "key" and "private_key" not in vctx.secrets_present:
         raise ValidationError(
-            "Private key", "is required for 'SSH key' authentication; add it", field="private_key"
+            _("Private key"), _("is required for 'SSH key' authentication; add it"), field="private_key"
         )
 
 
 SPEC = IntegrationSpec(
     kind="custom",
     title=TITLE,
-    description="The script-launch host: Kaspersky Next XDR Expert runs third-party scripts "
-    "on it over SSH when a playbook responds to an alert or incident.",
+    description=N_(
+        "The script-launch host: Kaspersky Next XDR Expert runs third-party scripts "
+        "on it over SSH when a playbook responds to an alert or incident."
+    ),
     fields=FIELDS,
     pages=(
         Page(
-            "Remote host verification",
-            "The host's public key is compared with the key the host presents before any credential is sent.",
+            N_("Remote host verification"),
+            N_(
+                "The host's public key is compared with the key the host presents before any "
+                "credential is sent."
+            ),
             ("verify_host", "host_public_key"),
         ),
-        Page("Remote host connection", "Where the script-launch host listens for SSH.", ("host", "ports")),
         Page(
-            "Authentication",
-            "Password, private key and passphrase are kept in the OS keyring only.",
+            N_("Remote host connection"),
+            N_("Where the script-launch host listens for SSH."),
+            ("host", "ports"),
+        ),
+        Page(
+            N_("Authentication"),
+            N_("Password, private key and passphrase are kept in the OS keyring only."),
             ("auth", "username", "password", "private_key", "key_passphrase", "test_command"),
         ),
     ),
@@ -182,21 +208,29 @@ SPEC = IntegrationSpec(
         check_operation(ssh.check, timeout_steps=5),
         Operation(
             "host-keys",
-            "Read the host's keys",
+            N_("Read the host's keys"),
             ssh.host_keys,
             params=(
-                Field("host", "Host", kind="host", required=True, help="The SSH host to read the keys of."),
+                Field(
+                    "host",
+                    N_("Host"),
+                    kind="host",
+                    required=True,
+                    help=N_("The SSH host to read the keys of."),
+                ),
                 Field(
                     "ports",
-                    "Ports",
+                    N_("Ports"),
                     kind="ports",
                     default=[DEFAULT_PORT],
-                    help="SSH port(s), comma-separated, tried in order (default 22).",
+                    help=N_("SSH port(s), comma-separated, tried in order (default 22)."),
                 ),
             ),
-            description="The host's SSH public keys, one per type, read without logging in (like "
-            "ssh-keyscan); compare a fingerprint with the host's administrator before pinning it.",
-            columns=(("type", "Type"), ("fingerprint", "SHA256 fingerprint"), ("line", "Public key")),
+            description=N_(
+                "The host's SSH public keys, one per type, read without logging in (like "
+                "ssh-keyscan); compare a fingerprint with the host's administrator before pinning it."
+            ),
+            columns=(("type", "Type"), ("fingerprint", N_("SHA256 fingerprint")), ("line", N_("Public key"))),
             standalone=True,
             timeout_steps=6,
         ),

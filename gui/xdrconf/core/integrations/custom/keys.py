@@ -18,6 +18,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from xdrconf.core.i18n import N_, _, ngettext
+
 from ...errors import ValidationError
 
 # OpenSSH key format name -> (name ssh-keygen prints in brackets).
@@ -39,12 +41,12 @@ HOST_KEY_ALGORITHMS: dict[str, tuple[str, ...]] = {
 }
 
 _KNOWN_OTHER_TYPES = {
-    "ssh-dss": "DSA keys are no longer supported by OpenSSH; use the host's Ed25519, ECDSA or RSA key",
-    "sk-ssh-ed25519@openssh.com": "a security-key (FIDO) key cannot be a host key",
-    "sk-ecdsa-sha2-nistp256@openssh.com": "a security-key (FIDO) key cannot be a host key",
+    "ssh-dss": N_("DSA keys are no longer supported by OpenSSH; use the host's Ed25519, ECDSA or RSA key"),
+    "sk-ssh-ed25519@openssh.com": N_("a security-key (FIDO) key cannot be a host key"),
+    "sk-ecdsa-sha2-nistp256@openssh.com": N_("a security-key (FIDO) key cannot be a host key"),
 }
 
-_EXAMPLE = "e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub on the host"
+_EXAMPLE = N_("e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub on the host")
 
 
 @dataclass(frozen=True)
@@ -107,93 +109,132 @@ def _looks_like_base64_blob(token: str) -> bool:
     return token.startswith("AAAA") and len(token) > 20
 
 
-def parse_public_key(text: str, label: str = "Host public key") -> PublicKeyInfo:
+def parse_public_key(text: str, label: str = N_("Host public key")) -> PublicKeyInfo:
     """One OpenSSH public key line ("type base64 [comment]") or a ValidationError saying
     exactly what is wrong with it."""
     value = (text or "").strip()
     if not value:
-        raise ValidationError(label, f"is empty; paste the host's OpenSSH public key ({_EXAMPLE})")
+        raise ValidationError(
+            label, _("is empty; paste the host's OpenSSH public key ({example})").format(example=_EXAMPLE)
+        )
     if "PRIVATE KEY" in value or "PuTTY-User-Key-File" in value:
         raise ValidationError(
             label,
-            "this is a private key, which must never leave its host; paste the PUBLIC key "
-            f"instead ({_EXAMPLE})",
+            _(
+                "this is a private key, which must never leave its host; paste the "
+                "PUBLIC key instead ({example})"
+            ).format(example=_EXAMPLE),
         )
     if "-----BEGIN" in value or "---- BEGIN SSH2" in value:
         raise ValidationError(
             label,
-            "this is a PEM/RFC 4716 block, not an OpenSSH public key line; convert it with "
-            "'ssh-keygen -i -f FILE' or paste the .pub file",
+            _(
+                "this is a PEM/RFC 4716 block, not an OpenSSH public key line; convert it with "
+                "'ssh-keygen -i -f FILE' or paste the .pub file"
+            ),
         )
     lines = [ln.strip() for ln in value.splitlines() if ln.strip() and not ln.strip().startswith("#")]
     if not lines:
-        raise ValidationError(label, f"contains only comments; paste the host's public key ({_EXAMPLE})")
+        raise ValidationError(
+            label,
+            _("contains only comments; paste the host's public key ({example})").format(example=_EXAMPLE),
+        )
     if len(lines) > 1:
         raise ValidationError(
             label,
-            f"contains {len(lines)} lines (keys); paste exactly one public key — the one of the "
-            "type you want to pin",
+            ngettext(
+                "contains {n} line (keys); paste exactly one public key — the one of the type you "
+                "want to pin",
+                "contains {n} lines (keys); paste exactly one public key — the one of the type you "
+                "want to pin",
+                len(lines),
+            ).format(n=len(lines)),
         )
     tokens = lines[0].split()
     first = tokens[0]
     if first.startswith("@cert-authority") or first.startswith("@revoked"):
         raise ValidationError(
-            label, f"this is a known_hosts marker line ({first}); paste the host's own public key"
+            label,
+            _("this is a known_hosts marker line ({first}); paste the host's own public key").format(
+                first=first
+            ),
         )
     if first.startswith("|1|"):
         raise ValidationError(
             label,
-            "this is a hashed known_hosts entry (|1|…) with the host name in front of the key; "
-            "paste only the key type and the key (e.g. 'ssh-ed25519 AAAA…')",
+            _(
+                "this is a hashed known_hosts entry (|1|…) with the host name in front of the key; "
+                "paste only the key type and the key (e.g. 'ssh-ed25519 AAAA…')"
+            ),
         )
     if first not in PUBLIC_KEY_TYPES and first not in _KNOWN_OTHER_TYPES:
         if "=" in first or '"' in first:
             raise ValidationError(
                 label,
-                "this line starts with authorized_keys options; paste only the key type and the key",
+                _("this line starts with authorized_keys options; paste only the key type and the key"),
             )
         if len(tokens) >= 3 and (tokens[1] in PUBLIC_KEY_TYPES or tokens[1] in _KNOWN_OTHER_TYPES):
-            what = "'[host]:port'" if first.startswith("[") else f"the host name(s) '{first}'"
+            what = (
+                "'[host]:port'"
+                if first.startswith("[")
+                else _("the host name(s) '{names}'").format(names=first)
+            )
             raise ValidationError(
                 label,
-                f"this is a known_hosts line: remove {what} in front of '{tokens[1]}' and paste "
-                "only the key type and the key",
+                _(
+                    "this is a known_hosts line: remove {what} in front of '{value}' and "
+                    "paste only the key type and the key"
+                ).format(what=what, value=tokens[1]),
             )
         if _looks_like_base64_blob(first):
             raise ValidationError(
                 label,
-                "the key type is missing in front of the key data; the line must start with "
-                "e.g. 'ssh-ed25519' or 'ssh-rsa'",
+                _(
+                    "the key type is missing in front of the key data; the line must start with "
+                    "e.g. 'ssh-ed25519' or 'ssh-rsa'"
+                ),
             )
         if first.endswith("-cert-v01@openssh.com"):
-            raise ValidationError(label, "this is an SSH certificate; paste the host's plain public key")
+            raise ValidationError(label, _("this is an SSH certificate; paste the host's plain public key"))
         known = ", ".join(PUBLIC_KEY_TYPES)
-        raise ValidationError(label, f"unknown key type '{first[:40]}'; expected one of: {known}")
+        raise ValidationError(
+            label,
+            _("unknown key type '{value}'; expected one of: {known}").format(value=first[:40], known=known),
+        )
     if first in _KNOWN_OTHER_TYPES:
         raise ValidationError(label, _KNOWN_OTHER_TYPES[first])
     if len(tokens) < 2:
-        raise ValidationError(label, f"has the type '{first}' but no key data after it; the line is cut off")
+        raise ValidationError(
+            label,
+            _("has the type '{first}' but no key data after it; the line is cut off").format(first=first),
+        )
     data = tokens[1]
     comment = " ".join(tokens[2:])
     if len(data) % 4:
         raise ValidationError(
             label,
-            "the key data is cut off (its base64 length is not a multiple of 4); copy the whole line again",
+            _(
+                "the key data is cut off (its base64 length is not a multiple of 4); copy the whole "
+                "line again"
+            ),
         )
     try:
         blob = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raise ValidationError(
-            label, "the key data is not valid base64 (stray or missing characters); copy the whole line again"
+            label,
+            _("the key data is not valid base64 (stray or missing characters); copy the whole line again"),
         ) from None
     inner = _first_string(blob)
     if inner is None:
-        raise ValidationError(label, "the key data is cut off or damaged; copy the whole line again")
+        raise ValidationError(label, _("the key data is cut off or damaged; copy the whole line again"))
     if inner != first:
         raise ValidationError(
             label,
-            f"the line says '{first}' but the key data is a '{inner}' key; the type was mistyped or "
-            "the line was assembled from two keys",
+            _(
+                "the line says '{first}' but the key data is a '{inner}' key; the type "
+                "was mistyped or the line was assembled from two keys"
+            ).format(first=first, inner=inner),
         )
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
@@ -202,12 +243,15 @@ def parse_public_key(text: str, label: str = "Host public key") -> PublicKeyInfo
         key = serialization.load_ssh_public_key(f"{first} {data}".encode())
     except (ValueError, UnsupportedAlgorithm):
         raise ValidationError(
-            label, "the key data is cut off or damaged; copy the whole line again"
+            label, _("the key data is cut off or damaged; copy the whole line again")
         ) from None
     bits = _bits_of(key)
     if first == "ssh-rsa" and bits < 1024:
         raise ValidationError(
-            label, f"an RSA key of {bits} bits is too short; OpenSSH refuses RSA keys under 1024 bits"
+            label,
+            _("an RSA key of {bits} bits is too short; OpenSSH refuses RSA keys under 1024 bits").format(
+                bits=bits
+            ),
         )
     return PublicKeyInfo(first, blob, bits, comment)
 
@@ -245,26 +289,27 @@ _PRIVATE_MARKERS = (
 def _screen_private_text(text: str, label: str) -> str:
     value = (text or "").strip()
     if not value:
-        raise ValidationError(label, "is empty; paste the private key or load it from a file")
+        raise ValidationError(label, _("is empty; paste the private key or load it from a file"))
     if "PuTTY-User-Key-File" in value:
         raise ValidationError(
-            label, "this is a PuTTY key (.ppk); export it in PuTTYgen with Conversions → Export OpenSSH key"
+            label,
+            _("this is a PuTTY key (.ppk); export it in PuTTYgen with Conversions → Export OpenSSH key"),
         )
     if "-----BEGIN DSA PRIVATE KEY-----" in value:
         raise ValidationError(
-            label, "DSA keys are no longer supported by OpenSSH; use an Ed25519, ECDSA or RSA key"
+            label, _("DSA keys are no longer supported by OpenSSH; use an Ed25519, ECDSA or RSA key")
         )
     if not any(m in value for m in _PRIVATE_MARKERS):
         if value.split(None, 1)[0] in PUBLIC_KEY_TYPES or "PUBLIC KEY" in value:
-            raise ValidationError(label, "this is a public key; the private key is the file without .pub")
+            raise ValidationError(label, _("this is a public key; the private key is the file without .pub"))
         if "CERTIFICATE" in value:
-            raise ValidationError(label, "this is a certificate, not a private key")
+            raise ValidationError(label, _("this is a certificate, not a private key"))
         raise ValidationError(
             label,
-            "expected a private key in OpenSSH (-----BEGIN OPENSSH PRIVATE KEY-----) or PEM format",
+            _("expected a private key in OpenSSH (-----BEGIN OPENSSH PRIVATE KEY-----) or PEM format"),
         )
     if sum(value.count(m) for m in _PRIVATE_MARKERS) > 1:
-        raise ValidationError(label, "contains more than one private key; paste exactly one")
+        raise ValidationError(label, _("contains more than one private key; paste exactly one"))
     return value + "\n"
 
 
@@ -301,23 +346,27 @@ def _load_crypto_key(value: str, passphrase: str | None, label: str) -> Any:
             raise PassphraseWrong() from None
         if "bcrypt" in text:
             raise ValidationError(
-                label, "the key is encrypted with bcrypt and the bcrypt module is missing"
+                label, _("the key is encrypted with bcrypt and the bcrypt module is missing")
             ) from None
         raise ValidationError(
-            label, "could not be read: the key is cut off, damaged or in an unsupported format"
+            label, _("could not be read: the key is cut off, damaged or in an unsupported format")
         ) from None
     except UnsupportedAlgorithm:
         raise ValidationError(
-            label, "uses a key type or cipher that is not supported (use Ed25519, ECDSA or RSA)"
+            label, _("uses a key type or cipher that is not supported (use Ed25519, ECDSA or RSA)")
         ) from None
     if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)):
-        raise ValidationError(label, f"is a {type(key).__name__} key; use an Ed25519, ECDSA or RSA key")
+        raise ValidationError(
+            label, _("is a {name} key; use an Ed25519, ECDSA or RSA key").format(name=type(key).__name__)
+        )
     if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name not in (
         "secp256r1",
         "secp384r1",
         "secp521r1",
     ):
-        raise ValidationError(label, f"uses the curve {key.curve.name}; SSH accepts P-256, P-384 and P-521")
+        raise ValidationError(
+            label, _("uses the curve {name}; SSH accepts P-256, P-384 and P-521").format(name=key.curve.name)
+        )
     return key
 
 
@@ -333,13 +382,13 @@ def parse_private_key_field(text: str, label: str) -> str:
 
 def private_key_encrypted(text: str) -> bool:
     try:
-        _load_crypto_key(_screen_private_text(text, "Private key"), None, "Private key")
+        _load_crypto_key(_screen_private_text(text, _("Private key")), None, _("Private key"))
     except PassphraseNeeded:
         return True
     return False
 
 
-def load_private_key(text: str, passphrase: str | None = None, *, label: str = "Private key") -> Any:
+def load_private_key(text: str, passphrase: str | None = None, *, label: str = N_("Private key")) -> Any:
     """A paramiko PKey for authentication. Raises ValidationError (unreadable key),
     PassphraseNeeded or PassphraseWrong. Nothing is written to disk."""
     import paramiko

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from xdrconf.core.i18n import _, ngettext
+
 from ...engine import OpContext, run_operation
 from ...errors import OperationFailed, Stopped, ValidationError
 from ...fields import host_port
@@ -49,7 +51,7 @@ class _CommandTimeout(Exception):
 def targets_text(host: str, ports: list[int]) -> str:
     if len(ports) == 1:
         return host_port(host, ports[0])
-    return f"{host} (ports {', '.join(str(p) for p in ports)})"
+    return _("{host} (ports {items})").format(host=host, items=", ".join(str(p) for p in ports))
 
 
 def _connect_first(ctx: OpContext, host: str, ports: list[int]) -> tuple[socket.socket, int]:
@@ -65,8 +67,10 @@ def _connect_first(ctx: OpContext, host: str, ports: list[int]) -> tuple[socket.
         except socket.gaierror as exc:
             raise OperationFailed(
                 Category.DNS,
-                f"The host name '{host}' could not be resolved ({exc.strerror or exc}); check the "
-                "spelling and the DNS settings of this computer.",
+                _(
+                    "The host name '{host}' could not be resolved ({value}); check the "
+                    "spelling and the DNS settings of this computer."
+                ).format(host=host, value=exc.strerror or exc),
             ) from None
         except ConnectionRefusedError:
             refused.append(port)
@@ -82,20 +86,28 @@ def _connect_first(ctx: OpContext, host: str, ports: list[int]) -> tuple[socket.
     if silent and not refused and not other:
         raise OperationFailed(
             Category.TIMEOUT,
-            f"{where} did not accept a connection within {ctx.timeout:g} s on any port "
-            f"({', '.join(map(str, silent))}); check that sshd runs and that no firewall drops "
-            "the traffic, or raise the timeout.",
+            _(
+                "{where} did not accept a connection within {timeout:g} s on any port "
+                "({items}); check that sshd runs and that no firewall drops the traffic, "
+                "or raise the timeout."
+            ).format(where=where, timeout=ctx.timeout, items=", ".join(map(str, silent))),
         )
     parts = []
     if refused:
-        parts.append(f"refused on {', '.join(map(str, refused))}")
+        parts.append(_("refused on {ports}").format(ports=", ".join(map(str, refused))))
     if silent:
-        parts.append(f"no answer within {ctx.timeout:g} s on {', '.join(map(str, silent))}")
+        parts.append(
+            _("no answer within {timeout:g} s on {ports}").format(
+                timeout=ctx.timeout, ports=", ".join(map(str, silent))
+            )
+        )
     parts.extend(other)
     raise OperationFailed(
         Category.UNREACHABLE,
-        f"No SSH server could be reached at {host} on port(s) {', '.join(map(str, ports))} "
-        f"({'; '.join(parts)}); check the host, the Ports field and that sshd is running.",
+        _(
+            "No SSH server could be reached at {host} on port(s) {items} ({errors}); "
+            "check the host, the Ports field and that sshd is running."
+        ).format(host=host, items=", ".join(map(str, ports)), errors="; ".join(parts)),
     )
 
 
@@ -119,8 +131,11 @@ def _failure(exc: BaseException, where: str, ctx: OpContext, pinned: PublicKeyIn
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return Outcome(
             Category.TIMEOUT,
-            f"{where} accepted the connection but the SSH exchange did not finish within "
-            f"{ctx.timeout:g} s; check that the port belongs to an SSH server, or raise the timeout.",
+            _(
+                "{where} accepted the connection but the SSH exchange did not finish "
+                "within {timeout:g} s; check that the port belongs to an SSH server, or "
+                "raise the timeout."
+            ).format(where=where, timeout=ctx.timeout),
             where,
         )
     text = str(exc)
@@ -129,14 +144,18 @@ def _failure(exc: BaseException, where: str, ctx: OpContext, pinned: PublicKeyIn
         if any(isinstance(c, (socket.timeout, TimeoutError)) for c in causes) or "timed out" in text.lower():
             return Outcome(
                 Category.TIMEOUT,
-                f"{where} accepted the connection but sent no SSH greeting within {ctx.timeout:g} s; "
-                "check that the port belongs to an SSH server.",
+                _(
+                    "{where} accepted the connection but sent no SSH greeting within "
+                    "{timeout:g} s; check that the port belongs to an SSH server."
+                ).format(where=where, timeout=ctx.timeout),
                 where,
             )
         return Outcome(
             Category.PROTOCOL_ERROR,
-            f"{where} does not speak SSH (no SSH greeting, the connection was closed); check the "
-            "Ports field.",
+            _(
+                "{where} does not speak SSH (no SSH greeting, the connection was "
+                "closed); check the Ports field."
+            ).format(where=where),
             where,
         )
     if isinstance(exc, paramiko.SSHException) and (
@@ -146,46 +165,58 @@ def _failure(exc: BaseException, where: str, ctx: OpContext, pinned: PublicKeyIn
     ):
         return Outcome(
             Category.PROTOCOL_ERROR,
-            f"{where} answered with something that is not an SSH greeting; check the Ports field.",
+            _("{where} answered with something that is not an SSH greeting; check the Ports field.").format(
+                where=where
+            ),
             where,
         )
     if isinstance(exc, IncompatiblePeer) or "Incompatible ssh" in text:
         if pinned is not None and "host key" in text:
             sha1 = (
-                " (or signs with RSA only the obsolete SHA-1 way; then update its sshd)"
+                _(" (or signs with RSA only the obsolete SHA-1 way; then update its sshd)")
                 if pinned.key_type == "ssh-rsa"
                 else ""
             )
             return Outcome(
                 Category.HOST_KEY_MISMATCH,
-                f"{where} offers no {pinned.key_type} host key{sha1}, so it cannot prove it owns "
-                f"the pinned key ({pinned.fingerprint}); nothing was sent. Paste the host's current "
-                "public key if it was replaced; otherwise treat this as an attack.",
+                _(
+                    "{where} offers no {key_type} host key{sha1}, so it cannot prove it owns "
+                    "the pinned key ({fingerprint}); nothing was sent. Paste the host's "
+                    "current public key if it was replaced; otherwise treat this as an "
+                    "attack."
+                ).format(where=where, key_type=pinned.key_type, sha1=sha1, fingerprint=pinned.fingerprint),
                 where,
                 details={"pinned_fingerprint": pinned.fingerprint},
             )
         return Outcome(
             Category.PROTOCOL_ERROR,
-            f"{where} and xdrconf share no SSH algorithms ({text}); the server is too old or "
-            "restricted to algorithms xdrconf does not use.",
+            _(
+                "{where} and xdrconf share no SSH algorithms ({text}); the server is too "
+                "old or restricted to algorithms xdrconf does not use."
+            ).format(where=where, text=text),
             where,
         )
     if isinstance(exc, (EOFError, ConnectionResetError, paramiko.SSHException)):
         return Outcome(
             Category.PROTOCOL_ERROR,
-            f"{where} closed the SSH connection unexpectedly ({type(exc).__name__}"
-            f"{': ' + text if text else ''}); check the server's sshd log.",
+            _(
+                "{where} closed the SSH connection unexpectedly ({name}{value}); check the server's sshd log."
+            ).format(where=where, name=type(exc).__name__, value=": " + text if text else ""),
             where,
         )
     if isinstance(exc, OSError):
         return Outcome(
             Category.UNREACHABLE,
-            f"The connection to {where} failed ({exc.strerror or exc}); check the network path.",
+            _("The connection to {where} failed ({value}); check the network path.").format(
+                where=where, value=exc.strerror or exc
+            ),
             where,
         )
     return Outcome(
         Category.PROTOCOL_ERROR,
-        f"The SSH exchange with {where} failed unexpectedly ({type(exc).__name__}).",
+        _("The SSH exchange with {where} failed unexpectedly ({name}).").format(
+            where=where, name=type(exc).__name__
+        ),
         where,
     )
 
@@ -209,7 +240,7 @@ def _handshake(ctx: OpContext, sock: socket.socket, key_type: str | None) -> tup
     ctx.check_stop()
     if not transport.is_active():
         transport.close()
-        raise transport.get_exception() or EOFError("the server closed the connection")
+        raise transport.get_exception() or EOFError(_("the server closed the connection"))
     return transport, transport.get_remote_server_key()
 
 
@@ -225,15 +256,19 @@ def _credentials(ctx: OpContext, auth: str, where: str) -> dict[str, Any]:
     except PassphraseNeeded:
         raise OperationFailed(
             Category.INVALID_CONFIG,
-            "Key passphrase: the private key is encrypted and no passphrase is stored; add the "
-            "Key passphrase and check again.",
+            _(
+                "Key passphrase: the private key is encrypted and no passphrase is stored; add the "
+                "Key passphrase and check again."
+            ),
             refused=True,
         ) from None
     except PassphraseWrong:
         raise OperationFailed(
             Category.INVALID_CONFIG,
-            "Key passphrase: the stored passphrase does not decrypt the private key; replace the "
-            "Key passphrase (or the key) and check again.",
+            _(
+                "Key passphrase: the stored passphrase does not decrypt the private key; replace the "
+                "Key passphrase (or the key) and check again."
+            ),
             refused=True,
         ) from None
 
@@ -251,13 +286,15 @@ def check(ctx: OpContext) -> list[Outcome]:
     if verify:
         if not s.get("host_public_key"):
             raise ValidationError(
-                "Public key",
-                "verification is on but no host public key is set; paste it, or turn verification "
-                "off knowingly",
+                _("Public key"),
+                _(
+                    "verification is on but no host public key is set; paste it, or turn verification "
+                    "off knowingly"
+                ),
             )
-        pinned = parse_public_key(s["host_public_key"], "Public key")
+        pinned = parse_public_key(s["host_public_key"], _("Public key"))
     if not username:
-        raise ValidationError("User name", "is required to log in; set it")
+        raise ValidationError(_("User name"), _("is required to log in; set it"))
     creds = _credentials(ctx, auth, where)
     sock, port = _connect_first(ctx, host, ports)
     where = host_port(host, port)
@@ -281,23 +318,25 @@ def check(ctx: OpContext) -> list[Outcome]:
         return [
             Outcome(
                 Category.HOST_KEY_MISMATCH,
-                f"The host key of {where} does not match the pinned public key (the host "
-                f"presents {seen.fingerprint}, the pin is {pinned.fingerprint}); no credential "
-                "was sent. If the host's key was replaced, paste the new public key; otherwise "
-                "treat this as an attack.",
+                _(
+                    "The host key of {where} does not match the pinned public key (the host "
+                    "presents {fingerprint}, the pin is {fingerprint2}); no credential was "
+                    "sent. If the host's key was replaced, paste the new public key; "
+                    "otherwise treat this as an attack."
+                ).format(where=where, fingerprint=seen.fingerprint, fingerprint2=pinned.fingerprint),
                 where,
                 details={**details, "pinned_fingerprint": pinned.fingerprint},
             )
         ]
     warnings = []
     if pinned is not None:
-        trust = f"host key verified ({seen.fingerprint})"
+        trust = _("host key verified ({fingerprint})").format(fingerprint=seen.fingerprint)
     else:
-        trust = (
-            f"host NOT verified — verification is off; the host presented {seen.family} "
-            f"key {seen.fingerprint}, pin it if the host's administrator confirms it"
-        )
-        warnings.append(f"The host was not verified: {trust}.")
+        trust = _(
+            "host NOT verified — verification is off; the host presented {family} "
+            "key {fingerprint}, pin it if the host's administrator confirms it"
+        ).format(family=seen.family, fingerprint=seen.fingerprint)
+        warnings.append(_("The host was not verified: {trust}.").format(trust=trust))
     try:
         refused = _authenticate(ctx, transport, username, auth, creds)
     except Stopped:
@@ -314,7 +353,9 @@ def check(ctx: OpContext) -> list[Outcome]:
         return [
             Outcome(
                 Category.OK,
-                f"Logged in to {where} as '{username}'; {trust}.",
+                _("Logged in to {where} as '{username}'; {trust}.").format(
+                    where=where, username=username, trust=trust
+                ),
                 where,
                 latency,
                 details=details,
@@ -327,8 +368,11 @@ def check(ctx: OpContext) -> list[Outcome]:
         return [
             Outcome(
                 Category.TIMEOUT,
-                f"Logged in to {where} as '{username}', but the test command did not finish "
-                f"within {ctx.timeout:g} s; use a quick, harmless command such as 'true'; {trust}.",
+                _(
+                    "Logged in to {where} as '{username}', but the test command did not "
+                    "finish within {timeout:g} s; use a quick, harmless command such as "
+                    "'true'; {trust}."
+                ).format(where=where, username=username, timeout=ctx.timeout, trust=trust),
                 where,
                 details=details,
             )
@@ -343,20 +387,29 @@ def check(ctx: OpContext) -> list[Outcome]:
         return [
             Outcome(
                 Category.OK,
-                f"Logged in to {where} as '{username}' and ran the test command: exit status 0; {trust}.",
+                _(
+                    "Logged in to {where} as '{username}' and ran the test command: exit status 0; {trust}."
+                ).format(where=where, username=username, trust=trust),
                 where,
                 latency,
                 details=details,
                 warnings=warnings,
             )
         ]
-    said = f' (it said: "{last_err}")' if last_err else ""
-    what = f"exit status {status}" if status >= 0 else "no exit status (killed by a signal)"
+    said = _(' (it said: "{text}")').format(text=last_err) if last_err else ""
+    what = (
+        _("exit status {status}").format(status=status)
+        if status >= 0
+        else _("no exit status (killed by a signal)")
+    )
     return [
         Outcome(
             Category.SERVER_ERROR,
-            f"Logged in to {where} as '{username}', but the test command failed on the host: "
-            f"{what}{said}; the connection works — fix the command or the host; {trust}.",
+            _(
+                "Logged in to {where} as '{username}', but the test command failed on "
+                "the host: {what}{said}; the connection works — fix the command or the "
+                "host; {trust}."
+            ).format(where=where, username=username, what=what, said=said, trust=trust),
             where,
             latency,
             details=details,
@@ -377,34 +430,46 @@ def _authenticate(
             remaining = transport.auth_publickey(username, creds["pkey"])
     except paramiko.BadAuthenticationType as exc:
         allowed = ", ".join(exc.allowed_types) or "none"
-        method = "password" if auth == "password" else "public key"
+        method = _("password") if auth == "password" else _("public key")
         return (
             Category.AUTH_FAILED,
-            f"The host does not accept {method} authentication (it allows: {allowed}); choose "
-            "the other method or change the host's sshd configuration",
+            _(
+                "The host does not accept {method} authentication (it allows: "
+                "{allowed}); choose the other method or change the host's sshd "
+                "configuration"
+            ).format(method=method, allowed=allowed),
         )
     except paramiko.AuthenticationException:
         ctx.check_stop()
         if auth == "password":
             return (
                 Category.AUTH_FAILED,
-                f"The host rejected the user name '{username}' with this password; check both "
-                "and replace the password",
+                _(
+                    "The host rejected the user name '{username}' with this password; check "
+                    "both and replace the password"
+                ).format(username=username),
             )
         return (
             Category.AUTH_FAILED,
-            f"The host rejected the SSH key for user '{username}'; add its public key to the "
-            "user's ~/.ssh/authorized_keys on the host, or replace the key",
+            _(
+                "The host rejected the SSH key for user '{username}'; add its public key "
+                "to the user's ~/.ssh/authorized_keys on the host, or replace the key"
+            ).format(username=username),
         )
     ctx.check_stop()
     if remaining:
         return (
             Category.AUTH_FAILED,
-            f"The host accepted the first factor but requires more ({', '.join(remaining)}), "
-            "which a script launch cannot provide",
+            _(
+                "The host accepted the first factor but requires more ({items}), which a "
+                "script launch cannot provide"
+            ).format(items=", ".join(remaining)),
         )
     if not transport.is_authenticated():
-        return (Category.AUTH_FAILED, f"The host did not authenticate user '{username}'")
+        return (
+            Category.AUTH_FAILED,
+            _("The host did not authenticate user '{username}'").format(username=username),
+        )
     return None
 
 
@@ -464,15 +529,22 @@ def host_keys(ctx: OpContext) -> list[Outcome]:
             if not found:
                 outcome = Outcome(
                     Category.PROTOCOL_ERROR,
-                    f"{where} offers no host key of a type xdrconf can verify (Ed25519, ECDSA, RSA "
-                    "with SHA-2).",
+                    _(
+                        "{where} offers no host key of a type xdrconf can verify (Ed25519, "
+                        "ECDSA, RSA with SHA-2)."
+                    ).format(where=where),
                     where,
                 )
             else:
                 outcome = Outcome(
                     Category.OK,
-                    f"{host_port(host, chosen or 0)} presents {len(found)} host key(s); compare a "
-                    "fingerprint with the host's administrator before pinning it.",
+                    ngettext(
+                        "{host_port} presents {n} host key; compare a fingerprint with the "
+                        "host's administrator before pinning it.",
+                        "{host_port} presents {n} host keys; compare a fingerprint with the "
+                        "host's administrator before pinning it.",
+                        len(found),
+                    ).format(host_port=host_port(host, chosen or 0), n=len(found)),
                     host_port(host, chosen or 0),
                 )
         outcome.data = data
@@ -513,7 +585,7 @@ class HostKeys:
     @classmethod
     def of(cls, outcome: Outcome) -> HostKeys:
         data = outcome.data if isinstance(outcome.data, dict) else {}
-        keys = [parse_public_key(k["line"], "Host key") for k in data.get("rows") or []]
+        keys = [parse_public_key(k["line"], _("Host key")) for k in data.get("rows") or []]
         return cls(data.get("port"), keys, None if outcome.ok else outcome)
 
 

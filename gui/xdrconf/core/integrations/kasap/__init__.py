@@ -9,6 +9,8 @@ import datetime as _dt
 import re
 from typing import TYPE_CHECKING, Any
 
+from xdrconf.core.i18n import N_, _, ngettext
+
 from ...catalog import Flag, IntegrationSpec, Page, ValidationContext
 from ...engine import Operation, check_operation
 from ...errors import ValidationError
@@ -31,7 +33,7 @@ RIGHTS: tuple[tuple[str, str], ...] = (
     ("report", "POST /openapi/v1/report"),
     ("user", "PATCH /openapi/v1/user/:userid"),
 )
-_RIGHT_NAMES = {name for name, _ in RIGHTS}
+_RIGHT_NAMES = {name for name, _shown in RIGHTS}
 
 
 def parse_openapi_url(text: str, label: str) -> str:
@@ -48,7 +50,7 @@ def parse_rights(text: str, label: str) -> list[str] | None:
     if not value or value.lower() == "none":
         return None
     if value.lower() == "all":
-        return [name for name, _ in RIGHTS]
+        return [name for name, _shown in RIGHTS]
     chosen: set[str] = set()
     for part in value.split(","):
         item = " ".join(part.split()).lower()
@@ -56,14 +58,16 @@ def parse_rights(text: str, label: str) -> list[str] | None:
             continue
         match = [name for name, shown in RIGHTS if item in (name, shown.lower())]
         if not match:
-            known = ", ".join(name for name, _ in RIGHTS)
+            known = ", ".join(name for name, _shown in RIGHTS)
             raise ValidationError(
                 label,
-                f"'{part.strip()}' is not one of the token's rights ({known}, or all)",
+                _("'{value}' is not one of the token's rights ({known}, or all)").format(
+                    value=part.strip(), known=known
+                ),
                 field="rights_confirmed",
             )
         chosen.add(match[0])
-    return [name for name, _ in RIGHTS if name in chosen] or None
+    return [name for name, _shown in RIGHTS if name in chosen] or None
 
 
 def _format_rights(value: Any) -> str:
@@ -73,37 +77,42 @@ def _format_rights(value: Any) -> str:
 FIELDS = (
     Field(
         "url",
-        "OpenAPI URL",
+        N_("OpenAPI URL"),
         kind="url",
         required=True,
         parser=parse_openapi_url,
-        help="The OpenAPI URL shown in KASAP under Dashboard → Import and sync → OpenAPI.",
+        help=N_("The OpenAPI URL shown in KASAP under Dashboard → Import and sync → OpenAPI."),
         placeholder="https://…",
     ),
     Field(
         "token",
-        "Token",
+        N_("Token"),
         kind="secret",
         header=True,
         required=True,
-        help="The token generated in KASAP (New token / Reissue token on the OpenAPI tab). "
-        "KASAP shows it once; it is kept here in the OS keyring only.",
+        help=N_(
+            "The token generated in KASAP (New token / Reissue token on the OpenAPI tab). "
+            "KASAP shows it once; it is kept here in the OS keyring only."
+        ),
     ),
     Field(
         "token_issued",
-        "Token issued on",
+        N_("Token issued on"),
         kind="date",
-        help="The day the token was generated (YYYY-MM-DD). Set to today when a new token is "
-        "stored; correct it if the token is older. The token is valid for 12 months.",
+        help=N_(
+            "The day the token was generated (YYYY-MM-DD). Set to today when a new token is "
+            "stored; correct it if the token is older. The token is valid for 12 months."
+        ),
     ),
     Field(
         "rights_confirmed",
-        "Token rights confirmed",
+        N_("Token rights confirmed"),
         kind="text",
         parser=parse_rights,
-        help="The rights selected when the token was created; all three are needed: "
-        + "; ".join(shown for _, shown in RIGHTS)
-        + ". Only the first can be verified by a check.",
+        help=N_(
+            "The rights selected when the token was created; all three are needed: {rights}. "
+            "Only the first can be verified by a check."
+        ).fill(rights="; ".join(shown for _n, shown in RIGHTS)),
         extra={"format": _format_rights, "rights": RIGHTS},
     ),
     *TRUST_FIELDS,
@@ -136,8 +145,12 @@ def expiry_text(settings: dict[str, Any], today: _dt.date) -> str:
         return ""
     left = (expiry - today).days
     if left <= 0:
-        return f"expired on {expiry.isoformat()}"
-    return f"expires on {expiry.isoformat()} (in {left} day{'s' if left != 1 else ''})"
+        # TRANSLATORS: completes "The token …" ("expired on 2027-03-01")
+        return _("expired on {date}").format(date=expiry.isoformat())
+    # TRANSLATORS: completes "The token …"
+    return ngettext("expires on {date} (in {n} day)", "expires on {date} (in {n} days)", left).format(
+        date=expiry.isoformat(), n=left
+    )
 
 
 def flags(state: IntegrationState, now: _dt.datetime) -> list[Flag]:
@@ -148,8 +161,10 @@ def flags(state: IntegrationState, now: _dt.datetime) -> list[Flag]:
         return [
             Flag(
                 "warning",
-                "The KASAP token's issue date is not known, so its expiry (12 "
-                "months after issue) cannot be tracked; enter the date it was generated.",
+                _(
+                    "The KASAP token's issue date is not known, so its expiry (12 "
+                    "months after issue) cannot be tracked; enter the date it was generated."
+                ),
             )
         ]
     left = (expiry - now.date()).days
@@ -157,17 +172,23 @@ def flags(state: IntegrationState, now: _dt.datetime) -> list[Flag]:
         return [
             Flag(
                 "error",
-                f"The KASAP token expired on {expiry.isoformat()}; reissue it in "
-                "KASAP (Import and sync → OpenAPI) and replace it here.",
+                _(
+                    "The KASAP token expired on {date}; reissue it in KASAP (Import and "
+                    "sync → OpenAPI) and replace it here."
+                ).format(date=expiry.isoformat()),
             )
         ]
     if left <= WARN_DAYS:
         return [
             Flag(
                 "warning",
-                f"The KASAP token expires on {expiry.isoformat()} (in {left} "
-                f"day{'s' if left != 1 else ''}); reissue it in KASAP and replace it here "
-                "before then.",
+                ngettext(
+                    "The KASAP token expires on {date} (in {n} day); reissue it in KASAP and "
+                    "replace it here before then.",
+                    "The KASAP token expires on {date} (in {n} days); reissue it in KASAP and "
+                    "replace it here before then.",
+                    left,
+                ).format(date=expiry.isoformat(), n=left),
             )
         ]
     return []
@@ -182,7 +203,9 @@ def validate(settings: dict[str, Any], vctx: ValidationContext) -> None:
     issued = settings.get("token_issued")
     today = vctx.today or _dt.date.today()
     if issued and _dt.date.fromisoformat(issued) > today:
-        raise ValidationError("Token issued on", f"{issued} is in the future", field="token_issued")
+        raise ValidationError(
+            _("Token issued on"), _("{issued} is in the future").format(issued=issued), field="token_issued"
+        )
 
 
 # ---- requests ------------------------------------------------------------------------------------
@@ -213,12 +236,15 @@ def fetch_groups(ctx: OpContext) -> Outcome:
     s = ctx.settings
     token = ctx.require_secret("token", header=True)
     expiry = expiry_text(s, ctx.now().date())
-    known = f" By its issue date the token {expiry}." if expiry else ""
+    known = _(" By its issue date the token {expiry}.").format(expiry=expiry) if expiry else ""
     refused = (
         Category.AUTH_FAILED,
-        "KASAP refused the token (HTTP {status}){quote}: it is wrong, expired (valid 12 months), "
-        f"revoked after 6 months unused, or lacks the right GET {GROUPS_PATH}.{known} Reissue it in "
-        "KASAP (Import and sync → OpenAPI) and replace it here.",
+        _(
+            "KASAP refused the token (HTTP {{status}}){{quote}}: it is wrong, "
+            "expired (valid 12 months), revoked after 6 months unused, or lacks the "
+            "right GET {groups_path}.{known} Reissue it in KASAP (Import and sync → "
+            "OpenAPI) and replace it here."
+        ).format(groups_path=GROUPS_PATH, known=known),
     )
     session = ctx.http()
     r = session.get(
@@ -229,13 +255,17 @@ def fetch_groups(ctx: OpContext) -> Outcome:
             403: refused,
             429: (
                 Category.RATE_LIMITED,
-                "KASAP is limiting the request rate (HTTP 429; it allows 10 requests per second "
-                "per method); try again in a moment.",
+                _(
+                    "KASAP is limiting the request rate (HTTP 429; it allows 10 requests per second "
+                    "per method); try again in a moment."
+                ),
             ),
             404: (
                 Category.PROTOCOL_ERROR,
-                f"{{target}} has no {GROUPS_PATH} (HTTP 404); check that the OpenAPI URL is the one "
-                "KASAP shows.",
+                _(
+                    "{{target}} has no {groups_path} (HTTP 404); check that the OpenAPI URL "
+                    "is the one KASAP shows."
+                ).format(groups_path=GROUPS_PATH),
             ),
         },
     )
@@ -246,15 +276,20 @@ def fetch_groups(ctx: OpContext) -> Outcome:
     if groups is None:
         ctx.fail(
             Category.PROTOCOL_ERROR,
-            f"{session.target} answered 200 but not with a list of learning groups; check that the "
-            "OpenAPI URL is the one KASAP shows.",
+            _(
+                "{target} answered 200 but not with a list of learning groups; check that the "
+                "OpenAPI URL is the one KASAP shows."
+            ).format(target=session.target),
         )
     names = ", ".join(g["name"] for g in groups[:5]) + (", …" if len(groups) > 5 else "")
-    message = (
-        f"Connected: KASAP accepted the token; {len(groups)} learning group"
-        f"{'s' if len(groups) != 1 else ''} exist{'s' if len(groups) == 1 else ''}"
-        + (f": {names}." if groups else ".")
-    )
+    if groups:
+        message = ngettext(
+            "Connected: KASAP accepted the token; {n} learning group exists: {names}.",
+            "Connected: KASAP accepted the token; {n} learning groups exist: {names}.",
+            len(groups),
+        ).format(n=len(groups), names=names)
+    else:
+        message = _("Connected: KASAP accepted the token; 0 learning groups exist.")
     return Outcome(Category.OK, message, details={"groups": len(groups)}, data=groups)
 
 
@@ -265,17 +300,17 @@ def check(ctx: OpContext) -> list[Outcome]:
     confirmed = set(ctx.settings.get("rights_confirmed") or [])
     missing = [shown for name, shown in RIGHTS if name not in confirmed]
     if missing:
-        warning = (
+        warning = _(
             "Warning: confirm in the settings that the token has these rights too, "
-            "which a check cannot test without side effects: " + "; ".join(missing) + "."
-        )
+            "which a check cannot test without side effects: {rights}."
+        ).format(rights="; ".join(missing))
         notes.append(warning)
         result.warnings.append(warning)
     expiry = expiry_text(ctx.settings, ctx.now().date())
     if expiry:
-        notes.append(f"The token {expiry}.")
+        notes.append(_("The token {expiry}.").format(expiry=expiry))
     else:
-        notes.append("Enter the token's issue date so its expiry can be tracked.")
+        notes.append(_("Enter the token's issue date so its expiry can be tracked."))
     result.message = " ".join([result.message, *notes])
     result.details["rights_missing"] = missing
     return [result]
@@ -288,18 +323,20 @@ def groups(ctx: OpContext) -> list[Outcome]:
 SPEC = IntegrationSpec(
     kind="kasap",
     title=TITLE,
-    description="KASAP's OpenAPI: assign learning courses to users of alerts and incidents, "
-    "change their learning groups, and see their courses and certificates.",
+    description=N_(
+        "KASAP's OpenAPI: assign learning courses to users of alerts and incidents, "
+        "change their learning groups, and see their courses and certificates."
+    ),
     fields=FIELDS,
     pages=(
         Page(
-            "KASAP — OpenAPI",
-            "The OpenAPI URL and token from KASAP: Dashboard → Import and sync → OpenAPI tab.",
+            N_("KASAP — OpenAPI"),
+            N_("The OpenAPI URL and token from KASAP: Dashboard → Import and sync → OpenAPI tab."),
             ("url", "token", "token_issued"),
         ),
         Page(
-            "KASAP — token rights",
-            "Confirm that the token was created with the three rights the integration needs.",
+            N_("KASAP — token rights"),
+            N_("Confirm that the token was created with the three rights the integration needs."),
             ("rights_confirmed",),
         ),
         trust_page("KASAP"),
@@ -308,9 +345,9 @@ SPEC = IntegrationSpec(
         check_operation(check),
         Operation(
             "groups",
-            "List learning groups",
+            N_("List learning groups"),
             groups,
-            description="The learning groups KASAP returns for the tenant's token.",
+            description=N_("The learning groups KASAP returns for the tenant's token."),
             columns=(("id", "ID"), ("name", "Name")),
         ),
     ),

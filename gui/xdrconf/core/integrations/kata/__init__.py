@@ -27,6 +27,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from xdrconf.core.i18n import N_, _, ngettext
+
 from ...catalog import Flag, IntegrationSpec, Page, ValidationContext
 from ...engine import OpContext, check_operation
 from ...errors import OperationFailed, ValidationError
@@ -54,16 +56,18 @@ from .connections import connections as connections_of
 FIELDS = (
     Field(
         "api",
-        "API used by the check",
+        N_("API used by the check"),
         kind="choice",
         required=True,
         default="scanner",
         choices=(
-            ("scanner", "KATA scanner API (…/scans/filters)"),
-            ("kedr", "KEDR response API (…/sensors)"),
+            ("scanner", N_("KATA scanner API (…/scans/filters)")),
+            ("kedr", N_("KEDR response API (…/sensors)")),
         ),
-        help="Which KATA API 'Check connection' calls. Both need the connection to be "
-        "accepted in KATA (Settings → External systems).",
+        help=N_(
+            "Which KATA API 'Check connection' calls. Both need the connection to be "
+            "accepted in KATA (Settings → External systems)."
+        ),
     ),
     *TRUST_FIELDS,
 )
@@ -93,8 +97,11 @@ def _check_one(ctx: OpContext, conn: dict[str, Any]) -> Outcome:
     if not key_pem:
         return result(
             Category.MISSING_SECRET,
-            f"The private key of the KATA connection {where} is not stored here (e.g. after an "
-            "import); generate a new certificate and key, then have KATA accept it.",
+            _(
+                "The private key of the KATA connection {where} is not stored here (e.g. "
+                "after an import); generate a new certificate and key, then have KATA "
+                "accept it."
+            ).format(where=where),
         )
     try:
         matches = kata_certs.key_matches(conn["cert_pem"], key_pem)
@@ -103,9 +110,11 @@ def _check_one(ctx: OpContext, conn: dict[str, Any]) -> Outcome:
     if not matches:
         return result(
             Category.INVALID_CONFIG,
-            f"The private key stored for the KATA connection {where} does not belong to its "
-            "certificate (or cannot be read); generate a new certificate and key, then have "
-            "KATA accept it.",
+            _(
+                "The private key stored for the KATA connection {where} does not belong "
+                "to its certificate (or cannot be read); generate a new certificate and "
+                "key, then have KATA accept it."
+            ).format(where=where),
         )
     session = ctx.http(conn["host"], client_cert=ClientCert(conn["cert_pem"], key_pem))
     r = session.get(
@@ -115,8 +124,11 @@ def _check_one(ctx: OpContext, conn: dict[str, Any]) -> Outcome:
         meaning={
             404: (
                 Category.PROTOCOL_ERROR,
-                f"{where} has no such API path (HTTP 404); check that host and port point to the "
-                "KATA Central Node and that the API chosen for the check exists there.",
+                _(
+                    "{where} has no such API path (HTTP 404); check that host and port point "
+                    "to the KATA Central Node and that the API chosen for the check exists "
+                    "there."
+                ).format(where=where),
             )
         },
     )
@@ -124,16 +136,20 @@ def _check_one(ctx: OpContext, conn: dict[str, Any]) -> Outcome:
     if r.status_code == 401:
         out = result(
             Category.PENDING_APPROVAL,
-            f"KATA has not accepted this connection (HTTP 401): ask the KATA administrator to "
-            f"accept the request with fingerprint {fp} (XDR ID {conn['id']}) under External "
-            "systems; if it was rejected, generate a new certificate and ask again.",
+            _(
+                "KATA has not accepted this connection (HTTP 401): ask the KATA "
+                "administrator to accept the request with fingerprint {fp} (XDR ID {id}) "
+                "under External systems; if it was rejected, generate a new certificate "
+                "and ask again."
+            ).format(fp=fp, id=conn["id"]),
             status=401,
         )
     else:
         out = result(
             Category.OK,
-            f"Connected: KATA accepted XDR ID {conn['id']} and its certificate "
-            f"({'KEDR response API' if api == 'kedr' else 'scanner API'} answered 200).",
+            _("Connected: KATA accepted XDR ID {id} and its certificate ({value} answered 200).").format(
+                id=conn["id"], value=_("KEDR response API") if api == "kedr" else _("scanner API")
+            ),
             status=200,
         )
     out.latency_ms = latency
@@ -167,7 +183,7 @@ def check(ctx: OpContext) -> list[Outcome]:
     if not items:
         ctx.fail(
             Category.INVALID_CONFIG,
-            "KATA/KEDR has no connection to check; add one (IP address or host name and port).",
+            _("KATA/KEDR has no connection to check; add one (IP address or host name and port)."),
         )
     return ctx.each(
         items,
@@ -185,13 +201,13 @@ def _shape(conn: Any) -> str:
     """What is wrong with the types of a stored connection (as a settings file may hold
     anything), or ''."""
     if not isinstance(conn, dict):
-        return "A KATA connection is not an object of its settings; remove it and add it again."
+        return _("A KATA connection is not an object of its settings; remove it and add it again.")
     for key in _TEXT_KEYS:
         if conn.get(key) is not None and not isinstance(conn[key], str):
-            return f"A KATA connection's '{key}' is not text; remove it and add it again."
+            return _("A KATA connection's '{key}' is not text; remove it and add it again.").format(key=key)
     port = conn.get("port")
     if port is not None and (isinstance(port, bool) or not isinstance(port, int)):
-        return "A KATA connection's 'port' is not a number; remove it and add it again."
+        return _("A KATA connection's 'port' is not a number; remove it and add it again.")
     for key in _TIME_KEYS:
         value = conn.get(key)
         if value is None:
@@ -201,9 +217,9 @@ def _shape(conn: Any) -> str:
         except ValueError:
             when = None
         if when is None or when.tzinfo is None:
-            return f"A KATA connection's '{key}' is not a date and time with a time zone."
+            return _("A KATA connection's '{key}' is not a date and time with a time zone.").format(key=key)
     if conn.get("status") is not None and not isinstance(conn["status"], dict):
-        return "A KATA connection's 'status' is not an object; remove it and add it again."
+        return _("A KATA connection's 'status' is not an object; remove it and add it again.")
     return ""
 
 
@@ -222,20 +238,23 @@ def validate(settings: dict[str, Any], vctx: ValidationContext) -> None:
     ids: set[str] = set()
     raw = settings.get(CONNECTIONS)
     if raw is not None and not isinstance(raw, list):
-        raise ValidationError("KATA connections", "must be a list of connections", field=CONNECTIONS)
+        raise ValidationError(_("KATA connections"), _("must be a list of connections"), field=CONNECTIONS)
     for conn in raw or []:
         problem = _shape(conn)
         if problem:
-            raise ValidationError("KATA connection", problem, field=CONNECTIONS)
+            raise ValidationError(_("KATA connection"), problem, field=CONNECTIONS)
     for conn in connections_from_settings(settings):
         problem = malformed(conn)
         if problem:
-            raise ValidationError("KATA connection", problem)
+            raise ValidationError(_("KATA connection"), problem)
         host, port = validate_target([], conn["host"], conn["port"])
         if (host, port) in seen:
-            raise ValidationError(HOST_LABEL, f"there are two connections to {host_port(host, port)}")
+            raise ValidationError(
+                HOST_LABEL,
+                _("there are two connections to {host_port}").format(host_port=host_port(host, port)),
+            )
         if conn["id"] in ids:
-            raise ValidationError("XDR ID", f"{conn['id']} is used by two connections")
+            raise ValidationError("XDR ID", _("{id} is used by two connections").format(id=conn["id"]))
         seen.add((host, port))
         ids.add(conn["id"])
 
@@ -252,17 +271,23 @@ def flags(state: Any, now: _dt.datetime) -> list[Flag]:
             out.append(
                 Flag(
                     "error",
-                    f"the client certificate of the KATA connection {where} expired on "
-                    f"{until:%Y-%m-%d}; generate a new one and have KATA accept it",
+                    _(
+                        "the client certificate of the KATA connection {where} expired on "
+                        "{until:%Y-%m-%d}; generate a new one and have KATA accept it"
+                    ).format(where=where, until=until),
                 )
             )
         elif left <= _dt.timedelta(days=EXPIRY_WARNING_DAYS):
             out.append(
                 Flag(
                     "warning",
-                    f"the client certificate of the KATA connection {where} expires on "
-                    f"{until:%Y-%m-%d} (in {left.days} day(s)); generate a new one and "
-                    "have KATA accept it",
+                    ngettext(
+                        "the client certificate of the KATA connection {where} expires on "
+                        "{until:%Y-%m-%d} (in {n} day); generate a new one and have KATA accept it",
+                        "the client certificate of the KATA connection {where} expires on "
+                        "{until:%Y-%m-%d} (in {n} days); generate a new one and have KATA accept it",
+                        left.days,
+                    ).format(where=where, until=until, n=left.days),
                 )
             )
     return out
@@ -271,19 +296,23 @@ def flags(state: Any, now: _dt.datetime) -> list[Flag]:
 SPEC = IntegrationSpec(
     kind=KIND,
     title="KATA/KEDR",
-    description="Kaspersky Anti Targeted Attack Platform / Kaspersky Endpoint Detection and "
-    "Response: threat response actions on assets through the KEDR server, over mutual TLS "
-    "with a client certificate that the KATA administrator accepts.",
+    description=N_(
+        "Kaspersky Anti Targeted Attack Platform / Kaspersky Endpoint Detection and "
+        "Response: threat response actions on assets through the KEDR server, over mutual TLS "
+        "with a client certificate that the KATA administrator accepts."
+    ),
     fields=FIELDS,
     pages=(
         Page(
             "KATA/KEDR — API",
-            "Each connection has its own XDR ID, private key and client certificate; the KATA "
-            "administrator accepts it by the certificate's SHA-256 fingerprint. Choose the API "
-            "that 'Check connection' calls.",
+            N_(
+                "Each connection has its own XDR ID, private key and client certificate; the KATA "
+                "administrator accepts it by the certificate's SHA-256 fingerprint. Choose the API "
+                "that 'Check connection' calls."
+            ),
             ("api",),
         ),
-        trust_page("the KATA Central Node (self-signed by default)"),
+        trust_page(N_("the KATA Central Node (self-signed by default)")),
     ),
     operations=(
         check_operation(
@@ -291,8 +320,8 @@ SPEC = IntegrationSpec(
             params=(
                 Field(
                     "connection",
-                    "Connection",
-                    help="Check this connection only: its XDR ID or HOST:PORT (default: every one).",
+                    N_("Connection"),
+                    help=N_("Check this connection only: its XDR ID or HOST:PORT (default: every one)."),
                 ),
             ),
             timeout_steps=3,
@@ -305,9 +334,9 @@ SPEC = IntegrationSpec(
     validate=validate,
     flags=flags,
     structured_keys=(CONNECTIONS,),
-    reenter_hint=lambda tenant_path, name: (
-        f"xdrconf kata regenerate '{tenant_path}' {name.split(':', 1)[-1]}  "
-        "(a new key and certificate; the KATA administrator approves the connection again)"
-    ),
-    secret_label=lambda name: f"private key, XDR ID {name.split(':', 1)[-1]}",
+    reenter_hint=lambda tenant_path, name: _(
+        "xdrconf kata regenerate '{tenant_path}' {value}  (a new key and "
+        "certificate; the KATA administrator approves the connection again)"
+    ).format(tenant_path=tenant_path, value=name.split(":", 1)[-1]),
+    secret_label=lambda name: _("private key, XDR ID {value}").format(value=name.split(":", 1)[-1]),
 )

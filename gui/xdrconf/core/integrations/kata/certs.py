@@ -14,6 +14,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from xdrconf.core.i18n import N_, _
+
 from ...errors import ValidationError
 
 if TYPE_CHECKING:  # cryptography is imported when a key is made
@@ -46,7 +48,7 @@ class Identity:
         return f"Identity({self.key_type}, sha256={self.sha256}, until={self.not_after:%Y-%m-%d})"
 
 
-def parse_key_type(text: str, label: str = "Key type") -> str:
+def parse_key_type(text: str, label: str = N_("Key type")) -> str:
     value = str(text).strip().lower().replace("-", "").replace("_", "")
     aliases = {
         "rsa": "rsa2048",
@@ -57,9 +59,11 @@ def parse_key_type(text: str, label: str = "Key type") -> str:
         "secp256r1": "p256",
     }
     value = aliases.get(value, value)
-    allowed = [k for k, _ in KEY_TYPES]
+    allowed = [k for k, _unused in KEY_TYPES]
     if value not in allowed:
-        raise ValidationError(label, f"'{text}' is not one of: {', '.join(allowed)}")
+        raise ValidationError(
+            label, _("'{text}' is not one of: {items}").format(text=text, items=", ".join(allowed))
+        )
     return value
 
 
@@ -72,7 +76,12 @@ def _new_key(key_type: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
         return rsa.generate_private_key(public_exponent=65537, key_size=3072)
     if key_type == "p256":
         return ec.generate_private_key(ec.SECP256R1())
-    raise ValidationError("Key type", f"'{key_type}' is not one of: {', '.join(k for k, _ in KEY_TYPES)}")
+    raise ValidationError(
+        _("Key type"),
+        _("'{key_type}' is not one of: {items}").format(
+            key_type=key_type, items=", ".join(k for k, _unused in KEY_TYPES)
+        ),
+    )
 
 
 def generate(
@@ -90,7 +99,7 @@ def generate(
 
     key_type = parse_key_type(key_type)
     if not 1 <= days <= 3650:
-        raise ValidationError("Validity", "give 1 to 3650 days")
+        raise ValidationError(_("Validity"), _("give 1 to 3650 days"))
     key = _new_key(key_type)
     now = now or _dt.datetime.now(_dt.UTC)
     start = (now - BACKDATE).replace(microsecond=0)

@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from xdrconf.core.i18n import N_, _
+
 from ...engine import record_check
 from ...errors import NotFoundError, ValidationError
 from ...fields import host_for_url, host_port, parse_host, parse_port
@@ -25,7 +27,7 @@ KIND = "kata"
 DEFAULT_PORT = 443
 EXPIRY_WARNING_DAYS = 30
 CONNECTIONS = "connections"
-HOST_LABEL = "IP address or host name"
+HOST_LABEL = N_("IP address or host name")
 PORT_LABEL = "Port"
 
 # The probe's API: KATA's scanner API (documented to answer 401 while a request is
@@ -82,7 +84,11 @@ def find_in(items: list[dict[str, Any]], ref: str) -> dict[str, Any]:
         if target_of(conn) == wanted or target_of(conn) == _normalise_target(wanted):
             return conn
     known = ", ".join(f"{c['id']} ({target_of(c)})" for c in items) or "none"
-    raise NotFoundError(f"No KATA connection '{ref}'; give an XDR ID or HOST:PORT (connections: {known}).")
+    raise NotFoundError(
+        _("No KATA connection '{ref}'; give an XDR ID or HOST:PORT (connections: {known}).").format(
+            ref=ref, known=known
+        )
+    )
 
 
 def _normalise_target(text: str) -> str:
@@ -140,7 +146,10 @@ def _refuse_duplicate(items: list[dict[str, Any]], host: str, port: int, skip: s
     for conn in items:
         if conn["id"] != skip and conn.get("host") == host and int(conn.get("port", 0)) == port:
             raise ValidationError(
-                HOST_LABEL, f"there is already a connection to {host_port(host, port)} (XDR ID {conn['id']})"
+                HOST_LABEL,
+                _("there is already a connection to {host_port} (XDR ID {id})").format(
+                    host_port=host_port(host, port), id=conn["id"]
+                ),
             )
 
 
@@ -335,5 +344,5 @@ def record_results(ws: Workspace, tenant_ref: str, results: list[Outcome]) -> No
 def malformed(conn: dict[str, Any]) -> str:
     for key in ("id", "host", "port", "cert_pem"):
         if not conn.get(key):
-            return f"A KATA connection lacks its '{key}'; remove it and add it again."
+            return _("A KATA connection lacks its '{key}'; remove it and add it again.").format(key=key)
     return ""

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from xdrconf.core.i18n import N_, _, ngettext
+
 from ...engine import ParamOffer
 from ...errors import ValidationError
 from ...fields import host_for_url, host_port
@@ -34,15 +36,19 @@ MAX_SHOWN_CHARS = 2_000_000  # of a command's response, for display
 REFUSED: dict[int, Meaning] = {
     403: (
         Category.AUTH_FAILED,
-        "KUMA refused to {what} (403 access denied){quote}: the token is unknown or expired, or its "
-        "user is disabled or lacks the role for this in the KUMA tenant; check the user in KUMA or "
-        "create a new token.",
+        N_(
+            "KUMA refused to {what} (403 access denied){quote}: the token is unknown or expired, or its "
+            "user is disabled or lacks the role for this in the KUMA tenant; check the user in KUMA or "
+            "create a new token."
+        ),
         "access_denied",
     ),
     400: (
         Category.INVALID_CONFIG,
-        "KUMA could not {what}: it called the request invalid (400){quote}; check the values sent "
-        "and the token's format.",
+        N_(
+            "KUMA could not {what}: it called the request invalid (400){quote}; check the values sent "
+            "and the token's format."
+        ),
         "bad_request",
     ),
 }
@@ -65,7 +71,7 @@ def auth_headers(token: str) -> dict[str, str]:
 def _session(ctx: OpContext) -> tuple[HttpSession, dict[str, str]]:
     token = ctx.require_secret("token", header=True)
     session = ctx.http()
-    session.said_prefix = "KUMA said: "
+    session.said_prefix = _("KUMA said: ")
     return session, auth_headers(token)
 
 
@@ -78,13 +84,17 @@ def check(ctx: OpContext) -> list[Outcome]:
         meaning={
             403: (
                 Category.AUTH_FAILED,
-                "KUMA refused the token (403 access denied): it is unknown, expired, or its user is "
-                "disabled; create a new token in KUMA and replace it here.",
+                _(
+                    "KUMA refused the token (403 access denied): it is unknown, expired, or its user is "
+                    "disabled; create a new token in KUMA and replace it here."
+                ),
             ),
             400: (
                 Category.AUTH_FAILED,
-                "KUMA could not read the Authorization header (400){quote}; paste the token again "
-                "exactly as KUMA showed it.",
+                _(
+                    "KUMA could not read the Authorization header (400){quote}; paste the token again "
+                    "exactly as KUMA showed it."
+                ),
             ),
         },
     )
@@ -95,14 +105,20 @@ def check(ctx: OpContext) -> list[Outcome]:
     except (ValueError, KeyError, TypeError, AttributeError):
         ctx.fail(
             Category.PROTOCOL_ERROR,
-            f"{session.target} answered 200 but not with KUMA's user description (JSON with a login); "
-            "check that host and port point to the KUMA REST API.",
+            _(
+                "{target} answered 200 but not with KUMA's user description (JSON with a "
+                "login); check that host and port point to the KUMA REST API."
+            ).format(target=session.target),
         )
-    reach = ", ".join(tenants) if tenants else "no tenants"
+    reach = ", ".join(tenants) if tenants else _("no tenants")
     return [
         Outcome(
             Category.OK,
-            f"Connected: the token belongs to '{login}' and reaches {len(tenants)} KUMA tenant(s): {reach}.",
+            ngettext(
+                "Connected: the token belongs to '{login}' and reaches {n} KUMA tenant: {reach}.",
+                "Connected: the token belongs to '{login}' and reaches {n} KUMA tenants: {reach}.",
+                len(tenants),
+            ).format(login=login, n=len(tenants), reach=reach),
             details={"login": login, "name": data.get("name", ""), "tenants": tenants},
         )
     ]
@@ -160,11 +176,13 @@ def receive(ctx: OpContext) -> list[Outcome]:
         ctx,
         fetch,
         max_pages=MAX_PAGES,
-        too_many=f"KUMA kept returning full pages past page {MAX_PAGES}; narrow the request.",
-        repeated=lambda page: (
-            f"KUMA answered page {page} with the alerts of an earlier page; it does not "
-            "page as documented (check the API version)."
+        too_many=_("KUMA kept returning full pages past page {max_pages}; narrow the request.").format(
+            max_pages=MAX_PAGES
         ),
+        repeated=lambda page: _(
+            "KUMA answered page {page} with the alerts of an earlier page; it does "
+            "not page as documented (check the API version)."
+        ).format(page=page),
     )
     alerts = ctx.redactor(alerts)  # the store keeps them for the window: never a token echoed back
     summary = IncidentStore.shared(ctx.config_dir, ctx.tenant_id).merge(ReceiveResult(status, alerts, page))
@@ -181,8 +199,11 @@ def _alert_list(ctx: OpContext, session: HttpSession, response: Any, page: int) 
     if not isinstance(data, list) or not all(isinstance(a, dict) and a.get("id") for a in data):
         ctx.fail(
             Category.PROTOCOL_ERROR,
-            f"{session.target} answered page {page} with something other than KUMA's list of "
-            "alerts; check that host, port and API version point to the KUMA REST API.",
+            _(
+                "{target} answered page {page} with something other than KUMA's list of "
+                "alerts; check that host, port and API version point to the KUMA REST "
+                "API."
+            ).format(target=session.target, page=page),
         )
     for a in data:
         a["id"] = str(a["id"])
@@ -190,12 +211,14 @@ def _alert_list(ctx: OpContext, session: HttpSession, response: Any, page: int) 
 
 
 # ---- close an incident -------------------------------------------------------------------------
-def parse_alert_id(text: str, label: str = "Alert ID") -> str:
+def parse_alert_id(text: str, label: str = N_("Alert ID")) -> str:
     value = str(text).strip()
     if not value:
-        raise ValidationError(label, "enter the ID of the alert to close", field="id")
+        raise ValidationError(label, _("enter the ID of the alert to close"), field="id")
     if len(value) > 256 or any(ord(ch) < 32 for ch in value):
-        raise ValidationError(label, "is not an alert ID (too long or with control characters)", field="id")
+        raise ValidationError(
+            label, _("is not an alert ID (too long or with control characters)"), field="id"
+        )
     return value
 
 
@@ -204,7 +227,9 @@ def parse_reason(text: str, label: str = "Reason") -> str:
     if value not in CLOSE_REASONS:
         raise ValidationError(
             label,
-            f"'{value}' is not a reason KUMA accepts; use one of: " + ", ".join(CLOSE_REASONS),
+            _("'{value}' is not a reason KUMA accepts; use one of: {reasons}").format(
+                value=value, reasons=", ".join(CLOSE_REASONS)
+            ),
             field="reason",
         )
     return value
@@ -219,25 +244,32 @@ def close(ctx: OpContext) -> list[Outcome]:
         headers=headers,
         json={"id": alert_id, "reason": reason},
         expect=(200, 204),
-        what=f"close alert {alert_id}",
+        what=_("close alert {alert_id}").format(alert_id=alert_id),
         meaning={
             **REFUSED,
             400: (
                 Category.INVALID_CONFIG,
-                f"KUMA did not close alert {alert_id}: it needs an alert ID and one of the reasons "
-                f"{', '.join(CLOSE_REASONS)} (400){{quote}}.",
+                _(
+                    "KUMA did not close alert {alert_id}: it needs an alert ID and one of "
+                    "the reasons {items} (400){{quote}}."
+                ).format(alert_id=alert_id, items=", ".join(CLOSE_REASONS)),
                 "bad_request",
             ),
             404: (
                 Category.INVALID_CONFIG,
-                f"KUMA has no alert {alert_id} (404 alert not found){{quote}}; check the ID, or "
-                "receive the incidents again: it may have been deleted.",
+                _(
+                    "KUMA has no alert {alert_id} (404 alert not found){{quote}}; check the "
+                    "ID, or receive the incidents again: it may have been deleted."
+                ).format(alert_id=alert_id),
                 "alert_not_found",
             ),
             406: (
                 Category.INVALID_CONFIG,
-                f"KUMA did not close alert {alert_id} (406){{quote}}: the alert is already closed, "
-                "or its tenant is disabled in KUMA; receive the incidents again to see its status.",
+                _(
+                    "KUMA did not close alert {alert_id} (406){{quote}}: the alert is "
+                    "already closed, or its tenant is disabled in KUMA; receive the "
+                    "incidents again to see its status."
+                ).format(alert_id=alert_id),
                 "not_acceptable",
             ),
         },
@@ -246,7 +278,9 @@ def close(ctx: OpContext) -> list[Outcome]:
     return [
         Outcome(
             Category.OK,
-            f"Alert {alert_id} was closed in KUMA with the reason '{reason}'.",
+            _("Alert {alert_id} was closed in KUMA with the reason '{reason}'.").format(
+                alert_id=alert_id, reason=reason
+            ),
             data={"id": alert_id, "reason": reason},
         )
     ]
@@ -365,10 +399,12 @@ def run_command(ctx: OpContext) -> list[Outcome]:
         truncated,
     )
     if response.ok:
-        response.message = f"KUMA answered {r.status_code} {r.reason_phrase}."
+        response.message = _("KUMA answered {status_code} {reason_phrase}.").format(
+            status_code=r.status_code, reason_phrase=r.reason_phrase
+        )
         category = Category.OK
     else:
-        failed = session.refusal(r, REFUSED, f"run '{command.name}'")
+        failed = session.refusal(r, REFUSED, _("run '{name}'").format(name=command.name))
         response.message, category = str(failed), failed.category
     return [
         Outcome(

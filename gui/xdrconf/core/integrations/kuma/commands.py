@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
+from xdrconf.core.i18n import _
+
 from ...errors import KeyringUnavailable, ValidationError
-from ...i18n import _
 
 if TYPE_CHECKING:
     from ...workspace import Workspace
@@ -90,22 +91,29 @@ class Command:
             if norm not in names:
                 have = ", ".join(f"<{p}>" for p in self.placeholders) or "none"
                 raise ValidationError(
-                    "Parameter",
-                    f"'{key}' is not a placeholder of command '{self.name}' (its placeholders: {have})",
+                    _("Parameter"),
+                    _("'{key}' is not a placeholder of command '{name}' (its placeholders: {have})").format(
+                        key=key, name=self.name, have=have
+                    ),
                     field=key,
                 )
             value = str(value)
             if _has_control(value):
                 raise ValidationError(
-                    "Parameter",
-                    f"the value of <{names[norm]}> contains control characters (such as a line break)",
+                    _("Parameter"),
+                    _("the value of <{value}> contains control characters (such as a line break)").format(
+                        value=names[norm]
+                    ),
                     field=key,
                 )
             values[norm] = value
         missing = [f"<{p}>" for k, p in names.items() if k not in values]
         if missing:
             raise ValidationError(
-                "Parameter", f"command '{self.name}' needs a value for {', '.join(missing)}"
+                _("Parameter"),
+                _("command '{name}' needs a value for {items}").format(
+                    name=self.name, items=", ".join(missing)
+                ),
             )
 
         def fill(text: str, encode: Callable[[str], str] = lambda v: v) -> str:
@@ -199,13 +207,13 @@ def _pairs(raw: Any, what: str, label: str) -> list[tuple[str, str]]:
     if isinstance(raw, dict):
         raw = list(raw.items())
     if not isinstance(raw, (list, tuple)):
-        raise ValidationError(label, f"the {what} must be a list of name/value pairs")
+        raise ValidationError(label, _("the {what} must be a list of name/value pairs").format(what=what))
     out = []
     for item in raw:
         if isinstance(item, str) and "=" in item:
             item = item.split("=", 1)
         if not isinstance(item, (list, tuple)) or len(item) != 2:
-            raise ValidationError(label, f"each {what} entry must be a name and a value")
+            raise ValidationError(label, _("each {what} entry must be a name and a value").format(what=what))
         out.append((str(item[0]).strip(), "" if item[1] is None else str(item[1])))
     return out
 
@@ -214,30 +222,38 @@ def parse_command(data: Any) -> Command:
     """A validated Command from its stored or typed form; raises ValidationError naming the
     command and the field."""
     if not isinstance(data, dict):
-        raise ValidationError("Command", "must be an object with name, method and path")
+        raise ValidationError(_("Command"), _("must be an object with name, method and path"))
     name = " ".join(str(data.get("name") or "").split())
     if not name:
-        raise ValidationError("Command name", "enter a name, e.g. 'Receive incidents'", field="name")
+        raise ValidationError(_("Command name"), _("enter a name, e.g. 'Receive incidents'"), field="name")
     if len(name) > 80:
-        raise ValidationError("Command name", "is at most 80 characters long", field="name")
+        raise ValidationError(_("Command name"), _("is at most 80 characters long"), field="name")
 
     def bad(label: str, problem: str, fld: str) -> ValidationError:
-        return ValidationError(f"{label} of command '{name}'", problem, field=fld)
+        return ValidationError(
+            _("{label} of command '{name}'").format(label=label, name=name), problem, field=fld
+        )
 
     method = str(data.get("method") or "").strip().upper()
     if method not in METHODS:
-        raise bad("Method", f"'{data.get('method') or ''}' is not one of {', '.join(METHODS)}", "method")
+        raise bad(
+            "Method",
+            _("'{value}' is not one of {items}").format(
+                value=data.get("method") or "", items=", ".join(METHODS)
+            ),
+            "method",
+        )
 
     path = str(data.get("path") or "").strip()
     if "://" in path or path.startswith("//"):
         raise bad(
             "Path",
-            "give the path below https://host:port/api/<version>/ (e.g. alerts/close), not a full address",
+            _("give the path below https://host:port/api/<version>/ (e.g. alerts/close), not a full address"),
             "path",
         )
-    query = _pairs(data.get("query"), "query", f"Query of command '{name}'")
+    query = _pairs(data.get("query"), "query", _("Query of command '{name}'").format(name=name))
     if "#" in path:
-        raise bad("Path", "must not contain '#'", "path")
+        raise bad("Path", _("must not contain '#'"), "path")
     if "?" in path:
         path, qs = path.split("?", 1)
         query = [
@@ -249,54 +265,64 @@ def parse_command(data: Any) -> Command:
         # The seed writes api/v1/…: the version comes from the integration's API version setting.
         path = path[m.end() :]
     if not path:
-        raise bad("Path", "enter the API path, e.g. alerts/close", "path")
+        raise bad("Path", _("enter the API path, e.g. alerts/close"), "path")
     bare = _PLACEHOLDER.sub("x", path)
     if not _PATH_CHARS.match(bare) or "<" in bare or ">" in bare:
         raise bad(
             "Path",
-            "may contain letters, digits, / - . _ ~ and placeholders such as <Alert ID> only (no spaces)",
+            _("may contain letters, digits, / - . _ ~ and placeholders such as <Alert ID> only (no spaces)"),
             "path",
         )
     if any(seg in (".", "..") for seg in path.split("/")):
-        raise bad("Path", "must not contain '.' or '..' segments", "path")
+        raise bad("Path", _("must not contain '.' or '..' segments"), "path")
 
     for k, v in query:
         if not k:
-            raise bad("Query", "a query parameter has no name", "query")
+            raise bad("Query", _("a query parameter has no name"), "query")
         if _has_control(k) or _has_control(v):
-            raise bad("Query", f"'{k}' contains control characters", "query")
+            raise bad("Query", _("'{k}' contains control characters").format(k=k), "query")
         if _PLACEHOLDER.search(k):
-            raise bad("Query", f"placeholders go in values, not in the name '{k}'", "query")
+            raise bad("Query", _("placeholders go in values, not in the name '{k}'").format(k=k), "query")
 
-    headers = _pairs(data.get("headers"), "header", f"Headers of command '{name}'")
+    headers = _pairs(data.get("headers"), "header", _("Headers of command '{name}'").format(name=name))
     seen: set[str] = set()
     for k, v in headers:
         low = k.lower()
         if not _HEADER_NAME.match(k):
-            raise bad("Header", f"'{k}' is not a valid header name", "headers")
+            raise bad("Header", _("'{k}' is not a valid header name").format(k=k), "headers")
         if low in ("authorization", "proxy-authorization"):
             raise bad(
                 "Header",
-                f"'{k}' is added by xdrconf from the token in the OS keyring; remove it from the command",
+                _(
+                    "'{k}' is added by xdrconf from the token in the OS keyring; remove it from the command"
+                ).format(k=k),
                 "headers",
             )
         if low in _RESERVED_HEADERS:
-            raise bad("Header", f"'{k}' is set by the HTTP layer and cannot be given", "headers")
+            raise bad(
+                "Header", _("'{k}' is set by the HTTP layer and cannot be given").format(k=k), "headers"
+            )
         if _CREDENTIAL_HEADER.search(k):
             raise bad(
                 "Header",
-                f"'{k}' looks like it carries credentials, which must not be kept in the settings file",
+                _(
+                    "'{k}' looks like it carries credentials, which must not be kept in the settings file"
+                ).format(k=k),
                 "headers",
             )
         if low in seen:
-            raise bad("Header", f"'{k}' is given twice", "headers")
+            raise bad("Header", _("'{k}' is given twice").format(k=k), "headers")
         seen.add(low)
         if _has_control(v) or not v.isascii():
-            raise bad("Header", f"the value of '{k}' must be plain ASCII on one line", "headers")
+            raise bad(
+                "Header", _("the value of '{k}' must be plain ASCII on one line").format(k=k), "headers"
+            )
         if re.match(r"^\s*(bearer|basic|digest|negotiate)\s", v, re.IGNORECASE):
             raise bad(
                 "Header",
-                f"the value of '{k}' looks like credentials, which must not be kept in the settings file",
+                _(
+                    "the value of '{k}' looks like credentials, which must not be kept in the settings file"
+                ).format(k=k),
                 "headers",
             )
 
@@ -308,19 +334,20 @@ def parse_command(data: Any) -> Command:
     body = body.strip()
     if body:
         if len(body) > MAX_BODY_CHARS:
-            raise bad("Body", f"is longer than {MAX_BODY_CHARS // 1024} KiB", "body")
+            raise bad("Body", _("is longer than {value} KiB").format(value=MAX_BODY_CHARS // 1024), "body")
         if method == "GET":
             raise bad(
-                "Body", "a GET request carries no body; use POST, PUT or PATCH, or clear the body", "body"
+                "Body", _("a GET request carries no body; use POST, PUT or PATCH, or clear the body"), "body"
             )
         try:
             json.loads(body)
         except json.JSONDecodeError as exc:
             raise bad(
                 "Body",
-                f"is not valid JSON ({exc.msg} at line {exc.lineno}, column "
-                f"{exc.colno}); placeholders go inside strings: "
-                '{"id": "<Alert ID>"}',
+                _(
+                    "is not valid JSON ({msg} at line {lineno}, column {colno}); "
+                    'placeholders go inside strings: {{"id": "<Alert ID>"}}'
+                ).format(msg=exc.msg, lineno=exc.lineno, colno=exc.colno),
                 "body",
             ) from None
     return Command(name, method, path, tuple(query), tuple(headers), body)
@@ -344,16 +371,20 @@ def default_commands() -> list[Command]:
 def parse_commands(raw: Any) -> list[Command]:
     """A whole list: each command valid, names unique (ignoring case), at most MAX_COMMANDS."""
     if not isinstance(raw, list):
-        raise ValidationError("Commands", "must be a list of commands")
+        raise ValidationError(_("Commands"), _("must be a list of commands"))
     if len(raw) > MAX_COMMANDS:
-        raise ValidationError("Commands", f"at most {MAX_COMMANDS} commands can be kept")
+        raise ValidationError(
+            _("Commands"), _("at most {max_commands} commands can be kept").format(max_commands=MAX_COMMANDS)
+        )
     out: list[Command] = []
     names: set[str] = set()
     for item in raw:
         cmd = parse_command(item.to_dict() if isinstance(item, Command) else item)
         if cmd.name.lower() in names:
             raise ValidationError(
-                "Command name", f"'{cmd.name}' is used twice; names must differ", field="name"
+                _("Command name"),
+                _("'{name}' is used twice; names must differ").format(name=cmd.name),
+                field="name",
             )
         names.add(cmd.name.lower())
         out.append(cmd)
@@ -372,7 +403,9 @@ def find_command(commands: list[Command], name: str) -> Command:
         if cmd.name.lower() == " ".join(name.split()).lower():
             return cmd
     have = ", ".join(f"'{c.name}'" for c in commands) or "none"
-    raise ValidationError("Command", f"there is no command '{name}' (commands: {have})")
+    raise ValidationError(
+        _("Command"), _("there is no command '{name}' (commands: {have})").format(name=name, have=have)
+    )
 
 
 def refuse_token(commands: list[Command], token: str | None) -> None:
@@ -384,9 +417,11 @@ def refuse_token(commands: list[Command], token: str | None) -> None:
         texts = [cmd.name, cmd.path, cmd.body, *(x for pair in cmd.query + cmd.headers for x in pair)]
         if any(token in text for text in texts):
             raise ValidationError(
-                f"Command '{cmd.name}'",
-                "contains the KUMA API token; remove it: xdrconf adds "
-                "the token from the OS keyring to every request",
+                _("Command '{name}'").format(name=cmd.name),
+                _(
+                    "contains the KUMA API token; remove it: xdrconf adds "
+                    "the token from the OS keyring to every request"
+                ),
             )
 
 

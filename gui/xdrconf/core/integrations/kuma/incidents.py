@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xdrconf.core.i18n import N_, _
+
 log = logging.getLogger(__name__)
 _shared: dict[tuple[str, str], IncidentStore] = {}
 _shared_lock = threading.Lock()
@@ -36,10 +38,19 @@ class MergeSummary:
     status: str
 
     def message(self) -> str:
-        gone = f", {self.gone} no longer {self.status}" if self.gone else ""
-        return (
-            f"Received {self.received} alert(s) with status {self.status} in {self.pages} "
-            f"page(s): {self.new} new, {self.changed} changed{gone}."
+        gone = (
+            _(", {gone} no longer {status}").format(gone=self.gone, status=self.status) if self.gone else ""
+        )
+        return _(
+            "Received {received} alert(s) with status {status} in {pages} page(s): "
+            "{new} new, {changed} changed{gone}."
+        ).format(
+            received=self.received,
+            status=self.status,
+            pages=self.pages,
+            new=self.new,
+            changed=self.changed,
+            gone=gone,
         )
 
     def public(self) -> dict[str, Any]:
@@ -266,7 +277,7 @@ EVENT_COLUMNS = (
     ("SourceAddress", "Source"),
     ("DestinationAddress", "Destination"),
     ("DeviceProduct", "Product"),
-    ("ID", "Event ID"),
+    ("ID", N_("Event ID")),
 )
 
 

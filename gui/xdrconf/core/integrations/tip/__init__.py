@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from xdrconf.core.i18n import N_
+
 from ...catalog import IntegrationSpec, Page, ValidationContext
 from ...engine import Operation, check_operation
 from ...fields import Field, parse_url, url_host_port
@@ -25,19 +27,23 @@ from .lookup import (
 from .observables import SUPPORTED, parse_observable
 
 ACCESS_HELP = {
-    ACCESS_GENERAL: "Reputation of the observables in alerts and incidents — domain, URL, IP, "
-    "MD5, SHA256 — in the Enrichment column. Every request consumes quota.",
-    ACCESS_PREMIUM: "The same enrichment (domain, URL, IP, MD5, SHA256; consumes quota), plus "
-    "status updates of these observables in the Status update column, which consume no quota.",
+    ACCESS_GENERAL: N_(
+        "Reputation of the observables in alerts and incidents — domain, URL, IP, "
+        "MD5, SHA256 — in the Enrichment column. Every request consumes quota."
+    ),
+    ACCESS_PREMIUM: N_(
+        "The same enrichment (domain, URL, IP, MD5, SHA256; consumes quota), plus "
+        "status updates of these observables in the Status update column, which consume no quota."
+    ),
 }
 
-QUOTA_NOTICE = (
-    f"A check looks up one fixed harmless value ({CHECK_VALUE}) on the portal, and a lookup "
+QUOTA_NOTICE = N_(
+    "A check looks up one fixed harmless value ({value}) on the portal, and a lookup "
     "asks the portal about the value you enter: each request may consume the token's quota. "
     "Repeated lookups within the Cache TTL are answered from the local cache at no cost."
-)
+).fill(value=CHECK_VALUE)
 
-PROXY_HELP = (
+PROXY_HELP = N_(
     "Root tenant only: send the requests to Kaspersky TIP through the application-wide proxy "
     "(Settings → Proxy). Child tenants have no toggle of their own and follow the Root tenant's "
     "choice, as the proxy itself is set once for the whole application."
@@ -55,51 +61,62 @@ def _portal_url(default: str) -> Any:
 FIELDS = (
     Field(
         "access",
-        "Integration",
+        N_("Integration"),
         kind="choice",
         required=True,
         default=ACCESS_GENERAL,
         choices=tuple((k, v) for k, v in ACCESS_TITLES.items()),
-        help="Turn on one of the two services. "
-        + " ".join(f"{ACCESS_TITLES[k]}: {ACCESS_HELP[k]}" for k in (ACCESS_GENERAL, ACCESS_PREMIUM)),
+        help=N_("Turn on one of the two services. {general}: {general_help} {premium}: {premium_help}").fill(
+            general=ACCESS_TITLES[ACCESS_GENERAL],
+            general_help=ACCESS_HELP[ACCESS_GENERAL],
+            premium=ACCESS_TITLES[ACCESS_PREMIUM],
+            premium_help=ACCESS_HELP[ACCESS_PREMIUM],
+        ),
         extra={"choice_help": ACCESS_HELP},
     ),
-    Field("proxy", "Proxy", kind="bool", help=PROXY_HELP),
+    Field("proxy", N_("Proxy"), kind="bool", help=PROXY_HELP),
     Field(
         "cache_ttl",
-        "Cache TTL",
+        N_("Cache TTL"),
         kind="text",
         default="7d",
         parser=parse_ttl,
-        help="How long lookup results are kept in the local cache, in days or hours: 7d "
-        "(the default) or 12h. Leave empty to keep them without limit.",
-        placeholder="7d  (empty: unlimited)",
+        help=N_(
+            "How long lookup results are kept in the local cache, in days or hours: 7d "
+            "(the default) or 12h. Leave empty to keep them without limit."
+        ),
+        placeholder=N_("7d  (empty: unlimited)"),
     ),
     Field(
         "token",
-        "API token",
+        N_("API token"),
         kind="secret",
         header=True,
         required=True,
-        help="The authorization token for API requests, created on Kaspersky TIP or "
-        "Kaspersky OpenTIP. It is kept in the OS keyring only; Replace it when it expires.",
+        help=N_(
+            "The authorization token for API requests, created on Kaspersky TIP or "
+            "Kaspersky OpenTIP. It is kept in the OS keyring only; Replace it when it expires."
+        ),
     ),
     Field(
         "opentip_url",
-        "OpenTIP address",
+        N_("OpenTIP address"),
         kind="url",
         default=OPENTIP_DEFAULT_URL,
         parser=_portal_url(OPENTIP_DEFAULT_URL),
-        help=f"Base address of Kaspersky OpenTIP (General access); {OPENTIP_DEFAULT_URL} "
-        "unless told otherwise.",
+        help=N_("Base address of Kaspersky OpenTIP (General access); {url} unless told otherwise.").fill(
+            url=OPENTIP_DEFAULT_URL
+        ),
     ),
     Field(
         "premium_url",
-        "Kaspersky TIP address",
+        N_("Kaspersky TIP address"),
         kind="url",
         default=PREMIUM_DEFAULT_URL,
         parser=_portal_url(PREMIUM_DEFAULT_URL),
-        help=f"Base address of Kaspersky TIP (Premium access); {PREMIUM_DEFAULT_URL} unless told otherwise.",
+        help=N_("Base address of Kaspersky TIP (Premium access); {url} unless told otherwise.").fill(
+            url=PREMIUM_DEFAULT_URL
+        ),
     ),
     *TRUST_FIELDS,
 )
@@ -113,26 +130,32 @@ def adjust(settings: dict[str, Any], vctx: ValidationContext) -> None:
 
 SPEC = IntegrationSpec(
     kind="tip",
-    title="Kaspersky Threat Intelligence Portal",
-    description="Reputation of observables (domain, URL, IP, MD5, SHA256) from Kaspersky "
-    "OpenTIP (General access) or Kaspersky TIP (Premium access), with a local cache.",
+    title=N_("Kaspersky Threat Intelligence Portal"),
+    description=N_(
+        "Reputation of observables (domain, URL, IP, MD5, SHA256) from Kaspersky "
+        "OpenTIP (General access) or Kaspersky TIP (Premium access), with a local cache."
+    ),
     fields=FIELDS,
     pages=(
         Page(
-            "Kaspersky TIP — service",
-            "Turn on one of the two services; what each provides is shown beside it. " + QUOTA_NOTICE,
+            N_("Kaspersky TIP — service"),
+            N_("Turn on one of the two services; what each provides is shown beside it. {notice}").fill(
+                notice=QUOTA_NOTICE
+            ),
             ("access", "proxy", "cache_ttl"),
         ),
         Page(
-            "Kaspersky TIP — token",
-            "The authorization token for API requests, kept in the OS keyring only.",
+            N_("Kaspersky TIP — token"),
+            N_("The authorization token for API requests, kept in the OS keyring only."),
             ("token",),
         ),
         Page(
-            "Kaspersky TIP — portal and certificate",
-            "The public portal addresses are filled in; change them only if told to. The "
-            "system's CAs trust the public portals; a CA file or a pinned fingerprint is for "
-            "a portal with its own certificate.",
+            N_("Kaspersky TIP — portal and certificate"),
+            N_(
+                "The public portal addresses are filled in; change them only if told to. The "
+                "system's CAs trust the public portals; a CA file or a pinned fingerprint is for "
+                "a portal with its own certificate."
+            ),
             ("opentip_url", "premium_url", "tls_ca", "tls_pin_sha256"),
         ),
     ),
@@ -140,19 +163,19 @@ SPEC = IntegrationSpec(
         check_operation(lookup.check, notice=QUOTA_NOTICE),
         Operation(
             "lookup",
-            "Look up an observable",
+            N_("Look up an observable"),
             lookup.lookup_op,
             params=(
                 Field(
                     "value",
-                    "Observable",
+                    N_("Observable"),
                     required=True,
                     parser=parse_observable,
-                    help=f"The value to look up: {SUPPORTED}.",
-                    placeholder="Domain, URL, IPv4/IPv6 address, MD5 or SHA256",
+                    help=N_("The value to look up: {supported}.").fill(supported=SUPPORTED),
+                    placeholder=N_("Domain, URL, IPv4/IPv6 address, MD5 or SHA256"),
                 ),
             ),
-            description="The reputation of one observable: its zone, verdict and main facts.",
+            description=N_("The reputation of one observable: its zone, verdict and main facts."),
             notice=QUOTA_NOTICE,
             # The verdict first, then the portal's main facts (the data's "facts").
             columns=(
@@ -160,8 +183,8 @@ SPEC = IntegrationSpec(
                 ("zone", "Zone"),
                 ("value", "Observable"),
                 ("type", "Type"),
-                ("from_cache", "From the local cache"),
-                ("fetched_at", "Looked up (UTC)"),
+                ("from_cache", N_("From the local cache")),
+                ("fetched_at", N_("Looked up (UTC)")),
             ),
         ),
     ),

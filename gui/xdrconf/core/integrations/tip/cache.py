@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from xdrconf.core.i18n import N_, _, ngettext
+
 from ...errors import ValidationError
 from ...outcome import now_utc
 
@@ -19,7 +21,7 @@ _TTL = re.compile(r"^([0-9]+)\s*(d|days?|h|hours?)$")
 MAX_TTL_HOURS = 3650 * 24
 
 
-def parse_ttl(text: str, label: str = "Cache TTL") -> str | None:
+def parse_ttl(text: str, label: str = N_("Cache TTL")) -> str | None:
     """'7d', '12h', '7 days' → canonical '7d' / '12h'; empty → None (unlimited)."""
     value = str(text).strip().lower()
     if not value or value == "unlimited":
@@ -29,26 +31,29 @@ def parse_ttl(text: str, label: str = "Cache TTL") -> str | None:
         if value.isdigit():
             raise ValidationError(
                 label,
-                f"'{text.strip()}' has no unit: add d (days) or h (hours), "
-                "e.g. 7d or 12h; leave empty to keep results without limit",
+                _(
+                    "'{value}' has no unit: add d (days) or h (hours), e.g. 7d or 12h; leave "
+                    "empty to keep results without limit"
+                ).format(value=text.strip()),
                 field="cache_ttl",
             )
         raise ValidationError(
             label,
-            f"'{text.strip()}' is not a period: write a whole number of "
-            "days or hours, e.g. 7d or 12h; leave empty to keep results without "
-            "limit",
+            _(
+                "'{value}' is not a period: write a whole number of days or hours, e.g. "
+                "7d or 12h; leave empty to keep results without limit"
+            ).format(value=text.strip()),
             field="cache_ttl",
         )
     number, unit = int(m.group(1)), m.group(2)[0]
     if number == 0:
         raise ValidationError(
-            label, "must be at least 1h; leave it empty to keep results without limit", field="cache_ttl"
+            label, _("must be at least 1h; leave it empty to keep results without limit"), field="cache_ttl"
         )
     if number * (24 if unit == "d" else 1) > MAX_TTL_HOURS:
         raise ValidationError(
             label,
-            "must be at most 3650 days (10 years); leave it empty to keep results without limit",
+            _("must be at most 3650 days (10 years); leave it empty to keep results without limit"),
             field="cache_ttl",
         )
     return f"{number}{unit}"
@@ -64,10 +69,12 @@ def ttl_seconds(stored: str | None) -> float | None:
 
 def describe_ttl(stored: str | None) -> str:
     if not stored:
-        return "without limit"
+        # TRANSLATORS: how long a cached lookup is kept ("kept without limit")
+        return _("without limit")
     number, unit = int(stored[:-1]), stored[-1]
-    word = "day" if unit == "d" else "hour"
-    return f"for {number} {word}{'s' if number != 1 else ''}"
+    if unit == "d":
+        return ngettext("for {n} day", "for {n} days", number).format(n=number)
+    return ngettext("for {n} hour", "for {n} hours", number).format(n=number)
 
 
 CACHE_FILE = "tip-cache.json"

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 from ...engine import run_operation
 from ...errors import OperationFailed, ValidationError
 from ...http import HttpSession
+from ...i18n import N_, _
 from ...outcome import Category, Outcome
 from .cache import Clock, TipCache, describe_ttl, ttl_seconds
 from .observables import Observable, recognise
@@ -39,43 +40,43 @@ PREMIUM_TOKEN_HEADER = "x-api-key"
 ACCESS_GENERAL = "general"
 ACCESS_PREMIUM = "premium"
 ACCESS_TITLES = {
-    ACCESS_GENERAL: "Kaspersky TIP (General access)",
-    ACCESS_PREMIUM: "Kaspersky TIP (Premium access)",
+    ACCESS_GENERAL: N_("Kaspersky TIP (General access)"),
+    ACCESS_PREMIUM: N_("Kaspersky TIP (Premium access)"),
 }
 
 
 # ---- results ----------------------------------------------------------------------------------
 ZONES = {
-    "red": "Dangerous",
-    "orange": "Not trusted",
-    "yellow": "Adware and other",
-    "green": "Good",
-    "grey": "Not categorized",
-    "gray": "Not categorized",
+    "red": N_("Dangerous"),
+    "orange": N_("Not trusted"),
+    "yellow": N_("Adware and other"),
+    "green": N_("Good"),
+    "grey": N_("Not categorized"),
+    "gray": N_("Not categorized"),
 }
 
 # (section, key, label): the main facts shown for each type, first match wins per label.
 _FACTS: tuple[tuple[str, str, str], ...] = (
-    ("FileGeneralInfo", "FileStatus", "File status"),
-    ("FileGeneralInfo", "Type", "File type"),
-    ("FileGeneralInfo", "Size", "Size (bytes)"),
-    ("FileGeneralInfo", "FirstSeen", "First seen"),
-    ("FileGeneralInfo", "LastSeen", "Last seen"),
-    ("FileGeneralInfo", "HitsCount", "Hits"),
-    ("IpGeneralInfo", "Status", "Status"),
-    ("IpGeneralInfo", "CountryCode", "Country"),
-    ("IpGeneralInfo", "FirstSeen", "First seen"),
-    ("IpGeneralInfo", "HitsCount", "Hits"),
-    ("IpGeneralInfo", "Categories", "Categories"),
-    ("DomainGeneralInfo", "Categories", "Categories"),
-    ("DomainGeneralInfo", "HitsCount", "Hits"),
-    ("DomainGeneralInfo", "Ipv4Count", "IPv4 addresses"),
-    ("DomainGeneralInfo", "FilesCount", "Files"),
-    ("DomainGeneralInfo", "UrlsCount", "URLs"),
-    ("UrlGeneralInfo", "Host", "Host"),
-    ("UrlGeneralInfo", "Categories", "Categories"),
-    ("UrlGeneralInfo", "Ipv4Count", "IPv4 addresses"),
-    ("UrlGeneralInfo", "FilesCount", "Files"),
+    ("FileGeneralInfo", "FileStatus", N_("File status")),
+    ("FileGeneralInfo", "Type", N_("File type")),
+    ("FileGeneralInfo", "Size", N_("Size (bytes)")),
+    ("FileGeneralInfo", "FirstSeen", N_("First seen")),
+    ("FileGeneralInfo", "LastSeen", N_("Last seen")),
+    ("FileGeneralInfo", "HitsCount", N_("Hits")),
+    ("IpGeneralInfo", "Status", N_("Status")),
+    ("IpGeneralInfo", "CountryCode", N_("Country")),
+    ("IpGeneralInfo", "FirstSeen", N_("First seen")),
+    ("IpGeneralInfo", "HitsCount", N_("Hits")),
+    ("IpGeneralInfo", "Categories", N_("Categories")),
+    ("DomainGeneralInfo", "Categories", N_("Categories")),
+    ("DomainGeneralInfo", "HitsCount", N_("Hits")),
+    ("DomainGeneralInfo", "Ipv4Count", N_("IPv4 addresses")),
+    ("DomainGeneralInfo", "FilesCount", N_("Files")),
+    ("DomainGeneralInfo", "UrlsCount", N_("URLs")),
+    ("UrlGeneralInfo", "Host", N_("Host")),
+    ("UrlGeneralInfo", "Categories", N_("Categories")),
+    ("UrlGeneralInfo", "Ipv4Count", N_("IPv4 addresses")),
+    ("UrlGeneralInfo", "FilesCount", N_("Files")),
 )
 
 
@@ -113,8 +114,8 @@ def main_facts(data: dict[str, Any]) -> list[tuple[str, str]]:
             str(d.get("DetectionName")) for d in detections if isinstance(d, dict) and d.get("DetectionName")
         ]
         if names:
-            more = f" (+{len(names) - 3} more)" if len(names) > 3 else ""
-            facts.append(("Detected as", ", ".join(names[:3]) + more))
+            more = _(" (+{n} more)").format(n=len(names) - 3) if len(names) > 3 else ""
+            facts.append((_("Detected as"), ", ".join(names[:3]) + more))
     return facts
 
 
@@ -274,54 +275,64 @@ def interpret(
                 raise ValueError
         except ValueError:
             result.category = Category.PROTOCOL_ERROR
-            result.message = (
-                f"{where} answered 200 but not with the portal's JSON; check the portal URL of {title}."
-            )
+            result.message = _(
+                "{where} answered 200 but not with the portal's JSON; check the portal URL of {title}."
+            ).format(where=where, title=title)
             return result
         zone = str(data.get("Zone") or "")
         result.found = True
         result.zone = zone
-        result.verdict = ZONES.get(zone.lower(), zone or "No verdict")
+        result.verdict = ZONES.get(zone.lower(), zone or _("No verdict"))
         result.facts = main_facts(data)
         result.data = data
-        zone_text = f"{zone} zone, {result.verdict}" if zone else result.verdict
-        result.message = f"{obs.label} {obs.value}: {zone_text}."
+        if zone:
+            # TRANSLATORS: "Domain example.invalid: Green zone, Good."
+            result.message = _("{kind} {value}: {zone} zone, {verdict}.").format(
+                kind=obs.label, value=obs.value, zone=zone, verdict=result.verdict
+            )
+        else:
+            result.message = _("{kind} {value}: {verdict}.").format(
+                kind=obs.label, value=obs.value, verdict=result.verdict
+            )
     elif status == 404:
         # "No data" is a valid answer: the portal accepted the token and knows nothing.
         result.found = False
-        result.verdict = "No data"
-        result.message = f"The portal has no data on the {obs.label} {obs.value}."
+        result.verdict = _("No data")
+        # TRANSLATORS: {kind} is the type of the observable (domain, URL …)
+        result.message = _("The portal has no data on the {kind} {value}.").format(
+            kind=obs.label, value=obs.value
+        )
     elif status == 401:
         result.category = Category.AUTH_FAILED
-        result.message = (
-            f"{title} rejected the API token (HTTP 401){quote_}: it is wrong or has "
+        result.message = _(
+            "{title} rejected the API token (HTTP 401){quote}: it is wrong or has "
             "expired (tokens are valid up to a year); create a new one on the portal "
             "and Replace token."
-        )
+        ).format(title=title, quote=quote_)
     elif status == 403 and _QUOTA_TEXT.search(said):
         result.category = Category.QUOTA_EXCEEDED
-        result.message = (
-            f"{title} says the token's quota or request limit is used up "
-            f"(HTTP 403{quote_}); wait until the quota renews, or use a token "
+        result.message = _(
+            "{title} says the token's quota or request limit is used up "
+            "(HTTP 403{quote}); wait until the quota renews, or use a token "
             "with a larger quota."
-        )
+        ).format(title=title, quote=quote_)
     elif status == 403:
         result.category = Category.FORBIDDEN
-        result.message = (
-            f"{title} refused this request (HTTP 403){quote_}; check that the "
+        result.message = _(
+            "{title} refused this request (HTTP 403){quote}; check that the "
             "token is meant for this access level and portal."
-        )
+        ).format(title=title, quote=quote_)
     elif for_check:
         result.category = Category.PROTOCOL_ERROR
-        result.message = (
-            f"{where} did not understand the test lookup (HTTP 400){quote_}; "
-            f"check that the portal URL of {title} is right."
-        )
+        result.message = _(
+            "{where} did not understand the test lookup (HTTP 400){quote}; "
+            "check that the portal URL of {title} is right."
+        ).format(where=where, quote=quote_, title=title)
     else:
         result.category = Category.INVALID_CONFIG
-        result.message = (
-            f"The portal refused the {obs.label} {obs.value} as a bad request (HTTP 400){quote_}."
-        )
+        result.message = _(
+            "The portal refused the {kind} {value} as a bad request (HTTP 400){quote}."
+        ).format(kind=obs.label, value=obs.value, quote=quote_)
     return result
 
 
@@ -336,25 +347,25 @@ def check(ctx: OpContext) -> list[Outcome]:
     note = ""
     host = urlsplit(base_url(ctx.settings)).hostname or ""
     if uses_proxy(ctx) and ctx.net.proxy.for_host(host) is None:
-        note = (
+        note = _(
             " The Proxy toggle is on, but no application-wide proxy applies to this "
             "address, so the portal was reached directly."
         )
     elif uses_proxy(ctx):
-        note = " The request went through the application-wide proxy."
+        note = _(" The request went through the application-wide proxy.")
     if not r.ok:
         return [Outcome(r.category, r.message + (note if r.status is not None else ""), r.target)]
     if r.found:
-        message = (
-            f"Connected: {title} accepted the token and answered a lookup of "
-            f"{CHECK_VALUE} ({r.verdict}). The lookup may have consumed quota."
-        )
+        message = _(
+            "Connected: {title} accepted the token and answered a lookup of "
+            "{value} ({verdict}). The lookup may have consumed quota."
+        ).format(title=title, value=CHECK_VALUE, verdict=r.verdict)
     else:
-        message = (
-            f"Connected: {title} accepted the token and has no data on {CHECK_VALUE} "
+        message = _(
+            "Connected: {title} accepted the token and has no data on {value} "
             "(HTTP 404) — a valid answer that proves the token works. The lookup may "
             "have consumed quota."
-        )
+        ).format(title=title, value=CHECK_VALUE)
     return [
         Outcome(
             Category.OK,
@@ -377,13 +388,15 @@ def lookup_op(ctx: OpContext) -> list[Outcome]:
     entry = cache.get(key, ttl_seconds(ttl_text))
     if entry is not None:
         stored = entry.get("stored_at", "")
-        when = stored.replace("T", " ")[:16] + " UTC" if stored else "earlier"
+        when = stored.replace("T", " ")[:16] + " UTC" if stored else _("earlier")
         cached = LookupResult(
             obs.value,
             obs,
             Category.OK,
-            f"{entry.get('message', '')} From the local cache (looked up {when}, kept "
-            f"{describe_ttl(ttl_text)}): no request was sent and no quota was used.",
+            _(
+                "{message} From the local cache (looked up {when}, kept {ttl}): no request was "
+                "sent and no quota was used."
+            ).format(message=entry.get("message", ""), when=when, ttl=describe_ttl(ttl_text)),
             access=access,
             found=bool(entry.get("found")),
             zone=str(entry.get("zone") or ""),
@@ -399,7 +412,7 @@ def lookup_op(ctx: OpContext) -> list[Outcome]:
     ctx.check_stop()
     if result.ok:
         cache.put(key, ctx.redactor(result.answer()))
-        result.message += " The request went to the portal and may have consumed quota."
+        result.message += _(" The request went to the portal and may have consumed quota.")
     return [result.outcome()]
 
 

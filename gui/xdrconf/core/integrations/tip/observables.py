@@ -9,22 +9,24 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from xdrconf.core.i18n import N_, _
+
 from ...errors import ValidationError
 from ...fields import parse_host
 
 KIND_LABELS = {
-    "domain": "domain",
-    "url": "URL",
-    "ipv4": "IPv4 address",
-    "ipv6": "IPv6 address",
-    "md5": "MD5 hash",
-    "sha256": "SHA256 hash",
+    "domain": N_("domain"),
+    "url": N_("URL"),
+    "ipv4": N_("IPv4 address"),
+    "ipv6": N_("IPv6 address"),
+    "md5": N_("MD5 hash"),
+    "sha256": N_("SHA256 hash"),
 }
 _API_PATH = {"domain": "domain", "url": "url", "ipv4": "ip", "ipv6": "ip", "md5": "hash", "sha256": "hash"}
-SUPPORTED = "a domain, a URL, an IPv4 or IPv6 address, an MD5 or a SHA256 hash"
+SUPPORTED = N_("a domain, a URL, an IPv4 or IPv6 address, an MD5 or a SHA256 hash")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _OTHER_HASHES = {40: "SHA1", 56: "SHA224", 96: "SHA384", 128: "SHA512"}
-LABEL = "Observable"
+LABEL = N_("Observable")
 
 
 @dataclass(frozen=True)
@@ -57,26 +59,26 @@ def _refang(text: str) -> str:
 
 def _ip_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     for attr, what in (
-        ("is_loopback", "a loopback address"),
-        ("is_unspecified", "the unspecified address"),
-        ("is_link_local", "a link-local address"),
-        ("is_multicast", "a multicast address"),
-        ("is_private", "a private address"),
-        ("is_reserved", "a reserved address"),
+        ("is_loopback", _("a loopback address")),
+        ("is_unspecified", _("the unspecified address")),
+        ("is_link_local", _("a link-local address")),
+        ("is_multicast", _("a multicast address")),
+        ("is_private", _("a private address")),
+        ("is_reserved", _("a reserved address")),
     ):
         if getattr(ip, attr):
             return what
-    return "not a public address"
+    return _("not a public address")
 
 
 def recognise(text: str) -> Observable:
     """The observable a person typed, or ValidationError saying why it is refused."""
     raw = str(text).strip()
     if not raw:
-        raise _refuse(f"enter the value to look up: {SUPPORTED}")
+        raise _refuse(_("enter the value to look up: {supported}").format(supported=SUPPORTED))
     value = _refang(raw)
     if any(c.isspace() for c in value):
-        raise _refuse(f"'{raw}' contains spaces; look up one value at a time")
+        raise _refuse(_("'{raw}' contains spaces; look up one value at a time").format(raw=raw))
     if _HEX.match(value) and not re.fullmatch(r"[0-9.]+", value):
         if len(value) == 32:
             return Observable("md5", value.lower())
@@ -85,15 +87,19 @@ def recognise(text: str) -> Observable:
         other = _OTHER_HASHES.get(len(value))
         if other:
             raise _refuse(
-                f"'{raw}' looks like a {other} hash; only MD5 (32 hex digits) and "
-                "SHA256 (64 hex digits) hashes can be looked up"
+                _(
+                    "'{raw}' looks like a {other} hash; only MD5 (32 hex digits) and SHA256 "
+                    "(64 hex digits) hashes can be looked up"
+                ).format(raw=raw, other=other)
             )
         if len(value) > 24 or value.isdigit():
             raise _refuse(
-                f"'{raw}' is {len(value)} hexadecimal digits long: an MD5 hash has 32 and a SHA256 hash 64"
+                _("'{raw}' is {n} hexadecimal digits long: an MD5 hash has 32 and a SHA256 hash 64").format(
+                    raw=raw, n=len(value)
+                )
             )
     if "/" in value and "://" not in value and re.fullmatch(r"[0-9a-fA-F:.]+/\d{1,3}", value):
-        raise _refuse(f"'{raw}' is a network range; look up one address at a time")
+        raise _refuse(_("'{raw}' is a network range; look up one address at a time").format(raw=raw))
     candidate = value[1:-1] if value.startswith("[") and value.endswith("]") else value
     try:
         ip = ipaddress.ip_address(candidate)
@@ -103,29 +109,35 @@ def recognise(text: str) -> Observable:
         kind = "ipv4" if ip.version == 4 else "ipv6"
         if not ip.is_global or ip.is_multicast:
             raise _refuse(
-                f"'{raw}' is {_ip_reason(ip)}: the portal has no reputation for it, "
-                "and a lookup would only spend quota"
+                _(
+                    "'{raw}' is {ip_reason}: the portal has no reputation for it, and a "
+                    "lookup would only spend quota"
+                ).format(raw=raw, ip_reason=_ip_reason(ip))
             )
         return Observable(kind, str(ip))
     if "://" in value:
         return _url(raw, value)
     if "@" in value:
         raise _refuse(
-            f"'{raw}' looks like an e-mail address, which is not among the types the "
-            f"portal looks up ({SUPPORTED})"
+            _(
+                "'{raw}' looks like an e-mail address, which is not among the types the "
+                "portal looks up ({supported})"
+            ).format(raw=raw, supported=SUPPORTED)
         )
     if "/" in value or "?" in value:
         host = re.split(r"[/?#]", value, maxsplit=1)[0]
         _host_of_url(raw, host)
         return Observable("url", value)
     if re.fullmatch(r"[0-9.]+", value):
-        raise _refuse(f"'{raw}' is not a valid IPv4 address")
+        raise _refuse(_("'{raw}' is not a valid IPv4 address").format(raw=raw))
     if value.count(":") == 1 and value.rsplit(":", 1)[1].isdigit():
         raise _refuse(
-            f"'{raw}' has a port; enter the domain alone, or the whole URL with its scheme (https://…)"
+            _(
+                "'{raw}' has a port; enter the domain alone, or the whole URL with its scheme (https://…)"
+            ).format(raw=raw)
         )
     if ":" in value:
-        raise _refuse(f"'{raw}' is not a valid IPv6 address")
+        raise _refuse(_("'{raw}' is not a valid IPv6 address").format(raw=raw))
     return Observable("domain", _domain(raw, value))
 
 
@@ -135,20 +147,22 @@ def _domain(raw: str, value: str) -> str:
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
-            raise _refuse(f"'{raw}' is not a valid internationalised domain name") from None
+            raise _refuse(_("'{raw}' is not a valid internationalised domain name").format(raw=raw)) from None
     try:
         host = parse_host(host, LABEL)
     except ValidationError:
-        raise _refuse(f"'{raw}' is not {SUPPORTED}") from None
+        raise _refuse(_("'{raw}' is not {supported}").format(raw=raw, supported=SUPPORTED)) from None
     labels = host.split(".")
     if len(labels) < 2:
         raise _refuse(
-            f"'{raw}' is a single name, not a fully qualified domain (e.g. "
-            "example.com); the portal knows public domains only"
+            _(
+                "'{raw}' is a single name, not a fully qualified domain (e.g. "
+                "example.invalid); the portal knows public domains only"
+            ).format(raw=raw)
         )
     tld = labels[-1]
     if not (tld.isalpha() or tld.startswith("xn--")):
-        raise _refuse(f"'{raw}' does not end in a top-level domain such as .com")
+        raise _refuse(_("'{raw}' does not end in a top-level domain such as .org").format(raw=raw))
     return host
 
 
@@ -158,9 +172,9 @@ def _host_of_url(raw: str, host: str) -> None:
         name = parts.hostname or ""
         parts.port  # noqa: B018 - raises for a bad port
     except ValueError:
-        raise _refuse(f"'{raw}' has an invalid host or port") from None
+        raise _refuse(_("'{raw}' has an invalid host or port").format(raw=raw)) from None
     if not name:
-        raise _refuse(f"'{raw}' has no host name")
+        raise _refuse(_("'{raw}' has no host name").format(raw=raw))
     try:
         ipaddress.ip_address(name)
         return
@@ -170,12 +184,18 @@ def _host_of_url(raw: str, host: str) -> None:
 
 
 def _url(raw: str, value: str) -> Observable:
-    scheme, _, rest = value.partition("://")
+    scheme, _sep, rest = value.partition("://")
     if scheme.lower() not in ("http", "https", "ftp"):
-        raise _refuse(f"'{raw}' is a {scheme}: link; only http, https and ftp URLs can be looked up")
+        raise _refuse(
+            _("'{raw}' is a {scheme}: link; only http, https and ftp URLs can be looked up").format(
+                raw=raw, scheme=scheme
+            )
+        )
     host = re.split(r"[/?#]", rest, maxsplit=1)[0]
     if "@" in host:
-        raise _refuse(f"'{raw}' contains a user name or password; remove it before looking the URL up")
+        raise _refuse(
+            _("'{raw}' contains a user name or password; remove it before looking the URL up").format(raw=raw)
+        )
     _host_of_url(raw, host)
     return Observable("url", f"{scheme.lower()}://{rest}")
 
