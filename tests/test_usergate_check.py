@@ -245,12 +245,17 @@ def test_a_caller_the_zone_does_not_allow_is_reset(ws):
         tid = configure(ws, peer)
         result = check(ws, tid)
         assert result.category is Category.UNREACHABLE
+        # A reset that lands before the client has read anything is usually seen as a reset;
+        # now and then (kernel timing under load) the TLS layer reports it as the connection
+        # closed without an answer. Both name the zone's access control.
+        reset = result.details["code"] == "connection_reset"
+        assert reset or result.details["code"] == "connection_closed", result.details
+        shown = "resets the connection" if reset else "closes the connection without an answer"
         assert result.message.startswith(
-            f"127.0.0.1:{peer.port} resets the connection: XML-RPC management may not be allowed from "
+            f"127.0.0.1:{peer.port} {shown}: XML-RPC management may not be allowed from "
             "this computer's address in the zone's access control."
         )
         assert "Network → Zones" in result.message
-        assert result.details["code"] == "connection_reset"
         assert peer.denied_connections == ["127.0.0.1"] and peer.calls == []
 
 
