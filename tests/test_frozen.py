@@ -249,3 +249,27 @@ def test_window_first_paint_under_xvfb(package, home, qapp, tmp_path):
         if image.pixel(x, y) != before.pixel(x, y)
     }
     assert len(changed) > 10, "the screen did not change: nothing was painted"
+
+
+def test_every_integration_runs_in_the_package(package, home, keyring_backend, test_ca):
+    """Each integration's code (ldap3 for Active Directory, XML-RPC for UserGate, httpx for
+    the others, paramiko for the custom one) is in the package: every kind, configured as the
+    action sweep configures it (loopback port 1, names under .invalid), is checked by the
+    frozen xdrconf and ends in a network outcome, never in a missing module."""
+    from test_gui_sweep import CONFIGURED
+    from xdrconf.core import catalog
+    from xdrconf.core.workspace import Workspace
+
+    assert set(CONFIGURED) == {s.kind for s in catalog.all_specs()}  # every integration
+    with Workspace.open(home / ".config/xdrconf", keyring_backend=keyring_backend) as ws:
+        ws.add_tenant("Acme")
+        for recipe in CONFIGURED.values():
+            recipe(ws, "Acme", test_ca)
+    proc = package.run(home, "check", "Acme", "--json", timeout=300)
+    assert proc.returncode in (0, 1), proc.stderr
+    results = json.loads(proc.stdout)
+    seen = {r["integration"] for r in results}
+    assert seen == set(CONFIGURED), sorted(set(CONFIGURED) - seen)
+    for r in results:
+        assert "No module named" not in r["message"] and "ImportError" not in r["message"], r
+        assert r["category"] in {"unreachable", "dns", "timeout", "invalid_config"}, r
