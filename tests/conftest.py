@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The tests read English, whatever the machine's locale (LANG=ru_RU... would otherwise turn
@@ -105,6 +106,50 @@ def no_thread_left_running() -> Iterator[None]:
         time.sleep(0.02)
     names = [_describe(t) for t in leaked] + [f"{n} pool: {c} worker(s) busy" for n, c in pools.items()]
     pytest.fail(f"the test left running: {'; '.join(names)}", pytrace=False)
+
+
+MODAL_LEFT_S = 60.0  # far beyond any dialog a test answers (expect_dialog waits 10 s)
+
+
+@pytest.fixture(autouse=True)
+def no_modal_left_waiting() -> Iterator[None]:
+    """A modal dialog that nobody answers would hang the suite (its exec() never returns).
+    One left open for a minute is closed (rejected) and fails the test, naming it."""
+    if "PySide6.QtWidgets" not in sys.modules:
+        yield
+        return
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
+        yield
+        return
+    seen: dict[str, Any] = {"widget": None, "since": 0.0}
+    left: list[str] = []
+
+    def poll() -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is None or modal is not seen["widget"]:
+            seen["widget"], seen["since"] = modal, time.monotonic()
+            return
+        if time.monotonic() - seen["since"] > MODAL_LEFT_S:
+            left.append(f"{type(modal).__name__} '{modal.objectName()}' titled {modal.windowTitle()!r}")
+            seen["widget"] = None
+            modal.close()
+            reject = getattr(modal, "reject", None)
+            if callable(reject):
+                reject()
+
+    timer = QTimer()
+    timer.setInterval(1000)
+    timer.timeout.connect(poll)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.stop()
+    if left:
+        pytest.fail(f"a modal dialog was left open {MODAL_LEFT_S:g} s with nobody answering: {left}")
 
 
 # Property-based tests: the same examples on every CI run (derandomized, no example
