@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QModelIndex, QPoint
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QTabWidget, QToolBar
 from pytestqt.qtbot import QtBot
@@ -172,6 +172,7 @@ class State:
     readonly: bool = False
     prepare: Callable[[Workspace, TestCA], None] | None = None
     grid: bool = False  # the health grid shown, the tenant's cell of `kind` current
+    also: tuple[str, ...] = ()  # tenants selected besides (Ctrl-click), `tenant` staying current
 
 
 def base(ws: Workspace) -> None:
@@ -209,11 +210,25 @@ def states() -> list[State]:
     out.append(
         State("health grid", "Acme EU", "kuma", prepare=on_tenant(CONFIGURED["kuma"], "Acme EU"), grid=True)
     )
+    # Several tenants selected (the subtree actions act on them), one of them the Shared tenant.
+    kuma = on_tenant(CONFIGURED["kuma"], "Acme EU")
+    out.append(State("several tenants", "Acme EU", "kuma", prepare=kuma, also=("Globex",)))
+    out.append(
+        State("several tenants and Shared", "Acme EU", "kuma", prepare=kuma, also=("Shared", "Globex"))
+    )
     # Read-only: each tenant kind, and each integration with something to look at and check.
     for s in list(out):
         if s.tenant is not None and (s.kind is None or s.prepare is not None):
             out.append(
-                State(f"read-only, {s.name}", s.tenant, s.kind, readonly=True, prepare=s.prepare, grid=s.grid)
+                State(
+                    f"read-only, {s.name}",
+                    s.tenant,
+                    s.kind,
+                    readonly=True,
+                    prepare=s.prepare,
+                    grid=s.grid,
+                    also=s.also,
+                )
             )
     return out
 
@@ -404,6 +419,10 @@ def select(window: MainWindow, state: State) -> None:
     if state.kind is not None:
         window.select_integration(state.kind)
         assert window.current_kind() == state.kind, state.name
+    for name in state.also:
+        index = window.tree_model.index_of({t.name: t.id for t in window.ws.tree.walk_all()}[name])
+        window.tree_view.selectionModel().select(index, QItemSelectionModel.SelectionFlag.Select)
+    assert len(window.selected_tenant_ids()) == 1 + len(state.also), state.name
     if state.grid:
         grid = window.grid
         grid.set_filter("", None)

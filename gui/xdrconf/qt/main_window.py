@@ -314,6 +314,12 @@ class MainWindow(QMainWindow):
             None,
             _("Turn the selected integration off for the tenant and every tenant below it, in one change"),
         )
+        self.act_subtree_configure = a(
+            _("Configure in the su&btree…"),
+            self.configure_many,
+            None,
+            _("Set fields of the selected integration for the tenant and every tenant below it, at once"),
+        )
         self.act_export = a(
             _("&Export…"),
             self.export_settings,
@@ -371,6 +377,7 @@ class MainWindow(QMainWindow):
             self.act_import_kuma,
             self.act_subtree_on,
             self.act_subtree_off,
+            self.act_subtree_configure,
             self.act_import,
             self.act_settings,
             self.act_restore,
@@ -412,7 +419,15 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addActions([self.act_import_kuma, self.act_drift])
         m = self.integration_menu
-        m.addActions([self.act_configure, self.act_toggle, self.act_subtree_on, self.act_subtree_off])
+        m.addActions(
+            [
+                self.act_configure,
+                self.act_toggle,
+                self.act_subtree_configure,
+                self.act_subtree_on,
+                self.act_subtree_off,
+            ]
+        )
         m.addSeparator()
         m.addActions([self.act_check, self.act_operations, self.act_check_tenant, self.act_check_subtree])
         self._menu_tail = m.addSeparator()
@@ -501,7 +516,9 @@ class MainWindow(QMainWindow):
         view.setHeaderHidden(True)
         view.setUniformRowHeights(True)
         view.setModel(self.tree_model)
+        view.setSelectionMode(QTreeView.SelectionMode.ExtendedSelection)  # Ctrl/Shift-click: several
         view.selectionModel().currentChanged.connect(lambda *_unused: self._tenant_changed())
+        view.selectionModel().selectionChanged.connect(lambda *_unused: self._update_actions())
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._tree_menu)
         self.tree_view = view
@@ -970,6 +987,20 @@ class MainWindow(QMainWindow):
         tid = self.tree_model.tenant_id(self.tree_view.currentIndex())
         return tid if tid is not None and tid in self.ws.tree else None
 
+    def selected_tenant_ids(self) -> list[str]:
+        """The tenants selected in the tree (Ctrl/Shift-click), in the tree's order."""
+        if self._tree_slot is not None:
+            return []
+        chosen = {self.tree_model.tenant_id(i) for i in self.tree_view.selectionModel().selectedIndexes()}
+        return [t.id for t in self.ws.tree.walk(self.ws.tree.root_id) if t.id in chosen] + (
+            [self.ws.tree.shared_id] if self.ws.tree.shared_id in chosen else []
+        )
+
+    def _several(self) -> list[str]:
+        """The selected tenants when more than one is selected, else []."""
+        ids = self.selected_tenant_ids()
+        return ids if len(ids) > 1 else []
+
     def current_kind(self) -> str | None:
         if self.table is None:
             return None
@@ -1313,10 +1344,44 @@ class MainWindow(QMainWindow):
         self.act_drift.setEnabled(normal and tenant is not None and (not tenant.is_root or has_children))
         self._enable_check_many(tenant if normal else None)
         self._update_grid_actions()
+        self._update_several(writable and row is not None and row.supported)
         self.act_import.setEnabled(writable)
         self.act_settings.setEnabled(writable)
         self.act_restore.setEnabled(writable and self.ws.file.backup.exists())
         self._update_notice()
+
+    def _update_several(self, supported: bool) -> None:
+        """With several tenants selected the subtree actions act on them; the actions of
+        one tenant are off, their tooltip says why."""
+        several = bool(self._several())
+        if several:
+            self.act_subtree_on.setText(_("Turn on for the &selected tenants…"))
+            self.act_subtree_off.setText(_("Turn off for the s&elected tenants…"))
+            self.act_subtree_configure.setText(_("Configure for the selected &tenants…"))
+        else:
+            self.act_subtree_on.setText(_("Turn on in the &subtree…"))
+            self.act_subtree_off.setText(_("Turn off in the s&ubtree…"))
+            self.act_subtree_configure.setText(_("Configure in the su&btree…"))
+        self.act_subtree_configure.setEnabled(supported)
+        single = [
+            self.act_add,
+            self.act_rename,
+            self.act_move,
+            self.act_remove,
+            self.act_setup,
+            self.act_configure,
+            self.act_toggle,
+            self.act_check_tenant,
+            self.act_check_subtree,
+            self.act_import_kuma,
+            self.act_drift,
+        ]
+        for act in single:
+            if several:
+                act.setEnabled(False)
+                act.setToolTip(_("Acts on one tenant: several are selected. Select just one."))
+            elif act not in (self.act_check_tenant, self.act_check_subtree):  # their own tooltip
+                act.setToolTip(act.statusTip())
 
     def _tree_menu(self, pos: Any) -> None:
         from PySide6.QtWidgets import QMenu
@@ -1499,11 +1564,12 @@ class MainWindow(QMainWindow):
         from ..core import catalog
         from ..core.workspace import IntegrationEdit
 
-        tid, row = self.current_tenant_id(), self.current_row()
-        if tid is None or row is None or not row.supported:
+        row = self.current_row()
+        ids = self._many_targets()
+        if ids is None or row is None or not row.supported:
             return
         kind = row.kind
-        ids = self.ws.subtree_ids(tid)
+        several = bool(self._several())
         title = catalog.title_of(kind)
         paths = [self.ws.tree.path(t) for t in ids]
         question = (
@@ -1512,11 +1578,20 @@ class MainWindow(QMainWindow):
             else _("Turn {integration} off for these {n} tenants, in one change?")
         ).format(integration=title, n=len(ids))
         shown = paths[:15] + ([_("… and {n} more").format(n=len(paths) - 15)] if len(paths) > 15 else [])
-        if not self.prompts.confirm(
-            _("Turn on in the subtree") if on else _("Turn off in the subtree"), question, shown
-        ):
+        if several:
+            heading = _("Turn on for the selected tenants") if on else _("Turn off for the selected tenants")
+        else:
+            heading = _("Turn on in the subtree") if on else _("Turn off in the subtree")
+        if not self.prompts.confirm(heading, question, shown):
             return
-        action = _("window: Turn on in the subtree") if on else _("window: Turn off in the subtree")
+        if several:
+            action = (
+                _("window: Turn on for the selected tenants")
+                if on
+                else _("window: Turn off for the selected tenants")
+            )
+        else:
+            action = _("window: Turn on in the subtree") if on else _("window: Turn off in the subtree")
 
         def work() -> None:
             with self.ws.acting(action):
@@ -1534,6 +1609,87 @@ class MainWindow(QMainWindow):
             ),
             what=_("Turning on…") if on else _("Turning off…"),
         )
+
+    def _many_targets(self) -> list[str] | None:
+        """The tenants a subtree action acts on: those selected when several are, else the
+        tenant and every tenant below it; None (the user was told) when the Shared tenant is
+        among them."""
+        several = self._several()
+        if several:
+            if self.ws.tree.shared_id in several:
+                self.show_error(
+                    _("The Shared tenant has no integrations: leave it out of the selection and try again.")
+                )
+                return None
+            return several
+        tid = self.current_tenant_id()
+        if tid is None or self.ws.tree.get(tid).is_shared:
+            return None
+        return self.ws.subtree_ids(tid)
+
+    def configure_many(self) -> Any:
+        """Configure in the subtree… / for the selected tenants: the integration's fields,
+        pre-filled from the first tenant (secrets never); the fields changed are applied to
+        every tenant in one change, all or none."""
+        import dataclasses
+
+        from PySide6.QtCore import Qt
+
+        from ..core import catalog
+        from ..core.errors import SecretsWouldFollow
+        from ..core.workspace import IntegrationEdit
+        from .dialogs import Prompts, error_text
+        from .many import ConfigureManyDialog
+
+        row = self.current_row()
+        if row is None or not row.supported or self.ws.readonly or self.busy:
+            return None
+        ids = self._many_targets()
+        if ids is None:
+            return None
+        several = bool(self._several())
+        action = (
+            _("window: Configure for the selected tenants")
+            if several
+            else _("window: Configure in the subtree")
+        )
+        dialog = ConfigureManyDialog(self, self.ws, row.kind, ids)
+        title = catalog.title_of(row.kind)
+
+        def apply(edit: IntegrationEdit) -> None:
+            def work() -> None:
+                with self.ws.acting(action):
+                    self.ws.update_many([(t, edit) for t in ids])
+
+            def done(_r: Any) -> None:
+                dialog.finish()
+                self.refresh()
+                self.say(
+                    _("{integration} is set in {n} tenants.").format(integration=title, n=len(ids)), 8000
+                )
+
+            def failed(exc: BaseException) -> None:
+                if isinstance(exc, SecretsWouldFollow) and not edit.keep_secrets:
+                    if Prompts(dialog).confirm_follow(exc.following):
+                        apply(dataclasses.replace(edit, keep_secrets=True))
+                        return
+                    dialog.refused(
+                        _(
+                            "Nothing was saved: the stored secrets stay with their target. Enter them again "
+                            "to use them at the new one, or press OK again and confirm."
+                        )
+                    )
+                    return
+                dialog.refused(error_text(exc))
+
+            self.run_task(work, done, failed, what=_("Saving…"))
+
+        dialog.submitted.connect(apply)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.finished.connect(lambda _unused=0: setattr(self, "many_dialog", None))
+        self.many_dialog = dialog
+        dialog.open()
+        return dialog
 
     def show_drift(self) -> Any:
         """Drift from the parent…: the tenant's (or subtree's) fields against the parent."""
