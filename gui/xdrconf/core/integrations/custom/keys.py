@@ -306,7 +306,10 @@ def _screen_private_text(text: str, label: str) -> str:
             raise ValidationError(label, _("this is a certificate, not a private key"))
         raise ValidationError(
             label,
-            _("expected a private key in OpenSSH (-----BEGIN OPENSSH PRIVATE KEY-----) or PEM format"),
+            _(
+                "expected a private key in OpenSSH format (its first line names an OPENSSH "
+                "PRIVATE KEY) or in PEM format"
+            ),
         )
     if sum(value.count(m) for m in _PRIVATE_MARKERS) > 1:
         raise ValidationError(label, _("contains more than one private key; paste exactly one"))
