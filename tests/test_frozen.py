@@ -164,6 +164,18 @@ def test_vault_where_there_is_no_keyring(package, home, kuma, ca_file, tmp_path)
     [result] = json.loads(ok(package.run(home, "check", "Acme", "kuma", "--json", env=env)))
     assert result["category"] == "ok", result
     assert [r.header("Authorization") for r in kuma.requests] == [f"Bearer {GOOD_TOKEN}"]
+    # Many checks at once run in the package's own worker processes (from two on, here): the
+    # vault's secrets reach them from the process that unlocked it; none runs on a fallback.
+    ok(package.run(home, "tenant", "add", "Acme EU", "--parent", "Acme", env=env))
+    many = dict(env, XDRCONF_CHECK_PROCESS_MIN="2", XDRCONF_CHECK_PROCESSES="2")
+    proc = package.run(home, "check", "--json", env=many)
+    assert proc.returncode == 0, proc
+    assert [(r["tenant"], r["category"]) for r in json.loads(proc.stdout)] == [
+        ("Root tenant/Acme", "ok"),
+        ("Root tenant/Acme/Acme EU", "ok"),
+    ]
+    assert "check worker" not in proc.stderr, proc.stderr
+    assert len(kuma.requests) == 3
 
 
 def kuma_without_ca(package, home, kuma) -> None:

@@ -89,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
 
     harden()  # first: no core dump may hold a secret of this process (core/process.py)
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--xdrconf-check-worker"]:  # a worker process of many checks (core/checkproc.py)
+        from .core.checkproc import worker_main
+
+        return worker_main()
     gui, config_dir = _gui_config_dir(argv)
     if gui:
         problem = display_problem()

@@ -92,10 +92,11 @@ def through_scheduler(
 ) -> tuple[float, int]:
     """As `xdrconf check` runs them (the core's scheduler with its defaults, or with
     `concurrency` runs at a time)."""
-    from xdrconf.core.scheduler import DEFAULT_CONCURRENCY, run_many
+    from xdrconf.core.checkproc import make
+    from xdrconf.core.scheduler import DEFAULT_CONCURRENCY
 
     started = time.perf_counter()
-    results = run_many(ws, pairs, concurrency=concurrency or DEFAULT_CONCURRENCY)
+    results = make(ws, pairs, concurrency=concurrency or DEFAULT_CONCURRENCY).start().wait()
     return time.perf_counter() - started, sum(1 for r in results if r.ok)
 
 

@@ -366,8 +366,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # ---- checks ----------------------------------------------------------------------------------
 def cmd_check(args: argparse.Namespace) -> int:
+    from ..core.checkproc import make
     from ..core.engine import exit_status
-    from ..core.scheduler import Scheduler, by_pair, targets
+    from ..core.scheduler import by_pair, targets
     from .operations import print_outcomes
 
     timeout = timeout_of(args)
@@ -381,7 +382,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"Note: {notice}", file=sys.stderr)
         pairs = targets(ws, args.tenant, args.kind)
         results: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        sched = Scheduler(ws, pairs, timeout=timeout, on_batch=lambda batch: results.update(by_pair(batch)))
+        sched = make(ws, pairs, timeout=timeout, on_batch=lambda batch: results.update(by_pair(batch)))
         found = sched.start().wait()
         if not ws.readonly:
             ws.record_results(results)

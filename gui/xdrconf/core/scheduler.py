@@ -1,5 +1,6 @@
 """One scheduler for many operations at once: Check all / Check subtree in the window and
-`xdrconf check` on the command line.
+`xdrconf check` on the command line (a run of many pairs runs it in worker processes, each
+over a share of the pairs: core/checkproc.py).
 
     sched = Scheduler(ws, pairs, on_batch=deliver)   # pairs: (tenant id, kind)
     sched.start(); ...; sched.cancel(); results = sched.wait()
@@ -16,6 +17,7 @@ second rather than once per result."""
 
 from __future__ import annotations
 
+import abc
 import logging
 import threading
 import time
@@ -58,8 +60,9 @@ def targets(
     return out
 
 
-class Scheduler:
-    """Runs one operation (the check by default) for many (tenant, kind) pairs."""
+class RunControl(abc.ABC):
+    """What a front end holds of a run of many operations (the Scheduler here, or
+    checkproc.ProcessScheduler): cancel it, wait for its outcomes, see whether it is done."""
 
     def __init__(
         self,
@@ -83,12 +86,47 @@ class Scheduler:
         self.cancel_event = cancel or threading.Event()
         self.results: list[list[Outcome] | None] = [None] * len(self.pairs)
         self._lock = threading.Lock()
+        self._finished = threading.Event()
+
+    @abc.abstractmethod
+    def start(self) -> RunControl:
+        """Start the run (its threads, or its worker processes); returns self."""
+
+    def cancel(self) -> None:
+        """Running operations end as cancelled, queued ones without starting."""
+        self.cancel_event.set()
+
+    def wait(self, timeout: float | None = None) -> list[Outcome]:
+        """Every outcome, in the order of the pairs (after the last batch was delivered)."""
+        self._finished.wait(timeout)
+        return [o for group in self.results if group for o in group]
+
+    @property
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+
+class Scheduler(RunControl):
+    """Runs one operation (the check by default) for many (tenant, kind) pairs on threads of
+    this process (options: those of RunControl)."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        pairs: list[Pair],
+        *,
+        secrets: dict[str, str | None] | None = None,
+        **options: Any,
+    ) -> None:
+        """secrets: the pairs' secrets read already (a check worker process gets them from
+        the process that started it); then nothing is read ahead here."""
+        super().__init__(ws, pairs, **options)
         self._next = 0
         self._running: dict[int, engine.Job] = {}
         self._unsent: Batch = []
         self._left = len(self.pairs)
-        self._finished = threading.Event()
-        self._secrets: dict[str, str | None] = {}
+        self._secrets: dict[str, str | None] = dict(secrets) if secrets is not None else {}
+        self._given = secrets is not None
         # The secrets are read ahead in two batches: the first runs' (so that they start at
         # once), then all the others' while those wait on the network. A batch costs a few
         # keyring calls whatever its size (one GetSecrets for the Secret Service), so more
@@ -104,22 +142,11 @@ class Scheduler:
         self._monitor.start()
         return self
 
-    def cancel(self) -> None:
-        """Running operations end as cancelled, queued ones without starting."""
-        self.cancel_event.set()
-
-    def wait(self, timeout: float | None = None) -> list[Outcome]:
-        """Every outcome, in the order of the pairs (after the last batch was delivered)."""
-        self._finished.wait(timeout)
-        return [o for group in self.results if group for o in group]
-
-    @property
-    def done(self) -> bool:
-        return self._finished.is_set()
-
     # ---- the monitor -------------------------------------------------------------------------
     def _prefetch(self) -> None:
         for n, ready in enumerate(self._ready):
+            if self._given:
+                break
             if self.cancel_event.is_set():
                 break
             chunk = self.pairs[: self._chunk] if n == 0 else self.pairs[self._chunk :]

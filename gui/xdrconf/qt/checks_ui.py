@@ -36,11 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import catalog
+from ..core import catalog, checkproc
 from ..core.errors import XdrconfError
 from ..core.i18n import _, ngettext
 from ..core.outcome import Category, CheckResult, category_words, level_words, outcome_words
-from ..core.scheduler import Batch, Scheduler, by_pair
+from ..core.scheduler import Batch, RunControl, by_pair
 from ..core.status import shown_level
 from . import workers
 from .icons import colour, mark_icon
@@ -295,7 +295,7 @@ class CheckAllDialog(QDialog):
         self.by_pair: dict[tuple[str, str], list[CheckResult]] = {}
         self._all_reported = False
         self._started = time.monotonic()
-        self.scheduler: Scheduler | None = None
+        self.scheduler: RunControl | None = None
         # Results reach the table in the scheduler's batches, a few times a second:
         # repainting the table for each of hundreds of results would keep the GUI thread busy.
         self._batch.connect(self._deliver)
@@ -366,10 +366,12 @@ class CheckAllDialog(QDialog):
         self._started = time.monotonic()
         self.pending = len(self.pairs)
         workers.check_pool()  # sets the interpreter's switch interval for many checking threads
-        self.scheduler = Scheduler(
+        # Many checks run in worker processes, out of this process's interpreter lock, so
+        # that the window stays smooth; a few on the check pool's threads (core/checkproc.py).
+        self.scheduler = checkproc.make(
             self.ws,
             self.pairs,
-            concurrency=workers.CHECK_CONCURRENCY,
+            thread_concurrency=workers.CHECK_CONCURRENCY,
             on_batch=self._emit_batch,
             cancel=self.cancel_event,
         ).start()

@@ -518,7 +518,7 @@ class HealthGrid(QWidget):
         """Check every shown cell whose integration is turned on, through the core's
         scheduler in a worker; each cell changes as its result comes, and the results are
         kept (saved when all are in) like Check all's."""
-        from ..core.scheduler import Scheduler
+        from ..core import checkproc
 
         if self.running:
             return None
@@ -536,8 +536,8 @@ class HealthGrid(QWidget):
         self.model.set_running(pairs, True)
 
         def work(report: Any) -> None:
-            sched = Scheduler(
-                ws, pairs, concurrency=workers.CHECK_CONCURRENCY, on_batch=report, cancel=cancel
+            sched = checkproc.make(
+                ws, pairs, thread_concurrency=workers.CHECK_CONCURRENCY, on_batch=report, cancel=cancel
             )
             sched.start().wait()
 

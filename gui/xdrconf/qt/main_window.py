@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 EXPAND_LIMIT = 300  # with a filter, open the tree down to the matches when at most this many
 MIN_SIZE = (960, 600)  # every pane stays usable down to this window size
+WARM_CHECKS_AFTER_MS = 1000  # spare check workers start this long after the window is up
 
 
 def home_relative(path: Path) -> str:
@@ -145,6 +146,7 @@ class MainWindow(QMainWindow):
         self.last_error = ""
         self.wizard: Any = None
         self.check_dialog: Any = None
+        self._closed = False
         self.drift_dialog: Any = None
         self.kuma_import_dialog: Any = None
         self._check_tasks: dict[tuple[str, str], workers.Task] = {}
@@ -814,8 +816,24 @@ class MainWindow(QMainWindow):
 
     def _started(self) -> None:
         self.probe_keyring()
+        QTimer.singleShot(WARM_CHECKS_AFTER_MS, self.warm_checks)
         if self.ws.notice is not None and self.ws.notice.fresh:
             QTimer.singleShot(0, self.show_open_notice)
+
+    def warm_checks(self) -> workers.Task | None:
+        """When the settings have enough integrations turned on for Check all to run them in
+        worker processes (core/checkproc.py), start those ahead, off the GUI thread, so that
+        Check all does not wait half a second for them. Again after each Check all."""
+        from ..core import checkproc
+        from ..core.scheduler import targets
+
+        if self._closed:
+            return None
+        n = checkproc.processes_for(len(targets(self.ws)))
+        if n <= 0:
+            return None
+        since = checkproc.generation()  # closed meanwhile (the spares discarded): none started
+        return workers.run_in_background(lambda: checkproc.warm(n, since=since), owner=self)
 
     def probe_keyring(self) -> workers.Task:
         """Name the secret store in the status bar ("OS keyring: Secret Service", "Vault:
@@ -1850,6 +1868,7 @@ class MainWindow(QMainWindow):
         scope = self.ws.tree.path(tid) + (_(" and below") if subtree else "")
         dialog = CheckAllDialog(self.ws, pairs, title=_("Check — {scope}").format(scope=scope), parent=self)
         dialog.saved.connect(self.refresh)
+        dialog.saved.connect(self.warm_checks)
         self.check_dialog = dialog
         dialog.show()
         dialog.start()
@@ -2009,6 +2028,10 @@ class MainWindow(QMainWindow):
 
     # ---- closing ----------------------------------------------------------------------------
     def closeEvent(self, event: Any) -> None:
+        from ..core import checkproc
+
+        self._closed = True
+        checkproc.discard_spares(wait=False)
         if self.unlocker is not None:
             self.unlocker.close()
         for task in list(self._check_tasks.values()):

@@ -1,0 +1,78 @@
+"""Check all in the real window with its checks in worker processes (core/checkproc.py):
+spare workers started ahead after the window is up and used by Check all, the results table
+and the saved results as on threads, Cancel through the dialog's button, spares again
+after the run and none left when the window closes."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.kuma_peer import GOOD_TOKEN, configure
+from xdrconf.core import checkproc
+from xdrconf.core.workspace import IntegrationEdit
+
+
+@pytest.fixture(autouse=True)
+def workers_from_two_pairs(monkeypatch):
+    monkeypatch.setenv("XDRCONF_CHECK_PROCESS_MIN", "2")
+    monkeypatch.setenv("XDRCONF_CHECK_PROCESSES", "2")
+    yield
+    checkproc.discard_spares()
+
+
+def table_rows(dialog):
+    model = dialog.table.model()
+    return [
+        [model.data(model.index(r, c)) for c in range(model.columnCount())] for r in range(model.rowCount())
+    ]
+
+
+def test_check_all_runs_in_spare_workers(window, qtbot, ws, kuma, test_ca):
+    for name in ("A", "B", "C", "D"):
+        configure(ws, kuma.port, tenant=name, token=GOOD_TOKEN, ca=test_ca.cert_pem)
+    ws.update_integration("D", IntegrationEdit("kuma", secrets={"token": "revoked-token"}))
+    window.refresh()
+    task = window.warm_checks()
+    assert task is not None
+    qtbot.waitUntil(lambda: checkproc.spares() == 2, timeout=20000)
+    spare_pids = sorted(p.pid for p in checkproc._spares)
+    window.select_tenant(ws.tree.root_id)
+    window.act_check_subtree.trigger()
+    dialog = window.check_dialog
+    assert isinstance(dialog.scheduler, checkproc.ProcessScheduler)
+    with qtbot.waitSignal(dialog.saved, timeout=60000):
+        pass
+    assert sorted(dialog.scheduler.worker_pids) == spare_pids and dialog.scheduler.fallback == []
+    rows = {r[0]: r for r in table_rows(dialog)}
+    assert set(rows) == {"A", "B", "C", "D"}
+    assert [rows[n][3] for n in "ABC"] == ["OK"] * 3 and rows["D"][3] == "Authentication failed"
+    assert dialog.summary.text() == "4 of 4 integrations checked, 1 not OK — done"
+    assert ws.tenant("D").integrations["kuma"].results[0]["category"] == "auth_failed"
+    assert ws.tenant("A").integrations["kuma"].results[0]["category"] == "ok"
+    # Spares again for the next Check all; gone when the window closes.
+    qtbot.waitUntil(lambda: checkproc.spares() == 2, timeout=20000)
+    spares = list(checkproc._spares)
+    dialog.close()
+    window.close()
+    assert checkproc.spares() == 0
+    for proc in spares:
+        assert proc.wait(20) == 0
+
+
+def test_check_all_in_workers_can_be_cancelled(window, qtbot, ws, kuma, test_ca):
+    kuma.api.mode = "hang"
+    for name in ("A", "B", "C"):
+        configure(ws, kuma.port, tenant=name, token=GOOD_TOKEN, ca=test_ca.cert_pem)
+    window.refresh()
+    window.select_tenant(ws.tree.root_id)
+    window.act_check_subtree.trigger()
+    dialog = window.check_dialog
+    assert isinstance(dialog.scheduler, checkproc.ProcessScheduler)
+    qtbot.waitUntil(lambda: len(kuma.requests) == 3, timeout=30000)
+    with qtbot.waitSignal(dialog.finished_all, timeout=20000):
+        dialog.cancel_button.click()
+    assert {r[3] for r in table_rows(dialog)} == {"Cancelled"}
+    with qtbot.waitSignal(dialog.saved, timeout=5000):
+        pass
+    assert all(not ws.tenant(n).integrations["kuma"].results for n in ("A", "B", "C"))
+    dialog.close()
