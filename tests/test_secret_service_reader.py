@@ -220,3 +220,35 @@ def test_other_backends_are_read_one_by_one(keyring_backend, tmp_path):
     for ref in refs:
         store.delete(ref)
     store.close()
+
+
+def test_priming_reads_no_secret_and_makes_the_first_batch_quick(keyring_backend, tmp_path):
+    """What the window does ahead of a large Check all: the items' attributes only (no
+    secret crosses D-Bus); the first batch afterwards is a few calls, whatever its size."""
+    writer = SecretStore("prime-test", tmp_path, backend=keyring_backend)
+    refs = [writer.put(f"value {i} ✓", LABEL) for i in range(30)]
+    writer.close()
+    store = SecretStore("prime-test", tmp_path, backend=keyring_backend)
+    with secret_service.call_log() as log:
+        assert store.prime() == 30
+        primed = [m for _i, m in log.calls()]
+        got = store.get_many(refs)
+        batch = [m for _i, m in log.calls()][len(primed) :]
+    assert "GetSecrets" not in primed and "GetSecret" not in primed
+    assert primed.count("SearchItems") == 1 and primed.count("Get") >= 30
+    assert got == keyring_says(keyring_backend, store.service, refs)
+    assert [m for m in batch if m != "Get"] == ["SearchItems", "GetSecrets"] and len(batch) <= 4
+    for ref in refs:
+        store.delete(ref)
+    store.close()
+
+
+def test_priming_another_backend_does_nothing(keyring_backend, tmp_path):
+    store = SecretStore("prime-other", tmp_path, backend=OtherBackend(keyring_backend))
+    ref = store.put("o", LABEL)
+    with secret_service.call_log() as log:
+        assert store.prime() == 0
+        assert log.count("SearchItems") == 0 and log.count("Get") == 0
+    assert store.get_many([ref]) == {ref: "o"}
+    store.delete(ref)
+    store.close()

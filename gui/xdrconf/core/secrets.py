@@ -381,6 +381,27 @@ class SecretStore:
             return self._get_blob(ref)
         return self._get(ref)
 
+    def prime(self) -> int:
+        """Get ready for a large batch ahead of it (the window does it after start-up when it
+        holds many integrations): the Secret Service items' attributes, no secret, read on
+        the keyring thread. Returns how many items are known; 0 where there is nothing to
+        prepare (another backend, a locked collection) or on any trouble (a read says why)."""
+
+        def prime() -> int:
+            reader = self._reader_here()
+            if not reader:
+                return 0
+            try:
+                return reader.prime(self.service)
+            except Exception:  # noqa: BLE001 - nothing is lost: get_many reads them itself
+                self._drop_reader(reader)
+                return 0
+
+        try:
+            return int(self._run(prime, self.timeout + 10.0))
+        except Exception:  # noqa: BLE001 - the keyring cannot be used now: the reads will say so
+            return 0
+
     def get_many(self, refs: Iterable[str]) -> dict[str, str | None]:
         """Many secrets at once (a scheduler's prefetch): the keyring reads run as one job
         on the keyring thread, blobs are decrypted afterwards. Raises KeyringUnavailable as
@@ -543,18 +564,24 @@ class _SecretServiceReader:
             return item.get_secret().decode("utf-8")
         return None
 
-    def get_many(self, service: str, usernames: list[str]) -> dict[str, str | None]:
-        """The entries of `usernames` (None: not stored). Names left out of the answer
-        could not be read this way (a locked item, an item that changed meanwhile): the
-        caller reads those one by one."""
-        from jeepney import DBusAddress, Properties
+    def prime(self, service: str) -> int:
+        """Read (and keep) the attributes of the service's items, no secret: a later
+        get_many is then a few calls whatever its size. Returns how many items are known."""
+        from jeepney import DBusAddress
 
         if self.collection.is_locked():
-            raise RuntimeError("collection locked")
+            return 0
         collection = DBusAddress(self.collection.collection_path, SS_BUS_NAME, SS_COLLECTION)
         ((paths,),) = self._calls(
             [("", _method(collection, "SearchItems", "a{ss}", self.query(service)))]
         ).values()
+        self._learn(paths)
+        return sum(1 for p in paths if p in self._attributes)
+
+    def _learn(self, paths: list[str]) -> None:
+        """Read the attributes of the items not known yet (pipelined), and keep them."""
+        from jeepney import DBusAddress, Properties
+
         self._forget_changed()
         unknown = [p for p in paths if p not in self._attributes]
         read = self._calls(
@@ -563,6 +590,20 @@ class _SecretServiceReader:
         for path, ((_signature, attributes),) in read.items():
             self._attributes[path] = dict(attributes)
         self._forget_changed()  # changed while being read: not trusted
+
+    def get_many(self, service: str, usernames: list[str]) -> dict[str, str | None]:
+        """The entries of `usernames` (None: not stored). Names left out of the answer
+        could not be read this way (a locked item, an item that changed meanwhile): the
+        caller reads those one by one."""
+        from jeepney import DBusAddress
+
+        if self.collection.is_locked():
+            raise RuntimeError("collection locked")
+        collection = DBusAddress(self.collection.collection_path, SS_BUS_NAME, SS_COLLECTION)
+        ((paths,),) = self._calls(
+            [("", _method(collection, "SearchItems", "a{ss}", self.query(service)))]
+        ).values()
+        self._learn(paths)
         keys = tuple(self.query(service, ""))
         index: dict[tuple[str | None, ...], str] = {}
         unsure = False
@@ -753,6 +794,13 @@ class SecretStores:
 
     def get(self, ref: str) -> str | None:
         return self.holder(ref).get(ref)
+
+    def prime(self) -> int:
+        """SecretStore.prime for the keyring's entries, when the keyring holds any (the
+        vault needs none: one read of the unlocked database serves a batch)."""
+        if not any(not ref.startswith(VAULT_PREFIX) for ref in self._refs()):
+            return 0
+        return self.keyring.prime()
 
     def get_many(self, refs: Iterable[str]) -> dict[str, str | None]:
         """Many secrets at once (a scheduler's prefetch): the keyring's in one batch, the

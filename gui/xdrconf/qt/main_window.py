@@ -823,7 +823,8 @@ class MainWindow(QMainWindow):
     def warm_checks(self) -> workers.Task | None:
         """When the settings have enough integrations turned on for Check all to run them in
         worker processes (core/checkproc.py), start those ahead, off the GUI thread, so that
-        Check all does not wait half a second for them. Again after each Check all."""
+        Check all does not wait half a second for them, and get the keyring ready for the
+        run's one batch of secrets. Again after each Check all."""
         from ..core import checkproc
         from ..core.scheduler import targets
 
@@ -833,7 +834,13 @@ class MainWindow(QMainWindow):
         if n <= 0:
             return None
         since = checkproc.generation()  # closed meanwhile (the spares discarded): none started
-        return workers.run_in_background(lambda: checkproc.warm(n, since=since), owner=self)
+        secrets = self.ws.secrets
+
+        def ahead() -> None:
+            checkproc.warm(n, since=since)
+            secrets.prime()  # the keyring items' attributes: the run's one batch is then quick
+
+        return workers.run_in_background(ahead, owner=self)
 
     def probe_keyring(self) -> workers.Task:
         """Name the secret store in the status bar ("OS keyring: Secret Service", "Vault:
