@@ -321,11 +321,16 @@ def run(args: argparse.Namespace) -> int:
 
 def measure_window(window: Any, n: int, rnd: int, row: dict[str, float], size: int) -> None:
     """One Check subtree in the window, its figures printed and kept in row."""
+    from xdrconf.core import checkproc
+    from xdrconf.core.scheduler import DEFAULT_CONCURRENCY
+
     row["idle"] = idle_gap()
     w = through_window(window, n)
     row["window"], row["gap"] = w["total"], w["gap"]
+    procs = checkproc.processes_for(n)
+    how = f"{procs} worker processes, {DEFAULT_CONCURRENCY} at a time each" if procs else f"{size} at a time"
     print(
-        f"round {rnd}: (1) Check all in the window ({size} at a time): {n} checks ({w['ok']} ok) in "
+        f"round {rnd}: (1) Check all in the window ({how}): {n} checks ({w['ok']} ok) in "
         f"{w['total']:.2f} s = {w['total'] / row['floor']:.2f} x floor; median latency "
         f"{w['latency']:.0f} ms [{load()}]"
     )
@@ -338,6 +343,7 @@ def measure_window(window: Any, n: int, rnd: int, row: dict[str, float], size: i
 
 
 def measure(app: Any, ws: Any, port: int, ca: Any, pairs: list, tmp: Path, args: Any, token: str) -> int:
+    from xdrconf.core import checkproc
     from xdrconf.qt import workers
 
     n = len(pairs)
@@ -371,14 +377,24 @@ def measure(app: Any, ws: Any, port: int, ca: Any, pairs: list, tmp: Path, args:
         row: dict[str, float] = {}
         row["floor"], good = floor(port, ca.cert_pem, token, n)
         print(f"round {rnd}: (0) floor: {n} requests ({good} ok) in {row['floor']:.2f} s [{load()}]")
+        # `xdrconf check` starts its workers afresh: none of the window's spares serve it.
+        checkproc.discard_spares()
         row["sched"], good = through_scheduler(ws, pairs)
         print(
-            f"round {rnd}: (1) scheduler (as `xdrconf check`): {n} checks ({good} ok) in "
+            f"round {rnd}: (1) scheduler (as `xdrconf check`, {checkproc.processes_for(n)} worker "
+            f"processes started afresh): {n} checks ({good} ok) in "
             f"{row['sched']:.2f} s = {row['sched'] / row['floor']:.2f} x floor [{load()}]"
         )
         if window is not None:
             from xdrconf.qt import workers as window_workers
 
+            # The window a while after start-up (or after its last Check all): its spare
+            # workers started and its keyring store primed.
+            window.warm_checks()
+            deadline = time.monotonic() + 30
+            while checkproc.spares() < checkproc.processes_for(n) and time.monotonic() < deadline:
+                spin(0.1)
+            spin(0.5)
             sizes = [int(c) for c in args.window_concurrency.split(",") if c.strip()] or [0]
             for size in sizes:
                 own = window_workers.CHECK_CONCURRENCY
@@ -410,6 +426,7 @@ def measure(app: Any, ws: Any, port: int, ca: Any, pairs: list, tmp: Path, args:
             f"with nothing running {statistics.median(r['idle'] for r in rows):.1f} ms)"
         )
         window.close()
+    checkproc.discard_spares()
     workers.wait_all()
     return 0
 
