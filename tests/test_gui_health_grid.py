@@ -391,3 +391,32 @@ def test_russian(window: MainWindow, qtbot: QtBot, ws: Workspace, test_ca: TestC
     assert "тенант" in grid.summary.text()
     tooltip = header(grid, role=Qt.ItemDataRole.ToolTipRole)
     assert "тенант" in tooltip
+
+
+def test_the_tenant_actions_act_on_the_grids_current_tenant(
+    window: MainWindow, qtbot: QtBot, ws: Workspace, kuma: Any, test_ca: TestCA
+) -> None:
+    """With the grid shown, Check tenant (and every tenant action) takes the tenant of the
+    grid's current cell, moved to by the keyboard as by the mouse."""
+    ids = prepare(ws, kuma.port, test_ca.cert_pem)
+    window.refresh()
+    window.select_tenant(ids["Acme"])
+    grid = grid_of(window)
+    grid.view.setFocus()
+    click(qtbot, grid, index_of(grid, ids["Globex"]))
+    some(grid.result_dialog).close()
+    assert window.current_tenant_id() == ids["Globex"]
+    row = grid.view.currentIndex().row()
+    below = grid.model.rows[row + 1].tenant_id
+    qtbot.keyClick(grid.view, Qt.Key.Key_Down)  # the next row
+    assert grid.view.currentIndex().row() == row + 1
+    assert window.current_tenant_id() == below != ids["Globex"]
+    window.select_tenant(ids["Acme"])  # the hidden tree elsewhere: the grid's current cell wins
+    click(qtbot, grid, index_of(grid, ids["Hooli"]))
+    some(grid.result_dialog).close()
+    window.act_check_tenant.trigger()
+    dialog = window.check_dialog
+    assert dialog.pairs == [(ids["Hooli"], "kuma")]
+    with qtbot.waitSignal(dialog.saved, timeout=20000):
+        pass
+    dialog.close()

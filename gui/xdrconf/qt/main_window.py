@@ -1918,6 +1918,14 @@ class MainWindow(QMainWindow):
     def _update_grid_actions(self) -> None:
         shown = self.grid_shown
         grid = self.grid
+        if shown:
+            # The tenant actions (Check tenant, Rename, Remove…) act on the tenant whose row
+            # is current in the grid, the one the user sees, not on the hidden tree's.
+            index = grid.view.currentIndex()
+            if index.isValid() and index.row() < len(grid.model.rows):
+                tid = grid.model.rows[index.row()].tenant_id
+                if tid in self.ws.tree and tid != self.current_tenant_id():
+                    self.select_tenant(tid)
         can_check = shown and not grid.running and grid.model.checkable > 0
         self.act_grid_check.setEnabled(can_check)
         if shown and not can_check:
