@@ -2,7 +2,7 @@
 (the list of domain controllers added, refused, reordered and removed with the mouse and
 the keyboard; the account with its checks as you type; Fetch certificate after StartTLS),
 the check's result per server in the wizard and, once saved, in the main window's details,
-with the warnings about the rights. In English and Russian; with XDRCONF_SCREENSHOT_DIR set,
+with the warnings about the rights. In English and Russian; with XDRCONF_SCREENSHOTS set,
 every page and result is saved there as PNG to look at."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 
 def shot(widget: QWidget, name: str) -> None:
-    folder = os.environ.get("XDRCONF_SCREENSHOT_DIR")
+    folder = os.environ.get("XDRCONF_SCREENSHOTS")
     if folder:
         for _round in range(3):  # the layouts settle
             QApplication.processEvents()

@@ -6,7 +6,7 @@ dialog, pre-filled from the first tenant, secrets never; the changed fields only
 each, a secret typed once stored as each tenant's own entry; SecretsWouldFollow answered No
 keeps everything, Yes applies).
 
-Screenshots: XDRCONF_SCREENSHOT_DIR=/some/folder keeps the renderings there."""
+Screenshots: XDRCONF_SCREENSHOTS=/some/folder keeps the renderings there."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.main_window import MainWindow
 from xdrconf.qt.many import ConfigureManyDialog
 
-SHOTS = os.environ.get("XDRCONF_SCREENSHOT_DIR")
+SHOTS = os.environ.get("XDRCONF_SCREENSHOTS")
 
 
 def shot(widget: QWidget, name: str) -> None:

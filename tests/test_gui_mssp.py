@@ -4,7 +4,7 @@ with two pages of tenants, the preview to tick, Add), Drift from the parent… (
 its subtree, secrets never shown), Turn on / off in the subtree (the real confirmation; a
 refusal half-way changes nothing).
 
-Screenshots: XDRCONF_SCREENSHOT_DIR=/some/folder keeps the renderings there."""
+Screenshots: XDRCONF_SCREENSHOTS=/some/folder keeps the renderings there."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.main_window import MainWindow
 from xdrconf.qt.mssp import DriftDialog, KumaImportDialog
 
-SHOTS = os.environ.get("XDRCONF_SCREENSHOT_DIR")
+SHOTS = os.environ.get("XDRCONF_SCREENSHOTS")
 
 
 def shot(widget: QWidget, name: str) -> None:
