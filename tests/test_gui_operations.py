@@ -4,7 +4,7 @@ lookup (the portal-like peer), KASAP's learning groups (its peer), the custom in
 host keys (a real OpenSSH sshd); the notice and the Yes/No confirmation are real dialogs;
 Cancel; a check run from the tab is kept; the keyboard; the minimum window size; Russian.
 
-Screenshots: XDRCONF_SCREENSHOT_DIR=/some/folder keeps the tab's renderings there."""
+Screenshots: XDRCONF_SCREENSHOTS=/some/folder keeps the tab's renderings there."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ from xdrconf.qt.editors import ChoiceEditor, LineEditor
 from xdrconf.qt.main_window import MIN_SIZE, MainWindow
 from xdrconf.qt.operations import OperationsPanel
 
-SHOTS = os.environ.get("XDRCONF_SCREENSHOT_DIR")
+SHOTS = os.environ.get("XDRCONF_SCREENSHOTS")
 
 
 def shot(widget: QWidget, name: str) -> None:

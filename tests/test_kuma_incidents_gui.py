@@ -67,7 +67,7 @@ def test_receive_select_close(qtbot, panel, kuma, tmp_path):
     assert panel.selected_alert()["id"] == target
     assert panel.events_model.rowCount() == 3
     assert "Logon failure" in panel.events_model.data(panel.events_model.index(0, 1))
-    shot = os.environ.get("XDRCONF_SCREENSHOT_DIR")
+    shot = os.environ.get("XDRCONF_SCREENSHOTS")
     if shot:
         panel.grab().save(str(Path(shot) / "kuma-incidents.png"))
 
@@ -154,7 +154,7 @@ def test_commands_editor_validates_and_saves(qtbot, panel, ws):
     dialog.headers.setPlainText("Authorization: Bearer abc")
     assert not dialog.apply()
     assert "added by xdrconf" in dialog.error.text()
-    shot = os.environ.get("XDRCONF_SCREENSHOT_DIR")
+    shot = os.environ.get("XDRCONF_SCREENSHOTS")
     if shot:
         dialog.show()
         dialog.grab().save(str(Path(shot) / "kuma-commands.png"))
@@ -212,7 +212,7 @@ def test_the_panel_in_the_main_window(qtbot, ws, kuma, test_ca, tmp_path):
         view.receive_button.click()
     assert view.alerts_model.rowCount() == 12
     view.alerts_view.selectRow(0)
-    shot = os.environ.get("XDRCONF_SCREENSHOT_DIR")
+    shot = os.environ.get("XDRCONF_SCREENSHOTS")
     if shot:
         window.grab().save(str(Path(shot) / "kuma-main-window.png"))
     wait_idle(qtbot, window)
