@@ -61,6 +61,7 @@ def test_history_tab_of_a_tenant_and_of_an_integration(
     assert [tabs.tabText(i) for i in range(tabs.count())][-1] == "History" and tabs.tabText(0) == "Details"
     tabs.setCurrentWidget(window.history)
     history = window.history
+    read(qtbot, history)
     shown = rows(history.list)
     assert shown[-1][3] == "tenant added"  # newest first
     assert any(r[2] == "KUMA REST API" and "KUMA Core host: (none) → 'kuma.invalid'" in r[3] for r in shown)
@@ -69,10 +70,52 @@ def test_history_tab_of_a_tenant_and_of_an_integration(
     window.select_integration("kuma")
     assert history.only_integration.isEnabled() and "KUMA REST API" in history.only_integration.text()
     history.only_integration.click()
+    read(qtbot, history)
     assert {r[2] for r in rows(history.list)} == {"KUMA REST API"}
     assert history.summary.text() == "3 changes recorded"  # api_version, host, port
     window.select_tenant(ws.tree.shared.id)
+    read(qtbot, history)
     assert rows(history.list) == [] and history.summary.text() == "No changes recorded."
+
+
+def test_the_history_is_read_off_the_gui_thread_and_a_later_choice_wins(
+    window: MainWindow, ws: Workspace, qtbot: QtBot
+) -> None:
+    """The audit trail is read in a worker ("Reading the history…" meanwhile); choosing
+    another tenant before the answer came shows that tenant's lines, never the first's."""
+    for name in ("Acme", "Globex"):
+        ws.add_tenant(name)
+    ws.update_integration("Acme", IntegrationEdit("kuma", values={"host": "kuma.invalid"}))
+    window.refresh()
+    window.bottom_tabs.setCurrentWidget(window.history)
+    history = window.history
+    window.select_tenant(ws.tenant("Acme").id)
+    assert history.reading and history.summary.text() == "Reading the history…"
+    window.select_tenant(ws.tenant("Globex").id)  # before Acme's answer was shown
+    read(qtbot, history)
+    assert [r[3] for r in rows(history.list)] == ["tenant added"]
+    assert history.summary.text() == "1 change recorded"
+    unreadable = ws.config_dir / "audit.jsonl"
+    unreadable.chmod(0)
+    try:
+        if os.access(unreadable, os.R_OK):  # root reads it anyway: a folder in its place then
+            unreadable.chmod(0o600)
+            unreadable.rename(ws.config_dir / "audit.jsonl.kept")
+            unreadable.mkdir()
+        window.select_tenant(ws.tenant("Acme").id)
+        read(qtbot, history)
+        assert rows(history.list) == []
+        assert history.summary.text().startswith("The history could not be read: ")
+    finally:
+        if unreadable.is_dir():
+            unreadable.rmdir()
+            (ws.config_dir / "audit.jsonl.kept").rename(unreadable)
+        unreadable.chmod(0o600)
+
+
+def read(qtbot: QtBot, history: Any) -> None:
+    """Wait for the History tab to show what it read."""
+    qtbot.waitUntil(lambda: not history.reading, timeout=10000)
 
 
 def test_import_tenants_from_kuma_with_the_preview(

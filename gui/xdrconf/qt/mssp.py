@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from ..core import audit, catalog, drift
 from ..core.i18n import _, ngettext
 from ..core.integrations.kuma import tenants as kuma_tenants
+from . import workers
 
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
@@ -56,8 +57,12 @@ def _tree(parent: QWidget, name: str, headers: list[str]) -> QTreeWidget:
 class HistoryView(QWidget):
     """The changes recorded for a tenant (newest first), or for one of its integrations."""
 
+    loaded = Signal()  # the list shows what was read
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._asked = 0
+        self._reading: workers.Task | None = None
         self.setObjectName("historyView")
         self.setWindowTitle(_("History"))
         self.setToolTip(_("The changes recorded in the audit trail for this tenant"))
@@ -90,16 +95,44 @@ class HistoryView(QWidget):
         )
         self.refresh()
 
-    def entries(self) -> list[dict[str, Any]]:
-        """The lines shown, newest first."""
-        if self.ws is None or self.tenant_id is None or self.tenant_id not in self.ws.tree:
-            return []
-        kind = self.kind if self.only_integration.isChecked() else None
-        found = [e for e in self.ws.audit.entries() if audit.matches(e, tenant_id=self.tenant_id, kind=kind)]
-        return list(reversed(found))
+    @property
+    def reading(self) -> bool:
+        """The audit trail is being read (off the GUI thread) for what is to be shown."""
+        return self._reading is not None
 
     def refresh(self) -> None:
-        found = self.entries()
+        """Read the tenant's (or the integration's) lines of the audit trail in a worker (the
+        file grows with every change and is read whole) and show them, newest first. A
+        refresh asked for meanwhile wins: an older answer is dropped."""
+        self._asked += 1
+        asked = self._asked
+        ws, tid = self.ws, self.tenant_id
+        if ws is None or tid is None or tid not in ws.tree:
+            self._reading = None
+            self._show([])
+            return
+        kind = self.kind if self.only_integration.isChecked() else None
+        trail = ws.audit
+
+        def read() -> list[dict[str, Any]]:
+            found = [e for e in trail.entries() if audit.matches(e, tenant_id=tid, kind=kind)]
+            return list(reversed(found))
+
+        def done(found: list[dict[str, Any]]) -> None:
+            if asked == self._asked:
+                self._reading = None
+                self._show(found)
+
+        def failed(exc: BaseException) -> None:
+            if asked == self._asked:
+                self._reading = None
+                self._show([])
+                self.summary.setText(_("The history could not be read: {error}").format(error=exc))
+
+        self.summary.setText(_("Reading the history…"))
+        self._reading = workers.run_in_background(read, done, failed, owner=self)
+
+    def _show(self, found: list[dict[str, Any]]) -> None:
         self.list.clear()
         items = []
         for entry in found[:MAX_HISTORY]:
@@ -123,6 +156,7 @@ class HistoryView(QWidget):
             if found
             else _("No changes recorded.")
         )
+        self.loaded.emit()
 
 
 # ---- Drift ------------------------------------------------------------------------------------------
