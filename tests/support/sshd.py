@@ -6,6 +6,7 @@ a point, so a test can prove that no authentication was attempted on a connectio
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import socket
@@ -19,7 +20,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 SSHD = "/usr/sbin/sshd"
-TEST_USER = "xdrconftest"
+# An OS user of its own per checkout: suites of two clones running at once on one machine
+# would otherwise set each other's password and delete the user under each other.
+TEST_USER = "xdrct" + hashlib.sha256(str(Path(__file__).resolve().parents[2]).encode()).hexdigest()[:8]
 
 
 def available() -> str | None:
