@@ -270,19 +270,21 @@ class ProcessScheduler(RunControl):
             return
         try:
             secrets = self._read_secrets()
-        except Exception:
+            if secrets is None:  # the keyring cannot be read: every run here says why, quickly
+                for proc in procs:
+                    _close(proc, 0.5)
+                return
+            document = json.dumps(self.ws.document(), ensure_ascii=False)
+            shares = [
+                _Share(proc, list(range(k, len(self.pairs), len(procs)))) for k, proc in enumerate(procs)
+            ]
+            for share in shares:
+                self._send_job(share, document, secrets)
+        except BaseException:
             for proc in procs:
                 _close(proc, 0.5)
             raise
-        if secrets is None:  # the keyring cannot be read: every run here says why, quickly
-            for proc in procs:
-                _close(proc, 0.5)
-            return
-        document = json.dumps(self.ws.document(), ensure_ascii=False)
-        shares = [_Share(proc, list(range(k, len(self.pairs), len(procs)))) for k, proc in enumerate(procs)]
         self._shares = shares
-        for share in shares:
-            self._send_job(share, document, secrets)
         for share in shares:
             share.reader = threading.Thread(
                 target=self._read, args=(share,), name="xdrconf-check-worker-reader", daemon=True
