@@ -611,9 +611,10 @@ def build_parser() -> argparse.ArgumentParser:
         _("keep the current settings after a file was kept aside (saves then replace the backup again)"),
     )
 
-    from . import audit, mssp, operations
+    from . import audit, health, mssp, operations
 
     audit.register(sub, common, add)
+    health.register(sub, common, add)
     mssp.register(sub, tsub, common, add)
     operations.register(sub, common, add)
     return parser
