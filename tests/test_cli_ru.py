@@ -134,6 +134,18 @@ def test_errors_of_the_command_line_are_russian(tmp_path):
     )
 
 
+def test_a_broken_import_file_is_said_in_russian(tmp_path):
+    """The JSON parser's and the system's own words are English: both said in Russian."""
+    (tmp_path / "broken.json").write_text('{"a" 1}', encoding="utf-8")
+    r = xdrconf(tmp_path, "import", str(tmp_path / "broken.json"))
+    assert (r.returncode, r.stderr) == (
+        2,
+        "xdrconf: Файл импорта: недопустимый JSON (ожидалось «:», строка 1).\n",
+    )
+    r = xdrconf(tmp_path, "import", str(tmp_path / "broken.json" / "x"))
+    assert r.returncode == 2 and r.stderr.endswith("(часть пути не является папкой)\n"), r.stderr
+
+
 def test_plain_output_is_russian_and_json_stays_english(tmp_path):
     assert xdrconf(tmp_path, "tenant", "add", "Acme").returncode == 0
     r = xdrconf(tmp_path, "tenant", "rename", "Acme", "Acme 2")
