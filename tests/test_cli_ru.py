@@ -177,3 +177,34 @@ def test_the_scanner_reads_parser_texts_set_after_the_parser_was_made():
     source = 'p.epilog = "Exit status: 0 success."\np.description = _("Wrapped.")\np.usage = "xdrconf x"\n'
     found = [(f.line, f.what) for f in i18n_audit.scan_source("xdrconf/cli/example.py", source)]
     assert found == [(1, "parser text")]
+
+
+def test_a_certificate_is_described_in_russian(test_ca):
+    """What `xdrconf kata add` and the window's fetched certificate show, line by line."""
+    from xdrconf.core.net import describe_certificate
+
+    own = test_ca.issue(("old.invalid",), self_signed=True, expired=True)
+    i18n.set_language("ru")
+    try:
+        lines = describe_certificate(own.der).lines()
+    finally:
+        i18n.set_language("en")
+    assert lines[0].startswith("Субъект: CN=old.invalid")
+    assert lines[1].startswith("Издатель: CN=old.invalid") and lines[1].endswith(" (самоподписанный)")
+    assert lines[2].startswith("Действителен: с ") and lines[2].endswith(" — СРОК ИСТЕК")
+    assert lines[3].startswith("SHA-256: ")  # the window leaves this line out by its start
+    english = describe_certificate(own.der).lines()
+    assert english[1].endswith(" (self-signed)") and english[2].endswith(" — EXPIRED")
+
+
+def test_drift_names_kata_connections_in_russian(tmp_path):
+    (tmp_path / "pass").write_text("correct horse battery staple 42\n", encoding="utf-8")
+    (tmp_path / "pass").chmod(0o600)
+    env = {"XDRCONF_VAULT_PASSPHRASE_FILE": str(tmp_path / "pass")}
+    assert xdrconf(tmp_path, "config", "set", "secret_store=vault", **env).returncode == 0
+    assert xdrconf(tmp_path, "tenant", "add", "Acme", **env).returncode == 0
+    r = xdrconf(tmp_path, "kata", "add", "Acme", "127.0.0.1", **env)
+    assert r.returncode == 0, r.stderr
+    assert "\n  Подключение: 127.0.0.1:443\n" in r.stdout and "\n  Субъект: " in r.stdout
+    out = xdrconf(tmp_path, "drift", "Acme", **env).stdout
+    assert re.search(r"^    переопределено Подключения «[0-9a-f-]{36}»: задано только здесь$", out, re.M), out

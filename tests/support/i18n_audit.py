@@ -363,8 +363,8 @@ def _bare_texts(node: ast.expr) -> Iterator[tuple[ast.expr, str]]:
 
 
 # Functions whose returned text is displayed: Qt models' data() and headerData(), helpers
-# named *_text, *_html, *_label, *_title, *_message, *_hint, line(), hint().
-_DISPLAY_FUNCTION = re.compile(r"^(data|headerData|line|hint)$|_(text|html|label|title|message|hint)$")
+# named *_text, *_html, *_label, *_title, *_message, *_hint, line(), lines(), hint().
+_DISPLAY_FUNCTION = re.compile(r"^(data|headerData|lines?|hint)$|_(text|html|label|title|message|hint)$")
 
 
 def _is_category(node: ast.expr) -> bool:
