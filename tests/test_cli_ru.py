@@ -154,6 +154,12 @@ def test_plain_output_is_russian_and_json_stays_english(tmp_path):
     assert r.stdout == (
         "Kaspersky Threat Intelligence Portal тенанта «Root tenant/Acme 2»: заданы cache_ttl.\n"
     ), r.stderr
+    r = xdrconf(tmp_path, "integration", "set", "Root tenant", "tip", "cache_ttl=3h", "--subtree")
+    assert r.stdout == (
+        "Kaspersky Threat Intelligence Portal: заданы cache_ttl — 2 тенанта, одним изменением: "
+        "«Root tenant», «Root tenant/Acme 2».\n"
+    ), r.stderr
+    r = xdrconf(tmp_path, "integration", "set", "Acme 2", "tip", "cache_ttl=2h")
     out = xdrconf(tmp_path, "integration", "show", "Acme 2", "tip").stdout
     assert "  включена: нет\n" in out and "  token: не задан\n" in out and "  не задано: " in out
     out = xdrconf(tmp_path, "integration", "list", "Acme 2").stdout

@@ -335,7 +335,8 @@ def cmd_integration_set(args: argparse.Namespace) -> int:
 
 def _subtree_done(ws: Workspace, ids: list[str], what: str) -> str:
     paths = [ws.tree.path(tid) for tid in ids]
-    shown = ", ".join(f"'{p}'" for p in paths[:10]) + (" …" if len(paths) > 10 else "")
+    quoted = pgettext("a tenant's path in a list", "'{path}'")
+    shown = ", ".join(quoted.format(path=p) for p in paths[:10]) + (" …" if len(paths) > 10 else "")
     return ngettext(
         "{what} — {n} tenant, in one change: {tenants}.",
         "{what} — {n} tenants, in one change: {tenants}.",
