@@ -183,7 +183,7 @@ def test_no_dbus_at_all_uses_the_vault(tmp_path):
     env = no_dbus_env(tmp_path)
     show = run_cli(["config", "show"], env, cfg=cfg)
     assert show.returncode == 0, show.stderr
-    assert "secret_store_status: Vault: secrets.kdbx, not created yet" in show.stdout
+    assert "Secret store: Vault: secrets.kdbx, not created yet" in show.stdout
     assert "fail" not in show.stdout.lower()
     env["XDRCONF_VAULT_PASSPHRASE_FILE"] = str(passphrase_file(tmp_path))
     assert run_cli(["tenant", "add", "Acme"], env, cfg=cfg).returncode == 0

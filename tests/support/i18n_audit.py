@@ -32,6 +32,8 @@ TRANSLATED = frozenset(
     {
         "argparse.py",
         "xdrconf/cli/audit.py",
+        "xdrconf/cli/common.py",
+        "xdrconf/cli/main.py",
         "xdrconf/cli/mssp.py",
         "xdrconf/core/audit.py",
         "xdrconf/core/document.py",
@@ -296,6 +298,7 @@ NAMES = {"xdrconf", "localhost", "KUMA", "KATA", "KEDR", "KASAP", "TIP", "OpenTI
 _TECHNICAL = re.compile(r"[0-9:/.@=_<>{}\[\]\\|*]|^-|^[A-Z]{2,}$")
 _LETTER = re.compile(r"[^\W\d_]")
 _PRAGMA = "i18n: ignore"
+_PARSER_TEXTS = {"epilog", "description"}
 
 
 def is_prose(text: str) -> bool:
@@ -360,8 +363,8 @@ def _bare_texts(node: ast.expr) -> Iterator[tuple[ast.expr, str]]:
 
 
 # Functions whose returned text is displayed: Qt models' data() and headerData(), helpers
-# named *_text, *_html, *_label, *_title, *_message, *_hint, line(), hint().
-_DISPLAY_FUNCTION = re.compile(r"^(data|headerData|line|hint)$|_(text|html|label|title|message|hint)$")
+# named *_text, *_html, *_label, *_title, *_message, *_hint, line(), lines(), hint().
+_DISPLAY_FUNCTION = re.compile(r"^(data|headerData|lines?|hint)$|_(text|html|label|title|message|hint)$")
 
 
 def _is_category(node: ast.expr) -> bool:
@@ -433,6 +436,12 @@ def scan_source(module: str, source: str, error_classes: set[str] | None = None)
         if isinstance(node, ast.Tuple) and len(node.elts) == 2 and _is_category(node.elts[0]):
             for text_node, text in _bare_texts(node.elts[1]):
                 report(text_node, "outcome message", text[:80])
+        # An argparse parser's texts set after it was made: p.epilog = "…", p.description = "…".
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and t.attr in _PARSER_TEXTS for t in node.targets
+        ):
+            for text_node, text in _bare_texts(node.value):
+                report(text_node, "parser text", text[:80])
         # What a model's data() or a *_text() helper returns is shown as it is.
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _DISPLAY_FUNCTION.search(node.name):
             for ret in ast.walk(node):

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from xdrconf.core.i18n import _
+from xdrconf.core.i18n import N_, _
 
 from ..core.integrations.kuma.api import ALERT_STATUSES
 from ..core.integrations.kuma.commands import CLOSE_REASONS
@@ -25,7 +25,9 @@ from ..core.outcome import Outcome
 from .common import CheckFailed, fail, print_json
 from .operations import print_table, run_one
 
-EXIT_CODES = "Exit status: 0 success; 1 the request failed or KUMA refused it; 2 usage or configuration error"
+EXIT_CODES = N_(
+    "Exit status: 0 success; 1 the request failed or KUMA refused it; 2 usage or configuration error"
+)
 
 
 def run_kuma(
@@ -97,13 +99,13 @@ def receive(args: argparse.Namespace, tenant_ref: str) -> int:
         print_table(
             rows,
             (
-                ("id", "ID"),
-                ("severity", "SEVERITY"),
-                ("status", "STATUS"),
-                ("first_seen", "FIRST SEEN"),
-                ("last_seen", "LAST SEEN"),
-                ("events", "EVENTS"),
-                ("name", "NAME"),
+                ("id", _("ID")),
+                ("severity", _("Severity")),
+                ("status", _("Status")),
+                ("first_seen", _("First seen")),
+                ("last_seen", _("Last seen")),
+                ("events", _("Events")),
+                ("name", _("Name")),
             ),
         )
     return 0
@@ -142,10 +144,13 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
         "       xdrconf alerts close TENANT ALERT_ID --reason REASON [--json]"
     )
     p.epilog = (
-        "REASON is one of: "
-        + ", ".join(f'"{r}"' for r in CLOSE_REASONS)
-        + ". Receiving again says how many alerts are new and how many changed since "
-        "the last time. " + EXIT_CODES + "."
+        _(
+            "REASON is one of: {reasons}. Receiving again says how many alerts are new and how many "
+            "changed since the last time."
+        ).format(reasons=", ".join(f'"{r}"' for r in CLOSE_REASONS))
+        + " "
+        + EXIT_CODES
+        + "."
     )
     p.add_argument("words", nargs="+", metavar="TENANT | close TENANT ALERT_ID")
     p.add_argument("--status", choices=ALERT_STATUSES, help=_("alerts with this status (default: new)"))

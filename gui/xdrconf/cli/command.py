@@ -61,7 +61,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     note = _(" (the defaults; none saved yet)") if defaults else ""
     print(_("KUMA connector commands of '{path}'{note}:").format(path=path, note=note))
     for c in commands:
-        params = f"  needs: {', '.join(f'<{p}>' for p in c.placeholders)}" if c.placeholders else ""
+        params = (
+            _("  needs: {placeholders}").format(placeholders=", ".join(f"<{p}>" for p in c.placeholders))
+            if c.placeholders
+            else ""
+        )
         print(f"  {c.name}: {c.method} {c.display_path()}{params}")
         if c.body:
             print(_("      body: {body}").format(body=c.body))
@@ -118,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     body = args.body or ""
     if body.startswith("@"):
-        body = read_value_file("Body", body[1:])
+        body = read_value_file(_("Body"), body[1:])
     data = {
         "name": args.name,
         "method": args.method,

@@ -107,10 +107,14 @@ class SecretReader:
         else:
             line = self.stdin.readline()
             if not line:
-                fail(f"{label}: expected its value on standard input (one line per --secret), got nothing")
+                fail(
+                    _(
+                        "{label}: expected its value on standard input (one line per --secret), got nothing"
+                    ).format(label=label)
+                )
             value = line.rstrip("\r\n")
         if not value.strip():
-            fail(f"{label}: the value read is empty")
+            fail(_("{label}: the value read is empty").format(label=label))
         return value
 
 

@@ -43,7 +43,7 @@ def _row(state: Any, conn: dict[str, Any]) -> dict[str, Any]:
 def _describe(conn: dict[str, Any]) -> list[str]:
     return [
         f"  XDR ID:      {conn['id']}",
-        f"  Connection:  {kata.target_of(conn)}",
+        _("  Connection:  {target}").format(target=kata.target_of(conn)),
         _("  Key type:    {key_type}").format(key_type=conn.get("key_type", "")),
         *(f"  {line}" for line in kata.certificate_lines(conn)),
     ]

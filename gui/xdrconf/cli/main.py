@@ -16,8 +16,8 @@ from .. import __version__
 from ..core import appsettings, catalog, i18n
 from ..core.errors import SecretsWouldFollow, ValidationError, XdrconfError
 from ..core.fields import Field
-from ..core.i18n import _, ngettext
-from ..core.outcome import outcome_short
+from ..core.i18n import _, ngettext, pgettext
+from ..core.outcome import outcome_words
 from ..core.status import integration_status
 from ..core.tenants import Tenant
 from ..core.workspace import IntegrationEdit, Workspace
@@ -32,7 +32,7 @@ def parse_assignments(
     secrets: dict[str, str | None] = {}
     for pair in pairs:
         if "=" not in pair:
-            fail(f"'{pair}' is not FIELD=VALUE")
+            fail(_("'{pair}' is not FIELD=VALUE").format(pair=pair))
         name, raw = pair.split("=", 1)
         name = name.strip()
         f = spec.field(name)
@@ -45,8 +45,10 @@ def parse_assignments(
                 check_file_value(f, raw, source)
         elif f.secret and raw:
             fail(
-                f"{f.label}: a secret on the command line would land in the process list and the "
-                f"shell history; use --secret {name} (standard input or a prompt) or {name}=@FILE"
+                _(
+                    "{label}: a secret on the command line would land in the process list and the "
+                    "shell history; use --secret {name} (standard input or a prompt) or {name}=@FILE"
+                ).format(label=f.label, name=name)
             )
         if f.secret:
             secrets[name] = raw if raw else None
@@ -55,9 +57,9 @@ def parse_assignments(
     for name in secret_names:
         f = spec.field(name)
         if not f.secret:
-            fail(f"{f.label}: is not a secret; set it as {name}=VALUE")
+            fail(_("{label}: is not a secret; set it as {name}=VALUE").format(label=f.label, name=name))
         if name in secrets:
-            fail(f"{f.label}: given twice")
+            fail(_("{label}: given twice").format(label=f.label))
         secrets[name] = reader.read(f.label)
     return values, secrets
 
@@ -137,7 +139,7 @@ def cmd_tenant_rename(args: argparse.Namespace) -> int:
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.name)
         ws.rename_tenant(tenant.id, args.new_name)
-        print(f"Renamed to '{ws.tree.path(tenant.id)}'.")
+        print(_("Renamed to '{path}'.").format(path=ws.tree.path(tenant.id)))
     return 0
 
 
@@ -145,7 +147,7 @@ def cmd_tenant_move(args: argparse.Namespace) -> int:
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.name)
         ws.move_tenant(tenant.id, args.new_parent)
-        print(f"Moved to '{ws.tree.path(tenant.id)}'.")
+        print(_("Moved to '{path}'.").format(path=ws.tree.path(tenant.id)))
     return 0
 
 
@@ -155,16 +157,20 @@ def cmd_tenant_remove(args: argparse.Namespace) -> int:
         lines = ws.removal_summary(tenant.id)
         if not args.yes:
             if not sys.stdin.isatty():
-                fail("removing a tenant needs confirmation: add --yes (it removes: " + "; ".join(lines) + ")")
-            print("This removes:")
+                fail(
+                    _("removing a tenant needs confirmation: add --yes (it removes: {what})").format(
+                        what="; ".join(str(line) for line in lines)
+                    )
+                )
+            print(_("This removes:"))
             for line in lines:
                 print(f"  - {line}")
-            answer = input("Remove? [y/N] ").strip().lower()
-            if answer not in ("y", "yes"):
-                print("Nothing was removed.")
+            answer = input(_("Remove? [y/N] ")).strip().lower()
+            if answer not in ("y", "yes", _("y")):
+                print(_("Nothing was removed."))
                 return 0
         ws.remove_tenant(tenant.id)
-        print(f"Removed: {'; '.join(lines)}.")
+        print(_("Removed: {what}.").format(what="; ".join(str(line) for line in lines)))
     return 0
 
 
@@ -192,7 +198,7 @@ def describe_state(ws: Workspace, tenant: Tenant, kind: str) -> dict[str, Any]:
         "managed": {k: state.settings[k] for k in spec.structured_keys if k in state.settings},
         "last_check": status.last_check,
         "level": status.level,
-        "flags": [message for _, message in status.flags],
+        "flags": [message for _kind, message in status.flags],
     }
 
 
@@ -220,19 +226,27 @@ def cmd_integration_list(args: argparse.Namespace) -> int:
             )
             return 0
         if tenant.is_shared:
-            print("The Shared tenant needs no integration settings.")
+            print(_("The Shared tenant needs no integration settings."))
             return 0
         for r in rows:
-            if not r["supported"]:
-                state = "not yet supported"
-            else:
-                state = ("on" if r["enabled"] else "off") + (
-                    ", configured" if r["configured"] else ", not configured"
-                )
             last = r["last_check"]
-            check = f"  last check: {outcome_short(last)} ({last['checked_at']})" if last else ""
-            print(f"{r['integration']:<11} {r['title']:<50} {state}{check}")
+            check = (
+                _("  last check: {outcome} ({when})").format(
+                    outcome=outcome_words(last), when=last["checked_at"]
+                )
+                if last
+                else ""
+            )
+            print(f"{r['integration']:<11} {r['title']:<50} {_state_words(r)}{check}")
     return 0
+
+
+def _state_words(row: dict[str, Any]) -> str:
+    if not row["supported"]:
+        return _("not yet supported")
+    if row["enabled"]:
+        return _("on, configured") if row["configured"] else _("on, not configured")
+    return _("off, configured") if row["configured"] else _("off, not configured")
 
 
 def cmd_integration_show(args: argparse.Namespace) -> int:
@@ -245,34 +259,43 @@ def cmd_integration_show(args: argparse.Namespace) -> int:
         spec = catalog.spec_for(args.kind)
         print(f"{data['title']} — {data['tenant']}")
         if not spec.supported:
-            print("  not yet supported")
+            print("  " + _("not yet supported"))
             return 0
-        print(f"  enabled: {'yes' if data['enabled'] else 'no'}")
+        print(_("  enabled: {answer}").format(answer=_("yes") if data["enabled"] else _("no")))
         for f in spec.fields:
             if f.secret:
-                print(f"  {f.name}: {data['secrets'][f.name]}")
+                value = (
+                    pgettext("a secret's state", "set")
+                    if data["secrets"][f.name] == "set"
+                    else pgettext("a secret's state", "not set")
+                )
             else:
                 value = f.format(data["settings"].get(f.name))
                 if f.kind == "pem" and value:
-                    value = f"({value.count('BEGIN CERTIFICATE')} certificate(s))"
-                print(f"  {f.name}: {value}")
+                    n = value.count("BEGIN CERTIFICATE")
+                    value = ngettext("({n} certificate)", "({n} certificates)", n).format(n=n)
+            print(f"  {f.name}: {value}")
         if data["missing"]:
-            print(f"  missing: {', '.join(data['missing'])}")
+            print(_("  missing: {fields}").format(fields=", ".join(str(label) for label in data["missing"])))
         if data["last_check"]:
             lc = data["last_check"]
-            print(f"  last check: {outcome_short(lc)} at {lc['checked_at']}: {lc['message']}")
+            print(
+                _("  last check: {outcome} at {when}: {message}").format(
+                    outcome=outcome_words(lc), when=lc["checked_at"], message=lc["message"]
+                )
+            )
         for flag in data["flags"]:
-            print(f"  warning: {flag}")
+            print(_("  warning: {text}").format(text=flag))
     return 0
 
 
 def cmd_integration_set(args: argparse.Namespace) -> int:
     spec = catalog.spec_for(args.kind)
     if not spec.supported:
-        fail(f"{spec.title} is not yet supported")
+        fail(_("{title} is not yet supported").format(title=spec.title))
     values, secrets = parse_assignments(spec, args.assignments, args.secret or [], SecretReader())
     if not values and not secrets:
-        fail("nothing to set: give FIELD=VALUE pairs or --secret FIELD")
+        fail(_("nothing to set: give FIELD=VALUE pairs or --secret FIELD"))
     with open_ws(args, write=True) as ws:
         tenant = ws.tenant(args.tenant)
         changed = sorted(list(values) + list(secrets))
@@ -302,13 +325,18 @@ def cmd_integration_set(args: argparse.Namespace) -> int:
                     "stored ones to the new target."
                 ).format(options=", ".join(f"--secret {n}" for n in names))
             )
-        print(f"{spec.title} of '{ws.tree.path(tenant.id)}': set {', '.join(changed)}.")
+        print(
+            _("{title} of '{path}': set {fields}.").format(
+                title=spec.title, path=ws.tree.path(tenant.id), fields=", ".join(changed)
+            )
+        )
     return 0
 
 
 def _subtree_done(ws: Workspace, ids: list[str], what: str) -> str:
     paths = [ws.tree.path(tid) for tid in ids]
-    shown = ", ".join(f"'{p}'" for p in paths[:10]) + (" …" if len(paths) > 10 else "")
+    quoted = pgettext("a tenant's path in a list", "'{path}'")
+    shown = ", ".join(quoted.format(path=p) for p in paths[:10]) + (" …" if len(paths) > 10 else "")
     return ngettext(
         "{what} — {n} tenant, in one change: {tenants}.",
         "{what} — {n} tenants, in one change: {tenants}.",
@@ -327,8 +355,8 @@ def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
             print(_subtree_done(ws, ids, what.format(title=title)))
             return 0
         ws.set_enabled(tenant.id, args.kind, enabled)
-        state = "on" if enabled else "off"
-        print(f"{catalog.title_of(args.kind)} of '{ws.tree.path(tenant.id)}' is turned {state}.")
+        done = _("{title} of '{path}' is turned on.") if enabled else _("{title} of '{path}' is turned off.")
+        print(done.format(title=catalog.title_of(args.kind), path=ws.tree.path(tenant.id)))
     return 0
 
 
@@ -340,7 +368,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         text = exchange.dumps(exchange.export_document(ws, args.tenant))
     if args.output and args.output != "-":
         Path(args.output).write_text(text, encoding="utf-8")
-        print(f"Exported to {args.output} (no secrets included).", file=sys.stderr)
+        print(_("Exported to {file} (no secrets included).").format(file=args.output), file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
@@ -353,11 +381,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     doc = exchange.loads(text)
     with open_ws(args, write=True) as ws:
         needed = exchange.import_document(ws, doc)
-    print("Imported.")
+    print(_("Imported."))
     if needed:
         print(
-            "These secrets were not in the file (exports never hold secrets); enter them again, "
-            "then turn the integration on:"
+            _(
+                "These secrets were not in the file (exports never hold secrets); enter them again, "
+                "then turn the integration on:"
+            )
         )
         for item in needed:
             print(f"  - {item.line()}\n      {item.hint()}")
@@ -373,13 +403,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     timeout = timeout_of(args)
     if args.kind is not None and args.tenant is None:
-        fail("KIND needs a TENANT")
+        fail(_("KIND needs a TENANT"))
     with open_ws(args, write=False) as ws:
         if args.kind is not None:
             spec = catalog.spec_for(args.kind)
             notice = spec.check_op.notice if spec.check_op is not None else ""
             if notice and not args.json:
-                print(f"Note: {notice}", file=sys.stderr)
+                print(_("Note: {notice}").format(notice=_(notice)), file=sys.stderr)
         pairs = targets(ws, args.tenant, args.kind)
         results: dict[tuple[str, str], list[dict[str, Any]]] = {}
         sched = make(ws, pairs, timeout=timeout, on_batch=lambda batch: results.update(by_pair(batch)))
@@ -390,7 +420,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print_json([r.public() for r in found])
     else:
         if not found:
-            print("Nothing to check: no integration is turned on.")
+            print(_("Nothing to check: no integration is turned on."))
         print_outcomes(found)
     status = exit_status(found, refusal_is_usage=False)
     if status:
@@ -417,9 +447,28 @@ def cmd_config_show(args: argparse.Namespace) -> int:
         data["secret_store_problem"] = status.reason
     if args.json:
         print_json(data)
-    else:
-        for k, v in data.items():
-            print(f"{k}: {v}")
+        return 0
+    store = status.name if status.usable else _("{store} — not usable").format(store=status.name)
+    proxy = data["proxy"]
+    language = i18n.language()
+    lines = [
+        (_("Settings folder"), data["config_dir"]),
+        (_("Settings file"), data["settings_file"]),
+        (_("Secret store"), store),
+        (_("Problem of the secret store"), data.get("secret_store_problem")),
+        (_("Timeout (timeout)"), _("{seconds:g} s").format(seconds=data["timeout"])),
+        (_("Proxy (proxy_mode)"), proxy.get("mode", "none")),
+        (_("Proxy URL (proxy_url)"), proxy.get("url")),
+        (_("Without proxy (no_proxy)"), ", ".join(proxy.get("no_proxy") or [])),
+        (
+            _("Language (language)"),
+            _("{setting}; in use: {language}").format(setting=data["language"], language=language),
+        ),
+        (_("Read-only"), data["read_only"]),
+    ]
+    for label, value in lines:
+        if value:
+            print(f"{label}: {value}")
     return 0
 
 
@@ -431,21 +480,32 @@ def cmd_config_set(args: argparse.Namespace) -> int:
     pairs = [p for p in args.assignments if p.split("=", 1)[0].strip() != "secret_store"]
     for store in stores:
         if store not in ("keyring", "vault"):
-            fail("secret_store: one of keyring, vault")
+            fail(_("secret_store: one of keyring, vault"))
     with open_ws(args, write=True) as ws:
         changes = appsettings.apply_assignments(ws.app, pairs) if pairs else {}
         for store in stores[-1:]:
             report = ws.move_secrets(store)
-            where = (
-                f"the vault {ws.secrets.vault.path}"
-                if store == "vault"
-                else f"the OS keyring ({ws.secrets.keyring.backend_name})"
+            if store == "vault":
+                where = _("Secrets are kept in the vault {path}.").format(path=ws.secrets.vault.path)
+            else:
+                where = _("Secrets are kept in the OS keyring ({backend}).").format(
+                    backend=ws.secrets.keyring.backend_name
+                )
+            moved = ngettext("{n} secret moved.", "{n} secrets moved.", report.moved).format(n=report.moved)
+            gone = (
+                " "
+                + ngettext(
+                    "{n} was already missing and stays missing.",
+                    "{n} were already missing and stay missing.",
+                    report.missing,
+                ).format(n=report.missing)
+                if report.missing
+                else ""
             )
-            gone = f"; {report.missing} were already missing and stay missing" if report.missing else ""
-            print(f"Secrets are kept in {where}; {report.moved} secret(s) moved{gone}.")
+            print(f"{where} {moved}{gone}")
         if changes:
             ws.set_app(**changes)
-    print("Saved.")
+    print(_("Saved."))
     return 0
 
 
@@ -483,12 +543,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--config-dir",
         metavar="DIR",
         default=argparse.SUPPRESS,
-        help="settings folder (default: XDRCONF_CONFIG_DIR or the user's config folder)",
+        help=_("settings folder (default: XDRCONF_CONFIG_DIR or the user's config folder)"),
     )
     parser = argparse.ArgumentParser(
         prog="xdrconf",
-        description="Configure and verify Kaspersky Next XDR Expert and KUMA integrations per tenant. "
-        "Without a command, the window opens.",
+        description=_(
+            "Configure and verify Kaspersky Next XDR Expert and KUMA integrations per tenant. "
+            "Without a command, the window opens."
+        ),
         parents=[common],
     )
     parser.add_argument(
@@ -506,10 +568,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    tenant = sub.add_parser("tenant", help="list and change tenants", parents=[common])
+    text = _("list and change tenants")
+    tenant = sub.add_parser("tenant", help=text, description=text, parents=[common])
     tsub = tenant.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = add(tsub, "list", cmd_tenant_list, "list tenants as a tree")
-    p.add_argument("--json", action="store_true")
+    p = add(tsub, "list", cmd_tenant_list, _("list tenants as a tree"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
     p = add(
         tsub,
         "add",
@@ -517,40 +580,39 @@ def build_parser() -> argparse.ArgumentParser:
         _("add child tenants, all or none in one change (each gets a copy of its parent's integrations)"),
     )
     p.add_argument("name", nargs="+", metavar="NAME")
-    p.add_argument("--parent", help="parent tenant (default: Root)")
-    p = add(tsub, "rename", cmd_tenant_rename, "rename a tenant")
-    p.add_argument("name")
-    p.add_argument("new_name")
-    p = add(tsub, "move", cmd_tenant_move, "move a tenant under another parent")
-    p.add_argument("name")
-    p.add_argument("new_parent")
-    p = add(tsub, "remove", cmd_tenant_remove, "remove a tenant, its integrations and their secrets")
-    p.add_argument("name")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--parent", metavar="PARENT", help=_("parent tenant (default: Root)"))
+    p = add(tsub, "rename", cmd_tenant_rename, _("rename a tenant"))
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("new_name", metavar="NEW_NAME")
+    p = add(tsub, "move", cmd_tenant_move, _("move a tenant under another parent"))
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("new_parent", metavar="NEW_PARENT")
+    p = add(tsub, "remove", cmd_tenant_remove, _("remove a tenant, its integrations and their secrets"))
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
 
-    integ = sub.add_parser("integration", help="show and change a tenant's integrations", parents=[common])
+    text = _("show and change a tenant's integrations")
+    integ = sub.add_parser("integration", help=text, description=text, parents=[common])
     isub = integ.add_subparsers(dest="action", metavar="ACTION", required=True)
     kinds = list(catalog.KINDS)
-    p = add(isub, "list", cmd_integration_list, "list a tenant's integrations")
-    p.add_argument("tenant")
-    p.add_argument("--json", action="store_true")
-    p = add(isub, "show", cmd_integration_show, "show one integration (secrets only as set / not set)")
-    p.add_argument("tenant")
+    p = add(isub, "list", cmd_integration_list, _("list a tenant's integrations"))
+    p.add_argument("tenant", metavar="TENANT")
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p = add(isub, "show", cmd_integration_show, _("show one integration (secrets only as set / not set)"))
+    p.add_argument("tenant", metavar="TENANT")
     p.add_argument("kind", choices=kinds, metavar="KIND")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
     p = add(
         isub,
         "set",
         cmd_integration_set,
-        "set fields: FIELD=VALUE, FIELD=@FILE, FIELD= to clear; secrets with --secret FIELD",
+        _("set fields: FIELD=VALUE, FIELD=@FILE, FIELD= to clear; secrets with --secret FIELD"),
     )
-    p.epilog = (
+    p.epilog = _(
         "The fields of each integration, with their allowed values and defaults, and its "
-        "operations: xdrconf KIND --help (kinds: "
-        + ", ".join(k for k in kinds if catalog.spec_for(k).supported)
-        + ")."
-    )
-    p.add_argument("tenant")
+        "operations: xdrconf KIND --help (kinds: {kinds})."
+    ).format(kinds=", ".join(k for k in kinds if catalog.spec_for(k).supported))
+    p.add_argument("tenant", metavar="TENANT")
     p.add_argument("kind", choices=kinds, metavar="KIND")
     p.add_argument("assignments", nargs="*", metavar="FIELD=VALUE")
     p.add_argument("--subtree", action="store_true", help=SUBTREE_HELP())
@@ -558,7 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--secret",
         action="append",
         metavar="FIELD",
-        help="read this secret from standard input (one line each) or a prompt",
+        help=_("read this secret from standard input (one line each) or a prompt"),
     )
     p.add_argument(
         "--keep-secrets",
@@ -569,41 +631,46 @@ def build_parser() -> argparse.ArgumentParser:
             "unless the secrets are given again)"
         ),
     )
-    p = add(isub, "enable", lambda a: _set_enabled(a, True), "turn an integration on")
-    p.add_argument("tenant")
+    p = add(isub, "enable", lambda a: _set_enabled(a, True), _("turn an integration on"))
+    p.add_argument("tenant", metavar="TENANT")
     p.add_argument("kind", choices=kinds, metavar="KIND")
     p.add_argument("--subtree", action="store_true", help=SUBTREE_HELP())
-    p = add(isub, "disable", lambda a: _set_enabled(a, False), "turn an integration off")
-    p.add_argument("tenant")
+    p = add(isub, "disable", lambda a: _set_enabled(a, False), _("turn an integration off"))
+    p.add_argument("tenant", metavar="TENANT")
     p.add_argument("kind", choices=kinds, metavar="KIND")
     p.add_argument("--subtree", action="store_true", help=SUBTREE_HELP())
 
-    p = add(sub, "check", cmd_check, "check connections (all enabled integrations by default)")
-    p.add_argument("tenant", nargs="?")
+    p = add(sub, "check", cmd_check, _("check connections (all enabled integrations by default)"))
+    p.add_argument("tenant", nargs="?", metavar="TENANT")
     p.add_argument("kind", nargs="?", choices=kinds, metavar="KIND")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--timeout", metavar="SECONDS")
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p.add_argument("--timeout", metavar="SECONDS", help=_("per step (default: the app's)"))
 
-    p = add(sub, "export", cmd_export, "export tenants and settings (never secrets)")
-    p.add_argument("--tenant", help="export this tenant and its subtree only")
-    p.add_argument("-o", "--output", metavar="FILE")
-    p = add(sub, "import", cmd_import, "import an export; lists the secrets to enter again")
-    p.add_argument("file")
+    p = add(sub, "export", cmd_export, _("export tenants and settings (never secrets)"))
+    p.add_argument("--tenant", metavar="TENANT", help=_("export this tenant and its subtree only"))
+    p.add_argument("-o", "--output", metavar="FILE", help=_("file to write (default: standard output)"))
+    p = add(sub, "import", cmd_import, _("import an export; lists the secrets to enter again"))
+    p.add_argument("file", metavar="FILE")
 
-    config = sub.add_parser("config", help="application settings: timeout and proxy", parents=[common])
+    text = _("application settings: timeout, proxy, language, secret store")
+    config = sub.add_parser("config", help=text, description=text, parents=[common])
     csub = config.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = add(csub, "show", cmd_config_show, "show application settings, the keyring and the config folder")
-    p.add_argument("--json", action="store_true")
+    p = add(csub, "show", cmd_config_show, _("show application settings, the keyring and the config folder"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
     p = add(
         csub,
         "set",
         cmd_config_set,
-        "set timeout=SECONDS, proxy_mode=none|manual|system, proxy_url=URL, no_proxy=HOSTS, "
-        "language=auto|en|ru (from the next start; XDRCONF_LANG overrides it), "
-        "secret_store=keyring|vault (moves every secret across, all or nothing)",
+        _(
+            "set timeout=SECONDS, proxy_mode=none|manual|system, proxy_url=URL, no_proxy=HOSTS, "
+            "language=auto|en|ru (from the next start; XDRCONF_LANG overrides it), "
+            "secret_store=keyring|vault (moves every secret across, all or nothing)"
+        ),
     )
     p.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
-    add(csub, "restore-backup", cmd_config_restore, "use the backup of the settings (after a corrupt file)")
+    add(
+        csub, "restore-backup", cmd_config_restore, _("use the backup of the settings (after a corrupt file)")
+    )
     add(
         csub,
         "dismiss-notice",

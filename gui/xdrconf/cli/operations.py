@@ -19,7 +19,7 @@ from typing import Any
 from ..core import catalog
 from ..core.engine import Operation, exit_status, record_check, rows_of, run_operation
 from ..core.fields import Field
-from ..core.i18n import _, pgettext
+from ..core.i18n import _, pgettext, pN_
 from ..core.outcome import Outcome, category_words, outcome_short
 from .common import CheckFailed, fail, open_ws, print_json, timeout_of
 
@@ -28,12 +28,32 @@ WIDTH = 100
 
 
 # ---- help texts -------------------------------------------------------------------------------------
+# The kind of a field's value, as `xdrconf KIND --help` names it (the English word is the kind).
+_KIND_WORDS = {
+    "text": pN_("kind of a field's value", "text"),
+    "host": pN_("kind of a field's value", "host"),
+    "hosts": pN_("kind of a field's value", "hosts"),
+    "port": pN_("kind of a field's value", "port"),
+    "ports": pN_("kind of a field's value", "ports"),
+    "int": pN_("kind of a field's value", "int"),
+    "bool": pN_("kind of a field's value", "bool"),
+    "choice": pN_("kind of a field's value", "choice"),
+    "pem": pN_("kind of a field's value", "pem"),
+    "fingerprint": pN_("kind of a field's value", "fingerprint"),
+    "url": pN_("kind of a field's value", "url"),
+    "date": pN_("kind of a field's value", "date"),
+    "secret": pN_("kind of a field's value", "secret"),
+    "secret_text": pN_("kind of a field's value", "secret_text"),
+}
+
+
 def _wrap(text: str, indent: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
 
 
 def describe_field(spec: catalog.IntegrationSpec, f: Field, *, param: bool = False) -> list[str]:
-    facts = [f.kind]
+    kind = _KIND_WORDS.get(f.kind)
+    facts = [str(kind) if kind is not None else f.kind]
     if f.required:
         facts.append(_("required"))
     if f.choices:
@@ -42,7 +62,7 @@ def describe_field(spec: catalog.IntegrationSpec, f: Field, *, param: bool = Fal
         facts.append(_("default: {value}").format(value=f.format(f.default)))
     if f.visible_when is not None:
         facts.append(
-            _("when {field}={value}").format(field=f.visible_when[0], value=_text(f.visible_when[1]))
+            _("when {field}={value}").format(field=f.visible_when[0], value=_typed(f.visible_when[1]))
         )
     if f.choices_from is not None:
         facts.append(
@@ -60,11 +80,10 @@ def describe_field(spec: catalog.IntegrationSpec, f: Field, *, param: bool = Fal
     return lines
 
 
-def _text(value: Any) -> str:
-    if value is True:
-        return pgettext("a yes/no value in a table", "true")
-    if value is False:
-        return pgettext("a yes/no value in a table", "false")
+def _typed(value: Any) -> str:
+    """A value as it is typed after FIELD= (true, not the language's word for it)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return str(value)
 
 
@@ -125,7 +144,7 @@ def split_words(op: Operation, words: list[str]) -> dict[str, str]:
         if f.name not in params and f.required:
             params[f.name] = bare.pop(0)
     if bare:
-        known = ", ".join(f.name for f in op.params) or "none"
+        known = ", ".join(f.name for f in op.params) or pgettext("no parameters", "none")
         fail(
             _("'{word}' is not PARAMETER=VALUE for '{title}' (parameters: {known})").format(
                 word=bare[0], title=op.title, known=known
@@ -162,7 +181,7 @@ def print_outcomes(outcomes: list[Outcome], columns: tuple[tuple[str, str], ...]
         # An ok outcome with warnings, or that proved only reachability (Continent 4,
         # SKDPU NT), says so first.
         mark = "FAIL" if not o.ok else ("ok " if o.level == "ok" else outcome_short(o))
-        latency = f" {o.latency_ms:.0f} ms" if o.latency_ms is not None else ""
+        latency = " " + _("{ms:.0f} ms").format(ms=o.latency_ms) if o.latency_ms is not None else ""
         where = o.connection or o.target
         # the window's words for the category (the code is in --json)
         words = category_words(o.category)
@@ -175,8 +194,11 @@ def print_outcomes(outcomes: list[Outcome], columns: tuple[tuple[str, str], ...]
 
 
 def print_table(rows: list[dict[str, Any]], cols: tuple[tuple[str, str], ...]) -> None:
-    widths = {k: max(len(title), *(len(str(r.get(k, ""))) for r in rows)) for k, title in cols}
-    print("  ".join(title.upper().ljust(widths[k]) for k, title in cols).rstrip())
+    # A column's title in the current language (a spec's LazyText or a plain English word);
+    # str.upper() of a LazyText would see the English msgid.
+    heads = {k: (_(title) if title else title).upper() for k, title in cols}
+    widths = {k: max(len(heads[k]), *(len(str(r.get(k, ""))) for r in rows)) for k, _title in cols}
+    print("  ".join(heads[k].ljust(widths[k]) for k, _title in cols).rstrip())
     for r in rows:
         print("  ".join(str(r.get(k, "")).ljust(widths[k]) for k, _unused in cols).rstrip())
 

@@ -62,6 +62,23 @@ class DocumentProblem(Exception):
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+def json_reason(exc: json.JSONDecodeError) -> str:
+    """What the JSON parser found wrong, in the user's language (its own words are English)."""
+    msg = exc.msg
+    reasons = (
+        ("Expecting value", _("a value was expected")),
+        ("Expecting property name enclosed in double quotes", _("a key in double quotes was expected")),
+        ("Expecting ':' delimiter", _("':' was expected")),
+        ("Expecting ',' delimiter", _("',' was expected")),
+        ("Unterminated string", _("a string is not closed")),
+        ("Invalid control character", _("a string holds a control character")),
+        ("Invalid \\uXXXX escape", _("a \\uXXXX escape is not valid")),
+        ("Invalid \\escape", _("a backslash escape is not valid")),
+        ("Extra data", _("more data follows the end of the JSON")),
+    )
+    return next((reason for prefix, reason in reasons if msg.startswith(prefix)), msg)
+
+
 def escape_controls(text: str) -> str:
     return _CONTROLS.sub(lambda m: repr(m.group())[1:-1], text)
 
@@ -91,7 +108,7 @@ def parse_bytes(raw: bytes) -> Any:
     except json.JSONDecodeError as exc:
         raise DocumentProblem(
             _("line {line}, column {column}").format(line=exc.lineno, column=exc.colno),
-            _("is not valid JSON ({reason})").format(reason=exc.msg),
+            _("is not valid JSON ({reason})").format(reason=json_reason(exc)),
         ) from None
     except (ValueError, RecursionError) as exc:  # the parser's own limits; never reached above
         raise DocumentProblem(

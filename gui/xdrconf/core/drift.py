@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import catalog
 from .errors import KeyringUnavailable, TenantError, ValidationError
-from .i18n import _, ngettext
+from .i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from .tenants import IntegrationState, Tenant
@@ -251,12 +251,17 @@ def _words(equal: bool, here: bool, there: bool) -> str:
     return _("another value")
 
 
+# The structured settings' names as a person reads them (KATA's connections, KUMA's commands).
+_STRUCTURED_LABELS = {"connections": N_("Connections"), "commands": N_("Commands")}
+
+
 def _structured(
     path: str, tid: str, parent_path: str, spec: catalog.IntegrationSpec, key: str, mine: Any, theirs: Any
 ) -> list[FieldDrift]:
     if mine in (None, []) and theirs in (None, []):
         return []
-    label = key.replace("_", " ").capitalize()
+    known = _STRUCTURED_LABELS.get(key)
+    label = str(known) if known is not None else key.replace("_", " ").capitalize()
 
     def one(status: str, detail: str, item: str = "") -> FieldDrift:
         return FieldDrift(path, tid, parent_path, spec.kind, key, label, status, detail, item=item)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import catalog, targets
 from .catalog import ValidationContext
+from .document import json_reason
 from .errors import ValidationError, XdrconfError
 from .i18n import _
 from .tenants import IntegrationState
@@ -96,7 +97,7 @@ def loads(text: str) -> Any:
     except json.JSONDecodeError as exc:
         raise XdrconfError(
             _("Import file: not valid JSON ({reason} at line {line}).").format(
-                reason=exc.msg, line=exc.lineno
+                reason=json_reason(exc), line=exc.lineno
             )
         ) from None
     except RecursionError:

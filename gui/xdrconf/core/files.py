@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .errors import ValidationError
 from .i18n import _
+from .storage import cause_of
 
 MAX_VALUE_FILE = 1024 * 1024  # FIELD=@path: 1 MiB (a CA bundle is a few hundred kB)
 _PSEUDO = ("/proc/", "/sys/")  # their files claim to be regular; what a read returns is not a file
@@ -48,7 +49,8 @@ def read_user_file(label: str, path_text: str, *, limit: int = MAX_VALUE_FILE) -
     except PermissionError:
         raise bad(_("cannot read '{file}' (permission denied)").format(file=shown)) from None
     except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        # the cause in the user's words where known (ENOTDIR …), else the system's
+        reason = cause_of(exc) if isinstance(exc, OSError) else type(exc).__name__
         raise bad(_("cannot read '{file}' ({reason})").format(file=shown, reason=reason)) from None
     try:
         info = os.fstat(fd)
@@ -69,9 +71,7 @@ def read_user_file(label: str, path_text: str, *, limit: int = MAX_VALUE_FILE) -
                 chunk = os.read(fd, min(65536, limit + 1 - total))
             except OSError as exc:
                 raise bad(
-                    _("cannot read '{file}' ({reason})").format(
-                        file=shown, reason=exc.strerror or "I/O error"
-                    )
+                    _("cannot read '{file}' ({reason})").format(file=shown, reason=cause_of(exc))
                 ) from None
             if not chunk:
                 break

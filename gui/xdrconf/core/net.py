@@ -357,10 +357,14 @@ class CertInfo:
 
     def lines(self) -> list[str]:
         return [
-            f"Subject: {self.subject}",
-            f"Issuer: {self.issuer}" + (" (self-signed)" if self.self_signed else ""),
-            f"Valid: {self.not_before} to {self.not_after}" + (" — EXPIRED" if self.expired else ""),
-            f"SHA-256: {self.fingerprint_display}",
+            _("Subject: {subject}").format(subject=self.subject),
+            (_("Issuer: {issuer} (self-signed)") if self.self_signed else _("Issuer: {issuer}")).format(
+                issuer=self.issuer
+            ),
+            (_("Valid: {start} to {end} — EXPIRED") if self.expired else _("Valid: {start} to {end}")).format(
+                start=self.not_before, end=self.not_after
+            ),
+            f"SHA-256: {self.fingerprint_display}",  # the window leaves this line out by its start
         ]
 
 

@@ -14,6 +14,7 @@ from urllib.parse import quote, unquote
 
 from xdrconf.core.i18n import _
 
+from ...document import json_reason
 from ...errors import KeyringUnavailable, ValidationError
 
 if TYPE_CHECKING:
@@ -347,7 +348,7 @@ def parse_command(data: Any) -> Command:
                 _(
                     "is not valid JSON ({msg} at line {lineno}, column {colno}); "
                     'placeholders go inside strings: {{"id": "<Alert ID>"}}'
-                ).format(msg=exc.msg, lineno=exc.lineno, colno=exc.colno),
+                ).format(msg=json_reason(exc), lineno=exc.lineno, colno=exc.colno),
                 "body",
             ) from None
     return Command(name, method, path, tuple(query), tuple(headers), body)
