@@ -190,28 +190,54 @@ class CheckConnectionBox(QWidget):
 RESULT_COLUMNS = ("Tenant", "Integration", "Target", "Category", "Message", "Latency", "Time")
 
 
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_SORT = Qt.ItemDataRole.UserRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_DECORATION = Qt.ItemDataRole.DecorationRole
+_CATEGORY_COLUMN = 3
+
+
+class _RowCells:
+    """What the table shows of one result, worked out once: a repaint asks for every
+    visible cell in several roles, a few times a second while results come in."""
+
+    __slots__ = ("display", "level", "sort", "tooltip")
+
+    def __init__(self, r: CheckResult) -> None:
+        latency = "" if r.latency_ms is None else f"{r.latency_ms:.0f} ms"
+        self.display = (
+            r.tenant.split("/", 1)[1] if "/" in r.tenant else r.tenant,
+            SHORT_TITLES.get(r.integration, catalog.title_of(r.integration)),
+            r.target or r.connection,
+            outcome_words(r),
+            r.message,
+            latency,
+            format_time(r.checked_at),
+        )
+        where = r.connection
+        if r.connection and r.target:
+            where = _("{target} (XDR ID {xdr_id})").format(target=r.target, xdr_id=r.connection)
+        self.tooltip = (
+            r.tenant,
+            catalog.title_of(r.integration),
+            where or self.display[2],
+            f"{outcome_words(r)} ({r.category.value})",
+            r.message,
+            None,
+            self.display[6],
+        )
+        self.sort = (*self.display[:5], r.latency_ms or 0.0, self.display[6])
+        self.level = shown_level(r)
+
+
 class ResultsModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.results: list[CheckResult] = []
-        self._cells: dict[int, tuple[str, ...]] = {}
-
-    def _texts(self, row: int) -> tuple[str, ...]:
-        """The row's cell texts, worked out once: a repaint asks for every visible cell,
-        and results keep coming in while the table is painted."""
-        texts = self._cells.get(row)
-        if texts is None:
-            r = self.results[row]
-            texts = self._cells[row] = (
-                r.tenant.split("/", 1)[1] if "/" in r.tenant else r.tenant,
-                SHORT_TITLES.get(r.integration, catalog.title_of(r.integration)),
-                r.target or r.connection,
-                outcome_words(r),
-                r.message,
-                "",
-                format_time(r.checked_at),
-            )
-        return texts
+        self._rows: list[_RowCells] = []
+        self._brushes: dict[str, QBrush] = {}
+        self._icons: dict[str, Any] = {}
 
     def add(self, results: list[CheckResult]) -> None:
         if not results:
@@ -219,6 +245,7 @@ class ResultsModel(QAbstractTableModel):
         n = len(self.results)
         self.beginInsertRows(QModelIndex(), n, n + len(results) - 1)
         self.results.extend(results)
+        self._rows.extend(_RowCells(r) for r in results)
         self.endInsertRows()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
@@ -235,36 +262,27 @@ class ResultsModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        row = index.row()
+        if not index.isValid() or row >= len(self._rows):
             return None
-        r = self.results[index.row()]
-        col = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if col == 5:
-                if role == Qt.ItemDataRole.ToolTipRole:
-                    return None
-                return "" if r.latency_ms is None else f"{r.latency_ms:.0f} ms"
-            if col == 1 and role == Qt.ItemDataRole.ToolTipRole:
-                return catalog.title_of(r.integration)
-            if col == 3 and role == Qt.ItemDataRole.ToolTipRole:
-                return f"{outcome_words(r)} ({r.category.value})"
-            if col == 2 and role == Qt.ItemDataRole.ToolTipRole and r.connection:
-                return (
-                    _("{target} (XDR ID {xdr_id})").format(target=r.target, xdr_id=r.connection)
-                    if r.target
-                    else r.connection
-                )
-            if col == 0 and role == Qt.ItemDataRole.ToolTipRole:
-                return r.tenant
-            return self._texts(index.row())[col]
-        if role == Qt.ItemDataRole.UserRole:  # sort key
-            if col == 5:
-                return r.latency_ms or 0.0
-            return self.data(index)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 3:
-            return QBrush(colour(shown_level(r)))
-        if role == Qt.ItemDataRole.DecorationRole and col == 3:
-            return mark_icon(shown_level(r))
+        cells, col = self._rows[row], index.column()
+        if role == _DISPLAY:
+            return cells.display[col]
+        if role == _TOOLTIP:
+            return cells.tooltip[col]
+        if role == _SORT:
+            return cells.sort[col]
+        if col == _CATEGORY_COLUMN:
+            if role == _FOREGROUND:
+                brush = self._brushes.get(cells.level)
+                if brush is None:
+                    brush = self._brushes[cells.level] = QBrush(colour(cells.level))
+                return brush
+            if role == _DECORATION:
+                icon = self._icons.get(cells.level)
+                if icon is None:
+                    icon = self._icons[cells.level] = mark_icon(cells.level)
+                return icon
         return None
 
 
