@@ -70,7 +70,7 @@ def read_user_file(label: str, path_text: str, *, limit: int = MAX_VALUE_FILE) -
             except OSError as exc:
                 raise bad(
                     _("cannot read '{file}' ({reason})").format(
-                        file=shown, reason=exc.strerror or "I/O error"
+                        file=shown, reason=exc.strerror or _("I/O error")
                     )
                 ) from None
             if not chunk:

@@ -356,11 +356,17 @@ class CertInfo:
         return format_fingerprint(self.sha256)
 
     def lines(self) -> list[str]:
+        issuer = (_("Issuer: {issuer} (self-signed)") if self.self_signed else _("Issuer: {issuer}")).format(
+            issuer=self.issuer
+        )
+        valid = (
+            _("Valid: {start} to {end} — EXPIRED") if self.expired else _("Valid: {start} to {end}")
+        ).format(start=self.not_before, end=self.not_after)
         return [
-            f"Subject: {self.subject}",
-            f"Issuer: {self.issuer}" + (" (self-signed)" if self.self_signed else ""),
-            f"Valid: {self.not_before} to {self.not_after}" + (" — EXPIRED" if self.expired else ""),
-            f"SHA-256: {self.fingerprint_display}",
+            _("Subject: {subject}").format(subject=self.subject),
+            issuer,
+            valid,
+            f"SHA-256: {self.fingerprint_display}",  # read by the wizard as it is (qt.wizard)
         ]
 
 
