@@ -50,6 +50,7 @@ TRANSLATED = frozenset(
         "xdrconf/core/__init__.py",
         "xdrconf/core/appsettings.py",
         "xdrconf/core/catalog.py",
+        "xdrconf/core/checkproc.py",
         "xdrconf/core/engine.py",
         "xdrconf/core/errors.py",
         "xdrconf/core/exchange.py",
