@@ -172,7 +172,7 @@ def test_copies_renames_moves_and_removal_follow_in_the_vault(vws, config_dir):
     assert vws.tenant("EU").integrations["kuma"].secrets["token"] == child_ref  # references stable
     assert child_ref in before
     summary = vws.removal_summary("Globex/EU")
-    assert "1 secret(s) deleted from the vault" in summary[1]
+    assert "1 secret deleted from the vault" in summary[1]
     vws.remove_tenant("Globex/EU")
     assert entries_by_path(db) == {"Root tenant/Acme Corp/KUMA REST API / API token": TOKEN}
     assert [g.name for g in read_vault(db).root_group.subgroups] == ["Root tenant"]

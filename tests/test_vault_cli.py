@@ -247,23 +247,47 @@ def test_passphrase_file_readable_by_others_is_refused(tmp_path):
     assert not (cfg / "secrets.kdbx").exists()
 
 
-def test_wrong_passphrase_from_the_file_one_sentence(tmp_path):
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "en",
+            (
+                "Vault: secrets.kdbx, not created yet",
+                "Vault: secrets.kdbx, locked",
+                "xdrconf: The passphrase does not open the vault secrets.kdbx; nothing was changed.\n",
+            ),
+        ),
+        (
+            "ru",
+            (
+                "Хранилище: secrets.kdbx, еще не создано",
+                "Хранилище: secrets.kdbx, заблокировано",
+                "xdrconf: Парольная фраза не подходит к хранилищу secrets.kdbx; ничего не изменено.\n",
+            ),
+        ),
+    ],
+)
+def test_wrong_passphrase_from_the_file_one_sentence(tmp_path, lang, said):
+    """The vault in words before and after it exists, and a wrong passphrase refused in one
+    sentence that changes nothing: in English and, under XDRCONF_LANG=ru, in Russian."""
     cfg = tmp_path / "cfg"
-    env = no_dbus_env(tmp_path)
+    env = no_dbus_env(tmp_path) | {"XDRCONF_LANG": lang}
     env["XDRCONF_VAULT_PASSPHRASE_FILE"] = str(passphrase_file(tmp_path))
+    status = json.loads(run_cli(["config", "show", "--json"], env, cfg=cfg).stdout)["secret_store_status"]
+    assert status == said[0]
     run_cli(["tenant", "add", "Acme"], env, cfg=cfg)
     setting = ["integration", "set", "Acme", "kuma", "host=kuma.example.invalid", "--secret", "token"]
     assert run_cli(setting, env, cfg=cfg, stdin=TOKEN + "\n").returncode == 0
+    status = json.loads(run_cli(["config", "show", "--json"], env, cfg=cfg).stdout)["secret_store_status"]
+    assert status == said[1]
     before = {p.name: p.read_bytes() for p in cfg.iterdir() if p.is_file() and p.name != "xdrconf.lock"}
     wrong = tmp_path / "wrong"
     wrong.write_text("not it\n")
     wrong.chmod(0o600)
     env["XDRCONF_VAULT_PASSPHRASE_FILE"] = str(wrong)
     proc = run_cli(setting, env, cfg=cfg, stdin="another-token\n")
-    assert proc.returncode == 2
-    assert (
-        proc.stderr == "xdrconf: The passphrase does not open the vault secrets.kdbx; nothing was changed.\n"
-    )
+    assert (proc.returncode, proc.stderr) == (2, said[2])
     after = {p.name: p.read_bytes() for p in cfg.iterdir() if p.is_file() and p.name != "xdrconf.lock"}
     assert after == before
 

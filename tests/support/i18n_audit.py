@@ -52,6 +52,7 @@ TRANSLATED = frozenset(
         "xdrconf/core/__init__.py",
         "xdrconf/core/appsettings.py",
         "xdrconf/core/catalog.py",
+        "xdrconf/core/checkproc.py",
         "xdrconf/core/engine.py",
         "xdrconf/core/errors.py",
         "xdrconf/core/exchange.py",
@@ -84,6 +85,7 @@ TRANSLATED = frozenset(
         "xdrconf/core/integrations/kata/certs.py",
         "xdrconf/core/integrations/kata/connections.py",
         "xdrconf/core/integrations/kuma/api.py",
+        "xdrconf/core/integrations/kuma/__init__.py",
         "xdrconf/core/integrations/kuma/commands.py",
         "xdrconf/core/integrations/kuma/incidents.py",
         "xdrconf/core/integrations/redmine/__init__.py",
@@ -102,12 +104,16 @@ TRANSLATED = frozenset(
         "xdrconf/core/net.py",
         "xdrconf/core/outcome.py",
         "xdrconf/core/paths.py",
+        "xdrconf/core/process.py",
         "xdrconf/core/scheduler.py",
+        "xdrconf/core/secrets.py",
         "xdrconf/core/secret_types.py",
         "xdrconf/core/status.py",
         "xdrconf/core/storage.py",
         "xdrconf/core/targets.py",
         "xdrconf/core/tenants.py",
+        "xdrconf/core/vault.py",
+        "xdrconf/core/workspace.py",
         "xdrconf/qt/__init__.py",
         "xdrconf/qt/app.py",
         "xdrconf/qt/dialogs.py",
@@ -272,7 +278,7 @@ SINKS: dict[str, tuple[tuple[int, ...] | str, tuple[str, ...]]] = {
     # the window's own message lines and its worker's "what is running" text
     "say": ((0,), ()),
     "_say": ((0,), ()),
-    "run_task": ((), ("what",)),
+    "run_task": ((), ()),  # its what= (a keyword of any call: see scan_source)
     "hint": ((0,), ()),  # qt.integrations.tip.hint(text): a grey explanation line
     "add_widget": ((1,), ("label",)),  # qt.editors.FieldsForm.add_widget(widget, label)
     "_button": ((0,), ()),  # a panel's button helper: _button(text, slot, layout, name)
@@ -363,8 +369,11 @@ def _bare_texts(node: ast.expr) -> Iterator[tuple[ast.expr, str]]:
 
 
 # Functions whose returned text is displayed: Qt models' data() and headerData(), helpers
-# named *_text, *_html, *_label, *_title, *_message, *_hint, line(), lines(), hint().
-_DISPLAY_FUNCTION = re.compile(r"^(data|headerData|lines?|hint)$|_(text|html|label|title|message|hint)$")
+# named *_text, *_html, *_label, *_title, *_message, *_hint, *_words, line(), lines(), hint(),
+# describe() (a store, a key, a certificate in words).
+_DISPLAY_FUNCTION = re.compile(
+    r"^(data|headerData|line|lines|hint|describe)$|_(text|html|label|title|message|hint|words)$"
+)
 
 
 def _is_category(node: ast.expr) -> bool:
@@ -463,6 +472,11 @@ def scan_source(module: str, source: str, error_classes: set[str] | None = None)
                     if isinstance(arg, (ast.JoinedStr, ast.BinOp, ast.Call)):
                         report(arg, f"{name}() of a formatted text", ast.unparse(arg)[:80])
             continue
+        # what=...: the action a message names ("KUMA refused to {what}", the worker's task)
+        for k in node.keywords:
+            if k.arg == "what":
+                for text_node, text in _bare_texts(k.value):
+                    report(text_node, f"{name}(what=)", text[:80])
         spec = SINKS.get(name)
         if spec is None and name in errors:
             spec = ((0,), ("message",))
@@ -479,11 +493,11 @@ def scan_source(module: str, source: str, error_classes: set[str] | None = None)
             if positions == ALL or (isinstance(positions, tuple) and i in positions)
         ]
         args += [k.value for k in node.keywords if k.arg in keywords]
-        if name == "Field":
-            # choices=((value, label), ...): the labels
-            for k in node.keywords:
-                if k.arg == "choices" and isinstance(k.value, (ast.Tuple, ast.List)):
-                    args += [e.elts[1] for e in k.value.elts if isinstance(e, ast.Tuple) and len(e.elts) == 2]
+        # Field(choices=((value, label), ...)), Operation(columns=((key, label), ...)): the labels
+        pairs = {"Field": "choices", "Operation": "columns"}.get(name)
+        for k in node.keywords:
+            if k.arg == pairs and isinstance(k.value, (ast.Tuple, ast.List)):
+                args += [e.elts[1] for e in k.value.elts if isinstance(e, ast.Tuple) and len(e.elts) == 2]
         for arg in args:
             for text_node, text in _bare_texts(arg):
                 report(text_node, name, text[:80])

@@ -230,20 +230,20 @@ class ValidationContext:
 
 # The product's order.
 BUILT_IN: tuple[Entry, ...] = (
-    Entry("kuma", "KUMA REST API", "kuma", qt="kuma", cli=("alerts", "command")),
+    Entry("kuma", N_("KUMA REST API"), "kuma", qt="kuma", cli=("alerts", "command")),
     Entry("kasap", "Kaspersky Automated Security Awareness Platform", "kasap", qt="kasap", cli=("kasap",)),
-    Entry("tip", "Kaspersky Threat Intelligence Portal", "tip", qt="tip", cli=("tip",)),
+    Entry("tip", N_("Kaspersky Threat Intelligence Portal"), "tip", qt="tip", cli=("tip",)),
     Entry("kata", "KATA/KEDR", "kata", qt="kata", cli=("kata",)),
     Entry("custom", N_("Custom integration"), "custom", qt="custom", cli=("custom",)),
-    Entry("ad", "Active Directory", "ad"),
+    Entry("ad", N_("Active Directory"), "ad"),
     Entry("usergate", "UserGate", "usergate"),
     Entry("ideco-ngfw", "Ideco NGFW", "ideco"),
     Entry("ideco-utm", "Ideco UTM", "ideco"),
-    Entry("redmine", "Redmine", "redmine"),
-    Entry("checkpoint", "Check Point NGFW", "checkpoint"),
-    Entry("sophos", "Sophos Firewall", "sophos"),
-    Entry("continent", "Continent 4", "continent"),
-    Entry("skdpu", "SKDPU NT", "skdpu"),
+    Entry("redmine", N_("Redmine"), "redmine"),
+    Entry("checkpoint", N_("Check Point NGFW"), "checkpoint"),
+    Entry("sophos", N_("Sophos Firewall"), "sophos"),
+    Entry("continent", N_("Continent 4"), "continent"),
+    Entry("skdpu", N_("SKDPU NT"), "skdpu"),
 )
 
 _entries: tuple[Entry, ...] | None = None

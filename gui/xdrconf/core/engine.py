@@ -799,7 +799,7 @@ def parse_params(op: Operation, raw: dict[str, str] | None) -> dict[str, Any]:
             out[f.name] = f.default
     if raw:
         if not op.extra_params:
-            known = ", ".join(f.name for f in op.params) or "none"
+            known = ", ".join(f.name for f in op.params) or _("none")
             name = next(iter(raw))
             raise ValidationError(
                 _("Parameter"),

@@ -356,15 +356,17 @@ class CertInfo:
         return format_fingerprint(self.sha256)
 
     def lines(self) -> list[str]:
+        issuer = (_("Issuer: {issuer} (self-signed)") if self.self_signed else _("Issuer: {issuer}")).format(
+            issuer=self.issuer
+        )
+        valid = (
+            _("Valid: {start} to {end} — EXPIRED") if self.expired else _("Valid: {start} to {end}")
+        ).format(start=self.not_before, end=self.not_after)
         return [
             _("Subject: {subject}").format(subject=self.subject),
-            (_("Issuer: {issuer} (self-signed)") if self.self_signed else _("Issuer: {issuer}")).format(
-                issuer=self.issuer
-            ),
-            (_("Valid: {start} to {end} — EXPIRED") if self.expired else _("Valid: {start} to {end}")).format(
-                start=self.not_before, end=self.not_after
-            ),
-            f"SHA-256: {self.fingerprint_display}",  # the window leaves this line out by its start
+            issuer,
+            valid,
+            f"SHA-256: {self.fingerprint_display}",  # read by the wizard as it is (qt.wizard)
         ]
 
 

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from .errors import KeyringUnavailable
+from .i18n import N_, _
 from .secret_types import STORE_KINDS, SecretLabel, StoreStatus
 
 INLINE_LIMIT = 1000  # characters kept directly in the keyring
@@ -57,18 +58,22 @@ KeyringStatus = StoreStatus  # the name used before the vault existed
 # backends keep secrets in files (PlaintextKeyring readable by anyone who can read the
 # file; EncryptedKeyring asks for its own password on the terminal) or elsewhere outside
 # the OS's protection; keyrings.cryptfile likewise.
+NO_KEYRING = N_("no OS keyring was found")
+OWN_FILE = N_("it keeps secrets in a file of its own, not in an OS keyring")
 UNSAFE_BACKENDS: dict[str, str] = {
-    "keyring.backends.fail": "no OS keyring was found",
-    "keyring.backends.null": "it stores nothing",
-    "keyrings.alt": "it keeps secrets in a file of its own, not in an OS keyring",
-    "keyrings.cryptfile": "it keeps secrets in a file of its own, not in an OS keyring",
+    "keyring.backends.fail": NO_KEYRING,
+    "keyring.backends.null": N_("it stores nothing"),
+    "keyrings.alt": OWN_FILE,
+    "keyrings.cryptfile": OWN_FILE,
 }
-FRIENDLY_NAMES = {
+NO_BACKENDS = ("keyring.backends.fail", "keyring.backends.null")  # keyring's "there is none"
+# The keyrings by the names their systems give them (Secret Service and KWallet are names).
+FRIENDLY_NAMES: dict[str, str] = {
     "keyring.backends.SecretService": "Secret Service",
     "keyring.backends.libsecret": "Secret Service (libsecret)",
     "keyring.backends.kwallet": "KWallet",
-    "keyring.backends.macOS": "macOS Keychain",
-    "keyring.backends.Windows": "Windows Credential Manager",
+    "keyring.backends.macOS": N_("macOS Keychain"),
+    "keyring.backends.Windows": N_("Windows Credential Manager"),
 }
 CHAINER = "keyring.backends.chainer"
 
@@ -82,39 +87,46 @@ def unsafe_reason(backend: Any) -> str | None:
         if qualified == prefix or module == prefix or module.startswith(prefix + "."):
             return why
     if "plaintext" in cls.__name__.lower() or hasattr(backend, "file_path"):
-        return "it keeps secrets in a file of its own, not in an OS keyring"
+        return OWN_FILE
     return None
 
 
 def safe_backend(backend: Any) -> tuple[Any | None, str]:
     """(the backend to use, "") or (None, why none may be used). A chainer gives its first
     safe backend."""
+    chosen, why, _missing = _judge(backend)
+    return chosen, why
+
+
+def _judge(backend: Any) -> tuple[Any | None, str, tuple[str, ...] | None]:
+    """safe_backend's answer and, when no OS keyring was found at all, the backends that
+    were there and refused (else None)."""
     if type(backend).__module__ == CHAINER:
         refused = []
         for child in getattr(backend, "backends", []):
             if unsafe_reason(child) is None:
-                return child, ""
-            if type(child).__module__ not in ("keyring.backends.fail", "keyring.backends.null"):
+                return child, "", None
+            if type(child).__module__ not in NO_BACKENDS:
                 refused.append(f"{type(child).__module__}.{type(child).__name__}")
-        detail = f"; {', '.join(refused)}: not used, no OS keyring" if refused else ""
-        return None, "no OS keyring was found" + detail
-    why = unsafe_reason(backend)
-    if why is not None:
-        return None, _refusal_text(backend, why)
-    return backend, ""
-
-
-def _refusal_text(backend: Any, why: str) -> str:
-    if type(backend).__module__ in ("keyring.backends.fail", "keyring.backends.null"):
-        return why
+        if not refused:
+            return None, _(NO_KEYRING), ()
+        listed = _("no OS keyring was found; {backends}: not used, no OS keyring").format(
+            backends=", ".join(refused)
+        )
+        return None, listed, tuple(refused)
+    reason = unsafe_reason(backend)
+    if reason is None:
+        return backend, "", None
+    if type(backend).__module__ in NO_BACKENDS:
+        return None, _(reason), () if reason == NO_KEYRING else None
     cls = type(backend)
-    return f"{cls.__module__}.{cls.__name__}: {why}"
+    return None, f"{cls.__module__}.{cls.__name__}: {_(reason)}", None
 
 
 def _describe_backend(backend: Any) -> str:
     module = type(backend).__module__
     if module in FRIENDLY_NAMES:
-        return FRIENDLY_NAMES[module]
+        return _(FRIENDLY_NAMES[module])
     name = getattr(backend, "name", None) or type(backend).__name__
     return str(name)
 
@@ -126,17 +138,20 @@ def explain_keyring_error(exc: BaseException, backend_name: str) -> str:
     cls = type(exc).__name__
     text = str(exc).strip()
     if isinstance(exc, kerr.NoKeyringError) or "fail.Keyring" in backend_name:
-        return (
+        return _(
             "No OS keyring is available (no Secret Service, Keychain or Credential Manager was "
             "found), so secrets cannot be stored; install and start one, e.g. gnome-keyring."
         )
     if isinstance(exc, kerr.KeyringLocked) or "locked" in text.lower() or "dismissed" in text.lower():
-        return (
-            f"The OS keyring ({backend_name}) is locked and was not unlocked; unlock it "
+        return _(
+            "The OS keyring ({name}) is locked and was not unlocked; unlock it "
             "(e.g. log in to the desktop session) and try again."
-        )
-    detail = f": {text}" if text else ""
-    return f"The OS keyring ({backend_name}) refused the request ({cls}{detail})."
+        ).format(name=backend_name)
+    # The keyring's own words (untranslated: they come from the backend) after its error's class.
+    detail = f"{cls}: {text}" if text else cls
+    return _("The OS keyring ({name}) refused the request ({detail}).").format(
+        name=backend_name, detail=detail
+    )
 
 
 class _KeyringThread:
@@ -193,6 +208,7 @@ class SecretStore:
         self._given = backend
         self._backend: Any = None
         self.refusal = ""  # why no keyring backend may be used ("" when one may)
+        self._missing: tuple[str, ...] | None = None  # no OS keyring at all: the backends refused
         self._thread: _KeyringThread | None = None
         self._thread_lock = threading.Lock()
         self._closed = False
@@ -233,8 +249,10 @@ class SecretStore:
             # That thread is stuck (e.g. behind a password prompt): use a new one next time.
             self._hung = True
             raise KeyringUnavailable(
-                f"The OS keyring ({self.backend_name}) did not answer within "
-                f"{timeout:g} seconds; it may be locked and waiting for a password."
+                _(
+                    "The OS keyring ({name}) did not answer within {seconds} s; it may be locked "
+                    "and waiting for a password."
+                ).format(name=self.backend_name, seconds=f"{timeout:g}")
             ) from None
         finally:
             if once:
@@ -248,21 +266,24 @@ class SecretStore:
             import keyring
 
             chosen = keyring.get_keyring()
-        backend, why = safe_backend(chosen)
+        backend, why, missing = _judge(chosen)
         if backend is None:
-            self.refusal = why
+            self.refusal, self._missing = why, missing
             self._backend = chosen
         else:
             self._backend = backend
 
     def refusal_message(self) -> str:
-        if self.refusal.startswith("no OS keyring was found"):
-            detail = self.refusal[len("no OS keyring was found") :]
-            return (
-                "No OS keyring is available (no Secret Service, Keychain or Credential Manager was "
-                f"found{detail})."
+        if self._missing is not None and not self._missing:
+            return _(
+                "No OS keyring is available (no Secret Service, Keychain or Credential Manager was found)."
             )
-        return f"The OS keyring cannot be used for secrets ({self.refusal})."
+        if self._missing:
+            return _(
+                "No OS keyring is available (no Secret Service, Keychain or Credential Manager was "
+                "found; {backends}: not used, no OS keyring)."
+            ).format(backends=", ".join(self._missing))
+        return _("The OS keyring cannot be used for secrets ({reason}).").format(reason=self.refusal)
 
     @property
     def backend(self) -> Any:
@@ -274,10 +295,11 @@ class SecretStore:
         try:
             return _describe_backend(self.backend)
         except Exception:  # noqa: BLE001
-            return "unknown keyring"
+            return _("unknown keyring")
 
     def describe(self) -> str:
-        return f"OS keyring: {self.backend_name}"
+        # TRANSLATORS: the status bar's secret store; {name} is e.g. "Secret Service"
+        return _("OS keyring: {name}").format(name=self.backend_name)
 
     def _wrap(self, exc: BaseException) -> KeyringUnavailable:
         return KeyringUnavailable(explain_keyring_error(exc, self.backend_name))
@@ -485,8 +507,10 @@ class SecretStore:
             plain = AESGCM(base64.b64decode(key_text)).decrypt(sealed[:12], sealed[12:], name.encode())
         except (InvalidTag, ValueError):
             raise KeyringUnavailable(
-                f"The encrypted secret file {name}.bin does not match its key in the keyring "
-                "(it was altered or replaced); enter the secret again."
+                _(
+                    "The encrypted secret file {file} does not match its key in the keyring "
+                    "(it was altered or replaced); enter the secret again."
+                ).format(file=f"{name}.bin")
             ) from None
         return plain.decode()
 
@@ -837,6 +861,7 @@ class SecretStores:
         """The current store's status (chooses the store first; never asks for a passphrase)."""
         status = self.current().status()
         if status.kind == "vault" and self.auto_reason and not self.vault.exists():
+            # Two sentences: why the vault was chosen, then what happens next.
             return StoreStatus(status.kind, status.name, status.usable, f"{self.auto_reason} {status.reason}")
         return status
 
@@ -844,7 +869,7 @@ class SecretStores:
         """The store in words, without probing ("OS keyring: Secret Service", "Vault: …")."""
         kind = self.known_kind()
         if kind is None:
-            return "Secret store: not chosen yet"
+            return _("Secret store: not chosen yet")
         return self.store(kind).describe()
 
     def close(self) -> None:
@@ -856,4 +881,4 @@ class SecretStores:
     @property
     def noun(self) -> str:
         """How a message names where secrets are ("the OS keyring" / "the vault")."""
-        return "the vault" if self.known_kind() == "vault" else "the OS keyring"
+        return _("the vault") if self.known_kind() == "vault" else _("the OS keyring")

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import KeyringUnavailable
+from .i18n import _, pN_
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,15 @@ class VaultError(KeyringUnavailable):
     """The vault file cannot be used (damaged, not a KeePass file, cannot be written)."""
 
 
+# passphrase_strength's words: compared and looked up as the English word, shown translated.
+STRENGTH_WORDS = {
+    "empty": pN_("passphrase strength", "empty"),
+    "weak": pN_("passphrase strength", "weak"),
+    "fair": pN_("passphrase strength", "fair"),
+    "good": pN_("passphrase strength", "good"),
+    "strong": pN_("passphrase strength", "strong"),
+}
+
 _UNKNOWN: Any = object()  # an argument not given (None means "there is none")
 
 # An unlocker opens a locked vault on demand: called with the store and whether the vault
@@ -84,9 +94,10 @@ Unlocker = Callable[["VaultStore", bool], None]
 
 def passphrase_strength(text: str) -> tuple[int, str]:
     """A rough entropy estimate in bits and a word for it: the character classes used give
-    the alphabet size, each character adds log2 of it, repeated characters add half."""
+    the alphabet size, each character adds log2 of it, repeated characters add half. The
+    word is one of STRENGTH_WORDS (a LazyText: equal to the English word, shown translated)."""
     if not text:
-        return 0, "empty"
+        return 0, STRENGTH_WORDS["empty"]
     pool = 0
     if any(c.islower() for c in text):
         pool += 26
@@ -113,7 +124,7 @@ def passphrase_strength(text: str) -> tuple[int, str]:
         word = "good"
     else:
         word = "strong"
-    return value, word
+    return value, STRENGTH_WORDS[word]
 
 
 def _composite(passphrase: str) -> bytes:
@@ -147,10 +158,10 @@ def _transform(params: Any, composite: bytes) -> bytes:
 
 
 def _no_passphrase_message(path: Path) -> str:
-    return (
-        f"The vault {path.name} is locked and no passphrase was given, so secrets cannot be "
+    return _(
+        "The vault {name} is locked and no passphrase was given, so secrets cannot be "
         "read or stored; nothing was changed."
-    )
+    ).format(name=path.name)
 
 
 class VaultStore:
@@ -197,11 +208,12 @@ class VaultStore:
 
     def state_words(self) -> str:
         if self.unlocked:
-            return "unlocked"
-        return "locked" if self.exists() else "not created yet"
+            return _("unlocked")
+        return _("locked") if self.exists() else _("not created yet")
 
     def describe(self) -> str:
-        return f"Vault: {self.path.name}, {self.state_words()}"
+        # TRANSLATORS: the status bar's secret store; {state} is "unlocked", "locked" or "not created yet"
+        return _("Vault: {name}, {state}").format(name=self.path.name, state=self.state_words())
 
     def status(self) -> StoreStatus:
         """Never asks for the passphrase: a locked vault is usable (it is unlocked when a
@@ -211,9 +223,9 @@ class VaultStore:
         reason = ""
         if not self.unlocked:
             reason = (
-                "xdrconf asks for the vault's passphrase when a secret is first needed."
+                _("xdrconf asks for the vault's passphrase when a secret is first needed.")
                 if self.exists()
-                else "The vault is created, with a passphrase you choose, when the first secret is stored."
+                else _("The vault is created, with a passphrase you choose, when the first secret is stored.")
             )
         return StoreStatus("vault", self.describe(), True, reason)
 
@@ -230,13 +242,17 @@ class VaultStore:
         from pykeepass.exceptions import CredentialsError
 
         if not passphrase:
-            raise WrongPassphrase(f"The passphrase is empty; {self.path.name} was not opened.")
+            raise WrongPassphrase(
+                _("The passphrase is empty; {name} was not opened.").format(name=self.path.name)
+            )
         data, signature = self._read_file()
         try:
             kp = PyKeePass(io.BytesIO(data), password=passphrase)
         except CredentialsError:
             raise WrongPassphrase(
-                f"The passphrase does not open the vault {self.path.name}; nothing was changed."
+                _("The passphrase does not open the vault {name}; nothing was changed.").format(
+                    name=self.path.name
+                )
             ) from None
         except Exception as exc:  # noqa: BLE001 - pykeepass/construct raise many kinds
             raise self._unreadable(exc) from None
@@ -256,7 +272,7 @@ class VaultStore:
         from pykeepass.kdbx_parsing.kdbx4 import kdf_uuids
 
         if not passphrase:
-            raise VaultError("The vault passphrase is empty; choose one to create the vault.")
+            raise VaultError(_("The vault passphrase is empty; choose one to create the vault."))
         kp = self._blank()
         header = kp.kdbx.header.value.dynamic_header
         params = header.kdf_parameters.data.dict
@@ -270,14 +286,19 @@ class VaultStore:
         composite = _composite(passphrase)
         key = _transform(params, composite)
         kp.password = None
-        kp.database_name = "xdrconf secrets"
-        kp.database_description = f"Secrets of the xdrconf settings in {self.path.parent}"
+        # What KeePassXC shows of the database (written once, in the language of its creation).
+        kp.database_name = _("xdrconf secrets")
+        kp.database_description = _("Secrets of the xdrconf settings in {folder}").format(
+            folder=self.path.parent
+        )
         root = kp.root_group
         root.name = ROOT_GROUP
         root.uuid = uuid.uuid4()
         with self._lock:
             if self.exists():
-                raise VaultError(f"The vault {self.path.name} already exists; it was left as it is.")
+                raise VaultError(
+                    _("The vault {name} already exists; it was left as it is.").format(name=self.path.name)
+                )
             self._kp, self._key, self._composite = kp, key, composite
             self._entries = {}
             try:
@@ -317,16 +338,20 @@ class VaultStore:
                 data = fh.read()
         except FileNotFoundError:
             raise VaultLocked(
-                f"The vault {self.path.name} does not exist (yet); nothing was changed."
+                _("The vault {name} does not exist (yet); nothing was changed.").format(name=self.path.name)
             ) from None
         except OSError as exc:
-            raise VaultError(f"The vault {self.path} cannot be read ({exc.strerror}).") from None
+            raise VaultError(
+                _("The vault {path} cannot be read ({reason}).").format(path=self.path, reason=exc.strerror)
+            ) from None
         return data, (st.st_ino, st.st_size, st.st_mtime_ns)
 
     def _unreadable(self, exc: BaseException) -> VaultError:
         return VaultError(
-            f"The vault {self.path} is not a KeePass database xdrconf can read, or it is damaged "
-            f"({type(exc).__name__}); it was left as it is."
+            _(
+                "The vault {path} is not a KeePass database xdrconf can read, or it is damaged "
+                "({error}); it was left as it is."
+            ).format(path=self.path, error=type(exc).__name__)
         )
 
     def _install(self, kp: Any, key: bytes, signature: tuple[int, int, int]) -> None:
@@ -343,7 +368,9 @@ class VaultStore:
             self._kp = self._key = None
             self._entries = {}
             raise VaultError(
-                f"The vault {self.path.name} was removed while xdrconf used it; its secrets are gone."
+                _("The vault {name} was removed while xdrconf used it; its secrets are gone.").format(
+                    name=self.path.name
+                )
             ) from None
         if (st.st_ino, st.st_size, st.st_mtime_ns) == self._signature or self._dirty:
             return  # unchanged, or changes of a batch not saved yet (they are saved over it)
@@ -363,8 +390,10 @@ class VaultStore:
             self._kp = self._key = self._composite = None
             self._entries = {}
             raise VaultLocked(
-                f"The vault {self.path.name} was changed outside xdrconf and its passphrase is no "
-                "longer the one given; unlock it again."
+                _(
+                    "The vault {name} was changed outside xdrconf and its passphrase is no "
+                    "longer the one given; unlock it again."
+                ).format(name=self.path.name)
             ) from None
         except Exception as exc:  # noqa: BLE001
             raise self._unreadable(exc) from None
@@ -416,15 +445,18 @@ class VaultStore:
             self._kp.save(buffer, transformed_key=self._key)
         except Exception as exc:  # noqa: BLE001 - e.g. a value XML cannot hold
             raise VaultError(
-                f"The vault {self.path.name} could not be written ({type(exc).__name__}); "
-                "nothing was changed."
+                _("The vault {name} could not be written ({error}); nothing was changed.").format(
+                    name=self.path.name, error=type(exc).__name__
+                )
             ) from None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             write_private(self.path, buffer.getvalue())
         except OSError as exc:
             raise VaultError(
-                f"The vault {self.path} could not be saved ({exc.strerror}); nothing was changed."
+                _("The vault {path} could not be saved ({reason}); nothing was changed.").format(
+                    path=self.path, reason=exc.strerror
+                )
             ) from None
         st = os.stat(self.path)
         self._signature = (st.st_ino, st.st_size, st.st_mtime_ns)
@@ -515,10 +547,11 @@ class VaultStore:
         return f"{label.integration} / {label.field}"
 
     def _notes(self, label: SecretLabel) -> str:
-        return (
-            f"Kept by xdrconf for tenant '{label.tenant}' (settings in {self.path.parent}). "
+        # What KeePassXC shows of an entry; filed anew (relabel_many) when it reads otherwise.
+        return _(
+            "Kept by xdrconf for tenant '{tenant}' (settings in {folder}). "
             "Change the password here to rotate the secret; xdrconf finds this entry by its UUID."
-        )
+        ).format(tenant=label.tenant, folder=self.path.parent)
 
     # ---- the store interface --------------------------------------------------------------
     def _check_open(self) -> None:

@@ -31,7 +31,7 @@ from .errors import (
     TenantError,
     ValidationError,
 )
-from .i18n import _
+from .i18n import _, ngettext, pgettext
 from .paths import resolve_config_dir
 from .secrets import STORE_KINDS, SecretLabel, SecretStores
 from .storage import FolderLock, PendingNotice, SettingsFile
@@ -348,7 +348,7 @@ class Workspace:
         references (and naming the new store) in one save, and only then are the old
         entries deleted. A failure before that leaves settings and both stores as they were."""
         if kind not in STORE_KINDS:
-            raise ValidationError("secret_store", "is one of keyring, vault")
+            raise ValidationError("secret_store", _("is one of keyring, vault"))
         self._require_writable()
         with self._mutex:
             target = self.secrets.store(kind)
@@ -364,7 +364,7 @@ class Workspace:
             if kind == "keyring":
                 status = target.status()
                 if not status.usable:
-                    raise KeyringUnavailable(f"{status.reason} Nothing was moved.")
+                    raise KeyringUnavailable(_("{reason} Nothing was moved.").format(reason=status.reason))
             created_vault = kind == "vault" and not self.secrets.vault.exists()
             if kind == "vault":
                 self.secrets.vault.ensure_open()
@@ -456,7 +456,9 @@ class Workspace:
     def _require_writable(self) -> None:
         if self.readonly:
             raise ReadOnlyError(
-                f"The settings are read-only here ({self.readonly_reason}); nothing was changed."
+                _("The settings are read-only here ({reason}); nothing was changed.").format(
+                    reason=self.readonly_reason
+                )
             )
 
     @contextlib.contextmanager
@@ -578,12 +580,30 @@ class Workspace:
     def removal_summary(self, ref: str) -> list[str]:
         """What removing the tenant takes away, one line each (for the confirmation)."""
         tenant = self.tree.check_removable(self.tree.find(ref).id)
-        lines = [f"Tenant '{self.tree.path(tenant.id)}'"]
+        lines = [_("Tenant '{path}'").format(path=self.tree.path(tenant.id))]
         for kind, state in tenant.integrations.items():
             n = len(state.secrets)
-            secrets = f", {n} secret(s) deleted from {self.secrets.noun}" if n else ""
-            status = "on" if state.enabled else "off"
-            lines.append(f"{catalog.title_of(kind)} integration ({status}){secrets}")
+            in_vault = all(self.secrets.holder(ref) is self.secrets.vault for ref in state.secrets.values())
+            status = (
+                pgettext("integration state", "on") if state.enabled else pgettext("integration state", "off")
+            )
+            # TRANSLATORS: a line of what removing a tenant takes away; {state} is "on" or "off"
+            line = _("{integration} integration ({state})").format(
+                integration=catalog.title_of(kind), state=status
+            )
+            if n and in_vault:
+                line = ngettext(
+                    "{line}, {n} secret deleted from the vault",
+                    "{line}, {n} secrets deleted from the vault",
+                    n,
+                ).format(line=line, n=n)
+            elif n:
+                line = ngettext(
+                    "{line}, {n} secret deleted from the OS keyring",
+                    "{line}, {n} secrets deleted from the OS keyring",
+                    n,
+                ).format(line=line, n=n)
+            lines.append(line)
         return lines
 
     def remove_tenant(self, ref: str) -> None:
@@ -669,16 +689,18 @@ class Workspace:
     def _apply_edit(self, tenant: Tenant, edit: IntegrationEdit, txn: _Txn) -> None:
         spec = catalog.spec_for(edit.kind)
         if not spec.supported:
-            raise ValidationError(spec.title, "is not yet supported and cannot be configured")
+            raise ValidationError(spec.title, _("is not yet supported and cannot be configured"))
         state = tenant.integrations.get(edit.kind) or IntegrationState(edit.kind, settings=spec.defaults())
         state = IntegrationState.from_dict(edit.kind, state.to_dict())
         before = copy.deepcopy(state.settings)
         for name, raw in edit.values.items():
             f = spec.field(name)
             if f.secret:
-                raise ValidationError(f.label, "is a secret and goes in through the keyring", field=name)
+                raise ValidationError(
+                    f.label, _("is a secret and goes in through the secret store"), field=name
+                )
             if name in spec.root_only and not tenant.is_root:
-                raise ValidationError(f.label, "can be set for the Root tenant only", field=name)
+                raise ValidationError(f.label, _("can be set for the Root tenant only"), field=name)
             value = None if raw is None else f.parse(raw)
             if value is None or value == "":
                 state.settings.pop(name, None)
@@ -686,7 +708,7 @@ class Workspace:
                 state.settings[name] = value
         for key, value in edit.structured.items():
             if key not in spec.structured_keys:
-                raise ValidationError(spec.title, f"'{key}' is not a managed setting")
+                raise ValidationError(spec.title, _("'{key}' is not a managed setting").format(key=key))
             state.settings[key] = copy.deepcopy(value)
         # The secrets are parsed first and stored only once the edit is known to be valid.
         secret_fields = {f.name: f for f in spec.secret_fields}
@@ -697,7 +719,7 @@ class Workspace:
                 secret = secret_field.parse(secret)
                 if not secret or not str(secret).strip():
                     raise ValidationError(
-                        secret_field.label, "is empty; enter the value or leave it unchanged", field=name
+                        secret_field.label, _("is empty; enter the value or leave it unchanged"), field=name
                     )
             given[name] = secret
         present = {n for n in state.secrets if n not in given} | {
@@ -750,7 +772,9 @@ class Workspace:
             if missing:
                 raise ValidationError(
                     spec.title,
-                    "cannot be turned on until these are set: " + ", ".join(missing),
+                    _("cannot be turned on until these are set: {fields}").format(
+                        fields=", ".join(_(m) for m in missing)
+                    ),
                 )
         tenant.integrations[edit.kind] = state
 

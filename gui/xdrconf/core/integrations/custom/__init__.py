@@ -230,7 +230,11 @@ SPEC = IntegrationSpec(
                 "The host's SSH public keys, one per type, read without logging in (like "
                 "ssh-keyscan); compare a fingerprint with the host's administrator before pinning it."
             ),
-            columns=(("type", "Type"), ("fingerprint", N_("SHA256 fingerprint")), ("line", N_("Public key"))),
+            columns=(
+                ("type", N_("Type")),
+                ("fingerprint", N_("SHA256 fingerprint")),
+                ("line", N_("Public key")),
+            ),
             standalone=True,
             timeout_steps=6,
         ),

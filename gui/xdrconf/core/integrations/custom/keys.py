@@ -78,7 +78,9 @@ class PublicKeyInfo:
 
     def describe(self) -> str:
         """Short human form: 'ED25519 (256 bits) SHA256:…'."""
-        return f"{self.family} ({self.bits} bits) {self.fingerprint}"
+        return ngettext(
+            "{family} ({bits} bit) {fingerprint}", "{family} ({bits} bits) {fingerprint}", self.bits
+        ).format(family=self.family, bits=self.bits, fingerprint=self.fingerprint)
 
 
 def _bits_of(key: Any) -> int:

@@ -348,7 +348,7 @@ SPEC = IntegrationSpec(
             N_("List learning groups"),
             groups,
             description=N_("The learning groups KASAP returns for the tenant's token."),
-            columns=(("id", "ID"), ("name", "Name")),
+            columns=(("id", N_("ID")), ("name", N_("Name"))),
         ),
     ),
     target_fields=("url",),

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # cryptography is imported when a key is made
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 KEY_TYPES: tuple[tuple[str, str], ...] = (
-    ("rsa2048", "RSA 2048 (what KATA deployments are known to accept)"),
+    ("rsa2048", N_("RSA 2048 (what KATA deployments are known to accept)")),
     ("rsa3072", "RSA 3072"),
     ("p256", "ECDSA P-256"),
 )

@@ -83,7 +83,7 @@ def find_in(items: list[dict[str, Any]], ref: str) -> dict[str, Any]:
     for conn in items:
         if target_of(conn) == wanted or target_of(conn) == _normalise_target(wanted):
             return conn
-    known = ", ".join(f"{c['id']} ({target_of(c)})" for c in items) or "none"
+    known = ", ".join(f"{c['id']} ({target_of(c)})" for c in items) or _("none")
     raise NotFoundError(
         _("No KATA connection '{ref}'; give an XDR ID or HOST:PORT (connections: {known}).").format(
             ref=ref, known=known

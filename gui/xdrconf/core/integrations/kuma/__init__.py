@@ -7,6 +7,7 @@ from typing import Any
 from ...catalog import IntegrationSpec, Page
 from ...engine import Operation, check_operation
 from ...fields import Field
+from ...i18n import N_
 from ..common import TRUST_FIELDS, trust_page
 from . import api, tenants
 from .api import ALERT_STATUSES
@@ -18,37 +19,39 @@ API_VERSIONS = ("v1", "v2", "v2.1", "v3")
 FIELDS = (
     Field(
         "host",
-        "KUMA Core host",
+        N_("KUMA Core host"),
         kind="host",
         required=True,
-        help="Host name or IP address of the KUMA Core server, e.g. kuma.example.com.",
+        help=N_("Host name or IP address of the KUMA Core server, e.g. kuma.example.com."),
         placeholder="kuma.example.com",
     ),
     Field(
         "port",
-        "Port",
+        N_("Port"),
         kind="port",
         required=True,
         default=DEFAULT_PORT,
-        help="Port of the KUMA REST API (7223 by default).",
+        help=N_("Port of the KUMA REST API (7223 by default)."),
     ),
     Field(
         "api_version",
-        "API version",
+        N_("API version"),
         kind="choice",
         required=True,
         default="v1",
         choices=tuple((v, v) for v in API_VERSIONS),
-        help="v1 is available on every KUMA release; v2, v2.1 and v3 on newer ones.",
+        help=N_("v1 is available on every KUMA release; v2, v2.1 and v3 on newer ones."),
     ),
     Field(
         "token",
-        "API token",
+        N_("API token"),
         kind="secret",
         header=True,
         required=True,
-        help="The token created in KUMA (Settings → Users → API token). It is shown once by "
-        "KUMA and is kept here in the OS keyring only.",
+        help=N_(
+            "The token created in KUMA (Settings → Users → API token). It is shown once by "
+            "KUMA and is kept here in the secret store only."
+        ),
     ),
     *TRUST_FIELDS,
 )
@@ -63,83 +66,93 @@ def validate_commands(settings: dict[str, Any], _ctx: Any) -> None:
 
 SPEC = IntegrationSpec(
     kind="kuma",
-    title="KUMA REST API",
-    description="The KUMA REST API, used by the SOAR connector to receive new alerts with "
-    "their events and to close alerts with a reason.",
+    title=N_("KUMA REST API"),
+    description=N_(
+        "The KUMA REST API, used by the SOAR connector to receive new alerts with "
+        "their events and to close alerts with a reason."
+    ),
     fields=FIELDS,
     pages=(
         Page(
-            "KUMA REST API — connection",
-            "Where the KUMA Core server's REST API listens (kuma.example.com:7223).",
+            N_("KUMA REST API — connection"),
+            N_("Where the KUMA Core server's REST API listens (kuma.example.com:7223)."),
             ("host", "port", "api_version"),
         ),
         Page(
-            "KUMA REST API — token",
-            "The API token is kept in the OS keyring, never in the settings file.",
+            N_("KUMA REST API — token"),
+            N_("The API token is kept in the secret store, never in the settings file."),
             ("token",),
         ),
-        trust_page("the KUMA Core server (KUMA signs it with its own CA)"),
+        trust_page(N_("the KUMA Core server (KUMA signs it with its own CA)")),
     ),
     operations=(
         check_operation(api.check),
         Operation(
             "receive",
-            "Receive incidents",
+            N_("Receive incidents"),
             api.receive,
             params=(
                 Field(
                     "status",
-                    "Status",
+                    N_("Status"),
                     kind="choice",
                     default="new",
                     choices=tuple((s, s) for s in ALERT_STATUSES),
-                    help="Which alerts to receive (the connector receives 'new').",
+                    help=N_("Which alerts to receive (the connector receives 'new')."),
                 ),
             ),
-            description="Receive the alerts with their events, every page, as the SOAR connector "
-            "does; receiving again says how many are new and how many changed.",
-            columns=(("id", "ID"), ("status", "Status"), ("name", "Name")),
+            description=N_(
+                "Receive the alerts with their events, every page, as the SOAR connector "
+                "does; receiving again says how many are new and how many changed."
+            ),
+            columns=(("id", N_("ID")), ("status", N_("Status")), ("name", N_("Name"))),
         ),
         Operation(
             "close",
-            "Close incident",
+            N_("Close incident"),
             api.close,
             params=(
                 Field(
-                    "id", "Alert ID", required=True, parser=api.parse_alert_id, help="The ID of the alert."
+                    "id",
+                    N_("Alert ID"),
+                    required=True,
+                    parser=api.parse_alert_id,
+                    help=N_("The ID of the alert."),
                 ),
                 Field(
                     "reason",
-                    "Reason",
+                    N_("Reason"),
                     kind="choice",
                     required=True,
                     choices=tuple((r, r) for r in CLOSE_REASONS),
                     parser=api.parse_reason,
-                    help="Why the alert is closed.",
+                    help=N_("Why the alert is closed."),
                 ),
             ),
-            description="Close an alert in KUMA with a reason (for everyone).",
+            description=N_("Close an alert in KUMA with a reason (for everyone)."),
             changes_peer=True,
         ),
         Operation(
             "command",
-            "Run a connector command",
+            N_("Run a connector command"),
             api.run_command,
             params=(
-                Field("name", "Command", required=True, help="The name of one of the tenant's commands."),
+                Field(
+                    "name", N_("Command"), required=True, help=N_("The name of one of the tenant's commands.")
+                ),
             ),
-            extra_params="a value for each placeholder of the command, e.g. 'Alert ID=…'",
-            description="Send one of the tenant's KUMA connector commands and show KUMA's answer.",
+            extra_params=N_("a value for each placeholder of the command, e.g. 'Alert ID=…'"),
+            description=N_("Send one of the tenant's KUMA connector commands and show KUMA's answer."),
             changes_peer=True,
             offer=api.command_offer,
             columns=(
-                ("method", "Method"),
-                ("url", "URL"),
-                ("http_status", "HTTP status"),
-                ("reason", "Reason"),
-                ("content_type", "Content type"),
-                ("elapsed_ms", "Time (ms)"),
-                ("truncated", "Answer cut short"),
+                ("method", N_("Method")),
+                ("url", N_("URL")),
+                ("http_status", N_("HTTP status")),
+                ("reason", N_("Reason")),
+                ("content_type", N_("Content type")),
+                ("elapsed_ms", N_("Time (ms)")),
+                ("truncated", N_("Answer cut short")),
             ),
         ),
         tenants.OPERATION,

@@ -168,7 +168,10 @@ def receive(ctx: OpContext) -> list[Outcome]:
 
     def fetch(page: int) -> list[dict[str, Any]]:
         r = session.get(
-            _alerts_url(ctx.settings, status, page), headers=headers, meaning=REFUSED, what="list the alerts"
+            _alerts_url(ctx.settings, status, page),
+            headers=headers,
+            meaning=REFUSED,
+            what=_("list the alerts"),
         )
         return _alert_list(ctx, session, r, page)
 

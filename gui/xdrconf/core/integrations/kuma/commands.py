@@ -90,7 +90,7 @@ class Command:
         for key, value in params.items():
             norm = placeholder_key(key)
             if norm not in names:
-                have = ", ".join(f"<{p}>" for p in self.placeholders) or "none"
+                have = ", ".join(f"<{p}>" for p in self.placeholders) or _("none")
                 raise ValidationError(
                     _("Parameter"),
                     _("'{key}' is not a placeholder of command '{name}' (its placeholders: {have})").format(
@@ -403,7 +403,7 @@ def find_command(commands: list[Command], name: str) -> Command:
     for cmd in commands:
         if cmd.name.lower() == " ".join(name.split()).lower():
             return cmd
-    have = ", ".join(f"'{c.name}'" for c in commands) or "none"
+    have = ", ".join(f"'{c.name}'" for c in commands) or _("none")
     raise ValidationError(
         _("Command"), _("there is no command '{name}' (commands: {have})").format(name=name, have=have)
     )

@@ -272,17 +272,17 @@ def alert_row(alert: dict[str, Any]) -> dict[str, Any]:
 
 
 EVENT_COLUMNS = (
-    ("Timestamp", "Time"),
-    ("Name", "Name"),
-    ("SourceAddress", "Source"),
-    ("DestinationAddress", "Destination"),
-    ("DeviceProduct", "Product"),
+    ("Timestamp", N_("Time")),
+    ("Name", N_("Name")),
+    ("SourceAddress", N_("Source")),
+    ("DestinationAddress", N_("Destination")),
+    ("DeviceProduct", N_("Product")),
     ("ID", N_("Event ID")),
 )
 
 
 def event_row(event: dict[str, Any]) -> dict[str, str]:
-    row = {}
+    row: dict[str, str] = {}
     for key, label in EVENT_COLUMNS:
         value = event.get(key, "")
         row[label] = display_time(value) if key == "Timestamp" else str(value if value is not None else "")

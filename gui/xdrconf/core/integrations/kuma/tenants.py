@@ -54,7 +54,7 @@ def list_tenants(ctx: OpContext) -> list[Outcome]:
             params={"page": str(page)},
             headers=headers,
             meaning=REFUSED,
-            what="list the tenants",  # within KUMA's refusal texts (kuma.api.REFUSED)
+            what=_("list the tenants"),  # within KUMA's refusal texts (kuma.api.REFUSED)
         )
         return _tenant_list(ctx, session.target, r, page)
 

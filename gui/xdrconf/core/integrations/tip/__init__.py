@@ -179,10 +179,10 @@ SPEC = IntegrationSpec(
             notice=QUOTA_NOTICE,
             # The verdict first, then the portal's main facts (the data's "facts").
             columns=(
-                ("verdict", "Verdict"),
-                ("zone", "Zone"),
-                ("value", "Observable"),
-                ("type", "Type"),
+                ("verdict", N_("Verdict")),
+                ("zone", N_("Zone")),
+                ("value", N_("Observable")),
+                ("type", N_("Type")),
                 ("from_cache", N_("From the local cache")),
                 ("fetched_at", N_("Looked up (UTC)")),
             ),
