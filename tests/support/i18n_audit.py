@@ -110,6 +110,7 @@ TRANSLATED = frozenset(
         "xdrconf/core/tenants.py",
         "xdrconf/qt/__init__.py",
         "xdrconf/qt/app.py",
+        "xdrconf/qt/checks_ui.py",
         "xdrconf/qt/dialogs.py",
         "xdrconf/qt/editors.py",
         "xdrconf/qt/mssp.py",
@@ -121,11 +122,14 @@ TRANSLATED = frozenset(
         "xdrconf/qt/integrations/kata.py",
         "xdrconf/qt/integrations/kuma.py",
         "xdrconf/qt/integrations/tip.py",
+        "xdrconf/qt/integrations_view.py",
         "xdrconf/qt/main_window.py",
+        "xdrconf/qt/many.py",
         "xdrconf/qt/operations.py",
         "xdrconf/qt/settings_dialog.py",
         "xdrconf/qt/tenant_model.py",
         "xdrconf/qt/vault_dialog.py",
+        "xdrconf/qt/wizard.py",
         "xdrconf/qt/workers.py",
     }
 )
