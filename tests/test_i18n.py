@@ -416,6 +416,20 @@ def test_argparse_speaks_russian_too(monkeypatch, config_dir):
     assert err.splitlines()[-1] == "xdrconf tenant add: error: the following arguments are required: NAME"
 
 
+def test_counts_are_grouped_by_thousands_as_the_language_writes_them(russian):
+    assert i18n.format_int(1001) == "1\u00a0001" and i18n.format_int(5) == "5"
+    assert i18n.format_int(-1234567) == "-1\u00a0234\u00a0567"
+    # The plural form is chosen on the number, the text takes it formatted: 1 001 тенант.
+    for n, form in ((1001, "тенант"), (1002, "тенанта"), (1005, "тенантов"), (1011, "тенантов")):
+        text = ngettext("{total} tenant", "{total} tenants", n).format(total=i18n.format_int(n))
+        assert text == f"{i18n.format_int(n)} {form}"
+    i18n.set_language("en")
+    assert i18n.format_int(1001) == "1,001" and i18n.format_int(1234567) == "1,234,567"
+    assert ngettext("{total} tenant", "{total} tenants", 1001).format(total=i18n.format_int(1001)) == (
+        "1,001 tenants"
+    )
+
+
 # ---- Qt -------------------------------------------------------------------------------------------
 def test_qt_standard_buttons_in_russian_and_the_language_in_settings(qtbot, monkeypatch, tmp_path):
     from PySide6.QtWidgets import QDialogButtonBox
