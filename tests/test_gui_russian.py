@@ -162,3 +162,80 @@ def test_the_wizard_details_and_check_all_speak_russian(
     assert dialog.windowTitle() == "Проверка" and dialog.cancel_button.text() == "Отменить проверки"
     assert dialog.model.data(dialog.model.index(0, 5)) == "12 мс"
     assert no_latin([dialog.detail.text()]) == []
+
+
+def test_the_russian_create_issue_form_fits_the_operations_tab(
+    window: MainWindow, ws: Workspace, qtbot: QtBot, russian: None
+) -> None:
+    """At 1180x760 the Operations tab's column is narrow: the description's editor takes the
+    column's width and its "Load from file…" and "Clear" go under it, inside the column."""
+    from PySide6.QtWidgets import QApplication
+
+    from support.gui import operations_tab
+    from xdrconf.qt.editors import PemEditor
+
+    ws.add_tenant("Acme")
+    ws.update_integration(
+        "Acme",
+        IntegrationEdit(
+            "redmine",
+            values={"url": "https://redmine.invalid", "project": "soc"},
+            secrets={"api_key": "russian-form-" + "k" * 27},
+            enabled=True,
+        ),
+    )
+    window.resize(1180, 760)
+    window.refresh()
+    panel = operations_tab(window, ws.tenant("Acme").id, "redmine")
+    panel.picker.setCurrentIndex(panel.picker.findData("create-issue"))
+    for _round in range(5):
+        QApplication.processEvents()
+    assert panel.form is not None
+    editor = panel.form.editors["description"]
+    assert isinstance(editor, PemEditor)
+    view = panel.form_scroll.viewport()
+    for button in (editor.load_button, editor.clear_button):
+        assert button.text() in ("Загрузить из файла…", "Очистить")
+        right = button.mapTo(view, button.rect().topRight()).x()
+        assert right < view.width(), button.text()
+    assert editor.text.width() >= 200
+    assert editor.load_button.y() > editor.text.y()  # under the text, not beside it
+    # Wide enough (a wizard's page), the buttons stay beside the text; narrow, they go under it.
+    alone = PemEditor(editor.field)
+    qtbot.addWidget(alone)
+    alone.show()
+    for width, beside in ((700, True), (300, False), (700, True)):
+        alone.resize(width, 200)
+        for _round in range(3):
+            QApplication.processEvents()
+        right_of_text = alone.load_button.x() >= alone.text.x() + alone.text.width()
+        assert right_of_text is beside, width
+
+
+def test_a_long_russian_subtitle_is_shown_whole_in_the_wizards_header(
+    ws: Workspace, qtbot: QtBot, russian: None
+) -> None:
+    """Qt's header keeps two lines of a subtitle; the TLS page's Russian one takes three."""
+    from PySide6.QtWidgets import QApplication
+
+    from xdrconf.qt.wizard import TenantWizard
+
+    ws.add_tenant("Acme")
+    wizard = TenantWizard(ws, ws.tenant("Acme").id, start_kind="kata")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    heights = {}
+    for pid in [*wizard.kind_pages["kata"], *wizard.kind_pages["kata"][:1]]:
+        wizard.setStartId(pid)
+        wizard.restart()
+        for _round in range(5):
+            QApplication.processEvents()
+        text = wizard.currentPage().subTitle()
+        [label] = [
+            w
+            for w in wizard.findChildren(QLabel)
+            if w.isVisible() and w.text() == text and not wizard.currentPage().isAncestorOf(w)
+        ]
+        assert label.height() >= label.heightForWidth(label.width()), text
+        heights[pid] = label.height()
+    assert len(set(heights.values())) > 1  # the header grows for a long one and shrinks back

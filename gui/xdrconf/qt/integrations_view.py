@@ -239,11 +239,12 @@ class IntegrationsModel(QAbstractTableModel):
 def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
     """The details of the selected integration as simple rich text."""
     if tenant.is_shared:
+        # TRANSLATORS: {shared} is the Shared tenant's name, in bold.
         text = _(
             "The {shared} tenant holds resources common to all tenants and needs no integration settings."
         )
         return (
-            "<p>" + html.escape(text).replace("{shared}", "<b>" + html.escape(_("Shared")) + "</b>") + "</p>"
+            "<p>" + html.escape(text).replace("{shared}", "<b>" + html.escape(tenant.name) + "</b>") + "</p>"
         )
     if row is None:
         return "<p style='color:#666'>" + html.escape(_("Select an integration to see its details.")) + "</p>"

@@ -533,6 +533,8 @@ class TenantWizard(QWizard):
         self.setMinimumSize(MIN_WIZARD_SIZE[0], MIN_WIZARD_SIZE[1])
         self.resize(760, 600)
         self.discard_box: Any = None
+        self._subtitle: tuple[QLabel, QWidget, int, int] | None = None  # see fit_subtitle()
+        self.currentIdChanged.connect(lambda _id: self.fit_subtitle())
         self.opening = OpeningPage(self)
         self.summary = SummaryPage(self)
         self.setPage(self.OPENING, self.opening)
@@ -543,6 +545,34 @@ class TenantWizard(QWizard):
                 raise ValidationError(spec.title, _("is not yet supported and cannot be configured"))
             self.opening.boxes[start_kind].setChecked(True)
             self.setStartId(self.kind_pages[start_kind][0])
+
+    def fit_subtitle(self) -> None:
+        """Room in the header for the whole subtitle: Qt's header keeps the height of two
+        lines and cuts a longer one (a Russian subtitle often takes three)."""
+        page = self.currentPage()
+        text = page.subTitle() if page is not None else ""
+        if self._subtitle is None and text:
+            for label in self.findChildren(QLabel):
+                # The header's subtitle label: Qt's, outside every page, showing the subtitle.
+                header = label.parentWidget()
+                if (
+                    header is not None
+                    and label.text() == text
+                    and label.wordWrap()
+                    and not any(self.page(i).isAncestorOf(label) for i in self.pageIds())
+                ):
+                    self._subtitle = (label, header, label.height(), header.height())
+                    break
+        if self._subtitle is None:
+            return
+        label, header, label_height, header_height = self._subtitle
+        extra = label.heightForWidth(label.width()) - label_height if text else 0
+        label.setMinimumHeight(label_height + extra if extra > 0 else 0)
+        header.setMinimumHeight(header_height + extra if extra > 0 else 0)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.fit_subtitle()
 
     # ---- pages of the integrations --------------------------------------------------------
     def ensure_pages(self, kind: str) -> list[int]:
