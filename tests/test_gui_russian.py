@@ -161,6 +161,9 @@ def test_the_wizard_details_and_check_all_speak_russian(
     assert names == ["Тенант", "Интеграция", "Цель", "Категория", "Сообщение", "Задержка", "Время"]
     assert dialog.windowTitle() == "Проверка" and dialog.cancel_button.text() == "Отменить проверки"
     assert dialog.model.data(dialog.model.index(0, 5)) == "12 мс"
+    head = dialog.table.horizontalHeader()
+    for col, name in enumerate(names):  # every header readable whole ("Задержка" is longer than 70 px)
+        assert dialog.table.columnWidth(col) > head.fontMetrics().horizontalAdvance(name), name
     assert no_latin([dialog.detail.text()]) == []
 
 

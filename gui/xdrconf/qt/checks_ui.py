@@ -343,8 +343,11 @@ class CheckAllDialog(QDialog):
         # The Category column fits the longest words (the code is in the tooltip).
         texts = [category_words(c) for c in Category] + [level_words(lv) for lv in ("warning", "unverified")]
         words = max(self.fontMetrics().horizontalAdvance(t) for t in texts) + 36
+        header_font = head.fontMetrics()
         for col, width in enumerate((200, 150, 150, words, 300, 70, 70)):
-            self.table.setColumnWidth(col, width)
+            # at least the header's text (Russian ones are longer: "Задержка")
+            needed = header_font.horizontalAdvance(_(RESULT_COLUMNS[col])) + 24
+            self.table.setColumnWidth(col, max(width, needed))
         head.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         lay.addWidget(self.table, 1)
         self.detail = QLabel(_("Select a result to read its whole message."), self)
