@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -40,7 +41,6 @@ from support.gui import (
     type_into,
     wait_idle,
 )
-from xdrconf.core import i18n
 from xdrconf.core.workspace import IntegrationEdit, Workspace
 from xdrconf.qt.main_window import MainWindow
 from xdrconf.qt.many import ConfigureManyDialog
@@ -302,17 +302,21 @@ def test_configure_in_the_subtree_refused_half_way_then_confirmed(
     assert {e["action"] for e in new} == {"window: Configure in the subtree"}
 
 
-def test_the_dialog_in_russian(window: MainWindow, ws: Workspace, qtbot: QtBot) -> None:
+def test_the_dialog_in_russian(
+    window: MainWindow, ws: Workspace, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xdrconf.qt.app import apply_language
+
     setup(ws)
-    i18n.set_language("ru")
-    try:
-        choose(window, ws, "Acme", "Globex")
-        assert window.act_subtree_on.text() != "Turn on for the &selected tenants…"
-        assert "several are selected" not in window.act_rename.toolTip()
-        dialog = many_dialog(window, qtbot)
-        assert "Configure" not in dialog.windowTitle()
-        shot(dialog, "many-configure-ru")
-        shot(window, "many-selected-ru")
-        dialog.reject()
-    finally:
-        i18n.set_language("en")
+    monkeypatch.setenv("XDRCONF_LANG", "ru")
+    assert apply_language(None) == "ru"  # and Qt's own texts (conftest turns English back on)
+    choose(window, ws, "Acme", "Globex")
+    assert window.act_subtree_on.text() != "Turn on for the &selected tenants…"
+    assert "several are selected" not in window.act_rename.toolTip()
+    dialog = many_dialog(window, qtbot)
+    assert "Configure" not in dialog.windowTitle()
+    texts = [b.text() for b in dialog.buttons.buttons()]
+    assert set(texts) == {"ОК", "Отмена"}
+    shot(dialog, "many-configure-ru")
+    shot(window, "many-selected-ru")
+    dialog.reject()

@@ -107,6 +107,13 @@ def test_the_translated_list_names_real_modules():
         assert (i18n_audit.GUI / module).is_file(), module
 
 
+def test_every_module_of_the_package_is_translated():
+    """Every module is held to the rules (every message in Russian, no text bypassing the
+    mechanism): a new module joins TRANSLATED when it is written."""
+    modules = {str(p.relative_to(i18n_audit.GUI)) for p in i18n_audit.PACKAGE.rglob("*.py")}
+    assert modules - i18n_audit.TRANSLATED == set(), "add them to TRANSLATED in tests/support/i18n_audit.py"
+
+
 def test_the_build_compiles_the_catalogs_into_the_package(tmp_path):
     """setup.py's build_py step, as `pip install .` and wheel builds run it."""
     out = tmp_path / "lib"
@@ -414,6 +421,20 @@ def test_argparse_speaks_russian_too(monkeypatch, config_dir):
     monkeypatch.setenv("XDRCONF_LANG", "en")
     err = parse("tenant", "add")[2]
     assert err.splitlines()[-1] == "xdrconf tenant add: error: the following arguments are required: NAME"
+
+
+def test_counts_are_grouped_by_thousands_as_the_language_writes_them(russian):
+    assert i18n.format_int(1001) == "1\u00a0001" and i18n.format_int(5) == "5"
+    assert i18n.format_int(-1234567) == "-1\u00a0234\u00a0567"
+    # The plural form is chosen on the number, the text takes it formatted: 1 001 тенант.
+    for n, form in ((1001, "тенант"), (1002, "тенанта"), (1005, "тенантов"), (1011, "тенантов")):
+        text = ngettext("{total} tenant", "{total} tenants", n).format(total=i18n.format_int(n))
+        assert text == f"{i18n.format_int(n)} {form}"
+    i18n.set_language("en")
+    assert i18n.format_int(1001) == "1,001" and i18n.format_int(1234567) == "1,234,567"
+    assert ngettext("{total} tenant", "{total} tenants", 1001).format(total=i18n.format_int(1001)) == (
+        "1,001 tenants"
+    )
 
 
 # ---- Qt -------------------------------------------------------------------------------------------

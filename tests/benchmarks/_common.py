@@ -19,6 +19,16 @@ sys.path.insert(0, str(ROOT / "gui"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def language_option(args: list[str]) -> tuple[str, list[str]]:
+    """A script's `--lang CODE` in front of its arguments: (the code, the other arguments);
+    English without it. Sets XDRCONF_LANG, as a user would."""
+    lang = "en"
+    if args[:1] == ["--lang"] and len(args) > 1:
+        lang, args = args[1], args[2:]
+    os.environ["XDRCONF_LANG"] = lang
+    return lang, args
+
+
 def start_keyring() -> None:
     """A real Secret Service (gnome-keyring in a private D-Bus session), as the tests use."""
     from support import secret_service

@@ -10,7 +10,6 @@ the secret fields. Prints the files written."""
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -20,14 +19,10 @@ import _common
 
 
 def main() -> int:
-    args = sys.argv[1:]
-    lang = "en"
-    if args[:1] == ["--lang"] and len(args) > 1:
-        lang, args = args[1], args[2:]
+    _lang, args = _common.language_option(sys.argv[1:])
     if len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    os.environ["XDRCONF_LANG"] = lang
     out = Path(args[0])
     out.mkdir(parents=True, exist_ok=True)
     _common.start_keyring()

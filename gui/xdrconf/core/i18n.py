@@ -34,9 +34,12 @@ Plurals
 
     ngettext("{n} child tenant", "{n} child tenants", n).format(n=n)
 
-Give ``n`` to both the choice and the text. Russian has three forms (1 тенант, 2 тенанта,
-5 тенантов; the catalog's Plural-Forms header picks the form), so write the number into
-every form, never "one child tenant" in the singular: form 0 is used for 21, 31 … too.
+Give ``n`` to both the choice and the text. A count that may run into thousands is
+written with ``format_int(n)`` (``"1,001"``, in Russian ``"1 001"``) and the msgid takes the
+formatted text: ``ngettext("{n} tenant", "{n} tenants", n).format(n=format_int(n))``.
+Russian has three forms (1 тенант, 2 тенанта, 5 тенантов; the catalog's Plural-Forms
+header picks the form), so write the number into every form, never "one child tenant" in
+the singular: form 0 is used for 21, 31 … too.
 
 Module-level constants: ``N_``
 ------------------------------
@@ -349,6 +352,20 @@ def set_language(code: str, localedir: Path | None = None) -> None:
 def language() -> str:
     """The code of the language in use."""
     return _language
+
+
+# How each language groups the digits of a number by thousands: "1,001" in English, "1 001"
+# (a no-break space, so a count never breaks across lines) in Russian.
+THOUSANDS_SEPARATORS: dict[str, str] = {"en": ",", "ru": "\u00a0"}
+
+
+def format_int(n: int) -> str:
+    """An integer as the language in use writes it, its thousands grouped: for a count in a
+    text, whose msgid takes the formatted number (the plural form is chosen on n itself)::
+
+        ngettext("{n} tenant", "{n} tenants", n).format(n=format_int(n))
+    """
+    return f"{n:,}".replace(",", THOUSANDS_SEPARATORS.get(_language, ","))
 
 
 def setup(setting: str | None = None, environ: Mapping[str, str] | None = None) -> Choice:

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from ..core import catalog, checkproc
 from ..core.errors import XdrconfError
-from ..core.i18n import _, ngettext
+from ..core.i18n import N_, _, ngettext
 from ..core.outcome import Category, CheckResult, category_words, level_words, outcome_words
 from ..core.scheduler import Batch, RunControl, by_pair
 from ..core.status import shown_level
@@ -54,7 +54,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 def result_html(result: CheckResult) -> str:
     c = colour(shown_level(result)).name()
-    latency = f" · {result.latency_ms:.0f} ms" if result.latency_ms is not None else ""
+    latency = " · " + _("{ms:.0f} ms").format(ms=result.latency_ms) if result.latency_ms is not None else ""
     where = result.target or result.connection
     target = f" · {html.escape(where)}" if where else ""
     return (
@@ -79,7 +79,9 @@ class CheckConnectionBox(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         check = ctx.spec.check_op
         notice = check.notice if check is not None else ""
-        self.notice_label = QLabel(f"Note before checking: {notice}" if notice else "", self)
+        self.notice_label = QLabel(
+            _("Note before checking: {notice}").format(notice=notice) if notice else "", self
+        )
         self.notice_label.setWordWrap(True)
         self.notice_label.setVisible(bool(notice))
         self.notice_label.setStyleSheet("color:#8a5a00")
@@ -133,7 +135,14 @@ class CheckConnectionBox(QWidget):
             try:
                 draft_state = ctx.draft.draft_state()
             except XdrconfError as exc:
-                self._show([CheckResult(Category.INVALID_CONFIG, f"{exc}; correct it and check again.")])
+                self._show(
+                    [
+                        CheckResult(
+                            Category.INVALID_CONFIG,
+                            _("{problem}; correct it and check again.").format(problem=exc),
+                        )
+                    ]
+                )
                 return None
             typed = ctx.draft.typed_secrets()
         # A stored secret goes only where it was given for: the draft's new target only if the
@@ -164,7 +173,7 @@ class CheckConnectionBox(QWidget):
             self.outcome.setText(_("Cancelling…"))
 
     def _tick(self) -> None:
-        self.elapsed.setText(f"{time.monotonic() - self._started:.1f} s")
+        self.elapsed.setText(_("{seconds:.1f} s").format(seconds=time.monotonic() - self._started))
 
     def _stop(self) -> None:
         self._running = False
@@ -187,7 +196,15 @@ class CheckConnectionBox(QWidget):
 
 
 # ---- check all ---------------------------------------------------------------------------
-RESULT_COLUMNS = ("Tenant", "Integration", "Target", "Category", "Message", "Latency", "Time")
+RESULT_COLUMNS = (
+    N_("Tenant"),
+    N_("Integration"),
+    N_("Target"),
+    N_("Category"),
+    N_("Message"),
+    N_("Latency"),
+    N_("Time"),
+)
 
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -205,10 +222,10 @@ class _RowCells:
     __slots__ = ("display", "level", "sort", "tooltip")
 
     def __init__(self, r: CheckResult) -> None:
-        latency = "" if r.latency_ms is None else f"{r.latency_ms:.0f} ms"
+        latency = "" if r.latency_ms is None else _("{ms:.0f} ms").format(ms=r.latency_ms)
         self.display = (
             r.tenant.split("/", 1)[1] if "/" in r.tenant else r.tenant,
-            SHORT_TITLES.get(r.integration, catalog.title_of(r.integration)),
+            str(SHORT_TITLES.get(r.integration) or catalog.title_of(r.integration)),
             r.target or r.connection,
             outcome_words(r),
             r.message,
@@ -220,7 +237,7 @@ class _RowCells:
             where = _("{target} (XDR ID {xdr_id})").format(target=r.target, xdr_id=r.connection)
         self.tooltip = (
             r.tenant,
-            catalog.title_of(r.integration),
+            str(catalog.title_of(r.integration)),
             where or self.display[2],
             f"{outcome_words(r)} ({r.category.value})",
             r.message,
@@ -258,7 +275,7 @@ class ResultsModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return RESULT_COLUMNS[section]
+            return _(RESULT_COLUMNS[section])
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -300,7 +317,7 @@ class CheckAllDialog(QDialog):
         ws: Workspace,
         pairs: list[tuple[str, str]],
         *,
-        title: str = "Check",
+        title: str = "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -318,7 +335,7 @@ class CheckAllDialog(QDialog):
         # repainting the table for each of hundreds of results would keep the GUI thread busy.
         self._batch.connect(self._deliver)
         self.setObjectName("checkAllDialog")
-        self.setWindowTitle(title)
+        self.setWindowTitle(title or _("Check"))
         self.resize(1100, 520)
         lay = QVBoxLayout(self)
         self.summary = QLabel(self)
@@ -344,11 +361,14 @@ class CheckAllDialog(QDialog):
         # The Category column fits the longest words (the code is in the tooltip).
         texts = [category_words(c) for c in Category] + [level_words(lv) for lv in ("warning", "unverified")]
         words = max(self.fontMetrics().horizontalAdvance(t) for t in texts) + 36
+        header_font = head.fontMetrics()
         for col, width in enumerate((200, 150, 150, words, 300, 70, 70)):
-            self.table.setColumnWidth(col, width)
+            # at least the header's text (Russian ones are longer: "Задержка")
+            needed = header_font.horizontalAdvance(_(RESULT_COLUMNS[col])) + 24
+            self.table.setColumnWidth(col, max(width, needed))
         head.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         lay.addWidget(self.table, 1)
-        self.detail = QLabel("Select a result to read its whole message.", self)
+        self.detail = QLabel(_("Select a result to read its whole message."), self)
         self.detail.setObjectName("resultDetail")
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -362,7 +382,7 @@ class CheckAllDialog(QDialog):
         lay.addWidget(scroll)
         self.table.selectionModel().currentRowChanged.connect(self._show_detail)
         buttons = QDialogButtonBox(self)
-        self.cancel_button = buttons.addButton("Cancel checks", QDialogButtonBox.ButtonRole.RejectRole)
+        self.cancel_button = buttons.addButton(_("Cancel checks"), QDialogButtonBox.ButtonRole.RejectRole)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.close_button.clicked.connect(self.close)
@@ -375,7 +395,7 @@ class CheckAllDialog(QDialog):
         source = self.sorted.mapToSource(current)
         r = self.model.results[source.row()]
         self.detail.setText(
-            f"<b>{html.escape(r.tenant)}</b> — {html.escape(catalog.title_of(r.integration))}"
+            f"<b>{html.escape(r.tenant)}</b> — {html.escape(str(catalog.title_of(r.integration)))}"
             f"<br>{result_html(r)}"
         )
 
@@ -438,13 +458,20 @@ class CheckAllDialog(QDialog):
             QTimer.singleShot(0, self.saved.emit)
             return
         workers.run_in_background(
-            lambda: self.ws.record_results(keep), lambda _: self.saved.emit(), self._save_failed, owner=self
+            lambda: self.ws.record_results(keep),
+            lambda _result: self.saved.emit(),
+            self._save_failed,
+            owner=self,
         )
 
     def _save_failed(self, exc: BaseException) -> None:
         from .dialogs import error_text
 
-        self.summary.setText(self.summary.text() + f" — the results could not be saved: {error_text(exc)}")
+        self.summary.setText(
+            _("{summary} — the results could not be saved: {error}").format(
+                summary=self.summary.text(), error=error_text(exc)
+            )
+        )
         self.saved.emit()
 
     def _update_summary(self) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QGridLayout,
@@ -164,7 +165,7 @@ class PemEditor(FieldEditor):
         font.setStyleHint(font.StyleHint.Monospace)
         self.text.setFont(font)
         self.text.textChanged.connect(self.changed.emit)
-        side = QVBoxLayout()
+        self.side = side = QVBoxLayout()
         self.load_button = QPushButton(_("Load from file…"), self)
         self.load_button.clicked.connect(self.load)
         self.clear_button = QPushButton(_("Clear"), self)
@@ -175,6 +176,19 @@ class PemEditor(FieldEditor):
         self.lay.addWidget(self.text, 1)
         self.lay.addLayout(side)
         self.error = ""
+
+    # Narrower than this beside its buttons, the text gets the whole width and the buttons go
+    # under it, side by side (a narrow form: the Operations tab, longer Russian labels).
+    NARROW_TEXT = 280
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        side = max(self.load_button.sizeHint().width(), self.clear_button.sizeHint().width())
+        below = event.size().width() < side + self.NARROW_TEXT
+        self.lay.setDirection(QBoxLayout.Direction.TopToBottom if below else QBoxLayout.Direction.LeftToRight)
+        self.side.setDirection(
+            QBoxLayout.Direction.LeftToRight if below else QBoxLayout.Direction.TopToBottom
+        )
 
     def load(self) -> None:
         path = self.pick_file(_("Load {label}").format(label=self.field.label))

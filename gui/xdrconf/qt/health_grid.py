@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from ..core import catalog, health
 from ..core.health import Cell, GridFilter, GridRow
-from ..core.i18n import _, ngettext
+from ..core.i18n import _, format_int, ngettext
 from ..core.outcome import category_words
 from ..core.status import IntegrationStatus
 from . import workers
@@ -204,7 +204,7 @@ class HealthModel(QAbstractTableModel):
                 return (
                     _("Tenant")
                     + "\n"
-                    + ngettext("{n} shown", "{n} shown", len(self.rows)).format(n=f"{len(self.rows):,}")
+                    + ngettext("{n} shown", "{n} shown", len(self.rows)).format(n=format_int(len(self.rows)))
                 )
             return None
         kind = self.kinds[section - 1]
@@ -214,7 +214,7 @@ class HealthModel(QAbstractTableModel):
             levels = [lv for lv in health.LOOKS if counts.get(lv)] + [
                 lv for lv in counts if lv not in health.LOOKS
             ]
-            summary = " ".join(f"{health.look(lv).glyph}\u2009{counts[lv]:,}" for lv in levels)
+            summary = " ".join(f"{health.look(lv).glyph}\u2009{format_int(counts[lv])}" for lv in levels)
             return f"{title}\n{summary or '—'}"
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [_(catalog.spec_for(kind).title)]
@@ -222,7 +222,7 @@ class HealthModel(QAbstractTableModel):
                 # TRANSLATORS: a line of a column's tooltip in the health grid: "failed: 3 tenants".
                 lines.append(
                     ngettext("{words}: {n} tenant", "{words}: {n} tenants", n).format(
-                        words=health.level_words(lv), n=f"{n:,}"
+                        words=health.level_words(lv), n=format_int(n)
                     )
                 )
             return "\n".join(lines)
@@ -468,17 +468,17 @@ class HealthGrid(QWidget):
         shown, total = len(self.model.rows), len(self.model.all_rows)
         parts = [
             ngettext("{shown} of {total} tenant shown", "{shown} of {total} tenants shown", total).format(
-                shown=f"{shown:,}", total=f"{total:,}"
+                shown=format_int(shown), total=format_int(total)
             ),
             ngettext("{n} cell", "{n} cells", self.model.shown_cells()).format(
-                n=f"{self.model.shown_cells():,}"
+                n=format_int(self.model.shown_cells())
             ),
         ]
         if self.running:
             parts.append(
                 ngettext(
                     "checking: {done} of {total} done", "checking: {done} of {total} done", self._total
-                ).format(done=f"{self._done:,}", total=f"{self._total:,}")
+                ).format(done=format_int(self._done), total=format_int(self._total))
             )
         self.summary.setText(" · ".join(parts))
         self.changed.emit()
@@ -622,7 +622,7 @@ class HealthGrid(QWidget):
         def done(n: int) -> None:
             w.say(
                 ngettext("Exported {n} tenant to {path}.", "Exported {n} tenants to {path}.", n).format(
-                    n=f"{n:,}", path=path
+                    n=format_int(n), path=path
                 ),
                 15000,
             )

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QScrollArea, QTabl
 
 from ..core import catalog
 from ..core.catalog import SeeAlso
-from ..core.i18n import _, ngettext
+from ..core.i18n import N_, _, ngettext, pgettext, pN_
 from ..core.outcome import category_words, outcome_words
 from ..core.status import IntegrationStatus, shown_level, tenant_level, tenant_statuses
 from ..core.tenants import Tenant
@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from ..core.workspace import Workspace
 
 Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("Integration", "On", "Configured", "Last check", "Flags")
+COLUMNS = (
+    N_("Integration"),
+    pN_("integrations table column", "On"),
+    N_("Configured"),
+    N_("Last check"),
+    N_("Flags"),
+)
 # In the table, the names the product's own texts use for the long ones (the full title is
 # in the tooltip and the details).
 SHORT_TITLES = {"kasap": "KASAP", "tip": "Kaspersky TIP"}
@@ -64,21 +70,21 @@ class Row(IntegrationStatus):
     def status_text(self) -> str:
         if not self.supported:
             return "—"
-        return "on" if self.enabled else "off"
+        return pgettext("integration state", "on") if self.enabled else pgettext("integration state", "off")
 
     def configured_text(self) -> str:
         if not self.supported:
             return "—"
         if self.configured:
-            return "yes"
+            return pgettext("integration configured", "yes")
         if not self.missing and not self.configured:
-            return "no"
-        return "missing: " + ", ".join(self.missing)
+            return pgettext("integration configured", "no")
+        return _("missing: {fields}").format(fields=", ".join(str(m) for m in self.missing))
 
     def check_text(self) -> str:
         """Words and time; the message is in the tooltip and the details."""
         if self.running:
-            return "checking…"
+            return _("checking…")
         if not self.supported:
             return _("not yet supported")
         if not self.results:
@@ -105,7 +111,7 @@ class Row(IntegrationStatus):
         )
 
     def flags_text(self) -> str:
-        return "; ".join(message for _, message in self.flags)
+        return "; ".join(str(message) for _level, message in self.flags)
 
 
 def state_words(status: IntegrationStatus) -> str:
@@ -186,7 +192,7 @@ class IntegrationsModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return _(COLUMNS[section])
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -209,11 +215,11 @@ class IntegrationsModel(QAbstractTableModel):
             if col == 3 and row.results:
                 return row.check_tooltip()
             if col == 4 and row.flags:
-                return "\n".join(m for _, m in row.flags)
+                return "\n".join(str(m) for _level, m in row.flags)
             if col == 0:  # the title may be elided in the column
                 return f"{row.title}\n{_(catalog.spec_for(row.kind).description)}"
             if col == 2 and row.missing:
-                return "Not set yet: " + ", ".join(row.missing)
+                return _("Not set yet: {fields}").format(fields=", ".join(str(m) for m in row.missing))
             return None
         if role == Qt.ItemDataRole.DecorationRole:
             if col == 0:
@@ -233,36 +239,45 @@ class IntegrationsModel(QAbstractTableModel):
 def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
     """The details of the selected integration as simple rich text."""
     if tenant.is_shared:
+        # TRANSLATORS: {shared} is the Shared tenant's name, in bold.
+        text = _(
+            "The {shared} tenant holds resources common to all tenants and needs no integration settings."
+        )
         return (
-            "<p>The <b>Shared</b> tenant holds resources common to all tenants and needs "
-            "no integration settings.</p>"
+            "<p>" + html.escape(text).replace("{shared}", "<b>" + html.escape(tenant.name) + "</b>") + "</p>"
         )
     if row is None:
-        return "<p style='color:#666'>Select an integration to see its details.</p>"
+        return "<p style='color:#666'>" + html.escape(_("Select an integration to see its details.")) + "</p>"
     spec = catalog.spec_for(row.kind)
     esc = html.escape
     about = _(spec.description) if spec.description else ""  # LazyTexts: translated here
     parts = [f"<p><b>{esc(_(spec.title))}</b> — {esc(about)}</p>"]
     if not row.supported:
-        parts.append("<p>Not yet supported by this version of xdrconf; it cannot be turned on.</p>")
+        parts.append(
+            "<p>"
+            + html.escape(_("Not yet supported by this version of xdrconf; it cannot be turned on."))
+            + "</p>"
+        )
         return "".join(parts)
-    state = "on" if row.enabled else "off"
-    conf = (
-        "configured"
-        if row.configured
-        else ("not configured" if not row.missing else "missing: " + ", ".join(row.missing))
-    )
-    parts.append(f"<p>Turned <b>{state}</b>, {esc(conf)}.</p>")
+    if row.configured:
+        conf = _("configured")
+    elif not row.missing:
+        conf = _("not configured")
+    else:
+        conf = _("missing: {fields}").format(fields=", ".join(str(m) for m in row.missing))
+    # TRANSLATORS: {configured} is "configured", "not configured" or "missing: <fields>".
+    on = _("Turned <b>on</b>, {configured}.") if row.enabled else _("Turned <b>off</b>, {configured}.")
+    parts.append(f"<p>{on.format(configured=esc(conf))}</p>")
     parts.extend(f"<p>{see_also_html(ws, tenant, see, link=not ws.readonly)}</p>" for see in spec.see_also)
     for level, message in row.flags:
         c = colour(level).name()
-        parts.append(f"<p style='color:{c}'>⚠ {esc(message)}</p>")
+        parts.append(f"<p style='color:{c}'>⚠ {esc(str(message))}</p>")
     if row.results:
-        parts.append("<p><b>Last check</b></p><ul style='margin-top:0'>")
+        parts.append("<p><b>" + esc(_("Last check")) + "</b></p><ul style='margin-top:0'>")
         for r in row.results:
             c = colour(shown_level(r)).name()
             latency = r.get("latency_ms")
-            lat = f", {latency:.0f} ms" if isinstance(latency, (int, float)) else ""
+            lat = ", " + _("{ms:.0f} ms").format(ms=latency) if isinstance(latency, (int, float)) else ""
             target = r.get("connection") or r.get("target") or ""
             parts.append(
                 f"<li><span style='color:{c}'><b>{esc(outcome_words(r))}</b></span> "
@@ -271,7 +286,7 @@ def details_html(ws: Workspace, tenant: Tenant, row: Row | None) -> str:
             )
         parts.append("</ul>")
     elif row.enabled or row.configured:
-        parts.append("<p style='color:#666'>Not checked yet: use Check.</p>")
+        parts.append("<p style='color:#666'>" + esc(_("Not checked yet: use Check.")) + "</p>")
     return "".join(parts)
 
 
@@ -338,9 +353,12 @@ class IntegrationsTable(QTableView):
         try:
             fm = self.fontMetrics()
             pad = 20
-            on = max(fm.horizontalAdvance(COLUMNS[1]), fm.horizontalAdvance("off")) + pad
-            conf = max(fm.horizontalAdvance(COLUMNS[2]) + pad, self.sizeHintForColumn(2))
-            conf = min(conf, fm.horizontalAdvance("missing: API token, CA") + pad)
+            off = pgettext("integration state", "off")
+            on = max(fm.horizontalAdvance(_(COLUMNS[1])), fm.horizontalAdvance(off)) + pad
+            conf = max(fm.horizontalAdvance(_(COLUMNS[2])) + pad, self.sizeHintForColumn(2))
+            conf = min(
+                conf, fm.horizontalAdvance(_("missing: {fields}").format(fields="API token, CA")) + pad
+            )
             self.setColumnWidth(1, on)
             self.setColumnWidth(2, conf)
             rest = max(0, self.viewport().width() - on - conf)

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import NotFoundError, SettingsChanged
-from ..core.i18n import _, ngettext
+from ..core.i18n import _, format_int, ngettext
 from . import workers
 
 if TYPE_CHECKING:
@@ -1145,13 +1145,13 @@ class MainWindow(QMainWindow):
         if self.tree_model.filter_text:
             n = self.tree_model.match_count
             self.count_label.setText(
-                ngettext("{n:,} of {total:,} tenant match", "{n:,} of {total:,} tenants match", total).format(
-                    n=n, total=total
+                ngettext("{n} of {total} tenant match", "{n} of {total} tenants match", total).format(
+                    n=format_int(n), total=format_int(total)
                 )
             )
         else:
             self.count_label.setText(
-                ngettext("{total:,} tenant", "{total:,} tenants", total).format(total=total)
+                ngettext("{total} tenant", "{total} tenants", total).format(total=format_int(total))
             )
 
     def _tenant_changed(self) -> None:

@@ -142,7 +142,7 @@ class HistoryView(QWidget):
                     [
                         _when(entry),
                         f"{entry.get('user', '?')}@{entry.get('host', '?')}",
-                        catalog.title_of(kind) if kind else "",
+                        str(catalog.title_of(kind)) if kind else "",  # str(): Qt reads a LazyText's msgid
                         audit.describe(entry),
                         str(entry.get("action", "")),
                     ]
@@ -235,7 +235,7 @@ class DriftDialog(QDialog):
             item = QTreeWidgetItem(
                 [
                     f.tenant,
-                    catalog.title_of(f.kind),
+                    str(catalog.title_of(f.kind)),
                     f.label + (f" «{f.item}»" if f.item else ""),
                     _("inherited") if f.status == drift.INHERITED else _("overridden"),
                     drift.detail(f),

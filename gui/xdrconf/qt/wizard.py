@@ -131,12 +131,12 @@ class RelatedBox(QLabel):
         if wizard is not None:
             for kind in (see.kind for see in self.sees):
                 if kind in wizard.chosen():
-                    title = html.escape(catalog.title_of(kind))
+                    title = html.escape(str(catalog.title_of(kind)))
                     if wizard.follows.get(kind) == self.ctx.kind:
                         text = _("{integration}: its pages follow those of {this} in this wizard.")
                     else:
                         text = _("{integration} is set up in this wizard too.")
-                    parts.append(text.format(integration=title, this=html.escape(self.ctx.spec.title)))
+                    parts.append(text.format(integration=title, this=html.escape(_(self.ctx.spec.title))))
         self.setText("<br>".join(parts))
 
     def follow(self, href: str) -> None:
@@ -169,7 +169,7 @@ class FetchCertificateBox(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 8, 0, 0)
         row = QHBoxLayout()
-        self.button = QPushButton("Fetch certificate", self)
+        self.button = QPushButton(_("Fetch certificate"), self)
         self.button.setObjectName("fetchButton")
         self.button.clicked.connect(self.fetch)
         # Which server, when the settings name several (KATA: one per connection).
@@ -177,7 +177,7 @@ class FetchCertificateBox(QWidget):
         self.target_combo.setObjectName("certTarget")
         self.target_combo.setToolTip(_("The server whose certificate to read"))
         self.target_combo.setVisible(False)
-        self.pin_button = QPushButton("Pin this certificate", self)
+        self.pin_button = QPushButton(_("Pin this certificate"), self)
         self.pin_button.setObjectName("pinButton")
         self.pin_button.clicked.connect(self.pin)
         self.pin_button.setEnabled(False)
@@ -186,7 +186,7 @@ class FetchCertificateBox(QWidget):
         row.addWidget(self.pin_button)
         row.addStretch(1)
         lay.addLayout(row)
-        self.label = QLabel("Reads the server's certificate (TLS handshake only; nothing is sent).", self)
+        self.label = QLabel(_("Reads the server's certificate (TLS handshake only; nothing is sent)."), self)
         self.label.setObjectName("certInfo")
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -259,7 +259,7 @@ class FetchCertificateBox(QWidget):
         target = host_port(host, port)
         self.button.setEnabled(False)
         self.pin_button.setEnabled(False)
-        self._say(f"Connecting to {target}…")
+        self._say(_("Connecting to {target}…").format(target=target))
 
         def failed(exc: BaseException) -> None:
             self.button.setEnabled(True)
@@ -282,8 +282,15 @@ class FetchCertificateBox(QWidget):
             half = len(fp) // 2 + 1  # two lines of 16 bytes: a fingerprint has no break points
             lines.append(f"SHA-256: <tt>{fp[:half]}<br>{fp[half:]}</tt>")
             self.label.setText(
-                "<br>".join(lines) + "<br><i>Compare the fingerprint with the one "
-                "the server's administrator gives you before pinning it.</i>"
+                "<br>".join(lines)
+                + "<br><i>"
+                + html.escape(
+                    _(
+                        "Compare the fingerprint with the one the server's administrator gives you "
+                        "before pinning it."
+                    )
+                )
+                + "</i>"
             )
 
         own = self.ctx.spec.fetch_certificate  # e.g. AD: StartTLS first on a plain LDAP port
@@ -377,10 +384,10 @@ class IntegrationClosingPage(QWizardPage):
         if self.toggle.isChecked():
             missing = ws.missing(tenant, spec.kind, state)
             if missing:
-                return (
-                    f"{spec.title} cannot be turned on until these are set: "
-                    f"{', '.join(missing)}. Go Back to enter them, or leave it off."
-                )
+                return _(
+                    "{integration} cannot be turned on until these are set: {fields}. "
+                    "Go Back to enter them, or leave it off."
+                ).format(integration=spec.title, fields=", ".join(str(m) for m in missing))
         return ""
 
     def isComplete(self) -> bool:
@@ -392,10 +399,12 @@ class OpeningPage(QWizardPage):
         super().__init__(wizard)
         self.wiz = wizard
         ws, tid = wizard.ws, wizard.tenant_id
-        self.setTitle(f"Tenant: {ws.tree.path(tid)}")
+        self.setTitle(_("Tenant: {path}").format(path=ws.tree.path(tid)))
         self.setSubTitle(
-            "Choose the integrations to set up for this tenant. Each one gets its "
-            "own pages; a summary comes before anything is saved."
+            _(
+                "Choose the integrations to set up for this tenant. Each one gets its "
+                "own pages; a summary comes before anything is saved."
+            )
         )
         outer = QVBoxLayout(self)
         scroll = QScrollArea(self)
@@ -412,14 +421,16 @@ class OpeningPage(QWizardPage):
             if spec.supported:
                 state = tenant.integrations.get(spec.kind)
                 if state is None or not state.configured:
-                    status = "not configured"
+                    status = _("not configured")
+                elif state.enabled:
+                    status = _("on, configured")
                 else:
-                    status = ("on" if state.enabled else "off") + ", configured"
+                    status = _("off, configured")
                 box.setToolTip(_(spec.description))
                 box.toggled.connect(lambda on, kind=spec.kind: self._toggled(kind, on))
             else:
                 box.setEnabled(False)
-                status = "not yet supported"
+                status = _("not yet supported")
             note = QLabel(status, inner)
             note.setStyleSheet(HELP_STYLE)
             grid.addRow(box, note)
@@ -449,8 +460,8 @@ class SummaryPage(QWizardPage):
     def __init__(self, wizard: TenantWizard) -> None:
         super().__init__(wizard)
         self.wiz = wizard
-        self.setTitle("Summary")
-        self.setSubTitle("What Finish will change. Secret values are never shown.")
+        self.setTitle(_("Summary"))
+        self.setSubTitle(_("What Finish will change. Secret values are never shown."))
         lay = QVBoxLayout(self)
         self.text = QLabel(self)
         self.text.setObjectName("summaryText")
@@ -474,14 +485,16 @@ class SummaryPage(QWizardPage):
         self.lines = {kind: self.wiz.drafts[kind].summary() for kind in self.wiz.chosen()}
         parts = []
         for kind, lines in self.lines.items():
-            title = html.escape(catalog.title_of(kind))
+            title = html.escape(str(catalog.title_of(kind)))
             if lines:
                 items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
                 parts.append(f"<p><b>{title}</b></p><ul style='margin-top:0'>{items}</ul>")
             else:
-                parts.append(f"<p><b>{title}</b>: no changes.</p>")
+                parts.append(
+                    "<p>" + _("{integration}: no changes.").format(integration=f"<b>{title}</b>") + "</p>"
+                )
         if not any(self.lines.values()):
-            parts.append("<p>Nothing will change.</p>")
+            parts.append("<p>" + html.escape(_("Nothing will change.")) + "</p>")
         self.text.setText("".join(parts))
 
 
@@ -513,13 +526,15 @@ class TenantWizard(QWizard):
         self._next_id = 10
         self.applying = False
         self.setObjectName("tenantWizard")
-        self.setWindowTitle(f"Set up integrations — {ws.tree.get(tenant_id).name}")
+        self.setWindowTitle(_("Set up integrations — {tenant}").format(tenant=ws.tree.get(tenant_id).name))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, False)
         self.setMinimumSize(MIN_WIZARD_SIZE[0], MIN_WIZARD_SIZE[1])
         self.resize(760, 600)
         self.discard_box: Any = None
+        self._subtitle: tuple[QLabel, QWidget, int, int] | None = None  # see fit_subtitle()
+        self.currentIdChanged.connect(lambda _id: self.fit_subtitle())
         self.opening = OpeningPage(self)
         self.summary = SummaryPage(self)
         self.setPage(self.OPENING, self.opening)
@@ -527,9 +542,37 @@ class TenantWizard(QWizard):
         if start_kind is not None:
             spec = catalog.spec_for(start_kind)
             if not spec.supported:
-                raise ValidationError(spec.title, "is not yet supported and cannot be configured")
+                raise ValidationError(spec.title, _("is not yet supported and cannot be configured"))
             self.opening.boxes[start_kind].setChecked(True)
             self.setStartId(self.kind_pages[start_kind][0])
+
+    def fit_subtitle(self) -> None:
+        """Room in the header for the whole subtitle: Qt's header keeps the height of two
+        lines and cuts a longer one (a Russian subtitle often takes three)."""
+        page = self.currentPage()
+        text = page.subTitle() if page is not None else ""
+        if self._subtitle is None and text:
+            for label in self.findChildren(QLabel):
+                # The header's subtitle label: Qt's, outside every page, showing the subtitle.
+                header = label.parentWidget()
+                if (
+                    header is not None
+                    and label.text() == text
+                    and label.wordWrap()
+                    and not any(self.page(i).isAncestorOf(label) for i in self.pageIds())
+                ):
+                    self._subtitle = (label, header, label.height(), header.height())
+                    break
+        if self._subtitle is None:
+            return
+        label, header, label_height, header_height = self._subtitle
+        extra = label.heightForWidth(label.width()) - label_height if text else 0
+        label.setMinimumHeight(label_height + extra if extra > 0 else 0)
+        header.setMinimumHeight(header_height + extra if extra > 0 else 0)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.fit_subtitle()
 
     # ---- pages of the integrations --------------------------------------------------------
     def ensure_pages(self, kind: str) -> list[int]:
@@ -634,10 +677,10 @@ class TenantWizard(QWizard):
         """Save the edits at once in a worker; the wizard closes when they are saved."""
         self.applying = True
         self._set_buttons(False)
-        self.summary.error.setText("Saving…")
+        self.summary.error.setText(_("Saving…"))
         tid = self.tenant_id
 
-        def done(_: Any) -> None:
+        def done(_result: Any) -> None:
             self.applying = False
             self._set_buttons(True)
             self.applied.emit()
@@ -658,7 +701,7 @@ class TenantWizard(QWizard):
                     )
                 )
                 return
-            self.summary.error.setText(f"Nothing was saved: {error_text(exc)}")
+            self.summary.error.setText(_("Nothing was saved: {error}").format(error=error_text(exc)))
 
         self._runner(lambda: self.ws.update_integrations(tid, edits), done, failed)
 
@@ -683,7 +726,7 @@ class TenantWizard(QWizard):
             closing = self.page(self.kind_pages[kind][-1])
             toggled = isinstance(closing, IntegrationClosingPage) and closing.toggled_by_user
             if values or draft.secrets or structured or (toggled and draft.edit() is not None):
-                out.append(catalog.title_of(kind))
+                out.append(str(catalog.title_of(kind)))
         return out
 
     def reject(self) -> None:
