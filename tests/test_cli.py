@@ -52,7 +52,7 @@ def test_tenant_errors_exit_2_with_one_line(cli, args, needle):
 
 def test_secret_on_command_line_is_refused(cli):
     cli("tenant", "add", "T")
-    r = cli("integration", "set", "T", "kuma", "host=k.example.com", "token=abc123")
+    r = cli("integration", "set", "T", "kuma", "host=k.example.invalid", "token=abc123")
     assert r.code == 2
     assert "--secret token" in r.err and "abc123" not in r.err
     assert "abc123" not in cli("integration", "show", "T", "kuma", "--json").out
@@ -65,7 +65,7 @@ def test_set_with_secret_from_stdin_and_show(cli, config_dir):
         "set",
         "T",
         "kuma",
-        "host=kuma.example.com",
+        "host=kuma.example.invalid",
         "port=7223",
         "api_version=v2",
         "--secret",
@@ -74,7 +74,7 @@ def test_set_with_secret_from_stdin_and_show(cli, config_dir):
     )
     assert r.code == 0, r
     data = json.loads(cli("integration", "show", "T", "kuma", "--json").out)
-    assert data["settings"] == {"host": "kuma.example.com", "port": 7223, "api_version": "v2"}
+    assert data["settings"] == {"host": "kuma.example.invalid", "port": 7223, "api_version": "v2"}
     assert data["secrets"] == {"token": "set"}
     assert cli("integration", "enable", "T", "kuma").code == 0
     listing = json.loads(cli("integration", "list", "T", "--json").out)
@@ -92,7 +92,7 @@ def test_field_from_file_and_clear(cli, tmp_path, test_ca):
     cli("tenant", "add", "T")
     ca = tmp_path / "ca.pem"
     ca.write_text(test_ca.cert_pem)
-    assert cli("integration", "set", "T", "kuma", "host=k.example.com", f"tls_ca=@{ca}").code == 0
+    assert cli("integration", "set", "T", "kuma", "host=k.example.invalid", f"tls_ca=@{ca}").code == 0
     data = json.loads(cli("integration", "show", "T", "kuma", "--json").out)
     assert "BEGIN CERTIFICATE" in data["settings"]["tls_ca"]
     assert cli("integration", "set", "T", "kuma", "tls_ca=").code == 0
@@ -120,7 +120,7 @@ def test_bad_values_name_the_field(cli, pair, needle):
 
 def test_enable_incomplete_integration_is_refused(cli):
     cli("tenant", "add", "T")
-    cli("integration", "set", "T", "kuma", "host=k.example.com")
+    cli("integration", "set", "T", "kuma", "host=k.example.invalid")
     r = cli("integration", "enable", "T", "kuma")
     assert r.code == 2 and "API token" in r.err
 
@@ -139,7 +139,7 @@ def test_export_has_no_secrets_and_import_lists_them(cli, tmp_path, config_dir):
         "set",
         "Acme",
         "kuma",
-        "host=k.example.com",
+        "host=k.example.invalid",
         "--secret",
         "token",
         stdin="tok-export-1\n",
@@ -159,7 +159,7 @@ def test_export_has_no_secrets_and_import_lists_them(cli, tmp_path, config_dir):
     assert r.code == 0, r
     assert "Root tenant/EU/Acme: KUMA REST API — token" in r.out
     data = json.loads(cli("integration", "show", "EU/Acme", "kuma", "--json", config=other).out)
-    assert data["settings"]["host"] == "k.example.com"
+    assert data["settings"]["host"] == "k.example.invalid"
     assert data["enabled"] is False and data["secrets"]["token"] == "not set"
     sub = cli("export", "--tenant", "EU")
     assert [t["path"] for t in json.loads(sub.out)["tenants"]] == ["Root tenant/EU", "Root tenant/EU/Acme"]
@@ -262,7 +262,7 @@ def test_config_settings(cli):
             "set",
             "timeout=5",
             "proxy_mode=manual",
-            "proxy_url=http://proxy.example.com:3128",
+            "proxy_url=http://proxy.example.invalid:3128",
             "no_proxy=localhost,.corp",
         ).code
         == 0

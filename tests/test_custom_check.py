@@ -429,7 +429,7 @@ def test_verification_on_requires_a_public_key(ws, client_keys):
             "Acme",
             IntegrationEdit(
                 "custom",
-                values={"host": "scripts.example.com", "auth": "key", "username": "soar"},
+                values={"host": "scripts.example.invalid", "auth": "key", "username": "soar"},
                 secrets={"private_key": client_keys["plain"].private_openssh},
                 enabled=True,
             ),
@@ -446,7 +446,7 @@ def test_auth_method_requires_its_secret(ws, client_keys):
             IntegrationEdit(
                 "custom",
                 values={
-                    "host": "h.example.com",
+                    "host": "h.example.invalid",
                     "host_public_key": pin,
                     "auth": "password",
                     "username": "soar",
@@ -460,7 +460,12 @@ def test_auth_method_requires_its_secret(ws, client_keys):
             "Acme",
             IntegrationEdit(
                 "custom",
-                values={"host": "h.example.com", "host_public_key": pin, "auth": "key", "username": "soar"},
+                values={
+                    "host": "h.example.invalid",
+                    "host_public_key": pin,
+                    "auth": "key",
+                    "username": "soar",
+                },
                 secrets={"password": "x"},
                 enabled=True,
             ),
@@ -471,7 +476,7 @@ def test_auth_method_requires_its_secret(ws, client_keys):
             "Acme",
             IntegrationEdit(
                 "custom",
-                values={"host": "h.example.com", "host_public_key": pin, "auth": "key"},
+                values={"host": "h.example.invalid", "host_public_key": pin, "auth": "key"},
                 secrets={"private_key": client_keys["plain"].private_openssh},
                 enabled=True,
             ),
@@ -484,9 +489,9 @@ def test_partial_settings_can_be_saved_while_off(ws):
     it on then needs the rest."""
     ws.add_tenant("Acme")
     ws.update_integration(
-        "Acme", IntegrationEdit("custom", values={"host": "h.example.com", "auth": "password"})
+        "Acme", IntegrationEdit("custom", values={"host": "h.example.invalid", "auth": "password"})
     )
-    assert ws.tenant("Acme").integrations["custom"].settings["host"] == "h.example.com"
+    assert ws.tenant("Acme").integrations["custom"].settings["host"] == "h.example.invalid"
     with pytest.raises(ValidationError):
         ws.set_enabled("Acme", "custom", True)
     assert not ws.tenant("Acme").integrations["custom"].enabled
@@ -500,8 +505,8 @@ def test_bad_public_key_is_refused_at_save_naming_the_field(ws, client_keys):
             IntegrationEdit(
                 "custom",
                 values={
-                    "host": "h.example.com",
-                    "host_public_key": "example.com " + make_key("ed25519").public_no_comment,
+                    "host": "h.example.invalid",
+                    "host_public_key": "example.invalid " + make_key("ed25519").public_no_comment,
                     "auth": "key",
                     "username": "soar",
                 },

@@ -124,12 +124,12 @@ def test_private_key_pasted(keys):
 
 def test_known_hosts_line(keys):
     line = keys["ed25519"].public_no_comment
-    problem = rejected(f"scripts.example.com,10.0.0.5 {line}")
-    assert "known_hosts line" in problem and "scripts.example.com,10.0.0.5" in problem
+    problem = rejected(f"scripts.example.invalid,127.0.0.5 {line}")
+    assert "known_hosts line" in problem and "scripts.example.invalid,127.0.0.5" in problem
 
 
 def test_known_hosts_bracketed_port(keys):
-    problem = rejected(f"[10.0.0.5]:2222 {keys['ecdsa'].public_no_comment}")
+    problem = rejected(f"[127.0.0.5]:2222 {keys['ecdsa'].public_no_comment}")
     assert "known_hosts line" in problem and "[host]:port" in problem
 
 
@@ -163,7 +163,7 @@ def test_dsa_and_certificates_are_refused(keys):
 
 
 def test_authorized_keys_options(keys):
-    assert "authorized_keys options" in rejected(f'from="10.0.0.0/8" {keys["ed25519"].public_no_comment}')
+    assert "authorized_keys options" in rejected(f'from="127.0.0.0/8" {keys["ed25519"].public_no_comment}')
 
 
 # ---- private keys --------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def drain_workers():
 def test_public_key_is_parsed_live_with_reason_or_fingerprint(qtbot, ws):
     page = make_page(qtbot, ws)
     pair = make_key("ed25519")
-    page.public_key.setPlainText(f"[10.0.0.5]:2222 {pair.public_no_comment}")
+    page.public_key.setPlainText(f"[127.0.0.5]:2222 {pair.public_no_comment}")
     assert "known_hosts" in page.key_info.text() and "✗" in page.key_info.text()
     page.public_key.setPlainText(pair.private_openssh)
     assert "private key" in page.key_info.text()
@@ -204,7 +204,7 @@ def test_page_renders(qtbot, ws, tmp_path):
     image = page.window().grab()
     assert not image.isNull() and image.width() >= 700
     if os.environ.get("XDRCONF_SCREENSHOTS"):
-        page.public_key.setPlainText("example.com " + make_key("ed25519").public_no_comment)
+        page.public_key.setPlainText("example.invalid " + make_key("ed25519").public_no_comment)
         qtbot.wait(50)  # let the layout take the new label height
         page.window().grab().save(os.path.join(os.environ["XDRCONF_SCREENSHOTS"], "custom_rejected.png"))
 

@@ -106,8 +106,8 @@ def tip_echo(server_cert, cli, tmp_path, test_ca):
 def test_tip_lookup_and_check(cli, tip_echo, config_dir, caplog, mode):
     caplog.set_level(logging.DEBUG)
     tip_echo.api.mode = mode
-    lookup = cli("tip", "lookup", "Root", "example.com", "--json")
-    plain = cli("tip", "lookup", "Root", "bad.example.org")
+    lookup = cli("tip", "lookup", "Root", "good.example.invalid", "--json")
+    plain = cli("tip", "lookup", "Root", "bad.example.invalid")
     check = cli("check", "Root", "tip", "--json")
     if mode == "echo":
         assert lookup.code == 1 and json.loads(lookup.out)["category"] == "auth_failed"

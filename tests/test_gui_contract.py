@@ -17,15 +17,15 @@ def test_draft_edit_and_summary_never_show_secrets(ws):
     spec = catalog.spec_for("kuma")
     draft = IntegrationDraft.for_state(spec, None)
     assert draft.edit() is None
-    draft.set_value("host", "kuma.example.com")
+    draft.set_value("host", "kuma.example.invalid")
     draft.set_value("port", "7223")  # the default: not a change
     draft.set_secret("token", "s3cret-value")
     draft.enabled = True
     edit = draft.edit()
-    assert edit is not None and edit.values == {"host": "kuma.example.com"}
+    assert edit is not None and edit.values == {"host": "kuma.example.invalid"}
     assert edit.secrets == {"token": "s3cret-value"} and edit.enabled is True
     lines = draft.summary()
-    assert "KUMA Core host: kuma.example.com" in lines
+    assert "KUMA Core host: kuma.example.invalid" in lines
     assert "API token: will be stored in the keyring" in lines
     assert "Will be turned on" in lines
     assert not any("s3cret" in line for line in lines)

@@ -233,7 +233,7 @@ def test_kata_connection_dialogs_through_the_window(
     assert panel is not None
 
     def add(dialog: kata_ui.ConnectionDialog) -> None:
-        type_into(dialog.host, "kata.example.com")
+        type_into(dialog.host, "kata.example.invalid")
         select_data(dialog.key_type, "p256")
         accept(dialog)
 
@@ -241,7 +241,7 @@ def test_kata_connection_dialogs_through_the_window(
         panel.add_btn.click()
     qtbot.waitUntil(lambda: not panel.busy, timeout=20000)
     [conn] = kata.connections(ws.tenant("Acme").integrations["kata"])
-    assert (conn["host"], conn["port"], conn["key_type"]) == ("kata.example.com", 443, "p256")
+    assert (conn["host"], conn["port"], conn["key_type"]) == ("kata.example.invalid", 443, "p256")
     key_ref = ws.tenant("Acme").integrations["kata"].secrets[kata.secret_name(conn["id"])]
 
     def edit(dialog: kata_ui.ConnectionDialog) -> None:

@@ -180,7 +180,7 @@ def test_every_integration_of_the_product_can_be_configured(window: MainWindow, 
 
 def test_integration_row_shows_state_missing_and_flags(window: MainWindow, ws: Workspace) -> None:
     ws.add_tenant("Acme")
-    ws.update_integration("Acme", IntegrationEdit("kuma", values={"host": "kuma.example.com"}))
+    ws.update_integration("Acme", IntegrationEdit("kuma", values={"host": "kuma.example.invalid"}))
     window.refresh()
     window.select_tenant(ws.tenant("Acme").id)
     model = window.table_model
@@ -238,8 +238,8 @@ def test_settings_dialog_stores_timeout_and_proxy(window: MainWindow, qtbot: QtB
         dialog.mode.setCurrentIndex(dialog.mode.findData("manual"))
         type_into(dialog.url, "ftp://proxy")
         assert "http://" in dialog.reason.text() and not ok.isEnabled()
-        type_into(dialog.url, "http://proxy.example.com:3128")
-        type_into(dialog.no_proxy, "localhost, .corp.example.com")
+        type_into(dialog.url, "http://proxy.example.invalid:3128")
+        type_into(dialog.no_proxy, "localhost, .corp.example.invalid")
         assert ok.isEnabled() and not dialog.reason.text()
         accept(dialog)
 
@@ -249,8 +249,8 @@ def test_settings_dialog_stores_timeout_and_proxy(window: MainWindow, qtbot: QtB
     assert window.message_label.full_text() == "Settings saved."
     proxy = {
         "mode": "manual",
-        "url": "http://proxy.example.com:3128",
-        "no_proxy": ["localhost", ".corp.example.com"],
+        "url": "http://proxy.example.invalid:3128",
+        "no_proxy": ["localhost", ".corp.example.invalid"],
     }
     assert ws.app["timeout"] == 7.5 and ws.app["proxy"] == proxy
     saved = json.loads(ws.file.path.read_text())["app"]
@@ -280,7 +280,7 @@ def test_export_and_import_through_the_menu(
             "integrations": {
                 "kuma": {
                     "enabled": True,
-                    "settings": {"host": "k.example.com", "port": 7223},
+                    "settings": {"host": "k.example.invalid", "port": 7223},
                     "secrets_set": ["token"],
                 }
             },

@@ -276,8 +276,8 @@ def test_tip_lookup_shows_the_verdict_and_facts_and_says_the_cache(
     panel = operations(window, tid, "tip")
     assert panel.operation.name == "lookup" and "quota" in panel.notice.text()
     # A value that is not an observable is refused as typed: nothing is sent, nothing asked.
-    type_into(line(panel, "value"), "10.0.0.5")
-    assert "private" in panel.form.reasons["value"].text() if panel.form else False
+    type_into(line(panel, "value"), "127.0.0.5")
+    assert "loopback" in panel.form.reasons["value"].text() if panel.form else False
     with no_dialog(qtbot):
         panel.run_button.click()
     assert portal.requests == [] and "Observable" in panel.state_label.text()
@@ -312,12 +312,12 @@ def test_tip_lookup_failure_is_said(
     portal.route.mode = "quota"
     window.refresh()
     panel = operations(window, tid, "tip")
-    type_into(line(panel, "value"), "example.com")
+    type_into(line(panel, "value"), "good.example.invalid")
     [outcome] = run(qtbot, panel, Expected(QMessageBox, accept, name="confirmBox"))
     assert outcome.category is Category.QUOTA_EXCEEDED
     assert "Quota exceeded" in panel.outcome_label.text() and "quota_exceeded" in panel.outcome_label.text()
     # The lookup's data still says what was asked.
-    assert facts(panel)["Observable"] == "example.com"
+    assert facts(panel)["Observable"] == "good.example.invalid"
 
 
 # ---- KASAP ------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def kuma_wizard_at_summary(qtbot: QtBot, window: MainWindow, ws: Workspace) -> T
     wizard.next()
     page = wizard.currentPage()
     assert isinstance(page, SpecFormPage)
-    type_into(as_a(LineEditor, page.editors["host"]).edit, "kuma.acme.example")
+    type_into(as_a(LineEditor, page.editors["host"]).edit, "kuma.acme.invalid")
     wizard.next()
     page = wizard.currentPage()
     assert isinstance(page, SpecFormPage)
@@ -91,7 +91,7 @@ def test_another_programs_edit_offers_reload_and_keeps_the_wizard(
     assert ws.tenant("Acme").integrations == {}
     assert files_containing(ws.config_dir, SECRET) == []
     assert wizard.isVisible() and "Nothing was saved" in wizard.summary.error.text()
-    assert some(wizard.drafts["kuma"].edit()).values["host"] == "kuma.acme.example"
+    assert some(wizard.drafts["kuma"].edit()).values["host"] == "kuma.acme.invalid"
 
     press(button(box, "reloadButton"))
     wait_idle(qtbot, window)
@@ -104,7 +104,7 @@ def test_another_programs_edit_offers_reload_and_keeps_the_wizard(
     saved = json.loads(path.read_text())
     assert "Globex (edited elsewhere)" in [t["name"] for t in saved["tenants"]]
     acme = next(t for t in saved["tenants"] if t["name"] == "Acme")
-    assert acme["integrations"]["kuma"]["settings"]["host"] == "kuma.acme.example"
+    assert acme["integrations"]["kuma"]["settings"]["host"] == "kuma.acme.invalid"
     assert ws.secret(ws.tenant("Acme"), "kuma", "token") == SECRET
 
 

@@ -48,7 +48,7 @@ def test_kuma_end_to_end_with_validation(window, qtbot, ws, caplog, test_ca):
     assert not next_enabled(wizard)  # host is required
     # Until the user types, the hint stays under the field (never "is required").
     assert page.reasons["host"].text().startswith("Host name or IP address of the KUMA")
-    qtbot.keyClicks(editor(page, "host").edit, "kuma.acme.example")
+    qtbot.keyClicks(editor(page, "host").edit, "kuma.acme.invalid")
     assert next_enabled(wizard)
     port = editor(page, "port").edit
     assert port.text() == "7223"  # the default
@@ -88,7 +88,7 @@ def test_kuma_end_to_end_with_validation(window, qtbot, ws, caplog, test_ca):
     summary = wizard.currentPage()
     assert isinstance(summary, SummaryPage)
     lines = summary.lines["kuma"]
-    assert "KUMA Core host: kuma.acme.example" in lines
+    assert "KUMA Core host: kuma.acme.invalid" in lines
     assert "Port: 7443 (was 7223)" in lines
     assert "API version: v2.1 (was v1)" in lines
     assert "CA certificate: a certificate (was none)" in lines
@@ -102,7 +102,7 @@ def test_kuma_end_to_end_with_validation(window, qtbot, ws, caplog, test_ca):
     wait_idle(qtbot, window)
     state = ws.tenant("Acme").integrations["kuma"]
     assert state.enabled
-    assert state.settings["host"] == "kuma.acme.example" and state.settings["port"] == 7443
+    assert state.settings["host"] == "kuma.acme.invalid" and state.settings["port"] == 7443
     assert state.settings["api_version"] == "v2.1"
     assert ws.secret(ws.tenant("Acme"), "kuma", "token") == SECRET
     assert files_containing(ws.config_dir, SECRET) == []
@@ -117,7 +117,7 @@ def test_cancel_changes_nothing(window, qtbot, ws):
     before = ws.file.path.read_bytes()
     wizard.currentPage().boxes["kuma"].setChecked(True)
     wizard.next()
-    qtbot.keyClicks(editor(wizard.currentPage(), "host").edit, "kuma.example.com")
+    qtbot.keyClicks(editor(wizard.currentPage(), "host").edit, "kuma.example.invalid")
     wizard.next()
     qtbot.keyClicks(editor(wizard.currentPage(), "token").edit, SECRET)
     wizard.button(QWizard.WizardButton.CancelButton).click()
@@ -181,7 +181,7 @@ def test_turning_on_without_a_token_is_refused_on_the_closing_page(window, qtbot
     wizard = open_setup(window, ws)
     wizard.currentPage().boxes["kuma"].setChecked(True)
     wizard.next()
-    qtbot.keyClicks(editor(wizard.currentPage(), "host").edit, "kuma.example.com")
+    qtbot.keyClicks(editor(wizard.currentPage(), "host").edit, "kuma.example.invalid")
     wizard.next()
     # The token page is invalid without a token: Next is disabled there; the hint stays
     # until something is typed and erased again.

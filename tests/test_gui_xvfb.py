@@ -67,7 +67,7 @@ def test_wizard_with_real_key_events(window, qtbot, ws, tmp_path):
     page = wizard.currentPage()
     host = page.editors["host"].edit
     host.setFocus()
-    qtbot.keyClicks(host, "kuma.example.com")
+    qtbot.keyClicks(host, "kuma.example.invalid")
     port = page.editors["port"].edit
     port.selectAll()
     qtbot.keyClicks(port, "70000")

@@ -527,7 +527,7 @@ def f(label, n, path):
     QLabel("Plain English", parent)
     QLabel(_("Wrapped"), parent)
     w.setToolTip("Connect timeout" + label)
-    w.setPlaceholderText("http://proxy.example.com:3128")
+    w.setPlaceholderText("http://proxy.example.invalid:3128")
     w.setText(":")
     w.setText(_(f"Formatted {path} first"))
     w.setText(_("Then {path}").format(path=path))

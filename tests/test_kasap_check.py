@@ -101,7 +101,9 @@ def test_url_and_rights_parsing(ws, kasap, test_ca):
     with pytest.raises(ValidationError, match="Token rights confirmed: 'delete' is not one"):
         ws.update_integration("Acme", IntegrationEdit("kasap", values={"rights_confirmed": "delete"}))
     with pytest.raises(ValidationError, match="OpenAPI URL: must start with https://"):
-        ws.update_integration("Acme", IntegrationEdit("kasap", values={"url": "http://kasap.example"}))
+        ws.update_integration(
+            "Acme", IntegrationEdit("kasap", values={"url": "http://kasap.example.invalid"})
+        )
 
 
 # ---- expiry --------------------------------------------------------------------------------
@@ -127,7 +129,10 @@ def test_expiry_flags_around_the_30_day_boundary(day, level, words):
     spec = catalog.spec_for("kasap")
     issued = _dt.date(2025, 3, 10)  # 2025-03-10 + 12 months = 2026-03-10, 365 days later
     state = IntegrationState(
-        "kasap", True, {"url": "https://k.example", "token_issued": issued.isoformat()}, {"token": "ref"}
+        "kasap",
+        True,
+        {"url": "https://k.example.invalid", "token_issued": issued.isoformat()},
+        {"token": "ref"},
     )
     assert expiry_of(state.settings) == _dt.date(2026, 3, 10)
     now = _dt.datetime.combine(issued + _dt.timedelta(days=day), _dt.time(12), _dt.UTC)
@@ -152,7 +157,7 @@ def test_tenant_flagged_through_workspace(ws, kasap, test_ca):
 
 def test_unknown_issue_date_is_flagged():
     spec = catalog.spec_for("kasap")
-    state = IntegrationState("kasap", True, {"url": "https://k.example"}, {"token": "ref"})
+    state = IntegrationState("kasap", True, {"url": "https://k.example.invalid"}, {"token": "ref"})
     assert spec.flags is not None
     [flag] = spec.flags(state, _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC))
     assert flag.level == "warning" and "issue date" in flag.message

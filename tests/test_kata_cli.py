@@ -24,20 +24,20 @@ def listed(cli, tenant="Acme"):
 
 
 def test_add_list_remove(acme):
-    r = acme("kata", "add", "Acme", "2001:db8::1", "--key", "p256")
+    r = acme("kata", "add", "Acme", "::1", "--key", "p256")
     assert r.code == 0, r
     [conn] = listed(acme)
-    assert conn["target"] == "[2001:db8::1]:443" and conn["key_type"] == "p256"
+    assert conn["target"] == "[::1]:443" and conn["key_type"] == "p256"
     assert conn["id"] in r.out and format_fingerprint(conn["fingerprint_sha256"]) in r.out
     assert "PRIVATE" not in r.out
-    r = acme("kata", "add", "Acme", "kata.example.com", "--port", "8443")
+    r = acme("kata", "add", "Acme", "kata.example.invalid", "--port", "8443")
     assert r.code == 0, r
     assert [c["key_type"] for c in listed(acme)] == ["p256", "rsa2048"]
     text = acme("kata", "list", "Acme")
-    assert "[2001:db8::1]:443" in text.out and "kata.example.com:8443" in text.out
-    r = acme("kata", "remove", "Acme", "[2001:db8::1]:443")
+    assert "[::1]:443" in text.out and "kata.example.invalid:8443" in text.out
+    r = acme("kata", "remove", "Acme", "[::1]:443")
     assert r.code == 0, r
-    assert [c["target"] for c in listed(acme)] == ["kata.example.com:8443"]
+    assert [c["target"] for c in listed(acme)] == ["kata.example.invalid:8443"]
     r = acme("kata", "remove", "Acme", listed(acme)[0]["id"])
     assert r.code == 0 and listed(acme) == []
 
@@ -45,8 +45,8 @@ def test_add_list_remove(acme):
 @pytest.mark.parametrize(
     "args,message",
     [
-        (("kata.example.com", "--port", "0"), "Port: 0 is out of range"),
-        (("kata.example.com", "--port", "x"), "Port: 'x' is not a number"),
+        (("kata.example.invalid", "--port", "0"), "Port: 0 is out of range"),
+        (("kata.example.invalid", "--port", "x"), "Port: 'x' is not a number"),
         (("bad_host",), "IP address or host name: 'bad_host' is not a valid host name"),
         (("1.2.3.999",), "IP address or host name: '1.2.3.999' is not a valid IPv4 address"),
     ],
@@ -58,15 +58,15 @@ def test_add_bad_input(acme, args, message):
 
 
 def test_unknown_connection(acme):
-    acme("kata", "add", "Acme", "kata.example.com", "--key", "p256")
-    r = acme("kata", "regenerate", "Acme", "other.example.com:443")
-    assert r.code == 2 and "No KATA connection 'other.example.com:443'" in r.err
+    acme("kata", "add", "Acme", "kata.example.invalid", "--key", "p256")
+    r = acme("kata", "regenerate", "Acme", "other.example.invalid:443")
+    assert r.code == 2 and "No KATA connection 'other.example.invalid:443'" in r.err
 
 
 def test_regenerate_and_export(acme, tmp_path):
-    acme("kata", "add", "Acme", "kata.example.com", "--key", "p256")
+    acme("kata", "add", "Acme", "kata.example.invalid", "--key", "p256")
     [before] = listed(acme)
-    r = acme("kata", "regenerate", "Acme", "kata.example.com:443")
+    r = acme("kata", "regenerate", "Acme", "kata.example.invalid:443")
     assert r.code == 0 and "must accept the connection again" in r.out, r
     [after] = listed(acme)
     assert after["id"] == before["id"] and after["fingerprint_sha256"] != before["fingerprint_sha256"]
@@ -122,7 +122,7 @@ def test_expiring_certificate_flags_the_tenant(acme, config_dir, keyring_backend
     from xdrconf.core.workspace import Workspace
 
     with Workspace.open(config_dir, keyring_backend=keyring_backend) as ws:
-        kata.add_connection(ws, "Acme", "kata.example.com", 443, "p256", days=10)
+        kata.add_connection(ws, "Acme", "kata.example.invalid", 443, "p256", days=10)
         ws.set_enabled("Acme", "kata", True)
     r = acme("tenant", "list", "--json")
     [row] = [t for t in json.loads(r.out) if t["name"] == "Acme"]

@@ -32,9 +32,9 @@ def state_of(ws, tid):
 
 
 def test_add_generates_id_key_and_certificate(ws, acme):
-    conn = kata.add_connection(ws, acme, "kata.example.com", "443")
+    conn = kata.add_connection(ws, acme, "kata.example.invalid", "443")
     assert uuid.UUID(conn["id"]).version == 4
-    assert conn["host"] == "kata.example.com" and conn["port"] == 443
+    assert conn["host"] == "kata.example.invalid" and conn["port"] == 443
     assert conn["key_type"] == "rsa2048"
     key = kata.private_key(ws, acme, conn["id"])
     assert kata_certs.key_matches(conn["cert_pem"], some(key))
@@ -53,10 +53,10 @@ def test_add_generates_id_key_and_certificate(ws, acme):
 @pytest.mark.parametrize(
     "host,stored,target",
     [
-        ("10.0.0.5", "10.0.0.5", "10.0.0.5:443"),
-        ("  KATA.Example.COM ", "kata.example.com", "kata.example.com:443"),
-        ("2001:db8::1", "2001:db8::1", "[2001:db8::1]:443"),
-        ("[2001:DB8:0::1]", "2001:db8::1", "[2001:db8::1]:443"),
+        ("127.0.0.5", "127.0.0.5", "127.0.0.5:443"),
+        ("  KATA.Example.INVALID ", "kata.example.invalid", "kata.example.invalid:443"),
+        ("::1", "::1", "[::1]:443"),
+        ("[0:0:0:0:0:0:0:1]", "::1", "[::1]:443"),
     ],
 )
 def test_host_forms(ws, acme, host, stored, target):
@@ -80,9 +80,9 @@ def test_host_forms(ws, acme, host, stored, target):
             "IP address or host name: 'kata.acme.invalid:443' includes the port 443: enter only "
             "kata.acme.invalid here and 443 in the port field",
         ),
-        ("kata.example.com", 0, "Port: 0 is out of range; enter 1 to 65535"),
-        ("kata.example.com", 65536, "Port: 65536 is out of range"),
-        ("kata.example.com", "https", "Port: 'https' is not a number"),
+        ("kata.example.invalid", 0, "Port: 0 is out of range; enter 1 to 65535"),
+        ("kata.example.invalid", 65536, "Port: 65536 is out of range"),
+        ("kata.example.invalid", "https", "Port: 'https' is not a number"),
     ],
 )
 def test_bad_host_or_port(ws, acme, host, port, message):
@@ -92,26 +92,26 @@ def test_bad_host_or_port(ws, acme, host, port, message):
 
 
 def test_default_port_and_duplicates(ws, acme):
-    conn = kata.add_connection(ws, acme, "kata.example.com", None, "p256")
+    conn = kata.add_connection(ws, acme, "kata.example.invalid", None, "p256")
     assert conn["port"] == 443
-    with pytest.raises(ValidationError, match=r"already a connection to kata\.example\.com:443"):
-        kata.add_connection(ws, acme, "KATA.example.com", 443, "p256")
-    other = kata.add_connection(ws, acme, "kata.example.com", 8443, "p256")
+    with pytest.raises(ValidationError, match=r"already a connection to kata\.example\.invalid:443"):
+        kata.add_connection(ws, acme, "KATA.example.invalid", 443, "p256")
+    other = kata.add_connection(ws, acme, "kata.example.invalid", 8443, "p256")
     with pytest.raises(ValidationError, match="already a connection"):
         kata.edit_connection(ws, acme, other["id"], port=443)
 
 
 def test_edit_keeps_identity(ws, acme):
-    conn = kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    conn = kata.add_connection(ws, acme, "kata.example.invalid", 443, "p256")
     ref_before = state_of(ws, acme).secrets[kata.secret_name(conn["id"])]
     # Its key would be presented to a new target: only when confirmed (core.targets).
-    with pytest.raises(SecretsWouldFollow, match=r"from kata\.example\.com:443 to 10\.1\.2\.3:8443"):
-        kata.edit_connection(ws, acme, "kata.example.com:443", host="10.1.2.3", port="8443")
-    assert kata.connections(state_of(ws, acme))[0]["host"] == "kata.example.com"
+    with pytest.raises(SecretsWouldFollow, match=r"from kata\.example\.invalid:443 to 127\.1\.2\.3:8443"):
+        kata.edit_connection(ws, acme, "kata.example.invalid:443", host="127.1.2.3", port="8443")
+    assert kata.connections(state_of(ws, acme))[0]["host"] == "kata.example.invalid"
     moved = kata.edit_connection(
-        ws, acme, "kata.example.com:443", host="10.1.2.3", port="8443", keep_secrets=True
+        ws, acme, "kata.example.invalid:443", host="127.1.2.3", port="8443", keep_secrets=True
     )
-    assert (moved["host"], moved["port"]) == ("10.1.2.3", 8443)
+    assert (moved["host"], moved["port"]) == ("127.1.2.3", 8443)
     assert moved["id"] == conn["id"] and moved["fingerprint"] == conn["fingerprint"]
     assert state_of(ws, acme).secrets[kata.secret_name(conn["id"])] == ref_before
     with pytest.raises(ValidationError, match="Port"):
@@ -119,7 +119,7 @@ def test_edit_keeps_identity(ws, acme):
 
 
 def test_regenerate_changes_fingerprint_and_deletes_old_key(ws, acme):
-    conn = kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    conn = kata.add_connection(ws, acme, "kata.example.invalid", 443, "p256")
     old_ref = state_of(ws, acme).secrets[kata.secret_name(conn["id"])]
     old_key = kata.private_key(ws, acme, conn["id"])
     new = kata.regenerate(ws, acme, conn["id"], "rsa3072")
@@ -135,19 +135,19 @@ def test_regenerate_changes_fingerprint_and_deletes_old_key(ws, acme):
 
 
 def test_remove_deletes_key(ws, acme):
-    keep = kata.add_connection(ws, acme, "a.example.com", 443, "p256")
-    gone = kata.add_connection(ws, acme, "b.example.com", 443, "p256")
+    keep = kata.add_connection(ws, acme, "a.example.invalid", 443, "p256")
+    gone = kata.add_connection(ws, acme, "b.example.invalid", 443, "p256")
     ref = state_of(ws, acme).secrets[kata.secret_name(gone["id"])]
     kata.remove_connection(ws, acme, gone["id"])
     assert [c["id"] for c in kata.connections(state_of(ws, acme))] == [keep["id"]]
     assert kata.secret_name(gone["id"]) not in state_of(ws, acme).secrets
     assert ws.secrets.get(ref) is None
-    with pytest.raises(NotFoundError, match=r"No KATA connection 'b\.example\.com:443'"):
-        kata.find(state_of(ws, acme), "b.example.com:443")
+    with pytest.raises(NotFoundError, match=r"No KATA connection 'b\.example\.invalid:443'"):
+        kata.find(state_of(ws, acme), "b.example.invalid:443")
 
 
 def test_export_pem_and_der(ws, acme):
-    conn = kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    conn = kata.add_connection(ws, acme, "kata.example.invalid", 443, "p256")
     pem = kata.export_certificate(conn)
     der = kata.export_certificate(conn, der=True)
     a = x509.load_pem_x509_certificate(pem)
@@ -158,14 +158,14 @@ def test_export_pem_and_der(ws, acme):
 
 
 def test_expiry_flags(ws, acme):
-    conn = kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    conn = kata.add_connection(ws, acme, "kata.example.invalid", 443, "p256")
     tenant = ws.tenant(acme)
     ws.set_enabled(acme, "kata", True)
     until = some(kata.expires(conn))
     assert ws.flags(tenant, until - dt.timedelta(days=31)) == []
     [(kind, flag)] = ws.flags(tenant, until - dt.timedelta(days=29, hours=12))
     assert kind == "kata" and flag.level == "warning"
-    assert "expires on" in flag.message and "kata.example.com:443" in flag.message
+    assert "expires on" in flag.message and "kata.example.invalid:443" in flag.message
     [(_, flag)] = ws.flags(tenant, until + dt.timedelta(seconds=1))
     assert flag.level == "error" and "expired" in flag.message
 
@@ -173,7 +173,7 @@ def test_expiry_flags(ws, acme):
 def test_export_document_holds_no_key_and_import_lists_it(ws, acme, tmp_path, keyring_backend):
     from xdrconf.core.workspace import Workspace
 
-    conn = kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    conn = kata.add_connection(ws, acme, "kata.example.invalid", 443, "p256")
     doc = exchange.export_document(ws)
     text = exchange.dumps(doc)
     assert "PRIVATE KEY" not in text and conn["cert_pem"].splitlines()[1] in text
@@ -193,7 +193,9 @@ def test_malformed_connections_are_refused(ws, acme):
             acme,
             IntegrationEdit(
                 "kata",
-                structured={"connections": [{"id": str(uuid.uuid4()), "host": "a.example.com", "port": 443}]},
+                structured={
+                    "connections": [{"id": str(uuid.uuid4()), "host": "a.example.invalid", "port": 443}]
+                },
             ),
         )
 

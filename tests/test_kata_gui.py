@@ -161,20 +161,20 @@ def test_dialog_names_the_wrong_field(qtbot, ws, acme):
     dlg.accept()
     assert dlg.result() != dlg.DialogCode.Accepted
     assert dlg.error.text().startswith("IP address or host name:")
-    dlg.host.setText("2001:db8::7")
+    dlg.host.setText("::1")
     dlg.accept()
-    assert dlg.result_values == ("2001:db8::7", 443, "rsa2048")
+    assert dlg.result_values == ("::1", 443, "rsa2048")
     # A second connection to the same place is refused by the same dialog.
-    kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    kata.add_connection(ws, acme, "kata.example.invalid", 443, "p256")
     dlg = kata_ui.ConnectionDialog(w, kata.connections(ws.tenant(acme).integrations["kata"]))
     qtbot.addWidget(dlg)
-    dlg.host.setText("KATA.example.com")
+    dlg.host.setText("KATA.example.invalid")
     dlg.accept()
     assert "already a connection" in dlg.error.text() and dlg.result_values is None
 
 
 def test_edit_and_toggle(qtbot, ws, acme):
-    kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    kata.add_connection(ws, acme, "kata.example.invalid", 443, "p256")
     w = make_panel(qtbot, ws, acme)
     before = ws.file.path.read_bytes()
     # The connection's private key would be presented to the new target: asked, default No.
@@ -187,11 +187,11 @@ def test_edit_and_toggle(qtbot, ws, acme):
     ) as (_edit, asked):
         w.edit_btn.click()
     wait(qtbot, w)
-    assert "from kata.example.com:443 to kata2.invalid:8443" in asked.text
+    assert "from kata.example.invalid:443 to kata2.invalid:8443" in asked.text
     assert "private key" in asked.text
     assert some(asked.dialog).defaultButton() is some(asked.dialog).button(QMessageBox.StandardButton.Cancel)
     assert ws.file.path.read_bytes() == before and "Nothing was saved" in w.message.text()
-    assert w.tree.topLevelItem(0).text(0) == "kata.example.com:443"
+    assert w.tree.topLevelItem(0).text(0) == "kata.example.invalid:443"
     with expect_dialogs(
         qtbot,
         Expected(
@@ -211,7 +211,7 @@ def test_edit_and_toggle(qtbot, ws, acme):
 
 
 def test_expiring_certificate_is_shown(qtbot, ws, acme):
-    kata.add_connection(ws, acme, "kata.example.com", 443, "p256", days=12)
+    kata.add_connection(ws, acme, "kata.example.invalid", 443, "p256", days=12)
     w = make_panel(qtbot, ws, acme)
     assert "expires in 11 days" in w.validity.text() or "expires in 12 days" in w.validity.text()
 
@@ -282,7 +282,7 @@ def test_a_draft_check_asks_before_a_stored_key_goes_to_the_host_typed(qtbot, ws
 
 
 def test_wizard_delete_and_regenerate_in_draft(qtbot, ws, acme):
-    stored = kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    stored = kata.add_connection(ws, acme, "kata.example.invalid", 443, "p256")
     old_ref = ws.tenant(acme).integrations["kata"].secrets[kata.secret_name(stored["id"])]
     spec = catalog.spec_for("kata")
     draft = IntegrationDraft.for_state(spec, ws.tenant(acme).integrations["kata"])
@@ -315,7 +315,7 @@ def test_in_the_tenant_wizard(qtbot, ws, acme, tmp_path):
         p.title for p in catalog.spec_for("kata").pages
     ]
     w = pages[0].widget
-    with connection_dialog(qtbot, fill(host="kata.example.com", key="rsa3072")):
+    with connection_dialog(qtbot, fill(host="kata.example.invalid", key="rsa3072")):
         w.add_btn.click()
     wait(qtbot, w)
     wiz.drafts["kata"].enabled = True
@@ -343,8 +343,8 @@ def test_render_panel(qtbot, ws, acme, tmp_path):
 
     shots = os.environ.get("XDRCONF_SCREENSHOTS") or str(tmp_path)
 
-    first = kata.add_connection(ws, acme, "kata.example.com", 443)
-    second = kata.add_connection(ws, acme, "2001:db8::10", 8443, "p256", days=20)
+    first = kata.add_connection(ws, acme, "kata.example.invalid", 443)
+    second = kata.add_connection(ws, acme, "::1", 8443, "p256", days=20)
     kata.record_results(
         ws,
         acme,
@@ -384,7 +384,7 @@ def test_panel_in_the_main_window(qtbot, ws, acme, config_dir, keyring_backend):
     window (another instance holds the folder) can look and check but not change."""
     from xdrconf.core.workspace import Workspace
 
-    conn = kata.add_connection(ws, acme, "kata.example.com", 443, "p256")
+    conn = kata.add_connection(ws, acme, "kata.example.invalid", 443, "p256")
     window = open_window(qtbot, ws)
     window.select_tenant(acme)
     window.select_integration("kata")
@@ -393,7 +393,7 @@ def test_panel_in_the_main_window(qtbot, ws, acme, config_dir, keyring_backend):
     assert (
         window.bottom_tabs.tabText(window.bottom_tabs.indexOf(window.panel_scroll)) == "KATA/KEDR connections"
     )
-    assert some(w.tree.topLevelItem(0)).text(0) == "kata.example.com:443" and w.add_btn.isEnabled()
+    assert some(w.tree.topLevelItem(0)).text(0) == "kata.example.invalid:443" and w.add_btn.isEnabled()
     assert w.xdr_id.text() == conn["id"]
     with Workspace.open(config_dir, readonly=True, keyring_backend=keyring_backend) as ro:
         ctx = IntegrationUiContext(ro, acme, "kata", catalog.spec_for("kata"))

@@ -75,7 +75,7 @@ def test_the_limit_bites_an_rsa_key(small_ws):
 @pytest.mark.parametrize("key_type", ["rsa2048", "rsa3072", "p256"])
 def test_keys_round_trip_under_the_limit(small_ws, key_type):
     w, backend = small_ws
-    conn = kata.add_connection(w, "Acme", "kata.example.com", 443, key_type)
+    conn = kata.add_connection(w, "Acme", "kata.example.invalid", 443, key_type)
     key = kata.private_key(w, "Acme", conn["id"])
     assert kata_certs.key_matches(conn["cert_pem"], some(key))
     assert backend.refused == 0 and backend.largest <= WINDOWS_LIMIT
@@ -90,7 +90,7 @@ def _parts(w, ref):
 
 def test_removing_a_connection_deletes_both_parts(small_ws, keyring_backend):
     w, _ = small_ws
-    conn = kata.add_connection(w, "Acme", "kata.example.com", 443, "rsa2048")
+    conn = kata.add_connection(w, "Acme", "kata.example.invalid", 443, "rsa2048")
     ref = w.tenant("Acme").integrations["kata"].secrets[kata.secret_name(conn["id"])]
     name, blob = _parts(w, ref)
     assert blob.exists() and keyring_backend.get_password(w.secrets.service, name)
@@ -101,7 +101,7 @@ def test_removing_a_connection_deletes_both_parts(small_ws, keyring_backend):
 
 def test_regenerating_deletes_both_parts_of_the_old_key(small_ws, keyring_backend):
     w, _ = small_ws
-    conn = kata.add_connection(w, "Acme", "kata.example.com", 443, "rsa2048")
+    conn = kata.add_connection(w, "Acme", "kata.example.invalid", 443, "rsa2048")
     ref = w.tenant("Acme").integrations["kata"].secrets[kata.secret_name(conn["id"])]
     name, blob = _parts(w, ref)
     kata.regenerate(w, "Acme", conn["id"])
@@ -115,7 +115,7 @@ def test_removing_the_tenant_deletes_both_parts(small_ws, keyring_backend):
     w, _ = small_ws
     refs = []
     for port in (443, 8443):
-        conn = kata.add_connection(w, "Acme", "kata.example.com", port, "rsa2048")
+        conn = kata.add_connection(w, "Acme", "kata.example.invalid", port, "rsa2048")
         refs.append(w.tenant("Acme").integrations["kata"].secrets[kata.secret_name(conn["id"])])
     w.remove_tenant("Acme")
     for ref in refs:
@@ -127,7 +127,7 @@ def test_removing_the_tenant_deletes_both_parts(small_ws, keyring_backend):
 
 def test_a_tampered_key_file_is_detected(small_ws):
     w, _ = small_ws
-    conn = kata.add_connection(w, "Acme", "kata.example.com", 443, "rsa2048")
+    conn = kata.add_connection(w, "Acme", "kata.example.invalid", 443, "rsa2048")
     ref = w.tenant("Acme").integrations["kata"].secrets[kata.secret_name(conn["id"])]
     _, blob = _parts(w, ref)
     data = bytearray(blob.read_bytes())

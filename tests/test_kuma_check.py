@@ -90,7 +90,7 @@ def test_untrusted_without_ca(ws, kuma):
 
 
 def test_hostname_mismatch(ws, test_ca):
-    other = test_ca.issue(("other.example.org",))
+    other = test_ca.issue(("other.example.invalid",))
     with HttpsPeer(KumaApi(), cert=other) as peer:
         tid = configure(ws, peer.port, ca=test_ca.cert_pem)
         r = check(ws, tid)
@@ -106,7 +106,7 @@ def test_expired_certificate(ws, test_ca):
 
 
 def test_pin_of_self_signed_server_is_ok(ws, test_ca):
-    own = test_ca.issue(("kuma.local",), self_signed=True)
+    own = test_ca.issue(("kuma.example.invalid",), self_signed=True)
     with HttpsPeer(KumaApi(), cert=own) as peer:
         tid = configure(ws, peer.port, pin=own.sha256)
         r = check(ws, tid)

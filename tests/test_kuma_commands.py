@@ -138,14 +138,14 @@ def test_saved_with_the_tenant_settings_transactionally(ws, config_dir):
     ws.update_integration(
         "Acme",
         IntegrationEdit(
-            "kuma", values={"host": "kuma.example.com"}, secrets={"token": GOOD_TOKEN}, enabled=True
+            "kuma", values={"host": "kuma.example.invalid"}, secrets={"token": GOOD_TOKEN}, enabled=True
         ),
     )
     saved = save_commands(ws, "Acme", [*default_commands(), CLOSE])
     assert [c.name for c in saved][-1] == "Close"
     state = ws.integration(ws.tenant("Acme"), "kuma")
     assert state.settings["commands"][-1]["body"] == CLOSE["body"]
-    assert state.enabled and state.settings["host"] == "kuma.example.com"
+    assert state.enabled and state.settings["host"] == "kuma.example.invalid"
     before = (config_dir / "settings.json").read_text() if (config_dir / "settings.json").exists() else None
     with pytest.raises(ValidationError, match="Method of command 'Broken'"):
         ws.update_integration(

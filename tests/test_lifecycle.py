@@ -16,7 +16,7 @@ def test_removed_tenant_leaves_no_cache_behind(ws, config_dir):
     (kuma_cache / f"{gone.id}.json").write_text("{}")
     (kuma_cache / f"{kept.id}.json").write_text("{}")
     entries = {
-        f"{tid}|general|https://opentip.kaspersky.com|domain|example.com": {
+        f"{tid}|general|https://opentip.kaspersky.com|domain|good.example.invalid": {
             "stored_at": "2026-01-01T00:00:00+00:00"
         }
         for tid in (gone.id, kept.id)
@@ -42,7 +42,7 @@ def test_import_says_how_to_enter_each_missing_secret(ws):
                 "integrations": {
                     "kuma": {
                         "enabled": True,
-                        "settings": {"host": "k.example.com", "port": 7223},
+                        "settings": {"host": "k.example.invalid", "port": 7223},
                         "secrets_set": ["token"],
                     },
                     "kata": {
@@ -67,7 +67,7 @@ def test_saving_kuma_commands_keeps_the_last_check_result(ws):
     from xdrconf.core.workspace import IntegrationEdit
 
     ws.add_tenant("T")
-    ws.update_integration("T", IntegrationEdit("kuma", values={"host": "k.example.com"}))
+    ws.update_integration("T", IntegrationEdit("kuma", values={"host": "k.example.invalid"}))
     tid = ws.tenant("T").id
     ws.record_results(
         {(tid, "kuma"): [{"category": "ok", "message": "fine", "checked_at": "2026-11-22T00:00:00+00:00"}]}

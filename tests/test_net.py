@@ -24,7 +24,7 @@ def test_fetch_certificate_reads_without_sending(server_cert):
 
 
 def test_fetch_certificate_of_expired_self_signed(test_ca):
-    own = test_ca.issue(("old.local",), self_signed=True, expired=True)
+    own = test_ca.issue(("old.example.invalid",), self_signed=True, expired=True)
     with HttpsPeer(KumaApi(), cert=own) as peer:
         info = fetch_certificate("127.0.0.1", peer.port, timeout=5)
     assert info.self_signed and info.expired
@@ -100,7 +100,7 @@ def test_redirect_to_other_host_is_not_followed(server_cert, test_ca):
 
 def test_redirect_gives_protocol_error_in_check(ws, server_cert, test_ca):
     def redirect(req):
-        return Reply(301, b"", {"Location": "https://elsewhere.example/"})
+        return Reply(301, b"", {"Location": "https://elsewhere.example.invalid/"})
 
     with HttpsPeer(redirect, cert=server_cert) as peer:
         tid = _kuma(ws, peer, test_ca)
@@ -111,11 +111,11 @@ def test_redirect_gives_protocol_error_in_check(ws, server_cert, test_ca):
 @pytest.mark.parametrize(
     "host,no_proxy,bypass",
     [
-        ("kuma.corp", [".corp"], True),
-        ("corp", [".corp"], True),
-        ("kuma.corp", ["corp"], True),
-        ("kuma.example", [".corp"], False),
-        ("10.0.0.1", ["10.0.0.1"], True),
+        ("kuma.corp.invalid", [".corp.invalid"], True),
+        ("corp.invalid", [".corp.invalid"], True),
+        ("kuma.corp.invalid", ["corp.invalid"], True),
+        ("kuma.example.invalid", [".corp.invalid"], False),
+        ("127.0.0.2", ["127.0.0.2"], True),
         ("any", ["*"], True),
     ],
 )

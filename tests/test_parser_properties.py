@@ -255,13 +255,13 @@ OBSERVABLES = st.one_of(
     TEXT,
     st.sampled_from(
         [
-            "example.com",
-            "hxxps://bad[.]example[.]org/x?y=1",
+            "good.example.invalid",
+            "hxxps://bad[.]example[.]invalid/x?y=1",
             "8.8.8.8",
             "2001:4860:4860::8888",
             "d41d8cd98f00b204e9800998ecf8427e",
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-            "https://example.com/path",
+            "https://example.invalid/path",
         ]
     ).flatmap(mutated),
 )

@@ -83,7 +83,7 @@ def rpc(peer: ug.UserGatePeer, source: str | None = None) -> Any:
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
 def test_usergate_status_login_list_logout(host):
-    with ug.UserGatePeer(ip_lists={"XDR blocked": ["198.51.100.7"]}, host=host) as box:
+    with ug.UserGatePeer(ip_lists={"XDR blocked": ["127.0.0.7"]}, host=host) as box:
         api = rpc(box)
         assert api.v2.core.node.status()["status"] == "work"
         assert box.open_sessions == 0
@@ -96,7 +96,7 @@ def test_usergate_status_login_list_logout(host):
         lists = api.v2.nlists.list(token, "network", 0, 100, {"search": "XDR blocked"})
         assert [x["name"] for x in lists["items"]] == ["XDR blocked"]
         [entry] = api.v2.nlists.list.list(token, lists["items"][0]["id"], 0, 100, {})["items"]
-        assert entry["value"] == "198.51.100.7"
+        assert entry["value"] == "127.0.0.7"
         assert api.v2.core.logout(token) is True
         assert box.open_sessions == 0 and box.logins == 1 and box.logouts == 1
         assert box.methods_called() == [
@@ -305,7 +305,7 @@ def cp_login(client: httpx.Client, path: str = "/web_api/login", /, **body: Any)
 def test_checkpoint_read_only_session(server_cert, test_ca, host):
     with (
         cp.CheckPointPeer(
-            server_cert, host=host, groups={"XDR block": ["h1"]}, hosts={"h1": "198.51.100.7"}
+            server_cert, host=host, groups={"XDR block": ["h1"]}, hosts={"h1": "127.0.0.7"}
         ) as mgmt,
         https(test_ca, mgmt) as client,
     ):
@@ -320,7 +320,7 @@ def test_checkpoint_read_only_session(server_cert, test_ca, host):
         session = client.post("/web_api/show-session", json={}, headers=sid).json()
         assert session["read-only"] is True and session["user-name"] == cp.USER
         hosts = client.post("/web_api/show-hosts", json={}, headers=sid).json()
-        assert hosts["total"] == 1 and hosts["objects"][0]["ipv4-address"] == "198.51.100.7"
+        assert hosts["total"] == 1 and hosts["objects"][0]["ipv4-address"] == "127.0.0.7"
         group = client.post("/web_api/show-group", json={"name": "XDR block"}, headers=sid)
         assert group.status_code == 200 and group.json()["members"][0]["name"] == "h1"
         r = client.post("/web_api/show-group", json={"name": "absent"}, headers=sid)

@@ -44,7 +44,7 @@ def test_wrong_password_and_unknown_dn_give_49_without_ad_data(slapd):
 
 
 def test_upn_is_not_a_dn_here(slapd):
-    r = bind_result(slapd.server(), "jdoe@example.org", slapd.users["jdoe"].password)
+    r = bind_result(slapd.server(), "jdoe@example.invalid", slapd.users["jdoe"].password)
     assert (r["result"], r["description"]) == (34, "invalidDNSyntax")
 
 

@@ -141,7 +141,7 @@ def test_a_stored_token_with_nul_is_refused_by_the_check_without_its_value(
         assert peer.requests == []  # nothing was sent
         extra = []
         if kind == "tip":
-            lookup = cli("tip", "lookup", tenant, "example.com", "--json")
+            lookup = cli("tip", "lookup", tenant, "good.example.invalid", "--json")
             assert lookup.code == 2 and "API token: contains a control character (U+0000" in lookup.err
             extra = [lookup.out, lookup.err]
         no_leak(check.out, check.err, text.out, text.err, *extra, caplog.text)

@@ -188,7 +188,7 @@ def test_tip_portal_url_and_access(cli, pair, config_dir, tmp_path, test_ca):
     # ... but switching the access sends the token to it: refused.
     r = refused_unchanged(cli, config_dir, "integration", "set", "Root", "tip", "access=premium")
     assert f"https://{OTHER}:{p.port}" in r.err
-    assert cli("tip", "lookup", "Root", "example.com").code == 0
+    assert cli("tip", "lookup", "Root", "good.example.invalid").code == 0
     assert cli("check", "Root", "tip").code == 0
     assert saw(p.home) and p.other.requests == []
     assert cli("integration", "set", "Root", "tip", "access=premium", "--keep-secrets").code == 0
@@ -375,7 +375,7 @@ def test_a_draft_sends_no_stored_token_to_a_new_portal_unless_confirmed(cli, pai
         f"https://127.0.0.1:{p.port}",
         f"https://{OTHER}:{p.port}",
     )
-    for op, params in (("check", None), ("lookup", {"value": "example.com"})):
+    for op, params in (("check", None), ("lookup", {"value": "good.example.invalid"})):
         [refused] = run_operation(ws, "Root", "tip", op, params, draft=draft)
         assert refused.refused and refused.category.value == "missing_secret", refused
         assert "Not sent" in refused.message and f"https://{OTHER}:{p.port}" in refused.message

@@ -32,7 +32,7 @@ def test_two_config_folders_never_share_secrets(tmp_path, keyring_backend):
             ws.add_tenant("Same name")
             ws.update_integration(
                 "Same name",
-                IntegrationEdit("kuma", values={"host": "k.example.com"}, secrets={"token": token}),
+                IntegrationEdit("kuma", values={"host": "k.example.invalid"}, secrets={"token": token}),
             )
         ref_a = a.tenant("Same name").integrations["kuma"].secrets["token"]
         assert keyring_backend.get_password(b.secrets.service, ref_a) is None
@@ -84,7 +84,7 @@ def test_no_keyring_means_the_vault_and_a_locked_vault_changes_nothing(config_di
         assert "No OS keyring is available" in status.reason
         with pytest.raises(KeyringUnavailable, match="no passphrase was given"):
             ws.update_integration(
-                "Works", IntegrationEdit("kuma", values={"host": "k.example.com"}, secrets={"token": "t"})
+                "Works", IntegrationEdit("kuma", values={"host": "k.example.invalid"}, secrets={"token": "t"})
             )
         assert "kuma" not in ws.tenant("Works").integrations  # nothing half-saved
         assert "secret_store" not in ws.app
@@ -102,7 +102,7 @@ def test_a_chosen_keyring_that_is_gone_fails_clearly(config_dir):
         ws.add_tenant("T")
         with pytest.raises(KeyringUnavailable, match="No OS keyring is available"):
             ws.update_integration(
-                "T", IntegrationEdit("kuma", values={"host": "k.example.com"}, secrets={"token": "t"})
+                "T", IntegrationEdit("kuma", values={"host": "k.example.invalid"}, secrets={"token": "t"})
             )
         assert not ws.secrets.status().usable
     assert not (config_dir / "secrets.kdbx").exists()
@@ -134,7 +134,7 @@ def test_locked_keyring_means_the_vault_and_no_hang(locked_keyring_env, tmp_path
     subprocess.run([*base, "tenant", "add", "T"], env=env, check=True, capture_output=True, timeout=60)
     started = time.monotonic()
     proc = subprocess.run(
-        [*base, "integration", "set", "T", "kuma", "host=k.example.com", "--secret", "token"],
+        [*base, "integration", "set", "T", "kuma", "host=k.example.invalid", "--secret", "token"],
         env=env,
         input="a-token\n",
         capture_output=True,

@@ -139,7 +139,8 @@ def test_failed_save_leaves_previous_config_and_no_new_secret(ws, config_dir, ke
         SettingsIOError, match=r"settings\.json\.bak: a folder stands where the file should be"
     ):
         ws.update_integration(
-            "T", IntegrationEdit("kuma", values={"host": "k.example.com"}, secrets={"token": "never-kept"})
+            "T",
+            IntegrationEdit("kuma", values={"host": "k.example.invalid"}, secrets={"token": "never-kept"}),
         )
     assert (config_dir / "settings.json").read_bytes() == before
     assert "kuma" not in ws.tenant("T").integrations

@@ -9,7 +9,7 @@ from xdrconf.core.tenants import TenantTree, validate_name
 from xdrconf.core.workspace import IntegrationEdit
 
 
-def kuma_edit(token: str | None = "tok-parent", host: str = "kuma.example.com") -> IntegrationEdit:
+def kuma_edit(token: str | None = "tok-parent", host: str = "kuma.example.invalid") -> IntegrationEdit:
     return IntegrationEdit(
         "kuma",
         values={"host": host, "port": "7223"},
@@ -131,10 +131,11 @@ def test_child_and_parent_are_independent_afterwards(ws):
     ws.update_integration("Parent", kuma_edit())
     ws.add_tenant("Child", "Parent")
     ws.update_integration(
-        "Child", IntegrationEdit("kuma", values={"host": "child.example.com"}, secrets={"token": "tok-child"})
+        "Child",
+        IntegrationEdit("kuma", values={"host": "child.example.invalid"}, secrets={"token": "tok-child"}),
     )
     parent = ws.tenant("Parent")
-    assert parent.integrations["kuma"].settings["host"] == "kuma.example.com"
+    assert parent.integrations["kuma"].settings["host"] == "kuma.example.invalid"
     assert ws.secret(parent, "kuma", "token") == "tok-parent"
     ws.update_integration(
         "Parent", IntegrationEdit("kuma", values={"port": "9000"}, secrets={"token": "tok-p2"})
@@ -172,7 +173,9 @@ def test_shared_tenant_takes_no_integration_settings(ws):
 def test_enabling_requires_complete_settings(ws):
     ws.add_tenant("T")
     with pytest.raises(ValidationError, match="API token"):
-        ws.update_integration("T", IntegrationEdit("kuma", values={"host": "k.example.com"}, enabled=True))
+        ws.update_integration(
+            "T", IntegrationEdit("kuma", values={"host": "k.example.invalid"}, enabled=True)
+        )
     assert "kuma" not in ws.tenant("T").integrations  # nothing half-saved
 
 

@@ -226,8 +226,8 @@ def test_missing_token(ws, portal, test_ca):
 @pytest.mark.parametrize(
     ("value", "kind", "path", "verdict"),
     [
-        ("example.com", "domain", "/api/v1/search/domain", "Good"),
-        ("https://bad.example.org/login.php", "url", "/api/v1/search/url", "Dangerous"),
+        ("good.example.invalid", "domain", "/api/v1/search/domain", "Good"),
+        ("https://bad.example.invalid/login.php", "url", "/api/v1/search/url", "Dangerous"),
         ("8.8.8.8", "ipv4", "/api/v1/search/ip", "Good"),
         ("2001:4860:4860::8888", "ipv6", "/api/v1/search/ip", "Good"),
         (MD5_GREEN.upper(), "md5", "/api/v1/search/hash", "Good"),
@@ -247,7 +247,7 @@ def test_lookup_every_type(ws, portal, test_ca, value, kind, path, verdict):
 @pytest.mark.parametrize(
     ("value", "path"),
     [
-        ("https://bad.example.org/login.php", "/api/url/https%3A%2F%2Fbad.example.org%2Flogin.php"),
+        ("https://bad.example.invalid/login.php", "/api/url/https%3A%2F%2Fbad.example.invalid%2Flogin.php"),
         ("2001:4860:4860::8888", "/api/ip/2001%3A4860%3A4860%3A%3A8888"),
         (SHA256_RED, f"/api/hash/{SHA256_RED}"),
     ],
@@ -264,7 +264,7 @@ def test_lookup_main_facts(ws, portal, test_ca):
     r = lookup(ws, "Root", SHA256_RED, clock=Clock())
     facts = dict(r.facts)
     assert facts["File status"] == "Malware" and facts["Detected as"] == "EICAR-Test-File"
-    r = lookup(ws, "Root", "bad.example.org", clock=Clock())
+    r = lookup(ws, "Root", "bad.example.invalid", clock=Clock())
     assert dict(r.facts)["Categories"] == "Phishing" and r.zone == "Red"
     r = lookup(ws, "Root", "8.8.8.8", clock=Clock())
     assert dict(r.facts)["Country"] == "US"
@@ -272,14 +272,14 @@ def test_lookup_main_facts(ws, portal, test_ca):
 
 def test_lookup_no_data(ws, portal, test_ca):
     configure(ws, portal, test_ca)
-    r = lookup(ws, "Root", "unknown-site.example.net", clock=Clock())
+    r = lookup(ws, "Root", "unknown-site.example.invalid", clock=Clock())
     assert r.ok and not r.found and r.verdict == "No data"
     assert "no data" in r.message
 
 
 def test_refused_values_send_nothing(ws, portal, test_ca):
     configure(ws, portal, test_ca)
-    for value in ("10.0.0.1", "da39a3ee5e6b4b0d3255bfef95601890afd80709", "someone@example.com", ""):
+    for value in ("127.0.0.2", "da39a3ee5e6b4b0d3255bfef95601890afd80709", "someone@example.invalid", ""):
         r = lookup(ws, "Root", value, clock=Clock())
         assert r.refused and r.category is Category.INVALID_CONFIG, r.message
         assert r.message.startswith("Observable: ")
@@ -298,9 +298,9 @@ def test_lookup_failures_are_not_cached(ws, portal, test_ca, mode, category):
     configure(ws, portal, test_ca)
     portal.api.mode = mode
     clock = Clock()
-    assert lookup(ws, "Root", "example.com", clock=clock).category is category
+    assert lookup(ws, "Root", "good.example.invalid", clock=clock).category is category
     portal.api.mode = "normal"
-    r = lookup(ws, "Root", "example.com", clock=clock)
+    r = lookup(ws, "Root", "good.example.invalid", clock=clock)
     assert r.ok and not r.from_cache
     assert len(portal.requests) == 2
 
@@ -308,7 +308,7 @@ def test_lookup_failures_are_not_cached(ws, portal, test_ca, mode, category):
 def test_lookup_slow_times_out(ws, portal, test_ca):
     configure(ws, portal, test_ca)
     portal.api.mode = "slow"
-    r = lookup(ws, "Root", "example.com", clock=Clock(), timeout=0.5)
+    r = lookup(ws, "Root", "good.example.invalid", clock=Clock(), timeout=0.5)
     assert r.category is Category.TIMEOUT, r.message
 
 
@@ -316,35 +316,35 @@ def test_lookup_slow_times_out(ws, portal, test_ca):
 def test_cache_hit_within_ttl_and_miss_after(ws, portal, test_ca):
     configure(ws, portal, test_ca, cache_ttl="12h")
     clock = Clock()
-    first = lookup(ws, "Root", "8.8.8.8", clock=clock)
+    first = lookup(ws, "Root", "good.example.invalid", clock=clock)
     assert first.ok and not first.from_cache and len(portal.requests) == 1
     clock.advance(hours=11, minutes=59)
-    again = lookup(ws, "Root", " 8.8.8.8 ", clock=clock)
+    again = lookup(ws, "Root", " Good.Example.INVALID. ", clock=clock)
     assert again.from_cache and again.ok and len(portal.requests) == 1
     assert "no request was sent" in again.message and "for 12 hours" in again.message
     assert again.verdict == first.verdict and again.facts == first.facts
     clock.advance(minutes=1)  # exactly 12 h old: expired
-    later = lookup(ws, "Root", "8.8.8.8", clock=clock)
+    later = lookup(ws, "Root", "good.example.invalid", clock=clock)
     assert not later.from_cache and len(portal.requests) == 2
 
 
 def test_cache_default_seven_days(ws, portal, test_ca):
     configure(ws, portal, test_ca)
     clock = Clock()
-    lookup(ws, "Root", "example.com", clock=clock)
+    lookup(ws, "Root", "good.example.invalid", clock=clock)
     clock.advance(days=6, hours=23)
-    assert lookup(ws, "Root", "example.com", clock=clock).from_cache
+    assert lookup(ws, "Root", "good.example.invalid", clock=clock).from_cache
     clock.advance(hours=1)
-    assert not lookup(ws, "Root", "example.com", clock=clock).from_cache
+    assert not lookup(ws, "Root", "good.example.invalid", clock=clock).from_cache
 
 
 def test_cache_unlimited_when_empty(ws, portal, test_ca):
     configure(ws, portal, test_ca)
     ws.update_integration("Root", IntegrationEdit("tip", values={"cache_ttl": None}))
     clock = Clock()
-    lookup(ws, "Root", "example.com", clock=clock)
+    lookup(ws, "Root", "good.example.invalid", clock=clock)
     clock.advance(days=3000)
-    r = lookup(ws, "Root", "example.com", clock=clock)
+    r = lookup(ws, "Root", "good.example.invalid", clock=clock)
     assert r.from_cache and "without limit" in r.message
     assert len(portal.requests) == 1
 
@@ -352,8 +352,8 @@ def test_cache_unlimited_when_empty(ws, portal, test_ca):
 def test_no_data_is_cached_too(ws, portal, test_ca):
     configure(ws, portal, test_ca)
     clock = Clock()
-    lookup(ws, "Root", "unknown-site.example.net", clock=clock)
-    r = lookup(ws, "Root", "unknown-site.example.net", clock=clock)
+    lookup(ws, "Root", "unknown-site.example.invalid", clock=clock)
+    r = lookup(ws, "Root", "unknown-site.example.invalid", clock=clock)
     assert r.from_cache and not r.found and r.verdict == "No data"
 
 
@@ -361,8 +361,8 @@ def test_cache_file_holds_no_secret_and_is_per_tenant(ws, portal, test_ca, confi
     configure(ws, portal, test_ca)
     configure(ws, portal, test_ca, tenant="Acme")
     clock = Clock()
-    lookup(ws, "Root", "example.com", clock=clock)
-    r = lookup(ws, "Acme", "example.com", clock=clock)
+    lookup(ws, "Root", "good.example.invalid", clock=clock)
+    r = lookup(ws, "Acme", "good.example.invalid", clock=clock)
     assert not r.from_cache  # each tenant's token pays for its own lookups
     text = (config_dir / CACHE_FILE).read_text()
     assert GOOD_TOKEN not in text
@@ -373,9 +373,9 @@ def test_cache_file_holds_no_secret_and_is_per_tenant(ws, portal, test_ca, confi
 def test_changing_access_level_does_not_reuse_cache(ws, portal, premium, test_ca):
     configure(ws, portal, test_ca)
     clock = Clock()
-    lookup(ws, "Root", "example.com", clock=clock)
+    lookup(ws, "Root", "good.example.invalid", clock=clock)
     configure(ws, premium, test_ca, access="premium")
-    r = lookup(ws, "Root", "example.com", clock=clock)
+    r = lookup(ws, "Root", "good.example.invalid", clock=clock)
     assert not r.from_cache and len(premium.requests) == 1
 
 
@@ -383,8 +383,8 @@ def test_corrupt_cache_file_is_ignored(ws, portal, test_ca, config_dir):
     configure(ws, portal, test_ca)
     (config_dir / CACHE_FILE).write_text("{not json")
     clock = Clock()
-    assert lookup(ws, "Root", "example.com", clock=clock).ok
-    assert lookup(ws, "Root", "example.com", clock=clock).from_cache
+    assert lookup(ws, "Root", "good.example.invalid", clock=clock).ok
+    assert lookup(ws, "Root", "good.example.invalid", clock=clock).from_cache
 
 
 # ---- the Root-only proxy rule, proved with a real CONNECT proxy ------------------------------------
@@ -396,7 +396,7 @@ def test_children_follow_roots_proxy_toggle(ws, portal, test_ca, root_proxy):
         child = configure(ws, portal, test_ca, tenant="Acme")
         assert check(ws, root).ok
         assert check(ws, child).ok
-        assert lookup(ws, "Acme", "8.8.8.8", clock=Clock()).ok
+        assert lookup(ws, "Acme", "good.example.invalid", clock=Clock()).ok
         expected = [f"CONNECT 127.0.0.1:{portal.port} HTTP/1.1"] * 3 if root_proxy else []
         assert proxy.requests == expected
     assert len(portal.requests) == 3

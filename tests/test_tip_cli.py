@@ -65,9 +65,9 @@ def test_set_check_and_lookup(cli, portal, test_ca, tmp_path, config_dir):
 
 def test_refused_value_exits_2_with_reason(cli, portal, test_ca, tmp_path):
     setup_tip(cli, portal, test_ca, tmp_path)
-    r = cli("tip", "lookup", "Root", "192.168.1.10")
+    r = cli("tip", "lookup", "Root", "127.1.1.10")
     assert r.code == 2
-    assert "private address" in r.err
+    assert "loopback address" in r.err
     r = cli("tip", "lookup", "Root", "da39a3ee5e6b4b0d3255bfef95601890afd80709")
     assert r.code == 2 and "SHA1" in r.err
     assert portal.requests == []
@@ -76,7 +76,7 @@ def test_refused_value_exits_2_with_reason(cli, portal, test_ca, tmp_path):
 def test_failed_lookup_exits_1(cli, portal, test_ca, tmp_path):
     setup_tip(cli, portal, test_ca, tmp_path)
     portal.api.mode = "quota"
-    r = cli("tip", "lookup", "Root", "example.com", "--json")
+    r = cli("tip", "lookup", "Root", "good.example.invalid", "--json")
     assert r.code == 1
     assert json.loads(r.out)["category"] == "quota_exceeded"
     r = cli("check", "Root", "tip", "--json")
@@ -94,5 +94,5 @@ def test_proxy_refused_for_child_and_secret_not_on_command_line(cli, portal, tes
 
 
 def test_lookup_on_unconfigured_tenant(cli):
-    r = cli("tip", "lookup", "Root", "example.com")
+    r = cli("tip", "lookup", "Root", "good.example.invalid")
     assert r.code == 2 and "not configured" in r.err

@@ -56,7 +56,7 @@ def left_nothing_open(peer: ug.UserGatePeer) -> None:
 
 @pytest.fixture
 def usergate() -> Iterator[ug.UserGatePeer]:
-    with ug.UserGatePeer(ip_lists={"XDR block": ["198.51.100.7"], "XDR block (old)": []}) as peer:
+    with ug.UserGatePeer(ip_lists={"XDR block": ["127.0.0.7"], "XDR block (old)": []}) as peer:
         yield peer
 
 

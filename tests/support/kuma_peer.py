@@ -61,7 +61,7 @@ def make_alert(
                     "Timestamp": int((_EPOCH.timestamp() + n * 60 + k) * 1000),
                     "Name": f"Logon failure {k}",
                     "SourceAddress": f"10.0.{n % 250}.{k + 1}",
-                    "DestinationAddress": "10.1.0.5",
+                    "DestinationAddress": "127.1.0.5",
                     "DeviceVendor": "Microsoft",
                     "DeviceProduct": "Windows",
                     "TenantID": tenant,
@@ -83,7 +83,7 @@ class KumaApi:
                 "id": "u-1",
                 "name": "SOAR connector",
                 "login": "soar",
-                "email": "soar@example.com",
+                "email": "soar@example.invalid",
                 "tenants": [
                     {"id": "t-1", "name": "Main", "role": "tenant admin"},
                     {"id": "t-2", "name": "Branch", "role": "analyst"},

@@ -29,20 +29,32 @@ KNOWN: dict[tuple[str, str], dict[str, Any]] = {
             "Categories": [],
         },
     },
-    ("domain", "bad.example.org"): {
+    # A good domain for lookups (example.com above is the product's own check value).
+    ("domain", "good.example.invalid"): {
+        "Zone": "Green",
+        "DomainGeneralInfo": {
+            "Domain": "good.example.invalid",
+            "FilesCount": 0,
+            "UrlsCount": 3,
+            "HitsCount": 1000,
+            "Ipv4Count": 2,
+            "Categories": [],
+        },
+    },
+    ("domain", "bad.example.invalid"): {
         "Zone": "Red",
         "DomainGeneralInfo": {
-            "Domain": "bad.example.org",
+            "Domain": "bad.example.invalid",
             "HitsCount": 10,
             "Ipv4Count": 1,
             "CategoriesWithZone": [{"Name": "Phishing", "Zone": "Red"}],
         },
     },
-    ("url", "https://bad.example.org/login.php"): {
+    ("url", "https://bad.example.invalid/login.php"): {
         "Zone": "Red",
         "UrlGeneralInfo": {
-            "Url": "https://bad.example.org/login.php",
-            "Host": "bad.example.org",
+            "Url": "https://bad.example.invalid/login.php",
+            "Host": "bad.example.invalid",
             "Categories": ["Phishing"],
             "Ipv4Count": 1,
             "FilesCount": 0,
