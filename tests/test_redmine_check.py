@@ -282,7 +282,7 @@ def test_path_prefix(ws: Workspace, redmine: Redmine) -> None:
     result = run(ws, tid)
     assert result.category is Category.PROTOCOL_ERROR
     assert "has no Redmine REST API at this URL (HTTP 404 for /users/current.json)" in result.message
-    assert "a path prefix such as https://example.com/redmine" in result.message
+    assert "a path prefix such as https://example.invalid/redmine" in result.message
 
 
 def test_http_warns_and_sends_the_key_in_the_header_only(ws: Workspace, redmine: Redmine) -> None:

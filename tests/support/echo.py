@@ -32,6 +32,8 @@ def echoed(secret: str) -> str:
 def leaks(text: str, secret: str = CANARY) -> list[str]:
     """The forms of the secret found in text (and the canary's distinctive core)."""
     found = [f for f in forms(secret) if f in text]
-    if "7f3a" in text:
-        found.append("7f3a")
+    # Its distinctive core, whatever escaping happened around it. Letters a hex digest never
+    # holds ("7f3a" alone turned up in a random audit hash now and then).
+    if "NARY-7f3a" in text:
+        found.append("NARY-7f3a")
     return found

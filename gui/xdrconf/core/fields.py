@@ -32,7 +32,7 @@ def _parse_address(value: str, text: str, label: str) -> str:
                 label,
                 _(
                     "'{text}' is not a valid IPv6 address (write a port after an IPv6 address "
-                    "as [2001:db8::5]:7223, or in the port field)"
+                    "as [::1]:7223, or in the port field)"
                 ).format(text=text),
             ) from None
     if re.fullmatch(r"[0-9.]+", value):
@@ -83,8 +83,8 @@ def split_host_port(text: str, label: str = N_("Host")) -> tuple[str, int | None
     """What a person typed or pasted into a host field: a host name or an address, perhaps
     with a port or as a URL. Returns (canonical host, port or None, whether it was a URL).
 
-    Accepted: ``kuma.example.invalid``, ``kuma.example.invalid:7223``, ``10.0.0.5:7223``,
-    ``2001:db8::5``, ``[2001:db8::5]``, ``[::1]:7223``, ``https://kuma.example.invalid:7223/``
+    Accepted: ``kuma.example.invalid``, ``kuma.example.invalid:7223``, ``127.0.0.5:7223``,
+    ``::1``, ``[::1]``, ``[::1]:7223``, ``https://kuma.example.invalid:7223/``
     (a URL's path is ignored). An IPv6 address without brackets is an address, never an
     address and a port."""
     value = text.strip()

@@ -56,7 +56,7 @@ class SettingsDialog(QDialog):
         self.url.setPlaceholderText("http://proxy.example.invalid:3128")
         form.addRow(_("Proxy URL:"), self.url)
         self.no_proxy = QLineEdit(", ".join(proxy.get("no_proxy", [])), self)
-        self.no_proxy.setPlaceholderText("localhost, .corp.example.invalid, 10.0.0.5")
+        self.no_proxy.setPlaceholderText("localhost, .corp.example.invalid, 127.0.0.5")
         form.addRow(_("No proxy for:"), self.no_proxy)
         self._add_language(form, app)
         lay.addLayout(form)

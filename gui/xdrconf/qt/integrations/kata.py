@@ -91,7 +91,7 @@ class ConnectionDialog(QDialog):
         form = QFormLayout()
         self.host = QLineEdit(conn["host"] if conn else "", self)
         self.host.setObjectName("host")
-        self.host.setPlaceholderText(_("kata.example.invalid, 10.0.0.5 or 2001:db8::5"))
+        self.host.setPlaceholderText(_("kata.example.invalid, 127.0.0.5 or ::1"))
         self.port = QSpinBox(self)
         self.port.setObjectName("port")
         self.port.setRange(1, 65535)

@@ -40,7 +40,7 @@ FIELDS = (
         required=True,
         help=N_(
             "One or more host or host:port of the domain's controllers, tried in this order (KUMA's URL "
-            "field). IPv6 in brackets: [2001:db8::5]:636. Without a port: 636 for LDAPS, 389 for StartTLS "
+            "field). IPv6 in brackets: [::1]:636. Without a port: 636 for LDAPS, 389 for StartTLS "
             "and plain LDAP; the Global Catalog answers on 3269 (LDAPS) and 3268."
         ),
         placeholder="dc1.acme.invalid",

@@ -22,9 +22,9 @@ FIELDS = (
         required=True,
         help=N_(
             "Host name or IP address of the Check Point Security Management Server (with "
-            "Multi-Domain: of the Multi-Domain Server), e.g. mgmt.example.com."
+            "Multi-Domain: of the Multi-Domain Server), e.g. mgmt.example.invalid."
         ),
-        placeholder="mgmt.example.com",
+        placeholder="mgmt.example.invalid",
     ),
     Field(
         "port",

@@ -26,7 +26,7 @@ FIELDS = (
         help=N_(
             "Host name or IP address of the Continent 4 management server the response scripts connect to."
         ),
-        placeholder="continent.example.com",
+        placeholder="continent.example.invalid",
     ),
     Field(
         "port",

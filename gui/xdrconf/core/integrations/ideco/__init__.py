@@ -29,8 +29,8 @@ FIELDS = (
         N_("Ideco host"),
         kind="host",
         required=True,
-        help=N_("Host name or IP address of the Ideco box's web interface, e.g. ideco.example.com."),
-        placeholder="ideco.example.com",
+        help=N_("Host name or IP address of the Ideco box's web interface, e.g. ideco.example.invalid."),
+        placeholder="ideco.example.invalid",
     ),
     Field(
         "port",

@@ -22,8 +22,8 @@ FIELDS = (
         N_("KUMA Core host"),
         kind="host",
         required=True,
-        help=N_("Host name or IP address of the KUMA Core server, e.g. kuma.example.com."),
-        placeholder="kuma.example.com",
+        help=N_("Host name or IP address of the KUMA Core server, e.g. kuma.example.invalid."),
+        placeholder="kuma.example.invalid",
     ),
     Field(
         "port",
@@ -75,7 +75,7 @@ SPEC = IntegrationSpec(
     pages=(
         Page(
             N_("KUMA REST API — connection"),
-            N_("Where the KUMA Core server's REST API listens (kuma.example.com:7223)."),
+            N_("Where the KUMA Core server's REST API listens (kuma.example.invalid:7223)."),
             ("host", "port", "api_version"),
         ),
         Page(

@@ -167,7 +167,7 @@ class Redmine:
                     Category.PROTOCOL_ERROR,
                     _(
                         "{target} has no Redmine REST API at this URL (HTTP 404 for /users/current.json); "
-                        "check the URL, including a path prefix such as https://example.com/redmine."
+                        "check the URL, including a path prefix such as https://example.invalid/redmine."
                     ),
                 ),
             },

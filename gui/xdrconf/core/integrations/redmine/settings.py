@@ -164,9 +164,9 @@ FIELDS = (
         parser=parse_redmine_url,
         help=N_(
             "Redmine's address as you open it in a browser, with its path prefix if it has one "
-            "(https://redmine.example.com or https://example.com/redmine)."
+            "(https://redmine.example.invalid or https://example.invalid/redmine)."
         ),
-        placeholder="https://redmine.example.com",
+        placeholder="https://redmine.example.invalid",
     ),
     Field(
         "allow_http",

@@ -24,7 +24,7 @@ FIELDS = (
         kind="host",
         required=True,
         help=N_("Host name or IP address of the SKDPU NT server the response scripts connect to."),
-        placeholder="skdpu.example.com",
+        placeholder="skdpu.example.invalid",
     ),
     Field(
         "port",

@@ -20,8 +20,8 @@ FIELDS = (
         N_("Firewall"),
         kind="host",
         required=True,
-        help=N_("Host name or IP address of the Sophos Firewall, e.g. fw.example.com."),
-        placeholder="fw.example.com",
+        help=N_("Host name or IP address of the Sophos Firewall, e.g. fw.example.invalid."),
+        placeholder="fw.example.invalid",
     ),
     Field(
         "port",

@@ -39,9 +39,9 @@ FIELDS = (
         kind="host",
         required=True,
         help=N_(
-            "Host name or IP address of the UserGate interface the scripts reach, e.g. ngfw.example.com."
+            "Host name or IP address of the UserGate interface the scripts reach, e.g. ngfw.example.invalid."
         ),
-        placeholder="ngfw.example.com",
+        placeholder="ngfw.example.invalid",
     ),
     Field(
         "port",
