@@ -243,6 +243,13 @@ def main() -> int:
     parser.add_argument("--peer-procs", type=int, default=2, help="processes of the peer")
     parser.add_argument("--no-window", action="store_true", help="the scheduler only")
     parser.add_argument(
+        "--peer-nice",
+        type=int,
+        default=0,
+        help="run the peer's processes at this niceness (e.g. 10: as if the peer were another "
+        "machine, its CPU not taken from the window's)",
+    )
+    parser.add_argument(
         "--window-concurrency",
         default="",
         help="comma-separated runs at a time for Check all in the window, one window run each "
@@ -287,6 +294,7 @@ def run(args: argparse.Namespace) -> int:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        preexec_fn=(lambda: os.nice(args.peer_nice)) if args.peer_nice else None,
     )
     try:
         assert peer.stdout is not None and peer.stdin is not None
@@ -309,7 +317,8 @@ def run(args: argparse.Namespace) -> int:
             pairs = [(t.id, "kuma") for t in ws.tree.children(ws.tree.root_id)]
             print(
                 f"set-up: {len(pairs)} tenants with their own KUMA token in {ws.secrets.describe()}, "
-                f"{time.perf_counter() - started:.1f} s; the peer ({args.peer_procs} asyncio processes) "
+                f"{time.perf_counter() - started:.1f} s; the peer ({args.peer_procs} asyncio processes"
+                f"{f', niceness {args.peer_nice}' if args.peer_nice else ''}) "
                 f"answers after {DELAY * 1000:.0f} ms; {os.cpu_count()} CPUs"
             )
             return measure(app, ws, port, ca, pairs, tmp, args, GOOD_TOKEN)

@@ -31,8 +31,12 @@ def result_level(result: dict[str, Any]) -> str:
 def shown_level(outcome: Outcome | dict[str, Any]) -> str:
     """The level an outcome (or its stored form) is shown with, its colour and mark in the
     window: result_level's, except off for a cancelled one (nothing was proven either way)."""
-    result = outcome.to_dict() if isinstance(outcome, Outcome) else outcome
-    return "off" if result.get("category") == "cancelled" else result_level(result)
+    if isinstance(outcome, Outcome):  # read as it is (its stored form would be a deep copy)
+        if outcome.category.value == "cancelled":
+            return "off"
+        level = outcome.level
+        return level if level in ("ok", "unverified", "warning") else "error"
+    return "off" if outcome.get("category") == "cancelled" else result_level(outcome)
 
 
 @dataclass

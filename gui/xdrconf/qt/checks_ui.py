@@ -440,7 +440,11 @@ class CheckAllDialog(QDialog):
             self.failed_count += 1 if any(not r.ok for r in results) else 0
             shown.extend(results)
         self.model.add(shown)
+        # QProgressBar repaints at once when its value changes, and with it whatever the
+        # new rows made dirty: held back, it is painted once with the table, by the event loop.
+        self.progress.setUpdatesEnabled(False)
         self.progress.setValue(self.done_count)
+        self.progress.setUpdatesEnabled(True)
         self._update_summary()
         self._maybe_finish()
 
@@ -453,16 +457,16 @@ class CheckAllDialog(QDialog):
             self._save()
 
     def _save(self) -> None:
-        keep = by_pair(list(self.by_pair.items()))
-        if not keep:
-            QTimer.singleShot(0, self.saved.emit)
-            return
-        workers.run_in_background(
-            lambda: self.ws.record_results(keep),
-            lambda _result: self.saved.emit(),
-            self._save_failed,
-            owner=self,
-        )
+        # The stored forms are made in the worker too: hundreds of results are a deep copy each.
+        results = list(self.by_pair.items())
+        ws = self.ws
+
+        def save() -> None:
+            keep = by_pair(results)
+            if keep:
+                ws.record_results(keep)
+
+        workers.run_in_background(save, lambda _result: self.saved.emit(), self._save_failed, owner=self)
 
     def _save_failed(self, exc: BaseException) -> None:
         from .dialogs import error_text
