@@ -241,3 +241,15 @@ def cli(config_dir, keyring_backend, monkeypatch):
         return CliResult(code, out.getvalue(), err.getvalue())
 
     return invoke
+
+
+@pytest.fixture
+def check_workers_from_two(monkeypatch):
+    """Many checks in worker processes (core/checkproc.py) from 2 pairs on (the default is
+    from 48), at most 2 of them; the spare workers ended afterwards."""
+    from xdrconf.core import checkproc
+
+    monkeypatch.setenv("XDRCONF_CHECK_PROCESS_MIN", "2")
+    monkeypatch.setenv("XDRCONF_CHECK_PROCESSES", "2")
+    yield
+    checkproc.discard_spares()

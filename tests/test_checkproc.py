@@ -20,14 +20,7 @@ from xdrconf.core import checkproc
 from xdrconf.core.outcome import Category, Outcome
 from xdrconf.core.scheduler import Scheduler, by_pair, targets
 
-
-@pytest.fixture(autouse=True)
-def few_make_processes(monkeypatch):
-    """Workers from 2 pairs on (the default is from 48), at most 2 of them."""
-    monkeypatch.setenv("XDRCONF_CHECK_PROCESS_MIN", "2")
-    monkeypatch.setenv("XDRCONF_CHECK_PROCESSES", "2")
-    yield
-    checkproc.discard_spares()
+pytestmark = pytest.mark.usefixtures("check_workers_from_two")
 
 
 def tenants(ws, kuma, test_ca, n):

@@ -16,31 +16,6 @@ import pytest
 from support import i18n_audit
 from xdrconf.core import catalog, i18n
 
-# Words that are names, not English: the products' and the integrations' own.
-PRODUCT_WORDS = set(
-    [
-        "Kaspersky",
-        "Next",
-        "XDR",
-        "Expert",
-        "Automated",
-        "Security",
-        "Awareness",
-        "Platform",
-        "Threat",
-        "Intelligence",
-        "Portal",
-        "Active",
-        "Directory",
-        "UserGate",
-        "Ideco",
-        "Redmine",
-        "Check",
-        "Point",
-        "Sophos",
-        "Firewall",
-    ]
-)
 KIND_WORDS = {part for kind in catalog.KINDS for part in kind.split("-")}
 
 
@@ -69,7 +44,7 @@ def english_words(text: str) -> list[str]:
     text = re.sub(r"^ {2,6}[\w-]+", " ", text, flags=re.M)
     text = re.sub(r"'[^']*'", " ", text)
     words = set(re.findall(r"\b[A-Za-z][a-z]+\b", text))
-    return sorted(words - PRODUCT_WORDS - KIND_WORDS)
+    return sorted(words - i18n_audit.PRODUCT_WORDS - KIND_WORDS)
 
 
 @pytest.mark.parametrize(

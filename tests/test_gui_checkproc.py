@@ -11,13 +11,7 @@ from support.kuma_peer import GOOD_TOKEN, configure
 from xdrconf.core import checkproc
 from xdrconf.core.workspace import IntegrationEdit
 
-
-@pytest.fixture(autouse=True)
-def workers_from_two_pairs(monkeypatch):
-    monkeypatch.setenv("XDRCONF_CHECK_PROCESS_MIN", "2")
-    monkeypatch.setenv("XDRCONF_CHECK_PROCESSES", "2")
-    yield
-    checkproc.discard_spares()
+pytestmark = pytest.mark.usefixtures("check_workers_from_two")
 
 
 def table_rows(dialog):

@@ -141,6 +141,33 @@ TRANSLATED = frozenset(
     }
 )
 
+# The products' and the integrations' own names: Latin words that stay as they are in
+# Russian texts (the Russian tests and render_screens.py leave them out).
+PRODUCT_WORDS = frozenset(
+    {
+        "Kaspersky",
+        "Next",
+        "XDR",
+        "Expert",
+        "Automated",
+        "Security",
+        "Awareness",
+        "Platform",
+        "Threat",
+        "Intelligence",
+        "Portal",
+        "Active",
+        "Directory",
+        "UserGate",
+        "Ideco",
+        "Redmine",
+        "Check",
+        "Point",
+        "Sophos",
+        "Firewall",
+    }
+)
+
 MARKERS = {"_", "N_", "pN_", "ngettext", "pgettext", "npgettext"}
 # Where the msgid is, per marker (the other arguments are contexts and numbers).
 MSGID_ARGS = {"_": (0,), "N_": (0,), "pN_": (1,), "ngettext": (0, 1), "pgettext": (1,), "npgettext": (1, 2)}

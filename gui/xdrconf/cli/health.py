@@ -112,9 +112,8 @@ def cmd_health(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace, ws: Any, kinds: list[str], rows: list[health.GridRow], flt: Any) -> int:
     """Check the shown cells that are turned on (as the grid's Check does); keep the
     results; the exit status of `xdrconf check`."""
-    from ..core.checkproc import make
+    from ..core.checkproc import run_and_keep
     from ..core.engine import exit_status
-    from ..core.scheduler import by_pair
 
     pairs = health.checks_of(rows, kinds, flt)
     if not pairs:
@@ -124,15 +123,8 @@ def _check(args: argparse.Namespace, ws: Any, kinds: list[str], rows: list[healt
     notices = {op.notice for op in ops if op is not None}
     for notice in sorted(n for n in notices if n):
         print(_("Note: {notice}").format(notice=notice), file=sys.stderr)
-    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    found = (
-        make(ws, pairs, timeout=timeout_of(args), on_batch=lambda batch: results.update(by_pair(batch)))
-        .start()
-        .wait()
-    )
-    if not ws.readonly:
-        ws.record_results(results)
-    else:
+    found = run_and_keep(ws, pairs, timeout=timeout_of(args))
+    if ws.readonly:
         print(
             _("xdrconf: the results are not kept: {reason}").format(reason=ws.readonly_reason),
             file=sys.stderr,

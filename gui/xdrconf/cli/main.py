@@ -396,9 +396,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # ---- checks ----------------------------------------------------------------------------------
 def cmd_check(args: argparse.Namespace) -> int:
-    from ..core.checkproc import make
+    from ..core.checkproc import run_and_keep
     from ..core.engine import exit_status
-    from ..core.scheduler import by_pair, targets
+    from ..core.scheduler import targets
     from .operations import print_outcomes
 
     timeout = timeout_of(args)
@@ -410,12 +410,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             notice = spec.check_op.notice if spec.check_op is not None else ""
             if notice and not args.json:
                 print(_("Note: {notice}").format(notice=_(notice)), file=sys.stderr)
-        pairs = targets(ws, args.tenant, args.kind)
-        results: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        sched = make(ws, pairs, timeout=timeout, on_batch=lambda batch: results.update(by_pair(batch)))
-        found = sched.start().wait()
-        if not ws.readonly:
-            ws.record_results(results)
+        found = run_and_keep(ws, targets(ws, args.tenant, args.kind), timeout=timeout)
     if args.json:
         print_json([r.public() for r in found])
     else:

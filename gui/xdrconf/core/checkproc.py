@@ -149,21 +149,17 @@ def discard_spares(*, wait: bool = True) -> None:
         taken, _spares[:] = list(_spares), []
     if not taken:
         return
-    if wait:
-        for proc in taken:
-            _close(proc)
-        return
-    for proc in taken:
-        for stream in (proc.stdin, proc.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError, ValueError):
-                    stream.close()
 
     def end_all() -> None:
+        for proc in taken:  # every one told first (the end of its input), then each awaited
+            _close_pipes(proc)
         for proc in taken:
             _close(proc)
 
-    threading.Thread(target=end_all, name="xdrconf-check-spares-end", daemon=True).start()
+    if wait:
+        end_all()
+    else:
+        threading.Thread(target=end_all, name="xdrconf-check-spares-end", daemon=True).start()
 
 
 def _take() -> subprocess.Popen[str]:
@@ -175,11 +171,16 @@ def _take() -> subprocess.Popen[str]:
     return _spawn()
 
 
-def _close(proc: subprocess.Popen[str], wait: float = 2.0) -> None:
+def _close_pipes(proc: subprocess.Popen[str]) -> None:
     for stream in (proc.stdin, proc.stdout):
         if stream is not None:
             with contextlib.suppress(OSError, ValueError):
                 stream.close()
+
+
+def _close(proc: subprocess.Popen[str], wait: float = 2.0) -> None:
+    """End a worker: the end of its input, then its exit awaited (killed if it does not)."""
+    _close_pipes(proc)
     try:
         proc.wait(wait)
     except subprocess.TimeoutExpired:
@@ -211,7 +212,6 @@ class _Share:
         self.proc = proc
         self.indices = indices
         self.answered: set[int] = set()
-        self.ended = False
         self.last_heard = time.monotonic()
         self.reader: threading.Thread | None = None
 
@@ -293,14 +293,7 @@ class ProcessScheduler(RunControl):
         self._watch(shares)
 
     def _read_secrets(self) -> dict[str, str | None] | None:
-        refs = [
-            ref
-            for tid, kind in self.pairs
-            if tid in self.ws.tree
-            for state in [self.ws.tree.get(tid).integrations.get(kind)]
-            if state is not None
-            for ref in state.secrets.values()
-        ]
+        refs = engine.secret_refs(self.ws, self.pairs)
         if not refs:
             return {}
         got = engine.prefetch(self.ws, self.pairs)
@@ -322,14 +315,7 @@ class ProcessScheduler(RunControl):
 
     def _send_job(self, share: _Share, document: str, secrets: dict[str, str | None]) -> None:
         pairs = [self.pairs[i] for i in share.indices]
-        wanted = {
-            ref
-            for tid, kind in pairs
-            if tid in self.ws.tree
-            for state in [self.ws.tree.get(tid).integrations.get(kind)]
-            if state is not None
-            for ref in state.secrets.values()
-        }
+        wanted = engine.secret_refs(self.ws, pairs)
         job = {
             "config_dir": str(self.ws.config_dir),
             "pairs": pairs,
@@ -347,8 +333,7 @@ class ProcessScheduler(RunControl):
             share.proc.stdin.write(head[:-1] + ', "document": ' + document + "}\n")
             share.proc.stdin.flush()
         except OSError as exc:
-            log.warning("a check worker did not take its job: %s", exc)
-            share.ended = True
+            log.warning("a check worker did not take its job: %s", exc)  # its reader sees it end
 
     def _read(self, share: _Share) -> None:
         stdout = share.proc.stdout
@@ -364,7 +349,6 @@ class ProcessScheduler(RunControl):
                 if message.get("alive"):
                     continue
                 if message.get("end"):
-                    share.ended = True
                     break
                 batch: Batch = []
                 for local, wire in message.get("batch", []):
@@ -376,8 +360,6 @@ class ProcessScheduler(RunControl):
                 self._deliver(batch)
         except (OSError, ValueError) as exc:
             log.warning("reading a check worker failed: %s", exc)
-        finally:
-            share.ended = True
 
     def _watch(self, shares: list[_Share]) -> None:
         told_cancel = False
@@ -549,10 +531,12 @@ def make(
 ) -> RunControl:
     """The scheduler for a run: worker processes for many pairs, threads here for a few.
     concurrency: runs at a time per process; thread_concurrency: when they run here."""
-    if processes_for(len(pairs)) > 0:
+    processes = processes_for(len(pairs))
+    if processes > 0:
         return ProcessScheduler(
             ws,
             pairs,
+            processes=processes,
             op=op,
             timeout=timeout,
             concurrency=concurrency or DEFAULT_CONCURRENCY,
@@ -568,3 +552,18 @@ def make(
         on_batch=on_batch,
         cancel=cancel,
     )
+
+
+def run_and_keep(ws: Workspace, pairs: list[Pair], *, timeout: float | None = None) -> list[Outcome]:
+    """Check every pair (make's scheduler) and keep the results as the integrations' last
+    ones (cancelled ones left out), unless the settings are open read-only; the outcomes in
+    the order of the pairs. The command line's `check` and `health --check`."""
+    from .scheduler import by_pair
+
+    results: dict[Pair, list[dict[str, Any]]] = {}
+    found = (
+        make(ws, pairs, timeout=timeout, on_batch=lambda batch: results.update(by_pair(batch))).start().wait()
+    )
+    if not ws.readonly:
+        ws.record_results(results)
+    return found

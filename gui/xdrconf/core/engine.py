@@ -1021,9 +1021,8 @@ def draft_followers(
     )
 
 
-def prefetch(ws: Workspace, pairs: Iterable[tuple[str, str]]) -> dict[str, str | None]:
-    """The secrets of many (tenant id, kind) at once, in one batched keyring read where the
-    store allows it; {} when the keyring cannot be read (each run then says why)."""
+def secret_refs(ws: Workspace, pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """The references of the stored secrets of (tenant id, kind) pairs, in their order."""
     refs: list[str] = []
     for tid, kind in pairs:
         if tid not in ws.tree:
@@ -1031,6 +1030,13 @@ def prefetch(ws: Workspace, pairs: Iterable[tuple[str, str]]) -> dict[str, str |
         state = ws.tree.get(tid).integrations.get(kind)
         if state is not None:
             refs.extend(state.secrets.values())
+    return refs
+
+
+def prefetch(ws: Workspace, pairs: Iterable[tuple[str, str]]) -> dict[str, str | None]:
+    """The secrets of many (tenant id, kind) at once, in one batched keyring read where the
+    store allows it; {} when the keyring cannot be read (each run then says why)."""
+    refs = secret_refs(ws, pairs)
     if not refs:
         return {}
     try:

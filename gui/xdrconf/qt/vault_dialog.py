@@ -26,19 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from xdrconf.core.i18n import _, pN_
-
 from ..core.errors import XdrconfError
+from ..core.i18n import _
 from ..core.vault import VaultStore, passphrase_strength
-
-# core.vault.passphrase_strength's words, as the window shows them
-STRENGTH_WORDS = {
-    "empty": pN_("passphrase strength", "empty"),
-    "weak": pN_("passphrase strength", "weak"),
-    "fair": pN_("passphrase strength", "fair"),
-    "good": pN_("passphrase strength", "good"),
-    "strong": pN_("passphrase strength", "strong"),
-}
 
 
 class _Derivation(QObject):
@@ -120,8 +110,10 @@ class VaultPassphraseDialog(QDialog):
     def _update_strength(self, text: str) -> None:
         assert self.strength is not None
         bits, word = passphrase_strength(text)
-        shown = str(STRENGTH_WORDS.get(word, word))
-        self.strength.setText(_("{word} (about {bits} bits)").format(word=shown, bits=bits) if text else "—")
+        # word: core.vault's LazyText, equal to the English word and shown translated
+        self.strength.setText(
+            _("{word} (about {bits} bits)").format(word=str(word), bits=bits) if text else "—"
+        )
         colour = {"weak": "#b00020", "fair": "#a05a00"}.get(word, "#1b5e20")
         self.strength.setStyleSheet(f"color:{colour}" if text else "")
 
