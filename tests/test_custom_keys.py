@@ -183,6 +183,31 @@ def test_private_keys_load_plain_and_encrypted(kind, pem):
         load_private_key(enc.private_openssh, "wrong horse")
 
 
+@pytest.mark.parametrize("kind", ["rsa", "ecdsa384"])
+def test_every_wrong_passphrase_of_a_pem_key_is_called_wrong(kind):
+    # A traditional PEM key decrypted with a wrong passphrase is random bytes whose padding
+    # looks right about once in 256 tries; then the failure comes from the DER parse. 3,000
+    # tries meet that case all but certainly (the chance of missing it is below 1e-5).
+    enc = make_key(kind, pem=True, passphrase="correct horse")
+    called = {"wrong": 0, "other": 0}
+    for n in range(3000):
+        try:
+            load_private_key(enc.private_openssh, f"wrong horse {n}")
+        except PassphraseWrong:
+            called["wrong"] += 1
+        except ValidationError:
+            called["other"] += 1
+    assert called == {"wrong": 3000, "other": 0}
+
+
+def test_an_unreadable_encrypted_pem_key_is_not_called_a_wrong_passphrase():
+    enc = make_key("rsa", pem=True, passphrase="correct horse").private_openssh
+    lines = enc.splitlines()
+    lines[6] = "%" + lines[6][1:]  # not base64 any more
+    with pytest.raises(ValidationError, match="damaged"):
+        load_private_key("\n".join(lines) + "\n", "correct horse")
+
+
 def test_passphrase_for_an_unencrypted_key_is_ignored():
     plain = make_key("ed25519")
     assert load_private_key(plain.private_openssh, "not needed").get_name() == "ssh-ed25519"

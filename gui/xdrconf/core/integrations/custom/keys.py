@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import io
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -318,6 +319,16 @@ def _screen_private_text(text: str, label: str) -> str:
     return value + "\n"
 
 
+def _needs_passphrase(load: Callable[[bytes | None], Any]) -> bool:
+    try:
+        load(None)
+    except TypeError:
+        return True
+    except Exception:  # noqa: BLE001 - unreadable without one as well: not this case
+        return False
+    return False
+
+
 def _load_crypto_key(value: str, passphrase: str | None, label: str) -> Any:
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
@@ -348,6 +359,12 @@ def _load_crypto_key(value: str, passphrase: str | None, label: str) -> Any:
     except ValueError as exc:
         text = str(exc).lower()
         if password is not None and ("decrypt" in text or "checksum" in text or "password" in text):
+            raise PassphraseWrong() from None
+        if password is not None and _needs_passphrase(load):
+            # A PEM key decrypted with the wrong passphrase is random bytes; about once in
+            # 256 tries their padding happens to look right and the failure is the DER
+            # parse's ("could not deserialize"), not the decryption's. The key text itself
+            # asks for a passphrase, so it is the passphrase that is wrong.
             raise PassphraseWrong() from None
         if "bcrypt" in text:
             raise ValidationError(
