@@ -3,7 +3,8 @@ Cancel, and the results kept in the settings and shown in the window."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 
 from support.gui import wait_idle
 from support.kuma_peer import GOOD_TOKEN, configure
@@ -94,3 +95,51 @@ def test_check_all_can_be_cancelled(window, qtbot, ws, kuma, test_ca):
         if "kuma" in t.integrations
     }
     assert after == before
+
+
+def click_header(dialog, column):
+    head = dialog.table.horizontalHeader()
+    where = QPoint(head.sectionViewportPosition(column) + head.sectionSize(column) // 2, head.height() // 2)
+    QTest.mouseClick(head.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, where)
+
+
+def test_results_come_in_as_they_arrive_and_sort_by_the_clicked_column(window, qtbot, ws, kuma, test_ca):
+    """Results that arrive close together are shown together, soon, while the run goes on;
+    a click on a column's header sorts by it, the latency by its milliseconds (as text,
+    "1523 ms" would come before "9 ms")."""
+    for name, token, delay in (
+        ("Slow", "token-slow", 1.5),
+        ("Fast", GOOD_TOKEN, 0.0),
+        ("Medium", "token-medium", 0.15),
+    ):
+        kuma.api.tokens[token] = kuma.api.tokens[GOOD_TOKEN]
+        kuma.api.delays[token] = delay
+        configure(ws, kuma.port, tenant=name, token=token, ca=test_ca.cert_pem)
+    window.refresh()
+    window.select_tenant(ws.tree.root_id)
+    dialog = window.check_subtree()
+    # Medium answers ~150 ms after Fast: it is shown with the next showing, while Slow
+    # (1.5 s) still runs.
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 2, timeout=10000)
+    assert dialog.running and [r.tenant for r in dialog.model.results] == [
+        "Root tenant/Fast",
+        "Root tenant/Medium",
+    ]
+    assert dialog.progress.value() == 2 and dialog.summary.text() == "2 of 3 integrations checked"
+    with qtbot.waitSignal(dialog.saved, timeout=20000):
+        pass
+    assert [r[0] for r in table_rows(dialog)] == ["Fast", "Medium", "Slow"]  # in the order they came
+    click_header(dialog, 0)  # Tenant
+    assert [r[0] for r in table_rows(dialog)] == ["Fast", "Medium", "Slow"]
+    click_header(dialog, 0)
+    assert [r[0] for r in table_rows(dialog)] == ["Slow", "Medium", "Fast"]
+    click_header(dialog, 5)  # Latency
+    rows = table_rows(dialog)
+    assert [r[0] for r in rows] == ["Fast", "Medium", "Slow"], [r[5] for r in rows]
+    assert int(rows[2][5].removesuffix(" ms")) >= 1500
+    click_header(dialog, 5)
+    assert [r[0] for r in table_rows(dialog)] == ["Slow", "Medium", "Fast"]
+    # The detail follows the row chosen in the sorted table.
+    dialog.table.selectRow(0)
+    assert "Root tenant/Slow" in dialog.detail.text()
+    dialog.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import ssl
@@ -111,8 +112,93 @@ def idle_gap(seconds: float = 2.0) -> float:
     return max(g for _t, g in ticks.stop_timed())
 
 
-def through_window(window: Any, n: int) -> dict[str, Any]:
+class GapTracer:
+    """Samples what the GUI thread runs every 2 ms (its Python stack: a paint shows as the
+    model's data() or as the event loop itself), to say what the largest gaps were made of."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.gui = threading.get_ident()
+        self.samples: list[tuple[float, str]] = []
+        self.sched: list[tuple[float, dict[int, tuple[int, int]]]] = []
+        self.names: dict[int, str] = {}
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _sched() -> dict[int, tuple[int, int]]:
+        """Per thread of this process: nanoseconds on a CPU and waiting for one."""
+        out: dict[int, tuple[int, int]] = {}
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/schedstat") as f:
+                    run, wait, _slices = f.read().split()
+            except OSError:
+                continue
+            out[int(task)] = (int(run), int(wait))
+        return out
+
+    def _run(self) -> None:
+        import threading
+
+        self.gui_native = threading.main_thread().native_id or 0
+        while not self.stop_event.wait(0.002):
+            self.sched.append((time.perf_counter(), self._sched()))
+            frame = sys._current_frames().get(self.gui)
+            where: list[str] = []
+            while frame is not None and len(where) < 5:
+                code = frame.f_code
+                where.append(f"{Path(code.co_filename).stem}:{code.co_name}:{frame.f_lineno}")
+                frame = frame.f_back
+            self.samples.append((time.perf_counter(), " < ".join(where)))
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def report(self, gaps: list[tuple[float, float]], started: float, worst: int = 6) -> None:
+        import threading
+
+        self.names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+        for task in os.listdir("/proc/self/task"):
+            with contextlib.suppress(OSError), open(f"/proc/self/task/{task}/comm") as f:
+                self.names.setdefault(int(task), f.read().strip())
+        self.stop_event.set()
+        self.thread.join()
+        for end, gap in sorted(gaps, key=lambda g: -g[1])[:worst]:
+            begin = end - gap / 1000
+            seen: dict[str, int] = {}
+            for t, where in self.samples:
+                if begin <= t <= end:
+                    seen[where] = seen.get(where, 0) + 1
+            print(f"    gap {gap:.1f} ms at +{(begin - started) * 1000:.0f} ms:")
+            inside = [(t, d) for t, d in self.sched if begin - 0.002 <= t <= end + 0.002]
+            if len(inside) >= 2:
+                first, last = inside[0][1], inside[-1][1]
+                used = {
+                    tid: ((last[tid][0] - first[tid][0]) / 1e6, (last[tid][1] - first[tid][1]) / 1e6)
+                    for tid in last
+                    if tid in first
+                }
+                gui_run, gui_wait = used.get(self.gui_native, (0.0, 0.0))
+                span = (inside[-1][0] - inside[0][0]) * 1000
+                others = sorted(
+                    ((run, tid) for tid, (run, _w) in used.items() if tid != self.gui_native), reverse=True
+                )[:3]
+                print(
+                    f"        GUI thread over {span:.0f} ms: {gui_run:.1f} ms on a CPU, {gui_wait:.1f} ms "
+                    f"waiting for one, the rest asleep (the interpreter lock or idle); others on a CPU: "
+                    + ", ".join(f"{self.names.get(tid, tid)} {run:.1f} ms" for run, tid in others)
+                )
+            for where, count in sorted(seen.items(), key=lambda kv: -kv[1])[:4]:
+                print(f"        {count:3d} x {where}")
+
+
+def through_window(window: Any, n: int, trace: bool = False) -> dict[str, Any]:
     """Check subtree on the Root tenant in the real window: the real CheckAllDialog."""
+    tracer = GapTracer() if trace else None
+    if tracer is not None:
+        tracer.start()
     ticks = _common.TickRecorder()
     ticks.start()
     started = time.perf_counter()
@@ -128,6 +214,8 @@ def through_window(window: Any, n: int) -> dict[str, Any]:
     results = [r for rs in dialog.by_pair.values() for r in rs]
     during = [g for t, g in gaps if t <= finished]
     dialog.close()
+    if tracer is not None:
+        tracer.report([(t, g) for t, g in gaps if t <= finished], started)
     return {
         "total": finished - started,
         "ok": sum(1 for r in results if r.ok),
@@ -260,6 +348,11 @@ def main() -> int:
         default="",
         help="comma-separated numbers of runs at a time to try the scheduler with too (e.g. 16,64,128)",
     )
+    parser.add_argument(
+        "--trace-gaps",
+        action="store_true",
+        help="say what the GUI thread ran during the largest gaps (sampled every 2 ms)",
+    )
     args = parser.parse_args()
     _common.start_keyring()
     try:
@@ -328,13 +421,15 @@ def run(args: argparse.Namespace) -> int:
         peer.wait(10)
 
 
-def measure_window(window: Any, n: int, rnd: int, row: dict[str, float], size: int) -> None:
+def measure_window(
+    window: Any, n: int, rnd: int, row: dict[str, float], size: int, trace: bool = False
+) -> None:
     """One Check subtree in the window, its figures printed and kept in row."""
     from xdrconf.core import checkproc
     from xdrconf.core.scheduler import DEFAULT_CONCURRENCY
 
     row["idle"] = idle_gap()
-    w = through_window(window, n)
+    w = through_window(window, n, trace=trace)
     row["window"], row["gap"] = w["total"], w["gap"]
     procs = checkproc.processes_for(n)
     how = f"{procs} worker processes, {DEFAULT_CONCURRENCY} at a time each" if procs else f"{size} at a time"
@@ -410,7 +505,7 @@ def measure(app: Any, ws: Any, port: int, ca: Any, pairs: list, tmp: Path, args:
                 if size:
                     window_workers.CHECK_CONCURRENCY = size  # what XDRCONF_CHECK_CONCURRENCY sets
                 try:
-                    measure_window(window, n, rnd, row, size or own)
+                    measure_window(window, n, rnd, row, size or own, args.trace_gaps)
                 finally:
                     window_workers.CHECK_CONCURRENCY = own
         for c in [int(c) for c in args.concurrency.split(",") if c.strip()]:

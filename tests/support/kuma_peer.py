@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import time
 from typing import Any
 
 from .echo import echoed
@@ -103,6 +104,7 @@ class KumaApi:
             make_tenant(1, name="Shared", shared=True),
         ]
         self.tenant_pages: list[int] = []  # the page numbers asked for, in order
+        self.delays: dict[str, float] = {}  # token -> seconds this KUMA waits before answering it
 
     def __call__(self, req: Request) -> Reply | object:
         if self.mode == "hang":
@@ -113,6 +115,7 @@ class KumaApi:
         if not auth.startswith("Bearer "):
             return Reply(400, {"message": "invalid authorization header"})
         token = auth[len("Bearer ") :]
+        time.sleep(self.delays.get(token, 0.0))
         if self.mode == "echo":
             return Reply(403, {"message": f"access denied: {echoed(token)}"})
         user = self.tokens.get(token)

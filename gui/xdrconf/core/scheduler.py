@@ -48,12 +48,13 @@ def targets(
         start = ws.tree.find(tenant_ref)
         tenants = ws.tree.walk(start.id) if (subtree and kind is None and not start.is_shared) else [start]
     out = []
+    kinds = catalog.KINDS  # worked out on each reading
     for tenant in tenants:
         if kind is not None:
             catalog.spec_for(kind)
             out.append((tenant.id, kind))
             continue
-        for k in catalog.KINDS:
+        for k in kinds:
             state = tenant.integrations.get(k)
             if state is not None and state.enabled:
                 out.append((tenant.id, k))

@@ -833,6 +833,8 @@ class MainWindow(QMainWindow):
         n = checkproc.processes_for(len(targets(self.ws)))
         if n <= 0:
             return None
+        from . import checks_ui  # noqa: F401 - imported ahead: the first Check all opens ~70 ms sooner
+
         since = checkproc.generation()  # closed meanwhile (the spares discarded): none started
         secrets = self.ws.secrets
 
