@@ -15,6 +15,7 @@ import secretstorage
 from keyring.backend import KeyringBackend
 
 from support import secret_service
+from xdrconf.core import secrets as secrets_module
 from xdrconf.core.errors import KeyringUnavailable
 from xdrconf.core.secrets import SecretLabel, SecretStore, _SecretServiceReader
 
@@ -76,7 +77,10 @@ def keyring_says(backend, service: str, refs: list[str]) -> dict[str, str | None
     return {ref: backend.get_password(service, ref) for ref in refs}
 
 
-def test_many_in_one_call_same_answers_as_keyring(keyring_backend, tmp_path):
+@pytest.mark.parametrize("in_flight", [128, 6])
+def test_many_in_one_call_same_answers_as_keyring(keyring_backend, tmp_path, monkeypatch, in_flight):
+    # With 6 calls in flight at most, the 42 attribute reads are sent in many refills.
+    monkeypatch.setattr(secrets_module, "IN_FLIGHT", in_flight)
     store = SecretStore("batch-test", tmp_path, backend=keyring_backend)
     refs = [store.put(f"value {i} ✓", LABEL) for i in range(40)]
     blob = store.put("b" * 3000, LABEL)  # its key is read in the same batch

@@ -692,13 +692,18 @@ class _SecretServiceReader:
         pending: dict[int, str] = {}
         out: dict[str, Any] = {}
         while True:
-            while len(pending) < IN_FLIGHT:
+            # Refilled by halves, in one write each: a write per call cost half the time.
+            chunk: list[bytes] = []
+            room = IN_FLIGHT - len(pending) if len(pending) <= IN_FLIGHT // 2 else 0
+            while len(chunk) < room:
                 call = next(todo, None)
                 if call is None:
                     break
                 serial = next(conn.outgoing_serial)
-                conn.send(call[1], serial=serial)
+                chunk.append(call[1].serialise(serial=serial))
                 pending[serial] = call[0]
+            if chunk:
+                conn.sock.sendall(b"".join(chunk))
             if not pending:
                 return out
             msg = conn.receive(timeout=max(0.0, deadline - time.monotonic()))
