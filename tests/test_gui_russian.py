@@ -242,3 +242,28 @@ def test_a_long_russian_subtitle_is_shown_whole_in_the_wizards_header(
         assert label.height() >= label.heightForWidth(label.width()), text
         heights[pid] = label.height()
     assert len(set(heights.values())) > 1  # the header grows for a long one and shrinks back
+
+
+def test_the_russian_toolbar_and_integrations_fit_the_window(
+    russian: None, qtbot: QtBot, ws: Workspace
+) -> None:
+    """At 1180x760 every button of the main toolbar shows (none behind its »» button; the
+    toolbar uses shorter words than the menus for two of them), and the integrations'
+    names are whole."""
+    from support.gui import close_window, open_window
+
+    window = open_window(qtbot, ws)
+    try:
+        window.resize(1180, 760)
+        qtbot.waitUntil(lambda: window.toolbar.width() <= 1180)
+        actions = [a for a in window.toolbar.actions() if not a.isSeparator()]
+        hidden = [a.iconText() for a in actions if not window.toolbar.widgetForAction(a).isVisible()]
+        assert hidden == []
+        words = {a.iconText() for a in actions}
+        assert {"Добавить", "Проверить тенант", "Таблица состояния"} <= words
+        assert window.act_check_tenant.text() == "Проверить &все у тенанта"  # the menu's
+        # The integrations' names are whole ("Пользовательская интеграция").
+        table = window.table
+        assert table.columnWidth(0) >= table.sizeHintForColumn(0)
+    finally:
+        close_window(qtbot, window)

@@ -362,8 +362,10 @@ class IntegrationsTable(QTableView):
             self.setColumnWidth(1, on)
             self.setColumnWidth(2, conf)
             rest = max(0, self.viewport().width() - on - conf)
-            # Last check (the Stretch column) keeps about 40 %.
-            self.setColumnWidth(0, max(120, int(rest * 0.3)))
+            # Last check (the Stretch column) keeps about 40 %; the integration's name is
+            # whole where the room allows (the Russian "Пользовательская интеграция").
+            name = min(self.sizeHintForColumn(0) + 8, int(rest * 0.4))
+            self.setColumnWidth(0, max(120, int(rest * 0.3), name))
             self.setColumnWidth(4, max(100, int(rest * 0.3)))
         finally:
             self._fitting = False

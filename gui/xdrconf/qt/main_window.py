@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import NotFoundError, SettingsChanged
-from ..core.i18n import _, format_int, ngettext
+from ..core.i18n import _, format_int, ngettext, pgettext
 from . import workers
 
 if TYPE_CHECKING:
@@ -286,6 +286,10 @@ class MainWindow(QMainWindow):
             None,
             _("Check every enabled integration of the selected tenant"),
         )
+        # The toolbar's shorter words (with the Russian ones the toolbar overflowed at
+        # 1180 px; the menus keep the whole ones).
+        self.act_add.setIconText(pgettext("toolbar", "Add child"))
+        self.act_check_tenant.setIconText(_("Check tenant"))
         self.act_check_subtree = a(
             _("Check &subtree"),
             self.check_subtree,
