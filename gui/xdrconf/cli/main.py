@@ -1,12 +1,14 @@
 """The command-line twin of the window, over the same core.
 
 Exit status: 0 success, 1 a requested check did not pass, 2 a usage or configuration
-error (one line on stderr). Secrets never come from the command line itself: only from
+error (one line on stderr), 141 (READER_GONE) the reader of standard output stopped reading
+(`xdrconf … | head -1`; nothing on stderr). Secrets never come from the command line itself: only from
 `FIELD=@file` or `--secret FIELD` (standard input, or a prompt without echo)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -695,7 +697,38 @@ def config_dir_arg(argv: list[str]) -> str | None:
     return None
 
 
+# 128 + SIGPIPE, what a shell reports for a tool that the signal ended (Python ignores SIGPIPE).
+READER_GONE = 141
+
+
 def run(argv: list[str]) -> int:
+    """The command's exit status. A reader of standard output that stopped reading (a pipe
+    into `head`) ends the command quietly with READER_GONE: standard output is flushed
+    here, inside the guard, and then pointed at os.devnull, so that the interpreter's last
+    flush of what was buffered has nowhere to fail."""
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # also when argparse exits (--help, --version, a usage error)
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return READER_GONE
+
+
+def _stdout_to_devnull() -> None:
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (io.StringIO): nothing to flush later
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _run(argv: list[str]) -> int:
     i18n.setup(i18n.setting_in(config_dir_arg(argv)))
     from .common import ACTION, action_of
 
@@ -716,6 +749,8 @@ def run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print(_("xdrconf: interrupted; nothing more was changed."), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # the reader is gone: run() ends quietly
     except OSError as exc:
         # The last resort for a file outside the settings (an export, a @file value): its name
         # and the cause, never a traceback. The settings' own errors say more above.
