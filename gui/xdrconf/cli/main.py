@@ -612,6 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tenant", metavar="TENANT")
     p.add_argument("kind", choices=kinds, metavar="KIND")
     p.add_argument("assignments", nargs="*", metavar="FIELD=VALUE")
+    p.set_defaults(spill="assignments")  # FIELD=VALUE after an option too (see parse)
     p.add_argument("--subtree", action="store_true", help=SUBTREE_HELP())
     p.add_argument(
         "--secret",
@@ -684,6 +685,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """argv parsed; the words of a command that takes FIELD=VALUE (or PARAM=VALUE) words
+    may stand before, between and after its options. argparse gives a list positional its
+    words once: those after an option (`set T kuma --secret token host=x`) come back as
+    unrecognized, and go to the command's list named by its `spill` default."""
+    args, extra = parser.parse_known_args(argv)
+    spill = getattr(args, "spill", None)
+    if extra and spill and not any(word.startswith("-") for word in extra):
+        setattr(args, spill, [*(getattr(args, spill) or []), *extra])
+    elif extra:
+        parser.error(_("unrecognized arguments: %s") % " ".join(extra))
+    return args
+
+
 def config_dir_arg(argv: list[str]) -> str | None:
     """The --config-dir DIR of argv, found before the parser exists (the parser's texts
     need the language, and the language setting lives in that folder)."""
@@ -734,7 +749,7 @@ def _run(argv: list[str]) -> int:
 
     ACTION["text"] = action_of(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if not hasattr(args, "func"):
         parser.print_help(sys.stderr)
         return 2
