@@ -88,6 +88,35 @@ def test_set_with_secret_from_stdin_and_show(cli, config_dir):
             assert b"s3cr3t-token-value" not in path.read_bytes(), path
 
 
+@pytest.mark.parametrize(
+    "words",
+    [
+        ("--secret", "token", "host=kuma.example.invalid", "port=7223"),
+        ("host=kuma.example.invalid", "--secret", "token", "port=7223"),
+        ("host=kuma.example.invalid", "port=7223", "--secret", "token"),
+        ("--subtree", "host=kuma.example.invalid", "--secret", "token", "port=7223"),
+    ],
+    ids=["secret-first", "secret-between", "secret-last", "subtree-first"],
+)
+def test_set_takes_options_and_fields_in_any_order(cli, words):
+    """`integration set T kuma --secret token host=x` is what the help promises as much as
+    the fields first: options and FIELD=VALUE words in any order."""
+    cli("tenant", "add", "T")
+    r = cli("integration", "set", "T", "kuma", *words, stdin="token-in-any-order\n")
+    assert r.code == 0, r
+    data = json.loads(cli("integration", "show", "T", "kuma", "--json").out)
+    assert (data["settings"]["host"], data["settings"]["port"]) == ("kuma.example.invalid", 7223)
+    assert data["secrets"] == {"token": "set"}
+
+
+def test_an_unknown_option_after_the_fields_is_still_refused(cli):
+    cli("tenant", "add", "T")
+    with pytest.raises(SystemExit) as done:
+        cli("integration", "set", "T", "kuma", "host=kuma.example.invalid", "--bogus", "port=1")
+    assert done.value.code == 2
+    assert "host" not in json.loads(cli("integration", "show", "T", "kuma", "--json").out)["settings"]
+
+
 def test_field_from_file_and_clear(cli, tmp_path, test_ca):
     cli("tenant", "add", "T")
     ca = tmp_path / "ca.pem"

@@ -109,6 +109,27 @@ def test_errors_of_the_command_line_are_russian(tmp_path):
     )
 
 
+def test_settings_open_elsewhere_are_said_in_russian(tmp_path, keyring_backend):
+    """The lock file holds the holder's English line ("pid N, since …", as every version
+    writes it); the one locked out says it in Russian from its fields."""
+    from xdrconf.core.workspace import Workspace
+
+    config = tmp_path / "config"
+    with Workspace.open(config, keyring_backend=keyring_backend):
+        written = (config / "xdrconf.lock").read_text()
+        assert re.fullmatch(rf"pid {os.getpid()}, since \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d", written)
+        since = written.split("since ", 1)[1]
+        r = xdrconf(tmp_path, "tenant", "add", "Acme", XDRCONF_LANG="ru")
+        assert r.returncode == 2
+        assert r.stderr == (
+            f"xdrconf: Параметры в {config} открыты в другом xdrconf (процесс {os.getpid()}, "
+            f"с {since}); сначала закройте его, иначе изменения здесь могут перезаписать его работу.\n"
+        )
+        (config / "xdrconf.lock").write_text("held by something else")  # not what xdrconf writes
+        r = xdrconf(tmp_path, "tenant", "add", "Acme", XDRCONF_LANG="ru")
+        assert r.returncode == 2 and "(другой процесс)" in r.stderr, r.stderr
+
+
 def test_a_broken_import_file_is_said_in_russian(tmp_path):
     """The JSON parser's and the system's own words are English: both said in Russian."""
     (tmp_path / "broken.json").write_text('{"a" 1}', encoding="utf-8")

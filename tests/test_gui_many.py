@@ -320,3 +320,63 @@ def test_the_dialog_in_russian(
     shot(dialog, "many-configure-ru")
     shot(window, "many-selected-ru")
     dialog.reject()
+
+
+def test_a_secret_says_for_how_many_of_the_tenants_it_is_stored(
+    window: MainWindow, ws: Workspace, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Acme and Globex hold a KUMA token, EU and Initech none: the token field says what is
+    true of the tenants chosen — stored for all (as for one tenant), for some (how many of
+    how many; the others stay without), or for none (no such hint, nothing required)."""
+    setup(ws)
+    ws.add_tenant("Initech")
+
+    def token_of(dialog: ConfigureManyDialog) -> tuple[QLineEdit, QPushButton]:
+        edit = dialog.findChild(QLineEdit, "secret_token")
+        replace = dialog.findChild(QPushButton, "replaceButton")
+        assert edit is not None and replace is not None
+        return edit, replace
+
+    choose(window, ws, "Acme", "Globex")
+    dialog = many_dialog(window, qtbot)
+    edit, replace = token_of(dialog)
+    assert edit.placeholderText() == "stored — leave empty to keep"
+    assert not edit.isEnabled() and replace.isVisible()
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.many_dialog is None)
+
+    choose(window, ws, "Acme", "EU", "Globex", "Initech")
+    dialog = many_dialog(window, qtbot)
+    edit, replace = token_of(dialog)
+    assert edit.placeholderText() == "stored for 2 of 4 tenants"
+    assert not edit.isEnabled() and replace.isVisible()  # Replace types one for all four
+    hint = dialog.findChild(QLabel, "reason_token")
+    assert hint is not None and hint.text().startswith(
+        "Left empty, the tenants that hold one keep theirs and the others stay without one;"
+    )
+    assert "The token created in KUMA" in hint.text()  # and the field's own help after it
+    shot(dialog, "many-configure-some-hold")
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.many_dialog is None)
+
+    choose(window, ws, "EU", "Initech")
+    dialog = many_dialog(window, qtbot)
+    edit, replace = token_of(dialog)
+    assert "leave empty to keep" not in edit.placeholderText()  # "not stored yet"
+    assert edit.isEnabled() and not replace.isVisible()
+    type_into(field(dialog, "port"), "7224")
+    assert ok_button(dialog).isEnabled()  # the token left empty is no problem: it changes nothing
+    reason = dialog.findChild(QLabel, "reason_token")
+    assert reason is not None and "required" not in reason.text()
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.many_dialog is None)
+
+    from xdrconf.qt.app import apply_language
+
+    monkeypatch.setenv("XDRCONF_LANG", "ru")
+    assert apply_language(None) == "ru"
+    choose(window, ws, "Acme", "EU", "Globex", "Initech")
+    dialog = many_dialog(window, qtbot)
+    edit, _replace = token_of(dialog)
+    assert edit.placeholderText() == "сохранено для 2 из 4 тенантов", edit.placeholderText()
+    dialog.reject()

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QTreeWidget, QWidget
 from pytestqt.qtbot import QtBot
@@ -275,3 +276,43 @@ def test_turn_on_and_off_in_the_subtree(
         window.act_subtree_off.trigger()
     wait_idle(qtbot, window)
     assert ws.tenant("EU").integrations["kuma"].enabled
+
+
+def test_drift_shows_a_toggle_in_words(
+    window: MainWindow, ws: Workspace, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A toggle of the form (the custom integration's "Verify the host before connecting")
+    turned off in a child: the drift view says off / on, as it says the on/off state, in
+    Russian too — never the stored true / false."""
+    from xdrconf.qt.app import apply_language
+
+    ws.update_integration("Root", IntegrationEdit("custom", values={"host": "ssh.invalid", "username": "u"}))
+    ws.add_tenant("Acme")
+    ws.update_integration("Acme", IntegrationEdit("custom", values={"verify_host": False}))
+    window.refresh()
+    window.select_tenant(ws.tenant("Acme").id)
+    seen: dict[str, list[str]] = {}
+
+    def look(lang: str, label: str) -> Any:
+        def act(dialog: DriftDialog) -> None:
+            qtbot.waitUntil(lambda: dialog.report is not None, timeout=20000)
+            seen[lang] = next(r for r in rows(dialog.list) if r[2] == label)[3:]
+            reject(dialog)
+
+        return act
+
+    with expect_dialog(
+        qtbot, DriftDialog, look("en", "Verify the host before connecting"), name="driftDialog", timeout=30000
+    ):
+        window.act_drift.trigger()
+    wait_idle(qtbot, window)
+    assert seen["en"] == ["overridden", "off (parent: on)"]
+
+    monkeypatch.setenv("XDRCONF_LANG", "ru")
+    assert apply_language(None) == "ru"
+    with expect_dialog(
+        qtbot, DriftDialog, look("ru", "Проверять хост перед подключением"), name="driftDialog", timeout=30000
+    ):
+        window.act_drift.trigger()
+    wait_idle(qtbot, window)
+    assert seen["ru"] == ["переопределено", "выкл. (в родительском: вкл.)"]

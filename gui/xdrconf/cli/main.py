@@ -1,12 +1,14 @@
 """The command-line twin of the window, over the same core.
 
 Exit status: 0 success, 1 a requested check did not pass, 2 a usage or configuration
-error (one line on stderr). Secrets never come from the command line itself: only from
+error (one line on stderr), 141 (READER_GONE) the reader of standard output stopped reading
+(`xdrconf … | head -1`; nothing on stderr). Secrets never come from the command line itself: only from
 `FIELD=@file` or `--secret FIELD` (standard input, or a prompt without echo)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -610,6 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tenant", metavar="TENANT")
     p.add_argument("kind", choices=kinds, metavar="KIND")
     p.add_argument("assignments", nargs="*", metavar="FIELD=VALUE")
+    p.set_defaults(spill="assignments")  # FIELD=VALUE after an option too (see parse)
     p.add_argument("--subtree", action="store_true", help=SUBTREE_HELP())
     p.add_argument(
         "--secret",
@@ -682,6 +685,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """argv parsed; the words of a command that takes FIELD=VALUE (or PARAM=VALUE) words
+    may stand before, between and after its options. argparse gives a list positional its
+    words once: those after an option (`set T kuma --secret token host=x`) come back as
+    unrecognized, and go to the command's list named by its `spill` default."""
+    args, extra = parser.parse_known_args(argv)
+    spill = getattr(args, "spill", None)
+    if extra and spill and not any(word.startswith("-") for word in extra):
+        setattr(args, spill, [*(getattr(args, spill) or []), *extra])
+    elif extra:
+        parser.error(_("unrecognized arguments: %s") % " ".join(extra))
+    return args
+
+
 def config_dir_arg(argv: list[str]) -> str | None:
     """The --config-dir DIR of argv, found before the parser exists (the parser's texts
     need the language, and the language setting lives in that folder)."""
@@ -695,13 +712,44 @@ def config_dir_arg(argv: list[str]) -> str | None:
     return None
 
 
+# 128 + SIGPIPE, what a shell reports for a tool that the signal ended (Python ignores SIGPIPE).
+READER_GONE = 141
+
+
 def run(argv: list[str]) -> int:
+    """The command's exit status. A reader of standard output that stopped reading (a pipe
+    into `head`) ends the command quietly with READER_GONE: standard output is flushed
+    here, inside the guard, and then pointed at os.devnull, so that the interpreter's last
+    flush of what was buffered has nowhere to fail."""
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # also when argparse exits (--help, --version, a usage error)
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return READER_GONE
+
+
+def _stdout_to_devnull() -> None:
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (io.StringIO): nothing to flush later
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _run(argv: list[str]) -> int:
     i18n.setup(i18n.setting_in(config_dir_arg(argv)))
     from .common import ACTION, action_of
 
     ACTION["text"] = action_of(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if not hasattr(args, "func"):
         parser.print_help(sys.stderr)
         return 2
@@ -716,6 +764,8 @@ def run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print(_("xdrconf: interrupted; nothing more was changed."), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # the reader is gone: run() ends quietly
     except OSError as exc:
         # The last resort for a file outside the settings (an export, a @file value): its name
         # and the cause, never a traceback. The settings' own errors say more above.

@@ -271,7 +271,7 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:
             text = f"{_(op.title)}: {_(op.description)}" if op.description else _(op.title)
             p = add(gsub, op.name, cmd_operation, text)
             p.usage = usage_of(entry.kind, op)
-            p.set_defaults(kind=entry.kind)
+            p.set_defaults(kind=entry.kind, spill="words")  # words after an option too (main.parse)
             p.add_argument("words", nargs="*", metavar="TENANT PARAM=VALUE")
             p.add_argument("--json", action="store_true", help=_("print the outcomes as JSON"))
             p.add_argument("--timeout", metavar="SECONDS", help=_("per step (default: the app's)"))

@@ -141,13 +141,16 @@ def _clean(item: Any) -> Any:
 
 
 def _shown(spec: catalog.IntegrationSpec, name: str, value: Any) -> Any:
-    """A plain value as a person reads it (a certificate as its count)."""
+    """A plain value as a person reads it (a certificate as its count). A toggle stays a
+    bool, as the on/off state does: value_text says it in words ("on" / "off")."""
     if value is None:
         return None
     try:
         f = spec.field(name)
     except ValidationError:
         return value
+    if f.kind == "bool":
+        return bool(value)
     if f.kind == "pem":
         n = str(value).count("BEGIN CERTIFICATE")
         return ngettext("{n} certificate", "{n} certificates", n).format(n=n)

@@ -443,6 +443,23 @@ def peek_bytes(raw: bytes) -> Any:
         return None
 
 
+# What the lock's holder writes into the lock file, for the one locked out to read: every
+# version writes (and reads) this English line; it is said in the reader's language from
+# its fields (holder_text).
+_HOLDER_TEXT = "pid {pid}, since {since}"
+_HOLDER_FORMAT = "%Y-%m-%d %H:%M:%S"
+_HOLDER = re.compile(r"pid ([0-9]+), since ([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2})")
+
+
+def holder_text(text: str) -> str:
+    """Who holds the settings' lock, in the current language, from the lock file's text."""
+    found = _HOLDER.fullmatch(text.strip())
+    if found is None:  # empty (the holder could not write it) or not what xdrconf writes
+        return _("another process")
+    # TRANSLATORS: who holds the settings open: its process number and since when (local time).
+    return _("process {pid}, since {since}").format(pid=found[1], since=found[2])
+
+
 class FolderLock:
     """An exclusive, advisory lock on the config folder, held while settings are open
     for writing. Released when the process ends, even if it crashes."""
@@ -477,7 +494,7 @@ class FolderLock:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             fh.seek(0)
-            holder = fh.read(200).decode("utf-8", "replace").strip() or _("another process")
+            holder = holder_text(fh.read(200).decode("utf-8", "replace"))
             fh.close()
             raise SettingsLocked(
                 _(
@@ -488,7 +505,8 @@ class FolderLock:
         with contextlib.suppress(OSError):  # the text only informs; the lock is the flock
             fh.seek(0)
             fh.truncate()
-            fh.write(f"pid {os.getpid()}, since {_dt.datetime.now():%Y-%m-%d %H:%M:%S}".encode())
+            since = _dt.datetime.now().strftime(_HOLDER_FORMAT)
+            fh.write(_HOLDER_TEXT.format(pid=os.getpid(), since=since).encode())
         self._fh = fh
 
     @property

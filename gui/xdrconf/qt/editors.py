@@ -366,17 +366,19 @@ STORED_PLACEHOLDER = N_("stored — leave empty to keep")
 
 class SecretEditor(FieldEditor):
     """The one way to enter a secret: a masked field, never pre-filled. With a stored
-    secret it stays empty and disabled ("stored — leave empty to keep") until Replace;
-    an empty field keeps the stored secret."""
+    secret it stays empty and disabled ("stored — leave empty to keep", or `stored_text`)
+    until Replace; an empty field keeps the stored secret."""
 
-    def __init__(self, f: Field, stored: bool, parent: QWidget | None = None) -> None:
+    def __init__(self, f: Field, stored: bool, parent: QWidget | None = None, stored_text: str = "") -> None:
         super().__init__(f, parent)
         self.stored = stored
         self.edit = QLineEdit(self)
         self.edit.setObjectName(f"secret_{f.name}")
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.edit.setPlaceholderText(
-            _(STORED_PLACEHOLDER) if stored else (_(f.placeholder) if f.placeholder else _("not stored yet"))
+            (stored_text or _(STORED_PLACEHOLDER))
+            if stored
+            else (_(f.placeholder) if f.placeholder else _("not stored yet"))
         )
         self.edit.textChanged.connect(lambda *_args: self.changed.emit())
         self.lay.addWidget(self.edit, 1)
@@ -408,11 +410,12 @@ class SecretEditor(FieldEditor):
 class SecretTextEditor(FieldEditor):
     """A multi-line secret (a private key), entered the way SecretEditor enters a line:
     loaded from a file or pasted, never shown; with a stored one, "stored — leave empty
-    to keep" until Replace."""
+    to keep" (or `stored_text`) until Replace."""
 
-    def __init__(self, f: Field, stored: bool, parent: QWidget | None = None) -> None:
+    def __init__(self, f: Field, stored: bool, parent: QWidget | None = None, stored_text: str = "") -> None:
         super().__init__(f, parent)
         self.stored = stored
+        self.stored_text = stored_text
         self._value = ""
         self.status = QLabel(self)
         self.status.setObjectName(f"secret_{f.name}")
@@ -460,7 +463,8 @@ class SecretTextEditor(FieldEditor):
                 ).format(n=lines)
             )
         else:
-            self.status.setText(_(STORED_PLACEHOLDER) if self.stored else _("not stored yet"))
+            stored = self.stored_text or _(STORED_PLACEHOLDER)
+            self.status.setText(stored if self.stored else _("not stored yet"))
 
     def load(self) -> None:
         path = self.pick_file(_("Load {label}").format(label=self.field.label))
@@ -662,12 +666,13 @@ def ca_hint(spec_title: str) -> str:
     ).format(peer=spec_title)
 
 
-def make_editor(f: Field, stored: bool = False) -> FieldEditor:
-    """The editor of a field; `stored`: a secret of that field is stored already."""
+def make_editor(f: Field, stored: bool = False, stored_text: str = "") -> FieldEditor:
+    """The editor of a field; `stored`: a secret of that field is stored already
+    (`stored_text`: what its empty editor says instead of "stored — leave empty to keep")."""
     if f.kind == "secret":
-        return SecretEditor(f, stored)
+        return SecretEditor(f, stored, stored_text=stored_text)
     if f.kind == "secret_text":
-        return SecretTextEditor(f, stored)
+        return SecretTextEditor(f, stored, stored_text=stored_text)
     if f.kind == "choice":
         return ChoiceEditor(f)
     if f.kind == "hosts":
@@ -702,7 +707,9 @@ class FieldGrid(QWidget):
     items: the fields in order; a (label, widget) pair puts a widget of the caller's own
     between them (e.g. radio buttons), aligned with the fields. values: the text each
     editor starts with; stored_secrets: secrets that are stored (an empty editor keeps
-    them); hints: a hint instead of the field's help; locked: fields shown but not
+    them); stored_texts: what the empty editor of such a secret says instead of "stored —
+    leave empty to keep"; optional: fields never required (an empty one changes nothing);
+    hints: a hint instead of the field's help; locked: fields shown but not
     editable, with the reason as their hint; require: an empty required field is a problem
     (the wizard's forms leave that to the closing page: settings may be saved step by step).
     chooser: the integration's context; a line field with `choices_from` then gets
@@ -719,6 +726,8 @@ class FieldGrid(QWidget):
         *,
         values: Mapping[str, Any] | None = None,
         stored_secrets: Collection[str] = (),
+        stored_texts: Mapping[str, str] | None = None,
+        optional: Collection[str] = (),
         hints: Mapping[str, str] | None = None,
         locked: Mapping[str, str] | None = None,
         require: bool = False,
@@ -730,6 +739,8 @@ class FieldGrid(QWidget):
         self.choosers: dict[str, ChooseFromOperation] = {}
         self.require = require
         self.stored_secrets = frozenset(stored_secrets)
+        self.optional = frozenset(optional)
+        stored_texts = stored_texts or {}
         self.editors: dict[str, FieldEditor] = {}
         self.reasons: dict[str, QLabel] = {}
         self.labels: dict[str, QLabel] = {}
@@ -748,7 +759,7 @@ class FieldGrid(QWidget):
                 self.add_widget(item[1], item[0])
                 continue
             f, name = item, item.name
-            editor = make_editor(f, name in self.stored_secrets)
+            editor = make_editor(f, name in self.stored_secrets, stored_texts.get(name, ""))
             label = QLabel(_(f.label) + (" *" if f.required else "") + ":", self)
             label.setBuddy(editor)
             label.setToolTip(_(f.help) if f.help else "")
@@ -845,7 +856,8 @@ class FieldGrid(QWidget):
             return self.external[name]
         raw = editor.value()
         if f.secret and not raw:
-            return _("is required") if f.required and name not in self.stored_secrets else ""
+            needed = f.required and name not in self.stored_secrets and name not in self.optional
+            return _("is required") if needed else ""
         try:
             value = f.parse(raw)
         except ValidationError as exc:

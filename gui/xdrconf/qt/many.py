@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import catalog
-from ..core.i18n import _
+from ..core.fields import Field
+from ..core.i18n import _, ngettext
 from ..core.workspace import IntegrationEdit
 from .editors import REASON_STYLE, FieldGrid
 
@@ -26,6 +27,32 @@ if TYPE_CHECKING:
     from ..core.workspace import Workspace
 
 SHOWN = 10  # tenants named in the dialog; the rest are counted
+
+
+def secrets_held(ws: Workspace, kind: str, ids: list[str]) -> dict[str, int]:
+    """Each secret field of the integration: how many of the tenants hold a stored one."""
+    states = [ws.tree.get(t).integrations.get(kind) for t in ids]
+    return {
+        f.name: sum(1 for s in states if s is not None and f.name in s.secrets)
+        for f in catalog.spec_for(kind).fields
+        if f.secret
+    }
+
+
+def held_text(n: int, total: int) -> str:
+    """What the empty editor of a secret stored for some of the tenants only says."""
+    return ngettext("stored for {n} of {total} tenant", "stored for {n} of {total} tenants", total).format(
+        n=n, total=total
+    )
+
+
+def held_hint(f: Field) -> str:
+    """The hint under a secret stored for some of the tenants only: what leaving it empty does."""
+    what = _(
+        "Left empty, the tenants that hold one keep theirs and the others stay without one; a "
+        "value typed after Replace is stored for each of them."
+    )
+    return f"{what} {_(f.help)}" if f.help else what
 
 
 class ConfigureManyDialog(QDialog):
@@ -72,11 +99,16 @@ class ConfigureManyDialog(QDialog):
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.PlainText)
         lay.addWidget(intro)
+        held = secrets_held(ws, kind, ids)
+        some = {name: n for name, n in held.items() if 0 < n < len(ids)}  # stored for some only
         self.grid = FieldGrid(
             fields,
             None,
             values=self.initial,
-            stored_secrets={f.name for f in fields if f.secret},
+            stored_secrets={name for name, n in held.items() if n},
+            stored_texts={name: held_text(n, len(ids)) for name, n in some.items()},
+            hints={name: held_hint(spec.field(name)) for name in some},
+            optional=held,  # a secret left empty changes nothing
             locked=locked,
         )
         scroll = QScrollArea(self)

@@ -85,7 +85,7 @@ FIELDS = (
         kind="secret",
         required=True,
         visible_when=("auth", "password"),
-        help=N_("Kept in the OS keyring only."),
+        help=N_("Kept only in the OS keyring or the encrypted vault (whichever the settings use)."),
     ),
     Field(
         "private_key",
@@ -96,9 +96,9 @@ FIELDS = (
         visible_when=("auth", "key"),
         multiline=True,
         help=N_(
-            "OpenSSH or PEM format; RSA, ECDSA or Ed25519. Kept in the OS keyring only "
-            "(keys longer than the keyring allows are encrypted to a file whose key stays in "
-            "the keyring)."
+            "OpenSSH or PEM format; RSA, ECDSA or Ed25519. Kept only in the OS keyring or the "
+            "encrypted vault (whichever the settings use); in the OS keyring, a key longer than it "
+            "allows is encrypted to a file whose key stays in the keyring."
         ),
     ),
     Field(
@@ -200,7 +200,10 @@ SPEC = IntegrationSpec(
         ),
         Page(
             N_("Authentication"),
-            N_("Password, private key and passphrase are kept in the OS keyring only."),
+            N_(
+                "Password, private key and passphrase are kept only in the OS keyring or the "
+                "encrypted vault (whichever the settings use)."
+            ),
             ("auth", "username", "password", "private_key", "key_passphrase", "test_command"),
         ),
     ),

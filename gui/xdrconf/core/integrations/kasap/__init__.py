@@ -92,7 +92,8 @@ FIELDS = (
         required=True,
         help=N_(
             "The token generated in KASAP (New token / Reissue token on the OpenAPI tab). "
-            "KASAP shows it once; it is kept here in the OS keyring only."
+            "KASAP shows it once; it is kept here only in the OS keyring or the encrypted vault "
+            "(whichever the settings use)."
         ),
     ),
     Field(

@@ -295,7 +295,8 @@ def parse_command(data: Any) -> Command:
             raise bad(
                 "Header",
                 _(
-                    "'{k}' is added by xdrconf from the token in the OS keyring; remove it from the command"
+                    "'{k}' is added by xdrconf from the token kept in the OS keyring or the encrypted "
+                    "vault; remove it from the command"
                 ).format(k=k),
                 "headers",
             )
@@ -421,7 +422,7 @@ def refuse_token(commands: list[Command], token: str | None) -> None:
                 _("Command '{name}'").format(name=cmd.name),
                 _(
                     "contains the KUMA API token; remove it: xdrconf adds "
-                    "the token from the OS keyring to every request"
+                    "the token from the OS keyring or the encrypted vault to every request"
                 ),
             )
 

@@ -95,7 +95,8 @@ FIELDS = (
         required=True,
         help=N_(
             "The authorization token for API requests, created on Kaspersky TIP or "
-            "Kaspersky OpenTIP. It is kept in the OS keyring only; Replace it when it expires."
+            "Kaspersky OpenTIP. It is kept only in the OS keyring or the encrypted vault (whichever the "
+            "settings use); Replace it when it expires."
         ),
     ),
     Field(
@@ -146,7 +147,10 @@ SPEC = IntegrationSpec(
         ),
         Page(
             N_("Kaspersky TIP — token"),
-            N_("The authorization token for API requests, kept in the OS keyring only."),
+            N_(
+                "The authorization token for API requests, kept only in the OS keyring or the "
+                "encrypted vault (whichever the settings use)."
+            ),
             ("token",),
         ),
         Page(
