@@ -123,6 +123,8 @@ class GapTracer:
         self.samples: list[tuple[float, str]] = []
         self.sched: list[tuple[float, dict[int, tuple[int, int]]]] = []
         self.names: dict[int, str] = {}
+        self.collections: list[tuple[float, float, int]] = []  # garbage collections: start, end, generation
+        self._gc_started = 0.0
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -153,7 +155,16 @@ class GapTracer:
                 frame = frame.f_back
             self.samples.append((time.perf_counter(), " < ".join(where)))
 
+    def _gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.collections.append((self._gc_started, time.perf_counter(), int(info.get("generation", -1))))
+
     def start(self) -> None:
+        import gc
+
+        gc.callbacks.append(self._gc)
         self.thread.start()
 
     def report(self, gaps: list[tuple[float, float]], started: float, worst: int = 6) -> None:
@@ -163,8 +174,11 @@ class GapTracer:
         for task in os.listdir("/proc/self/task"):
             with contextlib.suppress(OSError), open(f"/proc/self/task/{task}/comm") as f:
                 self.names.setdefault(int(task), f.read().strip())
+        import gc
+
         self.stop_event.set()
         self.thread.join()
+        gc.callbacks.remove(self._gc)
         for end, gap in sorted(gaps, key=lambda g: -g[1])[:worst]:
             begin = end - gap / 1000
             seen: dict[str, int] = {}
@@ -172,6 +186,9 @@ class GapTracer:
                 if begin <= t <= end:
                     seen[where] = seen.get(where, 0) + 1
             print(f"    gap {gap:.1f} ms at +{(begin - started) * 1000:.0f} ms:")
+            for a, b, generation in self.collections:
+                if a < end and b > begin:
+                    print(f"        garbage collection of generation {generation}: {(b - a) * 1000:.1f} ms")
             inside = [(t, d) for t, d in self.sched if begin - 0.002 <= t <= end + 0.002]
             if len(inside) >= 2:
                 first, last = inside[0][1], inside[-1][1]
