@@ -26,7 +26,8 @@ def test_draft_edit_and_summary_never_show_secrets(ws):
     assert edit.secrets == {"token": "s3cret-value"} and edit.enabled is True
     lines = draft.summary()
     assert "KUMA Core host: kuma.example.invalid" in lines
-    assert "API token: will be stored in the keyring" in lines
+    assert "API token: will be stored in the OS keyring" in lines
+    assert "API token: will be stored in the vault" in draft.summary(in_vault=True)
     assert "Will be turned on" in lines
     assert not any("s3cret" in line for line in lines)
     ws.add_tenant("Acme")

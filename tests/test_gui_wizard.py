@@ -92,7 +92,7 @@ def test_kuma_end_to_end_with_validation(window, qtbot, ws, caplog, test_ca):
     assert "Port: 7443 (was 7223)" in lines
     assert "API version: v2.1 (was v1)" in lines
     assert "CA certificate: a certificate (was none)" in lines
-    assert "API token: will be stored in the keyring" in lines
+    assert "API token: will be stored in the OS keyring" in lines
     assert "Will be turned on" in lines
     assert SECRET not in summary.text.text()
     assert ws.tenant("Acme").integrations == {}  # nothing saved before Finish

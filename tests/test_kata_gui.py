@@ -7,7 +7,7 @@ import os
 
 import pytest
 from cryptography import x509
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from support.gui import (
     Expected,
@@ -403,3 +403,46 @@ def test_panel_in_the_main_window(qtbot, ws, acme, config_dir, keyring_backend):
         assert not view.add_btn.isEnabled() and not view.delete_btn.isEnabled()
         assert not view.generate_btn.isEnabled() and not some(view.toggle).isEnabled()
         assert view.export_btn.isEnabled() and view.reveal_btn.isEnabled() and view.check_btn.isEnabled()
+
+
+def test_panel_names_the_vault_when_the_keys_are_kept_there(qtbot, tmp_path, test_ca):
+    """Secrets in the encrypted vault (no OS keyring here): the panel says the private keys
+    are kept in the vault and deleted from it, not from the OS keyring."""
+    from keyring.backends import fail
+
+    from xdrconf.core.vault import KdfParams
+    from xdrconf.core.workspace import Workspace
+
+    ws = Workspace.open(
+        tmp_path / "config",
+        keyring_backend=fail.Keyring(),
+        vault_kdf=KdfParams(memory_kib=8 * 1024, iterations=2, parallelism=1),
+    )
+    vault = ws.secrets.vault
+    ws.secrets.vault.unlocker = lambda store, creating: (store.create if creating else store.unlock)(
+        "kata vault passphrase 7"
+    )
+    try:
+        ws.add_tenant("Acme")
+        ws.update_integration("Acme", IntegrationEdit("kata", values={"tls_ca": test_ca.cert_pem}))
+        conn = kata.add_connection(ws, "Acme", "kata.example.invalid", 443, "p256")
+        assert ws.secrets.in_vault and vault.unlocked
+        w = make_panel(qtbot, ws, ws.tenant("Acme").id)
+        assert w.key_mask.toolTip() == "The private key is kept in the vault"
+        notes: list[str] = []
+
+        def read_then_cancel(dlg: kata_ui.ConnectionDialog) -> None:
+            notes.extend(label.text() for label in dlg.findChildren(QLabel))
+            reject(dlg)
+
+        with connection_dialog(qtbot, read_then_cancel):
+            w.add_btn.click()
+        assert any("a private key (kept in the vault)" in text for text in notes), notes
+        with confirm(qtbot, accept, "Delete connection") as asked:
+            w.delete_btn.click()
+        assert "deleted from the vault" in asked.text and "OS keyring" not in asked.text
+        wait(qtbot, w)
+        assert kata.connections(ws.tenant("Acme").integrations["kata"]) == []
+        assert conn["id"] not in str(ws.document())
+    finally:
+        ws.close()

@@ -79,5 +79,7 @@ def test_kuma_command_with_the_token_names_both_stores(
     err = " ".join(r.err.split())
     if lang == "en":
         assert "from the token kept in the OS keyring or the encrypted vault" in err, err
+        assert err.startswith("xdrconf: Header of command 'Close': "), err
     else:
         assert "в связке ключей ОС или в зашифрованном хранилище секретов" in err, err
+        assert err.startswith("xdrconf: Заголовок команды «Close»: "), err

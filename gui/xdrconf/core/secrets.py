@@ -884,6 +884,7 @@ class SecretStores:
             self.vault.lock()
 
     @property
-    def noun(self) -> str:
-        """How a message names where secrets are ("the OS keyring" / "the vault")."""
-        return _("the vault") if self.known_kind() == "vault" else _("the OS keyring")
+    def in_vault(self) -> bool:
+        """Whether secrets go to (and come from) the vault; else the OS keyring. Messages
+        that name the place say the whole sentence for each (Russian declines the noun)."""
+        return self.known_kind() == "vault"

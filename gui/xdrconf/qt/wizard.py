@@ -482,7 +482,8 @@ class SummaryPage(QWizardPage):
 
     def initializePage(self) -> None:
         self.error.setText("")
-        self.lines = {kind: self.wiz.drafts[kind].summary() for kind in self.wiz.chosen()}
+        vault = self.wiz.ws.secrets.in_vault
+        self.lines = {kind: self.wiz.drafts[kind].summary(in_vault=vault) for kind in self.wiz.chosen()}
         parts = []
         for kind, lines in self.lines.items():
             title = html.escape(str(catalog.title_of(kind)))

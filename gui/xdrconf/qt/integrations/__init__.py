@@ -191,7 +191,7 @@ class IntegrationDraft:
             self.kind, values=values, secrets=dict(self.secrets), enabled=enabled, structured=structured
         )
 
-    def summary(self) -> list[str]:
+    def summary(self, *, in_vault: bool = False) -> list[str]:
         """What will change, one line each; never a secret value."""
         lines: list[str] = []
         try:
@@ -217,11 +217,21 @@ class IntegrationDraft:
             except ValidationError:
                 label = name
             if value is None:
-                lines.append(_("{label}: will be deleted from the keyring").format(label=label))
+                gone = (
+                    _("{label}: will be deleted from the vault")
+                    if in_vault
+                    else _("{label}: will be deleted from the OS keyring")
+                )
+                lines.append(gone.format(label=label))
             elif self.has_stored_secret(name):
                 lines.append(_("{label}: will be replaced").format(label=label))
             else:
-                lines.append(_("{label}: will be stored in the keyring").format(label=label))
+                kept = (
+                    _("{label}: will be stored in the vault")
+                    if in_vault
+                    else _("{label}: will be stored in the OS keyring")
+                )
+                lines.append(kept.format(label=label))
         for key in self.structured:
             if self.stored.settings.get(key) != self.structured[key] and key not in self.notes:
                 lines.append(_("{setting}: changed").format(setting=key.replace("_", " ").capitalize()))

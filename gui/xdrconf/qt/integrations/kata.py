@@ -81,7 +81,12 @@ class ConnectionDialog(QDialog):
     the field while it is wrong."""
 
     def __init__(
-        self, parent: QWidget | None, items: list[dict[str, Any]], conn: dict[str, Any] | None = None
+        self,
+        parent: QWidget | None,
+        items: list[dict[str, Any]],
+        conn: dict[str, Any] | None = None,
+        *,
+        in_vault: bool = False,
     ) -> None:
         super().__init__(parent)
         self.items = items
@@ -110,6 +115,11 @@ class ConnectionDialog(QDialog):
             form.addRow(_("Key type"), self.key_type)
             note = QLabel(
                 _(
+                    "Saving generates an XDR ID, a private key (kept in the vault) and a "
+                    "self-signed client certificate valid for 365 days."
+                )
+                if in_vault
+                else _(
                     "Saving generates an XDR ID, a private key (kept in the OS keyring) and a "
                     "self-signed client certificate valid for 365 days."
                 ),
@@ -277,7 +287,11 @@ class KataConnectionsWidget(QWidget):
         self.key_mask = QLineEdit(MASK, self.details)
         self.key_mask.setObjectName("keyMask")
         self.key_mask.setReadOnly(True)
-        self.key_mask.setToolTip(_("The private key is kept in the OS keyring"))
+        self.key_mask.setToolTip(
+            _("The private key is kept in the vault")
+            if self.ctx.workspace.secrets.in_vault
+            else _("The private key is kept in the OS keyring")
+        )
         key_row.addWidget(self.key_mask, 1)
         self.reveal_btn = self._button(_("Reveal"), self.toggle_reveal, key_row, "revealButton")
         form.addRow(_("Private key"), key_row)
@@ -513,7 +527,7 @@ class KataConnectionsWidget(QWidget):
     # ---- actions --------------------------------------------------------------------------
     def add(self) -> None:
         items = self.items()
-        dlg = ConnectionDialog(self, items)
+        dlg = ConnectionDialog(self, items, in_vault=self.ctx.workspace.secrets.in_vault)
         if not self.prompts.dialog(dlg) or dlg.result_values is None:
             return
         host, port, key_type = dlg.result_values
@@ -557,7 +571,7 @@ class KataConnectionsWidget(QWidget):
         conn = self.selected()
         if conn is None:
             return
-        dlg = ConnectionDialog(self, self.items(), conn)
+        dlg = ConnectionDialog(self, self.items(), conn, in_vault=self.ctx.workspace.secrets.in_vault)
         if not self.prompts.dialog(dlg) or dlg.result_values is None:
             return
         host, port, _key = dlg.result_values
@@ -613,6 +627,11 @@ class KataConnectionsWidget(QWidget):
             [
                 f"XDR ID {conn['id']}",
                 _(
+                    "Its private key is deleted from the vault; KATA will no "
+                    "longer accept requests from this XDR ID unless the key is restored."
+                )
+                if self.ctx.workspace.secrets.in_vault
+                else _(
                     "Its private key is deleted from the OS keyring; KATA will no "
                     "longer accept requests from this XDR ID unless the key is restored."
                 ),
@@ -718,7 +737,9 @@ class KataConnectionsWidget(QWidget):
             self._say(_("This connection has no private key stored; generate a new one."), "error")
             return
         self._run(
-            _("Reading the private key from the OS keyring…"),
+            _("Reading the private key from the vault…")
+            if ws.secrets.in_vault
+            else _("Reading the private key from the OS keyring…"),
             lambda: kata.private_key(ws, tid, conn["id"]),
             lambda key: self._show_key(conn["id"], key),
         )
@@ -726,7 +747,11 @@ class KataConnectionsWidget(QWidget):
     def _show_key(self, xdr_id: str, key_pem: str | None) -> None:
         if not key_pem:
             self._say(
-                _("The private key is not in the OS keyring (e.g. after an import); generate a new one."),
+                _("The private key is not in the vault (e.g. after an import); generate a new one.")
+                if self.ctx.workspace.secrets.in_vault
+                else _(
+                    "The private key is not in the OS keyring (e.g. after an import); generate a new one."
+                ),
                 "error",
             )
             return

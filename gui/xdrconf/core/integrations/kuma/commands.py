@@ -238,7 +238,7 @@ def parse_command(data: Any) -> Command:
     method = str(data.get("method") or "").strip().upper()
     if method not in METHODS:
         raise bad(
-            "Method",
+            _("Method"),
             _("'{value}' is not one of {items}").format(
                 value=data.get("method") or "", items=", ".join(METHODS)
             ),
@@ -248,13 +248,13 @@ def parse_command(data: Any) -> Command:
     path = str(data.get("path") or "").strip()
     if "://" in path or path.startswith("//"):
         raise bad(
-            "Path",
+            _("Path"),
             _("give the path below https://host:port/api/<version>/ (e.g. alerts/close), not a full address"),
             "path",
         )
     query = _pairs(data.get("query"), "query", _("Query of command '{name}'").format(name=name))
     if "#" in path:
-        raise bad("Path", _("must not contain '#'"), "path")
+        raise bad(_("Path"), _("must not contain '#'"), "path")
     if "?" in path:
         path, qs = path.split("?", 1)
         query = [
@@ -266,34 +266,34 @@ def parse_command(data: Any) -> Command:
         # The seed writes api/v1/…: the version comes from the integration's API version setting.
         path = path[m.end() :]
     if not path:
-        raise bad("Path", _("enter the API path, e.g. alerts/close"), "path")
+        raise bad(_("Path"), _("enter the API path, e.g. alerts/close"), "path")
     bare = _PLACEHOLDER.sub("x", path)
     if not _PATH_CHARS.match(bare) or "<" in bare or ">" in bare:
         raise bad(
-            "Path",
+            _("Path"),
             _("may contain letters, digits, / - . _ ~ and placeholders such as <Alert ID> only (no spaces)"),
             "path",
         )
     if any(seg in (".", "..") for seg in path.split("/")):
-        raise bad("Path", _("must not contain '.' or '..' segments"), "path")
+        raise bad(_("Path"), _("must not contain '.' or '..' segments"), "path")
 
     for k, v in query:
         if not k:
-            raise bad("Query", _("a query parameter has no name"), "query")
+            raise bad(_("Query"), _("a query parameter has no name"), "query")
         if _has_control(k) or _has_control(v):
-            raise bad("Query", _("'{k}' contains control characters").format(k=k), "query")
+            raise bad(_("Query"), _("'{k}' contains control characters").format(k=k), "query")
         if _PLACEHOLDER.search(k):
-            raise bad("Query", _("placeholders go in values, not in the name '{k}'").format(k=k), "query")
+            raise bad(_("Query"), _("placeholders go in values, not in the name '{k}'").format(k=k), "query")
 
     headers = _pairs(data.get("headers"), "header", _("Headers of command '{name}'").format(name=name))
     seen: set[str] = set()
     for k, v in headers:
         low = k.lower()
         if not _HEADER_NAME.match(k):
-            raise bad("Header", _("'{k}' is not a valid header name").format(k=k), "headers")
+            raise bad(_("Header"), _("'{k}' is not a valid header name").format(k=k), "headers")
         if low in ("authorization", "proxy-authorization"):
             raise bad(
-                "Header",
+                _("Header"),
                 _(
                     "'{k}' is added by xdrconf from the token kept in the OS keyring or the encrypted "
                     "vault; remove it from the command"
@@ -306,14 +306,14 @@ def parse_command(data: Any) -> Command:
             )
         if _CREDENTIAL_HEADER.search(k):
             raise bad(
-                "Header",
+                _("Header"),
                 _(
                     "'{k}' looks like it carries credentials, which must not be kept in the settings file"
                 ).format(k=k),
                 "headers",
             )
         if low in seen:
-            raise bad("Header", _("'{k}' is given twice").format(k=k), "headers")
+            raise bad(_("Header"), _("'{k}' is given twice").format(k=k), "headers")
         seen.add(low)
         if _has_control(v) or not v.isascii():
             raise bad(
@@ -321,7 +321,7 @@ def parse_command(data: Any) -> Command:
             )
         if re.match(r"^\s*(bearer|basic|digest|negotiate)\s", v, re.IGNORECASE):
             raise bad(
-                "Header",
+                _("Header"),
                 _(
                     "the value of '{k}' looks like credentials, which must not be kept in the settings file"
                 ).format(k=k),
@@ -336,7 +336,7 @@ def parse_command(data: Any) -> Command:
     body = body.strip()
     if body:
         if len(body) > MAX_BODY_CHARS:
-            raise bad("Body", _("is longer than {value} KiB").format(value=MAX_BODY_CHARS // 1024), "body")
+            raise bad(_("Body"), _("is longer than {value} KiB").format(value=MAX_BODY_CHARS // 1024), "body")
         if method == "GET":
             raise bad(
                 "Body", _("a GET request carries no body; use POST, PUT or PATCH, or clear the body"), "body"
@@ -345,7 +345,7 @@ def parse_command(data: Any) -> Command:
             json.loads(body)
         except json.JSONDecodeError as exc:
             raise bad(
-                "Body",
+                _("Body"),
                 _(
                     "is not valid JSON ({msg} at line {lineno}, column {colno}); "
                     'placeholders go inside strings: {{"id": "<Alert ID>"}}'
