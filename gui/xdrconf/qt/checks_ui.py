@@ -261,6 +261,18 @@ class RowMaker:
         return row
 
 
+_row_maker: RowMaker | None = None
+
+
+def row_maker() -> RowMaker:
+    """The process's one RowMaker: its marks and brushes are made once (the first use of
+    their Qt types costs ~10 ms; the window makes it ahead, with the spare check workers)."""
+    global _row_maker
+    if _row_maker is None:
+        _row_maker = RowMaker()
+    return _row_maker
+
+
 class ResultsModel(QStandardItemModel):
     """The results table. Its cells are held by Qt, worked out once per result: a repaint
     (a few times a second while results come in) reads them without calling Python — a
@@ -272,7 +284,7 @@ class ResultsModel(QStandardItemModel):
         self.setHorizontalHeaderLabels([_(c) for c in RESULT_COLUMNS])
         self.setSortRole(_SORT)
         self.results: list[CheckResult] = []
-        self.maker = RowMaker()
+        self.maker = row_maker()
 
     def add(self, results: list[CheckResult], rows: list[list[QStandardItem]] | None = None) -> None:
         """Appends the results; rows: their cells, made by self.maker, if made already."""

@@ -837,7 +837,9 @@ class MainWindow(QMainWindow):
         n = checkproc.processes_for(len(targets(self.ws)))
         if n <= 0:
             return None
-        from . import checks_ui  # noqa: F401 - imported ahead: the first Check all opens ~70 ms sooner
+        from . import checks_ui
+
+        checks_ui.row_maker()  # made ahead with its module: the first Check all opens ~80 ms sooner
 
         since = checkproc.generation()  # closed meanwhile (the spares discarded): none started
         secrets = self.ws.secrets
