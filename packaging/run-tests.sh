@@ -40,7 +40,27 @@ if [ $# -eq 0 ] || [[ " $* " == *test_frozen* ]]; then
   bash packaging/build.sh --if-changed || { echo "xdrconf: packaging/build.sh failed" >&2; exit 1; }
 fi
 
-dbus-run-session -- bash -c '
+# The tests' D-Bus session starts no service of the machine's: only the Secret Service, and
+# that as the tests' own keyring, unlocked. gnome-keyring-daemon has now and then died in the
+# middle of a run (no message: daemonized, it logs to a syslog that is not there). D-Bus then
+# started the machine's gnome-keyring, locked, and every later test failed on its prompts.
+# Now D-Bus starts the tests' keyring again, unlocked, and each such start is said at the end.
+services="$scratch/dbus-services"
+mkdir -p "$services"
+export XDRCONF_KEYRING_RESTARTS="$scratch/keyring-restarts.log"
+cat >"$services/keyring-again.sh" <<'SH'
+#!/bin/sh
+echo "$(date +%H:%M:%S) gnome-keyring-daemon had gone; D-Bus started it again, unlocked" >>"$XDRCONF_KEYRING_RESTARTS"
+printf "%s" "xdrconf-test-keyring" | exec gnome-keyring-daemon --foreground --unlock --components=secrets
+SH
+chmod 755 "$services/keyring-again.sh"
+printf '[D-BUS Service]\nName=org.freedesktop.secrets\nExec=%s\n' "$services/keyring-again.sh" \
+  >"$services/org.freedesktop.secrets.service"
+sed "s|<standard_session_servicedirs />|<servicedir>$services</servicedir>|" \
+  /usr/share/dbus-1/session.conf >"$scratch/dbus-session.conf"
+
+status=0
+dbus-run-session --config-file="$scratch/dbus-session.conf" -- bash -c '
   set -e
   printf "%s" "xdrconf-test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   export XDRCONF_TEST_KEYRING=secret-service
@@ -54,4 +74,9 @@ dbus-run-session -- bash -c '
   QT_QPA_PLATFORM=offscreen "$0" -m pytest -m "not xvfb" "$@" || rest=$?
   [ "$rest" -ne 0 ] && status=$rest
   exit $status
-' "$py" "$@"
+' "$py" "$@" || status=$?
+if [ -s "$XDRCONF_KEYRING_RESTARTS" ]; then
+  echo "xdrconf: the tests' keyring daemon died during the run and was started again:" >&2
+  cat "$XDRCONF_KEYRING_RESTARTS" >&2
+fi
+exit $status
