@@ -201,6 +201,11 @@ class KataConnectionsWidget(QWidget):
                 return None  # new, moved or renewed in this draft: the saved status no longer applies
         return kata.status_of(self._stored_state(), conn)
 
+    @property
+    def _in_vault(self) -> bool:
+        """Whether the keys are kept in the vault (the texts that name the place say so)."""
+        return bool(self.ctx.workspace.secrets.in_vault)
+
     def selected(self) -> dict[str, Any] | None:
         item = self.tree.currentItem()
         if item is None:
@@ -289,7 +294,7 @@ class KataConnectionsWidget(QWidget):
         self.key_mask.setReadOnly(True)
         self.key_mask.setToolTip(
             _("The private key is kept in the vault")
-            if self.ctx.workspace.secrets.in_vault
+            if self._in_vault
             else _("The private key is kept in the OS keyring")
         )
         key_row.addWidget(self.key_mask, 1)
@@ -527,7 +532,7 @@ class KataConnectionsWidget(QWidget):
     # ---- actions --------------------------------------------------------------------------
     def add(self) -> None:
         items = self.items()
-        dlg = ConnectionDialog(self, items, in_vault=self.ctx.workspace.secrets.in_vault)
+        dlg = ConnectionDialog(self, items, in_vault=self._in_vault)
         if not self.prompts.dialog(dlg) or dlg.result_values is None:
             return
         host, port, key_type = dlg.result_values
@@ -571,7 +576,7 @@ class KataConnectionsWidget(QWidget):
         conn = self.selected()
         if conn is None:
             return
-        dlg = ConnectionDialog(self, self.items(), conn, in_vault=self.ctx.workspace.secrets.in_vault)
+        dlg = ConnectionDialog(self, self.items(), conn, in_vault=self._in_vault)
         if not self.prompts.dialog(dlg) or dlg.result_values is None:
             return
         host, port, _key = dlg.result_values
@@ -630,7 +635,7 @@ class KataConnectionsWidget(QWidget):
                     "Its private key is deleted from the vault; KATA will no "
                     "longer accept requests from this XDR ID unless the key is restored."
                 )
-                if self.ctx.workspace.secrets.in_vault
+                if self._in_vault
                 else _(
                     "Its private key is deleted from the OS keyring; KATA will no "
                     "longer accept requests from this XDR ID unless the key is restored."
@@ -738,7 +743,7 @@ class KataConnectionsWidget(QWidget):
             return
         self._run(
             _("Reading the private key from the vault…")
-            if ws.secrets.in_vault
+            if self._in_vault
             else _("Reading the private key from the OS keyring…"),
             lambda: kata.private_key(ws, tid, conn["id"]),
             lambda key: self._show_key(conn["id"], key),
@@ -748,7 +753,7 @@ class KataConnectionsWidget(QWidget):
         if not key_pem:
             self._say(
                 _("The private key is not in the vault (e.g. after an import); generate a new one.")
-                if self.ctx.workspace.secrets.in_vault
+                if self._in_vault
                 else _(
                     "The private key is not in the OS keyring (e.g. after an import); generate a new one."
                 ),
