@@ -33,6 +33,7 @@ def test_check_all_runs_in_spare_workers(window, qtbot, ws, kuma, test_ca):
     window.select_tenant(ws.tree.root_id)
     window.act_check_subtree.trigger()
     dialog = window.check_dialog
+    qtbot.waitUntil(lambda: dialog.scheduler is not None, timeout=5000)  # after its first paint
     assert isinstance(dialog.scheduler, checkproc.ProcessScheduler)
     with qtbot.waitSignal(dialog.saved, timeout=60000):
         pass
@@ -61,6 +62,7 @@ def test_check_all_in_workers_can_be_cancelled(window, qtbot, ws, kuma, test_ca)
     window.select_tenant(ws.tree.root_id)
     window.act_check_subtree.trigger()
     dialog = window.check_dialog
+    qtbot.waitUntil(lambda: dialog.scheduler is not None, timeout=5000)  # after its first paint
     assert isinstance(dialog.scheduler, checkproc.ProcessScheduler)
     qtbot.waitUntil(lambda: len(kuma.requests) == 3, timeout=30000)
     with qtbot.waitSignal(dialog.finished_all, timeout=20000):
@@ -70,3 +72,32 @@ def test_check_all_in_workers_can_be_cancelled(window, qtbot, ws, kuma, test_ca)
         pass
     assert all(not ws.tenant(n).integrations["kuma"].results for n in ("A", "B", "C"))
     dialog.close()
+
+
+def sched_slice(pid: int | str = "self") -> int | None:
+    """The time slice (ns) Linux gives the main thread of pid, None on a kernel without them."""
+    with open(f"/proc/{pid}/sched") as f:
+        for line in f:
+            if line.startswith("se.slice"):
+                return int(line.split(":")[1])
+    return None
+
+
+def test_the_windows_thread_asks_for_short_time_slices_and_its_workers_do_not(
+    window, qtbot, ws, kuma, test_ca
+):
+    """The GUI thread asks Linux for short time slices (it gets onto a CPU as soon as it
+    wakes); the check workers it starts, which inherit them, give them back."""
+    from xdrconf.core.process import FRAME_SLICE_NS, time_slice
+
+    if sched_slice() is None:
+        pytest.skip("this kernel has no per-thread time slices (Linux 6.12 and later have them)")
+    assert time_slice() == FRAME_SLICE_NS == sched_slice()  # this test's thread runs the window
+    for name in ("A", "B"):
+        configure(ws, kuma.port, tenant=name, token=GOOD_TOKEN, ca=test_ca.cert_pem)
+    window.refresh()
+    assert window.warm_checks() is not None
+    qtbot.waitUntil(lambda: checkproc.spares() == 1, timeout=20000)  # two checks: one worker
+    pids = [p.pid for p in checkproc._spares]
+    qtbot.waitUntil(lambda: all((sched_slice(pid) or 0) > FRAME_SLICE_NS for pid in pids), timeout=20000)
+    window.close()

@@ -97,6 +97,41 @@ def test_check_all_can_be_cancelled(window, qtbot, ws, kuma, test_ca):
     assert after == before
 
 
+def test_check_all_starts_after_the_dialogs_first_paint_and_closing_it_first_runs_nothing(
+    window, qtbot, ws, kuma, test_ca
+):
+    """The checks start once the dialog is on the screen. Closed (or cancelled) before
+    that, it asks the peer nothing and keeps what was known; a later Check all runs."""
+    for name in ("A", "B"):
+        configure(ws, kuma.port, tenant=name, token=GOOD_TOKEN, ca=test_ca.cert_pem)
+    window.refresh()
+    window.select_tenant(ws.tree.root_id)
+    dialog = window.check_subtree()
+    assert dialog.scheduler is None and dialog.running  # not started yet, but counted as running
+    assert dialog.summary.text() == "0 of 2 integrations checked"
+    with qtbot.waitSignal(dialog.finished_all, timeout=10000):
+        dialog.close()
+    with qtbot.waitSignal(dialog.saved, timeout=5000):
+        pass
+    assert dialog.scheduler is None and not dialog.running and kuma.requests == []
+    assert all(not ws.tenant(n).integrations["kuma"].results for n in ("A", "B"))
+
+    dialog = window.check_subtree()
+    qtbot.waitUntil(lambda: dialog.scheduler is not None, timeout=5000)  # painted, then started
+    with qtbot.waitSignal(dialog.saved, timeout=20000):
+        pass
+    assert len(kuma.requests) == 2 and dialog.summary.text() == "2 of 2 integrations checked — done"
+    assert ws.tenant("A").integrations["kuma"].results[0]["category"] == "ok"
+    dialog.close()
+
+    dialog = window.check_subtree()
+    dialog.cancel_button.click()  # before it started
+    with qtbot.waitSignal(dialog.finished_all, timeout=10000):
+        pass
+    assert dialog.scheduler is None and len(kuma.requests) == 2 and not dialog.cancel_button.isEnabled()
+    dialog.close()
+
+
 def click_header(dialog, column):
     head = dialog.table.horizontalHeader()
     where = QPoint(head.sectionViewportPosition(column) + head.sectionSize(column) // 2, head.height() // 2)

@@ -127,3 +127,27 @@ def test_main_switches_core_dumps_off_before_anything_else(tmp_path):
     assert before.startswith("1 ") and "(0, 0)" not in before  # as the shell left it
     assert version.startswith("xdrconf ")
     assert after == "0 (0, 0)"
+
+
+def test_short_time_slices_are_asked_for_and_given_back_per_thread():
+    """short_slices() on a thread of its own: the kernel reports the slice asked for, the
+    niceness is kept, and short_slices(0) gives the kernel's default back."""
+    import threading
+
+    from xdrconf.core.process import FRAME_SLICE_NS, short_slices, time_slice
+
+    seen: list[object] = []
+
+    def probe() -> None:
+        os.nice(3)  # a niceness of its own (this thread's alone on Linux) that must stay
+        default = time_slice()
+        seen.extend([default, short_slices(), time_slice(), os.getpriority(os.PRIO_PROCESS, 0)])
+        seen.extend([short_slices(0), time_slice() == default])
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    default = seen[0]
+    if default in (None, 0):
+        pytest.skip("this kernel reports no time slices (Linux 6.12 and later do)")
+    assert seen[1:] == [True, FRAME_SLICE_NS, os.getpriority(os.PRIO_PROCESS, 0) + 3, True, True]

@@ -103,13 +103,34 @@ class TickRecorder:
         from PySide6.QtCore import QTimer
 
         self.ticks: list[float] = []
+        self.sched: list[tuple[int, int]] = []  # the GUI thread's ns on a CPU and waiting, per tick
         self.timer = QTimer()
         self.timer.setInterval(5)
-        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+        self.timer.timeout.connect(self._tick)
+
+    @staticmethod
+    def _schedstat() -> tuple[int, int]:
+        try:
+            with open("/proc/thread-self/schedstat") as f:
+                run, wait, _slices = f.read().split()
+                return int(run), int(wait)
+        except OSError:
+            return 0, 0
+
+    def _tick(self) -> None:
+        self.ticks.append(time.perf_counter())
+        self.sched.append(self._schedstat())
 
     def start(self) -> None:
         self.ticks = [time.perf_counter()]
+        self.sched = [self._schedstat()]
         self.timer.start()
+
+    def split(self, index: int) -> tuple[float, float]:
+        """For the gap before tick index (of stop_timed's list): ms the GUI thread spent on a
+        CPU and waiting for one (the rest it slept: idle, or waiting for the interpreter lock)."""
+        (r0, w0), (r1, w1) = self.sched[index], self.sched[index + 1]
+        return (r1 - r0) / 1e6, (w1 - w0) / 1e6
 
     def stop(self) -> list[float]:
         """The gaps between ticks, in ms."""
@@ -119,4 +140,5 @@ class TickRecorder:
         """(time of the tick, gap before it in ms)."""
         self.timer.stop()
         self.ticks.append(time.perf_counter())
+        self.sched.append(self._schedstat())
         return [(b, (b - a) * 1000) for a, b in itertools.pairwise(self.ticks)]

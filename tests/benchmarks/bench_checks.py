@@ -218,16 +218,24 @@ def through_window(window: Any, n: int, trace: bool = False) -> dict[str, Any]:
         tracer.start()
     ticks = _common.TickRecorder()
     ticks.start()
+    ran, waited = cpu_times()
     started = time.perf_counter()
     window.act_check_subtree.trigger()
     dialog = window.check_dialog
     assert dialog is not None and len(dialog.pairs) == n, "the window did not open its Check dialog"
     run_loop_until(dialog.finished_all, 600)
     finished = time.perf_counter()
+    ran, waited = (a - b for a, b in zip(cpu_times(), (ran, waited), strict=True))
     run_loop_until(dialog.saved, 60)
     saved = time.perf_counter()
     spin(0.2)  # the window refreshes after the save
     gaps = ticks.stop_timed()
+    worst = sorted((i for i, (t, _g) in enumerate(gaps) if t <= finished), key=lambda i: -gaps[i][1])[:5]
+    split = ", ".join(
+        f"{gaps[i][1]:.0f} at +{(gaps[i][0] - started) * 1000:.0f} ({ticks.split(i)[0]:.0f} on a CPU, "
+        f"{ticks.split(i)[1]:.0f} waiting)"
+        for i in worst
+    )
     results = [r for rs in dialog.by_pair.values() for r in rs]
     during = [g for t, g in gaps if t <= finished]
     dialog.close()
@@ -242,7 +250,21 @@ def through_window(window: Any, n: int, trace: bool = False) -> dict[str, Any]:
         "ticks": len(during),
         "save": saved - finished,
         "latency": statistics.median(r.latency_ms or 0 for r in results),
+        "waited": waited,
+        "ran": ran,
+        "split": split,
     }
+
+
+def cpu_times() -> tuple[float, float]:
+    """ms the calling thread has spent on a CPU, and runnable but waiting for one (Linux
+    schedstat)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            run, wait, _slices = f.read().split()
+            return int(run) / 1e6, int(wait) / 1e6
+    except OSError:
+        return float("nan"), float("nan")
 
 
 def read_primed(ws: Any, refs: list[str]) -> tuple[float, float]:
@@ -370,6 +392,12 @@ def main() -> int:
         action="store_true",
         help="say what the GUI thread ran during the largest gaps (sampled every 2 ms)",
     )
+    parser.add_argument(
+        "--default-slice",
+        action="store_true",
+        help="give the window's thread the kernel's default time slice back (the window asks for "
+        "short ones: core/process.short_slices), to compare",
+    )
     args = parser.parse_args()
     _common.start_keyring()
     try:
@@ -443,6 +471,7 @@ def measure_window(
 ) -> None:
     """One Check subtree in the window, its figures printed and kept in row."""
     from xdrconf.core import checkproc
+    from xdrconf.core.process import time_slice
     from xdrconf.core.scheduler import DEFAULT_CONCURRENCY
 
     row["idle"] = idle_gap()
@@ -459,8 +488,11 @@ def measure_window(
         f"round {rnd}: (2) largest GUI gap meanwhile {w['gap']:.1f} ms (target <= 16 ms; "
         f"with nothing running, just before: {row['idle']:.1f} ms); p99 "
         f"{w['p99']:.1f} ms, {w['ticks']} ticks; saving the results {w['save'] * 1000:.0f} ms, "
-        f"largest gap including the save and the window's refresh {w['gap_all']:.1f} ms"
+        f"largest gap including the save and the window's refresh {w['gap_all']:.1f} ms; "
+        f"the GUI thread ran {w['ran']:.0f} ms and waited {w['waited']:.0f} ms for a CPU (time slice "
+        f"{(time_slice() or 0) / 1000:.0f} µs)"
     )
+    print(f"    the largest gaps, ms: {w['split']}")
 
 
 def measure(app: Any, ws: Any, port: int, ca: Any, pairs: list, tmp: Path, args: Any, token: str) -> int:
@@ -489,6 +521,10 @@ def measure(app: Any, ws: Any, port: int, ca: Any, pairs: list, tmp: Path, args:
         from xdrconf.qt.main_window import MainWindow
 
         window = MainWindow(ws)
+        if args.default_slice:
+            from xdrconf.core.process import short_slices
+
+            short_slices(0)
         window.show()
         window.start()
         spin(1.0)

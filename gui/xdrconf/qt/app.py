@@ -12,21 +12,6 @@ from ..core.i18n import pN_
 log = logging.getLogger(__name__)
 
 
-def _after_first_paint(widget: Any, then: Any) -> None:
-    """Call `then` once the window has been painted for the first time."""
-    from PySide6.QtCore import QEvent, QObject, QTimer
-
-    class FirstPaint(QObject):
-        def eventFilter(self, obj: Any, event: Any) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                widget.removeEventFilter(self)
-                QTimer.singleShot(0, then)
-            return False
-
-    probe = FirstPaint(widget)
-    widget.installEventFilter(probe)
-
-
 _translators: list[Any] = []
 
 # Qt's own texts that the qtbase catalog PySide6 ships leaves in English in Russian (it lags
@@ -141,7 +126,9 @@ def start_gui(config_dir: str | None = None, *, keyring_backend: Any | None = No
 
     window = MainWindow(None, deferred=True, opener=opener)
     window.open_failed.connect(lambda: QApplication.exit(2))
-    _after_first_paint(window, window.start)
+    from .workers import after_first_paint
+
+    after_first_paint(window, window.start)
     window.show()
     return window
 

@@ -207,6 +207,8 @@ _SORT = Qt.ItemDataRole.UserRole
 _CATEGORY_COLUMN = 3
 # Results reach the table at most this often: each time, the view repaints every visible row.
 DELIVERY_INTERVAL_MS = 250
+# start_when_shown starts the checks after the dialog's first paint, or after this long.
+START_AT_MOST_MS = 200
 
 
 class RowMaker:
@@ -397,8 +399,23 @@ class CheckAllDialog(QDialog):
             f"<br>{result_html(r)}"
         )
 
+    def start_when_shown(self) -> None:
+        """Start the checks once the dialog is on the screen: its first paint does not then
+        wait for a CPU behind the reading of the secrets and the workers' first handshakes
+        (the dialog counts as running meanwhile: closing it cancels)."""
+        self.pending = len(self.pairs)
+        self._update_summary()
+        workers.after_first_paint(self, self.start, at_most_ms=START_AT_MOST_MS)
+
     def start(self) -> None:
         """Start the checks on the core's scheduler (as many at once as the check pool runs)."""
+        if self.scheduler is not None:
+            return
+        if self.cancel_event.is_set():  # cancelled or closed before it started: none ran
+            self.pending = 0
+            self._update_summary()
+            self._maybe_finish()
+            return
         self._started = time.monotonic()
         self.pending = len(self.pairs)
         workers.check_pool()  # sets the interpreter's switch interval for many checking threads

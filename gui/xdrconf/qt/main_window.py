@@ -133,6 +133,11 @@ class MainWindow(QMainWindow):
         was painted. Without ws, start() opens the settings with opener (deferred only)."""
         super().__init__()
         assert ws is not None or (deferred and opener is not None)
+        from ..core.process import short_slices
+
+        # The GUI thread onto a CPU as soon as it wakes, ahead of a busy process's slice
+        # (the spare check workers, which must not inherit it, give it back: checkproc).
+        short_slices()
         self._populated = not deferred
         self._finished = False
         self._ws = ws
@@ -1886,7 +1891,7 @@ class MainWindow(QMainWindow):
         dialog.saved.connect(self.warm_checks)
         self.check_dialog = dialog
         dialog.show()
-        dialog.start()
+        dialog.start_when_shown()
         return dialog
 
     # ---- the health grid ------------------------------------------------------------------------

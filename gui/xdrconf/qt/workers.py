@@ -209,3 +209,29 @@ def wait_all(timeout_ms: int = 30000) -> bool:
         if pool is not None:
             ok = pool.waitForDone(timeout_ms) and ok
     return ok
+
+
+def after_first_paint(widget: Any, then: Callable[[], Any], *, at_most_ms: int | None = None) -> None:
+    """Call `then` on the GUI thread once `widget` has been painted for the first time (the
+    work it starts then does not compete with that paint for the CPU), or after at_most_ms
+    if it has not been painted by then (a window that is not exposed), once either way."""
+    from PySide6.QtCore import QEvent, QTimer
+
+    called = False
+
+    def once() -> None:
+        nonlocal called
+        if not called:
+            called = True
+            then()
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj: Any, event: Any) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                widget.removeEventFilter(self)
+                QTimer.singleShot(0, widget, once)
+            return False
+
+    widget.installEventFilter(FirstPaint(widget))
+    if at_most_ms is not None:
+        QTimer.singleShot(at_most_ms, widget, once)
