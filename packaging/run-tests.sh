@@ -42,18 +42,30 @@ fi
 
 # The tests' D-Bus session starts no service of the machine's: only the Secret Service, and
 # that as the tests' own keyring, unlocked. gnome-keyring-daemon has now and then died in the
-# middle of a run (no message: daemonized, it logs to a syslog that is not there). D-Bus then
-# started the machine's gnome-keyring, locked, and every later test failed on its prompts.
-# Now D-Bus starts the tests' keyring again, unlocked, and each such start is said at the end.
+# middle of a run, with no message. D-Bus then started the machine's gnome-keyring, locked,
+# and every later test failed on its prompts. Now D-Bus starts the tests' keyring again,
+# unlocked, and each such start is said at the end. The daemon runs in the foreground with
+# its standard error, its exit status and any core dump kept (in $scratch/keyring), so that
+# a death says what it was: the end of the run prints them.
 services="$scratch/dbus-services"
-mkdir -p "$services"
-export XDRCONF_KEYRING_RESTARTS="$scratch/keyring-restarts.log"
+mkdir -p "$services" "$scratch/keyring"
+export XDRCONF_KEYRING_LOG="$scratch/keyring/daemon.log"
+export XDRCONF_KEYRING_RESTARTS="$scratch/keyring/restarts.log"
+export XDRCONF_KEYRING_START="$services/keyring.sh"
+cat >"$services/keyring.sh" <<'SH'
+#!/bin/sh
+# The tests' gnome-keyring, unlocked, in the foreground: what it says and how it ends are kept.
+cd "$(dirname "$XDRCONF_KEYRING_LOG")" && ulimit -c unlimited 2>/dev/null
+printf "%s" "xdrconf-test-keyring" | gnome-keyring-daemon --foreground --unlock --components=secrets \
+  >>"$XDRCONF_KEYRING_LOG" 2>&1
+echo "$(date +%H:%M:%S) gnome-keyring-daemon ended with status $?" 2>/dev/null >>"$XDRCONF_KEYRING_LOG" || true
+SH
 cat >"$services/keyring-again.sh" <<'SH'
 #!/bin/sh
-echo "$(date +%H:%M:%S) gnome-keyring-daemon had gone; D-Bus started it again, unlocked" >>"$XDRCONF_KEYRING_RESTARTS"
-printf "%s" "xdrconf-test-keyring" | exec gnome-keyring-daemon --foreground --unlock --components=secrets
+echo "$(date +%H:%M:%S) gnome-keyring-daemon had gone; D-Bus started it again, unlocked" | tee -a "$XDRCONF_KEYRING_LOG" >>"$XDRCONF_KEYRING_RESTARTS"
+exec "$(dirname "$0")/keyring.sh"
 SH
-chmod 755 "$services/keyring-again.sh"
+chmod 755 "$services/keyring.sh" "$services/keyring-again.sh"
 printf '[D-BUS Service]\nName=org.freedesktop.secrets\nExec=%s\n' "$services/keyring-again.sh" \
   >"$services/org.freedesktop.secrets.service"
 sed "s|<standard_session_servicedirs />|<servicedir>$services</servicedir>|" \
@@ -62,7 +74,13 @@ sed "s|<standard_session_servicedirs />|<servicedir>$services</servicedir>|" \
 status=0
 dbus-run-session --config-file="$scratch/dbus-session.conf" -- bash -c '
   set -e
-  printf "%s" "xdrconf-test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  "$XDRCONF_KEYRING_START" &
+  # Ready when it owns the Secret Service name (a call before that would start a second one).
+  for _ in $(seq 100); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q true && break
+    sleep 0.1
+  done
   export XDRCONF_TEST_KEYRING=secret-service
   status=0
   # The tests marked xvfb first, on a real X server; exit 5 means the selection held none of
@@ -75,8 +93,19 @@ dbus-run-session --config-file="$scratch/dbus-session.conf" -- bash -c '
   [ "$rest" -ne 0 ] && status=$rest
   exit $status
 ' "$py" "$@" || status=$?
-if [ -s "$XDRCONF_KEYRING_RESTARTS" ]; then
-  echo "xdrconf: the tests' keyring daemon died during the run and was started again:" >&2
-  cat "$XDRCONF_KEYRING_RESTARTS" >&2
+cores=$(find "$scratch/keyring" -name 'core*' 2>/dev/null)
+if [ -s "$XDRCONF_KEYRING_RESTARTS" ] || [ -n "$cores" ]; then
+  echo "xdrconf: the tests' keyring daemon died during the run:" >&2
+  cat "$XDRCONF_KEYRING_RESTARTS" >&2 2>/dev/null || true
+  echo "xdrconf: what the keyring daemon said (the last 40 lines):" >&2
+  tail -n 40 "$XDRCONF_KEYRING_LOG" >&2
+  for core in $cores; do
+    echo "xdrconf: the daemon left a core dump; its stack:" >&2
+    if command -v gdb >/dev/null; then
+      gdb -batch -ex "thread apply all bt" "$(command -v gnome-keyring-daemon)" "$core" 2>&1 | tail -n 60 >&2
+    else
+      echo "(gdb is not installed: $core is removed with the run's scratch folder)" >&2
+    fi
+  done
 fi
 exit $status
