@@ -151,3 +151,23 @@ def test_short_time_slices_are_asked_for_and_given_back_per_thread():
     if default in (None, 0):
         pytest.skip("this kernel reports no time slices (Linux 6.12 and later do)")
     assert seen[1:] == [True, FRAME_SLICE_NS, os.getpriority(os.PRIO_PROCESS, 0) + 3, True, True]
+
+
+def test_full_collections_are_kept_short_until_the_last_run_ends():
+    """keep_collections_short(): the objects alive are frozen (out of the collector's
+    reach) until the last of overlapping runs gives them back; a second release of the same
+    run changes nothing."""
+    import gc
+
+    from xdrconf.core.process import keep_collections_short
+
+    assert gc.get_freeze_count() == 0
+    first = keep_collections_short()
+    frozen = gc.get_freeze_count()
+    assert frozen > 1000  # this test process's modules, functions, ...
+    second = keep_collections_short()
+    first()
+    first()  # once only: the second run still holds them
+    assert gc.get_freeze_count() >= frozen
+    second()
+    assert gc.get_freeze_count() == 0

@@ -104,6 +104,7 @@ class TickRecorder:
 
         self.ticks: list[float] = []
         self.sched: list[tuple[int, int]] = []  # the GUI thread's ns on a CPU and waiting, per tick
+        self.steals: list[int] = []  # the machine's stolen jiffies, per tick
         self.timer = QTimer()
         self.timer.setInterval(5)
         self.timer.timeout.connect(self._tick)
@@ -117,13 +118,24 @@ class TickRecorder:
         except OSError:
             return 0, 0
 
+    @staticmethod
+    def _steal() -> int:
+        """Jiffies (10 ms) of all CPUs that the hypervisor gave to other machines."""
+        try:
+            with open("/proc/stat") as f:
+                return int(f.readline().split()[8])
+        except (OSError, IndexError, ValueError):
+            return 0
+
     def _tick(self) -> None:
         self.ticks.append(time.perf_counter())
         self.sched.append(self._schedstat())
+        self.steals.append(self._steal())
 
     def start(self) -> None:
         self.ticks = [time.perf_counter()]
         self.sched = [self._schedstat()]
+        self.steals = [self._steal()]
         self.timer.start()
 
     def split(self, index: int) -> tuple[float, float]:
@@ -131,6 +143,12 @@ class TickRecorder:
         CPU and waiting for one (the rest it slept: idle, or waiting for the interpreter lock)."""
         (r0, w0), (r1, w1) = self.sched[index], self.sched[index + 1]
         return (r1 - r0) / 1e6, (w1 - w0) / 1e6
+
+    def stolen(self, index: int) -> float:
+        """ms of CPU time (all CPUs together; 10 ms steps) that the hypervisor gave to other
+        machines around the gap before tick index: a gap the GUI thread spent neither on a CPU
+        nor waiting for one, with time stolen, was the machine's, not the program's."""
+        return (self.steals[index + 1] - self.steals[index]) * 10.0
 
     def stop(self) -> list[float]:
         """The gaps between ticks, in ms."""
@@ -141,4 +159,5 @@ class TickRecorder:
         self.timer.stop()
         self.ticks.append(time.perf_counter())
         self.sched.append(self._schedstat())
+        self.steals.append(self._steal())
         return [(b, (b - a) * 1000) for a, b in itertools.pairwise(self.ticks)]

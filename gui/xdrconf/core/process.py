@@ -20,11 +20,15 @@ functions and the exception's message, never local variables; the engine redacts
 from messages and log records while an operation runs (core.engine). faulthandler is not
 enabled; if it were, it prints the same stacks without values.
 
-`short_slices()` asks Linux for short CPU time slices for the window's thread (below)."""
+`short_slices()` asks Linux for short CPU time slices for the window's thread, and
+`keep_collections_short()` keeps full garbage collections short while a run shows its
+results (below)."""
 
 from __future__ import annotations
 
 import sys
+import threading
+from collections.abc import Callable
 
 PR_SET_DUMPABLE = 4
 PR_GET_DUMPABLE = 3
@@ -131,3 +135,38 @@ def time_slice() -> int | None:
         return int(struct.unpack(_SCHED_ATTR, buf.raw)[5])
     except (OSError, AttributeError, ValueError):
         return None
+
+
+# ---- the interpreter's full garbage collections, out of a run's way --------------------------------
+_held = 0
+_held_lock = threading.Lock()
+
+
+def keep_collections_short() -> Callable[[], None]:
+    """While a run shows its results (Check all), a full garbage collection of the
+    interpreter would look at every object of the process with the interpreter lock held:
+    ~125 ms measured with 500 tenants, during which the window does not move. The objects
+    alive now are moved out of the collector's reach (gc.freeze); collections during the run
+    look at the run's own objects only. The returned function (call it once; more calls do
+    nothing) gives them back (gc.unfreeze) when the last run that asked ends, so that garbage
+    among them is still collected afterwards. Any thread may call both."""
+    import gc
+
+    global _held
+    with _held_lock:
+        _held += 1
+        gc.freeze()
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        global _held
+        with _held_lock:
+            if released:
+                return
+            released = True
+            _held -= 1
+            if _held == 0:
+                gc.unfreeze()
+
+    return release

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
@@ -38,6 +39,7 @@ from ..core import catalog, checkproc
 from ..core.errors import XdrconfError
 from ..core.i18n import N_, _, ngettext
 from ..core.outcome import Category, CheckResult, category_words, level_words, outcome_words
+from ..core.process import keep_collections_short
 from ..core.scheduler import Batch, RunControl, by_pair
 from ..core.status import shown_level
 from . import workers
@@ -324,6 +326,7 @@ class CheckAllDialog(QDialog):
         self._all_reported = False
         self._started = time.monotonic()
         self.scheduler: RunControl | None = None
+        self._release_collections: Callable[[], None] = lambda: None  # set when the run starts
         # Results reach the table in the scheduler's batches, a few times a second:
         # repainting the table for each of hundreds of results would keep the GUI thread busy.
         self._batch.connect(self._deliver)
@@ -418,6 +421,10 @@ class CheckAllDialog(QDialog):
             return
         self._started = time.monotonic()
         self.pending = len(self.pairs)
+        # Until the results are saved: no full garbage collection of the whole process
+        # (its ~0.1 s with the interpreter lock held would stop the window mid-run).
+        release = self._release_collections = keep_collections_short()
+        self.destroyed.connect(lambda *_args: release())  # deleted before its save ended
         workers.check_pool()  # sets the interpreter's switch interval for many checking threads
         # Many checks run in worker processes, out of this process's interpreter lock, so
         # that the window stays smooth; a few on the check pool's threads (core/checkproc.py).
@@ -495,11 +502,16 @@ class CheckAllDialog(QDialog):
             if keep:
                 ws.record_results(keep)
 
-        workers.run_in_background(save, lambda _result: self.saved.emit(), self._save_failed, owner=self)
+        def done(_result: object) -> None:
+            self._release_collections()
+            self.saved.emit()
+
+        workers.run_in_background(save, done, self._save_failed, owner=self)
 
     def _save_failed(self, exc: BaseException) -> None:
         from .dialogs import error_text
 
+        self._release_collections()
         self.summary.setText(
             _("{summary} — the results could not be saved: {error}").format(
                 summary=self.summary.text(), error=error_text(exc)
