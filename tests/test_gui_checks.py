@@ -138,6 +138,50 @@ def test_check_all_starts_after_the_dialogs_first_paint_and_closing_it_first_run
     dialog.close()
 
 
+def test_rows_arriving_below_a_full_table_update_its_scroll_bar_and_can_be_scrolled_to(
+    window, qtbot, ws, kuma, test_ca
+):
+    """While the table is full and unsorted, later results are appended below what can be
+    seen: the view updates its scroll bar without laying out and repainting the rows it
+    shows, and every row can be scrolled to."""
+    for i in range(30):
+        token = f"token-{i:02d}"
+        kuma.api.tokens[token] = kuma.api.tokens[GOOD_TOKEN]
+        kuma.api.delays[token] = 0.0 if i < 20 else 1.0
+        configure(ws, kuma.port, tenant=f"T{i:02d}", token=token, ca=test_ca.cert_pem)
+    window.refresh()
+    window.select_tenant(ws.tree.root_id)
+    dialog = window.check_subtree()
+    view = dialog.table
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 20, timeout=20000)
+    assert dialog.running
+    last_seen = view.rowAt(view.viewport().height() - 1)
+    assert 0 <= last_seen < 19  # full: some of the 20 are below what can be seen
+    skipped = view.skipped_layouts
+    with qtbot.waitSignal(dialog.saved, timeout=20000):
+        pass
+    assert view.skipped_layouts > skipped and dialog.model.rowCount() == 30
+    bar = view.verticalScrollBar()
+    view.scrollToBottom()
+    qtbot.waitUntil(lambda: view.rowAt(view.viewport().height() - 1) == 29, timeout=5000)
+    assert bar.value() == bar.maximum() > 0
+    assert {r[0] for r in table_rows(dialog)[20:]} == {f"T{i:02d}" for i in range(20, 30)}
+    dialog.close()
+
+    # Sorted while it runs, the new rows land anywhere: the whole table is laid out again.
+    dialog = window.check_subtree()
+    view = dialog.table
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 20, timeout=20000)
+    click_header(dialog, 0)  # Tenant, A to Z
+    view.scrollToBottom()
+    skipped = view.skipped_layouts
+    with qtbot.waitSignal(dialog.saved, timeout=20000):
+        pass
+    assert view.skipped_layouts == skipped
+    assert [r[0] for r in table_rows(dialog)] == [f"T{i:02d}" for i in range(30)]
+    dialog.close()
+
+
 def click_header(dialog, column):
     head = dialog.table.horizontalHeader()
     where = QPoint(head.sectionViewportPosition(column) + head.sectionSize(column) // 2, head.height() // 2)

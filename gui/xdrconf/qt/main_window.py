@@ -845,6 +845,7 @@ class MainWindow(QMainWindow):
         from . import checks_ui
 
         checks_ui.row_maker()  # made ahead with its module: the first Check all opens ~80 ms sooner
+        checks_ui.warm_dialog(self.ws, self)  # and Qt's first use of its widgets
 
         since = checkproc.generation()  # closed meanwhile (the spares discarded): none started
         secrets = self.ws.secrets

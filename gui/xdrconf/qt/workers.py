@@ -211,11 +211,27 @@ def wait_all(timeout_ms: int = 30000) -> bool:
     return ok
 
 
+class _FirstPaint(QObject):
+    """Calls `then` (once) on the GUI thread after the first paint of the object it filters."""
+
+    def __init__(self, widget: Any, then: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._then = then
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:
+        from PySide6.QtCore import QEvent, QTimer
+
+        if event.type() == QEvent.Type.Paint:
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, obj, self._then)
+        return False
+
+
 def after_first_paint(widget: Any, then: Callable[[], Any], *, at_most_ms: int | None = None) -> None:
     """Call `then` on the GUI thread once `widget` has been painted for the first time (the
     work it starts then does not compete with that paint for the CPU), or after at_most_ms
     if it has not been painted by then (a window that is not exposed), once either way."""
-    from PySide6.QtCore import QEvent, QTimer
+    from PySide6.QtCore import QTimer
 
     called = False
 
@@ -225,13 +241,6 @@ def after_first_paint(widget: Any, then: Callable[[], Any], *, at_most_ms: int |
             called = True
             then()
 
-    class FirstPaint(QObject):
-        def eventFilter(self, obj: Any, event: Any) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                widget.removeEventFilter(self)
-                QTimer.singleShot(0, widget, once)
-            return False
-
-    widget.installEventFilter(FirstPaint(widget))
+    widget.installEventFilter(_FirstPaint(widget, once))
     if at_most_ms is not None:
         QTimer.singleShot(at_most_ms, widget, once)
