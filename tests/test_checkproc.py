@@ -233,3 +233,25 @@ def test_a_locked_vaults_secrets_reach_the_workers(config_dir, kuma, test_ca):
     assert [r.category for r in results] == [Category.OK] * 4, [r.message for r in results]
     assert asked == [False] and sched.fallback == [] and len(sched.worker_pids) == 2
     assert all(r.headers.get("Authorization") == f"Bearer {GOOD_TOKEN}" for r in kuma.requests)
+
+
+def test_a_worker_loads_no_command_line_of_httpx():
+    """httpx imports its own command line (rich, click, pygments: ~70 ms of a worker's
+    start) whenever those are installed, as they are here (a test tool brings them): a
+    worker that has loaded everything its checks need has not loaded them."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    assert importlib.util.find_spec("rich") is not None  # installed: the refusal is tested
+    probe = (
+        "import sys\n"
+        "from xdrconf.core import checkproc\n"
+        "checkproc._preload()\n"
+        "import httpx\n"
+        "print(sorted(m for m in ('rich', 'click', 'pygments') if m in sys.modules), callable(httpx.main))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split() == ["[]", "True"]
