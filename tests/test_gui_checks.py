@@ -182,6 +182,57 @@ def test_rows_arriving_below_a_full_table_update_its_scroll_bar_and_can_be_scrol
     dialog.close()
 
 
+def test_opening_check_all_does_not_repaint_the_windows_tree_and_table(window, qtbot, ws, kuma, test_ca):
+    """A dialog opening over the window deactivates it. Qt's item views repaint themselves
+    whole for that (~10 ms each with their Python models), for colours that only differ when
+    the palette's active and inactive colours do: with the same colours they are not
+    repainted; with different ones they still are."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    class Paints(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.count = 0
+
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                self.count += 1
+            return False
+
+    for name in ("A", "B"):
+        configure(ws, kuma.port, tenant=name, token=GOOD_TOKEN, ca=test_ca.cert_pem)
+    window.refresh()
+    window.select_tenant(ws.tree.root_id)
+    paints = Paints()
+    views = (window.tree_view.viewport(), window.table.viewport())
+    for viewport in views:
+        viewport.installEventFilter(paints)
+
+    def check_all_over_the_active_window():
+        window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+        wait_idle(qtbot, window)
+        paints.count = 0
+        dialog = window.check_subtree()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=5000)
+        with qtbot.waitSignal(dialog.saved, timeout=20000):
+            pass
+        seen = paints.count
+        dialog.close()
+        return seen
+
+    assert window.palette().isEqual(QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive)
+    assert check_all_over_the_active_window() == 0
+    palette = window.palette()
+    palette.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Highlight, QColor("#909090"))
+    window.setPalette(palette)
+    assert check_all_over_the_active_window() >= 2  # each view shows its inactive colours
+    for viewport in views:
+        viewport.removeEventFilter(paints)
+
+
 def click_header(dialog, column):
     head = dialog.table.horizontalHeader()
     where = QPoint(head.sectionViewportPosition(column) + head.sectionSize(column) // 2, head.height() // 2)

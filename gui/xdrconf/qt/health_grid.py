@@ -40,6 +40,7 @@ from ..core.outcome import category_words
 from ..core.status import IntegrationStatus
 from . import workers
 from .integrations_view import SHORT_TITLES, Row, details_html, format_time
+from .tenant_model import QuietActivation
 
 if TYPE_CHECKING:
     from ..core.scheduler import Batch
@@ -270,7 +271,7 @@ class HealthModel(QAbstractTableModel):
         return self._style(cell.level, running, self.filter.cell_shown(cell)).get(int(role))
 
 
-class GridView(QTableView):
+class GridView(QuietActivation, QTableView):
     """The grid's table: a click or Enter on a cell asks for its result."""
 
     open_requested = Signal(QModelIndex)

@@ -19,6 +19,7 @@ from ..core.outcome import category_words, outcome_words
 from ..core.status import IntegrationStatus, shown_level, tenant_level, tenant_statuses
 from ..core.tenants import Tenant
 from .icons import colour, mark_icon
+from .tenant_model import QuietActivation
 
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
@@ -315,7 +316,7 @@ def see_also_html(ws: Workspace, tenant: Tenant, see: SeeAlso, *, link: bool) ->
     return f"{text} {state}"
 
 
-class IntegrationsTable(QTableView):
+class IntegrationsTable(QuietActivation, QTableView):
     """The integrations table. On and Configured fit their text; Integration, Last check
     and Flags share the rest (3 : 4 : 3), so each is readable without widening the window,
     until the user drags a column. Tab leaves the table (to the details)."""

@@ -520,10 +520,10 @@ class MainWindow(QMainWindow):
     def _build_tree(self) -> None:
         from PySide6.QtCore import Qt
 
-        from .tenant_model import TenantTreeModel
+        from .tenant_model import TenantTreeModel, TenantTreeView
 
         self.tree_model = TenantTreeModel(self)
-        view = QTreeView(self._tree_slot.parentWidget() if self._tree_slot is not None else None)
+        view = TenantTreeView(self._tree_slot.parentWidget() if self._tree_slot is not None else None)
         view.setHeaderHidden(True)
         view.setUniformRowHeights(True)
         view.setModel(self.tree_model)

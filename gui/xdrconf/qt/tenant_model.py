@@ -6,10 +6,11 @@ filter keystroke is one pass over a precomputed list of lower-case names."""
 
 from __future__ import annotations
 
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex
+from PySide6.QtCore import QAbstractItemModel, QEvent, QModelIndex, QObject, QPersistentModelIndex
 from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QTreeView
 
 from ..core.i18n import _
 from ..core.tenants import TenantTree
@@ -250,3 +251,46 @@ class TenantTreeModel(QAbstractItemModel):
         if role == DISPLAY and orientation == HORIZONTAL:
             return _("Tenants")
         return None
+
+
+def activation_unseen(view: QAbstractItemView, event: QEvent) -> bool:
+    """Whether event is the activation or deactivation of the view's window (a dialog
+    opening or closing over it) and changes nothing that can be seen. Qt's item views repaint
+    themselves whole on both, for selection colours that differ between an active and an
+    inactive window; with a palette whose active and inactive colours are the same (Fusion's
+    are) nothing would change, and the repaint of a view with a Python model costs ~10 ms
+    (most of the GUI thread's time when Check all opens). QuietActivation hands these events
+    to QFrame.event (the view) and to the viewport's own QWidget.event, below the item view's
+    handling; QWidget's still runs (it repaints when the palette does differ, and tells the
+    children)."""
+    from PySide6.QtGui import QPalette
+
+    return event.type() in (
+        QEvent.Type.WindowActivate,
+        QEvent.Type.WindowDeactivate,
+    ) and view.palette().isEqual(QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive)
+
+
+if TYPE_CHECKING:
+    _ItemView = QAbstractItemView
+else:
+    _ItemView = object  # a plain mixin at run time: the view's own Qt class comes after it
+
+
+class QuietActivation(_ItemView):
+    """For an item view class (first among its bases): no whole repaint when its window is
+    activated or deactivated and nothing would look different (see activation_unseen)."""
+
+    def event(self, event: QEvent) -> bool:
+        if activation_unseen(self, event):
+            return QFrame.event(self, event)
+        return super().event(event)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if activation_unseen(self, event):
+            return False  # the viewport's own QWidget.event handles it
+        return super().viewportEvent(event)
+
+
+class TenantTreeView(QuietActivation, QTreeView):
+    """The tenant tree's view."""
