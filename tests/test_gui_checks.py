@@ -110,6 +110,8 @@ def test_check_all_starts_after_the_dialogs_first_paint_and_closing_it_first_run
     window.select_tenant(ws.tree.root_id)
     dialog = window.check_subtree()
     assert dialog.scheduler is None and dialog.running  # not started yet, but counted as running
+    # Two to check: the scroll bar comes only if the rows need it.
+    assert dialog.table.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
     assert dialog.summary.text() == "0 of 2 integrations checked"
     with qtbot.waitSignal(dialog.finished_all, timeout=10000):
         dialog.close()
@@ -162,6 +164,8 @@ def test_rows_arriving_below_a_full_table_update_its_scroll_bar_and_can_be_scrol
         pass
     assert view.skipped_layouts > skipped and dialog.model.rowCount() == 30
     bar = view.verticalScrollBar()
+    # 30 to check: the scroll bar was there from the start (the columns did not move).
+    assert view.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOn and bar.isVisible()
     view.scrollToBottom()
     qtbot.waitUntil(lambda: view.rowAt(view.viewport().height() - 1) == 29, timeout=5000)
     assert bar.value() == bar.maximum() > 0

@@ -520,6 +520,9 @@ def measure_window(
     from xdrconf.core.process import time_slice
     from xdrconf.core.scheduler import DEFAULT_CONCURRENCY
 
+    # As a user's click finds it: the window active (the dialog opening then deactivates it).
+    window.activateWindow()
+    spin(0.3)
     row["idle"] = idle_gap()
     w = through_window(window, n, trace=trace)
     row["window"], row["gap"] = w["total"], w["gap"]
