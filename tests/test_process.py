@@ -131,7 +131,9 @@ def test_main_switches_core_dumps_off_before_anything_else(tmp_path):
 
 def test_short_time_slices_are_asked_for_and_given_back_per_thread():
     """short_slices() on a thread of its own: the kernel reports the slice asked for, the
-    niceness is kept, and short_slices(0) gives the kernel's default back."""
+    niceness is kept, and short_slices(0) gives the kernel's default back (longer: at least
+    0.7 ms). The thread starts with its parent's slice, which is short if a window was made
+    on this test's thread before."""
     import threading
 
     from xdrconf.core.process import FRAME_SLICE_NS, short_slices, time_slice
@@ -142,7 +144,7 @@ def test_short_time_slices_are_asked_for_and_given_back_per_thread():
         os.nice(3)  # a niceness of its own (this thread's alone on Linux) that must stay
         default = time_slice()
         seen.extend([default, short_slices(), time_slice(), os.getpriority(os.PRIO_PROCESS, 0)])
-        seen.extend([short_slices(0), time_slice() == default])
+        seen.extend([short_slices(0), (time_slice() or 0) >= 700_000])
 
     thread = threading.Thread(target=probe)
     thread.start()
