@@ -96,6 +96,17 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def schedstat() -> tuple[int, int]:
+    """ns the calling thread has spent on a CPU, and runnable but waiting for one (Linux
+    schedstat; 0, 0 where it cannot be read)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            run, wait, _slices = f.read().split()
+            return int(run), int(wait)
+    except OSError:
+        return 0, 0
+
+
 class TickRecorder:
     """Records the time of each tick of a 5 ms timer on the GUI thread."""
 
@@ -110,15 +121,6 @@ class TickRecorder:
         self.timer.timeout.connect(self._tick)
 
     @staticmethod
-    def _schedstat() -> tuple[int, int]:
-        try:
-            with open("/proc/thread-self/schedstat") as f:
-                run, wait, _slices = f.read().split()
-                return int(run), int(wait)
-        except OSError:
-            return 0, 0
-
-    @staticmethod
     def _steal() -> int:
         """Jiffies (10 ms) of all CPUs that the hypervisor gave to other machines."""
         try:
@@ -129,12 +131,12 @@ class TickRecorder:
 
     def _tick(self) -> None:
         self.ticks.append(time.perf_counter())
-        self.sched.append(self._schedstat())
+        self.sched.append(schedstat())
         self.steals.append(self._steal())
 
     def start(self) -> None:
         self.ticks = [time.perf_counter()]
-        self.sched = [self._schedstat()]
+        self.sched = [schedstat()]
         self.steals = [self._steal()]
         self.timer.start()
 
@@ -158,6 +160,6 @@ class TickRecorder:
         """(time of the tick, gap before it in ms)."""
         self.timer.stop()
         self.ticks.append(time.perf_counter())
-        self.sched.append(self._schedstat())
+        self.sched.append(schedstat())
         self.steals.append(self._steal())
         return [(b, (b - a) * 1000) for a, b in itertools.pairwise(self.ticks)]

@@ -123,8 +123,7 @@ class GapTracer:
         self.samples: list[tuple[float, str]] = []
         self.sched: list[tuple[float, dict[int, tuple[int, int]]]] = []
         self.names: dict[int, str] = {}
-        self.collections: list[tuple[float, float, int]] = []  # garbage collections: start, end, generation
-        self._gc_started = 0.0
+        self.collections: Collections | None = None  # recorded from start() to report()
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -155,16 +154,8 @@ class GapTracer:
                 frame = frame.f_back
             self.samples.append((time.perf_counter(), " < ".join(where)))
 
-    def _gc(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._gc_started = time.perf_counter()
-        else:
-            self.collections.append((self._gc_started, time.perf_counter(), int(info.get("generation", -1))))
-
     def start(self) -> None:
-        import gc
-
-        gc.callbacks.append(self._gc)
+        self.collections = Collections()
         self.thread.start()
 
     def report(self, gaps: list[tuple[float, float]], started: float, worst: int = 6) -> None:
@@ -174,11 +165,10 @@ class GapTracer:
         for task in os.listdir("/proc/self/task"):
             with contextlib.suppress(OSError), open(f"/proc/self/task/{task}/comm") as f:
                 self.names.setdefault(int(task), f.read().strip())
-        import gc
-
         self.stop_event.set()
         self.thread.join()
-        gc.callbacks.remove(self._gc)
+        assert self.collections is not None, "report() after start()"
+        self.collections.stop()
         for end, gap in sorted(gaps, key=lambda g: -g[1])[:worst]:
             begin = end - gap / 1000
             seen: dict[str, int] = {}
@@ -186,9 +176,10 @@ class GapTracer:
                 if begin <= t <= end:
                     seen[where] = seen.get(where, 0) + 1
             print(f"    gap {gap:.1f} ms at +{(begin - started) * 1000:.0f} ms:")
-            for a, b, generation in self.collections:
+            for a, b, generation, who in self.collections.seen:
                 if a < end and b > begin:
-                    print(f"        garbage collection of generation {generation}: {(b - a) * 1000:.1f} ms")
+                    took = (b - a) * 1000
+                    print(f"        garbage collection of generation {generation} on {who}: {took:.1f} ms")
             inside = [(t, d) for t, d in self.sched if begin - 0.002 <= t <= end + 0.002]
             if len(inside) >= 2:
                 first, last = inside[0][1], inside[-1][1]
@@ -303,14 +294,9 @@ def through_window(window: Any, n: int, trace: bool = False) -> dict[str, Any]:
 
 
 def cpu_times() -> tuple[float, float]:
-    """ms the calling thread has spent on a CPU, and runnable but waiting for one (Linux
-    schedstat)."""
-    try:
-        with open("/proc/thread-self/schedstat") as f:
-            run, wait, _slices = f.read().split()
-            return int(run) / 1e6, int(wait) / 1e6
-    except OSError:
-        return float("nan"), float("nan")
+    """ms the calling thread has spent on a CPU, and runnable but waiting for one."""
+    run, wait = _common.schedstat()
+    return run / 1e6, wait / 1e6
 
 
 def read_primed(ws: Any, refs: list[str]) -> tuple[float, float]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
 PR_SET_DUMPABLE = 4
 PR_GET_DUMPABLE = 3
@@ -79,12 +80,32 @@ def dumpable() -> int | None:
 
 
 # ---- the window's thread first in the CPU's queue ------------------------------------------------
-# sched_setattr(2)'s number where Python has no os.sched_setattr (it has none in 3.11 to 3.13).
+# sched_setattr(2)'s number where Python has no os.sched_setattr (it has none in 3.11 to 3.13);
+# sched_getattr(2) is the next one on each of these.
 _SCHED_SETATTR = {"x86_64": 314, "aarch64": 274, "riscv64": 274, "i686": 351, "armv7l": 380}
-_SCHED_GETATTR = {"x86_64": 315, "aarch64": 275, "riscv64": 275, "i686": 352, "armv7l": 381}
 _SCHED_ATTR = "IIQiIQQQII"  # struct sched_attr (size 56): size, policy, flags, nice, priority,
 # runtime, deadline, period, util_min, util_max
 FRAME_SLICE_NS = 300_000
+
+
+def _sched_call(get: bool, buf: Any) -> bool:
+    """sched_setattr(2) (or sched_getattr(2) with get) of the calling thread with buf;
+    whether the kernel accepted it. False where Linux or the call's number is not known."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import platform
+
+    number = _SCHED_SETATTR.get(platform.machine())
+    if number is None:
+        return False
+    try:
+        import ctypes
+
+        syscall = ctypes.CDLL(None, use_errno=True).syscall
+        result = syscall(number + 1, 0, buf, 56, 0) if get else syscall(number, 0, buf, 0)
+        return int(result) == 0
+    except (OSError, AttributeError, ValueError):
+        return False
 
 
 def short_slices(slice_ns: int = FRAME_SLICE_NS) -> bool:
@@ -96,45 +117,26 @@ def short_slices(slice_ns: int = FRAME_SLICE_NS) -> bool:
     the kernel's default back. Older kernels keep the default (the call is accepted or
     refused; either way nothing else changes). Never raises; returns whether the call was
     accepted."""
-    if not sys.platform.startswith("linux"):
-        return False
+    import ctypes
     import os
-    import platform
     import struct
 
-    number = _SCHED_SETATTR.get(platform.machine())
-    if number is None:
-        return False
-    try:
-        import ctypes
-
-        # policy SCHED_OTHER, niceness as it is now (sched_setattr sets both)
-        attr = struct.pack(_SCHED_ATTR, 56, 0, 0, os.getpriority(os.PRIO_PROCESS, 0), 0, slice_ns, 0, 0, 0, 0)
-        return int(ctypes.CDLL(None, use_errno=True).syscall(number, 0, ctypes.c_char_p(attr), 0)) == 0
-    except (OSError, AttributeError, ValueError):
-        return False
+    # policy SCHED_OTHER, niceness as it is now (sched_setattr sets both)
+    nice = os.getpriority(os.PRIO_PROCESS, 0) if hasattr(os, "getpriority") else 0
+    attr = struct.pack(_SCHED_ATTR, 56, 0, 0, nice, 0, slice_ns, 0, 0, 0, 0)
+    return _sched_call(False, ctypes.c_char_p(attr))
 
 
 def time_slice() -> int | None:
     """The calling thread's time slice as sched_getattr(2) reports it (ns; 0 or the kernel's
     default when none was asked for), None where it cannot be read."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import platform
+    import ctypes
     import struct
 
-    number = _SCHED_GETATTR.get(platform.machine())
-    if number is None:
+    buf = ctypes.create_string_buffer(56)
+    if not _sched_call(True, buf):
         return None
-    try:
-        import ctypes
-
-        buf = ctypes.create_string_buffer(56)
-        if int(ctypes.CDLL(None, use_errno=True).syscall(number, 0, buf, 56, 0)) != 0:
-            return None
-        return int(struct.unpack(_SCHED_ATTR, buf.raw)[5])
-    except (OSError, AttributeError, ValueError):
-        return None
+    return int(struct.unpack(_SCHED_ATTR, buf.raw)[5])
 
 
 # ---- the interpreter's full garbage collections, out of a run's way --------------------------------
