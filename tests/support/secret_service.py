@@ -154,6 +154,7 @@ class CallLog:
             timeout=10,
         )
         self._seen: list[tuple[str, str]] = []
+        self._senders: list[str] = []  # the unique bus name that sent each call of _seen
 
     def calls(self) -> list[tuple[str, str]]:
         """Every call so far: a marker call (Peer.Ping) is sent and read back, so that
@@ -169,6 +170,13 @@ class CallLog:
             if call == ("org.freedesktop.DBus.Peer", "Ping"):
                 return list(self._seen)
             self._seen.append(call)
+            self._senders.append(str(fields.get(HeaderFields.sender, "")))
+
+    def senders(self) -> list[str]:
+        """The connections (unique bus names) that sent the calls so far, in order of their
+        first call."""
+        self.calls()
+        return [s for s in dict.fromkeys(self._senders) if s.startswith(":")]  # not the bus itself
 
     def count(self, member: str) -> int:
         return sum(1 for _interface, m in self.calls() if m == member)

@@ -213,7 +213,7 @@ class SecretStore:
         self._thread_lock = threading.Lock()
         self._closed = False
         self._hung = False
-        self._reader: _SecretServiceReader | Literal[False] | None = None  # False: not usable
+        self._link: _SecretServiceLink | Literal[False] | None = None  # False: not usable
 
     def close(self) -> None:
         """Stop the keyring thread and close the kept-open session. A call made after
@@ -222,11 +222,11 @@ class SecretStore:
         with self._thread_lock:
             self._closed = True
             worker, hung, self._thread = self._thread, self._hung, None
-            reader, self._reader = self._reader, None
+            link, self._link = self._link, None
         if worker is not None:
             worker.stop(0 if hung else 1.0)
-        if reader:
-            reader.close()
+        if link:
+            link.close()
 
     # ---- backend ------------------------------------------------------------------
     def _run(self, fn: Callable[[], T], timeout: float | None = None) -> T:
@@ -309,8 +309,8 @@ class SecretStore:
         name = self.describe()
         probe = "probe-" + os.urandom(6).hex()
         try:
-            self._run(lambda: self.backend.set_password(self.service, probe, "probe"))
-            self._run(lambda: self.backend.delete_password(self.service, probe))
+            self._run(lambda: self._write(probe, "probe"))
+            self._run(lambda: self._remove(probe))
         except KeyringUnavailable as exc:
             return StoreStatus("keyring", name, False, str(exc))
         except Exception as exc:  # noqa: BLE001
@@ -320,7 +320,7 @@ class SecretStore:
     # ---- raw entries ------------------------------------------------------------------
     def _set(self, ref: str, value: str) -> None:
         try:
-            self._run(lambda: self.backend.set_password(self.service, ref, value))
+            self._run(lambda: self._write(ref, value))
         except KeyringUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -334,54 +334,83 @@ class SecretStore:
         except Exception as exc:  # noqa: BLE001
             raise self._wrap(exc) from None
 
-    def _reader_here(self) -> _SecretServiceReader | Literal[False]:
-        """On the keyring thread: the kept-open Secret Service reader, or False."""
-        reader = self._reader
-        if reader is None:
-            reader = self._reader = _SecretServiceReader.for_backend(self.backend) or False
-        elif reader and reader.thread != threading.get_ident():
-            reader.close()  # the previous keyring thread was abandoned: start afresh
-            reader = self._reader = _SecretServiceReader.for_backend(self.backend) or False
-        return reader
+    def _link_here(self) -> _SecretServiceLink | Literal[False]:
+        """On the keyring thread: the kept-open Secret Service connection, or False."""
+        link = self._link
+        if link is None:
+            link = self._link = _SecretServiceLink.for_backend(self.backend) or False
+        elif link and link.thread != threading.get_ident():
+            link.close()  # the previous keyring thread was abandoned: start afresh
+            link = self._link = _SecretServiceLink.for_backend(self.backend) or False
+        return link
 
-    def _drop_reader(self, reader: _SecretServiceReader) -> None:
-        reader.close()
-        if self._reader is reader:
-            self._reader = None
+    def _drop_link(self, link: _SecretServiceLink) -> None:
+        link.close()
+        if self._link is link:
+            self._link = None
 
     def _read(self, ref: str) -> str | None:
-        """On the keyring thread: through the kept-open Secret Service session when the
-        backend is Secret Service, else (or on any trouble) the backend's own path."""
-        reader = self._reader_here()
-        if reader:
+        """On the keyring thread: through the kept-open Secret Service connection when the
+        backend is Secret Service, else (locked, any trouble) the backend's own path."""
+        link = self._link_here()
+        if link:
             try:
-                return reader.get(self.service, ref)
-            except Exception:  # noqa: BLE001 - locked, session gone: the backend says why
-                self._drop_reader(reader)
+                return link.get(self.service, ref)
+            except _Locked:
+                pass  # the backend asks to unlock, or says why it cannot
+            except Exception:  # noqa: BLE001 - connection gone: the backend says why, a new link next time
+                self._drop_link(link)
         return self.backend.get_password(self.service, ref)
 
     def _read_many(self, names: list[str]) -> dict[str, str | None]:
-        """On the keyring thread: many entries in one batch through the kept-open session
+        """On the keyring thread: many entries in one batch through the kept-open connection
         (Secret Service: one search, one GetSecrets); what it cannot read (a locked item,
         any trouble) is read one by one as _read does."""
         out: dict[str, str | None] = {}
-        reader = self._reader_here()
-        if reader:
+        link = self._link_here()
+        if link:
             try:
-                out = reader.get_many(self.service, names)
-            except Exception:  # noqa: BLE001 - locked, session gone: one by one, the backend says why
-                self._drop_reader(reader)
+                out = link.get_many(self.service, names)
+            except _Locked:
+                pass
+            except Exception:  # noqa: BLE001 - connection gone: one by one, the backend says why
+                self._drop_link(link)
         return out | {name: self._read(name) for name in names if name not in out}
 
-    def _delete(self, ref: str) -> None:
+    def _write(self, ref: str, value: str) -> None:
+        """On the keyring thread: store (or replace) an entry, through the kept-open Secret
+        Service connection when there is one, else (locked, any trouble) the backend's way."""
+        link = self._link_here()
+        if link:
+            try:
+                link.write(self.service, ref, value)
+                return
+            except _Locked:
+                pass  # the backend asks to unlock, or says why it cannot
+            except Exception:  # noqa: BLE001 - connection gone: the backend's way, a new link next time
+                self._drop_link(link)
+        self.backend.set_password(self.service, ref, value)
+
+    def _remove(self, ref: str) -> None:
+        """On the keyring thread: delete an entry (one that is already gone is no error),
+        the kept-open connection first as _write does."""
         from keyring.errors import PasswordDeleteError
 
-        def delete() -> None:
-            with contextlib.suppress(PasswordDeleteError):  # already gone: the goal is reached
-                self.backend.delete_password(self.service, ref)
+        link = self._link_here()
+        if link:
+            try:
+                link.delete(self.service, ref)
+                return
+            except _Locked:
+                pass
+            except Exception:  # noqa: BLE001
+                self._drop_link(link)
+        with contextlib.suppress(PasswordDeleteError):  # already gone: the goal is reached
+            self.backend.delete_password(self.service, ref)
 
+    def _delete(self, ref: str) -> None:
         try:
-            self._run(delete)
+            self._run(lambda: self._remove(ref))
         except KeyringUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -410,13 +439,13 @@ class SecretStore:
         prepare (another backend, a locked collection) or on any trouble (a read says why)."""
 
         def prime() -> int:
-            reader = self._reader_here()
-            if not reader:
+            link = self._link_here()
+            if not link:
                 return 0
             try:
-                return reader.prime(self.service)
+                return link.prime(self.service)
             except Exception:  # noqa: BLE001 - nothing is lost: get_many reads them itself
-                self._drop_reader(reader)
+                self._drop_link(link)
                 return 0
 
         try:
@@ -524,14 +553,23 @@ IN_FLIGHT = 128  # D-Bus calls sent ahead of their replies (pipelined) at most
 READ_TIMEOUT = 10.0  # seconds for one batch of D-Bus replies
 
 
-class _SecretServiceReader:
-    """Reads Secret Service entries through one D-Bus connection and one encrypted session
-    kept open on the keyring thread. keyring's SecretService backend opens a connection
-    and a Diffie-Hellman session for every call (about 14 ms and two 1024-bit modular
-    exponentiations holding the GIL), which is what checking 500 tenants at once spends
-    its time on; this path takes about 2 ms. Writes and deletes stay with the backend.
-    Anything unusual (a locked collection or item, a lost connection) raises, and the
-    caller falls back to the backend, which unlocks or explains.
+class _Locked(RuntimeError):
+    """The collection or item is locked: the backend's own path must ask to unlock it."""
+
+
+class _SecretServiceLink:
+    """Every Secret Service call of one store, through one D-Bus connection and one
+    encrypted session kept open on the keyring thread.
+
+    keyring's SecretService backend opens a connection and a Diffie-Hellman session for
+    every call and closes it afterwards: about 14 ms and two 1024-bit modular
+    exponentiations holding the GIL (this path takes about 2 ms), and a connect, call,
+    disconnect cycle that fires a race in gnome-keyring: a client that disconnects while
+    its property read is still queued makes the daemon abort (GLib's
+    invoke_get_property_in_idle_cb assertion), which cuts every application's connection
+    to it. So reads, writes and deletes all go this way; only what needs a prompt (a
+    locked collection or item: _Locked) and a lost connection go the backend's way, which
+    unlocks or explains.
 
     Many entries at once (get_many): one SearchItems for the service's items, their
     attributes (pipelined, only those not known yet) and one GetSecrets for all. The
@@ -548,6 +586,7 @@ class _SecretServiceReader:
 
         self.thread = threading.get_ident()
         self.query = backend._query
+        self.appid = str(backend.appid)
         self.connection = secretstorage.dbus_init()
         # Closed with the reader, or at exit: never left for the garbage collector to warn about.
         self._closer = weakref.finalize(self, self.connection.close)
@@ -570,7 +609,7 @@ class _SecretServiceReader:
             raise
 
     @classmethod
-    def for_backend(cls, backend: Any) -> _SecretServiceReader | None:
+    def for_backend(cls, backend: Any) -> _SecretServiceLink | None:
         if type(backend).__module__ != "keyring.backends.SecretService" or not hasattr(backend, "_query"):
             return None
         try:
@@ -578,15 +617,38 @@ class _SecretServiceReader:
         except Exception:  # noqa: BLE001 - no fast path; the backend will report problems
             return None
 
-    def get(self, service: str, username: str) -> str | None:
+    def _unlocked(self) -> None:
         if self.collection.is_locked():
-            raise RuntimeError("collection locked")
-        for item in self.collection.search_items(self.query(service, username)):
+            raise _Locked("collection locked")
+
+    def _items(self, service: str, username: str) -> list[Any]:
+        self._unlocked()
+        items = list(self.collection.search_items(self.query(service, username)))
+        for item in items:
             if item.is_locked():
-                raise RuntimeError("item locked")
+                raise _Locked("item locked")
             item.session = self.session
+        return items
+
+    def get(self, service: str, username: str) -> str | None:
+        for item in self._items(service, username):
             return item.get_secret().decode("utf-8")
         return None
+
+    def write(self, service: str, username: str, value: str) -> None:
+        """Store the entry as keyring's backend does (the same attributes and label, an
+        item with the same attributes replaced)."""
+        self._unlocked()
+        self.collection.session = self.session
+        attributes = self.query(service, username, application=self.appid)
+        self.collection.create_item(
+            f"Password for '{username}' on '{service}'", attributes, value.encode("utf-8"), replace=True
+        )
+
+    def delete(self, service: str, username: str) -> None:
+        """Delete every item of the entry (none: nothing to do)."""
+        for item in self._items(service, username):
+            item.delete()
 
     def prime(self, service: str) -> int:
         """Read (and keep) the attributes of the service's items, no secret: a later
@@ -621,8 +683,7 @@ class _SecretServiceReader:
         caller reads those one by one."""
         from jeepney import DBusAddress
 
-        if self.collection.is_locked():
-            raise RuntimeError("collection locked")
+        self._unlocked()
         collection = DBusAddress(self.collection.collection_path, SS_BUS_NAME, SS_COLLECTION)
         ((paths,),) = self._calls(
             [("", _method(collection, "SearchItems", "a{ss}", self.query(service)))]

@@ -17,18 +17,18 @@ from keyring.backend import KeyringBackend
 from support import secret_service
 from xdrconf.core import secrets as secrets_module
 from xdrconf.core.errors import KeyringUnavailable
-from xdrconf.core.secrets import SecretLabel, SecretStore, _SecretServiceReader
+from xdrconf.core.secrets import SecretLabel, SecretStore, _SecretServiceLink
 
 LABEL = SecretLabel("Root tenant", "KUMA REST API", "API token")
 
 
-def reader_of(store: SecretStore) -> object:
-    return store._reader
+def link_of(store: SecretStore) -> object:
+    return store._link
 
 
-def as_a_reader(store: SecretStore) -> _SecretServiceReader:
-    reader = store._reader
-    assert isinstance(reader, _SecretServiceReader)
+def as_a_link(store: SecretStore) -> _SecretServiceLink:
+    reader = store._link
+    assert isinstance(reader, _SecretServiceLink)
     return reader
 
 
@@ -38,9 +38,9 @@ def test_reads_through_the_kept_open_session(keyring_backend, tmp_path):
     big = store.put("k" * 3000, LABEL)  # a blob: its key is read the same way
     assert store.get(ref) == "tökén ✓ value"
     assert store.get(big) == "k" * 3000
-    assert isinstance(store._reader, _SecretServiceReader)
-    reader = store._reader
-    assert store.get(ref) == "tökén ✓ value" and store._reader is reader  # reused
+    assert isinstance(store._link, _SecretServiceLink)
+    reader = store._link
+    assert store.get(ref) == "tökén ✓ value" and store._link is reader  # reused
     # What keyring's own path says is what the reader says.
     assert keyring_backend.get_password(store.service, ref) == "tökén ✓ value"
     assert store.get("no-such-ref") is None
@@ -54,11 +54,75 @@ def test_a_broken_session_falls_back_to_the_backend(keyring_backend, tmp_path):
     store = SecretStore("reader-test-2", tmp_path, backend=keyring_backend)
     ref = store.put("value-2", LABEL)
     assert store.get(ref) == "value-2"
-    as_a_reader(store).connection.close()  # the D-Bus connection went away
+    as_a_link(store).connection.close()  # the D-Bus connection went away
     assert store.get(ref) == "value-2"  # answered by the backend, reader dropped
-    assert reader_of(store) is None
-    assert store.get(ref) == "value-2" and isinstance(reader_of(store), _SecretServiceReader)
+    assert link_of(store) is None
+    assert store.get(ref) == "value-2" and isinstance(link_of(store), _SecretServiceLink)
     store.delete(ref)
+    store.close()
+
+
+def test_writes_and_deletes_use_the_kept_open_connection(keyring_backend, tmp_path):
+    """One connection and one session for everything the store does, as a D-Bus monitor
+    sees it: keyring's backend connects, calls and disconnects for each write and delete,
+    the cycle that fires gnome-keyring's abort when a client leaves with a read queued."""
+    store = SecretStore("link-writes", tmp_path, backend=keyring_backend)
+    first = store.put("first", LABEL)  # the connection is opened here
+    with secret_service.call_log() as log:
+        refs = [store.put(f"w{i} ✓", LABEL) for i in range(12)]
+        big = store.put("k" * 3000, LABEL)
+        assert [store.get(ref) for ref in refs] == [f"w{i} ✓" for i in range(12)]
+        assert store.status().usable
+        for ref in [first, *refs[:6], big]:
+            store.delete(ref)
+        store.delete("never-stored")  # nothing to delete: no error
+        senders = log.senders()
+        members = [m for _i, m in log.calls()]
+    assert len(senders) == 1, senders
+    assert "OpenSession" not in members
+    assert members.count("CreateItem") == 12 + 1 + 1  # the entries, the blob's key, the probe
+    assert members.count("Delete") == 1 + 6 + 1 + 1  # the probe's, the deletes (a blob's key)
+    # What was written is what keyring's own path reads, under keyring's own label.
+    assert keyring_says(keyring_backend, store.service, [first, *refs]) == {
+        first: None,
+        **{ref: (None if i < 6 else f"w{i} ✓") for i, ref in enumerate(refs)},
+    }
+    conn = secretstorage.dbus_init()
+    try:
+        collection = secretstorage.get_default_collection(conn)
+        (item,) = collection.search_items({"service": store.service, "username": refs[7]})
+        assert item.get_label() == f"Password for '{refs[7]}' on '{store.service}'"
+        assert item.get_attributes()["application"] == keyring_backend.appid
+    finally:
+        conn.close()
+    for ref in refs[6:]:
+        store.delete(ref)
+    assert keyring_says(keyring_backend, store.service, refs) == dict.fromkeys(refs)
+    store.close()
+
+
+def test_a_write_replaces_the_entry_it_names(keyring_backend, tmp_path):
+    store = SecretStore("link-replace", tmp_path, backend=keyring_backend)
+    ref = store.put("before", LABEL)
+    store._set(ref, "after")
+    assert store.get(ref) == keyring_backend.get_password(store.service, ref) == "after"
+    assert secret_service.entries_of(store.service) == [ref]
+    store.delete(ref)
+    store.close()
+
+
+def test_a_lost_connection_costs_no_write(keyring_backend, tmp_path):
+    store = SecretStore("link-lost", tmp_path, backend=keyring_backend)
+    ref = store.put("kept", LABEL)
+    as_a_link(store).connection.close()
+    other = store.put("written by the backend", LABEL)  # the link is dropped, keyring writes it
+    assert link_of(store) is None
+    assert keyring_backend.get_password(store.service, other) == "written by the backend"
+    assert store.get(ref) == "kept"
+    assert isinstance(link_of(store), _SecretServiceLink)  # a new one
+    store.delete(ref)
+    store.delete(other)
+    assert keyring_says(keyring_backend, store.service, [ref, other]) == {ref: None, other: None}
     store.close()
 
 
@@ -70,7 +134,7 @@ def test_other_backends_use_their_own_path():
         def get_password(self, service, name):
             return self.data.get((service, name))
 
-    assert _SecretServiceReader.for_backend(Memory()) is None
+    assert _SecretServiceLink.for_backend(Memory()) is None
 
 
 def keyring_says(backend, service: str, refs: list[str]) -> dict[str, str | None]:
@@ -98,7 +162,7 @@ def test_many_in_one_call_same_answers_as_keyring(keyring_backend, tmp_path, mon
     assert got[refs[7]] == "value 7 ✓"
     members = [m for _i, m in first]
     assert members.count("GetSecrets") == 1 and "GetSecret" not in members
-    assert members.count("OpenSession") == 1  # one session for the store, kept open
+    assert members.count("OpenSession") == 0  # the session the writes opened is kept open
     # Once the items' attributes are known, a batch is a few calls, whatever its size.
     assert [m for _i, m in second if m != "Get"] == ["SearchItems", "GetSecrets"]
     assert len(second) <= 4
@@ -111,7 +175,8 @@ def test_changes_between_batches_are_seen(keyring_backend, tmp_path):
     store = SecretStore("batch-changes", tmp_path, backend=keyring_backend)
     refs = [store.put(f"v{i}", LABEL) for i in range(6)]
     assert store.get_many(refs) == {ref: f"v{i}" for i, ref in enumerate(refs)}
-    store.delete(refs[0])  # through keyring, on another D-Bus connection
+    keyring_backend.delete_password(store.service, refs[0])  # through keyring, on another D-Bus connection
+    store.delete(refs[5])  # through the store's own connection
     keyring_backend.set_password(store.service, refs[1], "rotated")
     added = store.put("new one", LABEL)
     # Another program changes an item's attributes: it is no longer found under its name.
@@ -127,7 +192,7 @@ def test_changes_between_batches_are_seen(keyring_backend, tmp_path):
     got = store.get_many([*refs, added])
     assert got == keyring_says(keyring_backend, store.service, [*refs, added])
     assert got[refs[0]] is None and got[refs[1]] == "rotated" and got[added] == "new one"
-    assert got[refs[2]] is None and got[refs[3]] is None and got[refs[4]] == "v4"
+    assert got[refs[2]] is None and got[refs[3]] is None and got[refs[4]] == "v4" and got[refs[5]] is None
     assert store.get_many(["renamed-elsewhere"]) == {"renamed-elsewhere": "v2"}
     for ref in [*refs, added, "renamed-elsewhere"]:
         store.delete(ref)
@@ -156,10 +221,8 @@ def test_items_with_the_same_attributes_answer_as_keyring_does(keyring_backend, 
     expected = keyring_says(keyring_backend, store.service, [ref, other])
     assert store.get_many([ref, other]) == expected
     assert store.get(ref) == expected[ref]
-    store.delete(ref)  # keyring deletes the first it finds: the others stay
-    assert store.get_many([ref]) == keyring_says(keyring_backend, store.service, [ref])
-    while keyring_backend.get_password(store.service, ref) is not None:
-        keyring_backend.delete_password(store.service, ref)
+    store.delete(ref)  # every item of the entry: no twin is left to answer for it later
+    assert store.get_many([ref]) == keyring_says(keyring_backend, store.service, [ref]) == {ref: None}
     store.delete(other)
     store.close()
 
@@ -184,10 +247,27 @@ def test_a_locked_collection_is_read_as_keyring_reads_it(keyring_backend, tmp_pa
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)
             gc.collect()
+        link = as_a_link(store)
+        # Writes and deletes while locked: keyring's own path says why, nothing is lost, and
+        # the kept connection stays for when the collection is unlocked.
+        for attempt in (lambda: store.put("while locked", LABEL), lambda: store.delete(refs[0])):
+            with pytest.raises(KeyringUnavailable) as caught:
+                attempt()
+            assert "locked" in str(caught.value).lower() and "while locked" not in str(caught.value)
+            del caught
+        assert link_of(store) is link
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
         own.unlock()
         with secret_service.call_log() as log:
             assert store.get_many(refs) == {ref: f"locked {i}" for i, ref in enumerate(refs)}
             assert log.count("GetSecrets") == 1 and log.count("GetSecret") == 0
+            added = store.put("after unlocking", LABEL)
+            store.delete(refs[0])
+            assert len(log.senders()) == 1 and log.count("OpenSession") == 0
+        assert store.get_many([refs[0], added]) == {refs[0]: None, added: "after unlocking"}
+        assert link_of(store) is link
         store.close()
 
 
@@ -220,7 +300,7 @@ def test_other_backends_are_read_one_by_one(keyring_backend, tmp_path):
             "missing": None,
         }
         assert log.count("GetSecrets") == 0 and log.count("GetSecret") == 4
-    assert store._reader is False
+    assert store._link is False
     for ref in refs:
         store.delete(ref)
     store.close()
