@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import gc
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt
 from PySide6.QtTest import QTest
 
 from support.gui import wait_idle
 from support.kuma_peer import GOOD_TOKEN, configure
 from xdrconf.core.workspace import IntegrationEdit
+from xdrconf.qt import checks_ui
 
 
 def table_rows(dialog):
@@ -183,6 +184,60 @@ def test_rows_arriving_below_a_full_table_update_its_scroll_bar_and_can_be_scrol
         pass
     assert view.skipped_layouts == skipped
     assert [r[0] for r in table_rows(dialog)] == [f"T{i:02d}" for i in range(30)]
+    dialog.close()
+
+
+class Paints(QObject):
+    """Each paint of a widget, as Qt sends it: (rows of the model then, the painted area)."""
+
+    def __init__(self, widget, model) -> None:
+        super().__init__()
+        self.model = model
+        self.seen: list[tuple[int, QRect]] = []
+        widget.installEventFilter(self)
+
+    def eventFilter(self, _obj, event):
+        if event.type() == QEvent.Type.Paint:
+            self.seen.append((self.model.rowCount(), event.region().boundingRect()))
+        return False
+
+
+def test_the_table_fills_a_few_rows_at_a_time_each_painted_alone(window, qtbot, ws, kuma, test_ca):
+    """While checks run and the table has room, results that come together are shown a few
+    rows per turn of the event loop, and each paint covers only the rows new since the
+    last one (the rows above it are not painted again); the last batch comes whole."""
+    for i in range(30):
+        token = f"fill-{i:02d}"
+        kuma.api.tokens[token] = kuma.api.tokens[GOOD_TOKEN]
+        kuma.api.delays[token] = 0.0 if i < 20 else 1.0
+        configure(ws, kuma.port, tenant=f"F{i:02d}", token=token, ca=test_ca.cert_pem)
+    window.refresh()
+    window.select_tenant(ws.tree.root_id)
+    dialog = window.check_subtree()
+    view = dialog.table
+    paints = Paints(view.viewport(), view.model())
+    shown_when_finished: list[int] = []
+    dialog.finished_all.connect(lambda: shown_when_finished.append(view.model().rowCount()))
+    with qtbot.waitSignal(dialog.saved, timeout=20000):
+        pass
+    assert shown_when_finished == [30]  # all shown when the last one reports
+    wait_idle(qtbot)
+    row_height = view.rowHeight(0)
+    fits = view.viewport().height() // row_height
+    filling = [(rows, area) for rows, area in paints.seen if 0 < rows <= fits]
+    assert view.partial_layouts >= 2 and len(filling) >= 3, paints.seen
+    # The first rows are painted with the whole (empty) view, and Qt paints the view once
+    # more after its first rows; from then on only what is new, from its first row down.
+    partial = [i for i, (_rows, area) in enumerate(filling) if area.top() > 0]
+    assert len(partial) >= 2 and partial == list(range(partial[0], len(filling))), paints.seen
+    before = 0
+    for i, (rows, area) in enumerate(filling):
+        assert rows - before <= checks_ui.FILL_STEP, paints.seen  # a few rows at a time
+        if i in partial:
+            assert area.top() == view.rowViewportPosition(before), paints.seen
+            assert area.bottom() == view.viewport().height() - 1
+        before = rows
+    assert {r[0] for r in table_rows(dialog)} == {f"F{i:02d}" for i in range(30)}
     dialog.close()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWizard
 
@@ -77,3 +78,36 @@ def test_wizard_with_real_key_events(window, qtbot, ws, tmp_path):
     image = screen_shot(tmp_path / "wizard.png")
     assert distinct_colours(image, wizard.frameGeometry().intersected(image.rect())) > 5
     wizard.reject()
+
+
+def test_check_all_filled_step_by_step_shows_what_a_whole_repaint_shows(
+    window, qtbot, ws, kuma, test_ca, tmp_path
+):
+    """Check all fills its table a few rows at a time and each step paints only its new
+    rows: on the X server's screen the table then looks exactly as a whole repaint of it
+    makes it look (no row left blank, cut or painted twice)."""
+    for i in range(30):
+        token = f"screen-{i:02d}"
+        kuma.api.tokens[token] = kuma.api.tokens[GOOD_TOKEN]
+        kuma.api.delays[token] = 0.0 if i < 20 else 2.0
+        configure(ws, kuma.port, tenant=f"S{i:02d}", token=token, ca=test_ca.cert_pem)
+    window.refresh()
+    window.select_tenant(ws.tree.root_id)
+    window.move(0, 0)
+    dialog = window.check_subtree()
+    qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 20, timeout=20000)
+    assert dialog.running and dialog.table.partial_layouts > 0
+    qtbot.wait(300)  # the last paint reaches the screen; the slow ones are still running
+    viewport = dialog.table.viewport()
+    where = QRect(viewport.mapToGlobal(QPoint(0, 0)), viewport.size())
+    on_screen = (
+        screen_shot(tmp_path / "check-all.png").copy(where).convertToFormat(QImage.Format.Format_RGB32)
+    )
+    repainted = viewport.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    assert on_screen.size() == repainted.size()
+    assert distinct_colours(repainted, repainted.rect()) > 5  # rows with text and marks
+    assert on_screen == repainted
+    with qtbot.waitSignal(dialog.saved, timeout=20000):
+        pass
+    dialog.close()
