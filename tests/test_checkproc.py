@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,3 +256,20 @@ def test_a_worker_loads_no_command_line_of_httpx():
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.split() == ["[]", "True"]
+
+
+def test_the_document_a_worker_gets_is_the_workspaces_as_json(ws, kuma, test_ca):
+    """Made a tenant at a time (the interpreter lock is not held for the whole document),
+    it is the same JSON as json.dumps makes of the document, odd names and all."""
+    tenants(ws, kuma, test_ca, 3)
+    ws.add_tenant('Кавычки "и" \\ слэш ✓')
+    doc = ws.document()
+    assert json.loads(checkproc.document_json(doc)) == doc == json.loads(json.dumps(doc))
+    assert checkproc.document_json(doc) == json.dumps(doc, ensure_ascii=False)
+    others: list[dict[str, Any]] = [
+        {"tenants": []},
+        {},
+        {"a": [1, {"b": None}], "tenants": [{"c": "ё"}], "z": 1.5},
+    ]
+    for other in others:
+        assert checkproc.document_json(other) == json.dumps(other, ensure_ascii=False)
