@@ -101,3 +101,51 @@ def test_the_windows_thread_asks_for_short_time_slices_and_its_workers_do_not(
     pids = [p.pid for p in checkproc._spares]
     qtbot.waitUntil(lambda: all((sched_slice(pid) or 0) > FRAME_SLICE_NS for pid in pids), timeout=20000)
     window.close()
+
+
+def test_check_all_opens_a_dialog_made_ahead_with_what_this_run_checks(window, qtbot, ws, kuma, test_ca):
+    """The window makes the next Check dialog at an idle moment (with its spare workers);
+    a click then shows that one, set to what it checks, and another is made for the next."""
+    import shiboken6
+    from PySide6.QtCore import Qt
+
+    from xdrconf.qt import checks_ui
+
+    def spare_now():  # this window's (an earlier test's may have been deleted with its window)
+        spare = checks_ui._spare
+        mine = spare is not None and shiboken6.isValid(spare) and spare.parentWidget() == window
+        return spare if mine else None
+
+    for name in ("A", "B", "C"):
+        configure(ws, kuma.port, tenant=name, token=GOOD_TOKEN, ca=test_ca.cert_pem)
+    window.refresh()
+    assert window.warm_checks() is not None
+    qtbot.waitUntil(lambda: spare_now() is not None, timeout=5000)  # at an idle moment after
+    spare = spare_now()
+    assert spare is not None and spare.parentWidget() == window and not spare.isVisible()
+    window.select_tenant(ws.tree.root_id)
+    window.act_check_subtree.trigger()
+    dialog = window.check_dialog
+    assert dialog is spare and dialog.isVisible() and spare_now() is None
+    assert dialog.windowTitle() == "Check — Root tenant and below"
+    assert dialog.summary.text() == "0 of 3 integrations checked"
+    assert dialog.progress.maximum() == 3
+    assert dialog.table.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
+    with qtbot.waitSignal(dialog.saved, timeout=60000):
+        pass
+    assert dialog.summary.text() == "3 of 3 integrations checked — done"
+    assert sorted(r[0] for r in table_rows(dialog)) == ["A", "B", "C"]
+    qtbot.waitUntil(lambda: spare_now() is not None, timeout=5000)  # made again after the run
+    second = spare_now()
+    assert second is not None and second is not dialog and not second.isVisible()
+    dialog.close()
+
+    window.select_tenant(ws.tenant("B").id)
+    window.act_check_tenant.trigger()
+    dialog = window.check_dialog
+    assert dialog is second and dialog.windowTitle() == "Check — Root tenant/B"
+    with qtbot.waitSignal(dialog.saved, timeout=60000):
+        pass
+    assert [r[0] for r in table_rows(dialog)] == ["B"] and dialog.progress.maximum() == 1
+    assert dialog.summary.text() == "1 of 1 integration checked — done"
+    dialog.close()

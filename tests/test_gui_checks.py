@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, QTimer
 from PySide6.QtTest import QTest
 
 from support.gui import wait_idle
@@ -202,10 +202,14 @@ class Paints(QObject):
         return False
 
 
-def test_the_table_fills_a_few_rows_at_a_time_each_painted_alone(window, qtbot, ws, kuma, test_ca):
-    """While checks run and the table has room, results that come together are shown a few
-    rows per turn of the event loop, and each paint covers only the rows new since the
-    last one (the rows above it are not painted again); the last batch comes whole."""
+def test_the_table_fills_a_few_rows_at_a_time_each_painted_alone(
+    window, qtbot, ws, kuma, test_ca, monkeypatch
+):
+    """Results that come together are shown a few rows per turn of the event loop: while
+    the table has room, FILL_STEP, and each paint covers only the rows new since the last
+    one (the rows above it are not painted again); once it is full, APPEND_STEP (3 here).
+    finished_all comes when every result is shown, saved after it."""
+    monkeypatch.setattr(checks_ui, "APPEND_STEP", 3)
     for i in range(30):
         token = f"fill-{i:02d}"
         kuma.api.tokens[token] = kuma.api.tokens[GOOD_TOKEN]
@@ -216,15 +220,35 @@ def test_the_table_fills_a_few_rows_at_a_time_each_painted_alone(window, qtbot, 
     dialog = window.check_subtree()
     view = dialog.table
     paints = Paints(view.viewport(), view.model())
-    shown_when_finished: list[int] = []
-    dialog.finished_all.connect(lambda: shown_when_finished.append(view.model().rowCount()))
+    turns = QTimer()  # counts the turns of the event loop
+    turns.setInterval(0)
+    turn = [0]
+    turns.timeout.connect(lambda: turn.__setitem__(0, turn[0] + 1))
+    turns.start()
+    shown_in_turn: dict[int, int] = {}
+    dialog.model.rowsInserted.connect(
+        lambda _parent, first, last: shown_in_turn.__setitem__(
+            turn[0], shown_in_turn.get(turn[0], 0) + last - first + 1
+        )
+    )
+    signals: list[tuple[str, int]] = []
+    dialog.finished_all.connect(lambda: signals.append(("finished_all", view.model().rowCount())))
+    dialog.saved.connect(lambda: signals.append(("saved", view.model().rowCount())))
     with qtbot.waitSignal(dialog.saved, timeout=20000):
         pass
-    assert shown_when_finished == [30]  # all shown when the last one reports
+    turns.stop()
+    assert signals == [("finished_all", 30), ("saved", 30)]  # all shown, then saved
+    assert sum(shown_in_turn.values()) == 30 and max(shown_in_turn.values()) <= checks_ui.FILL_STEP
     wait_idle(qtbot)
     row_height = view.rowHeight(0)
-    fits = view.viewport().height() // row_height
-    filling = [(rows, area) for rows, area in paints.seen if 0 < rows <= fits]
+    fits = -(-view.viewport().height() // row_height)  # rows until the view is full (the last cut)
+    # The paints while the table had room: each one's rows came while the last had fewer than fit.
+    painted = [rows for rows, _area in paints.seen]
+    filling = [
+        (rows, area)
+        for n, (rows, area) in enumerate(paints.seen)
+        if rows and max(painted[:n], default=0) < fits
+    ]
     assert view.partial_layouts >= 2 and len(filling) >= 3, paints.seen
     # The first rows are painted with the whole (empty) view, and Qt paints the view once
     # more after its first rows; from then on only what is new, from its first row down.
@@ -237,6 +261,13 @@ def test_the_table_fills_a_few_rows_at_a_time_each_painted_alone(window, qtbot, 
             assert area.top() == view.rowViewportPosition(before), paints.seen
             assert area.bottom() == view.viewport().height() - 1
         before = rows
+    # Once the table was full: 3 rows a turn at most.
+    later = [
+        n
+        for t, n in sorted(shown_in_turn.items())
+        if sum(m for u, m in shown_in_turn.items() if u < t) >= fits
+    ]
+    assert later and max(later) <= 3, shown_in_turn
     assert {r[0] for r in table_rows(dialog)} == {f"F{i:02d}" for i in range(30)}
     dialog.close()
 

@@ -210,11 +210,12 @@ RESULT_COLUMNS = (
 
 _SORT = Qt.ItemDataRole.UserRole
 _CATEGORY_COLUMN = 3
-# Results reach the table at most this often: each time, the view repaints every visible row.
+# Results reach the table at most this often (a few rows per turn of the event loop).
 DELIVERY_INTERVAL_MS = 250
 # The results the table shows at the dialog's first size (1100 x 520).
 ROWS_SHOWN = 12
 FILL_STEP = 4  # rows shown per turn of the event loop while the results table has room
+APPEND_STEP = 50  # and once it is full
 _RELAYOUT_CHANGES = (
     QEvent.Type.FontChange,
     QEvent.Type.StyleChange,
@@ -289,21 +290,34 @@ def row_maker() -> RowMaker:
     return _row_maker
 
 
-_dialog_warmed = False
+_spare: CheckAllDialog | None = None
 
 
-def warm_dialog(ws: Workspace, parent: QWidget) -> None:
-    """The first making of the dialog's parts costs more than later ones (its results
-    model alone ~4 ms here, the first time a Python subclass of a Qt class is made), at the
-    moment Check all opens: done once per process ahead, at an idle moment, with a dialog
-    that is never shown (painted into a pixmap, then deleted)."""
-    global _dialog_warmed
-    if _dialog_warmed:
-        return
-    _dialog_warmed = True
-    dialog = CheckAllDialog(ws, [], parent=parent)
-    dialog.grab()
-    dialog.deleteLater()
+def keep_spare(ws: Workspace, parent: QWidget) -> None:
+    """Make a Check dialog ahead, at an idle moment, for the next Check all of this window
+    to use (take_spare): made at the click, its widgets cost ~5 ms of the GUI thread and
+    their first showing ~2 ms more, on top of the first paint. The first one made in a
+    process also takes Qt's first use of its parts (~4 ms more for the results model
+    alone, the first time a Python subclass of a Qt class is made). Painted once into a
+    pixmap, so that its styles and layout are worked out too; never shown until taken."""
+    global _spare
+    if _spare is not None and shiboken6.isValid(_spare):
+        if _spare.ws is ws and _spare.parent() is parent:
+            return
+        _spare.deleteLater()  # another window's or workspace's
+    _spare = CheckAllDialog(ws, [], parent=parent)
+    _spare.grab()
+
+
+def take_spare(ws: Workspace, parent: QWidget) -> CheckAllDialog | None:
+    """The dialog keep_spare made for this window and workspace, if there is one (once)."""
+    global _spare
+    spare, _spare = _spare, None
+    if spare is not None and shiboken6.isValid(spare) and spare.ws is ws and spare.parent() is parent:
+        return spare
+    if spare is not None and shiboken6.isValid(spare):
+        spare.deleteLater()  # another window's or workspace's
+    return None
 
 
 class ResultsModel(QStandardItemModel):
@@ -412,7 +426,7 @@ class CheckAllDialog(QDialog):
     and Cancel; saves the results (except cancelled ones) with ws.record_results when all
     are done."""
 
-    finished_all = Signal()  # every check has reported
+    finished_all = Signal()  # every check has reported, and its results are shown
     saved = Signal()  # the results were recorded
     # (batch, its results' rows): emitted by the scheduler's thread; delivered on the GUI thread
     _batch = Signal(object, object)
@@ -433,7 +447,9 @@ class CheckAllDialog(QDialog):
         self.done_count = 0
         self.failed_count = 0
         self.by_pair: dict[tuple[str, str], list[CheckResult]] = {}
-        self._all_reported = False
+        self._all_reported = False  # every check has reported
+        self._finished = False  # and every result is shown: finished_all was emitted
+        self._saved_early = False  # saved before every result was shown
         self._started = time.monotonic()
         self.scheduler: RunControl | None = None
         self._release_collections: Callable[[], None] = lambda: None  # set when the run starts
@@ -447,13 +463,11 @@ class CheckAllDialog(QDialog):
         self._show_timer.setSingleShot(True)
         self._show_timer.timeout.connect(self._show_delivered)
         self.setObjectName("checkAllDialog")
-        self.setWindowTitle(title or _("Check"))
         self.resize(1100, 520)
         lay = QVBoxLayout(self)
         self.summary = QLabel(self)
         lay.addWidget(self.summary)
         self.progress = QProgressBar(self)
-        self.progress.setRange(0, max(1, len(self.pairs)))
         self.progress.setValue(0)
         lay.addWidget(self.progress)
         self.model = ResultsModel(self)
@@ -470,11 +484,6 @@ class CheckAllDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        if len(self.pairs) > ROWS_SHOWN:
-            # Its scroll bar from the start, not when the rows reach the bottom: the columns
-            # do not move then, and the first results are laid out and painted once, not
-            # twice (~7 ms of the GUI thread's time, as the checks run).
-            self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         head = self.table.horizontalHeader()
         # The Category column fits the longest words (the code is in the tooltip).
         texts = [category_words(c) for c in Category] + [level_words(lv) for lv in ("warning", "unverified")]
@@ -505,6 +514,23 @@ class CheckAllDialog(QDialog):
         self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.close_button.clicked.connect(self.close)
         lay.addWidget(buttons)
+        self.bind(pairs, title)
+
+    def bind(self, pairs: list[tuple[str, str]], title: str = "") -> None:
+        """What is checked (before the run starts): a dialog made ahead (keep_spare) gets it
+        when it is taken."""
+        assert self.scheduler is None and not self.done_count, "bound while it runs"
+        self.pairs = list(pairs)
+        self.setWindowTitle(title or _("Check"))
+        self.progress.setRange(0, max(1, len(self.pairs)))
+        # Its scroll bar from the start, not when the rows reach the bottom: the columns do
+        # not move then, and the first results are laid out and painted once, not twice
+        # (~7 ms of the GUI thread's time, as the checks run).
+        self.table.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOn
+            if len(self.pairs) > ROWS_SHOWN
+            else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        )
         self._update_summary()
 
     def _show_detail(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -578,7 +604,8 @@ class CheckAllDialog(QDialog):
             self.failed_count += 1 if any(not r.ok for r in results) else 0
             self._unshown.extend(results)
         # Each worker sends its batch several times a second and each showing repaints the
-        # table: they are shown together, at most every DELIVERY_INTERVAL_MS, the last at once.
+        # table: they are shown together, at most every DELIVERY_INTERVAL_MS, the last at once
+        # (a few rows per turn of the event loop, see _show_delivered).
         if self.pending == 0:
             self._show_delivered()
         elif not self._show_timer.isActive():
@@ -591,12 +618,14 @@ class CheckAllDialog(QDialog):
         self._shown_at = time.monotonic()
         shown, self._unshown = self._unshown, []
         rows, self._unshown_rows = self._unshown_rows, []
-        if self.pending and len(rows) > FILL_STEP and self.table.has_room():
-            # The table fills up while checks run: FILL_STEP rows per turn of the event loop,
-            # each step painted alone (~0.7 ms a row here), not a screenful at once (~10 ms);
-            # once it is full, the rest at once. The last batch is shown whole.
-            shown, self._unshown = shown[:FILL_STEP], shown[FILL_STEP:]
-            rows, self._unshown_rows = rows[:FILL_STEP], rows[FILL_STEP:]
+        # A few rows per turn of the event loop, so that the window's other work (and its
+        # frames) come between: while the table has room, FILL_STEP, each step painted alone
+        # (~0.7 ms a row here; a screenful at once took ~10 ms); once it is full, APPEND_STEP
+        # (appending a row costs ~30 µs: a worker's 250 at once, ~8 ms).
+        step = FILL_STEP if self.table.has_room() else APPEND_STEP
+        if len(rows) > step:
+            shown, self._unshown = shown[:step], shown[step:]
+            rows, self._unshown_rows = rows[:step], rows[step:]
             self._show_timer.start(0)
         self.model.add(shown, rows)
         self.table.executeDelayedItemsLayout()  # painted before the next rows come
@@ -606,14 +635,27 @@ class CheckAllDialog(QDialog):
         self.progress.setValue(self.done_count)
         self.progress.setUpdatesEnabled(True)
         self._update_summary()
+        self._maybe_finish()
 
     def _maybe_finish(self) -> None:
+        """Once every check has reported, the results are saved (in the background); once
+        they are all shown too, finished_all, and saved after it."""
         if self.pending == 0 and not self._all_reported:
             self._all_reported = True
             self.elapsed = time.monotonic() - self._started
             self.cancel_button.setEnabled(False)
-            self.finished_all.emit()
             self._save()
+        if self._all_reported and not self._unshown_rows and not self._finished:
+            self._finished = True
+            self.finished_all.emit()
+            if self._saved_early:
+                self.saved.emit()
+
+    def _emit_saved(self) -> None:
+        if self._finished:
+            self.saved.emit()
+        else:
+            self._saved_early = True  # emitted after finished_all
 
     def _save(self) -> None:
         # The stored forms are made in the worker too: hundreds of results are a deep copy each.
@@ -627,7 +669,7 @@ class CheckAllDialog(QDialog):
 
         def done(_result: object) -> None:
             self._release_collections()
-            self.saved.emit()
+            self._emit_saved()
 
         workers.run_in_background(save, done, self._save_failed, owner=self)
 
@@ -640,7 +682,7 @@ class CheckAllDialog(QDialog):
                 summary=self.summary.text(), error=error_text(exc)
             )
         )
-        self.saved.emit()
+        self._emit_saved()
 
     def _update_summary(self) -> None:
         total, done, failed = len(self.pairs), self.done_count, self.failed_count
