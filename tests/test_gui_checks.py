@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, QTimer
 from PySide6.QtTest import QTest
 
 from support.gui import wait_idle
-from support.kuma_peer import GOOD_TOKEN, configure
+from support.kuma_peer import GOOD_TOKEN, configure, configure_fast_and_slow
 from xdrconf.core.workspace import IntegrationEdit
 from xdrconf.qt import checks_ui
 
@@ -147,11 +147,7 @@ def test_rows_arriving_below_a_full_table_update_its_scroll_bar_and_can_be_scrol
     """While the table is full and unsorted, later results are appended below what can be
     seen: the view updates its scroll bar without laying out and repainting the rows it
     shows, and every row can be scrolled to."""
-    for i in range(30):
-        token = f"token-{i:02d}"
-        kuma.api.tokens[token] = kuma.api.tokens[GOOD_TOKEN]
-        kuma.api.delays[token] = 0.0 if i < 20 else 1.0
-        configure(ws, kuma.port, tenant=f"T{i:02d}", token=token, ca=test_ca.cert_pem)
+    configure_fast_and_slow(ws, kuma, test_ca.cert_pem, "T")
     window.refresh()
     window.select_tenant(ws.tree.root_id)
     dialog = window.check_subtree()
@@ -210,11 +206,7 @@ def test_the_table_fills_a_few_rows_at_a_time_each_painted_alone(
     one (the rows above it are not painted again); once it is full, APPEND_STEP (3 here).
     finished_all comes when every result is shown, saved after it."""
     monkeypatch.setattr(checks_ui, "APPEND_STEP", 3)
-    for i in range(30):
-        token = f"fill-{i:02d}"
-        kuma.api.tokens[token] = kuma.api.tokens[GOOD_TOKEN]
-        kuma.api.delays[token] = 0.0 if i < 20 else 1.0
-        configure(ws, kuma.port, tenant=f"F{i:02d}", token=token, ca=test_ca.cert_pem)
+    configure_fast_and_slow(ws, kuma, test_ca.cert_pem, "F")
     window.refresh()
     window.select_tenant(ws.tree.root_id)
     dialog = window.check_subtree()

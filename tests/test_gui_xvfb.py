@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWizard
 
 from support.gui import wait_idle
-from support.kuma_peer import GOOD_TOKEN, configure
+from support.kuma_peer import GOOD_TOKEN, configure, configure_fast_and_slow
 
 pytestmark = [
     pytest.mark.xvfb,
@@ -86,11 +86,7 @@ def test_check_all_filled_step_by_step_shows_what_a_whole_repaint_shows(
     """Check all fills its table a few rows at a time and each step paints only its new
     rows: on the X server's screen the table then looks exactly as a whole repaint of it
     makes it look (no row left blank, cut or painted twice)."""
-    for i in range(30):
-        token = f"screen-{i:02d}"
-        kuma.api.tokens[token] = kuma.api.tokens[GOOD_TOKEN]
-        kuma.api.delays[token] = 0.0 if i < 20 else 2.0
-        configure(ws, kuma.port, tenant=f"S{i:02d}", token=token, ca=test_ca.cert_pem)
+    configure_fast_and_slow(ws, kuma, test_ca.cert_pem, "S", slow_delay=2.0)
     window.refresh()
     window.select_tenant(ws.tree.root_id)
     window.move(0, 0)

@@ -291,3 +291,15 @@ def kuma_cli(cli, kuma, test_ca, tmp_path):
     )
     assert r.code == 0, r
     return kuma
+
+
+def configure_fast_and_slow(
+    ws: Any, kuma: Any, ca: str, prefix: str, *, fast: int = 20, slow: int = 10, slow_delay: float = 1.0
+) -> None:
+    """fast + slow tenants ({prefix}00, {prefix}01, ...), each with a token of its own that the
+    peer accepts; the peer answers the last `slow` of them after slow_delay seconds."""
+    for i in range(fast + slow):
+        token = f"{prefix.lower()}-{i:02d}"
+        kuma.api.tokens[token] = kuma.api.tokens[GOOD_TOKEN]
+        kuma.api.delays[token] = 0.0 if i < fast else slow_delay
+        configure(ws, kuma.port, tenant=f"{prefix}{i:02d}", token=token, ca=ca)

@@ -302,7 +302,7 @@ def keep_spare(ws: Workspace, parent: QWidget) -> None:
     pixmap, so that its styles and layout are worked out too; never shown until taken."""
     global _spare
     if _spare is not None and shiboken6.isValid(_spare):
-        if _spare.ws is ws and _spare.parent() is parent:
+        if _made_for(_spare, ws, parent):
             return
         _spare.deleteLater()  # another window's or workspace's
     _spare = CheckAllDialog(ws, [], parent=parent)
@@ -313,11 +313,16 @@ def take_spare(ws: Workspace, parent: QWidget) -> CheckAllDialog | None:
     """The dialog keep_spare made for this window and workspace, if there is one (once)."""
     global _spare
     spare, _spare = _spare, None
-    if spare is not None and shiboken6.isValid(spare) and spare.ws is ws and spare.parent() is parent:
+    if spare is None or not shiboken6.isValid(spare):
+        return None
+    if _made_for(spare, ws, parent):
         return spare
-    if spare is not None and shiboken6.isValid(spare):
-        spare.deleteLater()  # another window's or workspace's
+    spare.deleteLater()  # another window's or workspace's
     return None
+
+
+def _made_for(dialog: CheckAllDialog, ws: Workspace, parent: QWidget) -> bool:
+    return dialog.ws is ws and dialog.parent() is parent
 
 
 class ResultsModel(QStandardItemModel):
