@@ -3,13 +3,21 @@ sockets, a real CONNECT proxy and real TLS."""
 
 from __future__ import annotations
 
+import errno
+import gc
+import socket
+import ssl
+import struct
+import time
+import warnings
+
 import pytest
 
 from support.connect_proxy import ConnectProxy
 from support.https_peer import HttpsPeer, Reply
 from support.kuma_peer import GOOD_TOKEN, KumaApi, configure
 from xdrconf.core.engine import run_operation
-from xdrconf.core.net import NetConfig, ProxyConfig, Trust, fetch_certificate, make_client
+from xdrconf.core.net import NetConfig, ProxyConfig, TlsContext, Trust, fetch_certificate, make_client
 from xdrconf.core.outcome import Category
 
 
@@ -146,3 +154,51 @@ def test_one_tls_context_per_trust_and_each_trusts_only_its_own(tmp_path, test_c
         ):
             client.get(url)
     assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
+
+
+def _reset_connection() -> socket.socket:
+    """A client TCP socket whose peer reset the connection and which this side shut down
+    (as the watchdog does on Cancel) before any TLS was spoken."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = socket.create_connection(server.getsockname(), timeout=5)
+        accepted, _ = server.accept()
+    client.shutdown(socket.SHUT_RDWR)
+    accepted.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    accepted.close()  # linger 0: a reset
+    for _ in range(100):  # the reset has arrived when the socket is no longer connected
+        try:
+            client.getpeername()
+        except OSError:
+            break
+        time.sleep(0.01)
+    return client
+
+
+@pytest.mark.parametrize("kind", ["ca", "pin", "system", "look", "server"])
+def test_a_failed_tls_wrap_leaves_no_socket_open(kind, test_ca):
+    """CPython's wrap_socket raises without closing the TLS socket it made when the TCP
+    connection is gone (reset by the peer, shut down by a Cancel); every context xdrconf makes
+    closes it, so no descriptor stays open until a garbage collection finds it."""
+    from xdrconf.core.net import client_context, make_ssl_context
+
+    contexts = {
+        "ca": lambda: make_ssl_context(Trust(ca_pem=test_ca.cert_pem)),
+        "pin": lambda: make_ssl_context(Trust(pin_sha256="ab" * 32)),
+        "system": lambda: make_ssl_context(Trust()),
+        "look": lambda: client_context(verify=False),
+        "server": lambda: TlsContext(ssl.PROTOCOL_TLS_SERVER),
+    }
+    ctx = contexts[kind]()
+    raw = _reset_connection()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(OSError) as failed:
+            if kind == "server":
+                ctx.wrap_socket(raw, server_side=True)
+            else:
+                ctx.wrap_socket(raw, server_hostname="localhost")
+        assert failed.value.errno in (errno.ECONNRESET, errno.ENOTCONN)
+        del failed  # its traceback held the TLS socket
+        raw.close()
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

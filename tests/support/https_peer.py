@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
+from xdrconf.core.net import TlsContext  # wrap_socket closes its socket when it fails
+
 HANG = object()  # a route result: accept the request and never answer
 
 
@@ -166,7 +168,7 @@ class HttpsPeer:
         self.stopped = threading.Event()
         self.context: ssl.SSLContext | None = None
         if cert is not None:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx = TlsContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(cert.cert_path, cert.key_path)
             if not tls13:
                 ctx.maximum_version = ssl.TLSVersion.TLSv1_2

@@ -10,6 +10,8 @@ import re
 import ssl
 from typing import Any
 
+from xdrconf.core.net import TlsContext  # wrap_socket closes its socket when it fails
+
 from .https_peer import HttpsPeer, Reply, Request
 
 SCANNER = re.compile(r"^/kata/scanner/v1/sensors/([0-9a-fA-F-]{36})/scans/filters$")
@@ -65,7 +67,7 @@ class KataPeer(HttpsPeer):
 
         subject = x509.load_pem_x509_certificate(cert_pem.encode()).subject.public_bytes()
         self._trusted[subject] = cert_pem
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx = TlsContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self._server_cert.cert_path, self._server_cert.key_path)
         ctx.load_verify_locations(cadata="".join(self._trusted.values()))
         ctx.verify_mode = ssl.CERT_OPTIONAL

@@ -17,6 +17,8 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from xdrconf.core.net import TlsContext  # wrap_socket closes its socket when it fails
+
 
 @dataclass
 class Handshake:
@@ -34,7 +36,7 @@ class TlsPeer:
     def __init__(
         self, cert: Any, *, host: str = "127.0.0.1", close_after_handshake: bool = False, idle: float = 5.0
     ) -> None:
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context = TlsContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(cert.cert_path, cert.key_path)
         self._sni_seen: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
         self.context.sni_callback = self._sni

@@ -10,11 +10,13 @@ import ssl
 import threading
 from typing import Any
 
+from xdrconf.core.net import TlsContext  # wrap_socket closes its socket when it fails
+
 
 class TricklePeer:
     def __init__(self, *, cert: Any, interval: float = 0.2) -> None:
         self.interval = interval
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context = TlsContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(cert.cert_path, cert.key_path)
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))

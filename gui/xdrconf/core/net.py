@@ -5,6 +5,7 @@ went wrong into one outcome category with a message an analyst can act on."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import errno
 import hashlib
@@ -16,6 +17,7 @@ import tempfile
 import threading
 import urllib.request
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -151,15 +153,68 @@ def make_ssl_context(trust: Trust, client_cert: ClientCert | None = None) -> ssl
     return ctx
 
 
-def _new_ssl_context(trust: Trust, client_cert: ClientCert | None) -> ssl.SSLContext:
-    if trust.ca_pem:
-        ctx = ssl.create_default_context(cadata=trust.ca_pem)
-    elif trust.pin_sha256:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+# The TLS sockets made by the wrap_socket under way in this thread (see TlsContext).
+_WRAPPING: ContextVar[list[ssl.SSLSocket] | None] = ContextVar("xdrconf_tls_wrapping", default=None)
+
+
+class _TlsSocket(ssl.SSLSocket):
+    """An SSLSocket that its TlsContext can find when wrap_socket fails."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _TlsSocket:
+        self = super().__new__(cls, *args, **kwargs)
+        made = _WRAPPING.get()
+        if made is not None:
+            made.append(self)
+        return self
+
+
+class TlsContext(ssl.SSLContext):
+    """An SSLContext whose wrap_socket leaves no descriptor open when it fails.
+
+    CPython's wrap_socket (3.11) moves the descriptor into the new TLS socket first. It then
+    raises without closing that socket when the TCP connection is no longer there and
+    reading from it fails, for example when the peer reset it or the watchdog shut it
+    down. The socket stays open until the garbage collector finds it, and the caller cannot
+    reach it. Here the sockets made inside a failed wrap_socket are closed before the error
+    goes on; all of them belong to the calling thread."""
+
+    sslsocket_class = _TlsSocket
+
+    def wrap_socket(self, sock: socket.socket, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        made: list[ssl.SSLSocket] = []
+        token = _WRAPPING.set(made)
+        try:
+            return super().wrap_socket(sock, *args, **kwargs)
+        except BaseException:
+            for tls in made:
+                with contextlib.suppress(OSError):
+                    tls.close()
+            raise
+        finally:
+            _WRAPPING.reset(token)
+
+
+def client_context(cadata: str | None = None, *, verify: bool = True) -> TlsContext:
+    """A client context: the system's CAs (or `cadata` only) with the host name checked;
+    verify=False checks neither (a pin or a look at the certificate is checked after)."""
+    ctx = TlsContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname by default
+    if not verify:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
+    elif cadata:
+        ctx.load_verify_locations(cadata=cadata)
     else:
-        ctx = ssl.create_default_context()
+        ctx.load_default_certs(ssl.Purpose.SERVER_AUTH)
+    return ctx
+
+
+def _new_ssl_context(trust: Trust, client_cert: ClientCert | None) -> ssl.SSLContext:
+    if trust.ca_pem:
+        ctx = client_context(trust.ca_pem)
+    elif trust.pin_sha256:
+        ctx = client_context(verify=False)
+    else:
+        ctx = client_context()
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if client_cert is not None:
         client_cert.load_into(ctx)
@@ -391,9 +446,7 @@ def describe_certificate(der: bytes) -> CertInfo:
 def fetch_certificate(host: str, port: int, timeout: float = DEFAULT_TIMEOUT) -> CertInfo:
     """Handshake only: connect, complete TLS without verifying, read the server certificate
     and close. Nothing is sent over the encrypted channel."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
+    ctx = client_context(verify=False)
     sni = None if _is_ip(host) else host
     with (
         socket.create_connection((host, port), timeout=timeout) as raw,

@@ -27,7 +27,15 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from ...errors import OperationFailed, Stopped
 from ...fields import host_port
 from ...i18n import _
-from ...net import PinMismatch, PinnedCertExpired, Trust, check_pin, classify_exception, make_ssl_context
+from ...net import (
+    PinMismatch,
+    PinnedCertExpired,
+    Trust,
+    check_pin,
+    classify_exception,
+    client_context,
+    make_ssl_context,
+)
 from ...outcome import Category
 from .names import PLAIN_PORTS, TLS_PORTS
 
@@ -305,12 +313,7 @@ class Session:
     def _wrap(self, raw: socket.socket) -> ssl.SSLSocket:
         """The TLS handshake on `raw`, verified (the CA, the host name, the pin) before
         anything is sent over it."""
-        if self.verify:
-            context = make_ssl_context(self.trust)
-        else:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+        context = make_ssl_context(self.trust) if self.verify else client_context(verify=False)
         # The handshake after the TLS socket is registered: `raw` is detached into it, so a
         # cancel during the handshake must find the TLS socket to shut it down.
         tls = context.wrap_socket(raw, server_hostname=self.host, do_handshake_on_connect=False)
