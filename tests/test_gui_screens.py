@@ -173,6 +173,44 @@ def test_a_collapsed_tenant_shows_a_failure_below_it(window: MainWindow, ws: Wor
     assert model.data(model.index_of(ws.tenant("Acme").id), model.BELOW_ROLE) is None
 
 
+def test_new_marks_repaint_only_their_rows_and_the_rows_above(window: MainWindow, ws: Workspace) -> None:
+    """A refresh after checks says which rows' marks changed (dataChanged, per parent), not
+    that the whole tree changed: with 500 tenants a layout change made the view ask every
+    row again in one turn of the event loop."""
+    for i in range(30):
+        ws.add_tenant(f"T{i:02d}")
+    ws.add_tenant("Shop", "T07")
+    window.refresh()
+    model = window.tree_model
+    layouts: list[int] = []
+    changes: list[tuple[str | None, int, int]] = []
+    model.layoutChanged.connect(lambda *_a: layouts.append(1))
+    model.dataChanged.connect(
+        lambda first, last, *_a: changes.append((model.tenant_id(first.parent()), first.row(), last.row()))
+    )
+    with_results(ws, "T03", "kuma", Category.OK, "Connected.")
+    with_results(ws, "Shop", "kuma", Category.TIMEOUT, "No answer within 10 s.")
+    with_results(ws, "T21", "kuma", Category.AUTH_FAILED, "The token was refused.")
+    window.refresh()
+    root, t07 = ws.tree.root_id, ws.tenant("T07").id
+    row = {t.id: model.index_of(t.id).row() for t in ws.tree.walk_all()}
+    assert layouts == []
+    # Root's children from T03 to T21 (T07 has a failure below it now), Shop under T07, and
+    # the Root tenant itself (a failure below it).
+    assert sorted(changes, key=str) == sorted(
+        [
+            (root, row[ws.tenant("T03").id], row[ws.tenant("T21").id]),
+            (t07, 0, 0),
+            (None, row[root], row[root]),
+        ],
+        key=str,
+    )
+    assert model.data(model.index_of(t07), model.BELOW_ROLE) == "error"
+    changes.clear()
+    window.refresh()  # nothing new: nothing said
+    assert changes == [] and layouts == []
+
+
 def test_the_tree_keeps_its_width_and_every_pane_stays_usable(
     window: MainWindow, qtbot: QtBot, ws: Workspace, kuma: Any, test_ca: TestCA
 ) -> None:

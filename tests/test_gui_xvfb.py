@@ -107,3 +107,33 @@ def test_check_all_filled_step_by_step_shows_what_a_whole_repaint_shows(
     with qtbot.waitSignal(dialog.saved, timeout=20000):
         pass
     dialog.close()
+
+
+def test_the_tree_shows_the_marks_of_a_finished_check_all(window, qtbot, ws, kuma, test_ca, tmp_path):
+    """After Check all the tree repaints only the rows whose marks changed (no new layout of
+    the whole tree): on the X server's screen it then looks exactly as a whole repaint of it,
+    the failed tenant and the tenant above it marked."""
+    for name in ("Alpha", "Bravo", "Charlie"):
+        configure(ws, kuma.port, tenant=name, ca=test_ca.cert_pem)
+    ws.add_tenant("Depot", "Bravo")
+    configure(ws, kuma.port, tenant="Depot", token="wrong-token", ca=test_ca.cert_pem)
+    window.refresh()
+    window.select_tenant(ws.tree.root_id)
+    window.move(0, 0)
+    qtbot.waitExposed(window)
+    view = window.tree_view
+    view.collapse(window.tree_model.index_of(ws.tenant("Bravo").id))
+    qtbot.wait(100)
+    before = view.viewport().grab().toImage()
+    dialog = window.check_subtree()
+    with qtbot.waitSignal(dialog.saved, timeout=20000):
+        pass
+    dialog.close()
+    wait_idle(qtbot, window)
+    qtbot.wait(300)  # the last paint reaches the screen
+    viewport = view.viewport()
+    where = QRect(viewport.mapToGlobal(QPoint(0, 0)), viewport.size())
+    on_screen = screen_shot(tmp_path / "tree.png").copy(where).convertToFormat(QImage.Format.Format_RGB32)
+    repainted = viewport.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    assert repainted != before.convertToFormat(QImage.Format.Format_RGB32)  # the marks are new
+    assert on_screen == repainted

@@ -79,13 +79,35 @@ class TenantTreeModel(QAbstractItemModel):
         self.endResetModel()
 
     def set_marks(self, marks: dict[str, str]) -> None:
-        """Per-tenant warning marks (failed check, expiry flag); repaints only."""
+        """Per-tenant warning marks (failed check, expiry flag). Only the rows whose mark or
+        whose mark from below changed are said to have changed (one dataChanged per parent,
+        over the rows from the first to the last changed): the marks change no row's place,
+        and a layout change would make the view lay out and ask for every row again."""
         if marks == self._marks:
             return
-        self.layoutAboutToBeChanged.emit()
+        old_marks, old_below = self._marks, self._below
         self._marks = dict(marks)
         self._roll_up()
-        self.layoutChanged.emit()
+        changed = {
+            self._num[tid]
+            for tid in old_marks.keys() | self._marks.keys()
+            if tid in self._num and old_marks.get(tid) != self._marks.get(tid)
+        }
+        below = old_below.keys() | self._below.keys()
+        changed.update(n for n in below if old_below.get(n) != self._below.get(n))
+        rows: dict[int, list[int]] = {}
+        for n in changed:
+            p = self._parent[n]
+            siblings = self._vis.get(p, [])
+            r = self._row[n]
+            if r < len(siblings) and siblings[r] == n:  # shown (not filtered out)
+                rows.setdefault(p, []).append(r)
+        for p, shown in rows.items():
+            parent = QModelIndex() if p == _NONE else self.index_of(self._ids[p])
+            if p != _NONE and not parent.isValid():
+                continue
+            first, last = min(shown), max(shown)
+            self.dataChanged.emit(self.index(first, 0, parent), self.index(last, 0, parent))
 
     def _roll_up(self) -> None:
         """Each tenant's worst warning or error below it, so that a collapsed tenant shows it."""
