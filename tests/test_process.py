@@ -173,3 +173,29 @@ def test_full_collections_are_kept_short_until_the_last_run_ends():
     assert gc.get_freeze_count() >= frozen
     second()
     assert gc.get_freeze_count() == 0
+
+
+def test_the_survivors_of_each_batch_are_frozen_too_while_a_run_holds():
+    """freeze_survivors(): during a run the objects made since (a batch of results) leave
+    the young generations as well, so that a young collection looks only at what came after;
+    released with the run's. Without a run it freezes nothing."""
+    import gc
+
+    from xdrconf.core.process import freeze_survivors, keep_collections_short
+
+    assert gc.get_freeze_count() == 0
+    freeze_survivors()
+    assert gc.get_freeze_count() == 0  # no run: nothing frozen
+    release = keep_collections_short()
+    frozen = gc.get_freeze_count()
+    batch = [{"tenant": f"T{i}", "outcomes": [{"category": "ok"}]} for i in range(2000)]
+
+    def collectable() -> bool:
+        return any(o is batch for generation in (0, 1, 2) for o in gc.get_objects(generation))
+
+    assert collectable()
+    freeze_survivors()
+    assert gc.get_freeze_count() >= frozen + 4000  # the batch's dicts and lists
+    assert not collectable()  # in no generation a collection looks at
+    release()
+    assert gc.get_freeze_count() == 0

@@ -41,6 +41,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from . import engine, i18n
 from .outcome import Outcome
+from .process import freeze_survivors
 from .scheduler import DEFAULT_CONCURRENCY, Batch, Pair, RunControl, Scheduler
 
 if TYPE_CHECKING:
@@ -358,6 +359,7 @@ class ProcessScheduler(RunControl):
                         share.answered.add(i)
                         batch.append((self.pairs[i], outcomes))
                 self._deliver(batch)
+                freeze_survivors()  # the batch's objects stay out of later collections' way
         except (OSError, ValueError) as exc:
             log.warning("reading a check worker failed: %s", exc)
 
