@@ -237,6 +237,7 @@ def render(r: Renderer, screens: set[str]) -> set[tuple[str, str]]:
     from PySide6.QtWidgets import QApplication, QMenu
 
     from xdrconf.core import catalog
+    from xdrconf.core.i18n import _
     from xdrconf.core.outcome import Category, CheckResult
     from xdrconf.core.workspace import IntegrationEdit, Workspace
     from xdrconf.qt import workers
@@ -269,8 +270,22 @@ def render(r: Renderer, screens: set[str]) -> set[tuple[str, str]]:
         "Acme Corporation",
         IntegrationEdit("redmine", values=redmine, secrets={"api_key": "screens-" + "k" * 32}, enabled=True),
     )
-    refused = CheckResult(Category.AUTH_FAILED, "KUMA refused the token (403).", "kuma.invalid:7223", 41.0)
-    passed = CheckResult(Category.OK, "Connected.", "redmine.invalid:443", 1001.0)
+    # The messages the checks give (in the language shown), as if they had just run.
+    refused = CheckResult(
+        Category.AUTH_FAILED,
+        _(
+            "KUMA refused the token (403 access denied): it is unknown, expired, or "
+            "its user is disabled; create a new token in KUMA and replace it here."
+        ),
+        "kuma.invalid:7223",
+        41.0,
+    )
+    passed = CheckResult(
+        Category.OK,
+        _("Connected to Redmine as '{login}' ({name}).").format(login="soc-bot", name="SOC Bot"),
+        "redmine.invalid:443",
+        1001.0,
+    )
     ws.record_results({(acme, "kuma"): [refused.to_dict()], (acme, "redmine"): [passed.to_dict()]})
 
     window = MainWindow(ws)
@@ -325,15 +340,27 @@ def render(r: Renderer, screens: set[str]) -> set[tuple[str, str]]:
     if "checkall" in screens:
         from xdrconf.qt.checks_ui import CheckAllDialog
 
-        dialog = CheckAllDialog(ws, [(acme, "kuma"), (acme, "redmine")], parent=window)
+        pairs = [(acme, "kuma"), (acme, "redmine")]
+        dialog = CheckAllDialog(ws, pairs, parent=window)
         path = ws.tree.path(acme)
-        dialog.model.add(
+        dialog.show()
+        # The two results come as a run's batch does (counted, shown, the run finished);
+        # nothing is sent anywhere.
+        dialog.pending = len(pairs)
+        dialog._emit_batch(
             [
-                CheckResult(c.category, c.message, c.target, c.latency_ms, tenant=path, integration=kind)
-                for c, kind in ((refused, "kuma"), (passed, "redmine"))
+                (
+                    (tid, kind),
+                    [
+                        CheckResult(
+                            c.category, c.message, c.target, c.latency_ms, tenant=path, integration=kind
+                        )
+                    ],
+                )
+                for c, (tid, kind) in zip((refused, passed), pairs, strict=True)
             ]
         )
-        dialog.show()
+        r.settle()
         dialog.table.selectRow(0)
         r.save("checkall", dialog)
         dialog.close()
