@@ -60,6 +60,7 @@ def english_words(text: str) -> list[str]:
         ("export", "--help"),
         ("config", "--help"),
         ("config", "set", "--help"),
+        ("kuma", "receive", "--help"),
     ],
 )
 def test_the_help_of_the_command_line_is_russian(tmp_path, args):
@@ -76,9 +77,22 @@ def test_the_main_help_and_integration_set_read_in_russian(tmp_path):
     assert "папка параметров (по умолчанию — XDRCONF_CONFIG_DIR" in out
     assert "показать эту справку и выйти" in out  # argparse's own words, from the catalog
     out = xdrconf(tmp_path, "integration", "set", "--help").stdout
-    assert "TENANT KIND [FIELD=VALUE ...]" in out  # the metavars are what is typed
+    # The placeholders are in the words of the messages (ТЕНАНТ, ПОЛЕ=ЗНАЧЕНИЕ), as GNU tools
+    # translate theirs; what is typed as it stands (options, kinds, field names) stays.
+    assert "ТЕНАНТ ТИП [ПОЛЕ=ЗНАЧЕНИЕ ...]" in out and "[--secret ПОЛЕ]" in out
     assert "позиционные аргументы:" in out and "прочитать этот секрет со стандартного ввода" in out
     assert "xdrconf ТИП --help (типы: kuma, kasap, tip," in " ".join(out.split())
+
+
+def test_the_placeholders_of_usages_are_those_of_the_messages(tmp_path):
+    """Usage lines name what to type in the words the Russian messages use for it."""
+    out = xdrconf(tmp_path, "alerts", "--help").stdout
+    assert "xdrconf alerts close ТЕНАНТ ИД_АЛЕРТА --reason ПРИЧИНА [--json]" in out
+    assert "xdrconf alerts ТЕНАНТ [--status {new,assigned,closed,escalated}] [--json]" in out
+    assert "ПРИЧИНА — одно из значений:" in " ".join(out.split())
+    assert "[--timeout СЕКУНДЫ]" in xdrconf(tmp_path, "check", "--help").stdout
+    r = xdrconf(tmp_path, "alerts", "close", "Root tenant")
+    assert r.returncode == 2 and "ТЕНАНТ" in r.stderr and "TENANT" not in r.stderr
 
 
 def test_a_kinds_help_names_the_kinds_of_values_in_russian(tmp_path):
@@ -105,7 +119,7 @@ def test_errors_of_the_command_line_are_russian(tmp_path):
     r = xdrconf(tmp_path, "tenant", "rename", "Root tenant")
     assert r.returncode == 2
     assert (
-        r.stderr.splitlines()[-1] == "xdrconf tenant rename: ошибка: необходимо указать аргументы: NEW_NAME"
+        r.stderr.splitlines()[-1] == "xdrconf tenant rename: ошибка: необходимо указать аргументы: НОВОЕ_ИМЯ"
     )
 
 

@@ -140,8 +140,13 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
         ),
     )
     p.usage = (
-        "xdrconf alerts TENANT [--status {new,assigned,closed,escalated}] [--json]\n"
-        "       xdrconf alerts close TENANT ALERT_ID --reason REASON [--json]"
+        _("xdrconf alerts {tenant} [--status {statuses}] [--json]").format(
+            tenant=_("TENANT"), statuses="{" + ",".join(ALERT_STATUSES) + "}"
+        )
+        + "\n       "
+        + _("xdrconf alerts close {tenant} {alert_id} --reason {reason} [--json]").format(
+            tenant=_("TENANT"), alert_id=_("ALERT_ID"), reason=_("REASON")
+        )
     )
     p.epilog = (
         _(
@@ -152,8 +157,12 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
         + EXIT_CODES
         + "."
     )
-    p.add_argument("words", nargs="+", metavar="TENANT | close TENANT ALERT_ID")
+    p.add_argument(
+        "words",
+        nargs="+",
+        metavar=_("{tenant} | close {tenant} {alert_id}").format(tenant=_("TENANT"), alert_id=_("ALERT_ID")),
+    )
     p.add_argument("--status", choices=ALERT_STATUSES, help=_("alerts with this status (default: new)"))
-    p.add_argument("--reason", choices=CLOSE_REASONS, metavar="REASON", help=_("why the alert is closed"))
+    p.add_argument("--reason", choices=CLOSE_REASONS, metavar=_("REASON"), help=_("why the alert is closed"))
     p.add_argument("--json", action="store_true", help=_("print JSON (alerts with their events)"))
-    p.add_argument("--timeout", metavar="SECONDS", help=_("per request (default: the app's)"))
+    p.add_argument("--timeout", metavar=_("SECONDS"), help=_("per request (default: the app's)"))

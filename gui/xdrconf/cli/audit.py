@@ -106,15 +106,17 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
         cmd_audit,
         _("list the changes xdrconf made (the audit trail, audit.jsonl in the settings folder)"),
     )
-    p.add_argument("--tenant", metavar="TENANT", help=_("only the changes of this tenant"))
+    p.add_argument("--tenant", metavar=_("TENANT"), help=_("only the changes of this tenant"))
     p.add_argument(
-        "--integration", metavar="KIND", help=_("only the changes of this integration (e.g. kuma)")
+        "--integration", metavar=_("KIND"), help=_("only the changes of this integration (e.g. kuma)")
     )
     p.add_argument(
-        "--since", metavar="DATE", help=_("only changes from this date (YYYY-MM-DD, UTC) or time (ISO 8601)")
+        "--since",
+        metavar=_("DATE"),
+        help=_("only changes from this date (YYYY-MM-DD, UTC) or time (ISO 8601)"),
     )
     p.add_argument("--json", action="store_true", help=_("print JSON"))
-    asub = p.add_subparsers(dest="audit_action", metavar="ACTION")
+    asub = p.add_subparsers(dest="audit_action", metavar=_("ACTION"))
     v = add(
         asub,
         "verify",

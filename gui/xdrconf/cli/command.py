@@ -175,7 +175,7 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
         help=_("the {title} connector commands of a tenant: list, run, add, remove").format(title=title),
         epilog=EXIT_CODES + ".",
     )
-    csub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    csub = group.add_subparsers(dest="action", metavar=_("ACTION"), required=True)
     p = add(csub, "list", cmd_list, _("list the tenant's KUMA connector commands"))
     p.add_argument("tenant")
     p.add_argument("--json", action="store_true")
@@ -185,11 +185,11 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
     p.add_argument(
         "--param",
         action="append",
-        metavar="KEY=VALUE",
+        metavar=_("KEY=VALUE"),
         help=_("a value for a placeholder, e.g. --param 'Alert ID=…' (repeatable)"),
     )
     p.add_argument("--json", action="store_true")
-    p.add_argument("--timeout", metavar="SECONDS")
+    p.add_argument("--timeout", metavar=_("SECONDS"))
     p.epilog = EXIT_CODES + _("; run exits 1 when KUMA answers with an error status.")
     p = add(csub, "add", cmd_add, _("add (or with --replace, change) a command"))
     p.add_argument("tenant")
@@ -203,15 +203,17 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Callable[..., argpa
             "placeholders such as <Alert ID> allowed"
         ),
     )
-    p.add_argument("--query", action="append", metavar="NAME=VALUE", help=_("a query parameter (repeatable)"))
+    p.add_argument(
+        "--query", action="append", metavar=_("NAME=VALUE"), help=_("a query parameter (repeatable)")
+    )
     p.add_argument(
         "--header",
         action="append",
-        metavar="NAME=VALUE",
+        metavar=_("NAME=VALUE"),
         help=_("a request header (repeatable; never Authorization: the token is added by xdrconf)"),
     )
     p.add_argument(
-        "--body", metavar="JSON|@FILE", help=_('JSON body template, e.g. \'{"id": "<Alert ID>"}\'')
+        "--body", metavar=_("JSON|@FILE"), help=_('JSON body template, e.g. \'{"id": "<Alert ID>"}\'')
     )
     p.add_argument("--replace", action="store_true", help=_("overwrite a command of the same name"))
     p = add(csub, "remove", cmd_remove, _("remove a command"))

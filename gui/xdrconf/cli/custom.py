@@ -139,6 +139,6 @@ def actions(csub: Any, common: argparse.ArgumentParser, add: Any) -> set[str]:
     )
     p.add_argument("host")
     p.add_argument("--ports", default="22", help=_("comma-separated, tried in order (default 22)"))
-    p.add_argument("--timeout", metavar="SECONDS")
+    p.add_argument("--timeout", metavar=_("SECONDS"))
     p.add_argument("--json", action="store_true")
     return {"key-info", "pin", "host-keys"}

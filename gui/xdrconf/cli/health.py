@@ -139,7 +139,7 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
         cmd_health,
         _("every tenant's integrations at their last check's level (the window's health grid)"),
     )
-    p.add_argument("--name", metavar="TEXT", help=_("only the tenants whose name holds TEXT (any case)"))
+    p.add_argument("--name", metavar=_("TEXT"), help=_("only the tenants whose name holds TEXT (any case)"))
     p.add_argument(
         "--level",
         choices=LEVELS,
@@ -151,11 +151,11 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Any) -> None:
         action="store_true",
         help=_("check the integrations shown that are turned on first, and keep the results"),
     )
-    p.add_argument("--timeout", metavar="SECONDS", help=_("seconds for each check (with --check)"))
+    p.add_argument("--timeout", metavar=_("SECONDS"), help=_("seconds for each check (with --check)"))
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help=_("print JSON (levels by their codes)"))
     out.add_argument(
         "--csv",
-        metavar="FILE",
+        metavar=_("FILE"),
         help=_("write the grid as CSV (UTF-8, as the window exports it) to FILE, or '-' for standard output"),
     )

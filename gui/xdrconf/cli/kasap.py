@@ -39,5 +39,5 @@ def actions(sub: Any, common: argparse.ArgumentParser, add: Any) -> set[str]:
     p = add(sub, "groups", cmd_groups, _("list the learning groups KASAP returns for the tenant's token"))
     p.add_argument("tenant")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--timeout", metavar="SECONDS")
+    p.add_argument("--timeout", metavar=_("SECONDS"))
     return {"groups"}

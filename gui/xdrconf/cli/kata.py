@@ -261,7 +261,7 @@ def actions(
     p.add_argument("tenant")
     p.add_argument("connection", help=conn_help)
     p.add_argument(
-        "-o", "--output", metavar="FILE", help=_("file to write (default: PEM on standard output)")
+        "-o", "--output", metavar=_("FILE"), help=_("file to write (default: PEM on standard output)")
     )
     p.add_argument("--der", action="store_true", help=_("DER instead of PEM (needs -o)"))
     return {"list", "add", "edit", "remove", "regenerate", "export-cert"}

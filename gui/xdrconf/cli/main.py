@@ -538,7 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config-dir",
-        metavar="DIR",
+        metavar=_("DIR"),
         default=argparse.SUPPRESS,
         help=_("settings folder (default: XDRCONF_CONFIG_DIR or the user's config folder)"),
     )
@@ -556,7 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
         version=f"xdrconf {__version__}",
         help=_("show program's version number and exit"),
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar=_("COMMAND"))
 
     def add(
         parent: Any, name: str, func: Callable[[argparse.Namespace], int], help_: str
@@ -567,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     text = _("list and change tenants")
     tenant = sub.add_parser("tenant", help=text, description=text, parents=[common])
-    tsub = tenant.add_subparsers(dest="action", metavar="ACTION", required=True)
+    tsub = tenant.add_subparsers(dest="action", metavar=_("ACTION"), required=True)
     p = add(tsub, "list", cmd_tenant_list, _("list tenants as a tree"))
     p.add_argument("--json", action="store_true", help=_("print JSON"))
     p = add(
@@ -576,28 +576,28 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_tenant_add,
         _("add child tenants, all or none in one change (each gets a copy of its parent's integrations)"),
     )
-    p.add_argument("name", nargs="+", metavar="NAME")
-    p.add_argument("--parent", metavar="PARENT", help=_("parent tenant (default: Root)"))
+    p.add_argument("name", nargs="+", metavar=_("NAME"))
+    p.add_argument("--parent", metavar=_("PARENT"), help=_("parent tenant (default: Root)"))
     p = add(tsub, "rename", cmd_tenant_rename, _("rename a tenant"))
-    p.add_argument("name", metavar="NAME")
-    p.add_argument("new_name", metavar="NEW_NAME")
+    p.add_argument("name", metavar=_("NAME"))
+    p.add_argument("new_name", metavar=_("NEW_NAME"))
     p = add(tsub, "move", cmd_tenant_move, _("move a tenant under another parent"))
-    p.add_argument("name", metavar="NAME")
-    p.add_argument("new_parent", metavar="NEW_PARENT")
+    p.add_argument("name", metavar=_("NAME"))
+    p.add_argument("new_parent", metavar=_("NEW_PARENT"))
     p = add(tsub, "remove", cmd_tenant_remove, _("remove a tenant, its integrations and their secrets"))
-    p.add_argument("name", metavar="NAME")
+    p.add_argument("name", metavar=_("NAME"))
     p.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
 
     text = _("show and change a tenant's integrations")
     integ = sub.add_parser("integration", help=text, description=text, parents=[common])
-    isub = integ.add_subparsers(dest="action", metavar="ACTION", required=True)
+    isub = integ.add_subparsers(dest="action", metavar=_("ACTION"), required=True)
     kinds = list(catalog.KINDS)
     p = add(isub, "list", cmd_integration_list, _("list a tenant's integrations"))
-    p.add_argument("tenant", metavar="TENANT")
+    p.add_argument("tenant", metavar=_("TENANT"))
     p.add_argument("--json", action="store_true", help=_("print JSON"))
     p = add(isub, "show", cmd_integration_show, _("show one integration (secrets only as set / not set)"))
-    p.add_argument("tenant", metavar="TENANT")
-    p.add_argument("kind", choices=kinds, metavar="KIND")
+    p.add_argument("tenant", metavar=_("TENANT"))
+    p.add_argument("kind", choices=kinds, metavar=_("KIND"))
     p.add_argument("--json", action="store_true", help=_("print JSON"))
     p = add(
         isub,
@@ -609,15 +609,15 @@ def build_parser() -> argparse.ArgumentParser:
         "The fields of each integration, with their allowed values and defaults, and its "
         "operations: xdrconf KIND --help (kinds: {kinds})."
     ).format(kinds=", ".join(k for k in kinds if catalog.spec_for(k).supported))
-    p.add_argument("tenant", metavar="TENANT")
-    p.add_argument("kind", choices=kinds, metavar="KIND")
-    p.add_argument("assignments", nargs="*", metavar="FIELD=VALUE")
+    p.add_argument("tenant", metavar=_("TENANT"))
+    p.add_argument("kind", choices=kinds, metavar=_("KIND"))
+    p.add_argument("assignments", nargs="*", metavar=_("FIELD=VALUE"))
     p.set_defaults(spill="assignments")  # FIELD=VALUE after an option too (see parse)
     p.add_argument("--subtree", action="store_true", help=SUBTREE_HELP())
     p.add_argument(
         "--secret",
         action="append",
-        metavar="FIELD",
+        metavar=_("FIELD"),
         help=_("read this secret from standard input (one line each) or a prompt"),
     )
     p.add_argument(
@@ -630,29 +630,29 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p = add(isub, "enable", lambda a: _set_enabled(a, True), _("turn an integration on"))
-    p.add_argument("tenant", metavar="TENANT")
-    p.add_argument("kind", choices=kinds, metavar="KIND")
+    p.add_argument("tenant", metavar=_("TENANT"))
+    p.add_argument("kind", choices=kinds, metavar=_("KIND"))
     p.add_argument("--subtree", action="store_true", help=SUBTREE_HELP())
     p = add(isub, "disable", lambda a: _set_enabled(a, False), _("turn an integration off"))
-    p.add_argument("tenant", metavar="TENANT")
-    p.add_argument("kind", choices=kinds, metavar="KIND")
+    p.add_argument("tenant", metavar=_("TENANT"))
+    p.add_argument("kind", choices=kinds, metavar=_("KIND"))
     p.add_argument("--subtree", action="store_true", help=SUBTREE_HELP())
 
     p = add(sub, "check", cmd_check, _("check connections (all enabled integrations by default)"))
-    p.add_argument("tenant", nargs="?", metavar="TENANT")
-    p.add_argument("kind", nargs="?", choices=kinds, metavar="KIND")
+    p.add_argument("tenant", nargs="?", metavar=_("TENANT"))
+    p.add_argument("kind", nargs="?", choices=kinds, metavar=_("KIND"))
     p.add_argument("--json", action="store_true", help=_("print JSON"))
-    p.add_argument("--timeout", metavar="SECONDS", help=_("per step (default: the app's)"))
+    p.add_argument("--timeout", metavar=_("SECONDS"), help=_("per step (default: the app's)"))
 
     p = add(sub, "export", cmd_export, _("export tenants and settings (never secrets)"))
-    p.add_argument("--tenant", metavar="TENANT", help=_("export this tenant and its subtree only"))
-    p.add_argument("-o", "--output", metavar="FILE", help=_("file to write (default: standard output)"))
+    p.add_argument("--tenant", metavar=_("TENANT"), help=_("export this tenant and its subtree only"))
+    p.add_argument("-o", "--output", metavar=_("FILE"), help=_("file to write (default: standard output)"))
     p = add(sub, "import", cmd_import, _("import an export; lists the secrets to enter again"))
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar=_("FILE"))
 
     text = _("application settings: timeout, proxy, language, secret store")
     config = sub.add_parser("config", help=text, description=text, parents=[common])
-    csub = config.add_subparsers(dest="action", metavar="ACTION", required=True)
+    csub = config.add_subparsers(dest="action", metavar=_("ACTION"), required=True)
     p = add(csub, "show", cmd_config_show, _("show application settings, the keyring and the config folder"))
     p.add_argument("--json", action="store_true", help=_("print JSON"))
     p = add(
@@ -665,7 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
             "secret_store=keyring|vault (moves every secret across, all or nothing)"
         ),
     )
-    p.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    p.add_argument("assignments", nargs="+", metavar=_("KEY=VALUE"))
     add(
         csub, "restore-backup", cmd_config_restore, _("use the backup of the settings (after a corrupt file)")
     )

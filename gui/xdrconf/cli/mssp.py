@@ -216,10 +216,10 @@ def register(sub: Any, tsub: Any, common: argparse.ArgumentParser, add: Any) -> 
             "TENANT; KUMA's main and shared tenants are the Root and the Shared tenant"
         ),
     )
-    p.add_argument("tenant", metavar="TENANT")
+    p.add_argument("tenant", metavar=_("TENANT"))
     p.add_argument("--dry-run", action="store_true", help=_("only say what would be added"))
     p.add_argument("--json", action="store_true", help=_("print JSON"))
-    p.add_argument("--timeout", metavar="SECONDS", help=_("per step (default: the app's)"))
+    p.add_argument("--timeout", metavar=_("SECONDS"), help=_("per step (default: the app's)"))
 
     p = add(
         sub,
@@ -230,7 +230,7 @@ def register(sub: Any, tsub: Any, common: argparse.ArgumentParser, add: Any) -> 
             "overridden (secrets compared by value, never shown)"
         ),
     )
-    p.add_argument("tenant", metavar="TENANT")
+    p.add_argument("tenant", metavar=_("TENANT"))
     p.add_argument(
         "--subtree", action="store_true", help=_("every tenant of the subtree, each against its parent")
     )
@@ -246,14 +246,14 @@ def register(sub: Any, tsub: Any, common: argparse.ArgumentParser, add: Any) -> 
             "(secrets as new entries for each tenant)"
         ),
     )
-    p.add_argument("tenant", metavar="TENANT")
-    p.add_argument("kind", choices=kinds, metavar="KIND")
-    p.add_argument("fields", nargs="+", metavar="FIELD")
+    p.add_argument("tenant", metavar=_("TENANT"))
+    p.add_argument("kind", choices=kinds, metavar=_("KIND"))
+    p.add_argument("fields", nargs="+", metavar=_("FIELD"))
     p.add_argument(
         "--to",
         nargs="+",
         action="extend",
-        metavar="DESCENDANT",
+        metavar=_("DESCENDANT"),
         help=_("the tenants below TENANT to push to"),
     )
     p.add_argument("--subtree", action="store_true", help=_("push to every tenant below TENANT"))

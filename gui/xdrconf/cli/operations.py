@@ -88,9 +88,9 @@ def _typed(value: Any) -> str:
 
 
 def usage_of(kind: str, op: Operation) -> str:
-    tenant = "" if op.standalone else " TENANT"
+    tenant = "" if op.standalone else " " + _("TENANT")
     params = " ".join(f"{f.name}=…" if f.required else f"[{f.name}=…]" for f in op.params)
-    extra = " [NAME=VALUE …]" if op.extra_params else ""
+    extra = " [" + _("NAME=VALUE") + " …]" if op.extra_params else ""
     yes = " --yes" if op.changes_peer else ""
     return f"xdrconf {kind} {op.name}{tenant} {params}{extra}".rstrip() + f" [--json] [--timeout S]{yes}"
 
@@ -260,7 +260,7 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:
             formatter_class=argparse.RawDescriptionHelpFormatter,
             parents=[common],
         )
-        gsub = group.add_subparsers(dest="operation", metavar="OPERATION", required=True)
+        gsub = group.add_subparsers(dest="operation", metavar=_("OPERATION"), required=True)
         taken: set[str] = set()
         for module in modules:
             if hasattr(module, "actions"):
@@ -272,9 +272,9 @@ def register(sub: Any, common: argparse.ArgumentParser, add: Add) -> None:
             p = add(gsub, op.name, cmd_operation, text)
             p.usage = usage_of(entry.kind, op)
             p.set_defaults(kind=entry.kind, spill="words")  # words after an option too (main.parse)
-            p.add_argument("words", nargs="*", metavar="TENANT PARAM=VALUE")
+            p.add_argument("words", nargs="*", metavar=_("TENANT PARAM=VALUE"))
             p.add_argument("--json", action="store_true", help=_("print the outcomes as JSON"))
-            p.add_argument("--timeout", metavar="SECONDS", help=_("per step (default: the app's)"))
+            p.add_argument("--timeout", metavar=_("SECONDS"), help=_("per step (default: the app's)"))
             p.add_argument(
                 "--yes", action="store_true", help=_("confirm an operation that changes data on the peer")
             )

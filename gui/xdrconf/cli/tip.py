@@ -54,5 +54,5 @@ def actions(sub: Any, common: argparse.ArgumentParser, add: Any) -> set[str]:
     p.add_argument("tenant")
     p.add_argument("value")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--timeout", metavar="SECONDS")
+    p.add_argument("--timeout", metavar=_("SECONDS"))
     return {"lookup"}
