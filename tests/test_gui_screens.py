@@ -188,6 +188,13 @@ def test_new_marks_repaint_only_their_rows_and_the_rows_above(window: MainWindow
     model.dataChanged.connect(
         lambda first, last, *_a: changes.append((model.tenant_id(first.parent()), first.row(), last.row()))
     )
+    # The first mark gives every row an icon (blank where there is none): every name moves.
+    assert model.data(model.index_of(ws.tenant("T00").id), Qt.ItemDataRole.DecorationRole) is None
+    with_results(ws, "T29", "kuma", Category.OK, "Connected.")
+    window.refresh()
+    assert layouts == [1] and changes == []
+    assert model.data(model.index_of(ws.tenant("T00").id), Qt.ItemDataRole.DecorationRole) is not None
+    layouts.clear()
     with_results(ws, "T03", "kuma", Category.OK, "Connected.")
     with_results(ws, "Shop", "kuma", Category.TIMEOUT, "No answer within 10 s.")
     with_results(ws, "T21", "kuma", Category.AUTH_FAILED, "The token was refused.")

@@ -82,10 +82,19 @@ class TenantTreeModel(QAbstractItemModel):
         """Per-tenant warning marks (failed check, expiry flag). Only the rows whose mark or
         whose mark from below changed are said to have changed (one dataChanged per parent,
         over the rows from the first to the last changed): the marks change no row's place,
-        and a layout change would make the view lay out and ask for every row again."""
+        and a layout change would make the view lay out and ask for every row again. Only
+        the first marks (or the last going) change every row."""
         if marks == self._marks:
             return
         old_marks, old_below = self._marks, self._below
+        if bool(old_marks) != bool(marks):
+            # The first marks, or the last gone: every row gets its icon or loses it (see
+            # data), which moves every name.
+            self.layoutAboutToBeChanged.emit()
+            self._marks = dict(marks)
+            self._roll_up()
+            self.layoutChanged.emit()
+            return
         self._marks = dict(marks)
         self._roll_up()
         changed = {
