@@ -1,9 +1,10 @@
 """Secret Service reads, writes and deletes through one kept-open connection and session
 (core/secrets.py, _SecretServiceLink), against the real gnome-keyring: same answers and the
-same items as keyring's own path, and a fall-back when it cannot be used. Many at once (get_many): one GetSecrets call for all of them, as a D-Bus monitor sees it,
-with the same answers keyring gives one by one — missing entries, entries changed or
-deleted between two batches, items with the same attributes, a locked collection, a
-backend other than the Secret Service."""
+same items as keyring's own path, and a fall-back when it cannot be used. Many at once
+(get_many): one GetSecrets call for all of them, as a D-Bus monitor sees it, with the same
+answers keyring gives one by one — missing entries, entries changed or deleted between two
+batches, items with the same attributes, a locked collection, a backend other than the
+Secret Service."""
 
 from __future__ import annotations
 
