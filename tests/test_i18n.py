@@ -411,12 +411,13 @@ def test_argparse_speaks_russian_too(monkeypatch, config_dir):
     code, out, _err = parse("tenant", "--help")
     assert code == 0 and out.startswith("использование: xdrconf tenant")
     assert "позиционные аргументы:" in out and "\nпараметры:" in out
-    assert "-h, --help        показать эту справку и выйти" in out
+    assert re.search(r"-h, --help +показать эту справку и выйти", out)
+    assert "--config-dir ПАПКА" in out  # the placeholders as the Russian messages name them
     code, _out, err = parse("tenant", "add")
     assert code == 2
-    assert err.splitlines()[-1] == "xdrconf tenant add: ошибка: необходимо указать аргументы: NAME"
+    assert err.splitlines()[-1] == "xdrconf tenant add: ошибка: необходимо указать аргументы: ИМЯ"
     err = parse("integration", "show", "Root", "nope")[2]
-    assert "аргумент KIND: недопустимый вариант: 'nope' (выберите из 'kuma', 'kasap'," in err
+    assert "аргумент ТИП: недопустимый вариант: 'nope' (выберите из 'kuma', 'kasap'," in err
     assert "показать номер версии программы и выйти" in parse("--help")[1]
     monkeypatch.setenv("XDRCONF_LANG", "en")
     err = parse("tenant", "add")[2]
