@@ -11,7 +11,9 @@ Each round measures, one after the other on the same peer:
     the window's Check all runs them, the real CheckAllDialog (target <= 16 ms);
 (3) reading the 500 secrets in one batch (SecretStores.get_many; target <= 100 ms): through a
     fresh store, again through it, through a fresh one primed first as the window primes its
-    own after start-up; and the same from an unlocked vault.
+    own after start-up; and the same from an unlocked vault. With them, the Secret Service's
+    own floors: its GetSecrets for every item, and its item attribute reads all sent at
+    once, which a fresh store needs and no call of the Secret Service does for many items.
 Many checks run in worker processes (core/checkproc.py): (1) and (2) measure them so.
 The machine's load average is printed with each figure (the machine is shared)."""
 
@@ -371,6 +373,38 @@ def get_secrets_alone(service: str) -> tuple[float, int]:
         return (time.perf_counter() - started) * 1000, len(secrets)
 
 
+def attributes_alone(service: str) -> tuple[float, float, int]:
+    """The floor of a fresh read's other part: the Secret Service's own item attribute reads
+    for every item of the service, all written at once on a connection opened beforehand
+    (jeepney, as secretstorage uses it), until every reply is read; and, to compare, as many
+    Peer.Ping calls, which the daemon answers without looking at an item. Milliseconds of
+    each, and how many items. (The Secret Service has no call that returns many items'
+    attributes: a fresh read has to ask each item once; the window and `xdrconf check` do it
+    ahead of the batch.)"""
+    from jeepney import DBusAddress, Properties, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    name = "org.freedesktop.secrets"
+    search = DBusAddress("/org/freedesktop/secrets", name, "org.freedesktop.Secret.Service")
+    peer = DBusAddress("/org/freedesktop/secrets", name, "org.freedesktop.DBus.Peer")
+    with open_dbus_connection("SESSION") as conn:
+        unlocked, _locked = conn.send_and_get_reply(
+            new_method_call(search, "SearchItems", "a{ss}", ({"service": service},))
+        ).body
+
+        def all_at_once(calls: list[Any]) -> float:
+            started = time.perf_counter()
+            conn.sock.sendall(b"".join(c.serialise(serial=next(conn.outgoing_serial)) for c in calls))
+            for _ in calls:
+                conn.receive(timeout=60)
+            return (time.perf_counter() - started) * 1000
+
+        item = "org.freedesktop.Secret.Item"
+        attributes = all_at_once([Properties(DBusAddress(p, name, item)).get("Attributes") for p in unlocked])
+        pings = all_at_once([new_method_call(peer, "Ping") for _ in unlocked])
+        return attributes, pings, len(unlocked)
+
+
 def vault_read(folder: Path, n: int) -> tuple[float, int]:
     """n secrets of an unlocked vault (cheap Argon2 parameters: only the read is timed)."""
     from keyring.backends import fail
@@ -562,6 +596,11 @@ def measure(app: Any, ws: Any, port: int, ca: Any, pairs: list, tmp: Path, args:
     )
     alone, found = get_secrets_alone(ws.secrets.keyring.service)
     print(f"    the Secret Service's GetSecrets alone for those {found} items: {alone:.0f} ms [{load()}]")
+    attributes, pings, found = attributes_alone(ws.secrets.keyring.service)
+    print(
+        f"    the Secret Service's attribute reads alone for those {found} items, all written at once: "
+        f"{attributes:.0f} ms (as many D-Bus pings: {pings:.0f} ms) [{load()}]"
+    )
     took, found = vault_read(tmp / "vault-config", n)
     print(f"    the same from an unlocked vault: {took:.1f} ms ({found} found) [{load()}]")
 
