@@ -106,11 +106,9 @@ class TenantTreeModel(QAbstractItemModel):
         changed.update(n for n in below if old_below.get(n) != self._below.get(n))
         rows: dict[int, list[int]] = {}
         for n in changed:
-            p = self._parent[n]
-            siblings = self._vis.get(p, [])
-            r = self._row[n]
-            if r < len(siblings) and siblings[r] == n:  # shown (not filtered out)
-                rows.setdefault(p, []).append(r)
+            r = self._shown_row(n)
+            if r is not None:
+                rows.setdefault(self._parent[n], []).append(r)
         for p, shown in rows.items():
             parent = QModelIndex() if p == _NONE else self.index_of(self._ids[p])
             if p != _NONE and not parent.isValid():
@@ -169,15 +167,17 @@ class TenantTreeModel(QAbstractItemModel):
         return bool(self.filter_text) and self.filter_text in self._lower[n]
 
     # ---- lookups --------------------------------------------------------------------------
+    def _shown_row(self, n: int) -> int | None:
+        """The row of node n under its parent, or None when the filter hides it."""
+        siblings = self._vis.get(self._parent[n], [])
+        r = self._row[n]
+        return r if r < len(siblings) and siblings[r] == n else None
+
     def index_of(self, tenant_id: str) -> QModelIndex:
         n = self._num.get(tenant_id)
-        if n is None:
-            return QModelIndex()
-        p = self._parent[n]
-        siblings = self._vis.get(p, [])
-        r = self._row[n]
-        if r >= len(siblings) or siblings[r] != n:
-            return QModelIndex()  # filtered out
+        r = None if n is None else self._shown_row(n)
+        if n is None or r is None:
+            return QModelIndex()  # unknown, or filtered out
         return self.createIndex(r, 0, n)
 
     def tenant_id(self, index: Index) -> str | None:
