@@ -12,7 +12,7 @@ Each round measures, one after the other on the same peer:
 (3) reading the 500 secrets in one batch (SecretStores.get_many; target <= 100 ms): through a
     fresh store, again through it, through a fresh one primed first as the window primes its
     own after start-up; and the same from an unlocked vault. With them, the Secret Service's
-    own floors: its GetSecrets for every item, and its item attribute reads all sent at
+    own floors: its GetSecrets for every item, and its item attribute reads all written at
     once, which a fresh store needs and no call of the Secret Service does for many items.
 Many checks run in worker processes (core/checkproc.py): (1) and (2) measure them so.
 The machine's load average is printed with each figure (the machine is shared)."""
@@ -350,15 +350,19 @@ def read_secrets(ws: Any, refs: list[str]) -> tuple[float, float, int]:
     return cold, warm, sum(1 for r in refs if got.get(r))
 
 
-def get_secrets_alone(service: str) -> tuple[float, int]:
-    """The floor of a batched read: the Secret Service's own GetSecrets for every item of
-    the service, one call on a connection and a plain session opened beforehand (jeepney,
-    as secretstorage uses it). Milliseconds, and how many secrets came back."""
-    from jeepney import DBusAddress, new_method_call
+def secret_service_alone(service: str) -> tuple[float, float, float, int]:
+    """The Secret Service's own floors for the service's items, on one connection and a
+    plain session opened beforehand (jeepney, as secretstorage uses it): its GetSecrets for
+    every item in one call; its item attribute reads, which a fresh store needs (no call
+    returns many items' attributes), all written at once until every reply is read; and, to
+    compare, as many Peer.Ping calls, which the daemon answers without looking at an item.
+    Milliseconds of each, and how many secrets came back."""
+    from jeepney import DBusAddress, Properties, new_method_call
     from jeepney.io.blocking import open_dbus_connection
 
     name, path = "org.freedesktop.secrets", "/org/freedesktop/secrets"
     service_address = DBusAddress(path, name, "org.freedesktop.Secret.Service")
+    peer = DBusAddress(path, name, "org.freedesktop.DBus.Peer")
     with open_dbus_connection("SESSION") as conn:
         _algorithm, session = conn.send_and_get_reply(
             new_method_call(service_address, "OpenSession", "sv", ("plain", ("s", "")))
@@ -370,27 +374,7 @@ def get_secrets_alone(service: str) -> tuple[float, int]:
         (secrets,) = conn.send_and_get_reply(
             new_method_call(service_address, "GetSecrets", "aoo", (unlocked, session)), timeout=60
         ).body
-        return (time.perf_counter() - started) * 1000, len(secrets)
-
-
-def attributes_alone(service: str) -> tuple[float, float, int]:
-    """The floor of a fresh read's other part: the Secret Service's own item attribute reads
-    for every item of the service, all written at once on a connection opened beforehand
-    (jeepney, as secretstorage uses it), until every reply is read; and, to compare, as many
-    Peer.Ping calls, which the daemon answers without looking at an item. Milliseconds of
-    each, and how many items. (The Secret Service has no call that returns many items'
-    attributes: a fresh read has to ask each item once; the window and `xdrconf check` do it
-    ahead of the batch.)"""
-    from jeepney import DBusAddress, Properties, new_method_call
-    from jeepney.io.blocking import open_dbus_connection
-
-    name = "org.freedesktop.secrets"
-    search = DBusAddress("/org/freedesktop/secrets", name, "org.freedesktop.Secret.Service")
-    peer = DBusAddress("/org/freedesktop/secrets", name, "org.freedesktop.DBus.Peer")
-    with open_dbus_connection("SESSION") as conn:
-        unlocked, _locked = conn.send_and_get_reply(
-            new_method_call(search, "SearchItems", "a{ss}", ({"service": service},))
-        ).body
+        get_secrets = (time.perf_counter() - started) * 1000
 
         def all_at_once(calls: list[Any]) -> float:
             started = time.perf_counter()
@@ -402,7 +386,7 @@ def attributes_alone(service: str) -> tuple[float, float, int]:
         item = "org.freedesktop.Secret.Item"
         attributes = all_at_once([Properties(DBusAddress(p, name, item)).get("Attributes") for p in unlocked])
         pings = all_at_once([new_method_call(peer, "Ping") for _ in unlocked])
-        return attributes, pings, len(unlocked)
+        return get_secrets, attributes, pings, len(secrets)
 
 
 def vault_read(folder: Path, n: int) -> tuple[float, int]:
@@ -594,9 +578,8 @@ def measure(app: Any, ws: Any, port: int, ca: Any, pairs: list, tmp: Path, args:
         f"    the same through a fresh store primed first (as the window is after start-up): "
         f"{batch:.0f} ms (the priming, ahead: {primed:.0f} ms) [{load()}]"
     )
-    alone, found = get_secrets_alone(ws.secrets.keyring.service)
+    alone, attributes, pings, found = secret_service_alone(ws.secrets.keyring.service)
     print(f"    the Secret Service's GetSecrets alone for those {found} items: {alone:.0f} ms [{load()}]")
-    attributes, pings, found = attributes_alone(ws.secrets.keyring.service)
     print(
         f"    the Secret Service's attribute reads alone for those {found} items, all written at once: "
         f"{attributes:.0f} ms (as many D-Bus pings: {pings:.0f} ms) [{load()}]"
