@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import xdrconf
-from support import frozen
+from support import frozen, secret_service
 from support.kuma_peer import GOOD_TOKEN
 
 
@@ -106,7 +106,7 @@ def stored_secret(home: Path, tenant: str, kind: str, field: str, keyring_backen
     doc = json.loads((home / ".config/xdrconf/settings.json").read_text())
     [t] = [t for t in doc["tenants"] if t["name"] == tenant]
     ref = t["integrations"][kind]["secrets"][field]
-    return keyring_backend.get_password(f"xdrconf/{doc['namespace']}", ref)
+    return secret_service.held(keyring_backend, f"xdrconf/{doc['namespace']}", ref)
 
 
 def test_secret_service_and_kuma_check_over_tls(package, home, kuma, ca_file, keyring_backend):

@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWizard
 from pytestqt.qtbot import QtBot
 
+from support import secret_service
 from support.gui import (
     Expected,
     accept,
@@ -48,7 +49,7 @@ def test_remove_deletes_the_tenant_and_its_secrets_from_the_keyring(
 ) -> None:
     tid = configure(ws, 7223, tenant="Acme", token="remove-me-token-1")
     ref = ws.tree.get(tid).integrations["kuma"].secrets["token"]
-    assert keyring_backend.get_password(ws.secrets.service, ref) == "remove-me-token-1"
+    assert secret_service.held(keyring_backend, ws.secrets.service, ref) == "remove-me-token-1"
     window.refresh()
     window.select_tenant(tid)
     with expect_dialogs(qtbot, confirm(accept, "Remove tenant")) as (asked,):

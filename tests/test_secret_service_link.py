@@ -42,8 +42,8 @@ def test_reads_through_the_kept_open_session(keyring_backend, tmp_path):
     assert isinstance(store._link, _SecretServiceLink)
     reader = store._link
     assert store.get(ref) == "tökén ✓ value" and store._link is reader  # reused
-    # What keyring's own path says is what the reader says.
-    assert keyring_backend.get_password(store.service, ref) == "tökén ✓ value"
+    # What keyring's own path says is what the reader says (after the line naming the entry).
+    assert secret_service.held(keyring_backend, store.service, ref) == "tökén ✓ value"
     assert store.get("no-such-ref") is None
     store.delete(ref)
     assert store.get(ref) is None
@@ -106,7 +106,7 @@ def test_a_write_replaces_the_entry_it_names(keyring_backend, tmp_path):
     store = SecretStore("link-replace", tmp_path, backend=keyring_backend)
     ref = store.put("before", LABEL)
     store._set(ref, "after")
-    assert store.get(ref) == keyring_backend.get_password(store.service, ref) == "after"
+    assert store.get(ref) == secret_service.held(keyring_backend, store.service, ref) == "after"
     assert secret_service.entries_of(store.service) == [ref]
     store.delete(ref)
     store.close()
@@ -118,7 +118,7 @@ def test_a_lost_connection_costs_no_write(keyring_backend, tmp_path):
     as_a_link(store).connection.close()
     other = store.put("written by the backend", LABEL)  # the link is dropped, keyring writes it
     assert link_of(store) is None
-    assert keyring_backend.get_password(store.service, other) == "written by the backend"
+    assert secret_service.held(keyring_backend, store.service, other) == "written by the backend"
     assert store.get(ref) == "kept"
     assert isinstance(link_of(store), _SecretServiceLink)  # a new one
     store.delete(ref)
@@ -138,38 +138,66 @@ def test_other_backends_use_their_own_path():
     assert _SecretServiceLink.for_backend(Memory()) is None
 
 
+def log_of_secret_service(calls: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The calls of a D-Bus monitor's log made to the Secret Service (not the bus's own)."""
+    return [(i, m) for i, m in calls if i != "org.freedesktop.DBus"]
+
+
 def keyring_says(backend, service: str, refs: list[str]) -> dict[str, str | None]:
-    return {ref: backend.get_password(service, ref) for ref in refs}
+    """What keyring's own path reads for each entry, without the first line that names it
+    (a value another program wrote has none)."""
+    out: dict[str, str | None] = {}
+    for ref in refs:
+        stored = backend.get_password(service, ref)
+        mark = f"xdrconf-ref:{ref}\n"
+        out[ref] = stored[len(mark) :] if stored is not None and stored.startswith(mark) else stored
+    return out
 
 
 @pytest.mark.parametrize("in_flight", [128, 6])
 def test_many_in_one_call_same_answers_as_keyring(keyring_backend, tmp_path, monkeypatch, in_flight):
-    # With 6 calls in flight at most, the 42 attribute reads are sent in many refills.
+    # With 6 calls in flight at most, the attribute reads of the 8 values another program
+    # wrote are sent in two refills.
     monkeypatch.setattr(secrets_module, "IN_FLIGHT", in_flight)
     store = SecretStore("batch-test", tmp_path, backend=keyring_backend)
     refs = [store.put(f"value {i} ✓", LABEL) for i in range(40)]
     blob = store.put("b" * 3000, LABEL)  # its key is read in the same batch
     wanted = [*refs, blob, "no-such-ref", refs[0]]
+    fresh = SecretStore("batch-test", tmp_path, backend=keyring_backend)  # knows no item yet
+    assert fresh.prime() == 41  # its connection opened (it reads no item: see below)
     with secret_service.call_log() as log:
-        got = store.get_many(wanted)
+        got = fresh.get_many(wanted)
         first = log.calls()
-        again = store.get_many(wanted)
+        again = fresh.get_many(wanted)
         second = log.calls()[len(first) :]
+        written = store.get_many(wanted)  # the store that wrote them knows no item either
     assert (
         got
         == again
+        == written
         == {**keyring_says(keyring_backend, store.service, refs), blob: "b" * 3000, "no-such-ref": None}
     )
     assert got[refs[7]] == "value 7 ✓"
-    members = [m for _i, m in first]
-    assert members.count("GetSecrets") == 1 and "GetSecret" not in members
-    assert members.count("OpenSession") == 0  # the session the writes opened is kept open
-    # Once the items' attributes are known, a batch is a few calls, whatever its size.
-    assert [m for _i, m in second if m != "Get"] == ["SearchItems", "GetSecrets"]
-    assert len(second) <= 4
-    for ref in [*refs, blob]:
+    # Each value names its entry: no item is asked for its attributes (the one Get is the
+    # collection's Locked property), and the search and one GetSecrets are the whole batch.
+    assert [m for _i, m in log_of_secret_service(first)] == ["Get", "SearchItems", "GetSecrets"]
+    assert [m for _i, m in second] == ["Get", "SearchItems", "GetSecrets"]
+    # Values another program wrote (as keyring writes them, without the naming line): their
+    # items, and only theirs, are asked for their attributes.
+    others = [f"other-{i}" for i in range(8)]
+    for i, name in enumerate(others):
+        keyring_backend.set_password(store.service, name, f"theirs {i}")
+    with secret_service.call_log() as log:
+        assert fresh.get_many([refs[3], *others]) == {refs[3]: "value 3 ✓"} | {
+            name: f"theirs {i}" for i, name in enumerate(others)
+        }
+        assert log.count("Get") == 1 + len(others) and log.count("GetSecrets") == 1
+        assert fresh.get_many(others[:2]) == {others[0]: "theirs 0", others[1]: "theirs 1"}
+        assert log.count("Get") == 2 + len(others)  # known now: no attribute is read again
+    for ref in [*refs, blob, *others]:
         store.delete(ref)
     store.close()
+    fresh.close()
 
 
 def test_changes_between_batches_are_seen(keyring_backend, tmp_path):
@@ -180,7 +208,8 @@ def test_changes_between_batches_are_seen(keyring_backend, tmp_path):
     store.delete(refs[5])  # through the store's own connection
     keyring_backend.set_password(store.service, refs[1], "rotated")
     added = store.put("new one", LABEL)
-    # Another program changes an item's attributes: it is no longer found under its name.
+    # Another program changes an item's attributes: its value still names its entry, so it
+    # is still that entry's (nothing is lost) and never the entry its attributes now name.
     conn = secretstorage.dbus_init()
     try:
         collection = secretstorage.get_default_collection(conn)
@@ -191,17 +220,61 @@ def test_changes_between_batches_are_seen(keyring_backend, tmp_path):
     finally:
         conn.close()
     got = store.get_many([*refs, added])
-    assert got == keyring_says(keyring_backend, store.service, [*refs, added])
+    says = keyring_says(keyring_backend, store.service, [*refs, added])
+    assert {r: v for r, v in got.items() if r != refs[2]} == {r: v for r, v in says.items() if r != refs[2]}
     assert got[refs[0]] is None and got[refs[1]] == "rotated" and got[added] == "new one"
-    assert got[refs[2]] is None and got[refs[3]] is None and got[refs[4]] == "v4" and got[refs[5]] is None
-    assert store.get_many(["renamed-elsewhere"]) == {"renamed-elsewhere": "v2"}
+    assert got[refs[2]] == "v2" and got[refs[3]] is None and got[refs[4]] == "v4" and got[refs[5]] is None
+    assert says[refs[2]] is None  # keyring's path no longer finds it under its name
+    assert store.get(refs[2]) == "v2"  # one by one too
+    fresh = SecretStore("batch-changes", tmp_path, backend=keyring_backend)
+    assert fresh.get(refs[2]) == "v2" and fresh.get("renamed-elsewhere") is None
+    assert store.get_many(["renamed-elsewhere"]) == {"renamed-elsewhere": None}
+    fresh.close()
     for ref in [*refs, added, "renamed-elsewhere"]:
         store.delete(ref)
     keyring_backend.delete_password("another-service", refs[3])
     store.close()
 
 
-def test_items_with_the_same_attributes_answer_as_keyring_does(keyring_backend, tmp_path):
+def test_items_whose_attributes_were_swapped_keep_their_own_secrets(keyring_backend, tmp_path):
+    """Another program swaps the attributes of two entries' items: each value still names
+    its own entry, so neither tenant's secret is ever read as the other's, one by one or
+    in a batch, by a store that knew the items before or by a fresh one. keyring's own path
+    (another backend) finds the other entry's value under the name: it gives nothing."""
+    store = SecretStore("link-swapped", tmp_path, backend=keyring_backend)
+    a, b = store.put("token of tenant A", LABEL), store.put("token of tenant B", LABEL)
+    assert store.get_many([a, b]) == {a: "token of tenant A", b: "token of tenant B"}
+    conn = secretstorage.dbus_init()
+    try:
+        collection = secretstorage.get_default_collection(conn)
+        (item_a,) = collection.search_items({"service": store.service, "username": a})
+        (item_b,) = collection.search_items({"service": store.service, "username": b})
+        item_a.set_attributes({"service": store.service, "username": b})
+        item_b.set_attributes({"service": store.service, "username": a})
+    finally:
+        conn.close()
+    assert keyring_backend.get_password(store.service, a) == f"xdrconf-ref:{b}\ntoken of tenant B"
+    fresh = SecretStore("link-swapped", tmp_path, backend=keyring_backend)
+    for reader in (store, fresh):
+        assert reader.get_many([a, b]) == {a: "token of tenant A", b: "token of tenant B"}
+        assert reader.get(a) == "token of tenant A" and reader.get(b) == "token of tenant B"
+    other = SecretStore("link-swapped", tmp_path, backend=OtherBackend(keyring_backend))
+    assert other.get(a) is None and other.get(b) is None
+    assert other.get_many([a, b]) == {a: None, b: None}
+    other.close()
+    store.delete(a)  # tenant A's item goes (under B's name), tenant B's stays
+    assert secret_service.entries_of(store.service) == [a]
+    assert fresh.get(b) == "token of tenant B" and fresh.get(a) is None
+    store.delete(b)
+    assert secret_service.entries_of(store.service) == []
+    store.close()
+    fresh.close()
+
+
+def test_the_entrys_own_item_answers_before_others_with_its_attributes(keyring_backend, tmp_path):
+    """Another program made items with an entry's attributes: the item whose value names
+    the entry answers for it, whatever order the search gives; without it, the first of
+    the others, as keyring's own path answers."""
     store = SecretStore("batch-twins", tmp_path, backend=keyring_backend)
     ref = store.put("the first", LABEL)
     other = store.put("another", LABEL)
@@ -219,9 +292,26 @@ def test_items_with_the_same_attributes_answer_as_keyring_does(keyring_backend, 
         assert len(list(collection.search_items({"service": store.service, "username": ref}))) == 3
     finally:
         conn.close()
+    fresh = SecretStore("batch-twins", tmp_path, backend=keyring_backend)
+    for reader in (store, fresh):
+        assert reader.get_many([ref, other]) == {ref: "the first", other: "another"}
+        assert reader.get(ref) == "the first"
+    fresh.close()
+    conn = secretstorage.dbus_init()
+    try:
+        collection = secretstorage.get_default_collection(conn)
+        for item in collection.search_items({"service": store.service, "username": ref}):
+            if item.get_label().startswith("Password for"):
+                item.delete()  # the entry's own item, deleted by another program
+    finally:
+        conn.close()
     expected = keyring_says(keyring_backend, store.service, [ref, other])
-    assert store.get_many([ref, other]) == expected
-    assert store.get(ref) == expected[ref]
+    assert expected[ref] in ("twin 0", "twin 1")
+    fresh = SecretStore("batch-twins", tmp_path, backend=keyring_backend)
+    for reader in (store, fresh):
+        assert reader.get_many([ref, other]) == expected
+        assert reader.get(ref) == expected[ref]
+    fresh.close()
     store.delete(ref)  # every item of the entry: no twin is left to answer for it later
     assert store.get_many([ref]) == keyring_says(keyring_backend, store.service, [ref]) == {ref: None}
     store.delete(other)
@@ -308,21 +398,23 @@ def test_other_backends_are_read_one_by_one(keyring_backend, tmp_path):
 
 
 def test_priming_reads_no_secret_and_makes_the_first_batch_quick(keyring_backend, tmp_path):
-    """What the window does ahead of a large Check all: the items' attributes only (no
-    secret crosses D-Bus); the first batch afterwards is a few calls, whatever its size."""
+    """What the window does ahead of a large Check all: the connection and session opened
+    and the items found (no secret crosses D-Bus, no item is read); the first batch
+    afterwards is two calls and the Locked property, whatever its size."""
     writer = SecretStore("prime-test", tmp_path, backend=keyring_backend)
     refs = [writer.put(f"value {i} ✓", LABEL) for i in range(30)]
     writer.close()
     store = SecretStore("prime-test", tmp_path, backend=keyring_backend)
     with secret_service.call_log() as log:
         assert store.prime() == 30
-        primed = [m for _i, m in log.calls()]
+        primed = log.calls()
         got = store.get_many(refs)
-        batch = [m for _i, m in log.calls()][len(primed) :]
-    assert "GetSecrets" not in primed and "GetSecret" not in primed
-    assert primed.count("SearchItems") == 1 and primed.count("Get") >= 30
+        batch = [m for _i, m in log.calls()[len(primed) :]]
+    # Opening: the default collection's Label, the session, the Locked property; then the
+    # search. No secret and no item's attributes.
+    assert [m for _i, m in log_of_secret_service(primed)] == ["Get", "OpenSession", "Get", "SearchItems"]
     assert got == keyring_says(keyring_backend, store.service, refs)
-    assert [m for m in batch if m != "Get"] == ["SearchItems", "GetSecrets"] and len(batch) <= 4
+    assert batch == ["Get", "SearchItems", "GetSecrets"]
     for ref in refs:
         store.delete(ref)
     store.close()

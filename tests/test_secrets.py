@@ -47,8 +47,8 @@ def test_large_secret_is_encrypted_on_disk_with_key_in_keyring(tmp_path, keyring
     ref = store.put(value, LABEL)
     assert ref.startswith("blob:")
     name = ref[5:]
-    in_keyring = keyring_backend.get_password(store.service, name)
-    assert len(in_keyring) == 44  # only the base64 AES-256 key
+    in_keyring = secret_service.held(keyring_backend, store.service, name)
+    assert in_keyring is not None and len(in_keyring) == 44  # only the base64 AES-256 key
     on_disk = (tmp_path / "secrets" / f"{name}.bin").read_bytes()
     assert b"QUJD" not in on_disk and b"PRIVATE KEY" not in on_disk
     assert store.get(ref) == value

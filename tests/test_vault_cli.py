@@ -83,7 +83,7 @@ def test_move_keyring_to_vault_and_back_all_or_nothing(kws, config_dir, keyring_
     assert ws.app["secret_store"] == "keyring"
     assert ws.secret(ws.tenant("Acme"), "kuma", "token") == TOKEN
     assert kata.private_key(ws, "Acme", conn["id"]) == key_pem
-    assert keyring_backend.get_password(ws.secrets.service, keyring_refs[0]) == TOKEN
+    assert secret_service.held(keyring_backend, ws.secrets.service, keyring_refs[0]) == TOKEN
 
     # 2. keyring -> vault for real: the keyring entries (and the blob file) are gone.
     shutil.rmtree(backup)

@@ -118,6 +118,18 @@ def entries_of(service: str) -> list[str]:
         conn.close()
 
 
+def held(backend: Any, service: str, ref: str) -> str | None:
+    """The secret of an entry as keyring's own path reads it, without the first line
+    xdrconf writes before it (``xdrconf-ref:<ref>``; that it names this very entry is
+    checked here). None: keyring has no such entry."""
+    stored = backend.get_password(service, ref)
+    if stored is None:
+        return None
+    first, newline, secret = stored.partition("\n")
+    assert newline and first == f"xdrconf-ref:{ref}", stored[:60]
+    return str(secret)
+
+
 # ---- looking at the Secret Service from outside -------------------------------------------------
 SS = "org.freedesktop.secrets"
 SS_PATH = "/org/freedesktop/secrets"

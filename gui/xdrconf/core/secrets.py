@@ -5,7 +5,9 @@ Design:
   random id of one settings folder, with a fresh random reference as the user name. Entries
   are never updated in place: a new value gets a new reference, the settings document is
   saved pointing at it, and only then the old entry is deleted. A failure at any step
-  leaves the previous secret and settings in force.
+  leaves the previous secret and settings in force. The value written starts with a line
+  that names its entry (``xdrconf-ref:<ref>``, see `marked`): a value that names another
+  entry is never read as this one's.
 - Values longer than INLINE_LIMIT characters (an RSA private key in PEM, for instance)
   do not fit some keyrings: Windows Credential Manager holds at most 2,560 bytes per
   secret as UTF-16. Such a value is encrypted with AES-256-GCM under a fresh random key;
@@ -45,7 +47,7 @@ from .errors import KeyringUnavailable
 from .i18n import N_, _
 from .secret_types import STORE_KINDS, SecretLabel, StoreStatus
 
-INLINE_LIMIT = 1000  # characters kept directly in the keyring
+INLINE_LIMIT = 1000  # characters kept directly in the keyring (with the naming line: 1,045 at most)
 VAULT_PREFIX = "vault:"  # references of secrets kept in the vault (core/vault.py)
 BLOB_PREFIX = "blob:"
 DEFAULT_TIMEOUT = 10.0
@@ -152,6 +154,28 @@ def explain_keyring_error(exc: BaseException, backend_name: str) -> str:
     return _("The OS keyring ({name}) refused the request ({detail}).").format(
         name=backend_name, detail=detail
     )
+
+
+NAME_MARK = "xdrconf-ref:"  # the first line of every value xdrconf writes: its entry's name
+
+
+def marked(ref: str, value: str) -> str:
+    """What xdrconf writes into a keyring entry: a first line that names the entry, then the
+    secret. The name travels with the secret (a Secret Service batch tells its items apart
+    by their values alone, with no call per item), and a value found under another entry's
+    name (its attributes changed by another program) is never taken for that entry's."""
+    return f"{NAME_MARK}{ref}\n{value}"
+
+
+def unmarked(stored: str) -> tuple[str | None, str]:
+    """(the entry the value names, the secret), or (None, the value as it is) for a value
+    without that first line: written before, or by another program (still read as the
+    entry's own)."""
+    if stored.startswith(NAME_MARK):
+        name, newline, value = stored[len(NAME_MARK) :].partition("\n")
+        if newline:
+            return name, value
+    return None, stored
 
 
 class _KeyringThread:
@@ -360,7 +384,11 @@ class SecretStore:
                 pass  # the backend asks to unlock, or says why it cannot
             except Exception:  # noqa: BLE001 - connection gone: the backend says why, a new link next time
                 self._drop_link(link)
-        return self.backend.get_password(self.service, ref)
+        stored = self.backend.get_password(self.service, ref)
+        if stored is None:
+            return None
+        owner, value = unmarked(stored)
+        return value if owner in (None, ref) else None  # another entry's value: not this one's
 
     def _read_many(self, names: list[str]) -> dict[str, str | None]:
         """On the keyring thread: many entries in one batch through the kept-open connection
@@ -380,16 +408,17 @@ class SecretStore:
     def _write(self, ref: str, value: str) -> None:
         """On the keyring thread: store (or replace) an entry, through the kept-open Secret
         Service connection when there is one, else (locked, any trouble) the backend's way."""
+        stored = marked(ref, value)
         link = self._link_here()
         if link:
             try:
-                link.write(self.service, ref, value)
+                link.write(self.service, ref, stored)
                 return
             except _Locked:
                 pass  # the backend asks to unlock, or says why it cannot
             except Exception:  # noqa: BLE001 - connection gone: the backend's way, a new link next time
                 self._drop_link(link)
-        self.backend.set_password(self.service, ref, value)
+        self.backend.set_password(self.service, ref, stored)
 
     def _remove(self, ref: str) -> None:
         """On the keyring thread: delete an entry (one that is already gone is no error),
@@ -434,9 +463,10 @@ class SecretStore:
 
     def prime(self) -> int:
         """Get ready for a large batch ahead of it (the window does it after start-up when it
-        holds many integrations): the Secret Service items' attributes, no secret, read on
-        the keyring thread. Returns how many items are known; 0 where there is nothing to
-        prepare (another backend, a locked collection) or on any trouble (a read says why)."""
+        holds many integrations): the Secret Service connection and session opened and the
+        items found, on the keyring thread; no secret is read. Returns how many items there
+        are; 0 where there is nothing to prepare (another backend, a locked collection) or on
+        any trouble (a read says why)."""
 
         def prime() -> int:
             link = self._link_here()
@@ -571,12 +601,13 @@ class _SecretServiceLink:
     locked collection or item: _Locked) and a lost connection go the backend's way, which
     unlocks or explains.
 
-    Many entries at once (get_many): one SearchItems for the service's items, their
-    attributes (pipelined, only those not known yet) and one GetSecrets for all. The
-    attributes read are kept: the Secret Service announces every item created, changed
-    or deleted with a signal, which reaches this connection before the reply to any
-    later call (D-Bus keeps one sender's messages in order), and each such signal drops
-    what was kept of its item. So a second batch costs three calls whatever its size."""
+    Many entries at once (get_many): one SearchItems for the service's items and one
+    GetSecrets for those that may hold a wanted entry; each value names its entry
+    (`marked`), so no item is asked for its attributes unless its value names none. Which
+    item holds which entry is kept: the Secret Service announces every item created,
+    changed or deleted with a signal, which reaches this connection before the reply to
+    any later call (D-Bus keeps one sender's messages in order), and each such signal drops
+    what was kept of its item. So a second batch reads only the items it wants."""
 
     def __init__(self, backend: Any) -> None:
         import secretstorage
@@ -590,7 +621,8 @@ class _SecretServiceLink:
         self.connection = secretstorage.dbus_init()
         # Closed with the reader, or at exit: never left for the garbage collector to warn about.
         self._closer = weakref.finalize(self, self.connection.close)
-        self._attributes: dict[str, dict[str, str]] = {}  # item path -> attributes as read
+        self._owners: dict[str, str] = {}  # item path -> the entry it holds, as read
+        self._listed: set[str] = set()  # the items of _owners known by their attributes alone
         self._changes: collections.deque[Any] = collections.deque()  # item signals not yet seen
         try:
             if hasattr(backend, "preferred_collection"):
@@ -631,9 +663,20 @@ class _SecretServiceLink:
         return items
 
     def get(self, service: str, username: str) -> str | None:
+        """The entry's value: of the items found under its attributes, the first whose
+        value names it, else the first whose value names no entry (written by another
+        program). When none does, the item whose value names it wherever it is (get_many):
+        its attributes may have been changed."""
+        unnamed: list[str] = []
         for item in self._items(service, username):
-            return item.get_secret().decode("utf-8")
-        return None
+            owner, value = unmarked(item.get_secret().decode("utf-8"))
+            if owner == username:
+                return value
+            if owner is None:
+                unnamed.append(value)
+        if unnamed:
+            return unnamed[0]
+        return self.get_many(service, [username]).get(username)
 
     def write(self, service: str, username: str, value: str) -> None:
         """Store the entry as keyring's backend does (the same attributes and label, an
@@ -646,80 +689,122 @@ class _SecretServiceLink:
         )
 
     def delete(self, service: str, username: str) -> None:
-        """Delete every item of the entry (none: nothing to do)."""
+        """Delete every item of the entry (none: nothing to do): those found under its
+        attributes, unless their value names another entry (that one's is kept); and when
+        none of them names it, the items whose value names it wherever they are (their
+        attributes changed)."""
+        import secretstorage
+
+        own = False
         for item in self._items(service, username):
-            item.delete()
+            owner = unmarked(item.get_secret().decode("utf-8"))[0]
+            if owner in (None, username):
+                item.delete()
+                own = own or owner == username
+        if own:
+            return
+        paths = self._search(service)
+        self._forget_changed()
+        self._open(service, [p for p in paths if p not in self._owners])
+        for path in paths:
+            if self._owners.get(path) == username and path not in self._listed:
+                secretstorage.Item(self.connection, path, self.session).delete()
 
     def prime(self, service: str) -> int:
-        """Read (and keep) the attributes of the service's items, no secret: a later
-        get_many is then a few calls whatever its size. Returns how many items are known."""
-        from jeepney import DBusAddress
-
+        """Open the connection and the session ahead of a large batch and find the
+        service's items (no secret, no item read). Returns how many items there are."""
         if self.collection.is_locked():
             return 0
+        return len(self._search(service))
+
+    def _search(self, service: str) -> list[str]:
+        from jeepney import DBusAddress
+
         collection = DBusAddress(self.collection.collection_path, SS_BUS_NAME, SS_COLLECTION)
         ((paths,),) = self._calls(
             [("", _method(collection, "SearchItems", "a{ss}", self.query(service)))]
         ).values()
-        self._learn(paths)
-        return sum(1 for p in paths if p in self._attributes)
-
-    def _learn(self, paths: list[str]) -> None:
-        """Read the attributes of the items not known yet (pipelined), and keep them."""
-        from jeepney import DBusAddress, Properties
-
-        self._forget_changed()
-        unknown = [p for p in paths if p not in self._attributes]
-        read = self._calls(
-            [(p, Properties(DBusAddress(p, SS_BUS_NAME, SS_ITEM)).get("Attributes")) for p in unknown]
-        )
-        for path, ((_signature, attributes),) in read.items():
-            self._attributes[path] = dict(attributes)
-        self._forget_changed()  # changed while being read: not trusted
+        return list(paths)
 
     def get_many(self, service: str, usernames: list[str]) -> dict[str, str | None]:
         """The entries of `usernames` (None: not stored). Names left out of the answer
         could not be read this way (a locked item, an item that changed meanwhile): the
-        caller reads those one by one."""
-        from jeepney import DBusAddress
+        caller reads those one by one.
 
+        One SearchItems for the service's items and one GetSecrets for those that may hold
+        a wanted entry: each value names its entry (`marked`), so the items need not be
+        asked for their attributes. Only values without that name (written by another
+        program) are identified by their attributes, read for those items alone; an item
+        whose value names the entry answers for it before those. Whichever way an item was
+        identified is kept until a signal says it changed."""
         self._unlocked()
-        collection = DBusAddress(self.collection.collection_path, SS_BUS_NAME, SS_COLLECTION)
-        ((paths,),) = self._calls(
-            [("", _method(collection, "SearchItems", "a{ss}", self.query(service)))]
-        ).values()
-        self._learn(paths)
-        keys = tuple(self.query(service, ""))
-        index: dict[tuple[str | None, ...], str] = {}
-        unsure = False
+        paths = self._search(service)
+        self._forget_changed()
+        wanted = dict.fromkeys(usernames)
+        ask = [p for p in paths if p not in self._owners or self._owners[p] in wanted]
+        opened = self._open(service, ask)
+        # Each wanted name's items in the search's order: those whose value names it, then
+        # those found by their attributes alone (the first answers, as keyring's search).
+        named: dict[str, list[str]] = {name: [] for name in wanted}
+        listed: dict[str, list[str]] = {name: [] for name in wanted}
+        unknown = False  # an item not identified (changed meanwhile): it may be anyone's
         for path in paths:
-            attributes = self._attributes.get(path)
-            if attributes is None:
-                unsure = True
-                continue
-            index.setdefault(tuple(attributes.get(k) for k in keys), path)
-        found: dict[str, str] = {}
+            owner = self._owners.get(path)
+            if owner is None:
+                unknown = True
+            elif owner in wanted:
+                (listed if path in self._listed else named)[owner].append(path)
         out: dict[str, str | None] = {}
-        for name in usernames:
-            query = self.query(service, name)
-            hit = index.get(tuple(query[k] for k in keys))
-            if hit is not None:
-                found[name] = hit
-            elif not unsure:
-                out[name] = None  # no item of the service has it: not stored
-        if not found:
-            return out
+        for name in wanted:
+            first = named[name][:1] or ([] if unknown else listed[name][:1])
+            if first and first[0] in opened:
+                out[name] = opened[first[0]]
+            elif not first and not unknown:
+                out[name] = None  # no item holds it
+        return out
+
+    def _open(self, service: str, paths: list[str]) -> dict[str, str]:
+        """One GetSecrets for the items: their values by path, and whose each is kept in
+        _owners (the name in the value; else the item's attributes, read the first time).
+        An item that is locked or changed meanwhile is left out."""
+        from jeepney import DBusAddress, Properties
+
+        if not paths:
+            return {}
         service_address = DBusAddress(SS_SERVICE_PATH, SS_BUS_NAME, SS_SERVICE)
-        wanted = list(dict.fromkeys(found.values()))
         ((secrets,),) = self._calls(
-            [("", _method(service_address, "GetSecrets", "aoo", wanted, self.session.object_path))]
+            [("", _method(service_address, "GetSecrets", "aoo", paths, self.session.object_path))]
         ).values()
         changed = self._forget_changed()
-        for name, path in found.items():
+        opened: dict[str, str] = {}
+        unnamed: dict[str, str] = {}
+        for path in paths:
             secret = secrets.get(path)
-            if secret is not None and path not in changed:  # else locked, or changed meanwhile
-                out[name] = self._decrypt(secret).decode("utf-8")
-        return out
+            if secret is None or path in changed:  # locked, or changed meanwhile
+                continue
+            owner, value = unmarked(self._decrypt(secret).decode("utf-8"))
+            if owner is not None:
+                self._owners[path] = owner
+                self._listed.discard(path)
+            elif path not in self._owners:  # known by its attributes already, else read them
+                unnamed[path] = value
+                continue
+            opened[path] = value
+        if unnamed:
+            service_key = next(iter(self.query(service)))
+            name_key = next(k for k in self.query(service, "") if k != service_key)
+            read = self._calls(
+                [(p, Properties(DBusAddress(p, SS_BUS_NAME, SS_ITEM)).get("Attributes")) for p in unnamed]
+            )
+            for path, ((_signature, attributes),) in read.items():
+                ours = attributes.get(service_key) == service and name_key in attributes
+                self._owners[path] = attributes[name_key] if ours else ""  # "": no entry's
+                self._listed.add(path)
+                if ours:
+                    opened[path] = unnamed[path]
+            for path in self._forget_changed():  # changed while being read: not trusted
+                opened.pop(path, None)
+        return opened
 
     def _decrypt(self, secret: tuple[str, bytes, bytes, str]) -> bytes:
         """A secret as the session sent it (as secretstorage's Item.get_secret decrypts)."""
@@ -739,7 +824,8 @@ class _SecretServiceLink:
             body = self._changes.popleft().body
             if body and isinstance(body[0], str):
                 changed.add(body[0])
-                self._attributes.pop(body[0], None)
+                self._owners.pop(body[0], None)
+                self._listed.discard(body[0])
         return changed
 
     def _calls(self, calls: list[tuple[str, Any]]) -> dict[str, Any]:

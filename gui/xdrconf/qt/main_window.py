@@ -855,7 +855,7 @@ class MainWindow(QMainWindow):
 
         def ahead() -> None:
             checkproc.warm(n, since=since)
-            secrets.prime()  # the keyring items' attributes: the run's one batch is then quick
+            secrets.prime()  # the keyring's connection and session opened, its items found
 
         return workers.run_in_background(ahead, owner=self)
 
