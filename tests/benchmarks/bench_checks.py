@@ -12,8 +12,9 @@ Each round measures, one after the other on the same peer:
 (3) reading the 500 secrets in one batch (SecretStores.get_many; target <= 100 ms): through a
     fresh store, again through it, through a fresh one primed first as the window primes its
     own after start-up; and the same from an unlocked vault. With them, the Secret Service's
-    own floors: its GetSecrets for every item, and its item attribute reads all written at
-    once, which a fresh store needs and no call of the Secret Service does for many items.
+    own floor, its GetSecrets for every item (each value names its entry, so a fresh store
+    needs no more), and what the items' attribute reads would cost, all written at once:
+    values written before they named their entries (or by another program) need them.
 Many checks run in worker processes (core/checkproc.py): (1) and (2) measure them so.
 The machine's load average is printed with each figure (the machine is shared)."""
 
@@ -331,8 +332,8 @@ def read_primed(ws: Any, refs: list[str]) -> tuple[float, float]:
 
 def read_secrets(ws: Any, refs: list[str]) -> tuple[float, float, int]:
     """SecretStores.get_many of every ref through a fresh store of the same keyring entries
-    (as right after start-up: its session opened and the items' attributes read first),
-    then again through it. Milliseconds. (The workspace's own store stays open: a closed
+    (as right after start-up: its connection and session opened first), then again through
+    it. Milliseconds. (The workspace's own store stays open: a closed
     store would serve each later call on a thread and session of its own.)"""
     from xdrconf.core.secrets import SecretStore
 
@@ -353,8 +354,9 @@ def read_secrets(ws: Any, refs: list[str]) -> tuple[float, float, int]:
 def secret_service_alone(service: str) -> tuple[float, float, float, int]:
     """The Secret Service's own floors for the service's items, on one connection and a
     plain session opened beforehand (jeepney, as secretstorage uses it): its GetSecrets for
-    every item in one call; its item attribute reads, which a fresh store needs (no call
-    returns many items' attributes), all written at once until every reply is read; and, to
+    every item in one call; its item attribute reads, which a store needs for values that do
+    not name their entry (no call returns many items' attributes), all written at once until
+    every reply is read; and, to
     compare, as many Peer.Ping calls, which the daemon answers without looking at an item.
     Milliseconds of each, and how many secrets came back."""
     from jeepney import DBusAddress, Properties, new_method_call
@@ -581,7 +583,7 @@ def measure(app: Any, ws: Any, port: int, ca: Any, pairs: list, tmp: Path, args:
     alone, attributes, pings, found = secret_service_alone(ws.secrets.keyring.service)
     print(f"    the Secret Service's GetSecrets alone for those {found} items: {alone:.0f} ms [{load()}]")
     print(
-        f"    the Secret Service's attribute reads alone for those {found} items, all written at once: "
+        f"    what their attribute reads would add (values that name no entry), all written at once: "
         f"{attributes:.0f} ms (as many D-Bus pings: {pings:.0f} ms) [{load()}]"
     )
     took, found = vault_read(tmp / "vault-config", n)
