@@ -157,7 +157,7 @@ def keyring_says(backend, service: str, refs: list[str]) -> dict[str, str | None
 @pytest.mark.parametrize("in_flight", [128, 6])
 def test_many_in_one_call_same_answers_as_keyring(keyring_backend, tmp_path, monkeypatch, in_flight):
     # With 6 calls in flight at most, the attribute reads of the 8 values another program
-    # wrote are sent in two refills.
+    # wrote (below) are sent in more than one write.
     monkeypatch.setattr(secrets_module, "IN_FLIGHT", in_flight)
     store = SecretStore("batch-test", tmp_path, backend=keyring_backend)
     refs = [store.put(f"value {i} ✓", LABEL) for i in range(40)]
