@@ -144,14 +144,8 @@ def log_of_secret_service(calls: list[tuple[str, str]]) -> list[tuple[str, str]]
 
 
 def keyring_says(backend, service: str, refs: list[str]) -> dict[str, str | None]:
-    """What keyring's own path reads for each entry, without the first line that names it
-    (a value another program wrote has none)."""
-    out: dict[str, str | None] = {}
-    for ref in refs:
-        stored = backend.get_password(service, ref)
-        mark = f"xdrconf-ref:{ref}\n"
-        out[ref] = stored[len(mark) :] if stored is not None and stored.startswith(mark) else stored
-    return out
+    """What keyring's own path reads for each entry (secret_service.keyring_reads)."""
+    return {ref: secret_service.keyring_reads(backend, service, ref) for ref in refs}
 
 
 @pytest.mark.parametrize("in_flight", [128, 6])

@@ -118,16 +118,22 @@ def entries_of(service: str) -> list[str]:
         conn.close()
 
 
-def held(backend: Any, service: str, ref: str) -> str | None:
-    """The secret of an entry as keyring's own path reads it, without the first line
-    xdrconf writes before it (``xdrconf-ref:<ref>``; that it names this very entry is
-    checked here). None: keyring has no such entry."""
+def keyring_reads(backend: Any, service: str, ref: str, *, named: bool = False) -> str | None:
+    """An entry as keyring's own path reads it, without the first line xdrconf writes
+    before the secret (``xdrconf-ref:<ref>``) when that line names this very entry; a value
+    another program wrote has none (named=True: it must be there). None: no such entry."""
     stored = backend.get_password(service, ref)
-    if stored is None:
-        return None
-    first, newline, secret = stored.partition("\n")
-    assert newline and first == f"xdrconf-ref:{ref}", stored[:60]
-    return str(secret)
+    mark = f"xdrconf-ref:{ref}\n"
+    if stored is not None and stored.startswith(mark):
+        return str(stored[len(mark) :])
+    assert stored is None or not named, stored[:60]
+    return stored
+
+
+def held(backend: Any, service: str, ref: str) -> str | None:
+    """The secret of an entry xdrconf wrote, as keyring's own path reads it (its first line
+    checked: it names this very entry)."""
+    return keyring_reads(backend, service, ref, named=True)
 
 
 # ---- looking at the Secret Service from outside -------------------------------------------------

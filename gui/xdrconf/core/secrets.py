@@ -703,9 +703,7 @@ class _SecretServiceLink:
                 own = own or owner == username
         if own:
             return
-        paths = self._search(service)
-        self._forget_changed()
-        self._open(service, [p for p in paths if p not in self._owners])
+        paths, _opened = self._survey(service, {})
         for path in paths:
             if self._owners.get(path) == username and path not in self._listed:
                 secretstorage.Item(self.connection, path, self.session).delete()
@@ -738,11 +736,8 @@ class _SecretServiceLink:
         whose value names the entry answers for it before those. Whichever way an item was
         identified is kept until a signal says it changed."""
         self._unlocked()
-        paths = self._search(service)
-        self._forget_changed()
         wanted = dict.fromkeys(usernames)
-        ask = [p for p in paths if p not in self._owners or self._owners[p] in wanted]
-        opened = self._open(service, ask)
+        paths, opened = self._survey(service, wanted)
         # Each wanted name's items in the search's order: those whose value names it, then
         # those found by their attributes alone (the first answers, as keyring's search).
         named: dict[str, list[str]] = {name: [] for name in wanted}
@@ -762,6 +757,14 @@ class _SecretServiceLink:
             elif not first and not unknown:
                 out[name] = None  # no item holds it
         return out
+
+    def _survey(self, service: str, wanted: dict[str, None]) -> tuple[list[str], dict[str, str]]:
+        """The service's items (in the search's order), and the values of those not
+        identified yet or holding a wanted entry (_open), by path."""
+        paths = self._search(service)
+        self._forget_changed()
+        ask = [p for p in paths if p not in self._owners or self._owners[p] in wanted]
+        return paths, self._open(service, ask)
 
     def _open(self, service: str, paths: list[str]) -> dict[str, str]:
         """One GetSecrets for the items: their values by path, and whose each is kept in
